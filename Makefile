@@ -1,0 +1,50 @@
+# Entente — the index of commands. `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+TOOLS := .cache/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help setup run test lint typecheck unit stack-start stack-stop clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==0.13.9
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.synced ## Create .venv and install the locked dependencies
+
+run: setup ## Serve the whole platform (embedded default) with sample data on http://127.0.0.1:8000
+	$(BIN)/entente serve --host $(HOST) --port $(PORT) --sample-data
+
+lint: setup ## ruff (lint and format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup ## mypy --strict
+	$(BIN)/mypy shared services tests
+
+unit: setup ## The tests that need no server
+	$(BIN)/pytest -q tests/unit
+
+test: setup lint typecheck ## Lint, type-check, start the real local stack and run every test
+	deploy/local/run-tests.sh $(BIN)/pytest -q $(PYTEST_ARGS)
+
+stack-start: ## Start the local PostgreSQL (no Docker needed)
+	deploy/local/stack.sh start postgres
+
+stack-stop: ## Stop the local stack
+	deploy/local/stack.sh stop
+
+clean: ## Remove the embedded default's data (events, views, dev key)
+	rm -rf .entente

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Starts the real local stack once, runs the given test command against it, and
+# stops the stack whatever happens. The servers' addresses reach the tests as
+# ENTENTE_TEST_* variables (see tests/conftest.py).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+services="${ENTENTE_TEST_SERVICES:-postgres}"
+# shellcheck disable=SC2086
+"$here/stack.sh" start $services
+trap '"$here/stack.sh" stop $services' EXIT
+eval "$("$here/stack.sh" env)"
+"$@"

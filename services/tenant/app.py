@@ -1,0 +1,29 @@
+"""The tenant service's FastAPI application (one code base, tenants by configuration)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.tenant.bootstrap import Platform
+from services.tenant.routes import agreements, dev_issuer, health
+from shared.http import problems
+from shared.http.limits import BodyLimit
+
+DESCRIPTION = """
+The cooperation ledger of one or more directorates. Every command is a POST
+that accepts an `Idempotency-Key`; changes to an existing record need
+`If-Match` with its version; errors are RFC 9457 problem documents.
+Get a token in the embedded default with `entente token police-recorder`.
+"""
+
+
+def create_app(platform: Platform) -> FastAPI:
+    app = FastAPI(title="Entente — tenant service", version="0.1.0", description=DESCRIPTION)
+    app.state.platform = platform
+    app.state.verifier = platform.verifier
+    app.state.tenants = list(platform.ledgers)
+    problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
+    for module in (health, agreements, dev_issuer):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,53 @@
+"""Request shapes shared by every resource: strict, closed, documented."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain.vocabulary import Classification
+from shared.events.envelope import to_json
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused (422 naming the field), never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MoneyIn(Strict):
+    amount: Decimal = Field(description="Decimal amount, at most 2 decimals", examples=["1000000.00"])
+    currency: str = Field(description="ISO 4217 code", examples=["EUR"], min_length=3, max_length=3)
+
+    def pair(self) -> tuple[Decimal, str]:
+        return self.amount, self.currency
+
+
+class Classified(Strict):
+    classification: Classification = Field(
+        default=Classification.INTERNAL,
+        description="public, internal or restricted (restricted items are counted, not detailed)",
+    )
+
+
+class Correction(Strict):
+    changes: dict[str, Any] = Field(description="Field names and their corrected values", examples=[{"title": "Gestion d'une scène de crime"}])
+    reason: str = Field(min_length=1, max_length=2000, examples=["Typo in the title"])
+    corrected_on: date = Field(description="Business date of the correction", examples=["2024-03-01"])
+
+
+class Dated(Strict):
+    on: date = Field(description="When it happened (business date)", examples=["2024-03-01"])
+
+
+def record_state(record: Any) -> dict[str, Any]:
+    """A record's public state as JSON (attributes not starting with ``_``)."""
+    state = {k: to_json(v) for k, v in vars(record).items() if not k.startswith("_")}
+    state["id"] = str(record.id)
+    state["version"] = record.version
+    state["created_on"] = to_json(record.created_on)
+    state["modified_on"] = to_json(record.modified_on)
+    return state

@@ -1,0 +1,220 @@
+"""The service layer of one tenant: commands, idempotency, optimistic concurrency.
+
+``CooperationLedger`` is an eventsourcing ``Application``; it translates the
+library's errors into ours once (``raise … from None``), so nothing above it
+knows the library exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
+from eventsourcing.utils import get_topic
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from shared.application.receipt import CommandReceipt, receipt_id
+from shared.application.stores import EventStoreConfig
+from shared.application.transcodings import DateAsISO
+from shared.domain.catalogue import AGGREGATES, DOMAIN_EVENT_TOPICS, aggregate_type_of
+from shared.domain.base import EntenteAggregate
+from shared.errors import (
+    ConfigurationError,
+    ConflictError,
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
+from shared.events.envelope import EventEnvelope, envelope
+
+A = TypeVar("A", bound=EntenteAggregate)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A client's ``Idempotency-Key`` and the fingerprint of its request."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command answers: the record, its new version and the log position.
+
+    ``position`` lets the client wait until its write is visible in a view.
+    ``replayed`` is true when an idempotent retry returned the first result.
+    """
+
+    record_id: UUID
+    version: int
+    position: int
+    replayed: bool = False
+
+
+class CooperationLedger(Application):
+    """One directorate's event-sourced records."""
+
+    name = "Entente"
+
+    def __init__(
+        self,
+        tenant: str,
+        store: EventStoreConfig,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.tenant = tenant
+        self.clock = clock
+        super().__init__(env=store.env(tenant))
+        if self.env.get("POSTGRES_ENABLE_DB_FUNCTIONS", "n").lower() not in {"n", "no", ""}:
+            raise ConfigurationError(
+                "POSTGRES_ENABLE_DB_FUNCTIONS must stay off: it skips the insert lock "
+                "that gap-free reading of the notification log depends on"
+            )
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        """Only the settings we pass, never ``os.environ`` (see stores.py)."""
+        return Environment(name, dict(env or {}))
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        return InfrastructureFactory.construct(env)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = super().construct_transcoder()
+        assert isinstance(transcoder, JSONTranscoder)
+        transcoder.register(DateAsISO())
+        return transcoder
+
+    def today(self) -> date:
+        """The date commands compare "not in the future" against."""
+        return self.clock().date()
+
+    def create(
+        self,
+        build: Callable[[UUID], EntenteAggregate],
+        idempotency: Idempotency | None,
+    ) -> CommandResult:
+        """Records a new aggregate built by ``build`` (which runs its guards)."""
+        replay = self._replay(idempotency)
+        if replay is not None:
+            return replay
+        record = build(uuid4())
+        return self._save(record, idempotency)
+
+    def change(
+        self,
+        record_type: type[A],
+        record_id: UUID,
+        expected_version: int | None,
+        action: Callable[[A], None],
+        idempotency: Idempotency | None,
+    ) -> CommandResult:
+        """Applies ``action`` to an existing record at ``expected_version`` (If-Match)."""
+        replay = self._replay(idempotency)
+        if replay is not None:
+            return replay
+        record = self.record(record_type, record_id)
+        if expected_version is None:
+            raise PreconditionRequiredError(
+                "changing an existing record needs If-Match with its current version"
+            )
+        if record.version != expected_version:
+            raise PreconditionFailedError(
+                f"If-Match names version {expected_version}; the current version is {record.version}"
+            )
+        action(record)
+        return self._save(record, idempotency)
+
+    def record(self, record_type: type[A], record_id: UUID) -> A:
+        """The current state of one record of this tenant, or NotFoundError."""
+        try:
+            found = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, record_type):
+            raise NotFoundError(f"no {record_type.record_name} {record_id}")
+        return found
+
+    def history(self, record_type: type[EntenteAggregate], record_id: UUID) -> list[EventEnvelope]:
+        """Every event of one record, oldest first, as published envelopes."""
+        self.record(record_type, record_id)
+        kind = aggregate_type_of(record_type)
+        return [
+            envelope(event, kind, position=0) for event in self.events.get(record_id)
+        ]
+
+    def read_log(self, after: int, limit: int) -> Sequence[tuple[int, EventEnvelope]]:
+        """Domain events after notification id ``after``, in notification order.
+
+        Reads in large sections (the relay, replays and rebuilds call this), and
+        skips command receipts, which are bookkeeping, not facts.
+        """
+        notifications = self.recorder.select_notifications(
+            start=max(after, 0),
+            limit=limit,
+            topics=DOMAIN_EVENT_TOPICS,
+            inclusive_of_start=False,
+        )
+        result: list[tuple[int, EventEnvelope]] = []
+        for notification in notifications:
+            event = self.mapper.to_domain_event(notification)
+            kind = aggregate_type_of(AGGREGATES_BY_TOPIC[_originator_topic(notification.topic)])
+            result.append((notification.id, envelope(event, kind, notification.id)))
+        return result
+
+    def position(self) -> int:
+        """The highest notification id recorded so far (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def _replay(self, idempotency: Idempotency | None) -> CommandResult | None:
+        if idempotency is None:
+            return None
+        try:
+            receipt = self.repository.get(receipt_id(self.tenant, idempotency.key))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(receipt, CommandReceipt)
+        if receipt.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key was already used with a different request"
+            )
+        return CommandResult(receipt.record_id, receipt.record_version, self.position(), True)
+
+    def _save(self, record: EntenteAggregate, idempotency: Idempotency | None) -> CommandResult:
+        receipt = None
+        if idempotency is not None:
+            receipt = CommandReceipt.issue(
+                receipt_id(self.tenant, idempotency.key),
+                idempotency.fingerprint,
+                record.id,
+                record.version,
+            )
+        try:
+            recordings = self.save(record, receipt)
+        except IntegrityError:
+            replay = self._replay(idempotency)
+            if replay is not None:
+                return replay
+            raise ConflictError(
+                "another change to this record was recorded first; reload it and retry"
+            ) from None
+        position = max(
+            r.notification.id for r in recordings if r.domain_event.originator_id == record.id
+        )
+        return CommandResult(record.id, record.version, position)
+
+
+def _originator_topic(event_topic: str) -> str:
+    """``mod:Mission.Requested`` → ``mod:Mission``."""
+    module, qualname = event_topic.split(":")
+    return f"{module}:{qualname.rsplit('.', 1)[0]}"
+
+
+AGGREGATES_BY_TOPIC = {get_topic(cls): cls for cls in AGGREGATES}

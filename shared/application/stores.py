@@ -1,0 +1,72 @@
+"""Where a tenant's events are stored: one SQLite file or one PostgreSQL schema.
+
+The settings build the library's environment explicitly; nothing is read from
+``os.environ`` behind our back (the library merges it by default, which would
+let a stray ``POSTGRES_ENABLE_DB_FUNCTIONS`` switch off the insert lock that
+gap-free log reading depends on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from shared.errors import ConfigurationError
+
+
+def schema_for(tenant: str) -> str:
+    """``civil-protection`` → ``entente_civil_protection``: a valid, quoted-free name."""
+    return "entente_" + tenant.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class SqliteStore:
+    """The embedded default: one database file per tenant under ``directory``."""
+
+    directory: Path
+
+    def env(self, tenant: str) -> dict[str, str]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(self.directory / f"{tenant}.events.sqlite3"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+            "CREATE_TABLE": "y",
+        }
+
+
+@dataclass(frozen=True)
+class PostgresStore:
+    """Production: one schema per tenant in a PostgreSQL database.
+
+    ``lock_timeout`` and ``idle_timeout`` (seconds) stop a stuck writer from
+    holding the table lock for ever.
+    """
+
+    url: str
+    lock_timeout: int = 5
+    idle_timeout: int = 10
+    schema_prefix: str = ""
+
+    def env(self, tenant: str) -> dict[str, str]:
+        parts = urlsplit(self.url)
+        if parts.scheme not in {"postgresql", "postgres"} or not parts.hostname:
+            raise ConfigurationError(f"not a PostgreSQL URL: {parts.scheme}://{parts.hostname}")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or ""),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": self.schema_prefix + schema_for(tenant),
+            "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(self.idle_timeout),
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "POSTGRES_POOL_SIZE": "5",
+            "CREATE_TABLE": "y",
+        }
+
+
+EventStoreConfig = SqliteStore | PostgresStore

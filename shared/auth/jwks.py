@@ -1,0 +1,88 @@
+"""Where verification keys come from: a realm's JWKS URL, or the dev issuer in process.
+
+Keys are fetched once and cached; an unknown key id triggers one refresh, at
+most every ``min_refresh_interval`` seconds, so a flood of forged key ids cannot
+turn into a flood of requests to Keycloak.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import httpx
+from jwt import PyJWK
+
+from shared.errors import AuthenticationError
+
+JwksDocument = dict[str, Any]
+
+
+class JwksSource(Protocol):
+    def key(self, kid: str) -> PyJWK:
+        """The key with id ``kid``; raises AuthenticationError if there is none."""
+        ...
+
+
+class CachedJwks:
+    """A JWKS fetched by ``fetch`` and cached, refreshed on an unknown key id."""
+
+    def __init__(
+        self,
+        fetch: Callable[[], JwksDocument],
+        min_refresh_interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._min_interval = min_refresh_interval
+        self._clock = clock
+        self._keys: dict[str, PyJWK] = {}
+        self._last_fetch: float | None = None
+        self._lock = threading.Lock()
+        self.fetch_count = 0
+
+    def key(self, kid: str) -> PyJWK:
+        found = self._keys.get(kid)
+        if found is None and self._may_refresh():
+            self._refresh()
+            found = self._keys.get(kid)
+        if found is None:
+            raise AuthenticationError("the token was signed with an unknown key")
+        return found
+
+    def _may_refresh(self) -> bool:
+        last = self._last_fetch
+        return last is None or self._clock() - last >= self._min_interval
+
+    def _refresh(self) -> None:
+        with self._lock:
+            if not self._may_refresh():
+                return
+            self._last_fetch = self._clock()
+            self.fetch_count += 1
+            document = self._fetch()
+            keys: dict[str, PyJWK] = {}
+            for jwk in document.get("keys", []):
+                if jwk.get("use", "sig") == "sig" and "kid" in jwk:
+                    try:
+                        keys[jwk["kid"]] = PyJWK(jwk)
+                    except Exception:  # noqa: S112, BLE001 - skip keys of unsupported types
+                        continue
+            self._keys = keys
+
+
+def http_jwks(url: str, timeout: float = 5.0) -> Callable[[], JwksDocument]:
+    """A fetcher for a realm's ``.../protocol/openid-connect/certs``."""
+
+    def fetch() -> JwksDocument:
+        try:
+            response = httpx.get(url, timeout=timeout)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise AuthenticationError(f"cannot fetch the signing keys: {error}") from None
+        document: JwksDocument = response.json()
+        return document
+
+    return fetch

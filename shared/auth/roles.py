@@ -1,0 +1,62 @@
+"""The role model: tenant-scoped roles, never a bare role shared by tenants.
+
+``<tenant>:recorder`` records, ``<tenant>:validator`` decides on foreign
+requests, ``<tenant>:reader`` reads; ``reporting:reader`` sees consolidated
+figures only; ``auditor`` reads everything and changes nothing;
+``platform:admin`` rebuilds and provisions and reads no tenant's records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What a route does, which decides who may call it."""
+
+    READ = "read"  # a tenant's records and views
+    RECORD = "record"  # record or change a tenant's records
+    DECIDE = "decide"  # validate or decline a foreign request
+    REPORT = "report"  # consolidated cross-ministry figures
+    AUDIT = "audit"  # history, replay, verification
+    ADMIN = "admin"  # rebuilds, provisioning
+
+
+AUDITOR = "auditor"
+REPORTING_READER = "reporting:reader"
+PLATFORM_ADMIN = "platform:admin"
+
+
+def tenant_role(tenant: str, name: str) -> str:
+    return f"{tenant}:{name}"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A verified caller: who, and which roles the token grants."""
+
+    subject: str
+    name: str
+    roles: frozenset[str]
+
+    def may(self, action: Action, tenant: str | None) -> bool:
+        """Whether the roles allow ``action`` on ``tenant`` (None: not tenant-scoped)."""
+        if action is Action.REPORT:
+            return REPORTING_READER in self.roles
+        if action is Action.AUDIT:
+            return AUDITOR in self.roles
+        if action is Action.ADMIN:
+            return PLATFORM_ADMIN in self.roles
+        if tenant is None:
+            return False
+        return bool(self.roles & _tenant_roles(action, tenant))
+
+
+def _tenant_roles(action: Action, tenant: str) -> set[str]:
+    if action is Action.RECORD:
+        return {tenant_role(tenant, "recorder")}
+    if action is Action.DECIDE:
+        return {tenant_role(tenant, "validator")}
+    # READ: the directorate's own people, and auditors (read-only everywhere).
+    return {tenant_role(tenant, r) for r in ("reader", "recorder", "validator")} | {AUDITOR}

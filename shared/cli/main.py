@@ -1,0 +1,88 @@
+"""The ``entente`` command: serve the platform, issue dev tokens, load sample data.
+
+Services are found through the ``entente.apps`` entry points, so this shared
+command never imports a service directly (services import shared, not the
+reverse). Errors print one clear line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Annotated, Any
+
+import typer
+
+from shared.errors import EntenteError
+from shared.settings import Settings
+
+app = typer.Typer(help="Entente, the cooperation ledger of the Ministry of the Interior.", no_args_is_help=True)
+
+
+def _service(name: str) -> Callable[..., Any]:
+    found = [e for e in entry_points(group="entente.apps") if e.name == name]
+    if not found:
+        raise EntenteError(f"no service {name!r} installed (entry point group entente.apps)")
+    loaded: Callable[..., Any] = found[0].load()
+    return loaded
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    sample_data: Annotated[bool, typer.Option(help="Load the sample data (idempotent)")] = False,
+) -> None:
+    """Serve the tenant services (all configured tenants) in one process."""
+    import uvicorn
+
+    settings = Settings()
+    if sample_data:
+        settings = settings.model_copy(update={"sample_data": True})
+    application = _service("tenant")(settings)
+    typer.echo(_banner(settings, host, port))
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Argument(help="A demo user, e.g. police-recorder (see `entente users`)")],
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
+) -> None:
+    """Print a bearer token for a demo user, signed by the embedded dev issuer."""
+    typer.echo(_dev_issuer().token(user, ttl))
+
+
+@app.command()
+def users() -> None:
+    """List the demo users and their roles."""
+    for user in _dev_issuer().users.values():
+        typer.echo(f"{user.username:32} {', '.join(user.roles)}")
+
+
+def _dev_issuer() -> Any:
+    from shared.auth.dev_issuer import DevIssuer
+
+    settings = Settings()
+    if settings.auth != "dev":
+        raise EntenteError("tokens come from Keycloak here (ENTENTE_AUTH=jwks), not the dev issuer")
+    return DevIssuer(settings.data_dir, settings.issuer, settings.audience, settings.tenants)
+
+
+def _banner(settings: Settings, host: str, port: int) -> str:
+    base = f"http://{host}:{port}"
+    return (
+        f"\nEntente is starting on {base} (tenants: {', '.join(settings.tenants)})\n"
+        f"  API docs:   {base}/docs\n"
+        f"  A token:    TOKEN=$(.venv/bin/entente token police-recorder)\n"
+        f'  First call: curl -s -H "Authorization: Bearer $TOKEN" {base}/api/police/missions\n'
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except EntenteError as error:
+        typer.echo(f"entente: {error.detail}", err=True)
+        sys.exit(2)

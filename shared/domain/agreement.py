@@ -1,0 +1,264 @@
+"""Agreements: bilateral or multilateral instruments with one or more partners.
+
+Expiry is derived from the signature (or last renewal) and the duration, never
+recorded, so it cannot disagree with the facts it comes from.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from shared.domain import values
+from shared.domain.base import EntenteAggregate, require_order, require_text
+from shared.domain.context import CommandContext
+from shared.domain.vocabulary import (
+    AgreementKind,
+    AgreementStatus,
+    Classification,
+    Organisation,
+    Theme,
+)
+from shared.errors import DomainRuleViolation, ValidationError
+
+#: Signed event fields copied as they are onto the aggregate.
+_SIGNED_FIELDS = (
+    "reference",
+    "title",
+    "partner_countries",
+    "partner_organisations",
+    "themes",
+    "signed_on",
+    "signed_at",
+    "duration_months",
+    "funding_amount",
+    "funding_currency",
+    "funder",
+)
+
+
+class Agreement(EntenteAggregate):
+    """An agreement, letter of intent, arrangement, memorandum or funding convention."""
+
+    record_name = "agreement"
+    correctable: ClassVar[dict[str, Any]] = {
+        "title": lambda v: require_text("title", str(v)),
+        "signed_at": lambda v: require_text("signed_at", str(v), 200),
+        "themes": lambda v: values.terms("themes", Theme, v),
+        "reference": lambda v: require_text("reference", str(v), 100),
+    }
+
+    if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
+        reference: str
+        title: str
+        kind: AgreementKind
+        partner_countries: list[str]
+        partner_organisations: list[str]
+        themes: list[str]
+        signed_on: date
+        signed_at: str
+        duration_months: int | None
+        term_start: date
+        funding_amount: Decimal | None
+        funding_currency: str | None
+        funder: str | None
+        status: AgreementStatus
+        amendments: list[dict[str, Any]]
+        suspended_on: date | None
+
+    class Signed(EntenteAggregate.Created):
+        """v2: partners became lists of countries and organisations (v1 had one country)."""
+
+        class_version = 2
+        reference: str
+        title: str
+        kind: str
+        partner_countries: list[str]
+        partner_organisations: list[str]
+        themes: list[str]
+        signed_on: date
+        signed_at: str
+        duration_months: int | None
+        funding_amount: Decimal | None
+        funding_currency: str | None
+        funder: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 stored a single ``partner_country``; v2 stores lists."""
+            state["partner_countries"] = [state.pop("partner_country")]
+            state["partner_organisations"] = []
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            for name in _SIGNED_FIELDS:
+                setattr(aggregate, name, getattr(self, name))
+            aggregate.kind = AgreementKind(self.kind)
+            aggregate.term_start = self.signed_on
+            aggregate.status = AgreementStatus.IN_FORCE
+            aggregate.amendments = []
+            aggregate.suspended_on = None
+
+    class Corrected(EntenteAggregate.Corrected):
+        """Declared here so its topic names the agreement, for projections."""
+
+    class Amended(EntenteAggregate.Event):
+        amended_on: date
+        summary: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.amendments.append({"on": self.amended_on, "summary": self.summary})
+
+    class Renewed(EntenteAggregate.Event):
+        renewed_on: date
+        duration_months: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.term_start = max(self.renewed_on, aggregate.expires_on or self.renewed_on)
+            aggregate.duration_months = self.duration_months
+            aggregate.status = AgreementStatus.IN_FORCE
+
+    class Suspended(EntenteAggregate.Event):
+        suspended_on: date
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = AgreementStatus.SUSPENDED
+            aggregate.suspended_on = self.suspended_on
+
+    class Resumed(EntenteAggregate.Event):
+        resumed_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = AgreementStatus.IN_FORCE
+            aggregate.suspended_on = None
+
+    class Terminated(EntenteAggregate.Event):
+        terminated_on: date
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = AgreementStatus.TERMINATED
+
+    @classmethod
+    def sign(
+        cls,
+        ctx: CommandContext,
+        *,
+        id: Any,
+        reference: str,
+        title: str,
+        kind: str,
+        partner_countries: list[str],
+        partner_organisations: list[str],
+        themes: list[str],
+        signed_on: date,
+        signed_at: str,
+        duration_months: int | None,
+        funding: tuple[Decimal, str] | None,
+        funder: str | None,
+        classification: Classification,
+        today: date,
+    ) -> Agreement:
+        """Records a signature after checking every rule of a new instrument."""
+        kind_ = values.one("kind", AgreementKind, kind)
+        countries = values.countries("partner_countries", partner_countries, required=False)
+        organisations = values.terms(
+            "partner_organisations", Organisation, partner_organisations, required=False
+        )
+        if not countries and not organisations:
+            raise ValidationError(
+                "partner_countries", "required", "an agreement needs at least one partner"
+            )
+        if signed_on > today:
+            raise DomainRuleViolation(
+                "not-in-future", "an agreement cannot be signed in the future", "signed_on"
+            )
+        if duration_months is not None and not 1 <= duration_months <= 1200:
+            raise ValidationError("duration_months", "range", "duration must be 1 to 1200 months")
+        amount, currency = _funding(kind_, funding, funder, duration_months)
+        return cls._create(
+            cls.Signed,
+            id=id,
+            reference=require_text("reference", reference, 100),
+            title=require_text("title", title),
+            kind=kind_.value,
+            partner_countries=countries,
+            partner_organisations=organisations,
+            themes=values.terms("themes", Theme, themes),
+            signed_on=signed_on,
+            signed_at=require_text("signed_at", signed_at, 200),
+            duration_months=duration_months,
+            funding_amount=amount,
+            funding_currency=currency,
+            funder=(funder or "").strip() or None,
+            **ctx.meta(signed_on, classification),
+        )
+
+    @property
+    def expires_on(self) -> date | None:
+        """End of the current term, derived; None for open-ended instruments."""
+        if self.duration_months is None:
+            return None
+        return values.add_months(self.term_start, self.duration_months)
+
+    def amend(self, ctx: CommandContext, amended_on: date, summary: str) -> None:
+        self.guard_status("amend", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})
+        require_order(self.signed_on, amended_on, "signed_on", "amended_on")
+        summary = require_text("summary", summary, 2000)
+        meta = ctx.meta(amended_on, self.classification)
+        self.trigger_event(self.Amended, amended_on=amended_on, summary=summary, **meta)
+
+    def renew(self, ctx: CommandContext, renewed_on: date, duration_months: int) -> None:
+        self.guard_status("renew", {AgreementStatus.IN_FORCE})
+        require_order(self.signed_on, renewed_on, "signed_on", "renewed_on")
+        if self.duration_months is None:
+            raise DomainRuleViolation("open-ended", "an open-ended agreement cannot be renewed")
+        if not 1 <= duration_months <= 1200:
+            raise ValidationError("duration_months", "range", "duration must be 1 to 1200 months")
+        meta = ctx.meta(renewed_on, self.classification)
+        self.trigger_event(
+            self.Renewed, renewed_on=renewed_on, duration_months=duration_months, **meta
+        )
+
+    def suspend(self, ctx: CommandContext, suspended_on: date, reason: str) -> None:
+        self.guard_status("suspend", {AgreementStatus.IN_FORCE})
+        require_order(self.signed_on, suspended_on, "signed_on", "suspended_on")
+        reason = require_text("reason", reason)
+        meta = ctx.meta(suspended_on, self.classification)
+        self.trigger_event(self.Suspended, suspended_on=suspended_on, reason=reason, **meta)
+
+    def resume(self, ctx: CommandContext, resumed_on: date) -> None:
+        self.guard_status("resume", {AgreementStatus.SUSPENDED})
+        require_order(self.suspended_on or self.signed_on, resumed_on, "suspended_on", "resumed_on")
+        meta = ctx.meta(resumed_on, self.classification)
+        self.trigger_event(self.Resumed, resumed_on=resumed_on, **meta)
+
+    def terminate(self, ctx: CommandContext, terminated_on: date, reason: str) -> None:
+        self.guard_status("terminate", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})
+        require_order(self.signed_on, terminated_on, "signed_on", "terminated_on")
+        reason = require_text("reason", reason)
+        meta = ctx.meta(terminated_on, self.classification)
+        self.trigger_event(self.Terminated, terminated_on=terminated_on, reason=reason, **meta)
+
+
+def _funding(
+    kind: AgreementKind,
+    funding: tuple[Decimal, str] | None,
+    funder: str | None,
+    duration_months: int | None,
+) -> tuple[Decimal | None, str | None]:
+    """A funding convention must state amount, currency, funder and duration."""
+    if kind is AgreementKind.FUNDING_CONVENTION:
+        if funding is None:
+            raise ValidationError("funding", "required", "a funding convention needs an amount")
+        if not funder or not funder.strip():
+            raise ValidationError("funder", "required", "a funding convention needs a funder")
+        if duration_months is None:
+            raise ValidationError(
+                "duration_months", "required", "a funding convention needs a duration"
+            )
+    if funding is None:
+        return None, None
+    return values.money("funding", *funding)

@@ -1,0 +1,159 @@
+"""The base of every Entente aggregate and event.
+
+Each event carries the tenant, business time (when it happened), actor,
+correlation and causation ids and classification; the library's ``timestamp``
+is the recorded time (when the system learned it). Events are never edited: a
+mistake is fixed by a ``Corrected`` event that names the fields, the new values
+and a reason, and both stay in the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from shared.domain.context import CommandContext
+from shared.domain.vocabulary import Classification
+from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+
+#: Normalises one corrected value (raising ValidationError) into its stored form.
+Normaliser = Callable[[Any], Any]
+
+
+class EntenteAggregate(Aggregate):
+    """Common state and guards: classification, status, corrections."""
+
+    #: Fields a ``correct`` command may change, each with its normaliser.
+    correctable: ClassVar[Mapping[str, Normaliser]] = {}
+    record_name: ClassVar[str] = "record"
+
+    if TYPE_CHECKING:  # state set by events' apply(); annotations here would make
+        # the library turn the aggregate into a dataclass with a required __init__.
+        tenant: str
+        classification: Classification
+        status: Any
+
+    class Event(Aggregate.Event):
+        tenant: str
+        business_time: datetime
+        actor_id: str
+        actor_name: str
+        correlation_id: str
+        causation_id: str | None
+        classification: str
+
+    class Created(Event, Aggregate.Created):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.tenant = self.tenant
+            aggregate.classification = Classification(self.classification)
+
+    class Corrected(Event):
+        """A mistake fixed: ``changes`` maps field names to their corrected values."""
+
+        changes: dict[str, Any]
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            for name, value in self.changes.items():
+                aggregate.apply_correction(name, value)
+
+    def apply_correction(self, name: str, value: Any) -> None:
+        """Sets a corrected field; aggregates override it for derived state."""
+        if name == "classification":
+            self.classification = Classification(value)
+        else:
+            setattr(self, name, value)
+
+    def guard_status(self, command: str, allowed: set[Any]) -> None:
+        """Refuses ``command`` unless the status is one of ``allowed``."""
+        if self.status not in allowed:
+            raise IllegalTransition(
+                self.record_name, str(self.status), command, sorted(str(s) for s in allowed)
+            )
+
+    def correct(
+        self, ctx: CommandContext, changes: Mapping[str, Any], reason: str, on: date | datetime
+    ) -> None:
+        """Records a correction of descriptive fields, with its reason."""
+        if not reason.strip():
+            raise ValidationError("reason", "required", "a correction needs a reason")
+        if not changes:
+            raise ValidationError(
+                "changes", "required", "a correction must change at least one field"
+            )
+        normalised: dict[str, Any] = {}
+        for name, value in changes.items():
+            normaliser = {**self.correctable, "classification": Classification}.get(name)
+            if normaliser is None:
+                allowed = ", ".join(sorted([*self.correctable, "classification"]))
+                raise ValidationError(
+                    f"changes.{name}",
+                    "not-correctable",
+                    f"{name!r} cannot be corrected; correctable fields: {allowed}",
+                )
+            normalised[name] = _normalise(name, normaliser, value)
+        self.check_correction(normalised)
+        classification = Classification(normalised.get("classification", self.classification))
+        self.trigger_event(
+            self.Corrected, changes=normalised, reason=reason, **ctx.meta(on, classification)
+        )
+
+    def check_correction(self, changes: Mapping[str, Any]) -> None:
+        """Cross-field rules a correction must keep (dates in order...)."""
+
+
+def _normalise(name: str, normaliser: Normaliser, value: Any) -> Any:
+    try:
+        result = normaliser(value)
+    except ValidationError as error:
+        raise ValidationError(f"changes.{name}", error.rule, error.detail) from None
+    except (ValueError, TypeError) as error:
+        raise ValidationError(f"changes.{name}", "invalid", str(error)) from None
+    return result.value if isinstance(result, Classification) else result
+
+
+def require_text(field: str, value: str, max_length: int = 500) -> str:
+    """A required, trimmed, bounded text field."""
+    text = value.strip()
+    if not text:
+        raise ValidationError(field, "required", f"{field} must not be empty")
+    if len(text) > max_length:
+        raise ValidationError(
+            field, "max-length", f"{field} is longer than {max_length} characters"
+        )
+    return text
+
+
+def optional_text(field: str, value: str, max_length: int) -> str:
+    """A trimmed, bounded text that may be empty (a description, recommendations)."""
+    text = value.strip()
+    if len(text) > max_length:
+        raise ValidationError(
+            field, "max-length", f"{field} is longer than {max_length} characters"
+        )
+    return text
+
+
+def require_count(field: str, value: int, low: int, high: int) -> int:
+    """A whole number of people or experts within bounds; booleans are refused.
+
+    ``bool`` is an ``int`` in Python, so ``True`` would otherwise pass as 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, "integer", f"{field} must be a whole number")
+    if not low <= value <= high:
+        raise ValidationError(field, "range", f"{field} must be between {low} and {high}")
+    return value
+
+
+def require_order(first: date, second: date, first_name: str, second_name: str) -> None:
+    """Refuses ``second`` before ``first`` (a mission ending before it starts...)."""
+    if second < first:
+        raise DomainRuleViolation(
+            "dates-in-order",
+            f"{second_name} ({second.isoformat()}) is before {first_name} ({first.isoformat()})",
+            field=second_name,
+        )

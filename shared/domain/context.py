@@ -1,0 +1,54 @@
+"""Who is acting, for which tenant, and why: the metadata every event carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import uuid4
+
+from shared.domain.vocabulary import Classification
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a command, taken from a verified token only."""
+
+    subject: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Everything about a command that is not its payload.
+
+    Built once per request by the API from the verified token and headers, and
+    passed to every aggregate method, so no event can be recorded without an
+    actor, a tenant and a correlation id.
+    """
+
+    tenant: str
+    actor: Actor
+    correlation_id: str = field(default_factory=lambda: str(uuid4()))
+    causation_id: str | None = None
+
+    def meta(self, business_time: datetime | date, classification: Classification) -> dict[str, Any]:
+        """The metadata fields of one event, as keyword arguments."""
+        return {
+            "tenant": self.tenant,
+            "business_time": as_business_time(business_time),
+            "actor_id": self.actor.subject,
+            "actor_name": self.actor.name,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "classification": classification.value,
+        }
+
+
+def as_business_time(value: datetime | date) -> datetime:
+    """Business time as an aware UTC datetime; a plain date means its start (UTC)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("business times must be timezone-aware")
+        return value.astimezone(UTC)
+    return datetime.combine(value, time.min, tzinfo=UTC)

@@ -1,0 +1,203 @@
+"""Delegation visits: foreign delegations hosted in France.
+
+A delegation comes from one country or one international organisation, never
+both, so the country file and the organisation counts never double-count it.
+Visits are planned, possibly rescheduled, then hosted or cancelled.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID
+
+from shared.domain import values
+from shared.domain.base import (
+    EntenteAggregate,
+    require_count,
+    require_order,
+    require_text,
+)
+from shared.domain.context import CommandContext
+from shared.domain.reference import country as iso_country
+from shared.domain.vocabulary import Classification, DelegationStatus, Organisation, Theme
+from shared.errors import DomainRuleViolation, ValidationError
+
+#: Planned event fields copied onto the aggregate (lists are copied, not shared).
+_PLAN_FIELDS = (
+    "country",
+    "head_of_delegation",
+    "size",
+    "start_date",
+    "end_date",
+    "host_site",
+    "topics",
+)
+
+#: Largest delegation the host sites can take; more is a typing mistake.
+MAX_SIZE = 500
+
+
+class DelegationVisit(EntenteAggregate):
+    """A foreign delegation's visit to a host site in France."""
+
+    record_name = "delegation visit"
+    correctable: ClassVar[dict[str, Any]] = {
+        "head_of_delegation": lambda v: require_text("head_of_delegation", str(v), 200),
+        "host_site": lambda v: require_text("host_site", str(v), 200),
+        "topics": lambda v: values.terms("topics", Theme, v),
+    }
+
+    if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
+        country: str | None
+        organisation: Organisation | None
+        head_of_delegation: str
+        size: int
+        start_date: date
+        end_date: date
+        host_site: str
+        topics: list[str]
+        status: DelegationStatus
+        reschedulings: int
+        hosted_on: date | None
+        actual_size: int | None
+        cancelled_on: date | None
+        cancellation_reason: str | None
+
+    class Planned(EntenteAggregate.Created):
+        country: str | None
+        organisation: str | None
+        head_of_delegation: str
+        size: int
+        start_date: date
+        end_date: date
+        host_site: str
+        topics: list[str]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            for name in _PLAN_FIELDS:
+                value = getattr(self, name)
+                setattr(aggregate, name, list(value) if isinstance(value, list) else value)
+            aggregate.organisation = Organisation(self.organisation) if self.organisation else None
+            aggregate.status = DelegationStatus.PLANNED
+            aggregate.reschedulings = 0
+            aggregate.hosted_on = aggregate.actual_size = None
+            aggregate.cancelled_on = aggregate.cancellation_reason = None
+
+    class Corrected(EntenteAggregate.Corrected):
+        """Declared here so its topic names the delegation visit, for projections."""
+
+    class Rescheduled(EntenteAggregate.Event):
+        start_date: date
+        end_date: date
+        rescheduled_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.start_date = self.start_date
+            aggregate.end_date = self.end_date
+            aggregate.reschedulings += 1
+
+    class Hosted(EntenteAggregate.Event):
+        hosted_on: date
+        actual_size: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = DelegationStatus.HOSTED
+            aggregate.hosted_on = self.hosted_on
+            aggregate.actual_size = self.actual_size
+
+    class Cancelled(EntenteAggregate.Event):
+        cancelled_on: date
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = DelegationStatus.CANCELLED
+            aggregate.cancelled_on = self.cancelled_on
+            aggregate.cancellation_reason = self.reason
+
+    @classmethod
+    def plan(
+        cls,
+        ctx: CommandContext,
+        *,
+        id: UUID,
+        country: str | None,
+        organisation: str | None,
+        head_of_delegation: str,
+        size: int,
+        start_date: date,
+        end_date: date,
+        host_site: str,
+        topics: list[str],
+        classification: Classification,
+        planned_on: date | None = None,
+    ) -> DelegationVisit:
+        """Records a planned visit.
+
+        ``planned_on`` is when the visit was agreed; without it the business
+        time is the recorded time, the best the system knows.
+        """
+        require_order(start_date, end_date, "start_date", "end_date")
+        recorded = cls.Planned.create_timestamp()
+        return cls._create(
+            cls.Planned,
+            id=id,
+            **_visitor(country, organisation),
+            head_of_delegation=require_text("head_of_delegation", head_of_delegation, 200),
+            size=require_count("size", size, 1, MAX_SIZE),
+            start_date=start_date,
+            end_date=end_date,
+            host_site=require_text("host_site", host_site, 200),
+            topics=values.terms("topics", Theme, topics),
+            timestamp=recorded,
+            **ctx.meta(planned_on or recorded, classification),
+        )
+
+    def reschedule(
+        self, ctx: CommandContext, start_date: date, end_date: date, rescheduled_on: date
+    ) -> None:
+        """Moves a planned visit to new dates."""
+        self.guard_status("reschedule", {DelegationStatus.PLANNED})
+        require_order(start_date, end_date, "start_date", "end_date")
+        meta = ctx.meta(rescheduled_on, self.classification)
+        self.trigger_event(
+            self.Rescheduled,
+            start_date=start_date,
+            end_date=end_date,
+            rescheduled_on=rescheduled_on,
+            **meta,
+        )
+
+    def host(self, ctx: CommandContext, hosted_on: date, actual_size: int) -> None:
+        """Records the visit as it happened, with how many actually came."""
+        self.guard_status("host", {DelegationStatus.PLANNED})
+        if not self.start_date <= hosted_on <= self.end_date:
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"hosted_on ({hosted_on.isoformat()}) is outside the visit's dates "
+                f"({self.start_date.isoformat()} to {self.end_date.isoformat()})",
+                field="hosted_on",
+            )
+        actual_size = require_count("actual_size", actual_size, 1, MAX_SIZE)
+        meta = ctx.meta(hosted_on, self.classification)
+        self.trigger_event(self.Hosted, hosted_on=hosted_on, actual_size=actual_size, **meta)
+
+    def cancel(self, ctx: CommandContext, cancelled_on: date, reason: str) -> None:
+        """Records that a planned visit will not take place."""
+        self.guard_status("cancel", {DelegationStatus.PLANNED})
+        reason = require_text("reason", reason, 2000)
+        meta = ctx.meta(cancelled_on, self.classification)
+        self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
+
+
+def _visitor(country: str | None, organisation: str | None) -> dict[str, str | None]:
+    """Exactly one of a country (ISO alpha-2) or an organisation, validated."""
+    if country is not None and organisation is None:
+        return {"country": iso_country(country, "country").code, "organisation": None}
+    if country is None and organisation is not None:
+        code = values.one("organisation", Organisation, organisation).value
+        return {"country": None, "organisation": code}
+    raise ValidationError(
+        "country", "one-of", "a delegation comes from either one country or one organisation"
+    )

@@ -1,0 +1,434 @@
+"""Missions: cooperation actions delivered abroad, from a foreign request to its evaluation.
+
+A foreign authority's request is collected by a post abroad, decided by another
+ministry (who decided, when and on what reference is kept), then scheduled,
+launched, completed or cancelled, and evaluated. Each step is an event whose
+business time is the step's own date, so the board can tell how long a request
+waited for its decision, whatever day it was typed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID
+
+from shared.domain import values
+from shared.domain.base import (
+    EntenteAggregate,
+    optional_text,
+    require_count,
+    require_order,
+    require_text,
+)
+from shared.domain.context import CommandContext
+from shared.domain.vocabulary import Classification, MissionStatus, MissionType, Organisation, Theme
+from shared.errors import DomainRuleViolation
+
+#: Requested event fields copied onto the aggregate (lists are copied, not shared).
+_REQUEST_FIELDS = (
+    "title",
+    "countries",
+    "organisations",
+    "themes",
+    "requested_by",
+    "post_id",
+    "requested_on",
+    "description",
+)
+
+#: State set by later steps; None until the step happens.
+_LATER_FIELDS = (
+    "decided_on",
+    "decided_by",
+    "decision_reference",
+    "decline_reason",
+    "scheduled_on",
+    "start_date",
+    "end_date",
+    "place",
+    "expert_count",
+    "budget_amount",
+    "budget_currency",
+    "launched_on",
+    "completed_on",
+    "participants",
+    "actual_cost_amount",
+    "actual_cost_currency",
+    "outcome",
+    "cancelled_on",
+    "cancellation_reason",
+    "evaluated_on",
+    "rating",
+    "findings",
+    "recommendations",
+)
+
+#: Bounds that catch typing mistakes (an extra zero) before they become facts.
+MAX_EXPERTS = 500
+MAX_PARTICIPANTS = 100_000
+MAX_LONG_TEXT = 4000
+
+
+class Mission(EntenteAggregate):
+    """A training course, expert or audit mission, study visit, seminar, exercise or donation."""
+
+    record_name = "mission"
+    correctable: ClassVar[dict[str, Any]] = {
+        "title": lambda v: require_text("title", str(v)),
+        "description": lambda v: optional_text("description", str(v), MAX_LONG_TEXT),
+        "place": lambda v: require_text("place", str(v), 200),
+        "themes": lambda v: values.terms("themes", Theme, v),
+        "requested_by": lambda v: require_text("requested_by", str(v), 200),
+        "organisations": lambda v: values.terms("organisations", Organisation, v, required=False),
+    }
+
+    if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
+        title: str
+        mission_type: MissionType
+        countries: list[str]
+        organisations: list[str]
+        themes: list[str]
+        requested_by: str
+        post_id: str | None
+        requested_on: date
+        description: str
+        status: MissionStatus
+        decided_on: date | None
+        decided_by: str | None
+        decision_reference: str | None
+        decline_reason: str | None
+        scheduled_on: date | None
+        start_date: date | None
+        end_date: date | None
+        place: str | None
+        expert_count: int | None
+        budget_amount: Decimal | None
+        budget_currency: str | None
+        launched_on: date | None
+        completed_on: date | None
+        participants: int | None
+        actual_cost_amount: Decimal | None
+        actual_cost_currency: str | None
+        outcome: str | None
+        cancelled_on: date | None
+        cancellation_reason: str | None
+        evaluated_on: date | None
+        rating: int | None
+        findings: str | None
+        recommendations: str | None
+
+    class Requested(EntenteAggregate.Created):
+        title: str
+        mission_type: str
+        countries: list[str]
+        organisations: list[str]
+        themes: list[str]
+        requested_by: str
+        post_id: str | None
+        requested_on: date
+        description: str
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            for name in _REQUEST_FIELDS:
+                value = getattr(self, name)
+                setattr(aggregate, name, list(value) if isinstance(value, list) else value)
+            for name in _LATER_FIELDS:
+                setattr(aggregate, name, None)
+            aggregate.mission_type = MissionType(self.mission_type)
+            aggregate.status = MissionStatus.REQUESTED
+
+    class Corrected(EntenteAggregate.Corrected):
+        """Declared here so its topic names the mission, for projections."""
+
+    class Validated(EntenteAggregate.Event):
+        decided_on: date
+        decided_by: str
+        decision_reference: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus.VALIDATED
+            aggregate.decided_on = self.decided_on
+            aggregate.decided_by = self.decided_by
+            aggregate.decision_reference = self.decision_reference
+
+    class Declined(EntenteAggregate.Event):
+        decided_on: date
+        decided_by: str
+        decision_reference: str
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus.DECLINED
+            aggregate.decided_on = self.decided_on
+            aggregate.decided_by = self.decided_by
+            aggregate.decision_reference = self.decision_reference
+            aggregate.decline_reason = self.reason
+
+    class Scheduled(EntenteAggregate.Event):
+        """Also records a rescheduling: the latest Scheduled event holds."""
+
+        start_date: date
+        end_date: date
+        place: str
+        expert_count: int
+        budget_amount: Decimal | None
+        budget_currency: str | None
+        scheduled_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus.SCHEDULED
+            for name in (
+                "start_date",
+                "end_date",
+                "place",
+                "expert_count",
+                "budget_amount",
+                "budget_currency",
+                "scheduled_on",
+            ):
+                setattr(aggregate, name, getattr(self, name))
+
+    class Launched(EntenteAggregate.Event):
+        launched_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus.LAUNCHED
+            aggregate.launched_on = self.launched_on
+
+    class Completed(EntenteAggregate.Event):
+        completed_on: date
+        participants: int
+        actual_cost_amount: Decimal | None
+        actual_cost_currency: str | None
+        outcome: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus.COMPLETED
+            aggregate.completed_on = self.completed_on
+            aggregate.participants = self.participants
+            aggregate.actual_cost_amount = self.actual_cost_amount
+            aggregate.actual_cost_currency = self.actual_cost_currency
+            aggregate.outcome = self.outcome
+
+    class Cancelled(EntenteAggregate.Event):
+        cancelled_on: date
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus.CANCELLED
+            aggregate.cancelled_on = self.cancelled_on
+            aggregate.cancellation_reason = self.reason
+
+    class Evaluated(EntenteAggregate.Event):
+        evaluated_on: date
+        rating: int
+        findings: str
+        recommendations: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus.EVALUATED
+            aggregate.evaluated_on = self.evaluated_on
+            aggregate.rating = self.rating
+            aggregate.findings = self.findings
+            aggregate.recommendations = self.recommendations
+
+    @classmethod
+    def request(
+        cls,
+        ctx: CommandContext,
+        *,
+        id: UUID,
+        title: str,
+        mission_type: str,
+        countries: list[str],
+        organisations: list[str],
+        themes: list[str],
+        requested_by: str,
+        post_id: str | None,
+        requested_on: date,
+        description: str,
+        classification: Classification,
+        today: date,
+    ) -> Mission:
+        """Records a foreign authority's request, as collected by a post abroad."""
+        if requested_on > today:
+            raise DomainRuleViolation(
+                "not-in-future", "a request cannot be received in the future", "requested_on"
+            )
+        return cls._create(
+            cls.Requested,
+            id=id,
+            title=require_text("title", title),
+            mission_type=values.one("mission_type", MissionType, mission_type).value,
+            countries=values.countries("countries", countries),
+            organisations=values.terms(
+                "organisations", Organisation, organisations, required=False
+            ),
+            themes=values.terms("themes", Theme, themes),
+            requested_by=require_text("requested_by", requested_by, 200),
+            post_id=None if post_id is None else require_text("post_id", post_id, 100),
+            requested_on=requested_on,
+            description=optional_text("description", description, MAX_LONG_TEXT),
+            **ctx.meta(requested_on, classification),
+        )
+
+    def validate(
+        self, ctx: CommandContext, decided_on: date, decided_by: str, decision_reference: str
+    ) -> None:
+        """Records the deciding ministry's approval of the request."""
+        self.guard_status("validate", {MissionStatus.REQUESTED})
+        decision = self._decision(decided_on, decided_by, decision_reference)
+        self.trigger_event(self.Validated, **decision, **ctx.meta(decided_on, self.classification))
+
+    def decline(
+        self,
+        ctx: CommandContext,
+        decided_on: date,
+        decided_by: str,
+        decision_reference: str,
+        reason: str,
+    ) -> None:
+        """Records the deciding ministry's refusal of the request, with its reason."""
+        self.guard_status("decline", {MissionStatus.REQUESTED})
+        decision = self._decision(decided_on, decided_by, decision_reference)
+        reason = require_text("reason", reason, 2000)
+        meta = ctx.meta(decided_on, self.classification)
+        self.trigger_event(self.Declined, **decision, reason=reason, **meta)
+
+    def _decision(
+        self, decided_on: date, decided_by: str, decision_reference: str
+    ) -> dict[str, Any]:
+        """Who decided, when and on what reference: auditors ask for all three."""
+        require_order(self.requested_on, decided_on, "requested_on", "decided_on")
+        return {
+            "decided_on": decided_on,
+            "decided_by": require_text("decided_by", decided_by, 200),
+            "decision_reference": require_text("decision_reference", decision_reference, 100),
+        }
+
+    def schedule(
+        self,
+        ctx: CommandContext,
+        start_date: date,
+        end_date: date,
+        place: str,
+        expert_count: int,
+        budget: tuple[Decimal, str] | None,
+        scheduled_on: date,
+    ) -> None:
+        """Sets dates, place, experts and budget; scheduling again is a rescheduling."""
+        self.guard_status("schedule", {MissionStatus.VALIDATED, MissionStatus.SCHEDULED})
+        require_order(self.requested_on, start_date, "requested_on", "start_date")
+        require_order(start_date, end_date, "start_date", "end_date")
+        require_order(self._validated_on, scheduled_on, "decided_on", "scheduled_on")
+        amount, currency = _optional_money("budget", budget)
+        self.trigger_event(
+            self.Scheduled,
+            start_date=start_date,
+            end_date=end_date,
+            place=require_text("place", place, 200),
+            expert_count=require_count("expert_count", expert_count, 0, MAX_EXPERTS),
+            budget_amount=amount,
+            budget_currency=currency,
+            scheduled_on=scheduled_on,
+            **ctx.meta(scheduled_on, self.classification),
+        )
+
+    def launch(self, ctx: CommandContext, launched_on: date) -> None:
+        """Records that delivery has begun."""
+        self.guard_status("launch", {MissionStatus.SCHEDULED})
+        require_order(self._validated_on, launched_on, "decided_on", "launched_on")
+        meta = ctx.meta(launched_on, self.classification)
+        self.trigger_event(self.Launched, launched_on=launched_on, **meta)
+
+    def complete(
+        self,
+        ctx: CommandContext,
+        completed_on: date,
+        participants: int,
+        actual_cost: tuple[Decimal, str] | None,
+        outcome: str,
+    ) -> None:
+        """Records delivery: who attended, what it cost, what came of it."""
+        self.guard_status("complete", {MissionStatus.LAUNCHED})
+        require_order(self._start_date, completed_on, "start_date", "completed_on")
+        require_order(self._launched_on, completed_on, "launched_on", "completed_on")
+        amount, currency = _optional_money("actual_cost", actual_cost)
+        self.trigger_event(
+            self.Completed,
+            completed_on=completed_on,
+            participants=require_count("participants", participants, 0, MAX_PARTICIPANTS),
+            actual_cost_amount=amount,
+            actual_cost_currency=currency,
+            outcome=require_text("outcome", outcome, MAX_LONG_TEXT),
+            **ctx.meta(completed_on, self.classification),
+        )
+
+    def cancel(self, ctx: CommandContext, cancelled_on: date, reason: str) -> None:
+        """Records that a validated mission will not (or no longer) be delivered."""
+        self.guard_status(
+            "cancel", {MissionStatus.VALIDATED, MissionStatus.SCHEDULED, MissionStatus.LAUNCHED}
+        )
+        require_order(self.requested_on, cancelled_on, "requested_on", "cancelled_on")
+        reason = require_text("reason", reason, 2000)
+        meta = ctx.meta(cancelled_on, self.classification)
+        self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
+
+    def evaluate(
+        self,
+        ctx: CommandContext,
+        evaluated_on: date,
+        rating: int,
+        findings: str,
+        recommendations: str,
+    ) -> None:
+        """Records the evaluation of a delivered mission (rating 1 to 5)."""
+        self.guard_status("evaluate", {MissionStatus.COMPLETED})
+        require_order(self._completed_on, evaluated_on, "completed_on", "evaluated_on")
+        self.trigger_event(
+            self.Evaluated,
+            evaluated_on=evaluated_on,
+            rating=require_count("rating", rating, 1, 5),
+            findings=require_text("findings", findings, MAX_LONG_TEXT),
+            recommendations=optional_text("recommendations", recommendations, MAX_LONG_TEXT),
+            **ctx.meta(evaluated_on, self.classification),
+        )
+
+    def check_correction(self, changes: Mapping[str, Any]) -> None:
+        """A place can only be corrected once the mission has one (it is scheduled)."""
+        if "place" in changes and self.place is None:
+            raise DomainRuleViolation(
+                "not-scheduled", "a mission has no place to correct before it is scheduled", "place"
+            )
+
+    # The dates below are set by the step the status guard has just required;
+    # the fallbacks only satisfy the type checker and are never reached.
+
+    @property
+    def _validated_on(self) -> date:
+        return self.decided_on or self.requested_on
+
+    @property
+    def _start_date(self) -> date:
+        return self.start_date or self.requested_on
+
+    @property
+    def _launched_on(self) -> date:
+        return self.launched_on or self._start_date
+
+    @property
+    def _completed_on(self) -> date:
+        return self.completed_on or self._start_date
+
+
+def _optional_money(
+    field: str, money: tuple[Decimal, str] | None
+) -> tuple[Decimal | None, str | None]:
+    """An optional amount and its currency, validated, as the two stored fields."""
+    if money is None:
+        return None, None
+    return values.money(field, *money)

@@ -1,0 +1,159 @@
+"""Posts abroad: the internal-security services (SSI) in French embassies.
+
+One attaché may cover several countries (SSI Hanoï covers Viêt Nam, Cambodia
+and Laos) and coverage changes over time, so the post keeps the history of its
+coverage: an action is counted for the post that covered its country on the
+action's date, not the post that covers it today.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID
+
+from shared.domain import values
+from shared.domain.base import EntenteAggregate, require_order, require_text
+from shared.domain.context import CommandContext
+from shared.domain.reference import country as iso_country
+from shared.domain.vocabulary import Classification, PostStatus
+from shared.errors import ValidationError
+
+
+class PostAbroad(EntenteAggregate):
+    """An internal-security service in an embassy, and the countries it covers."""
+
+    record_name = "post abroad"
+    correctable: ClassVar[dict[str, Any]] = {
+        "name": lambda v: require_text("name", str(v), 200),
+        "city": lambda v: require_text("city", str(v), 200),
+    }
+
+    if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
+        name: str
+        city: str
+        host_country: str
+        covered_countries: list[str]
+        coverage_history: list[dict[str, Any]]
+        opened_on: date
+        closed_on: date | None
+        status: PostStatus
+
+    class Opened(EntenteAggregate.Created):
+        name: str
+        city: str
+        host_country: str
+        covered_countries: list[str]
+        opened_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.name = self.name
+            aggregate.city = self.city
+            aggregate.host_country = self.host_country
+            aggregate.covered_countries = list(self.covered_countries)
+            aggregate.coverage_history = [
+                {"from": self.opened_on, "countries": list(self.covered_countries)}
+            ]
+            aggregate.opened_on = self.opened_on
+            aggregate.closed_on = None
+            aggregate.status = PostStatus.OPEN
+
+    class Corrected(EntenteAggregate.Corrected):
+        """Declared here so its topic names the post, for projections."""
+
+    class CoverageChanged(EntenteAggregate.Event):
+        covered_countries: list[str]
+        effective_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.covered_countries = list(self.covered_countries)
+            aggregate.coverage_history.append(
+                {"from": self.effective_on, "countries": list(self.covered_countries)}
+            )
+
+    class Closed(EntenteAggregate.Event):
+        closed_on: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.closed_on = self.closed_on
+            aggregate.status = PostStatus.CLOSED
+
+    @classmethod
+    def open(
+        cls,
+        ctx: CommandContext,
+        *,
+        id: UUID,
+        name: str,
+        city: str,
+        host_country: str,
+        covered_countries: list[str],
+        opened_on: date,
+        classification: Classification,
+    ) -> PostAbroad:
+        """Records a new post and the countries it covers from the start."""
+        host = iso_country(host_country, "host_country").code
+        return cls._create(
+            cls.Opened,
+            id=id,
+            name=require_text("name", name, 200),
+            city=require_text("city", city, 200),
+            host_country=host,
+            covered_countries=_coverage(host, covered_countries),
+            opened_on=opened_on,
+            **ctx.meta(opened_on, classification),
+        )
+
+    def change_coverage(
+        self, ctx: CommandContext, covered_countries: list[str], effective_on: date
+    ) -> None:
+        """Records the countries the post covers from ``effective_on`` on.
+
+        Changes come in date order (after the opening and the last change), so
+        the history reads as consecutive periods.
+        """
+        self.guard_status("change_coverage", {PostStatus.OPEN})
+        require_order(self.opened_on, effective_on, "opened_on", "effective_on")
+        require_order(self.coverage_since, effective_on, "coverage_since", "effective_on")
+        countries = _coverage(self.host_country, covered_countries)
+        meta = ctx.meta(effective_on, self.classification)
+        self.trigger_event(
+            self.CoverageChanged, covered_countries=countries, effective_on=effective_on, **meta
+        )
+
+    def close(self, ctx: CommandContext, closed_on: date) -> None:
+        """Records the closure; the post covers nothing from ``closed_on`` on."""
+        self.guard_status("close", {PostStatus.OPEN})
+        require_order(self.coverage_since, closed_on, "coverage_since", "closed_on")
+        self.trigger_event(
+            self.Closed, closed_on=closed_on, **ctx.meta(closed_on, self.classification)
+        )
+
+    @property
+    def coverage_since(self) -> date:
+        """The date the current coverage took effect (the opening or the last change)."""
+        since: date = self.coverage_history[-1]["from"]
+        return since
+
+    def covered_on(self, day: date) -> list[str]:
+        """The countries the post covered on ``day``: none before opening or from closure."""
+        if day < self.opened_on or (self.closed_on is not None and day >= self.closed_on):
+            return []
+        countries: list[str] = []
+        for period in self.coverage_history:
+            if period["from"] <= day:
+                countries = period["countries"]
+        return list(countries)
+
+
+def _coverage(host_country: str, covered_countries: list[str]) -> list[str]:
+    """Validated covered countries, which must include the host country."""
+    countries = values.countries("covered_countries", covered_countries)
+    if host_country not in countries:
+        raise ValidationError(
+            "covered_countries",
+            "host-covered",
+            f"a post covers its host country: add {host_country} to covered_countries",
+        )
+    return countries

@@ -1,0 +1,127 @@
+"""One error hierarchy for the whole platform, knowing nothing of HTTP.
+
+The API maps each class to an RFC 9457 problem in one place
+(``shared.http.problems``); the CLI maps them to a message and a non-zero exit.
+Every class says when it is raised, so a caller knows which one to catch.
+"""
+
+from __future__ import annotations
+
+
+class EntenteError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    title = "Entente error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ValidationError(EntenteError):
+    """Raised when an input value breaks a rule of its own (type, range, vocabulary).
+
+    ``field`` names the offending input (dotted path) and ``rule`` a stable code,
+    so a client can point the user at the right box without parsing prose.
+    """
+
+    title = "Invalid input"
+
+    def __init__(self, field: str, rule: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.rule = rule
+
+
+class DomainRuleViolation(EntenteError):
+    """Raised when a command is well-formed but breaks a business rule."""
+
+    title = "Business rule violated"
+
+    def __init__(self, rule: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.rule = rule
+        self.field = field
+
+
+class IllegalTransition(DomainRuleViolation):
+    """Raised when a command is not allowed in the record's current status."""
+
+    title = "Illegal transition"
+
+    def __init__(self, record: str, status: str, command: str, allowed_from: list[str]) -> None:
+        allowed = ", ".join(allowed_from) or "no status"
+        super().__init__(
+            rule="illegal-transition",
+            detail=f"cannot {command} this {record}: it is {status}; allowed from: {allowed}",
+        )
+        self.status = status
+        self.command = command
+
+
+class NotFoundError(EntenteError):
+    """Raised when a record, tenant or route does not exist *for the caller*.
+
+    A record of another tenant raises exactly this, with the same wording, so
+    nothing about other tenants leaks through status codes or messages.
+    """
+
+    title = "Not found"
+
+
+class ConflictError(EntenteError):
+    """Raised when a concurrent write to the same record won the race."""
+
+    title = "Conflict"
+
+
+class PreconditionFailedError(EntenteError):
+    """Raised when ``If-Match`` names a version that is no longer current."""
+
+    title = "Precondition failed"
+
+
+class PreconditionRequiredError(EntenteError):
+    """Raised when a change to an existing record comes without ``If-Match``."""
+
+    title = "Precondition required"
+
+
+class IdempotencyKeyReusedError(EntenteError):
+    """Raised when an ``Idempotency-Key`` is replayed with a different request."""
+
+    title = "Idempotency key reused"
+
+
+class AuthenticationError(EntenteError):
+    """Raised when a request carries no token or a token that fails verification."""
+
+    title = "Unauthenticated"
+
+
+class PermissionDeniedError(EntenteError):
+    """Raised when a verified caller lacks the role a route declares."""
+
+    title = "Forbidden"
+
+
+class PayloadTooLargeError(EntenteError):
+    """Raised when a request body exceeds the configured limit."""
+
+    title = "Payload too large"
+
+
+class NotYetVisibleError(EntenteError):
+    """Raised when a view has not reached the position a client waits for."""
+
+    title = "Not yet visible"
+
+    def __init__(self, detail: str, position: int) -> None:
+        super().__init__(detail)
+        self.position = position
+
+
+class ConfigurationError(EntenteError):
+    """Raised at start-up when settings are missing, unsafe or inconsistent."""
+
+    title = "Configuration error"

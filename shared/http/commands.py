@@ -1,0 +1,82 @@
+"""Command plumbing: Idempotency-Key, If-Match, and the answer a command gives.
+
+A command's answer carries the record id, its new version (also as ETag) and
+the log position, so the client can send If-Match next time and wait for its
+write to be visible (``?min_position=``) in the views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import Header, Request, Response
+from pydantic import BaseModel
+
+from shared.application.ledger import CommandResult, Idempotency
+from shared.errors import ValidationError
+
+_KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,200}$")
+_ETAG = re.compile(r'^(W/)?"(\d+)"$')
+
+
+class CommandAccepted(BaseModel):
+    """The answer to every command."""
+
+    id: str
+    version: int
+    position: int
+    replayed: bool
+
+
+async def idempotency(
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(description="Makes a retry return the first result")] = None,
+) -> Idempotency | None:
+    """The request's key and fingerprint (method, path and canonical JSON body)."""
+    if idempotency_key is None:
+        return None
+    if not _KEY.match(idempotency_key):
+        raise ValidationError(
+            "Idempotency-Key", "format", "Idempotency-Key must be 8-200 characters of A-Z a-z 0-9 . _ : -"
+        )
+    body = await request.body()
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
+    return Idempotency(idempotency_key, digest)
+
+
+def if_match(
+    if_match: Annotated[str | None, Header(description='The record version, e.g. "3"')] = None,
+) -> int | None:
+    """The version the client last saw, from ``If-Match: "3"``."""
+    if if_match is None:
+        return None
+    found = _ETAG.match(if_match.strip())
+    if not found:
+        raise ValidationError("If-Match", "format", 'If-Match must be a version ETag such as "3"')
+    return int(found.group(2))
+
+
+def accepted(result: CommandResult, response: Response, location: str | None = None) -> CommandAccepted:
+    response.headers["ETag"] = f'"{result.version}"'
+    response.headers["X-Entente-Position"] = str(result.position)
+    if location:
+        response.headers["Location"] = location
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return CommandAccepted(
+        id=str(result.record_id), version=result.version, position=result.position, replayed=result.replayed
+    )
+
+
+def etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+JsonDict = dict[str, Any]

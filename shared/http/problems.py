@@ -1,0 +1,122 @@
+"""RFC 9457 problem details: the one map from errors to HTTP responses.
+
+Bad input gets a precise 4xx naming the field and the rule; nothing else in
+the code base writes an error response.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared import errors
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://entente.interieur.gouv.fr/problems/"
+log = logging.getLogger("entente.http")
+
+STATUS: dict[type[errors.EntenteError], int] = {
+    errors.ValidationError: 422,
+    errors.IllegalTransition: 409,
+    errors.DomainRuleViolation: 422,
+    errors.NotFoundError: 404,
+    errors.ConflictError: 409,
+    errors.PreconditionFailedError: 412,
+    errors.PreconditionRequiredError: 428,
+    errors.IdempotencyKeyReusedError: 422,
+    errors.AuthenticationError: 401,
+    errors.PermissionDeniedError: 403,
+    errors.PayloadTooLargeError: 413,
+    errors.NotYetVisibleError: 503,
+    errors.ConfigurationError: 500,
+}
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": 'Bearer realm="entente"'} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": "1"}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _status_of(error: errors.EntenteError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+def _slug(error: errors.EntenteError) -> str:
+    name = type(error).__name__.removesuffix("Error")
+    return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+
+
+async def entente_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, errors.EntenteError)
+    status = _status_of(error)
+    if status >= 500:
+        log.error("server error on %s: %s", request.url.path, error.detail)
+    return problem(
+        status,
+        getattr(error, "rule", None) or _slug(error),
+        error.title,
+        error.detail,
+        field=getattr(error, "field", None),
+        rule=getattr(error, "rule", None),
+        position=getattr(error, "position", None),
+    )
+
+
+async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    issues = [_issue(e) for e in error.errors()]
+    if any(i["rule"] == "json_invalid" for i in issues):
+        return problem(400, "malformed-json", "Malformed JSON", "the body is not valid JSON")
+    first = issues[0] if issues else {"field": "", "rule": "invalid", "message": "invalid"}
+    return problem(
+        422,
+        "invalid-input",
+        "Invalid input",
+        f"{first['field']}: {first['message']}",
+        field=first["field"],
+        rule=first["rule"],
+        errors=issues,
+    )
+
+
+def _issue(error: Any) -> dict[str, str]:
+    location = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
+    return {"field": ".".join(location), "rule": str(error.get("type")), "message": str(error.get("msg"))}
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed"}
+    return problem(
+        error.status_code,
+        {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error"),
+        titles.get(error.status_code, "HTTP error"),
+        str(error.detail),
+    )
+
+
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s", request.url.path, exc_info=error)
+    return problem(500, "internal-error", "Internal error", "an unexpected error occurred")
+
+
+def install(app: FastAPI) -> None:
+    """Registers every handler on ``app``."""
+    app.add_exception_handler(errors.EntenteError, entente_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,1 @@
+"""Realistic sample data for the embedded default, drawn from the source pages."""

@@ -1,0 +1,51 @@
+"""Typed settings, read from the environment (prefix ``ENTENTE_``) once, at start-up.
+
+Nothing is built at import time; the composition root reads settings and wires
+adapters. Secrets come from the environment, never from the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.application.stores import EventStoreConfig, PostgresStore, SqliteStore
+from shared.tenancy import DEFAULT_TENANTS
+
+
+class Settings(BaseSettings):
+    """Every knob of a service, with the embedded default's values."""
+
+    model_config = SettingsConfigDict(env_prefix="ENTENTE_", extra="ignore")
+
+    tenants: list[str] = Field(default_factory=lambda: list(DEFAULT_TENANTS))
+    data_dir: Path = Path(".entente")
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    postgres_url: str | None = None
+    views_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the views database; default: beside the store"
+    )
+    auth: Literal["dev", "jwks"] = "dev"
+    issuer: str = "http://127.0.0.1:8000/dev-issuer"
+    audience: str = "entente-api"
+    jwks_url: str | None = None
+    max_body_bytes: int = 65536
+    embedded_projector: bool = True
+    sample_data: bool = False
+
+    @field_validator("tenants", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [t.strip() for t in value.split(",") if t.strip()]
+        return value
+
+    def event_store(self) -> EventStoreConfig:
+        if self.store == "postgres":
+            if not self.postgres_url:
+                raise ValueError("ENTENTE_POSTGRES_URL is required when ENTENTE_STORE=postgres")
+            return PostgresStore(self.postgres_url)
+        return SqliteStore(self.data_dir / "events")

@@ -1,0 +1,27 @@
+"""Tenants are configuration, not code: a fourth directorate is one more slug.
+
+Slugs must be lowercase words joined by hyphens, so they are safe in URLs,
+topic names, role names and (with hyphens turned to underscores) schema names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.errors import ConfigurationError, NotFoundError
+
+DEFAULT_TENANTS = ("police", "gendarmerie", "civil-protection")
+_SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+def check_slug(slug: str) -> str:
+    if not _SLUG.match(slug) or len(slug) > 40:
+        raise ConfigurationError(f"tenant slug {slug!r} must be lowercase words joined by '-'")
+    return slug
+
+
+def served_tenant(slug: str, served: list[str]) -> str:
+    """The tenant named in a URL if this process serves it, else NotFoundError (404)."""
+    if slug not in served:
+        raise NotFoundError(f"no tenant {slug!r} here")
+    return slug
