@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.tenant.bootstrap import Platform
-from services.tenant.routes import agreements, dev_issuer, health
+from services.tenant.routes import (
+    agreements,
+    delegations,
+    dev_issuer,
+    health,
+    history,
+    missions,
+    posts,
+)
 from shared.http import problems
 from shared.http.limits import BodyLimit
 
@@ -24,6 +32,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.tenants = list(platform.ledgers)
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
-    for module in (health, agreements, dev_issuer):
+    for module in (health, agreements, missions, delegations, posts, history, dev_issuer):
         app.include_router(module.router)
     return app

@@ -18,18 +18,24 @@ _ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 
 def ledger(request: Request, tenant: str) -> CooperationLedger:
     platform = request.app.state.platform
-    return platform.ledger(served_tenant(tenant, list(platform.ledgers))) # type: ignore[no-any-return]
+    return platform.ledger(served_tenant(tenant, list(platform.ledgers)))  # type: ignore[no-any-return]
 
 
 def command_context(
     request: Request,
     tenant: str,
-    x_correlation_id: Annotated[str | None, Header(description="Ties the events of one user action")] = None,
-    x_causation_id: Annotated[str | None, Header(description="The event or message that caused this command")] = None,
+    x_correlation_id: Annotated[
+        str | None, Header(description="Ties the events of one user action")
+    ] = None,
+    x_causation_id: Annotated[
+        str | None, Header(description="The event or message that caused this command")
+    ] = None,
 ) -> CommandContext:
     for name, value in (("X-Correlation-Id", x_correlation_id), ("X-Causation-Id", x_causation_id)):
         if value is not None and not _ID.match(value):
-            raise ValidationError(name, "format", f"{name} must be 1-100 characters of A-Z a-z 0-9 . _ : -")
+            raise ValidationError(
+                name, "format", f"{name} must be 1-100 characters of A-Z a-z 0-9 . _ : -"
+            )
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:  # the route's policy must run first; fail closed if it did not
         raise AuthenticationError("a bearer token is required")

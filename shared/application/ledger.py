@@ -14,16 +14,19 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder
-from eventsourcing.utils import get_topic
-from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    JSONTranscoder,
+    Transcoder,
+)
+from eventsourcing.utils import Environment, get_topic
 
 from shared.application.receipt import CommandReceipt, receipt_id
 from shared.application.stores import EventStoreConfig
 from shared.application.transcodings import DateAsISO
-from shared.domain.catalogue import AGGREGATES, DOMAIN_EVENT_TOPICS, aggregate_type_of
 from shared.domain.base import EntenteAggregate
+from shared.domain.catalogue import AGGREGATES, DOMAIN_EVENT_TOPICS, aggregate_type_of
 from shared.errors import (
     ConfigurationError,
     ConflictError,
@@ -59,7 +62,7 @@ class CommandResult:
     replayed: bool = False
 
 
-class CooperationLedger(Application):
+class CooperationLedger(Application[UUID]):
     """One directorate's event-sourced records."""
 
     name = "Entente"
@@ -72,6 +75,7 @@ class CooperationLedger(Application):
     ) -> None:
         self.tenant = tenant
         self.clock = clock
+        store.prepare(tenant)
         super().__init__(env=store.env(tenant))
         if self.env.get("POSTGRES_ENABLE_DB_FUNCTIONS", "n").lower() not in {"n", "no", ""}:
             raise ConfigurationError(
@@ -127,13 +131,15 @@ class CooperationLedger(Application):
             )
         if record.version != expected_version:
             raise PreconditionFailedError(
-                f"If-Match names version {expected_version}; the current version is {record.version}"
+                f"If-Match names version {expected_version}; "
+                f"the current version is {record.version}"
             )
         action(record)
         return self._save(record, idempotency)
 
     def record(self, record_type: type[A], record_id: UUID) -> A:
         """The current state of one record of this tenant, or NotFoundError."""
+        found: object
         try:
             found = self.repository.get(record_id)
         except AggregateNotFoundError:
@@ -146,9 +152,7 @@ class CooperationLedger(Application):
         """Every event of one record, oldest first, as published envelopes."""
         self.record(record_type, record_id)
         kind = aggregate_type_of(record_type)
-        return [
-            envelope(event, kind, position=0) for event in self.events.get(record_id)
-        ]
+        return [envelope(event, kind, position=0) for event in self.events.get(record_id)]
 
     def read_log(self, after: int, limit: int) -> Sequence[tuple[int, EventEnvelope]]:
         """Domain events after notification id ``after``, in notification order.
@@ -176,6 +180,7 @@ class CooperationLedger(Application):
     def _replay(self, idempotency: Idempotency | None) -> CommandResult | None:
         if idempotency is None:
             return None
+        receipt: object
         try:
             receipt = self.repository.get(receipt_id(self.tenant, idempotency.key))
         except AggregateNotFoundError:

@@ -39,7 +39,9 @@ class CommandReceipt(Aggregate):
             aggregate.record_version = self.record_version
 
     @classmethod
-    def issue(cls, id: UUID, fingerprint: str, record_id: UUID, record_version: int) -> CommandReceipt:  # noqa: A002
+    def issue(
+        cls, id: UUID, fingerprint: str, record_id: UUID, record_version: int
+    ) -> CommandReceipt:
         return cls._create(
             cls.Issued,
             id=id,

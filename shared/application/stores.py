@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import psycopg
+from psycopg import sql
+
 from shared.errors import ConfigurationError
 
 
@@ -26,8 +29,10 @@ class SqliteStore:
 
     directory: Path
 
-    def env(self, tenant: str) -> dict[str, str]:
+    def prepare(self, tenant: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+
+    def env(self, tenant: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(self.directory / f"{tenant}.events.sqlite3"),
@@ -48,6 +53,14 @@ class PostgresStore:
     lock_timeout: int = 5
     idle_timeout: int = 10
     schema_prefix: str = ""
+
+    def prepare(self, tenant: str) -> None:
+        """Creates the tenant's schema; the library creates tables, not schemas."""
+        schema = self.schema_prefix + schema_for(tenant)
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+            )
 
     def env(self, tenant: str) -> dict[str, str]:
         parts = urlsplit(self.url)

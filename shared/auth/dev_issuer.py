@@ -35,7 +35,9 @@ def demo_users(tenants: list[str]) -> dict[str, DemoUser]:
     for tenant in tenants:
         for role in ("recorder", "validator", "reader"):
             username = f"{tenant}-{role}"
-            users[username] = DemoUser(username, f"Demo {tenant} {role}", (tenant_role(tenant, role),))
+            users[username] = DemoUser(
+                username, f"Demo {tenant} {role}", (tenant_role(tenant, role),)
+            )
     users["reporting"] = DemoUser("reporting", "Demo reporting officer", (REPORTING_READER,))
     users["auditor"] = DemoUser("auditor", "Demo auditor", (AUDITOR,))
     users["admin"] = DemoUser("admin", "Demo platform administrator", (PLATFORM_ADMIN,))
@@ -51,9 +53,12 @@ class DevIssuer:
         self.users = demo_users(tenants)
         self._key = _load_or_create_key(directory / "dev-issuer-key.pem")
         public = self._key.public_key()
-        self.kid = uuid.uuid5(uuid.NAMESPACE_URL, public.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).hex()).hex[:16]
+        self.kid = uuid.uuid5(
+            uuid.NAMESPACE_URL,
+            public.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            ).hex(),
+        ).hex[:16]
 
     def jwks(self) -> dict[str, Any]:
         """The public key as a JWKS document, like Keycloak's ``certs`` endpoint."""

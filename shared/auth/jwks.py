@@ -68,7 +68,7 @@ class CachedJwks:
                 if jwk.get("use", "sig") == "sig" and "kid" in jwk:
                     try:
                         keys[jwk["kid"]] = PyJWK(jwk)
-                    except Exception:  # noqa: S112, BLE001 - skip keys of unsupported types
+                    except Exception:  # noqa: S112 - skip keys of unsupported types
                         continue
             self._keys = keys
 

@@ -17,7 +17,9 @@ import typer
 from shared.errors import EntenteError
 from shared.settings import Settings
 
-app = typer.Typer(help="Entente, the cooperation ledger of the Ministry of the Interior.", no_args_is_help=True)
+app = typer.Typer(
+    help="Entente, the cooperation ledger of the Ministry of the Interior.", no_args_is_help=True
+)
 
 
 def _service(name: str) -> Callable[..., Any]:
@@ -47,7 +49,9 @@ def serve(
 
 @app.command()
 def token(
-    user: Annotated[str, typer.Argument(help="A demo user, e.g. police-recorder (see `entente users`)")],
+    user: Annotated[
+        str, typer.Argument(help="A demo user, e.g. police-recorder (see `entente users`)")
+    ],
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
 ) -> None:
     """Print a bearer token for a demo user, signed by the embedded dev issuer."""
@@ -59,6 +63,21 @@ def users() -> None:
     """List the demo users and their roles."""
     for user in _dev_issuer().users.values():
         typer.echo(f"{user.username:32} {', '.join(user.roles)}")
+
+
+@app.command()
+def catalogue(
+    output: Annotated[
+        str, typer.Option(help="Where to write the page")
+    ] = "docs/event-catalogue.md",
+) -> None:
+    """Rewrite the event catalogue page from the code."""
+    from pathlib import Path
+
+    from shared.domain.catalogue_doc import render
+
+    Path(output).write_text(render(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
 
 
 def _dev_issuer() -> Any:

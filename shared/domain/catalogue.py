@@ -31,7 +31,8 @@ def aggregate_type_of(cls: type[EntenteAggregate]) -> str:
 def event_classes(cls: type[EntenteAggregate]) -> list[type[EntenteAggregate.Event]]:
     """The nested event classes of an aggregate, in definition order, no duplicates."""
     found: list[type[EntenteAggregate.Event]] = []
-    for name in dir(cls):
+    names = list(vars(cls)) + [n for n in dir(cls) if n not in vars(cls)]
+    for name in names:
         value = getattr(cls, name)
         if (
             isinstance(value, type)

@@ -32,7 +32,9 @@ class CommandContext:
     correlation_id: str = field(default_factory=lambda: str(uuid4()))
     causation_id: str | None = None
 
-    def meta(self, business_time: datetime | date, classification: Classification) -> dict[str, Any]:
+    def meta(
+        self, business_time: datetime | date, classification: Classification
+    ) -> dict[str, Any]:
         """The metadata fields of one event, as keyword arguments."""
         return {
             "tenant": self.tenant,

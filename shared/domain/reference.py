@@ -61,7 +61,9 @@ def currency(code: str, field: str = "currency") -> Currency:
     """The ISO 4217 currency ``code``; raises ``ValidationError`` otherwise."""
     found = pycountry.currencies.get(alpha_3=code) if len(code) == 3 and code.isupper() else None
     if found is None:
-        raise ValidationError(field, "unknown-currency", f"{code!r} is not an ISO 4217 currency code")
+        raise ValidationError(
+            field, "unknown-currency", f"{code!r} is not an ISO 4217 currency code"
+        )
     return Currency(code, str(found.name))
 
 

@@ -109,11 +109,19 @@ class Organisation(StrEnum):
 
 
 LABELS: dict[StrEnum, Label] = {
-    AgreementKind.INTERGOVERNMENTAL_AGREEMENT: Label("Accord intergouvernemental", "Intergovernmental agreement"),
-    AgreementKind.BILATERAL_COOPERATION_AGREEMENT: Label("Accord de coopération bilatérale", "Bilateral cooperation agreement"),
+    AgreementKind.INTERGOVERNMENTAL_AGREEMENT: Label(
+        "Accord intergouvernemental", "Intergovernmental agreement"
+    ),
+    AgreementKind.BILATERAL_COOPERATION_AGREEMENT: Label(
+        "Accord de coopération bilatérale", "Bilateral cooperation agreement"
+    ),
     AgreementKind.LETTER_OF_INTENT: Label("Lettre d'intention", "Letter of intent"),
-    AgreementKind.ADMINISTRATIVE_ARRANGEMENT: Label("Arrangement administratif", "Administrative arrangement"),
-    AgreementKind.MEMORANDUM_OF_UNDERSTANDING: Label("Mémorandum d'entente", "Memorandum of understanding"),
+    AgreementKind.ADMINISTRATIVE_ARRANGEMENT: Label(
+        "Arrangement administratif", "Administrative arrangement"
+    ),
+    AgreementKind.MEMORANDUM_OF_UNDERSTANDING: Label(
+        "Mémorandum d'entente", "Memorandum of understanding"
+    ),
     AgreementKind.FUNDING_CONVENTION: Label("Convention de financement", "Funding convention"),
     MissionType.TRAINING_COURSE: Label("Formation", "Training course"),
     MissionType.EXPERT_MISSION: Label("Mission d'expertise", "Expert mission"),
@@ -123,16 +131,22 @@ LABELS: dict[StrEnum, Label] = {
     MissionType.REGIONAL_CONFERENCE: Label("Conférence régionale", "Regional conference"),
     MissionType.EXERCISE: Label("Exercice", "Exercise"),
     MissionType.EQUIPMENT_DONATION: Label("Don de matériel", "Equipment donation"),
-    Theme.ILLEGAL_IMMIGRATION: Label("Immigration irrégulière et fraude documentaire", "Illegal immigration and document fraud"),
+    Theme.ILLEGAL_IMMIGRATION: Label(
+        "Immigration irrégulière et fraude documentaire", "Illegal immigration and document fraud"
+    ),
     Theme.HUMAN_TRAFFICKING: Label("Traite des êtres humains", "Trafficking in human beings"),
     Theme.NARCOTICS: Label("Stupéfiants", "Narcotics"),
     Theme.COUNTERFEIT_MEDICINES: Label("Contrefaçon de médicaments", "Counterfeit medicines"),
     Theme.ORGANISED_CRIME: Label("Criminalité organisée", "Organised crime"),
     Theme.TERRORISM: Label("Terrorisme", "Terrorism"),
     Theme.CYBERCRIME: Label("Cybercriminalité", "Cybercrime"),
-    Theme.CRISIS_MANAGEMENT: Label("Gestion de crise et sécurité civile", "Crisis management and civil protection"),
+    Theme.CRISIS_MANAGEMENT: Label(
+        "Gestion de crise et sécurité civile", "Crisis management and civil protection"
+    ),
     Theme.ROAD_SAFETY: Label("Sécurité routière", "Road safety"),
-    Theme.GOVERNANCE: Label("Gouvernance et administration territoriale", "Governance and local government"),
+    Theme.GOVERNANCE: Label(
+        "Gouvernance et administration territoriale", "Governance and local government"
+    ),
     Theme.BORDER_MANAGEMENT: Label("Gestion des frontières", "Border management"),
     Theme.FORENSIC_SCIENCE: Label("Police technique et scientifique", "Forensic science"),
     Theme.PUBLIC_ORDER: Label("Ordre public", "Public order"),
@@ -157,7 +171,9 @@ LABELS: dict[StrEnum, Label] = {
     Classification.RESTRICTED: Label("Restreint", "Restricted"),
     Organisation.EU: Label("Union européenne", "European Union"),
     Organisation.UN: Label("Organisation des Nations unies", "United Nations"),
-    Organisation.UNHCR: Label("Haut-Commissariat des Nations unies pour les réfugiés", "UN Refugee Agency"),
+    Organisation.UNHCR: Label(
+        "Haut-Commissariat des Nations unies pour les réfugiés", "UN Refugee Agency"
+    ),
     Organisation.NATO: Label("OTAN", "NATO"),
     Organisation.INTERPOL: Label("INTERPOL", "INTERPOL"),
     Organisation.EUROPOL: Label("EUROPOL", "EUROPOL"),

@@ -33,21 +33,27 @@ class CommandAccepted(BaseModel):
 
 async def idempotency(
     request: Request,
-    idempotency_key: Annotated[str | None, Header(description="Makes a retry return the first result")] = None,
+    idempotency_key: Annotated[
+        str | None, Header(description="Makes a retry return the first result")
+    ] = None,
 ) -> Idempotency | None:
     """The request's key and fingerprint (method, path and canonical JSON body)."""
     if idempotency_key is None:
         return None
     if not _KEY.match(idempotency_key):
         raise ValidationError(
-            "Idempotency-Key", "format", "Idempotency-Key must be 8-200 characters of A-Z a-z 0-9 . _ : -"
+            "Idempotency-Key",
+            "format",
+            "Idempotency-Key must be 8-200 characters of A-Z a-z 0-9 . _ : -",
         )
     body = await request.body()
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
     except ValueError:
         canonical = body.decode("utf-8", "replace")
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
+    digest = hashlib.sha256(
+        f"{request.method} {request.url.path}\n{canonical}".encode()
+    ).hexdigest()
     return Idempotency(idempotency_key, digest)
 
 
@@ -63,7 +69,9 @@ def if_match(
     return int(found.group(2))
 
 
-def accepted(result: CommandResult, response: Response, location: str | None = None) -> CommandAccepted:
+def accepted(
+    result: CommandResult, response: Response, location: str | None = None
+) -> CommandAccepted:
     response.headers["ETag"] = f'"{result.version}"'
     response.headers["X-Entente-Position"] = str(result.position)
     if location:
@@ -71,7 +79,10 @@ def accepted(result: CommandResult, response: Response, location: str | None = N
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return CommandAccepted(
-        id=str(result.record_id), version=result.version, position=result.position, replayed=result.replayed
+        id=str(result.record_id),
+        version=result.version,
+        position=result.position,
+        replayed=result.replayed,
     )
 
 

@@ -37,9 +37,7 @@ STATUS: dict[type[errors.EntenteError], int] = {
 }
 
 
-def problem(
-    status: int, slug: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": 'Bearer realm="entente"'} if status == 401 else None
@@ -51,7 +49,7 @@ def problem(
 def _status_of(error: errors.EntenteError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 500
 
 
@@ -95,7 +93,11 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
 
 def _issue(error: Any) -> dict[str, str]:
     location = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
-    return {"field": ".".join(location), "rule": str(error.get("type")), "message": str(error.get("msg"))}
+    return {
+        "field": ".".join(location),
+        "rule": str(error.get("type")),
+        "message": str(error.get("msg")),
+    }
 
 
 async def http_error(request: Request, error: Exception) -> JSONResponse:

@@ -42,7 +42,7 @@ class EventLog(Protocol):
         ...
 
     def read(self, topic: str, partition: int, after: int, limit: int) -> list[LogRecord]:
-        """Up to ``limit`` records with offsets greater than ``after`` (-1 reads from 0), in order."""
+        """Up to ``limit`` records with offsets above ``after`` (-1: from the start), in order."""
         ...
 
     def end_offset(self, topic: str, partition: int) -> int:

@@ -49,6 +49,15 @@ class UnexpectedEventDataError(ProjectionError):
     title = "Unexpected event data"
 
 
+class TenantMismatchError(ProjectionError):
+    """Raised when a record's tenant differs from the tenant whose topic carried it.
+
+    Applying it would show one directorate's record in another's views.
+    """
+
+    title = "Tenant mismatch"
+
+
 class UnknownViewTenantError(NotFoundError):
     """Raised when views are asked for a tenant this view store was not set up for.
 

@@ -29,7 +29,12 @@ Version = Annotated[int | None, Depends(if_match)]
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record a signed agreement")
 def sign(
-    principal: Recorder, ctx: Context, ledger: Ledger, body: SignAgreement, key: Key, response: Response
+    principal: Recorder,
+    ctx: Context,
+    ledger: Ledger,
+    body: SignAgreement,
+    key: Key,
+    response: Response,
 ) -> CommandAccepted:
     result = ledger.create(
         lambda id_: Agreement.sign(
@@ -54,36 +59,129 @@ def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response)
     return state
 
 
-def _change(ledger: Ledger, record_id: UUID, version: int | None, key: Key, action: Any, response: Response) -> CommandAccepted:
+def _change(
+    ledger: Ledger, record_id: UUID, version: int | None, key: Key, action: Any, response: Response
+) -> CommandAccepted:
     result = ledger.change(Agreement, record_id, version, action, key)
     return accepted(result, response)
 
 
 @router.post("/{record_id}/amendments", summary="Record an amendment")
-def amend(principal: Recorder, ctx: Context, ledger: Ledger, record_id: UUID, body: AmendAgreement, key: Key, version: Version, response: Response) -> CommandAccepted:
-    return _change(ledger, record_id, version, key, lambda a: a.amend(ctx, body.amended_on, body.summary), response)
+def amend(
+    principal: Recorder,
+    ctx: Context,
+    ledger: Ledger,
+    record_id: UUID,
+    body: AmendAgreement,
+    key: Key,
+    version: Version,
+    response: Response,
+) -> CommandAccepted:
+    return _change(
+        ledger,
+        record_id,
+        version,
+        key,
+        lambda a: a.amend(ctx, body.amended_on, body.summary),
+        response,
+    )
 
 
 @router.post("/{record_id}/renewals", summary="Record a renewal")
-def renew(principal: Recorder, ctx: Context, ledger: Ledger, record_id: UUID, body: RenewAgreement, key: Key, version: Version, response: Response) -> CommandAccepted:
-    return _change(ledger, record_id, version, key, lambda a: a.renew(ctx, body.renewed_on, body.duration_months), response)
+def renew(
+    principal: Recorder,
+    ctx: Context,
+    ledger: Ledger,
+    record_id: UUID,
+    body: RenewAgreement,
+    key: Key,
+    version: Version,
+    response: Response,
+) -> CommandAccepted:
+    return _change(
+        ledger,
+        record_id,
+        version,
+        key,
+        lambda a: a.renew(ctx, body.renewed_on, body.duration_months),
+        response,
+    )
 
 
 @router.post("/{record_id}/suspension", summary="Record a suspension")
-def suspend(principal: Recorder, ctx: Context, ledger: Ledger, record_id: UUID, body: SuspendAgreement, key: Key, version: Version, response: Response) -> CommandAccepted:
-    return _change(ledger, record_id, version, key, lambda a: a.suspend(ctx, body.suspended_on, body.reason), response)
+def suspend(
+    principal: Recorder,
+    ctx: Context,
+    ledger: Ledger,
+    record_id: UUID,
+    body: SuspendAgreement,
+    key: Key,
+    version: Version,
+    response: Response,
+) -> CommandAccepted:
+    return _change(
+        ledger,
+        record_id,
+        version,
+        key,
+        lambda a: a.suspend(ctx, body.suspended_on, body.reason),
+        response,
+    )
 
 
 @router.post("/{record_id}/resumption", summary="Record the end of a suspension")
-def resume(principal: Recorder, ctx: Context, ledger: Ledger, record_id: UUID, body: ResumeAgreement, key: Key, version: Version, response: Response) -> CommandAccepted:
-    return _change(ledger, record_id, version, key, lambda a: a.resume(ctx, body.resumed_on), response)
+def resume(
+    principal: Recorder,
+    ctx: Context,
+    ledger: Ledger,
+    record_id: UUID,
+    body: ResumeAgreement,
+    key: Key,
+    version: Version,
+    response: Response,
+) -> CommandAccepted:
+    return _change(
+        ledger, record_id, version, key, lambda a: a.resume(ctx, body.resumed_on), response
+    )
 
 
 @router.post("/{record_id}/termination", summary="Record a termination")
-def terminate(principal: Recorder, ctx: Context, ledger: Ledger, record_id: UUID, body: TerminateAgreement, key: Key, version: Version, response: Response) -> CommandAccepted:
-    return _change(ledger, record_id, version, key, lambda a: a.terminate(ctx, body.terminated_on, body.reason), response)
+def terminate(
+    principal: Recorder,
+    ctx: Context,
+    ledger: Ledger,
+    record_id: UUID,
+    body: TerminateAgreement,
+    key: Key,
+    version: Version,
+    response: Response,
+) -> CommandAccepted:
+    return _change(
+        ledger,
+        record_id,
+        version,
+        key,
+        lambda a: a.terminate(ctx, body.terminated_on, body.reason),
+        response,
+    )
 
 
 @router.post("/{record_id}/corrections", summary="Correct descriptive fields, with a reason")
-def correct(principal: Recorder, ctx: Context, ledger: Ledger, record_id: UUID, body: Correction, key: Key, version: Version, response: Response) -> CommandAccepted:
-    return _change(ledger, record_id, version, key, lambda a: a.correct(ctx, body.changes, body.reason, body.corrected_on), response)
+def correct(
+    principal: Recorder,
+    ctx: Context,
+    ledger: Ledger,
+    record_id: UUID,
+    body: Correction,
+    key: Key,
+    version: Version,
+    response: Response,
+) -> CommandAccepted:
+    return _change(
+        ledger,
+        record_id,
+        version,
+        key,
+        lambda a: a.correct(ctx, body.changes, body.reason, body.corrected_on),
+        response,
+    )

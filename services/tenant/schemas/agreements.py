@@ -11,7 +11,9 @@ from services.tenant.schemas.common import Classified, MoneyIn, Strict
 
 class SignAgreement(Classified):
     reference: str = Field(max_length=100, examples=["FR-VN-2011-CM"])
-    title: str = Field(max_length=500, examples=["Convention de lutte contre la contrefaçon de médicaments"])
+    title: str = Field(
+        max_length=500, examples=["Convention de lutte contre la contrefaçon de médicaments"]
+    )
     kind: str = Field(description="An AgreementKind code", examples=["funding-convention"])
     partner_countries: list[str] = Field(default_factory=list, max_length=60, examples=[["VN"]])
     partner_organisations: list[str] = Field(default_factory=list, max_length=20, examples=[[]])
@@ -20,14 +22,29 @@ class SignAgreement(Classified):
     signed_at: str = Field(max_length=200, examples=["Hanoï"])
     duration_months: int | None = Field(default=None, examples=[36])
     funding: MoneyIn | None = None
-    funder: str | None = Field(default=None, max_length=200, examples=["Ministère de l'Europe et des Affaires étrangères"])
+    funder: str | None = Field(
+        default=None, max_length=200, examples=["Ministère de l'Europe et des Affaires étrangères"]
+    )
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "reference": "FR-VN-2011-CM", "title": "Convention de lutte contre la contrefaçon de médicaments",
-        "kind": "funding-convention", "partner_countries": ["VN"], "themes": ["counterfeit-medicines"],
-        "signed_on": "2011-12-09", "signed_at": "Hanoï", "duration_months": 36,
-        "funding": {"amount": "1000000.00", "currency": "EUR"}, "funder": "Fonds de solidarité prioritaire",
-        "classification": "internal"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "reference": "FR-VN-2011-CM",
+                    "title": "Convention de lutte contre la contrefaçon de médicaments",
+                    "kind": "funding-convention",
+                    "partner_countries": ["VN"],
+                    "themes": ["counterfeit-medicines"],
+                    "signed_on": "2011-12-09",
+                    "signed_at": "Hanoï",
+                    "duration_months": 36,
+                    "funding": {"amount": "1000000.00", "currency": "EUR"},
+                    "funder": "Fonds de solidarité prioritaire",
+                    "classification": "internal",
+                }
+            ]
+        }
+    }
 
 
 class AmendAgreement(Strict):

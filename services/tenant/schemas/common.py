@@ -19,7 +19,9 @@ class Strict(BaseModel):
 
 
 class MoneyIn(Strict):
-    amount: Decimal = Field(description="Decimal amount, at most 2 decimals", examples=["1000000.00"])
+    amount: Decimal = Field(
+        description="Decimal amount, at most 2 decimals", examples=["1000000.00"]
+    )
     currency: str = Field(description="ISO 4217 code", examples=["EUR"], min_length=3, max_length=3)
 
     def pair(self) -> tuple[Decimal, str]:
@@ -34,9 +36,14 @@ class Classified(Strict):
 
 
 class Correction(Strict):
-    changes: dict[str, Any] = Field(description="Field names and their corrected values", examples=[{"title": "Gestion d'une scène de crime"}])
+    changes: dict[str, Any] = Field(
+        description="Field names and their corrected values",
+        examples=[{"title": "Gestion d'une scène de crime"}],
+    )
     reason: str = Field(min_length=1, max_length=2000, examples=["Typo in the title"])
-    corrected_on: date = Field(description="Business date of the correction", examples=["2024-03-01"])
+    corrected_on: date = Field(
+        description="Business date of the correction", examples=["2024-03-01"]
+    )
 
 
 class Dated(Strict):

@@ -1,0 +1,63 @@
+"""Delegation visit commands as HTTP bodies: plan, reschedule, host, cancel."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import ConfigDict, Field, StrictInt
+
+from services.tenant.schemas.common import Classified, Strict
+
+
+class PlanDelegation(Classified):
+    country: str | None = Field(
+        default=None,
+        description="ISO 3166-1 alpha-2 code; give a country or an organisation, not both",
+        examples=["VN"],
+    )
+    organisation: str | None = Field(
+        default=None, description="An Organisation code", examples=[None]
+    )
+    head_of_delegation: str = Field(max_length=200, examples=["Général Nguyen Van A"])
+    size: StrictInt = Field(description="People expected", examples=[8])
+    start_date: date = Field(examples=["2024-06-10"])
+    end_date: date = Field(examples=["2024-06-14"])
+    host_site: str = Field(max_length=200, examples=["ENSOSP, Aix-en-Provence"])
+    topics: list[str] = Field(max_length=20, examples=[["crisis-management-and-civil-protection"]])
+    planned_on: date | None = Field(
+        default=None, description="When the visit was agreed", examples=["2024-03-01"]
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "country": "VN",
+                    "head_of_delegation": "Général Nguyen Van A",
+                    "size": 8,
+                    "start_date": "2024-06-10",
+                    "end_date": "2024-06-14",
+                    "host_site": "ENSOSP, Aix-en-Provence",
+                    "topics": ["crisis-management-and-civil-protection"],
+                    "planned_on": "2024-03-01",
+                    "classification": "internal",
+                }
+            ]
+        }
+    )
+
+
+class RescheduleDelegation(Strict):
+    start_date: date = Field(examples=["2024-09-16"])
+    end_date: date = Field(examples=["2024-09-20"])
+    rescheduled_on: date = Field(examples=["2024-05-02"])
+
+
+class HostDelegation(Strict):
+    hosted_on: date = Field(description="A day within the visit's dates", examples=["2024-06-10"])
+    actual_size: StrictInt = Field(description="People who actually came", examples=[7])
+
+
+class CancelDelegation(Strict):
+    cancelled_on: date = Field(examples=["2024-05-20"])
+    reason: str = Field(max_length=2000, examples=["Visit postponed sine die by the partner"])

@@ -1,0 +1,112 @@
+"""Mission commands as HTTP bodies: from a foreign request to its evaluation.
+
+Counts are strict integers: ``true`` or ``"12"`` is refused rather than read as
+a number of experts or participants.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from pydantic import ConfigDict, Field, StrictInt
+
+from services.tenant.schemas.common import Classified, MoneyIn, Strict
+
+
+class RequestMission(Classified):
+    title: str = Field(max_length=500, examples=["Gestion d'une scène de crime"])
+    mission_type: str = Field(description="A MissionType code", examples=["training-course"])
+    countries: list[str] = Field(
+        max_length=60, description="ISO 3166-1 alpha-2 codes", examples=[["KH"]]
+    )
+    organisations: list[str] = Field(default_factory=list, max_length=20, examples=[[]])
+    themes: list[str] = Field(max_length=20, examples=[["forensic-science"]])
+    requested_by: str = Field(
+        max_length=200,
+        description="The foreign authority that asked",
+        examples=["Police nationale cambodgienne"],
+    )
+    post_id: UUID | None = Field(
+        default=None, description="The post abroad that collected the request (same directorate)"
+    )
+    requested_on: date = Field(examples=["2013-03-14"])
+    description: str = Field(default="", max_length=4000, examples=["Two-week course"])
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Gestion d'une scène de crime",
+                    "mission_type": "training-course",
+                    "countries": ["KH"],
+                    "themes": ["forensic-science"],
+                    "requested_by": "Police nationale cambodgienne",
+                    "requested_on": "2013-03-14",
+                    "description": "Two-week course for crime-scene technicians",
+                    "classification": "internal",
+                }
+            ]
+        }
+    )
+
+
+class ValidateMission(Strict):
+    decided_on: date = Field(examples=["2013-04-02"])
+    decided_by: str = Field(
+        max_length=200,
+        description="The deciding authority",
+        examples=["Ministère de l'Europe et des Affaires étrangères"],
+    )
+    decision_reference: str = Field(max_length=100, examples=["MEAE/DCSD/2013-118"])
+
+
+class DeclineMission(ValidateMission):
+    reason: str = Field(max_length=2000, examples=["Outside the cooperation priorities"])
+
+
+class ScheduleMission(Strict):
+    start_date: date = Field(examples=["2013-10-07"])
+    end_date: date = Field(examples=["2013-10-18"])
+    place: str = Field(max_length=200, examples=["Phnom Penh"])
+    expert_count: StrictInt = Field(examples=[3])
+    budget: MoneyIn | None = None
+    scheduled_on: date = Field(description="When the schedule was set", examples=["2013-05-20"])
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "start_date": "2013-10-07",
+                    "end_date": "2013-10-18",
+                    "place": "Phnom Penh",
+                    "expert_count": 3,
+                    "budget": {"amount": "24000.00", "currency": "EUR"},
+                    "scheduled_on": "2013-05-20",
+                }
+            ]
+        }
+    )
+
+
+class LaunchMission(Strict):
+    launched_on: date = Field(examples=["2013-10-07"])
+
+
+class CompleteMission(Strict):
+    completed_on: date = Field(examples=["2013-10-18"])
+    participants: StrictInt = Field(examples=[18])
+    actual_cost: MoneyIn | None = None
+    outcome: str = Field(max_length=4000, examples=["18 technicians trained; kits handed over"])
+
+
+class CancelMission(Strict):
+    cancelled_on: date = Field(examples=["2013-09-01"])
+    reason: str = Field(max_length=2000, examples=["Security situation"])
+
+
+class EvaluateMission(Strict):
+    evaluated_on: date = Field(examples=["2013-12-10"])
+    rating: StrictInt = Field(description="1 (poor) to 5 (excellent)", examples=[4])
+    findings: str = Field(max_length=4000, examples=["Good uptake; follow-up requested"])
+    recommendations: str = Field(default="", max_length=4000, examples=["Train trainers next"])

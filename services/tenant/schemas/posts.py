@@ -1,0 +1,48 @@
+"""Post abroad commands as HTTP bodies: open, change coverage, close."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import ConfigDict, Field
+
+from services.tenant.schemas.common import Classified, Strict
+
+
+class OpenPost(Classified):
+    name: str = Field(max_length=200, examples=["SSI Hanoï"])
+    city: str = Field(max_length=200, examples=["Hanoï"])
+    host_country: str = Field(description="ISO 3166-1 alpha-2 code", examples=["VN"])
+    covered_countries: list[str] = Field(
+        max_length=60,
+        description="ISO 3166-1 alpha-2 codes, the host country included",
+        examples=[["VN", "KH", "LA"]],
+    )
+    opened_on: date = Field(examples=["2005-09-01"])
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "SSI Hanoï",
+                    "city": "Hanoï",
+                    "host_country": "VN",
+                    "covered_countries": ["VN", "KH", "LA"],
+                    "opened_on": "2005-09-01",
+                    "classification": "internal",
+                }
+            ]
+        }
+    )
+
+
+class ChangeCoverage(Strict):
+    covered_countries: list[str] = Field(max_length=60, examples=[["VN", "LA"]])
+    effective_on: date = Field(
+        description="First day of the new coverage (after the last change)",
+        examples=["2014-01-01"],
+    )
+
+
+class ClosePost(Strict):
+    closed_on: date = Field(examples=["2020-08-31"])

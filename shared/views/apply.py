@@ -1,0 +1,67 @@
+"""Applies one log record to the views, exactly once, or stops.
+
+The decision is made here, once for every handler:
+
+- the record's tenant must be the topic's (a record in the wrong topic would
+  leak one directorate's data into another's views);
+- an event whose version is not above the row's stored version was applied
+  already (a relay republishes after a crash): skip it;
+- an event more than one version ahead means an earlier one is missing: stop;
+- an event type without a handler: stop. Skipping it would let the tracking
+  move past an event the views never reflected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from shared.log.ports import LogRecord
+from shared.views.errors import (
+    AggregateVersionGapError,
+    TenantMismatchError,
+    UnexpectedEventDataError,
+    UnknownEventTypeError,
+)
+from shared.views.handlers import Handler
+from shared.views.store import ViewSession
+
+
+def apply_record(
+    session: ViewSession, tenant: str, record: LogRecord, handlers: Mapping[str, Handler]
+) -> bool:
+    """Applies ``record``; False when it was a duplicate and changed nothing."""
+    event = record.event
+    if event.tenant != tenant:
+        raise TenantMismatchError(
+            f"an event of tenant {event.tenant!r} in the log of {tenant!r}",
+            record.topic,
+            record.offset,
+        )
+    handler = handlers.get(event.type)
+    table = session.tables.record_tables.get(event.aggregate_type)
+    if handler is None or table is None:
+        raise UnknownEventTypeError(
+            f"no handler for event type {event.type!r}", record.topic, record.offset
+        )
+    stored = session.connection.execute(
+        select(table.c.version).where(table.c.id == event.aggregate_id)
+    ).scalar_one_or_none()
+    stored_version = 0 if stored is None else int(stored)
+    if event.version <= stored_version:
+        return False
+    if event.version != stored_version + 1:
+        raise AggregateVersionGapError(
+            f"{event.aggregate_type} {event.aggregate_id} is at version {stored_version} "
+            f"in the views; the next event is version {event.version}",
+            record.topic,
+            record.offset,
+        )
+    try:
+        handler(session, event)
+    except (KeyError, ValueError, TypeError, ArithmeticError) as error:
+        raise UnexpectedEventDataError(
+            f"cannot read {event.type}: {error!r}", record.topic, record.offset
+        ) from error
+    return True

@@ -1,0 +1,138 @@
+"""Agreement events → the agreements register (and its status history).
+
+Expiry is derived as in the domain (``values.add_months`` from the start of
+the current term), and each status change is also kept with the expiry then in
+effect (``agreement_terms``), so the annual report can say which agreements
+were in force on 31 December of a past year.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import insert
+
+from shared.domain.values import add_months
+from shared.events.envelope import EventEnvelope
+from shared.views.handlers.common import (
+    Handler,
+    amount,
+    codes,
+    corrections,
+    current,
+    event_type,
+    insert_record,
+    replace_codes,
+    required_day,
+    update_record,
+)
+from shared.views.store import ViewSession
+
+
+def _expiry(term_start: date, duration_months: int | None) -> date | None:
+    return None if duration_months is None else add_months(term_start, duration_months)
+
+
+def _term(session: ViewSession, event: EventEnvelope, on: date, status: str) -> None:
+    """Records a status change with the expiry in effect after it."""
+    table = session.tables.agreements
+    expires_on = current(session, table, event)["expires_on"]
+    session.connection.execute(
+        insert(session.tables.agreement_terms).values(
+            agreement_id=event.aggregate_id,
+            version=event.version,
+            effective_on=on,
+            status=status,
+            expires_on=expires_on,
+        )
+    )
+
+
+def signed(session: ViewSession, event: EventEnvelope) -> None:
+    data = event.data
+    signed_on = required_day(data["signed_on"])
+    countries = codes(data["partner_countries"])
+    insert_record(
+        session,
+        session.tables.agreements,
+        event,
+        reference=data["reference"],
+        title=data["title"],
+        kind=data["kind"],
+        status="in-force",
+        signed_on=signed_on,
+        signed_at=data["signed_at"],
+        duration_months=data["duration_months"],
+        term_start=signed_on,
+        expires_on=_expiry(signed_on, data["duration_months"]),
+        funding_amount=amount(data["funding_amount"]),
+        funding_currency=data["funding_currency"],
+        funder=data["funder"],
+        partner_countries=countries,
+        partner_organisations=codes(data["partner_organisations"]),
+        themes=codes(data["themes"]),
+        amendment_count=0,
+        suspended_on=None,
+        terminated_on=None,
+    )
+    replace_codes(session, session.tables.agreement_countries, event.aggregate_id, countries)
+    _term(session, event, signed_on, "in-force")
+
+
+def amended(session: ViewSession, event: EventEnvelope) -> None:
+    table = session.tables.agreements
+    required_day(event.data["amended_on"])
+    update_record(session, table, event, amendment_count=table.c.amendment_count + 1)
+
+
+def renewed(session: ViewSession, event: EventEnvelope) -> None:
+    """The new term starts at the renewal or at the old expiry, whichever is later."""
+    table = session.tables.agreements
+    renewed_on = required_day(event.data["renewed_on"])
+    months = int(event.data["duration_months"])
+    before = current(session, table, event)
+    term_start = max(renewed_on, before["expires_on"] or renewed_on)
+    update_record(
+        session,
+        table,
+        event,
+        status="in-force",
+        term_start=term_start,
+        duration_months=months,
+        expires_on=_expiry(term_start, months),
+    )
+    _term(session, event, renewed_on, "in-force")
+
+
+def suspended(session: ViewSession, event: EventEnvelope) -> None:
+    on = required_day(event.data["suspended_on"])
+    update_record(session, session.tables.agreements, event, status="suspended", suspended_on=on)
+    _term(session, event, on, "suspended")
+
+
+def resumed(session: ViewSession, event: EventEnvelope) -> None:
+    on = required_day(event.data["resumed_on"])
+    update_record(session, session.tables.agreements, event, status="in-force", suspended_on=None)
+    _term(session, event, on, "in-force")
+
+
+def terminated(session: ViewSession, event: EventEnvelope) -> None:
+    on = required_day(event.data["terminated_on"])
+    table = session.tables.agreements
+    update_record(session, table, event, status="terminated", terminated_on=on)
+    _term(session, event, on, "terminated")
+
+
+def corrected(session: ViewSession, event: EventEnvelope) -> None:
+    corrections(session.tables.agreements)(session, event)
+
+
+HANDLERS: dict[str, Handler] = {
+    event_type("agreement", "signed", 2): signed,
+    event_type("agreement", "amended"): amended,
+    event_type("agreement", "renewed"): renewed,
+    event_type("agreement", "suspended"): suspended,
+    event_type("agreement", "resumed"): resumed,
+    event_type("agreement", "terminated"): terminated,
+    event_type("agreement", "corrected"): corrected,
+}

@@ -1,0 +1,124 @@
+"""What every event handler needs: row writes with their metadata, payload decoding.
+
+A handler turns one event into row changes; it never decides *whether* to
+apply (de-duplication and version gaps are checked once, in ``apply.py``).
+Payload values arrive as JSON (dates as ISO strings, amounts as strings), so
+they are decoded here, and a missing or malformed field raises ``KeyError`` or
+``ValueError``, which the dispatcher reports as ``UnexpectedEventDataError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, RowMapping, Table, delete, insert, select, update
+
+from shared.events.envelope import TYPE_PREFIX, EventEnvelope
+from shared.views.store import ViewSession
+
+#: Applies one event to the views of one session.
+Handler = Callable[[ViewSession, EventEnvelope], None]
+
+
+def event_type(aggregate_type: str, name: str, version: int = 1) -> str:
+    """``("mission", "requested")`` → ``fr.interieur.entente.mission.requested.v1``."""
+    return f"{TYPE_PREFIX}.{aggregate_type}.{name}.v{version}"
+
+
+def meta(event: EventEnvelope) -> dict[str, Any]:
+    """The columns every event sets on its record's row."""
+    return {
+        "version": event.version,
+        "position": event.position,
+        "recorded_at": event.time,
+        "classification": event.classification,
+    }
+
+
+def insert_record(session: ViewSession, table: Table, event: EventEnvelope, **values: Any) -> None:
+    session.connection.execute(
+        insert(table).values(id=event.aggregate_id, **meta(event), **values)
+    )
+
+
+def update_record(session: ViewSession, table: Table, event: EventEnvelope, **values: Any) -> None:
+    session.connection.execute(
+        update(table).where(table.c.id == event.aggregate_id).values(**meta(event), **values)
+    )
+
+
+def current(session: ViewSession, table: Table, event: EventEnvelope) -> RowMapping:
+    """The record's row as it stands before ``event`` (the dispatcher checked it exists)."""
+    return session.connection.execute(
+        select(table).where(table.c.id == event.aggregate_id)
+    ).mappings().one()
+
+
+def replace_codes(session: ViewSession, table: Table, owner_id: str, codes: Iterable[str]) -> None:
+    """Makes a record's rows in a (record id, code) child table exactly ``codes``."""
+    owner, code = (column.name for column in table.primary_key.columns)
+    session.connection.execute(delete(table).where(table.c[owner] == owner_id))
+    rows = [{owner: owner_id, code: value} for value in dict.fromkeys(codes)]
+    if rows:
+        session.connection.execute(insert(table), rows)
+
+
+def day(value: Any) -> date | None:
+    """An ISO date from the payload (None stays None)."""
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def required_day(value: Any) -> date:
+    found = day(value)
+    if found is None:
+        raise ValueError("a required date is missing")
+    return found
+
+
+def amount(value: Any) -> Decimal | None:
+    """An exact amount from its string form (never through float)."""
+    return None if value is None else Decimal(str(value))
+
+
+def codes(value: Any) -> list[str]:
+    """A list of codes from the payload; anything else is malformed."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of codes, got {value!r}")
+    return list(value)
+
+
+def corrections(
+    table: Table, code_tables: Mapping[str, Table] | None = None
+) -> Handler:
+    """The handler of a ``corrected`` event: sets the named columns, refreshes code tables.
+
+    ``classification`` is already carried by every event (see ``meta``); a
+    field the table has no column for is malformed data, not something to
+    drop quietly.
+    """
+    lists = dict(code_tables or {})
+
+    def apply(session: ViewSession, event: EventEnvelope) -> None:
+        values: dict[str, Any] = {}
+        for name, value in dict(event.data["changes"]).items():
+            if name == "classification":
+                continue
+            if name not in table.c or name in {"id", *meta(event)}:
+                raise KeyError(f"no column for corrected field {name!r}")
+            values[name] = _decoded(table, name, value, lists)
+            if name in lists:
+                replace_codes(session, lists[name], event.aggregate_id, values[name])
+        update_record(session, table, event, **values)
+
+    return apply
+
+
+def _decoded(table: Table, name: str, value: Any, lists: Mapping[str, Table]) -> Any:
+    if name in lists:
+        return codes(value)
+    if isinstance(table.c[name].type, Date):
+        return day(value)
+    return value

@@ -1,0 +1,162 @@
+"""Mission events → the missions board.
+
+``board_year`` is the year of the start date once scheduled, else of the
+request, so a request appears on its year's board before it has dates.
+"""
+
+from __future__ import annotations
+
+from shared.events.envelope import EventEnvelope
+from shared.views.handlers.common import (
+    Handler,
+    amount,
+    codes,
+    corrections,
+    day,
+    event_type,
+    insert_record,
+    replace_codes,
+    required_day,
+    update_record,
+)
+from shared.views.store import ViewSession
+
+#: Columns of the later steps, empty until the step happens.
+_LATER = (
+    "decided_on decided_by decision_reference decline_reason scheduled_on start_date end_date "
+    "place expert_count budget_amount budget_currency launched_on completed_on participants "
+    "actual_cost_amount actual_cost_currency outcome cancelled_on cancellation_reason "
+    "evaluated_on rating findings recommendations"
+).split()
+
+
+def requested(session: ViewSession, event: EventEnvelope) -> None:
+    data = event.data
+    requested_on = required_day(data["requested_on"])
+    countries, themes = codes(data["countries"]), codes(data["themes"])
+    insert_record(
+        session,
+        session.tables.missions,
+        event,
+        title=data["title"],
+        mission_type=data["mission_type"],
+        status="requested",
+        countries=countries,
+        organisations=codes(data["organisations"]),
+        themes=themes,
+        requested_by=data["requested_by"],
+        post_id=data["post_id"],
+        requested_on=requested_on,
+        description=data["description"],
+        board_year=requested_on.year,
+        **dict.fromkeys(_LATER),
+    )
+    replace_codes(session, session.tables.mission_countries, event.aggregate_id, countries)
+    replace_codes(session, session.tables.mission_themes, event.aggregate_id, themes)
+
+
+def _decision(event: EventEnvelope) -> dict[str, object]:
+    data = event.data
+    return {
+        "decided_on": required_day(data["decided_on"]),
+        "decided_by": data["decided_by"],
+        "decision_reference": data["decision_reference"],
+    }
+
+
+def validated(session: ViewSession, event: EventEnvelope) -> None:
+    update_record(session, session.tables.missions, event, status="validated", **_decision(event))
+
+
+def declined(session: ViewSession, event: EventEnvelope) -> None:
+    update_record(
+        session,
+        session.tables.missions,
+        event,
+        status="declined",
+        decline_reason=event.data["reason"],
+        **_decision(event),
+    )
+
+
+def scheduled(session: ViewSession, event: EventEnvelope) -> None:
+    """Also a rescheduling: the latest schedule holds, and may move the board year."""
+    data = event.data
+    start = required_day(data["start_date"])
+    update_record(
+        session,
+        session.tables.missions,
+        event,
+        status="scheduled",
+        start_date=start,
+        end_date=required_day(data["end_date"]),
+        place=data["place"],
+        expert_count=int(data["expert_count"]),
+        budget_amount=amount(data["budget_amount"]),
+        budget_currency=data["budget_currency"],
+        scheduled_on=day(data["scheduled_on"]),
+        board_year=start.year,
+    )
+
+
+def launched(session: ViewSession, event: EventEnvelope) -> None:
+    on = required_day(event.data["launched_on"])
+    update_record(session, session.tables.missions, event, status="launched", launched_on=on)
+
+
+def completed(session: ViewSession, event: EventEnvelope) -> None:
+    data = event.data
+    update_record(
+        session,
+        session.tables.missions,
+        event,
+        status="completed",
+        completed_on=required_day(data["completed_on"]),
+        participants=int(data["participants"]),
+        actual_cost_amount=amount(data["actual_cost_amount"]),
+        actual_cost_currency=data["actual_cost_currency"],
+        outcome=data["outcome"],
+    )
+
+
+def cancelled(session: ViewSession, event: EventEnvelope) -> None:
+    update_record(
+        session,
+        session.tables.missions,
+        event,
+        status="cancelled",
+        cancelled_on=required_day(event.data["cancelled_on"]),
+        cancellation_reason=event.data["reason"],
+    )
+
+
+def evaluated(session: ViewSession, event: EventEnvelope) -> None:
+    data = event.data
+    update_record(
+        session,
+        session.tables.missions,
+        event,
+        status="evaluated",
+        evaluated_on=required_day(data["evaluated_on"]),
+        rating=int(data["rating"]),
+        findings=data["findings"],
+        recommendations=data["recommendations"],
+    )
+
+
+def corrected(session: ViewSession, event: EventEnvelope) -> None:
+    tables = session.tables
+    corrections(tables.missions, {"themes": tables.mission_themes})(session, event)
+
+
+HANDLERS: dict[str, Handler] = {
+    event_type("mission", "requested"): requested,
+    event_type("mission", "validated"): validated,
+    event_type("mission", "declined"): declined,
+    event_type("mission", "scheduled"): scheduled,
+    event_type("mission", "launched"): launched,
+    event_type("mission", "completed"): completed,
+    event_type("mission", "cancelled"): cancelled,
+    event_type("mission", "evaluated"): evaluated,
+    event_type("mission", "corrected"): corrected,
+}

@@ -1,0 +1,86 @@
+"""Post-abroad events → the posts and their coverage periods.
+
+Coverage is kept as periods ``[valid_from, valid_until)`` per country, so an
+action is attributed to the post that covered its country on the action's
+date, as the domain requires, not to the post covering it today.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, insert, update
+
+from shared.events.envelope import EventEnvelope
+from shared.views.handlers.common import (
+    Handler,
+    codes,
+    corrections,
+    event_type,
+    insert_record,
+    required_day,
+    update_record,
+)
+from shared.views.store import ViewSession
+
+
+def _end_current_periods(session: ViewSession, post_id: str, on: date) -> None:
+    """Closes the open periods on ``on``; a period that would be empty is removed."""
+    table, connection = session.tables.post_coverage, session.connection
+    open_periods = (table.c.post_id == post_id, table.c.valid_until.is_(None))
+    connection.execute(delete(table).where(*open_periods, table.c.valid_from >= on))
+    connection.execute(update(table).where(*open_periods).values(valid_until=on))
+
+
+def _start_periods(session: ViewSession, post_id: str, countries: list[str], on: date) -> None:
+    rows = [
+        {"post_id": post_id, "country": country, "valid_from": on, "valid_until": None}
+        for country in dict.fromkeys(countries)
+    ]
+    if rows:
+        session.connection.execute(insert(session.tables.post_coverage), rows)
+
+
+def opened(session: ViewSession, event: EventEnvelope) -> None:
+    data = event.data
+    opened_on = required_day(data["opened_on"])
+    countries = codes(data["covered_countries"])
+    insert_record(
+        session,
+        session.tables.posts,
+        event,
+        name=data["name"],
+        city=data["city"],
+        host_country=data["host_country"],
+        status="open",
+        opened_on=opened_on,
+        closed_on=None,
+        covered_countries=countries,
+    )
+    _start_periods(session, event.aggregate_id, countries, opened_on)
+
+
+def coverage_changed(session: ViewSession, event: EventEnvelope) -> None:
+    on = required_day(event.data["effective_on"])
+    countries = codes(event.data["covered_countries"])
+    update_record(session, session.tables.posts, event, covered_countries=countries)
+    _end_current_periods(session, event.aggregate_id, on)
+    _start_periods(session, event.aggregate_id, countries, on)
+
+
+def closed(session: ViewSession, event: EventEnvelope) -> None:
+    on = required_day(event.data["closed_on"])
+    update_record(session, session.tables.posts, event, status="closed", closed_on=on)
+    _end_current_periods(session, event.aggregate_id, on)
+
+
+def corrected(session: ViewSession, event: EventEnvelope) -> None:
+    corrections(session.tables.posts)(session, event)
+
+
+HANDLERS: dict[str, Handler] = {
+    event_type("post-abroad", "opened"): opened,
+    event_type("post-abroad", "coverage-changed"): coverage_changed,
+    event_type("post-abroad", "closed"): closed,
+    event_type("post-abroad", "corrected"): corrected,
+}

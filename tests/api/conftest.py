@@ -1,0 +1,348 @@
+"""The tenant service over HTTP, wired by the real composition root.
+
+Each test gets its own data directory (SQLite event stores per tenant, the dev
+issuer's key) and a ``TestClient``; nothing is mocked. The RSA key of the dev
+issuer is generated once per run and copied into each directory, because
+generating one per test would be most of the suite's time.
+
+``Api`` is the one helper: tokens for demo users, requests with If-Match and
+Idempotency-Key, bodies of the usual records, and ``walk`` to bring a record
+to the state a command needs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from services.tenant.app import create_app
+from services.tenant.bootstrap import Platform, bootstrap
+from shared.auth.dev_issuer import DevIssuer
+from shared.settings import Settings
+
+TENANTS = ["police", "gendarmerie"]
+KEY_FILE = "dev-issuer-key.pem"
+PROBLEM_JSON = "application/problem+json"
+PROBLEMS = "https://entente.interieur.gouv.fr/problems/"
+MAX_BODY = 65536
+
+#: The first body of each collection's create command.
+CREATE: dict[str, dict[str, Any]] = {
+    "agreements": {
+        "reference": "FR-VN-2011-CM",
+        "title": "Convention de lutte contre la contrefaçon de médicaments",
+        "kind": "funding-convention",
+        "partner_countries": ["VN"],
+        "themes": ["counterfeit-medicines"],
+        "signed_on": "2011-12-09",
+        "signed_at": "Hanoï",
+        "duration_months": 36,
+        "funding": {"amount": "1000000.00", "currency": "EUR"},
+        "funder": "Fonds de solidarité prioritaire",
+    },
+    "missions": {
+        "title": "Gestion d'une scène de crime",
+        "mission_type": "training-course",
+        "countries": ["KH"],
+        "themes": ["forensic-science"],
+        "requested_by": "Police nationale cambodgienne",
+        "requested_on": "2013-03-14",
+        "description": "Two-week course for crime-scene technicians",
+    },
+    "delegations": {
+        "country": "VN",
+        "head_of_delegation": "Général Nguyen Van A",
+        "size": 8,
+        "start_date": "2024-06-10",
+        "end_date": "2024-06-14",
+        "host_site": "ENSOSP, Aix-en-Provence",
+        "topics": ["crisis-management-and-civil-protection"],
+        "planned_on": "2024-03-01",
+    },
+    "posts": {
+        "name": "SSI Hanoï",
+        "city": "Hanoï",
+        "host_country": "VN",
+        "covered_countries": ["VN", "KH", "LA"],
+        "opened_on": "2005-09-01",
+    },
+}
+
+#: Who may run each command: decisions on foreign requests are the validators'.
+VALIDATOR_COMMANDS = {("missions", "validation"), ("missions", "decline")}
+
+#: The body of each change command, by collection and URL segment.
+CHANGE: dict[tuple[str, str], dict[str, Any]] = {
+    ("agreements", "amendments"): {
+        "amended_on": "2013-05-02",
+        "summary": "Extension to Cambodia and Laos",
+    },
+    ("agreements", "renewals"): {"renewed_on": "2014-12-01", "duration_months": 24},
+    ("agreements", "suspension"): {"suspended_on": "2020-03-16", "reason": "Sanitary crisis"},
+    ("agreements", "resumption"): {"resumed_on": "2020-09-01"},
+    ("agreements", "termination"): {
+        "terminated_on": "2022-01-01",
+        "reason": "Replaced by a new agreement",
+    },
+    ("agreements", "corrections"): {
+        "changes": {"signed_at": "Hà Nội"},
+        "reason": "Spelling of the city",
+        "corrected_on": "2012-01-05",
+    },
+    ("missions", "validation"): {
+        "decided_on": "2013-04-02",
+        "decided_by": "Ministère de l'Europe et des Affaires étrangères",
+        "decision_reference": "MEAE/DCSD/2013-118",
+    },
+    ("missions", "decline"): {
+        "decided_on": "2013-04-02",
+        "decided_by": "Ministère de l'Europe et des Affaires étrangères",
+        "decision_reference": "MEAE/DCSD/2013-119",
+        "reason": "Outside the cooperation priorities",
+    },
+    ("missions", "schedule"): {
+        "start_date": "2013-10-07",
+        "end_date": "2013-10-18",
+        "place": "Phnom Penh",
+        "expert_count": 3,
+        "budget": {"amount": "24000.00", "currency": "EUR"},
+        "scheduled_on": "2013-05-20",
+    },
+    ("missions", "launch"): {"launched_on": "2013-10-07"},
+    ("missions", "completion"): {
+        "completed_on": "2013-10-18",
+        "participants": 18,
+        "actual_cost": {"amount": "23950.50", "currency": "EUR"},
+        "outcome": "18 technicians trained; kits handed over",
+    },
+    ("missions", "cancellation"): {"cancelled_on": "2013-09-01", "reason": "Security situation"},
+    ("missions", "evaluation"): {
+        "evaluated_on": "2013-12-10",
+        "rating": 4,
+        "findings": "Good uptake; follow-up requested",
+        "recommendations": "Train trainers next",
+    },
+    ("missions", "corrections"): {
+        "changes": {"title": "Gestion de la scène de crime"},
+        "reason": "Title as in the request letter",
+        "corrected_on": "2013-03-20",
+    },
+    ("delegations", "reschedule"): {
+        "start_date": "2024-09-16",
+        "end_date": "2024-09-20",
+        "rescheduled_on": "2024-05-02",
+    },
+    ("delegations", "hosting"): {"hosted_on": "2024-06-10", "actual_size": 7},
+    ("delegations", "cancellation"): {
+        "cancelled_on": "2024-05-20",
+        "reason": "Postponed sine die by the partner",
+    },
+    ("delegations", "corrections"): {
+        "changes": {"host_site": "ENSOSP, Vitrolles"},
+        "reason": "Wrong site",
+        "corrected_on": "2024-03-05",
+    },
+    ("posts", "coverage"): {"covered_countries": ["VN", "LA"], "effective_on": "2014-01-01"},
+    ("posts", "closure"): {"closed_on": "2020-08-31"},
+    ("posts", "corrections"): {
+        "changes": {"name": "SSI Hanoi"},
+        "reason": "Name as in the decree",
+        "corrected_on": "2005-09-02",
+    },
+}
+
+#: The commands that must happen before each command (after the create).
+BEFORE: dict[tuple[str, str], list[str]] = {
+    ("agreements", "resumption"): ["suspension"],
+    ("missions", "schedule"): ["validation"],
+    ("missions", "launch"): ["validation", "schedule"],
+    ("missions", "completion"): ["validation", "schedule", "launch"],
+    ("missions", "cancellation"): ["validation"],
+    ("missions", "evaluation"): ["validation", "schedule", "launch", "completion"],
+}
+
+#: What the record shows after each command (a few fields that prove it applied).
+AFTER: dict[tuple[str, str], dict[str, Any]] = {
+    ("agreements", "amendments"): {
+        "status": "in-force",
+        "amendments": [{"on": "2013-05-02", "summary": "Extension to Cambodia and Laos"}],
+    },
+    ("agreements", "renewals"): {"duration_months": 24, "expires_on": "2016-12-09"},
+    ("agreements", "suspension"): {"status": "suspended", "suspended_on": "2020-03-16"},
+    ("agreements", "resumption"): {"status": "in-force", "suspended_on": None},
+    ("agreements", "termination"): {"status": "terminated"},
+    ("agreements", "corrections"): {"signed_at": "Hà Nội"},
+    ("missions", "validation"): {
+        "status": "validated",
+        "decided_on": "2013-04-02",
+        "decision_reference": "MEAE/DCSD/2013-118",
+    },
+    ("missions", "decline"): {
+        "status": "declined",
+        "decline_reason": "Outside the cooperation priorities",
+    },
+    ("missions", "schedule"): {
+        "status": "scheduled",
+        "place": "Phnom Penh",
+        "budget_amount": "24000.00",
+        "budget_currency": "EUR",
+    },
+    ("missions", "launch"): {"status": "launched", "launched_on": "2013-10-07"},
+    ("missions", "completion"): {
+        "status": "completed",
+        "participants": 18,
+        "actual_cost_amount": "23950.50",
+    },
+    ("missions", "cancellation"): {"status": "cancelled", "cancellation_reason": "Security situation"},
+    ("missions", "evaluation"): {"status": "evaluated", "rating": 4},
+    ("missions", "corrections"): {"title": "Gestion de la scène de crime"},
+    ("delegations", "reschedule"): {
+        "start_date": "2024-09-16",
+        "end_date": "2024-09-20",
+        "reschedulings": 1,
+    },
+    ("delegations", "hosting"): {"status": "hosted", "actual_size": 7},
+    ("delegations", "cancellation"): {"status": "cancelled"},
+    ("delegations", "corrections"): {"host_site": "ENSOSP, Vitrolles"},
+    ("posts", "coverage"): {"covered_countries": ["VN", "LA"]},
+    ("posts", "closure"): {"status": "closed", "closed_on": "2020-08-31"},
+    ("posts", "corrections"): {"name": "SSI Hanoi"},
+}
+
+
+@dataclass(frozen=True)
+class Created:
+    """A record made through the API: where it is and its current version."""
+
+    collection: str
+    id: str
+    version: int
+    tenant: str = "police"
+
+    @property
+    def path(self) -> str:
+        return f"/api/{self.tenant}/{self.collection}/{self.id}"
+
+
+@dataclass
+class Api:
+    """The app under test and the calls every test makes."""
+
+    client: TestClient
+    platform: Platform
+
+    @property
+    def issuer(self) -> DevIssuer:
+        assert self.platform.issuer is not None
+        return self.platform.issuer
+
+    def token(self, username: str, ttl_seconds: int = 3600) -> str:
+        return self.issuer.token(username, ttl_seconds)
+
+    def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username)}"}
+
+    def position(self, tenant: str = "police") -> int:
+        return self.platform.ledger(tenant).position()
+
+    def get(self, path: str, user: str = "police-reader") -> httpx.Response:
+        return self.client.get(path, headers=self.auth(user))
+
+    def post(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        user: str = "police-recorder",
+        *,
+        version: int | None = None,
+        key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = self.auth(user)
+        if version is not None:
+            sent["If-Match"] = f'"{version}"'
+        if key is not None:
+            sent["Idempotency-Key"] = key
+        sent.update(headers or {})
+        return self.client.post(path, json=dict(body), headers=sent)
+
+    def create(
+        self, collection: str, tenant: str = "police", **overrides: Any
+    ) -> Created:
+        response = self.post(
+            f"/api/{tenant}/{collection}",
+            {**CREATE[collection], **overrides},
+            f"{tenant}-recorder",
+        )
+        assert response.status_code == 201, response.text
+        return Created(collection, response.json()["id"], response.json()["version"], tenant)
+
+    def command(self, record: Created, segment: str, **overrides: Any) -> Created:
+        """Runs one change command as the role it needs; the record at its new version."""
+        user = (
+            "validator" if (record.collection, segment) in VALIDATOR_COMMANDS else "recorder"
+        )
+        response = self.post(
+            f"{record.path}/{segment}",
+            {**CHANGE[record.collection, segment], **overrides},
+            f"{record.tenant}-{user}",
+            version=record.version,
+        )
+        assert response.status_code == 200, response.text
+        return Created(record.collection, record.id, response.json()["version"], record.tenant)
+
+    def walk(self, collection: str, *segments: str) -> Created:
+        """A new record of ``collection`` after the given commands."""
+        record = self.create(collection)
+        for segment in segments:
+            record = self.command(record, segment)
+        return record
+
+    def ready_for(self, collection: str, segment: str) -> Created:
+        """A new record in the state where ``segment`` is allowed."""
+        return self.walk(collection, *BEFORE.get((collection, segment), []))
+
+
+def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+    """The problem document of ``response``, after checking status, media type and type."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body: dict[str, Any] = response.json()
+    assert body["type"] == PROBLEMS + slug, body
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+@pytest.fixture(scope="session")
+def issuer_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One dev-issuer RSA key for the whole run (the issuer creates it on first use)."""
+    directory = tmp_path_factory.mktemp("issuer")
+    DevIssuer(directory, "http://testserver/dev-issuer", "entente-api", TENANTS)
+    return directory / KEY_FILE
+
+
+@pytest.fixture
+def api(tmp_path: Path, issuer_key: Path) -> Iterator[Api]:
+    shutil.copyfile(issuer_key, tmp_path / KEY_FILE)
+    settings = Settings(
+        data_dir=tmp_path,
+        tenants=TENANTS,
+        store="sqlite",
+        auth="dev",
+        embedded_projector=False,
+        max_body_bytes=MAX_BODY,
+    )
+    platform = bootstrap(settings)
+    with TestClient(create_app(platform)) as client:
+        yield Api(client, platform)
+    for ledger in platform.ledgers.values():
+        ledger.close()

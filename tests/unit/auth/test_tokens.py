@@ -1,0 +1,153 @@
+"""Forged and misused tokens are refused; a good one gives its roles.
+
+Each case is a way a library default has been seen to accept a bad token
+(see the brief's pitfalls).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shared.auth.jwks import CachedJwks
+from shared.auth.tokens import TokenPolicy, TokenVerifier
+from shared.errors import AuthenticationError
+
+ISSUER = "http://127.0.0.1:8000/dev-issuer"
+AUDIENCE = "entente-api"
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _jwks(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": kid, "use": "sig", "alg": "RS256"})
+    return {"keys": [jwk]}
+
+
+def _claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "user-1",
+        "typ": "Bearer",
+        "iat": now,
+        "exp": now + 300,
+        "name": "Agent Dupont",
+        "realm_access": {"roles": ["police:recorder"]},
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _token(key: rsa.RSAPrivateKey = KEY, kid: str = "k1", **overrides: Any) -> str:
+    return jwt.encode(_claims(**overrides), key, algorithm="RS256", headers={"kid": kid})
+
+
+@pytest.fixture
+def verifier() -> TokenVerifier:
+    return TokenVerifier(TokenPolicy(ISSUER, AUDIENCE), CachedJwks(lambda: _jwks(KEY, "k1")))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_a_valid_access_token_gives_the_subject_name_and_roles(verifier: TokenVerifier) -> None:
+    principal = verifier.verify(_token())
+    assert (principal.subject, principal.name) == ("user-1", "Agent Dupont")
+    assert principal.roles == frozenset({"police:recorder"})
+
+
+def _alg_none() -> str:
+    header = _b64(json.dumps({"alg": "none", "kid": "k1", "typ": "JWT"}).encode())
+    return f"{header}.{_b64(json.dumps(_claims()).encode())}."
+
+
+def _hs256_with_public_key() -> str:
+    public_pem = KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = _b64(json.dumps({"alg": "HS256", "kid": "k1", "typ": "JWT"}).encode())
+    payload = _b64(json.dumps(_claims()).encode())
+    import hashlib
+    import hmac
+
+    signature = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64(signature)}"
+
+
+def _tampered() -> str:
+    header, _, signature = _token().split(".")
+    payload = _b64(json.dumps(_claims(realm_access={"roles": ["platform:admin"]})).encode())
+    return f"{header}.{payload}.{signature}"
+
+
+BAD_TOKENS: dict[str, Callable[[], str]] = {
+    "alg none": _alg_none,
+    "HS256 signed with the public key": _hs256_with_public_key,
+    "tampered payload": _tampered,
+    "signed by another key under our kid": lambda: _token(OTHER_KEY),
+    "unknown kid": lambda: _token(OTHER_KEY, kid="k-unknown"),
+    "expired": lambda: _token(exp=int(time.time()) - 120, iat=int(time.time()) - 600),
+    "not yet valid": lambda: _token(nbf=int(time.time()) + 600),
+    "missing exp": lambda: _token(exp=None),
+    "missing iat": lambda: _token(iat=None),
+    "missing sub": lambda: _token(sub=None),
+    "wrong issuer": lambda: _token(iss="http://127.0.0.1:8080/realms/other"),
+    "wrong audience": lambda: _token(aud="another-client"),
+    "ID token": lambda: _token(typ="ID"),
+    "refresh token": lambda: _token(typ="Refresh"),
+    "no token type": lambda: _token(typ=None),
+    "not a JWT": lambda: "not-a-token",
+    "roles not a list": lambda: _token(realm_access={"roles": "platform:admin"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOKENS))
+def test_a_bad_token_is_refused(verifier: TokenVerifier, case: str) -> None:
+    with pytest.raises(AuthenticationError):
+        verifier.verify(BAD_TOKENS[case]())
+
+
+def test_an_unknown_kid_refreshes_the_keys_at_most_once_per_interval() -> None:
+    fetches: list[int] = []
+    now = [0.0]
+
+    def fetch() -> dict[str, Any]:
+        fetches.append(1)
+        return _jwks(KEY, "k1")
+
+    verifier = TokenVerifier(
+        TokenPolicy(ISSUER, AUDIENCE),
+        CachedJwks(fetch, min_refresh_interval=10, clock=lambda: now[0]),
+    )
+    verifier.verify(_token())
+    for _ in range(5):
+        with pytest.raises(AuthenticationError):
+            verifier.verify(_token(OTHER_KEY, kid="rotated"))
+    assert len(fetches) == 1
+    now[0] = 11.0
+    with pytest.raises(AuthenticationError):
+        verifier.verify(_token(OTHER_KEY, kid="rotated"))
+    assert len(fetches) == 2
+
+
+def test_a_rotated_key_is_picked_up_on_its_first_use() -> None:
+    keys = {"doc": _jwks(KEY, "k1")}
+    verifier = TokenVerifier(
+        TokenPolicy(ISSUER, AUDIENCE), CachedJwks(lambda: keys["doc"], min_refresh_interval=0)
+    )
+    verifier.verify(_token())
+    keys["doc"] = _jwks(OTHER_KEY, "k2")
+
+    assert verifier.verify(_token(OTHER_KEY, kid="k2")).subject == "user-1"

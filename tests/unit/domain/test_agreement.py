@@ -1,0 +1,430 @@
+"""Agreements: Given past events, When a command, Then the new events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import pytest
+
+from shared.domain.agreement import Agreement
+from shared.domain.base import EntenteAggregate
+from shared.domain.context import Actor, CommandContext
+from shared.domain.vocabulary import AgreementKind, AgreementStatus, Classification
+from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+
+CTX = CommandContext(
+    tenant="gendarmerie",
+    actor=Actor(subject="u-1789", name="Jean Moreau"),
+    correlation_id="corr-agreement-1",
+    causation_id="cause-9",
+)
+TODAY = date(2024, 1, 31)
+SIGNED_ON = date(2011, 12, 9)
+
+E = TypeVar("E")
+Step = Callable[[Agreement], None]
+
+
+def sign(**overrides: Any) -> Agreement:
+    """The funding convention on counterfeit medicines: 1 M EUR over 3 years, Hanoi 2011."""
+    fields: dict[str, Any] = {
+        "id": uuid4(),
+        "reference": "CONV-2011-VN-01",
+        "title": "Lutte contre la contrefaçon de médicaments",
+        "kind": "funding-convention",
+        "partner_countries": ["VN"],
+        "partner_organisations": [],
+        "themes": ["counterfeit-medicines"],
+        "signed_on": SIGNED_ON,
+        "signed_at": "Hanoï",
+        "duration_months": 36,
+        "funding": (Decimal("1000000"), "EUR"),
+        "funder": "Union européenne",
+        "classification": Classification.PUBLIC,
+        "today": TODAY,
+    }
+    return Agreement.sign(CTX, **{**fields, **overrides})
+
+
+def letter_of_intent(**overrides: Any) -> Agreement:
+    """An open-ended letter of intent with no funding."""
+    return sign(
+        **{
+            "kind": "letter-of-intent",
+            "duration_months": None,
+            "funding": None,
+            "funder": None,
+            **overrides,
+        }
+    )
+
+
+def given(*steps: Step, **overrides: Any) -> Agreement:
+    """A signed funding convention after ``steps``, its history already collected."""
+    agreement = sign(**overrides)
+    for step in steps:
+        step(agreement)
+    agreement.collect_events()
+    return agreement
+
+
+def then_one(agreement: Agreement, kind: type[E]) -> E:
+    events = agreement.collect_events()
+    assert len(events) == 1, events
+    event = events[0]
+    assert isinstance(event, kind)
+    return event
+
+
+def suspend(agreement: Agreement) -> None:
+    agreement.suspend(CTX, date(2012, 6, 1), "audit pending")
+
+
+def resume(agreement: Agreement) -> None:
+    agreement.resume(CTX, date(2012, 9, 1))
+
+
+def terminate(agreement: Agreement) -> None:
+    agreement.terminate(CTX, date(2013, 1, 15), "programme closed")
+
+
+def amend(agreement: Agreement) -> None:
+    agreement.amend(CTX, date(2012, 3, 1), "annex 2 budget lines")
+
+
+def renew(agreement: Agreement) -> None:
+    agreement.renew(CTX, date(2014, 6, 1), 24)
+
+
+COMMANDS: dict[str, Step] = {
+    "amend": amend,
+    "renew": renew,
+    "suspend": suspend,
+    "resume": resume,
+    "terminate": terminate,
+}
+
+
+# --- signature -------------------------------------------------------------
+
+
+def test_sign_records_the_funding_convention() -> None:
+    agreement = sign()
+
+    event = then_one(agreement, Agreement.Signed)
+    assert (event.reference, event.kind) == ("CONV-2011-VN-01", "funding-convention")
+    assert (event.partner_countries, event.partner_organisations) == (["VN"], [])
+    assert (event.signed_on, event.signed_at) == (SIGNED_ON, "Hanoï")
+    assert (event.funding_amount, event.funding_currency) == (Decimal("1000000"), "EUR")
+    assert (event.funder, event.duration_months) == ("Union européenne", 36)
+    assert agreement.kind is AgreementKind.FUNDING_CONVENTION
+    assert agreement.status is AgreementStatus.IN_FORCE
+    assert agreement.expires_on == date(2014, 12, 9)
+
+
+def test_sign_with_an_organisation_only() -> None:
+    agreement = letter_of_intent(partner_countries=[], partner_organisations=["EUROPOL"])
+
+    assert (agreement.partner_countries, agreement.partner_organisations) == ([], ["EUROPOL"])
+    assert (agreement.funding_amount, agreement.funder) == (None, None)
+
+
+def test_a_blank_funder_outside_funding_conventions_is_stored_as_none() -> None:
+    assert letter_of_intent(funder="  ").funder is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        ({"partner_countries": []}, "partner_countries", "required"),
+        ({"partner_countries": ["VN", "XX"]}, "partner_countries[1]", "unknown-country"),
+        ({"partner_organisations": ["ASEAN"]}, "partner_organisations[0]", "vocabulary"),
+        ({"kind": "treaty"}, "kind", "vocabulary"),
+        ({"reference": " "}, "reference", "required"),
+        ({"title": ""}, "title", "required"),
+        ({"themes": []}, "themes", "required"),
+        ({"signed_at": ""}, "signed_at", "required"),
+        ({"duration_months": 0}, "duration_months", "range"),
+        ({"duration_months": 1201}, "duration_months", "range"),
+    ],
+)
+def test_sign_refuses_invalid_input(overrides: dict[str, Any], field: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        sign(**overrides)
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        ({"funding": None}, "funding", "required"),
+        ({"funder": None}, "funder", "required"),
+        ({"funder": "  "}, "funder", "required"),
+        ({"duration_months": None}, "duration_months", "required"),
+        ({"funding": (Decimal("0.001"), "EUR")}, "funding.amount", "scale"),
+        ({"funding": (Decimal("2000000000"), "EUR")}, "funding.amount", "range"),
+        ({"funding": (Decimal("1000"), "XYZ")}, "funding.currency", "unknown-currency"),
+    ],
+)
+def test_a_funding_convention_states_amount_currency_funder_and_duration(
+    overrides: dict[str, Any], field: str, rule: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        sign(**overrides)
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+
+
+def test_sign_in_the_future_is_refused() -> None:
+    with pytest.raises(DomainRuleViolation) as caught:
+        sign(signed_on=date(2024, 2, 1))
+
+    assert (caught.value.rule, caught.value.field) == ("not-in-future", "signed_on")
+
+
+# --- derived expiry --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signed_on", "months", "expires_on"),
+    [
+        (date(2011, 1, 31), 1, date(2011, 2, 28)),
+        (date(2012, 1, 31), 1, date(2012, 2, 29)),
+        (date(2011, 8, 31), 1, date(2011, 9, 30)),
+        (date(2011, 12, 9), 36, date(2014, 12, 9)),
+        (date(2011, 11, 15), 2, date(2012, 1, 15)),
+    ],
+)
+def test_expiry_is_derived_with_month_end_clamping(
+    signed_on: date, months: int, expires_on: date
+) -> None:
+    assert sign(signed_on=signed_on, duration_months=months).expires_on == expires_on
+
+
+def test_an_open_ended_instrument_never_expires() -> None:
+    assert letter_of_intent().expires_on is None
+
+
+def test_early_renewal_extends_from_the_current_expiry() -> None:
+    agreement = given()
+
+    agreement.renew(CTX, date(2014, 6, 1), 24)
+
+    event = then_one(agreement, Agreement.Renewed)
+    assert (event.renewed_on, event.duration_months) == (date(2014, 6, 1), 24)
+    assert agreement.expires_on == date(2016, 12, 9)
+
+
+def test_late_renewal_extends_from_the_renewal_date() -> None:
+    agreement = given()
+
+    agreement.renew(CTX, date(2015, 3, 1), 12)
+
+    assert agreement.expires_on == date(2016, 3, 1)
+
+
+def test_renewal_clamps_to_the_end_of_the_month() -> None:
+    agreement = given(signed_on=date(2012, 1, 31), duration_months=12)
+
+    agreement.renew(CTX, date(2013, 1, 10), 1)
+
+    assert agreement.expires_on == date(2013, 2, 28)
+
+
+def test_an_open_ended_instrument_cannot_be_renewed() -> None:
+    agreement = letter_of_intent()
+    agreement.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        agreement.renew(CTX, date(2014, 1, 1), 12)
+
+    assert caught.value.rule == "open-ended"
+    assert agreement.collect_events() == []
+
+
+def test_renewal_duration_is_bounded() -> None:
+    agreement = given()
+
+    with pytest.raises(ValidationError) as caught:
+        agreement.renew(CTX, date(2014, 1, 1), 0)
+
+    assert (caught.value.field, caught.value.rule) == ("duration_months", "range")
+
+
+# --- amend, suspend, resume, terminate -------------------------------------
+
+
+def test_amend_keeps_a_list_of_amendments() -> None:
+    agreement = given(amend)
+
+    agreement.amend(CTX, date(2012, 10, 1), "new partner service")
+
+    event = then_one(agreement, Agreement.Amended)
+    assert (event.amended_on, event.summary) == (date(2012, 10, 1), "new partner service")
+    assert agreement.amendments == [
+        {"on": date(2012, 3, 1), "summary": "annex 2 budget lines"},
+        {"on": date(2012, 10, 1), "summary": "new partner service"},
+    ]
+
+
+def test_suspend_records_the_reason() -> None:
+    agreement = given()
+
+    suspend(agreement)
+
+    event = then_one(agreement, Agreement.Suspended)
+    assert (event.suspended_on, event.reason) == (date(2012, 6, 1), "audit pending")
+    assert (agreement.status, agreement.suspended_on) == (
+        AgreementStatus.SUSPENDED,
+        date(2012, 6, 1),
+    )
+
+
+def test_resume_puts_the_agreement_back_in_force() -> None:
+    agreement = given(suspend)
+
+    resume(agreement)
+
+    assert then_one(agreement, Agreement.Resumed).resumed_on == date(2012, 9, 1)
+    assert (agreement.status, agreement.suspended_on) == (AgreementStatus.IN_FORCE, None)
+
+
+@pytest.mark.parametrize("path", [(), (suspend,)], ids=["in-force", "suspended"])
+def test_terminate_ends_the_agreement(path: tuple[Step, ...]) -> None:
+    agreement = given(*path)
+
+    terminate(agreement)
+
+    event = then_one(agreement, Agreement.Terminated)
+    assert (event.terminated_on, event.reason) == (date(2013, 1, 15), "programme closed")
+    assert agreement.status is AgreementStatus.TERMINATED
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "command"),
+    [
+        ((), "in-force", "resume"),
+        ((suspend,), "suspended", "suspend"),
+        ((suspend,), "suspended", "renew"),
+        ((terminate,), "terminated", "amend"),
+        ((terminate,), "terminated", "renew"),
+        ((terminate,), "terminated", "suspend"),
+        ((terminate,), "terminated", "resume"),
+        ((terminate,), "terminated", "terminate"),
+    ],
+)
+def test_illegal_transition_is_refused(path: tuple[Step, ...], status: str, command: str) -> None:
+    agreement = given(*path)
+
+    with pytest.raises(IllegalTransition) as caught:
+        COMMANDS[command](agreement)
+
+    assert (caught.value.status, caught.value.command) == (status, command)
+    assert agreement.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "command", "field"),
+    [
+        ((), lambda a: a.amend(CTX, date(2011, 12, 8), "x"), "amended_on"),
+        ((), lambda a: a.renew(CTX, date(2011, 12, 8), 12), "renewed_on"),
+        ((), lambda a: a.suspend(CTX, date(2011, 12, 8), "x"), "suspended_on"),
+        ((), lambda a: a.terminate(CTX, date(2011, 12, 8), "x"), "terminated_on"),
+        ((suspend,), lambda a: a.resume(CTX, date(2012, 5, 31)), "resumed_on"),
+    ],
+)
+def test_dates_out_of_order_are_refused(path: tuple[Step, ...], command: Step, field: str) -> None:
+    agreement = given(*path)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        command(agreement)
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", field)
+    assert agreement.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        (lambda a: a.amend(CTX, date(2012, 1, 1), " "), "summary"),
+        (lambda a: a.suspend(CTX, date(2012, 1, 1), ""), "reason"),
+        (lambda a: a.terminate(CTX, date(2012, 1, 1), ""), "reason"),
+    ],
+)
+def test_texts_are_required(command: Step, field: str) -> None:
+    agreement = given()
+
+    with pytest.raises(ValidationError) as caught:
+        command(agreement)
+
+    assert (caught.value.field, caught.value.rule) == (field, "required")
+
+
+# --- versions, metadata and replay ------------------------------------------
+
+
+def test_version_1_signatures_are_upcast_to_partner_lists() -> None:
+    state: dict[str, Any] = {"partner_country": "KH", "title": "Accord de 2005"}
+
+    Agreement.Signed.upcast_v1_v2(state)
+
+    assert state == {
+        "partner_countries": ["KH"],
+        "partner_organisations": [],
+        "title": "Accord de 2005",
+    }
+    assert Agreement.Signed.class_version == 2
+
+
+def test_every_event_carries_its_metadata() -> None:
+    before = datetime.now(UTC)
+    agreement = sign(classification=Classification.RESTRICTED)
+    for step in (amend, suspend, resume, terminate):
+        step(agreement)
+    after = datetime.now(UTC)
+
+    events = entente_events(agreement.collect_events())
+
+    assert [e.business_time.date() for e in events] == [
+        SIGNED_ON,
+        date(2012, 3, 1),
+        date(2012, 6, 1),
+        date(2012, 9, 1),
+        date(2013, 1, 15),
+    ]
+    for event in events:
+        assert (event.tenant, event.actor_id, event.actor_name) == (
+            "gendarmerie",
+            "u-1789",
+            "Jean Moreau",
+        )
+        assert (event.correlation_id, event.causation_id) == ("corr-agreement-1", "cause-9")
+        assert event.classification == "restricted"
+        assert event.business_time.tzinfo is UTC
+        assert before <= event.timestamp <= after
+
+
+def test_rebuilding_from_the_events_reproduces_the_state() -> None:
+    agreement = sign()
+    for step in (amend, renew, suspend, resume):
+        step(agreement)
+    events = agreement.collect_events()
+
+    rebuilt: Any = None
+    for event in events:
+        rebuilt = event.mutate(rebuilt)
+
+    assert rebuilt == agreement
+    assert (rebuilt.version, rebuilt.expires_on) == (5, date(2016, 12, 9))
+
+
+def entente_events(events: Sequence[object]) -> list[EntenteAggregate.Event]:
+    """The events, checked to carry Entente metadata (and typed so)."""
+    checked = [e for e in events if isinstance(e, EntenteAggregate.Event)]
+    assert len(checked) == len(events)
+    return checked

@@ -1,0 +1,268 @@
+"""Corrections: a mistake is fixed by a new event with a reason; history is never edited."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from eventsourcing.utils import get_topic
+
+from shared.domain.agreement import Agreement
+from shared.domain.base import EntenteAggregate
+from shared.domain.context import Actor, CommandContext
+from shared.domain.delegation import DelegationVisit
+from shared.domain.mission import Mission
+from shared.domain.post import PostAbroad
+from shared.domain.vocabulary import Classification
+from shared.errors import DomainRuleViolation, ValidationError
+
+CTX = CommandContext(
+    tenant="police",
+    actor=Actor(subject="u-2001", name="Anne Petit"),
+    correlation_id="corr-fix-1",
+)
+FIXED_ON = date(2013, 5, 2)
+
+
+def mission() -> Mission:
+    """A requested mission, with a typo in its title."""
+    return Mission.request(
+        CTX,
+        id=uuid4(),
+        title="Protection des mineur",
+        mission_type="seminar",
+        countries=["VN"],
+        organisations=[],
+        themes=["trafficking-in-human-beings"],
+        requested_by="Ministère de la Sécurité publique",
+        post_id=None,
+        requested_on=date(2013, 3, 1),
+        description="",
+        classification=Classification.INTERNAL,
+        today=date(2013, 12, 31),
+    )
+
+
+def agreement() -> Agreement:
+    return Agreement.sign(
+        CTX,
+        id=uuid4(),
+        reference="LOI-2013-KH",
+        title="Lettre d'intention",
+        kind="letter-of-intent",
+        partner_countries=["KH"],
+        partner_organisations=[],
+        themes=["narcotics"],
+        signed_on=date(2013, 2, 1),
+        signed_at="Phnom Penh",
+        duration_months=None,
+        funding=None,
+        funder=None,
+        classification=Classification.PUBLIC,
+        today=date(2013, 12, 31),
+    )
+
+
+def delegation() -> DelegationVisit:
+    return DelegationVisit.plan(
+        CTX,
+        id=uuid4(),
+        country="MA",
+        organisation=None,
+        head_of_delegation="Général Amrani",
+        size=6,
+        start_date=date(2013, 6, 10),
+        end_date=date(2013, 6, 12),
+        host_site="Aix-en-Provence",
+        topics=["crisis-management-and-civil-protection"],
+        classification=Classification.PUBLIC,
+    )
+
+
+def post() -> PostAbroad:
+    return PostAbroad.open(
+        CTX,
+        id=uuid4(),
+        name="SSI Phnom Penh",
+        city="Phnom Pehn",
+        host_country="KH",
+        covered_countries=["KH"],
+        opened_on=date(2008, 1, 1),
+        classification=Classification.INTERNAL,
+    )
+
+
+def history(record: EntenteAggregate) -> list[Any]:
+    return list(record.collect_events())
+
+
+def test_a_correction_is_an_event_with_its_reason_and_the_original_stays() -> None:
+    record = mission()
+    (requested,) = history(record)
+
+    record.correct(CTX, {"title": " Protection des mineurs "}, "typo in the title", FIXED_ON)
+
+    (corrected,) = history(record)
+    assert isinstance(corrected, Mission.Corrected)
+    assert corrected.changes == {"title": "Protection des mineurs"}
+    assert corrected.reason == "typo in the title"
+    assert corrected.business_time == datetime(2013, 5, 2, tzinfo=UTC)
+    assert (corrected.actor_id, corrected.actor_name) == ("u-2001", "Anne Petit")
+    assert record.title == "Protection des mineurs"
+    assert requested.title == "Protection des mineur"
+
+
+def test_the_corrected_event_is_named_after_its_aggregate() -> None:
+    record = mission()
+    record.correct(CTX, {"description": "Formation de formateurs"}, "added", FIXED_ON)
+
+    corrected = history(record)[-1]
+
+    assert get_topic(type(corrected)) == "shared.domain.mission:Mission.Corrected"
+    assert isinstance(corrected, EntenteAggregate.Corrected)
+
+
+def test_several_fields_at_once_are_normalised() -> None:
+    record = mission()
+
+    record.correct(
+        CTX,
+        {"themes": ["narcotics", "narcotics"], "organisations": ["ASEANAPOL"]},
+        "themes mis-coded",
+        FIXED_ON,
+    )
+
+    assert (record.themes, record.organisations) == (["narcotics"], ["ASEANAPOL"])
+
+
+@pytest.mark.parametrize("field", ["status", "requested_on", "countries", "tenant"])
+def test_a_field_that_is_not_correctable_is_refused(field: str) -> None:
+    record = mission()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {field: "anything"}, "why not", FIXED_ON)
+
+    assert (caught.value.field, caught.value.rule) == (f"changes.{field}", "not-correctable")
+    assert history(record) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason", "field", "rule"),
+    [
+        ({"title": "x"}, "  ", "reason", "required"),
+        ({}, "nothing", "changes", "required"),
+        ({"title": " "}, "blank", "changes.title", "required"),
+        ({"themes": ["drugs"]}, "bad", "changes.themes", "vocabulary"),
+        ({"themes": []}, "none", "changes.themes", "required"),
+        ({"description": "x" * 4001}, "long", "changes.description", "max-length"),
+        ({"classification": "secret"}, "bad", "changes.classification", "invalid"),
+    ],
+)
+def test_an_invalid_correction_is_refused(
+    changes: dict[str, Any], reason: str, field: str, rule: str
+) -> None:
+    record = mission()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, changes, reason, FIXED_ON)
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert history(record) == []
+
+
+def test_a_place_cannot_be_corrected_before_the_mission_has_one() -> None:
+    record = mission()
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, {"place": "Hanoï"}, "wrong city", FIXED_ON)
+
+    assert (caught.value.rule, caught.value.field) == ("not-scheduled", "place")
+
+
+def test_a_scheduled_mission_place_can_be_corrected() -> None:
+    record = mission()
+    record.validate(CTX, date(2013, 4, 1), "MEAE", "MEAE/2013/9")
+    record.schedule(CTX, date(2013, 7, 8), date(2013, 7, 12), "Hanoi", 2, None, date(2013, 5, 1))
+
+    record.correct(CTX, {"place": "Hanoï"}, "spelling", FIXED_ON)
+
+    assert record.place == "Hanoï"
+    assert (record.start_date, record.expert_count) == (date(2013, 7, 8), 2)
+
+
+def test_reclassification_applies_to_the_correction_and_what_follows() -> None:
+    record = mission()
+    record.correct(CTX, {"classification": "restricted"}, "names of minors", FIXED_ON)
+
+    record.validate(CTX, date(2013, 5, 3), "MEAE", "MEAE/2013/10")
+
+    classifications = [e.classification for e in history(record)]
+    assert classifications == ["internal", "restricted", "restricted"]
+    assert record.classification is Classification.RESTRICTED
+
+
+@pytest.mark.parametrize(
+    ("build", "changes", "attribute", "expected", "kind"),
+    [
+        (agreement, {"reference": "LOI-2013-KH-01"}, "reference", "LOI-2013-KH-01", Agreement),
+        (delegation, {"host_site": "Valabre"}, "host_site", "Valabre", DelegationVisit),
+        (post, {"city": "Phnom Penh"}, "city", "Phnom Penh", PostAbroad),
+    ],
+    ids=["agreement", "delegation", "post"],
+)
+def test_every_aggregate_can_be_corrected(
+    build: Any, changes: dict[str, Any], attribute: str, expected: str, kind: Any
+) -> None:
+    record = build()
+    history(record)
+
+    record.correct(CTX, changes, "data entry error", FIXED_ON)
+
+    (corrected,) = history(record)
+    assert isinstance(corrected, kind.Corrected)
+    assert corrected.changes == changes
+    assert getattr(record, attribute) == expected
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [(agreement, "signed_on"), (delegation, "size"), (post, "host_country")],
+    ids=["agreement", "delegation", "post"],
+)
+def test_facts_of_other_aggregates_are_not_correctable(build: Any, field: str) -> None:
+    record = build()
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {field: "x"}, "why not", FIXED_ON)
+
+    assert (caught.value.field, caught.value.rule) == (f"changes.{field}", "not-correctable")
+
+
+def test_rebuilding_replays_the_correction() -> None:
+    record = mission()
+    record.correct(CTX, {"title": "Protection des mineurs"}, "typo", FIXED_ON)
+    record.validate(CTX, date(2013, 5, 3), "MEAE", "MEAE/2013/10")
+    record.schedule(
+        CTX,
+        date(2013, 7, 8),
+        date(2013, 7, 12),
+        "Hanoi",
+        2,
+        (Decimal("9000"), "EUR"),
+        date(2013, 5, 6),
+    )
+    events = history(record)
+
+    rebuilt: Any = None
+    for event in events:
+        rebuilt = event.mutate(rebuilt)
+
+    assert rebuilt == record
+    assert rebuilt.title == "Protection des mineurs"
+    assert rebuilt.version == 4

@@ -1,0 +1,242 @@
+"""Posts abroad: Given past events, When a command, Then the new events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import pytest
+
+from shared.domain.base import EntenteAggregate
+from shared.domain.context import Actor, CommandContext
+from shared.domain.post import PostAbroad
+from shared.domain.vocabulary import Classification, PostStatus
+from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+
+CTX = CommandContext(
+    tenant="police",
+    actor=Actor(subject="u-0007", name="Sophie Laurent"),
+    correlation_id="corr-post-1",
+)
+OPENED_ON = date(2010, 9, 1)
+CHANGED_ON = date(2015, 1, 1)
+CLOSED_ON = date(2020, 7, 1)
+
+E = TypeVar("E")
+
+
+def open_hanoi(**overrides: Any) -> PostAbroad:
+    """SSI Hanoï, covering Viêt Nam, Cambodia and Laos."""
+    fields: dict[str, Any] = {
+        "id": uuid4(),
+        "name": "SSI Hanoï",
+        "city": "Hanoï",
+        "host_country": "VN",
+        "covered_countries": ["VN", "KH", "LA"],
+        "opened_on": OPENED_ON,
+        "classification": Classification.INTERNAL,
+    }
+    return PostAbroad.open(CTX, **{**fields, **overrides})
+
+
+def given_open() -> PostAbroad:
+    post = open_hanoi()
+    post.collect_events()
+    return post
+
+
+def then_one(post: PostAbroad, kind: type[E]) -> E:
+    events = post.collect_events()
+    assert len(events) == 1, events
+    event = events[0]
+    assert isinstance(event, kind)
+    return event
+
+
+def test_open_records_the_post_and_its_coverage() -> None:
+    post = open_hanoi()
+
+    event = then_one(post, PostAbroad.Opened)
+    assert (event.name, event.city, event.host_country) == ("SSI Hanoï", "Hanoï", "VN")
+    assert event.covered_countries == ["VN", "KH", "LA"]
+    assert event.opened_on == OPENED_ON
+    assert post.status is PostStatus.OPEN
+    assert post.coverage_history == [{"from": OPENED_ON, "countries": ["VN", "KH", "LA"]}]
+    assert post.coverage_since == OPENED_ON
+
+
+def test_open_refuses_a_coverage_without_the_host_country() -> None:
+    with pytest.raises(ValidationError) as caught:
+        open_hanoi(covered_countries=["KH", "LA"])
+
+    assert (caught.value.field, caught.value.rule) == ("covered_countries", "host-covered")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        ({"name": " "}, "name", "required"),
+        ({"city": ""}, "city", "required"),
+        ({"host_country": "VNM"}, "host_country", "iso-3166-alpha-2"),
+        ({"host_country": "XX"}, "host_country", "unknown-country"),
+        ({"covered_countries": []}, "covered_countries", "required"),
+        ({"covered_countries": ["VN", "QQ"]}, "covered_countries[1]", "unknown-country"),
+    ],
+)
+def test_open_refuses_invalid_input(overrides: dict[str, Any], field: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        open_hanoi(**overrides)
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+
+
+def test_change_coverage_keeps_the_history() -> None:
+    post = given_open()
+
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+
+    event = then_one(post, PostAbroad.CoverageChanged)
+    assert (event.covered_countries, event.effective_on) == (["VN", "LA"], CHANGED_ON)
+    assert post.covered_countries == ["VN", "LA"]
+    assert post.coverage_history == [
+        {"from": OPENED_ON, "countries": ["VN", "KH", "LA"]},
+        {"from": CHANGED_ON, "countries": ["VN", "LA"]},
+    ]
+
+
+def test_covered_on_answers_for_any_day() -> None:
+    post = given_open()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    post.close(CTX, CLOSED_ON)
+
+    assert post.covered_on(date(2010, 8, 31)) == []
+    assert post.covered_on(OPENED_ON) == ["VN", "KH", "LA"]
+    assert post.covered_on(date(2014, 12, 31)) == ["VN", "KH", "LA"]
+    assert post.covered_on(CHANGED_ON) == ["VN", "LA"]
+    assert post.covered_on(date(2020, 6, 30)) == ["VN", "LA"]
+    assert post.covered_on(CLOSED_ON) == []
+
+
+def test_covered_on_returns_a_copy() -> None:
+    post = given_open()
+
+    post.covered_on(OPENED_ON).append("TH")
+
+    assert post.covered_on(OPENED_ON) == ["VN", "KH", "LA"]
+
+
+def test_change_coverage_must_keep_the_host_country() -> None:
+    post = given_open()
+
+    with pytest.raises(ValidationError) as caught:
+        post.change_coverage(CTX, ["KH"], CHANGED_ON)
+
+    assert (caught.value.field, caught.value.rule) == ("covered_countries", "host-covered")
+    assert post.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    ("effective_on", "with_earlier_change"),
+    [(date(2010, 8, 31), False), (date(2014, 12, 31), True)],
+    ids=["before-opening", "before-last-change"],
+)
+def test_change_coverage_out_of_date_order_is_refused(
+    effective_on: date, with_earlier_change: bool
+) -> None:
+    post = given_open()
+    if with_earlier_change:
+        post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+        post.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        post.change_coverage(CTX, ["VN"], effective_on)
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "effective_on")
+    assert post.collect_events() == []
+
+
+def test_close_records_the_closure() -> None:
+    post = given_open()
+
+    post.close(CTX, CLOSED_ON)
+
+    assert then_one(post, PostAbroad.Closed).closed_on == CLOSED_ON
+    assert (post.status, post.closed_on) == (PostStatus.CLOSED, CLOSED_ON)
+
+
+def test_close_before_the_current_coverage_is_refused() -> None:
+    post = given_open()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    post.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        post.close(CTX, date(2014, 12, 31))
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "closed_on")
+
+
+AFTER_CLOSURE: dict[str, Callable[[PostAbroad], None]] = {
+    "change_coverage": lambda post: post.change_coverage(CTX, ["VN"], date(2021, 1, 1)),
+    "close": lambda post: post.close(CTX, date(2021, 1, 1)),
+}
+
+
+@pytest.mark.parametrize("command", list(AFTER_CLOSURE))
+def test_a_closed_post_is_final(command: str) -> None:
+    post = given_open()
+    post.close(CTX, CLOSED_ON)
+    post.collect_events()
+
+    with pytest.raises(IllegalTransition) as caught:
+        AFTER_CLOSURE[command](post)
+
+    assert (caught.value.status, caught.value.command) == ("closed", command)
+    assert post.collect_events() == []
+
+
+def test_every_event_carries_its_metadata() -> None:
+    before = datetime.now(UTC)
+    post = open_hanoi()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    post.close(CTX, CLOSED_ON)
+    after = datetime.now(UTC)
+
+    events = entente_events(post.collect_events())
+
+    assert [e.business_time for e in events] == [
+        datetime(2010, 9, 1, tzinfo=UTC),
+        datetime(2015, 1, 1, tzinfo=UTC),
+        datetime(2020, 7, 1, tzinfo=UTC),
+    ]
+    for event in events:
+        assert (event.tenant, event.actor_id, event.actor_name) == (
+            "police",
+            "u-0007",
+            "Sophie Laurent",
+        )
+        assert (event.correlation_id, event.classification) == ("corr-post-1", "internal")
+        assert before <= event.timestamp <= after
+
+
+def test_rebuilding_from_the_events_reproduces_the_state() -> None:
+    post = open_hanoi()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    post.close(CTX, CLOSED_ON)
+    events = post.collect_events()
+
+    rebuilt: Any = None
+    for event in events:
+        rebuilt = event.mutate(rebuilt)
+
+    assert rebuilt == post
+    assert rebuilt.covered_on(date(2016, 1, 1)) == ["VN", "LA"]
+    assert (rebuilt.version, rebuilt.status) == (3, PostStatus.CLOSED)
+
+
+def entente_events(events: Sequence[object]) -> list[EntenteAggregate.Event]:
+    """The events, checked to carry Entente metadata (and typed so)."""
+    checked = [e for e in events if isinstance(e, EntenteAggregate.Event)]
+    assert len(checked) == len(events)
+    return checked
