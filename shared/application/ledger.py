@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, get_topic
 
+from shared.application.positions import position_of
 from shared.application.receipt import CommandReceipt, receipt_id
 from shared.application.stores import EventStoreConfig
 from shared.application.transcodings import DateAsISO
@@ -190,7 +191,8 @@ class CooperationLedger(Application[UUID]):
             raise IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used with a different request"
             )
-        return CommandResult(receipt.record_id, receipt.record_version, self.position(), True)
+        position = position_of(self.recorder, receipt.record_id, receipt.record_version)
+        return CommandResult(receipt.record_id, receipt.record_version, position or 0, True)
 
     def _save(self, record: EntenteAggregate, idempotency: Idempotency | None) -> CommandResult:
         receipt = None

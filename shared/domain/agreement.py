@@ -101,7 +101,11 @@ class Agreement(EntenteAggregate):
             aggregate.suspended_on = None
 
     class Corrected(EntenteAggregate.Corrected):
-        """Declared here so its topic names the agreement, for projections."""
+        """A agreement's descriptive fields fixed, with the reason.
+
+        Declared so the catalogue lists it right after the creation; the library
+        would otherwise define the same subclass itself, last.
+        """
 
     class Amended(EntenteAggregate.Event):
         amended_on: date

@@ -86,7 +86,11 @@ class DelegationVisit(EntenteAggregate):
             aggregate.cancelled_on = aggregate.cancellation_reason = None
 
     class Corrected(EntenteAggregate.Corrected):
-        """Declared here so its topic names the delegation visit, for projections."""
+        """A delegation visit's descriptive fields fixed, with the reason.
+
+        Declared so the catalogue lists it right after the creation; the library
+        would otherwise define the same subclass itself, last.
+        """
 
     class Rescheduled(EntenteAggregate.Event):
         start_date: date

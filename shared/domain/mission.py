@@ -142,7 +142,11 @@ class Mission(EntenteAggregate):
             aggregate.status = MissionStatus.REQUESTED
 
     class Corrected(EntenteAggregate.Corrected):
-        """Declared here so its topic names the mission, for projections."""
+        """A mission's descriptive fields fixed, with the reason.
+
+        Declared so the catalogue lists it right after the creation; the library
+        would otherwise define the same subclass itself, last.
+        """
 
     class Validated(EntenteAggregate.Event):
         decided_on: date
@@ -324,7 +328,7 @@ class Mission(EntenteAggregate):
         self.guard_status("schedule", {MissionStatus.VALIDATED, MissionStatus.SCHEDULED})
         require_order(self.requested_on, start_date, "requested_on", "start_date")
         require_order(start_date, end_date, "start_date", "end_date")
-        require_order(self._validated_on, scheduled_on, "decided_on", "scheduled_on")
+        require_order(self._reached(self.decided_on), scheduled_on, "decided_on", "scheduled_on")
         amount, currency = _optional_money("budget", budget)
         self.trigger_event(
             self.Scheduled,
@@ -341,7 +345,7 @@ class Mission(EntenteAggregate):
     def launch(self, ctx: CommandContext, launched_on: date) -> None:
         """Records that delivery has begun."""
         self.guard_status("launch", {MissionStatus.SCHEDULED})
-        require_order(self._validated_on, launched_on, "decided_on", "launched_on")
+        require_order(self._reached(self.decided_on), launched_on, "decided_on", "launched_on")
         meta = ctx.meta(launched_on, self.classification)
         self.trigger_event(self.Launched, launched_on=launched_on, **meta)
 
@@ -355,8 +359,8 @@ class Mission(EntenteAggregate):
     ) -> None:
         """Records delivery: who attended, what it cost, what came of it."""
         self.guard_status("complete", {MissionStatus.LAUNCHED})
-        require_order(self._start_date, completed_on, "start_date", "completed_on")
-        require_order(self._launched_on, completed_on, "launched_on", "completed_on")
+        require_order(self._reached(self.start_date), completed_on, "start_date", "completed_on")
+        require_order(self._reached(self.launched_on), completed_on, "launched_on", "completed_on")
         amount, currency = _optional_money("actual_cost", actual_cost)
         self.trigger_event(
             self.Completed,
@@ -388,7 +392,9 @@ class Mission(EntenteAggregate):
     ) -> None:
         """Records the evaluation of a delivered mission (rating 1 to 5)."""
         self.guard_status("evaluate", {MissionStatus.COMPLETED})
-        require_order(self._completed_on, evaluated_on, "completed_on", "evaluated_on")
+        require_order(
+            self._reached(self.completed_on), evaluated_on, "completed_on", "evaluated_on"
+        )
         self.trigger_event(
             self.Evaluated,
             evaluated_on=evaluated_on,
@@ -405,24 +411,12 @@ class Mission(EntenteAggregate):
                 "not-scheduled", "a mission has no place to correct before it is scheduled", "place"
             )
 
-    # The dates below are set by the step the status guard has just required;
-    # the fallbacks only satisfy the type checker and are never reached.
+    def _reached(self, step_date: date | None) -> date:
+        """A step date the status guard has just ensured is set.
 
-    @property
-    def _validated_on(self) -> date:
-        return self.decided_on or self.requested_on
-
-    @property
-    def _start_date(self) -> date:
-        return self.start_date or self.requested_on
-
-    @property
-    def _launched_on(self) -> date:
-        return self.launched_on or self._start_date
-
-    @property
-    def _completed_on(self) -> date:
-        return self.completed_on or self._start_date
+        The fallback only satisfies the type checker; it is never used.
+        """
+        return step_date or self.requested_on
 
 
 def _optional_money(

@@ -60,7 +60,11 @@ class PostAbroad(EntenteAggregate):
             aggregate.status = PostStatus.OPEN
 
     class Corrected(EntenteAggregate.Corrected):
-        """Declared here so its topic names the post, for projections."""
+        """A post's descriptive fields fixed, with the reason.
+
+        Declared so the catalogue lists it right after the creation; the library
+        would otherwise define the same subclass itself, last.
+        """
 
     class CoverageChanged(EntenteAggregate.Event):
         covered_countries: list[str]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON
@@ -31,13 +32,12 @@ class BodyLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise _TooLarge
+                # FastAPI passes an HTTPException raised while reading the body
+                # through to the problem handler; any other error becomes a 400.
+                raise HTTPException(413, f"the body exceeds {self.max_bytes} bytes")
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await self._refuse(send)
+        await self.app(scope, counting_receive, send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
@@ -59,7 +59,3 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    """Raised inside the app when the streamed body passes the limit."""

@@ -78,7 +78,24 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     issues = [_issue(e) for e in error.errors()]
     if any(i["rule"] == "json_invalid" for i in issues):
-        return problem(400, "malformed-json", "Malformed JSON", "the body is not valid JSON")
+        return problem(
+            400,
+            "malformed-json",
+            "Malformed JSON",
+            "the body is not valid JSON",
+            field="body",
+            rule="json",
+        )
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method in {"POST", "PUT", "PATCH"} and media_type != "application/json":
+        return problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "commands take a JSON body: send Content-Type: application/json",
+            field="Content-Type",
+            rule="media-type",
+        )
     first = issues[0] if issues else {"field": "", "rule": "invalid", "message": "invalid"}
     return problem(
         422,
@@ -102,10 +119,11 @@ def _issue(error: Any) -> dict[str, str]:
 
 async def http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    titles = {404: "Not found", 405: "Method not allowed"}
+    titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+    slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
     return problem(
         error.status_code,
-        {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error"),
+        slugs.get(error.status_code, "http-error"),
         titles.get(error.status_code, "HTTP error"),
         str(error.detail),
     )

@@ -52,7 +52,9 @@ class PostgresViewStore:
 
     def schema(self, tenant: str, area: Area = LIVE) -> str:
         """The schema of one area; ``_old`` is used for a moment during a swap."""
-        name = f"{self.schema_prefix}{schema_for(tenant)}_views" + ("_new" if area == REBUILD else "")
+        name = f"{self.schema_prefix}{schema_for(tenant)}_views" + (
+            "_new" if area == REBUILD else ""
+        )
         if len(name) + len("_old") > MAX_IDENTIFIER:
             raise ConfigurationError(f"schema name {name!r} is too long for PostgreSQL")
         return name
@@ -103,7 +105,9 @@ class PostgresViewStore:
         """Removes every views schema of ``tenant`` (tests and de-provisioning)."""
         with self.engine.begin() as connection:
             for area in (LIVE, REBUILD):
-                connection.execute(DropSchema(self.schema(tenant, area), cascade=True, if_exists=True))
+                connection.execute(
+                    DropSchema(self.schema(tenant, area), cascade=True, if_exists=True)
+                )
         self._ready.discard(tenant)
 
     def dispose(self) -> None:

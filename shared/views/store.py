@@ -36,7 +36,10 @@ class ViewSession:
 class ViewStore(Protocol):
     """Where read views are stored: SQLite files or PostgreSQL schemas."""
 
-    tenants: Sequence[str]
+    @property
+    def tenants(self) -> Sequence[str]:
+        """The tenants whose views this store holds."""
+        ...
 
     def setup(self) -> None:
         """Creates every tenant's live tables if missing (idempotent, safe at each start)."""

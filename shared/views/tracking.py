@@ -73,11 +73,8 @@ def view_position(session: ViewSession) -> ViewPosition:
     """
     table = session.tables.tracking
     row = session.connection.execute(
-        select(table.c.position, table.c.recorded_at)
-        .order_by(table.c.position.desc())
-        .limit(1)
+        select(table.c.position, table.c.recorded_at).order_by(table.c.position.desc()).limit(1)
     ).first()
     if row is None:
         return ViewPosition(0, None)
     return ViewPosition(int(row.position), row.recorded_at)
-

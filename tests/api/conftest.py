@@ -1,9 +1,10 @@
 """The tenant service over HTTP, wired by the real composition root.
 
-Each test gets its own data directory (SQLite event stores per tenant, the dev
-issuer's key) and a ``TestClient``; nothing is mocked. The RSA key of the dev
-issuer is generated once per run and copied into each directory, because
-generating one per test would be most of the suite's time.
+Each test module gets its own data directory (SQLite event stores per tenant,
+the dev issuer's key) and app, built by ``bootstrap`` exactly as in production;
+nothing is mocked. Tests stay independent within a module: each makes its own
+records, compares log positions before and after, and its Idempotency-Keys are
+salted per test so no test can replay another's command.
 
 ``Api`` is the one helper: tokens for demo users, requests with If-Match and
 Idempotency-Key, bodies of the usual records, and ``walk`` to bring a record
@@ -12,10 +13,9 @@ to the state a command needs.
 
 from __future__ import annotations
 
-import shutil
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,7 +28,6 @@ from shared.auth.dev_issuer import DevIssuer
 from shared.settings import Settings
 
 TENANTS = ["police", "gendarmerie"]
-KEY_FILE = "dev-issuer-key.pem"
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS = "https://entente.interieur.gouv.fr/problems/"
 MAX_BODY = 65536
@@ -200,7 +199,10 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
         "participants": 18,
         "actual_cost_amount": "23950.50",
     },
-    ("missions", "cancellation"): {"status": "cancelled", "cancellation_reason": "Security situation"},
+    ("missions", "cancellation"): {
+        "status": "cancelled",
+        "cancellation_reason": "Security situation",
+    },
     ("missions", "evaluation"): {"status": "evaluated", "rating": 4},
     ("missions", "corrections"): {"title": "Gestion de la scène de crime"},
     ("delegations", "reschedule"): {
@@ -237,6 +239,7 @@ class Api:
 
     client: TestClient
     platform: Platform
+    salt: str
 
     @property
     def issuer(self) -> DevIssuer:
@@ -253,7 +256,8 @@ class Api:
         return self.platform.ledger(tenant).position()
 
     def get(self, path: str, user: str = "police-reader") -> httpx.Response:
-        return self.client.get(path, headers=self.auth(user))
+        response: httpx.Response = self.client.get(path, headers=self.auth(user))
+        return response
 
     def post(
         self,
@@ -269,13 +273,12 @@ class Api:
         if version is not None:
             sent["If-Match"] = f'"{version}"'
         if key is not None:
-            sent["Idempotency-Key"] = key
+            sent["Idempotency-Key"] = f"{key}.{self.salt}"
         sent.update(headers or {})
-        return self.client.post(path, json=dict(body), headers=sent)
+        response: httpx.Response = self.client.post(path, json=dict(body), headers=sent)
+        return response
 
-    def create(
-        self, collection: str, tenant: str = "police", **overrides: Any
-    ) -> Created:
+    def create(self, collection: str, tenant: str = "police", **overrides: Any) -> Created:
         response = self.post(
             f"/api/{tenant}/{collection}",
             {**CREATE[collection], **overrides},
@@ -286,9 +289,7 @@ class Api:
 
     def command(self, record: Created, segment: str, **overrides: Any) -> Created:
         """Runs one change command as the role it needs; the record at its new version."""
-        user = (
-            "validator" if (record.collection, segment) in VALIDATOR_COMMANDS else "recorder"
-        )
+        user = "validator" if (record.collection, segment) in VALIDATOR_COMMANDS else "recorder"
         response = self.post(
             f"{record.path}/{segment}",
             {**CHANGE[record.collection, segment], **overrides},
@@ -322,19 +323,11 @@ def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="session")
-def issuer_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One dev-issuer RSA key for the whole run (the issuer creates it on first use)."""
-    directory = tmp_path_factory.mktemp("issuer")
-    DevIssuer(directory, "http://testserver/dev-issuer", "entente-api", TENANTS)
-    return directory / KEY_FILE
-
-
-@pytest.fixture
-def api(tmp_path: Path, issuer_key: Path) -> Iterator[Api]:
-    shutil.copyfile(issuer_key, tmp_path / KEY_FILE)
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The composition root's Platform: two tenants on SQLite, the dev issuer."""
     settings = Settings(
-        data_dir=tmp_path,
+        data_dir=tmp_path_factory.mktemp("entente"),
         tenants=TENANTS,
         store="sqlite",
         auth="dev",
@@ -342,7 +335,17 @@ def api(tmp_path: Path, issuer_key: Path) -> Iterator[Api]:
         max_body_bytes=MAX_BODY,
     )
     platform = bootstrap(settings)
-    with TestClient(create_app(platform)) as client:
-        yield Api(client, platform)
+    yield platform
     for ledger in platform.ledgers.values():
         ledger.close()
+
+
+@pytest.fixture(scope="module")
+def client(platform: Platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform)) as client:
+        yield client
+
+
+@pytest.fixture
+def api(client: TestClient, platform: Platform) -> Api:
+    return Api(client, platform, salt=uuid.uuid4().hex[:12])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field
 
-from services.tenant.schemas.common import Classified, MoneyIn, Strict
+from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict
 
 
 class SignAgreement(Classified):
@@ -18,7 +16,7 @@ class SignAgreement(Classified):
     partner_countries: list[str] = Field(default_factory=list, max_length=60, examples=[["VN"]])
     partner_organisations: list[str] = Field(default_factory=list, max_length=20, examples=[[]])
     themes: list[str] = Field(max_length=20, examples=[["counterfeit-medicines"]])
-    signed_on: date = Field(examples=["2011-12-09"])
+    signed_on: IsoDate = Field(examples=["2011-12-09"])
     signed_at: str = Field(max_length=200, examples=["Hanoï"])
     duration_months: int | None = Field(default=None, examples=[36])
     funding: MoneyIn | None = None
@@ -48,24 +46,24 @@ class SignAgreement(Classified):
 
 
 class AmendAgreement(Strict):
-    amended_on: date = Field(examples=["2013-05-02"])
+    amended_on: IsoDate = Field(examples=["2013-05-02"])
     summary: str = Field(max_length=2000, examples=["Extension to Cambodia and Laos"])
 
 
 class RenewAgreement(Strict):
-    renewed_on: date = Field(examples=["2014-12-01"])
+    renewed_on: IsoDate = Field(examples=["2014-12-01"])
     duration_months: int = Field(examples=[24])
 
 
 class SuspendAgreement(Strict):
-    suspended_on: date = Field(examples=["2020-03-16"])
+    suspended_on: IsoDate = Field(examples=["2020-03-16"])
     reason: str = Field(max_length=2000, examples=["Sanitary crisis"])
 
 
 class ResumeAgreement(Strict):
-    resumed_on: date = Field(examples=["2020-09-01"])
+    resumed_on: IsoDate = Field(examples=["2020-09-01"])
 
 
 class TerminateAgreement(Strict):
-    terminated_on: date = Field(examples=["2022-01-01"])
+    terminated_on: IsoDate = Field(examples=["2022-01-01"])
     reason: str = Field(max_length=2000, examples=["Replaced by a new agreement"])

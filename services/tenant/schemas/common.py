@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
+
+
+def _iso_date_only(value: object) -> object:
+    """Dates come as ISO 8601 strings only: a bare number is a mistake, not 1970."""
+    if not isinstance(value, str | date):
+        raise ValueError("a date must be an ISO 8601 string such as 2024-03-01")
+    return value
+
+
+#: A date field that refuses numbers and booleans.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 class Strict(BaseModel):
@@ -41,13 +52,13 @@ class Correction(Strict):
         examples=[{"title": "Gestion d'une scène de crime"}],
     )
     reason: str = Field(min_length=1, max_length=2000, examples=["Typo in the title"])
-    corrected_on: date = Field(
+    corrected_on: IsoDate = Field(
         description="Business date of the correction", examples=["2024-03-01"]
     )
 
 
 class Dated(Strict):
-    on: date = Field(description="When it happened (business date)", examples=["2024-03-01"])
+    on: IsoDate = Field(description="When it happened (business date)", examples=["2024-03-01"])
 
 
 def record_state(record: Any) -> dict[str, Any]:

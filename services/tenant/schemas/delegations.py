@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import ConfigDict, Field, StrictInt
 
-from services.tenant.schemas.common import Classified, Strict
+from services.tenant.schemas.common import Classified, IsoDate, Strict
 
 
 class PlanDelegation(Classified):
@@ -20,11 +18,11 @@ class PlanDelegation(Classified):
     )
     head_of_delegation: str = Field(max_length=200, examples=["Général Nguyen Van A"])
     size: StrictInt = Field(description="People expected", examples=[8])
-    start_date: date = Field(examples=["2024-06-10"])
-    end_date: date = Field(examples=["2024-06-14"])
+    start_date: IsoDate = Field(examples=["2024-06-10"])
+    end_date: IsoDate = Field(examples=["2024-06-14"])
     host_site: str = Field(max_length=200, examples=["ENSOSP, Aix-en-Provence"])
     topics: list[str] = Field(max_length=20, examples=[["crisis-management-and-civil-protection"]])
-    planned_on: date | None = Field(
+    planned_on: IsoDate | None = Field(
         default=None, description="When the visit was agreed", examples=["2024-03-01"]
     )
 
@@ -48,16 +46,18 @@ class PlanDelegation(Classified):
 
 
 class RescheduleDelegation(Strict):
-    start_date: date = Field(examples=["2024-09-16"])
-    end_date: date = Field(examples=["2024-09-20"])
-    rescheduled_on: date = Field(examples=["2024-05-02"])
+    start_date: IsoDate = Field(examples=["2024-09-16"])
+    end_date: IsoDate = Field(examples=["2024-09-20"])
+    rescheduled_on: IsoDate = Field(examples=["2024-05-02"])
 
 
 class HostDelegation(Strict):
-    hosted_on: date = Field(description="A day within the visit's dates", examples=["2024-06-10"])
+    hosted_on: IsoDate = Field(
+        description="A day within the visit's dates", examples=["2024-06-10"]
+    )
     actual_size: StrictInt = Field(description="People who actually came", examples=[7])
 
 
 class CancelDelegation(Strict):
-    cancelled_on: date = Field(examples=["2024-05-20"])
+    cancelled_on: IsoDate = Field(examples=["2024-05-20"])
     reason: str = Field(max_length=2000, examples=["Visit postponed sine die by the partner"])

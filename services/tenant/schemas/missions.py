@@ -6,12 +6,11 @@ a number of experts or participants.
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from services.tenant.schemas.common import Classified, MoneyIn, Strict
+from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict
 
 
 class RequestMission(Classified):
@@ -30,7 +29,7 @@ class RequestMission(Classified):
     post_id: UUID | None = Field(
         default=None, description="The post abroad that collected the request (same directorate)"
     )
-    requested_on: date = Field(examples=["2013-03-14"])
+    requested_on: IsoDate = Field(examples=["2013-03-14"])
     description: str = Field(default="", max_length=4000, examples=["Two-week course"])
 
     model_config = ConfigDict(
@@ -52,7 +51,7 @@ class RequestMission(Classified):
 
 
 class ValidateMission(Strict):
-    decided_on: date = Field(examples=["2013-04-02"])
+    decided_on: IsoDate = Field(examples=["2013-04-02"])
     decided_by: str = Field(
         max_length=200,
         description="The deciding authority",
@@ -66,12 +65,12 @@ class DeclineMission(ValidateMission):
 
 
 class ScheduleMission(Strict):
-    start_date: date = Field(examples=["2013-10-07"])
-    end_date: date = Field(examples=["2013-10-18"])
+    start_date: IsoDate = Field(examples=["2013-10-07"])
+    end_date: IsoDate = Field(examples=["2013-10-18"])
     place: str = Field(max_length=200, examples=["Phnom Penh"])
     expert_count: StrictInt = Field(examples=[3])
     budget: MoneyIn | None = None
-    scheduled_on: date = Field(description="When the schedule was set", examples=["2013-05-20"])
+    scheduled_on: IsoDate = Field(description="When the schedule was set", examples=["2013-05-20"])
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -90,23 +89,23 @@ class ScheduleMission(Strict):
 
 
 class LaunchMission(Strict):
-    launched_on: date = Field(examples=["2013-10-07"])
+    launched_on: IsoDate = Field(examples=["2013-10-07"])
 
 
 class CompleteMission(Strict):
-    completed_on: date = Field(examples=["2013-10-18"])
+    completed_on: IsoDate = Field(examples=["2013-10-18"])
     participants: StrictInt = Field(examples=[18])
     actual_cost: MoneyIn | None = None
     outcome: str = Field(max_length=4000, examples=["18 technicians trained; kits handed over"])
 
 
 class CancelMission(Strict):
-    cancelled_on: date = Field(examples=["2013-09-01"])
+    cancelled_on: IsoDate = Field(examples=["2013-09-01"])
     reason: str = Field(max_length=2000, examples=["Security situation"])
 
 
 class EvaluateMission(Strict):
-    evaluated_on: date = Field(examples=["2013-12-10"])
+    evaluated_on: IsoDate = Field(examples=["2013-12-10"])
     rating: StrictInt = Field(description="1 (poor) to 5 (excellent)", examples=[4])
     findings: str = Field(max_length=4000, examples=["Good uptake; follow-up requested"])
     recommendations: str = Field(default="", max_length=4000, examples=["Train trainers next"])

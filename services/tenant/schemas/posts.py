@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import ConfigDict, Field
 
-from services.tenant.schemas.common import Classified, Strict
+from services.tenant.schemas.common import Classified, IsoDate, Strict
 
 
 class OpenPost(Classified):
@@ -18,7 +16,7 @@ class OpenPost(Classified):
         description="ISO 3166-1 alpha-2 codes, the host country included",
         examples=[["VN", "KH", "LA"]],
     )
-    opened_on: date = Field(examples=["2005-09-01"])
+    opened_on: IsoDate = Field(examples=["2005-09-01"])
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -38,11 +36,11 @@ class OpenPost(Classified):
 
 class ChangeCoverage(Strict):
     covered_countries: list[str] = Field(max_length=60, examples=[["VN", "LA"]])
-    effective_on: date = Field(
+    effective_on: IsoDate = Field(
         description="First day of the new coverage (after the last change)",
         examples=["2014-01-01"],
     )
 
 
 class ClosePost(Strict):
-    closed_on: date = Field(examples=["2020-08-31"])
+    closed_on: IsoDate = Field(examples=["2020-08-31"])

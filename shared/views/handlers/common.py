@@ -39,9 +39,7 @@ def meta(event: EventEnvelope) -> dict[str, Any]:
 
 
 def insert_record(session: ViewSession, table: Table, event: EventEnvelope, **values: Any) -> None:
-    session.connection.execute(
-        insert(table).values(id=event.aggregate_id, **meta(event), **values)
-    )
+    session.connection.execute(insert(table).values(id=event.aggregate_id, **meta(event), **values))
 
 
 def update_record(session: ViewSession, table: Table, event: EventEnvelope, **values: Any) -> None:
@@ -52,9 +50,11 @@ def update_record(session: ViewSession, table: Table, event: EventEnvelope, **va
 
 def current(session: ViewSession, table: Table, event: EventEnvelope) -> RowMapping:
     """The record's row as it stands before ``event`` (the dispatcher checked it exists)."""
-    return session.connection.execute(
-        select(table).where(table.c.id == event.aggregate_id)
-    ).mappings().one()
+    return (
+        session.connection.execute(select(table).where(table.c.id == event.aggregate_id))
+        .mappings()
+        .one()
+    )
 
 
 def replace_codes(session: ViewSession, table: Table, owner_id: str, codes: Iterable[str]) -> None:
@@ -90,9 +90,7 @@ def codes(value: Any) -> list[str]:
     return list(value)
 
 
-def corrections(
-    table: Table, code_tables: Mapping[str, Table] | None = None
-) -> Handler:
+def corrections(table: Table, code_tables: Mapping[str, Table] | None = None) -> Handler:
     """The handler of a ``corrected`` event: sets the named columns, refreshes code tables.
 
     ``classification`` is already carried by every event (see ``meta``); a

@@ -1,7 +1,8 @@
 """Mission events → the missions board.
 
 ``board_year`` is the year of the start date once scheduled, else of the
-request, so a request appears on its year's board before it has dates.
+request, so a request appears on its year's board before it has dates. The
+columns of later steps stay empty (NULL) until their step happens.
 """
 
 from __future__ import annotations
@@ -20,14 +21,6 @@ from shared.views.handlers.common import (
     update_record,
 )
 from shared.views.store import ViewSession
-
-#: Columns of the later steps, empty until the step happens.
-_LATER = (
-    "decided_on decided_by decision_reference decline_reason scheduled_on start_date end_date "
-    "place expert_count budget_amount budget_currency launched_on completed_on participants "
-    "actual_cost_amount actual_cost_currency outcome cancelled_on cancellation_reason "
-    "evaluated_on rating findings recommendations"
-).split()
 
 
 def requested(session: ViewSession, event: EventEnvelope) -> None:
@@ -49,7 +42,6 @@ def requested(session: ViewSession, event: EventEnvelope) -> None:
         requested_on=requested_on,
         description=data["description"],
         board_year=requested_on.year,
-        **dict.fromkeys(_LATER),
     )
     replace_codes(session, session.tables.mission_countries, event.aggregate_id, countries)
     replace_codes(session, session.tables.mission_themes, event.aggregate_id, themes)

@@ -175,6 +175,17 @@ def test_request_records_the_foreign_request() -> None:
     assert mission.start_date is None
 
 
+def test_the_state_does_not_share_lists_with_the_recorded_event() -> None:
+    mission = request()
+    (event,) = mission.collect_events()
+
+    mission.countries.append("LA")
+    mission.themes.clear()
+
+    assert isinstance(event, Mission.Requested)
+    assert (event.countries, event.themes) == (["KH"], ["forensic-science"])
+
+
 def test_request_may_come_without_post_or_description() -> None:
     mission = request(post_id=None, description="  ")
 
@@ -348,6 +359,8 @@ def test_complete_records_participants_cost_and_outcome() -> None:
     assert (event.actual_cost_amount, event.actual_cost_currency) == (Decimal("17230.50"), "EUR")
     assert event.outcome == "24 officers trained in crime-scene management"
     assert mission.status is MissionStatus.COMPLETED
+    assert (mission.participants, mission.actual_cost_amount) == (24, Decimal("17230.50"))
+    assert mission.outcome == "24 officers trained in crime-scene management"
 
 
 @pytest.mark.parametrize(
@@ -391,6 +404,15 @@ def test_evaluate_records_rating_findings_and_recommendations() -> None:
     assert event.recommendations == "repeat in Battambang"
     assert mission.status is MissionStatus.EVALUATED
     assert mission.evaluated_on == EVALUATED_ON
+
+
+def test_an_evaluation_may_have_no_recommendations() -> None:
+    mission = given(validate, schedule, launch, complete)
+
+    mission.evaluate(CTX, EVALUATED_ON, 5, "all objectives met", " ")
+
+    assert then_one(mission, Mission.Evaluated).recommendations == ""
+    assert mission.rating == 5
 
 
 @pytest.mark.parametrize(

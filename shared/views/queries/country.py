@@ -1,0 +1,79 @@
+"""The country file: everything a directorate has with one country."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from shared.domain.reference import country as iso_country
+from shared.views.queries import present
+from shared.views.store import ViewStore
+from shared.views.tracking import view_position
+
+
+def country_file(store: ViewStore, tenant: str, country: str, *, today: date) -> dict[str, Any]:
+    """Agreements with the country as a partner, missions to it, delegations from it,
+    and the posts covering it today; with counts, and the position they reflect.
+    """
+    found = iso_country(country, "country")
+    with store.read(tenant) as session:
+        tables, connection = session.tables, session.connection
+        agreements, missions = tables.agreements, tables.missions
+        partner = select(tables.agreement_countries.c.agreement_id).where(
+            tables.agreement_countries.c.country == found.code
+        )
+        concerned = select(tables.mission_countries.c.mission_id).where(
+            tables.mission_countries.c.country == found.code
+        )
+        coverage = tables.post_coverage
+        covering = select(coverage.c.post_id).where(
+            coverage.c.country == found.code,
+            coverage.c.valid_from <= today,
+            (coverage.c.valid_until.is_(None)) | (coverage.c.valid_until > today),
+        )
+        agreement_rows = connection.execute(
+            select(agreements)
+            .where(agreements.c.id.in_(partner))
+            .order_by(agreements.c.signed_on.desc(), agreements.c.id)
+        ).mappings()
+        mission_rows = connection.execute(
+            select(missions)
+            .where(missions.c.id.in_(concerned))
+            .order_by(missions.c.requested_on.desc(), missions.c.id)
+        ).mappings()
+        delegations = tables.delegations
+        delegation_rows = connection.execute(
+            select(delegations)
+            .where(delegations.c.country == found.code)
+            .order_by(delegations.c.start_date.desc(), delegations.c.id)
+        ).mappings()
+        post_rows = connection.execute(
+            select(tables.posts)
+            .where(tables.posts.c.id.in_(covering))
+            .order_by(tables.posts.c.name)
+        ).mappings()
+        file = {
+            "agreements": [present.agreement(row, today) for row in agreement_rows],
+            "missions": [present.plain(row) for row in mission_rows],
+            "delegations": [present.plain(row) for row in delegation_rows],
+            "posts": [present.plain(row) for row in post_rows],
+        }
+        as_of = view_position(session)
+    return {
+        "country": {"code": found.code, "name_fr": found.name_fr, "name_en": found.name_en},
+        "counts": {
+            **{name: len(items) for name, items in file.items()},
+            "agreements_by_status": dict(
+                sorted(Counter(a["status"] for a in file["agreements"]).items())
+            ),
+            "missions_by_status": dict(
+                sorted(Counter(m["status"] for m in file["missions"]).items())
+            ),
+        },
+        **file,
+        "position": as_of.position,
+        "as_of": as_of.as_dict(),
+    }

@@ -1,0 +1,112 @@
+"""Cursor pagination: pages that never skip or repeat a row, even as rows arrive.
+
+Pages are keyset pages: each list has a total order (its sort key, then the
+record id, which is unique), and the cursor carries the last row's key and id,
+so the next page starts strictly after that row whatever was inserted before
+it. Offsets would shift under inserts. The cursor is base64url JSON, opaque to
+clients, and names its list so a cursor of one list is refused by another.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, RowMapping, Select, and_, func, or_, select
+
+from shared.errors import ValidationError
+from shared.views.store import ViewSession
+from shared.views.tracking import ViewPosition, view_position
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, the cursor of the next (None on the last) and the view's position."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int
+    as_of: ViewPosition
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "next_cursor": self.next_cursor,
+            "total": self.total,
+            "position": self.as_of.position,
+            "as_of": self.as_of.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A list's total order: one date sort key, then the id (ascending)."""
+
+    name: str
+    key: Column[Any]
+    id: Column[Any]
+    descending: bool
+
+    def sorted(self, statement: Select[Any]) -> Select[Any]:
+        return statement.order_by(self.key.desc() if self.descending else self.key.asc(), self.id)
+
+    def after(self, cursor: str) -> ColumnElement[bool]:
+        """Rows strictly after the cursor's row in this order."""
+        key, row_id = self._decode(cursor)
+        beyond = self.key < key if self.descending else self.key > key
+        return or_(beyond, and_(self.key == key, self.id > row_id))
+
+    def cursor(self, key: date, row_id: str) -> str:
+        raw = json.dumps([self.name, key.isoformat(), row_id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def _decode(self, cursor: str) -> tuple[date, str]:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            name, key, row_id = json.loads(raw)
+            if name != self.name or not isinstance(row_id, str):
+                raise ValueError(name)
+            return date.fromisoformat(key), row_id
+        except (ValueError, TypeError, binascii.Error):
+            raise ValidationError(
+                "cursor", "invalid-cursor", "this cursor does not belong to this list"
+            ) from None
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError("limit", "range", f"limit must be 1 to {MAX_LIMIT}")
+    return limit
+
+
+def page(
+    session: ViewSession,
+    statement: Select[Any],
+    ordering: Ordering,
+    *,
+    limit: int,
+    cursor: str | None,
+    present: Callable[[RowMapping], dict[str, Any]],
+) -> Page:
+    """Runs a filtered ``statement`` (selecting whole rows) as one page of ``ordering``."""
+    check_limit(limit)
+    total = session.connection.execute(
+        select(func.count()).select_from(statement.subquery())
+    ).scalar_one()
+    if cursor:
+        statement = statement.where(ordering.after(cursor))
+    rows = list(session.connection.execute(ordering.sorted(statement).limit(limit + 1)).mappings())
+    more, rows = len(rows) > limit, rows[:limit]
+    last = rows[-1] if more else None
+    next_cursor = (
+        None if last is None else ordering.cursor(last[ordering.key.name], last[ordering.id.name])
+    )
+    return Page([present(row) for row in rows], next_cursor, int(total), view_position(session))

@@ -1,0 +1,36 @@
+"""Rows as JSON-ready dicts: dates ISO 8601, amounts strings with their currency."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from shared.events.envelope import to_json
+
+#: Columns shown as one ``{"amount", "currency"}`` object, never a bare number.
+_MONEY = ("funding", "budget", "actual_cost")
+
+
+def plain(row: RowMapping) -> dict[str, Any]:
+    """Every column, JSON-ready; ``x_amount`` + ``x_currency`` become ``x``."""
+    result = {name: to_json(value) for name, value in row.items()}
+    for prefix in _MONEY:
+        if f"{prefix}_amount" in result:
+            amount = result.pop(f"{prefix}_amount")
+            currency = result.pop(f"{prefix}_currency")
+            result[prefix] = None if amount is None else {"amount": amount, "currency": currency}
+    return result
+
+
+def agreement_status(row: RowMapping, today: date) -> str:
+    """The status to show: ``expired`` is derived from the expiry, never recorded."""
+    expires_on = row["expires_on"]
+    if row["status"] != "terminated" and expires_on is not None and expires_on < today:
+        return "expired"
+    return str(row["status"])
+
+
+def agreement(row: RowMapping, today: date) -> dict[str, Any]:
+    return {**plain(row), "status": agreement_status(row, today), "recorded_status": row["status"]}

@@ -1,0 +1,243 @@
+"""Bad input gets a precise problem (field and rule) and records nothing.
+
+One test per class of mistake a client makes; each checks the problem's media
+type, status, field and rule, and that the log position did not move.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .conftest import CHANGE, CREATE, MAX_BODY, problem
+
+if TYPE_CHECKING:
+    from .conftest import Api
+
+#: Rules of the domain's own checks; the others are the schema's (pydantic error types),
+#: all reported as the "invalid-input" problem type.
+DOMAIN_RULES = {
+    "unknown-country",
+    "iso-3166-alpha-2",
+    "unknown-currency",
+    "vocabulary",
+    "required",
+    "range",
+    "scale",
+}
+
+
+def _slug(rule: str) -> str:
+    return rule if rule in DOMAIN_RULES else "invalid-input"
+
+
+# (collection, changes to its create body, field, rule)
+INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
+    ("missions", {"colour": "blue"}, "colour", "extra_forbidden"),
+    ("posts", {"budget": {"amount": "1"}}, "budget", "extra_forbidden"),
+    ("missions", {"countries": "KH"}, "countries", "list_type"),
+    ("missions", {"title": 42}, "title", "string_type"),
+    ("delegations", {"size": "eight"}, "size", "int_type"),
+    ("delegations", {"size": True}, "size", "int_type"),
+    ("missions", {"post_id": "SSI-Hanoi"}, "post_id", "uuid_parsing"),
+    ("missions", {"classification": "secret"}, "classification", "enum"),
+    ("missions", {"title": None}, "title", "string_type"),
+    ("missions", {"requested_on": "2023-02-30"}, "requested_on", "date_from_datetime_parsing"),
+    ("posts", {"opened_on": "30/01/2005"}, "opened_on", "date_from_datetime_parsing"),
+    ("agreements", {"signed_on": "2023-02-29"}, "signed_on", "date_from_datetime_parsing"),
+    ("missions", {"countries": ["VN", "ZZ"]}, "countries[1]", "unknown-country"),
+    ("missions", {"countries": ["ZZ"]}, "countries[0]", "unknown-country"),
+    ("missions", {"countries": ["KHM"]}, "countries[0]", "iso-3166-alpha-2"),
+    ("agreements", {"partner_countries": ["ZZ"]}, "partner_countries[0]", "unknown-country"),
+    ("posts", {"host_country": "ZZ"}, "host_country", "unknown-country"),
+    ("posts", {"covered_countries": ["VN", "QQ"]}, "covered_countries[1]", "unknown-country"),
+    ("delegations", {"country": "ZZ"}, "country", "unknown-country"),
+    ("missions", {"themes": ["astrology"]}, "themes[0]", "vocabulary"),
+    ("missions", {"mission_type": "holiday"}, "mission_type", "vocabulary"),
+    ("missions", {"countries": []}, "countries", "required"),
+    ("missions", {"title": "   "}, "title", "required"),
+    (
+        "agreements",
+        {"funding": {"amount": "1000.00", "currency": "XYZ"}},
+        "funding.currency",
+        "unknown-currency",
+    ),
+    ("agreements", {"funding": {"amount": "1.001", "currency": "EUR"}}, "funding.amount", "scale"),
+    ("agreements", {"funding": {"amount": "-5", "currency": "EUR"}}, "funding.amount", "range"),
+]
+
+
+@pytest.mark.parametrize(("collection", "changes", "field", "rule"), INVALID_CREATES)
+def test_an_invalid_create_is_refused_with_422_naming_field_and_rule(
+    api: Api, collection: str, changes: dict[str, Any], field: str, rule: str
+) -> None:
+    position = api.position()
+
+    response = api.post(f"/api/police/{collection}", {**CREATE[collection], **changes})
+
+    body = problem(response, 422, _slug(rule))
+    assert (body["field"], body["rule"]) == (field, rule)
+    assert api.position() == position
+
+
+@pytest.mark.parametrize("missing", ["title", "requested_on", "countries"])
+def test_a_missing_field_is_refused_naming_it(api: Api, missing: str) -> None:
+    position = api.position()
+    body = {k: v for k, v in CREATE["missions"].items() if k != missing}
+
+    response = api.post("/api/police/missions", body)
+
+    refusal = problem(response, 422, "invalid-input")
+    assert (refusal["field"], refusal["rule"]) == (missing, "missing")
+    assert api.position() == position
+
+
+# (command, changes to its body, field, rule)
+INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
+    (
+        ("missions", "schedule"),
+        {"budget": {"amount": "100.00", "currency": "ZZZ"}},
+        "budget.currency",
+        "unknown-currency",
+    ),
+    (("missions", "schedule"), {"expert_count": 501}, "expert_count", "range"),
+    (("missions", "schedule"), {"expert_count": 2.5}, "expert_count", "int_type"),
+    (
+        ("missions", "schedule"),
+        {"end_date": "2013-10-32"},
+        "end_date",
+        "date_from_datetime_parsing",
+    ),
+    (("missions", "schedule"), {"budget": {"amount": "1e3"}}, "budget.currency", "missing"),
+    (("missions", "schedule"), {"place": "x" * 201}, "place", "string_too_long"),
+    (("missions", "validation"), {"decided_by": ""}, "decided_by", "required"),
+    (
+        ("posts", "coverage"),
+        {"covered_countries": ["VN", "ZZ"]},
+        "covered_countries[1]",
+        "unknown-country",
+    ),
+    (("posts", "corrections"), {"changes": {}}, "changes", "required"),
+    (("delegations", "hosting"), {"actual_size": 0}, "actual_size", "range"),
+    (
+        ("agreements", "renewals"),
+        {"duration_months": "24 months"},
+        "duration_months",
+        "int_parsing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "changes", "field", "rule"), INVALID_CHANGES)
+def test_an_invalid_change_is_refused_with_422_naming_field_and_rule(
+    api: Api, command: tuple[str, str], changes: dict[str, Any], field: str, rule: str
+) -> None:
+    collection, segment = command
+    before = {"schedule": ["validation"]}.get(segment, [])
+    record = api.walk(collection, *before)
+    position = api.position()
+    user = "police-validator" if segment == "validation" else "police-recorder"
+
+    response = api.post(
+        f"{record.path}/{segment}", {**CHANGE[command], **changes}, user, version=record.version
+    )
+
+    body = problem(response, 422, _slug(rule))
+    assert (body["field"], body["rule"]) == (field, rule)
+    assert api.position() == position
+
+
+def test_malformed_json_is_refused_with_400(api: Api) -> None:
+    position = api.position()
+    headers = {**api.auth("police-recorder"), "Content-Type": "application/json"}
+
+    response = api.client.post("/api/police/missions", content=b'{"title": ', headers=headers)
+
+    body = problem(response, 400, "malformed-json")
+    assert body["detail"] == "the body is not valid JSON"
+    assert api.position() == position
+
+
+def test_a_body_that_is_not_an_object_is_refused(api: Api) -> None:
+    position = api.position()
+    headers = {**api.auth("police-recorder"), "Content-Type": "application/json"}
+
+    response = api.client.post("/api/police/missions", content=b"[1, 2]", headers=headers)
+
+    body = problem(response, 422, "invalid-input")
+    assert (body["field"], body["rule"]) == ("", "model_attributes_type")
+    assert api.position() == position
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        True,
+        False,
+    ],
+    ids=["content-length", "streamed"],
+)
+def test_an_oversized_body_is_refused_with_413(api: Api, declared: bool) -> None:
+    position = api.position()
+    payload = {**CREATE["missions"], "description": "x" * MAX_BODY}
+    headers = {**api.auth("police-recorder"), "Content-Type": "application/json"}
+
+    if declared:
+        response = api.client.post("/api/police/missions", json=payload, headers=headers)
+    else:  # streamed without Content-Length: the limit counts the bytes as they come
+        chunks = iter([b'{"description": "', b"x" * MAX_BODY, b'"}'])
+        response = api.client.post("/api/police/missions", content=chunks, headers=headers)
+
+    body = problem(response, 413, "payload-too-large")
+    assert body["detail"] == f"the body exceeds {MAX_BODY} bytes"
+    assert api.position() == position
+
+
+def test_an_unknown_tenant_is_a_404_problem(api: Api) -> None:
+    position = api.position()
+
+    response = api.post("/api/customs/missions", CREATE["missions"])
+    read = api.get("/api/customs/missions/0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a")
+
+    assert problem(response, 404, "not-found")["detail"] == "no tenant 'customs' here"
+    assert problem(read, 404, "not-found")["detail"] == "no tenant 'customs' here"
+    assert api.position() == position
+
+
+def test_an_unknown_path_is_a_404_problem(api: Api) -> None:
+    response = api.get("/api/police/satellites")
+
+    problem(response, 404, "not-found")
+
+
+def test_a_record_id_that_is_not_a_uuid_is_refused(api: Api) -> None:
+    response = api.get("/api/police/missions/mission-1")
+
+    body = problem(response, 422, "invalid-input")
+    assert (body["field"], body["rule"]) == ("path.record_id", "uuid_parsing")
+
+
+def test_a_missing_record_is_a_404_problem(api: Api) -> None:
+    position = api.position()
+    missing = "/api/police/missions/0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a"
+
+    read = api.get(missing)
+    change = api.post(f"{missing}/launch", CHANGE["missions", "launch"], version=1)
+
+    assert problem(read, 404, "not-found")["detail"].startswith("no mission ")
+    assert problem(change, 404, "not-found")["detail"].startswith("no mission ")
+    assert api.position() == position
+
+
+@pytest.mark.parametrize("header", ["X-Correlation-Id", "X-Causation-Id"])
+def test_a_malformed_correlation_header_is_refused(api: Api, header: str) -> None:
+    position = api.position()
+
+    response = api.post(
+        "/api/police/posts", CREATE["posts"], headers={header: "not valid; has spaces"}
+    )
+
+    body = problem(response, 422, "format")
+    assert (body["field"], body["rule"]) == (header, "format")
+    assert api.position() == position

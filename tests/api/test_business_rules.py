@@ -1,0 +1,242 @@
+"""Business rules as HTTP answers: 409 for an illegal transition, 422 for dates out of order.
+
+Each refusal names its rule (and field), and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .conftest import CHANGE, CREATE, problem
+
+if TYPE_CHECKING:
+    from .conftest import Api
+
+# (collection, commands before, refused command, status of the record then)
+ILLEGAL = [
+    ("agreements", ["termination"], "amendments", "terminated"),
+    ("agreements", [], "resumption", "in-force"),
+    ("missions", [], "launch", "requested"),
+    ("missions", [], "schedule", "requested"),
+    ("missions", ["decline"], "validation", "declined"),
+    ("missions", ["validation"], "evaluation", "validated"),
+    ("missions", ["validation", "cancellation"], "schedule", "cancelled"),
+    ("delegations", ["cancellation"], "hosting", "cancelled"),
+    ("delegations", ["hosting"], "reschedule", "hosted"),
+    ("posts", ["closure"], "closure", "closed"),
+    ("posts", ["closure"], "coverage", "closed"),
+]
+
+
+@pytest.mark.parametrize(("collection", "before", "segment", "status"), ILLEGAL)
+def test_an_illegal_transition_is_refused_with_409_and_records_nothing(
+    api: Api, collection: str, before: list[str], segment: str, status: str
+) -> None:
+    record = api.walk(collection, *before)
+    position = api.position()
+    user = "police-validator" if segment in {"validation", "decline"} else "police-recorder"
+
+    response = api.post(
+        f"{record.path}/{segment}", CHANGE[collection, segment], user, version=record.version
+    )
+
+    body = problem(response, 409, "illegal-transition")
+    assert body["rule"] == "illegal-transition"
+    assert f"it is {status}" in body["detail"]
+    assert api.position() == position
+    assert api.get(record.path).json()["version"] == record.version
+
+
+# (collection, commands before, command, body changes, field named)
+OUT_OF_ORDER: list[tuple[str, list[str], str, dict[str, Any], str]] = [
+    ("agreements", [], "amendments", {"amended_on": "2011-12-08"}, "amended_on"),
+    ("missions", [], "validation", {"decided_on": "2013-03-13"}, "decided_on"),
+    ("missions", ["validation"], "schedule", {"end_date": "2013-10-06"}, "end_date"),
+    ("missions", ["validation"], "schedule", {"start_date": "2013-03-01"}, "start_date"),
+    (
+        "missions",
+        ["validation", "schedule", "launch"],
+        "completion",
+        {"completed_on": "2013-10-06"},
+        "completed_on",
+    ),
+    (
+        "missions",
+        ["validation", "schedule", "launch", "completion"],
+        "evaluation",
+        {"evaluated_on": "2013-10-17"},
+        "evaluated_on",
+    ),
+    ("delegations", [], "reschedule", {"end_date": "2024-09-15"}, "end_date"),
+    ("delegations", [], "hosting", {"hosted_on": "2024-06-15"}, "hosted_on"),
+    ("posts", [], "coverage", {"effective_on": "2005-08-31"}, "effective_on"),
+    ("posts", ["coverage"], "closure", {"closed_on": "2013-12-31"}, "closed_on"),
+]
+
+
+@pytest.mark.parametrize(("collection", "before", "segment", "changes", "field"), OUT_OF_ORDER)
+def test_dates_out_of_order_are_refused_with_422_naming_the_field(
+    api: Api,
+    collection: str,
+    before: list[str],
+    segment: str,
+    changes: dict[str, Any],
+    field: str,
+) -> None:
+    record = api.walk(collection, *before)
+    position = api.position()
+    user = "police-validator" if segment in {"validation", "decline"} else "police-recorder"
+    body = {**CHANGE[collection, segment], **changes}
+
+    response = api.post(f"{record.path}/{segment}", body, user, version=record.version)
+
+    refusal = problem(response, 422, "dates-in-order")
+    assert (refusal["field"], refusal["rule"]) == (field, "dates-in-order")
+    assert api.position() == position
+
+
+def test_a_delegation_ending_before_it_starts_is_refused(api: Api) -> None:
+    position = api.position()
+
+    response = api.post(
+        "/api/police/delegations", {**CREATE["delegations"], "end_date": "2024-06-09"}
+    )
+
+    body = problem(response, 422, "dates-in-order")
+    assert (body["field"], body["rule"]) == ("end_date", "dates-in-order")
+    assert api.position() == position
+
+
+def test_a_request_received_in_the_future_is_refused(api: Api) -> None:
+    position = api.position()
+
+    response = api.post(
+        "/api/police/missions", {**CREATE["missions"], "requested_on": "2999-01-01"}
+    )
+
+    body = problem(response, 422, "not-in-future")
+    assert (body["field"], body["rule"]) == ("requested_on", "not-in-future")
+    assert api.position() == position
+
+
+def test_a_mission_names_a_post_of_its_own_directorate(api: Api) -> None:
+    post = api.create("posts")
+
+    response = api.post("/api/police/missions", {**CREATE["missions"], "post_id": post.id})
+
+    assert response.status_code == 201, response.text
+    assert api.get(f"/api/police/missions/{response.json()['id']}").json()["post_id"] == post.id
+
+
+@pytest.mark.parametrize("owner", ["nobody", "gendarmerie", "not-a-post"])
+def test_a_mission_naming_an_unknown_post_is_refused(api: Api, owner: str) -> None:
+    if owner == "gendarmerie":
+        post_id = api.create("posts", tenant="gendarmerie").id
+    elif owner == "not-a-post":
+        post_id = api.create("delegations").id
+    else:
+        post_id = "0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a"
+    position = api.position()
+
+    response = api.post("/api/police/missions", {**CREATE["missions"], "post_id": post_id})
+
+    body = problem(response, 422, "unknown-post")
+    assert (body["field"], body["rule"]) == ("post_id", "unknown-post")
+    assert api.position() == position
+
+
+def test_a_post_must_cover_its_host_country(api: Api) -> None:
+    position = api.position()
+
+    response = api.post("/api/police/posts", {**CREATE["posts"], "covered_countries": ["KH"]})
+
+    body = problem(response, 422, "host-covered")
+    assert (body["field"], body["rule"]) == ("covered_countries", "host-covered")
+    assert api.position() == position
+
+
+def test_a_delegation_comes_from_a_country_or_an_organisation_not_both(api: Api) -> None:
+    position = api.position()
+
+    response = api.post("/api/police/delegations", {**CREATE["delegations"], "organisation": "EU"})
+
+    body = problem(response, 422, "one-of")
+    assert (body["field"], body["rule"]) == ("country", "one-of")
+    assert api.position() == position
+
+
+def test_a_delegation_of_an_organisation_is_recorded(api: Api) -> None:
+    body = {**CREATE["delegations"], "country": None, "organisation": "EUROPOL"}
+
+    response = api.post("/api/police/delegations", body)
+
+    assert response.status_code == 201, response.text
+    state = api.get(f"/api/police/delegations/{response.json()['id']}").json()
+    assert (state["country"], state["organisation"]) == (None, "EUROPOL")
+
+
+def test_a_field_that_is_not_correctable_is_refused(api: Api) -> None:
+    record = api.create("missions")
+    position = api.position()
+    body = {"changes": {"status": "evaluated"}, "reason": "Shortcut", "corrected_on": "2013-04-01"}
+
+    response = api.post(f"{record.path}/corrections", body, version=1)
+
+    refusal = problem(response, 422, "not-correctable")
+    assert (refusal["field"], refusal["rule"]) == ("changes.status", "not-correctable")
+    assert api.position() == position
+
+
+def test_a_whole_mission_from_request_to_evaluation(api: Api) -> None:
+    record = api.walk("missions", "validation", "schedule", "launch", "completion", "evaluation")
+
+    state = api.get(record.path).json()
+
+    assert record.version == 6
+    assert {k: state[k] for k in ("status", "rating", "participants", "place")} == {
+        "status": "evaluated",
+        "rating": 4,
+        "participants": 18,
+        "place": "Phnom Penh",
+    }
+    assert (state["decided_by"], state["findings"]) == (
+        "Ministère de l'Europe et des Affaires étrangères",
+        "Good uptake; follow-up requested",
+    )
+
+
+def test_a_mission_can_be_rescheduled(api: Api) -> None:
+    record = api.walk("missions", "validation", "schedule")
+    later = {"start_date": "2013-11-04", "end_date": "2013-11-15", "scheduled_on": "2013-09-02"}
+
+    moved = api.command(record, "schedule", **later)
+
+    state = api.get(record.path).json()
+    assert moved.version == 4
+    assert (state["status"], state["start_date"], state["end_date"]) == (
+        "scheduled",
+        "2013-11-04",
+        "2013-11-15",
+    )
+
+
+def test_a_record_of_another_collection_is_not_found(api: Api) -> None:
+    post = api.create("posts")
+
+    response = api.get(f"/api/police/missions/{post.id}")
+
+    body = problem(response, 404, "not-found")
+    assert body["detail"] == f"no mission {post.id}"
+
+
+def test_a_record_of_another_directorate_is_not_found_with_the_same_wording(api: Api) -> None:
+    theirs = api.create("missions", tenant="gendarmerie")
+    nowhere = "0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a"
+
+    response = api.get(f"/api/police/missions/{theirs.id}")
+    missing = api.get(f"/api/police/missions/{nowhere}")
+
+    assert problem(response, 404, "not-found")["detail"] == f"no mission {theirs.id}"
+    assert problem(missing, 404, "not-found")["detail"] == f"no mission {nowhere}"

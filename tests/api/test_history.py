@@ -1,0 +1,120 @@
+"""The history of a record: every event with who, when recorded and when it happened."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .conftest import CREATE, problem
+
+if TYPE_CHECKING:
+    from .conftest import Api
+
+PREFIX = "fr.interieur.entente"
+
+
+def _subject(username: str) -> str:
+    """The dev issuer's subject for a demo user (what Keycloak's ``sub`` is)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"entente-demo:{username}"))
+
+
+def test_a_mission_history_lists_every_step_with_its_actor_and_both_times(api: Api) -> None:
+    started = datetime.now(UTC)
+    record = api.walk("missions", "validation", "schedule")
+
+    response = api.get(f"{record.path}/history")
+
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == '"3"'
+    history = response.json()
+    assert (history["id"], history["type"], history["version"]) == (record.id, "mission", 3)
+    events = history["events"]
+    assert [(e["type"], e["version"]) for e in events] == [
+        (f"{PREFIX}.mission.requested.v1", 1),
+        (f"{PREFIX}.mission.validated.v1", 2),
+        (f"{PREFIX}.mission.scheduled.v1", 3),
+    ]
+    assert [e["business_time"] for e in events] == [
+        "2013-03-14T00:00:00Z",
+        "2013-04-02T00:00:00Z",
+        "2013-05-20T00:00:00Z",
+    ]
+    assert [e["recorded_by"] for e in events] == [
+        {"id": _subject("police-recorder"), "name": "Demo police recorder"},
+        {"id": _subject("police-validator"), "name": "Demo police validator"},
+        {"id": _subject("police-recorder"), "name": "Demo police recorder"},
+    ]
+    recorded = [datetime.fromisoformat(e["recorded_at"]) for e in events]
+    assert recorded == sorted(recorded)
+    assert started - timedelta(seconds=1) <= recorded[0] <= datetime.now(UTC)
+    assert events[1]["data"] == {
+        "decided_on": "2013-04-02",
+        "decided_by": "Ministère de l'Europe et des Affaires étrangères",
+        "decision_reference": "MEAE/DCSD/2013-118",
+    }
+    assert events[2]["data"]["budget_amount"] == "24000.00"
+    assert {e["classification"] for e in events} == {"internal"}
+    assert len({e["id"] for e in events}) == 3
+
+
+def test_the_correlation_and_causation_ids_sent_are_kept(api: Api) -> None:
+    headers = {"X-Correlation-Id": "corr-2024-0042", "X-Causation-Id": "mail-17"}
+    created = api.post("/api/police/posts", CREATE["posts"], headers=headers)
+
+    events = api.get(f"/api/police/posts/{created.json()['id']}/history").json()["events"]
+
+    assert (events[0]["correlation_id"], events[0]["causation_id"]) == ("corr-2024-0042", "mail-17")
+
+
+def test_a_correction_stays_in_the_history_with_its_reason(api: Api) -> None:
+    record = api.walk("posts", "corrections")
+
+    events = api.get(f"{record.path}/history").json()["events"]
+
+    assert [e["type"] for e in events] == [
+        f"{PREFIX}.post-abroad.opened.v1",
+        f"{PREFIX}.post-abroad.corrected.v1",
+    ]
+    assert events[0]["data"]["name"] == "SSI Hanoï"
+    assert events[1]["data"] == {
+        "changes": {"name": "SSI Hanoi"},
+        "reason": "Name as in the decree",
+    }
+    assert events[1]["business_time"] == "2005-09-02T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("collection", "first_type"),
+    [
+        ("agreements", f"{PREFIX}.agreement.signed.v2"),
+        ("missions", f"{PREFIX}.mission.requested.v1"),
+        ("delegations", f"{PREFIX}.delegation-visit.planned.v1"),
+        ("posts", f"{PREFIX}.post-abroad.opened.v1"),
+    ],
+)
+def test_every_collection_has_a_history(api: Api, collection: str, first_type: str) -> None:
+    record = api.create(collection)
+
+    history = api.get(f"{record.path}/history", "auditor").json()
+
+    assert [e["type"] for e in history["events"]] == [first_type]
+    assert history["events"][0]["recorded_by"]["name"] == "Demo police recorder"
+
+
+def test_the_history_of_a_record_of_another_collection_is_not_found(api: Api) -> None:
+    post = api.create("posts")
+
+    response = api.get(f"/api/police/missions/{post.id}/history")
+
+    assert problem(response, 404, "not-found")["detail"] == f"no mission {post.id}"
+
+
+def test_the_history_of_another_directorates_record_is_not_found(api: Api) -> None:
+    theirs = api.create("posts", tenant="gendarmerie")
+
+    response = api.get(f"/api/police/posts/{theirs.id}/history")
+
+    assert problem(response, 404, "not-found")["detail"] == f"no post abroad {theirs.id}"
