@@ -121,6 +121,12 @@ class NotYetVisibleError(EntenteError):
         self.position = position
 
 
+class NotReadyError(EntenteError):
+    """Raised by readiness checks when a component cannot serve (a stopped projector)."""
+
+    title = "Not ready"
+
+
 class ConfigurationError(EntenteError):
     """Raised at start-up when settings are missing, unsafe or inconsistent."""
 

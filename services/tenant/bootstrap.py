@@ -6,9 +6,9 @@ PostgreSQL URL), so the code under test is wired exactly as in production.
 
 from __future__ import annotations
 
-import threading
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared.application.ledger import CooperationLedger
@@ -16,8 +16,15 @@ from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
 from shared.auth.tokens import TokenPolicy, TokenVerifier
 from shared.errors import ConfigurationError
+from shared.log.embedded import EmbeddedEventLog
+from shared.sample_data.loader import load as load_sample_data
 from shared.settings import Settings
 from shared.tenancy import check_slug
+from shared.views.projector import Projector
+from shared.views.runner import ProjectorThread
+from shared.views.store import ViewStore, open_view_store
+
+log = logging.getLogger("entente.tenant")
 
 
 @dataclass
@@ -28,10 +35,34 @@ class Platform:
     ledgers: dict[str, CooperationLedger]
     verifier: TokenVerifier
     issuer: DevIssuer | None
-    wake_projector: threading.Event = field(default_factory=threading.Event)
+    views: ViewStore
+    projector: ProjectorThread | None = None
 
     def ledger(self, tenant: str) -> CooperationLedger:
         return self.ledgers[tenant]
+
+    def start(self) -> None:
+        """Creates the view tables, loads sample data if asked, starts projecting."""
+        self.views.setup()
+        if self.settings.sample_data:
+            counts = load_sample_data(self.ledgers, today=self.ledgers[self.tenants[0]].today())
+            log.info("sample data: %s commands (replayed ones record nothing)", counts)
+        if self.projector is not None:
+            self.projector.start()
+
+    def stop(self) -> None:
+        if self.projector is not None:
+            self.projector.stop()
+        self.views.dispose()
+
+    def written(self) -> None:
+        """A command committed: project it now rather than at the next poll."""
+        if self.projector is not None:
+            self.projector.wake()
+
+    @property
+    def tenants(self) -> list[str]:
+        return list(self.ledgers)
 
 
 def bootstrap(
@@ -43,7 +74,12 @@ def bootstrap(
     store = settings.event_store()
     ledgers = {t: CooperationLedger(t, store, clock) for t in tenants}
     issuer, verifier = _auth(settings, tenants)
-    return Platform(settings, ledgers, verifier, issuer)
+    views = open_view_store(settings.views_url, settings.data_dir, tenants)
+    projector = None
+    if settings.embedded_projector:
+        log_ = EmbeddedEventLog(ledgers)
+        projector = ProjectorThread(Projector(views, log_, tenants))
+    return Platform(settings, ledgers, verifier, issuer, views, projector)
 
 
 def _auth(settings: Settings, tenants: list[str]) -> tuple[DevIssuer | None, TokenVerifier]:

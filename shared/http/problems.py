@@ -33,6 +33,7 @@ STATUS: dict[type[errors.EntenteError], int] = {
     errors.PermissionDeniedError: 403,
     errors.PayloadTooLargeError: 413,
     errors.NotYetVisibleError: 503,
+    errors.NotReadyError: 503,
     errors.ConfigurationError: 500,
 }
 

@@ -228,7 +228,8 @@ def _lifecycle(
     )
     step = _Steps(s, name, mission_id)
     decided = requested + timedelta(days=rng.randrange(5, 40))
-    if decided > s.today:
+    still_pending = requested > s.today - timedelta(days=120) and rng.random() < 0.5
+    if decided > s.today or still_pending:
         return
     if rng.random() < 0.08:
         step.do(

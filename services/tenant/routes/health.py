@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from shared.errors import NotReadyError
 from shared.http.security import Public
 
 router = APIRouter(tags=["operations"])
@@ -17,8 +18,11 @@ def healthz(_: Open) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The stores answer")
+@router.get("/readyz", summary="The stores answer and the projector runs")
 def readyz(_: Open, request: Request) -> dict[str, object]:
     platform = request.app.state.platform
+    projector = platform.projector
+    if projector is not None and projector.stopped_by_error:
+        raise NotReadyError(f"the projector stopped: {projector.failure}")
     positions = {tenant: ledger.position() for tenant, ledger in platform.ledgers.items()}
     return {"status": "ready", "positions": positions}

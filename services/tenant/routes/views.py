@@ -1,0 +1,177 @@
+"""The directorate's read views: register, board, calendar, country file, report.
+
+Every answer says which log position it reflects. ``min_position`` makes the
+request wait (bounded by ``wait_ms``) until the views reflect a position the
+client was given by its own command: read-your-writes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from shared.http.security import Reader
+from shared.views import queries
+from shared.views.store import ViewStore
+from shared.views.waiting import wait_for_position
+
+router = APIRouter(prefix="/api/{tenant}", tags=["views"])
+
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, description="Wait until the views reflect this log position (read-your-writes)"),
+]
+WaitMs = Annotated[int, Query(ge=0, le=30000, description="Longest wait for min_position, ms")]
+Limit = Annotated[int, Query(ge=1, le=queries.MAX_LIMIT, description="Page size")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+
+
+def _views(request: Request, tenant: str, min_position: int | None, wait_ms: int) -> ViewStore:
+    store: ViewStore = request.app.state.platform.views
+    if min_position is not None:
+        wait_for_position(store, tenant, min_position, timeout_s=wait_ms / 1000)
+    return store
+
+
+def _today(request: Request, tenant: str) -> date:
+    today: date = request.app.state.platform.ledger(tenant).today()
+    return today
+
+
+@router.get("/agreements", summary="Agreements register (active, expiring, by country and kind)")
+def agreements_register(
+    principal: Reader,
+    request: Request,
+    tenant: str,
+    status: Annotated[
+        str | None, Query(description="in-force, suspended, terminated, expired")
+    ] = None,
+    kind: Annotated[str | None, Query(description="An agreement kind code")] = None,
+    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 partner")] = None,
+    expiring_within_days: Annotated[int | None, Query(ge=0, le=3650, examples=[90])] = None,
+    limit: Limit = queries.DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+    wait_ms: WaitMs = 2000,
+) -> dict[str, Any]:
+    page = queries.agreements_register(
+        _views(request, tenant, min_position, wait_ms),
+        tenant,
+        today=_today(request, tenant),
+        status=status,
+        kind=kind,
+        country=country,
+        expiring_within_days=expiring_within_days,
+        limit=limit,
+        cursor=cursor,
+    )
+    return page.as_dict()
+
+
+@router.get("/missions", summary="Missions board (by status, country, theme, type, year, post)")
+def missions_board(
+    principal: Reader,
+    request: Request,
+    tenant: str,
+    status: Annotated[str | None, Query(description="A mission status code")] = None,
+    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2")] = None,
+    theme: Annotated[str | None, Query(description="A theme code")] = None,
+    mission_type: Annotated[str | None, Query(description="A mission type code")] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    post_id: Annotated[str | None, Query(description="Missions collected by this post")] = None,
+    limit: Limit = queries.DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+    wait_ms: WaitMs = 2000,
+) -> dict[str, Any]:
+    page = queries.missions_board(
+        _views(request, tenant, min_position, wait_ms),
+        tenant,
+        status=status,
+        country=country,
+        theme=theme,
+        mission_type=mission_type,
+        year=year,
+        post_id=post_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return page.as_dict()
+
+
+@router.get(
+    "/missions/awaiting-validation", summary="Requests waiting for a decision, oldest first"
+)
+def missions_awaiting_validation(
+    principal: Reader,
+    request: Request,
+    tenant: str,
+    limit: Limit = queries.DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+    wait_ms: WaitMs = 2000,
+) -> dict[str, Any]:
+    page = queries.awaiting_validation(
+        _views(request, tenant, min_position, wait_ms),
+        tenant,
+        today=_today(request, tenant),
+        limit=limit,
+        cursor=cursor,
+    )
+    return page.as_dict()
+
+
+@router.get("/delegations", summary="Delegations calendar")
+def delegations_calendar(
+    principal: Reader,
+    request: Request,
+    tenant: str,
+    from_date: Annotated[date | None, Query(alias="from", description="First day")] = None,
+    to_date: Annotated[date | None, Query(alias="to", description="Last day")] = None,
+    status: Annotated[str | None, Query(description="planned, hosted, cancelled")] = None,
+    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2")] = None,
+    host_site: Annotated[str | None, Query(examples=["Asnières-sur-Seine"])] = None,
+    limit: Limit = queries.DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+    wait_ms: WaitMs = 2000,
+) -> dict[str, Any]:
+    page = queries.delegations_calendar(
+        _views(request, tenant, min_position, wait_ms),
+        tenant,
+        from_date=from_date,
+        to_date=to_date,
+        status=status,
+        country=country,
+        host_site=host_site,
+        limit=limit,
+        cursor=cursor,
+    )
+    return page.as_dict()
+
+
+@router.get("/countries/{country}", summary="Country file: everything involving one country")
+def country_file(
+    principal: Reader,
+    request: Request,
+    tenant: str,
+    country: str,
+    min_position: MinPosition = None,
+    wait_ms: WaitMs = 2000,
+) -> dict[str, Any]:
+    store = _views(request, tenant, min_position, wait_ms)
+    return queries.country_file(store, tenant, country, today=_today(request, tenant))
+
+
+@router.get("/reports/annual/{year}", summary="Annual activity report, with its counting rules")
+def annual_report(
+    principal: Reader,
+    request: Request,
+    tenant: str,
+    year: int,
+    min_position: MinPosition = None,
+    wait_ms: WaitMs = 2000,
+) -> dict[str, Any]:
+    return queries.annual_report(_views(request, tenant, min_position, wait_ms), tenant, year)

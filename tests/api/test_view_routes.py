@@ -1,0 +1,130 @@
+"""The directorate's views over HTTP, fed by the running embedded projector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services.tenant.bootstrap import Platform, bootstrap
+from shared.settings import Settings
+from tests.api.conftest import TENANTS, Api, problem
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """Like the suite's platform, but with the projector thread running."""
+    settings = Settings(
+        data_dir=Path(tmp_path_factory.mktemp("views")),
+        tenants=TENANTS,
+        store="sqlite",
+        auth="dev",
+        embedded_projector=True,
+    )
+    platform = bootstrap(settings)
+    yield platform
+    for ledger in platform.ledgers.values():
+        ledger.close()
+
+
+def test_a_new_request_is_on_the_board_when_the_client_waits_for_its_position(api: Api) -> None:
+    created = api.post("/api/police/missions", _request("Stage de police scientifique"))
+    position = created.json()["position"]
+
+    board = api.get(f"/api/police/missions?status=requested&min_position={position}&limit=200")
+
+    assert board.status_code == 200, board.text
+    assert board.json()["position"] >= position
+    assert created.json()["id"] in [m["id"] for m in board.json()["items"]]
+
+
+def test_a_request_waits_for_validation_with_its_age(api: Api) -> None:
+    created = api.post("/api/police/missions", _request("Demande en attente", "2026-01-05"))
+    position = created.json()["position"]
+
+    waiting = api.get(f"/api/police/missions/awaiting-validation?min_position={position}&limit=200")
+
+    [item] = [m for m in waiting.json()["items"] if m["id"] == created.json()["id"]]
+    assert item["waiting_days"] == (api.platform.ledger("police").today() - _day("2026-01-05")).days
+
+
+def test_a_position_not_reached_in_time_is_a_503_with_retry_after(api: Api) -> None:
+    response = api.get("/api/police/missions?min_position=99999999&wait_ms=50")
+
+    body = problem(response, 503, "not-yet-visible")
+    assert response.headers["retry-after"] == "1"
+    assert body["position"] == 99999999
+
+
+def test_the_register_lists_an_agreement_expiring_within_90_days(api: Api) -> None:
+    today = api.platform.ledger("police").today()
+    signed = today.replace(year=today.year - 3)
+    created = api.post(
+        "/api/police/agreements",
+        {
+            "reference": f"EXP-{api.salt}",
+            "title": "Arrangement arrivant à échéance",
+            "kind": "administrative-arrangement",
+            "partner_countries": ["KH"],
+            "themes": ["forensic-science"],
+            "signed_on": signed.isoformat(),
+            "signed_at": "Phnom Penh",
+            "duration_months": 37,
+        },
+    )
+    position = created.json()["position"]
+
+    register = api.get(
+        f"/api/police/agreements?expiring_within_days=90&min_position={position}&limit=200"
+    )
+    later = api.get("/api/police/agreements?expiring_within_days=10&limit=200")
+
+    assert created.json()["id"] in [a["id"] for a in register.json()["items"]]
+    assert created.json()["id"] not in [a["id"] for a in later.json()["items"]]
+
+
+def test_the_country_file_and_annual_report_answer_with_their_position(api: Api) -> None:
+    created = api.post("/api/police/missions", _request("Visite d'étude", "2025-02-01"))
+    position = created.json()["position"]
+
+    country = api.get(f"/api/police/countries/VN?min_position={position}")
+    report = api.get(f"/api/police/reports/annual/2025?min_position={position}")
+
+    assert country.status_code == 200, country.text
+    assert country.json()["country"]["name_fr"] == "Viêt Nam"
+    assert created.json()["id"] in [m["id"] for m in country.json()["missions"]]
+    assert report.status_code == 200, report.text
+    assert report.json()["year"] == 2025
+
+
+def test_bad_filters_are_precise_problems(api: Api) -> None:
+    assert problem(api.get("/api/police/missions?status=finished"), 422, "vocabulary")["field"]
+    assert problem(api.get("/api/police/countries/XX"), 422, "unknown-country")
+    assert problem(api.get("/api/police/missions?cursor=garbage"), 422, "invalid-cursor")
+    assert problem(api.get("/api/police/missions?limit=0"), 422, "invalid-input")
+
+
+def test_views_follow_the_same_access_rules(api: Api) -> None:
+    assert api.get("/api/police/missions", user="auditor").status_code == 200
+    problem(api.get("/api/police/missions", user="gendarmerie-reader"), 403, "permission-denied")
+    problem(api.get("/api/police/reports/annual/2025", user="reporting"), 403, "permission-denied")
+    problem(api.client.get("/api/police/missions"), 401, "authentication")
+    problem(api.get("/api/interior/missions", user="police-reader"), 404, "not-found")
+
+
+def _request(title: str, requested_on: str = "2026-03-02") -> dict[str, object]:
+    return {
+        "title": title,
+        "mission_type": "training-course",
+        "countries": ["VN"],
+        "themes": ["narcotics"],
+        "requested_by": "Ministère de la Sécurité publique",
+        "requested_on": requested_on,
+        "classification": "internal",
+    }
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
