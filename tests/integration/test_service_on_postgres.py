@@ -1,0 +1,55 @@
+"""The tenant service configured for PostgreSQL (events and views), end to end.
+
+Tenants are configuration: a unique tenant slug per run gives the test its own
+schemas on the shared server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from services.tenant.app import create_app
+from services.tenant.bootstrap import bootstrap
+from shared.settings import Settings
+
+
+def test_a_command_is_stored_projected_and_read_back_on_postgres(
+    postgres_url: str, tmp_path: Path, unique: str
+) -> None:
+    tenant = f"t{unique}"
+    settings = Settings(
+        tenants=[tenant],
+        data_dir=tmp_path,
+        store="postgres",
+        postgres_url=postgres_url,
+        views_url=postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        auth="dev",
+    )
+    platform = bootstrap(settings)
+    assert platform.issuer is not None
+    headers = {"Authorization": f"Bearer {platform.issuer.token(f'{tenant}-recorder')}"}
+
+    with TestClient(create_app(platform)) as client:
+        created = client.post(
+            f"/api/{tenant}/missions",
+            headers={**headers, "Idempotency-Key": "pg-end-to-end-1"},
+            json={
+                "title": "Conférence régionale sur les faux médicaments",
+                "mission_type": "regional-conference", "countries": ["VN", "KH", "LA"],
+                "themes": ["counterfeit-medicines"], "requested_by": "MSP",
+                "requested_on": "2013-06-01",
+            },
+        )
+        assert created.status_code == 201, created.text
+        position = created.json()["position"]
+        board = client.get(
+            f"/api/{tenant}/missions?min_position={position}&wait_ms=10000", headers=headers
+        )
+
+    assert board.status_code == 200, board.text
+    [mission] = board.json()["items"]
+    assert mission["id"] == created.json()["id"]
+    assert mission["countries"] == ["VN", "KH", "LA"]
+    assert platform.ledger(tenant).env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
