@@ -1,0 +1,122 @@
+"""CloudEvents 1.0 in Kafka binary mode: how an envelope travels on the log.
+
+Attributes and Entente's metadata are ``ce_*`` headers; the JSON value holds the
+payload and the actor. Personal data (the actor) never goes in a header or the
+key: it stays in the value. The key is the record id, so one record's events
+stay in order on one partition. The ``cloudevents`` library does the binding.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.v1.event import CloudEvent
+
+from shared.events.chain import iso
+from shared.events.envelope import EventEnvelope
+
+#: Extension attributes (lowercase alphanumerics, as CloudEvents requires).
+EXTENSIONS = (
+    "tenant",
+    "aggregatetype",
+    "recordversion",
+    "position",
+    "businesstime",
+    "classification",
+    "correlationid",
+    "causationid",
+    "schemaversion",
+    "chainhash",
+)
+
+
+class UndecodableMessageError(ValueError):
+    """Raised when a log message is not an Entente CloudEvent (a poison message)."""
+
+
+@dataclass(frozen=True)
+class WireMessage:
+    """What the producer sends: key, headers, value."""
+
+    key: bytes
+    headers: list[tuple[str, bytes]]
+    value: bytes
+
+
+def encode(event: EventEnvelope, chain_hash: str) -> WireMessage:
+    attributes: dict[str, Any] = {
+        "id": event.id,
+        "source": event.source,
+        "type": event.type,
+        "subject": event.subject,
+        "time": event.time,
+        "datacontenttype": "application/json",
+        "dataschema": f"urn:entente:schema:{event.type}",
+        "tenant": event.tenant,
+        "aggregatetype": event.aggregate_type,
+        "recordversion": str(event.version),
+        "position": str(event.position),
+        "businesstime": iso(event.business_time),
+        "classification": event.classification,
+        "correlationid": event.correlation_id,
+        "schemaversion": str(event.schema_version),
+        "chainhash": chain_hash,
+    }
+    if event.causation_id is not None:
+        attributes["causationid"] = event.causation_id
+    body = {"payload": event.data, "actor": {"id": event.actor_id, "name": event.actor_name}}
+    message = ce_kafka.to_binary_event(CloudEvent(attributes=attributes, data=body))
+    return WireMessage(
+        key=event.aggregate_id.encode(),
+        headers=[(name, value) for name, value in message.headers.items()],
+        value=message.value,
+    )
+
+
+def decode(
+    headers: list[tuple[str, bytes]], value: bytes, key: bytes | None
+) -> tuple[EventEnvelope, str]:
+    """The envelope and chain hash of a message; UndecodableMessageError otherwise."""
+    try:
+        message = ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value)
+        event = ce_kafka.from_binary_event(message)
+        body = event.get_data()
+        if isinstance(body, bytes | str):
+            body = json.loads(body)
+        return _envelope(event, body), str(event.get_extension("chainhash"))
+    except UndecodableMessageError:
+        raise
+    except Exception as error:
+        raise UndecodableMessageError(f"not an Entente CloudEvent: {error}") from None
+
+
+def _envelope(event: Any, body: Any) -> EventEnvelope:
+    if not isinstance(body, dict) or not isinstance(body.get("payload"), dict):
+        raise UndecodableMessageError("the message value has no payload object")
+    actor = body.get("actor") or {}
+    ext = event.get_extension
+    time = event.get_time()
+    return EventEnvelope(
+        id=str(event.get_id()),
+        type=str(event.get_type()),
+        source=str(event.get_source()),
+        subject=str(event.get_subject()),
+        time=time if isinstance(time, datetime) else datetime.fromisoformat(str(time)),
+        tenant=str(ext("tenant")),
+        aggregate_type=str(ext("aggregatetype")),
+        aggregate_id=str(event.get_subject()),
+        version=int(ext("recordversion")),
+        position=int(ext("position")),
+        business_time=datetime.fromisoformat(str(ext("businesstime"))),
+        actor_id=str(actor.get("id", "")),
+        actor_name=str(actor.get("name", "")),
+        correlation_id=str(ext("correlationid")),
+        causation_id=None if ext("causationid") is None else str(ext("causationid")),
+        classification=str(ext("classification")),
+        schema_version=int(ext("schemaversion")),
+        data=body["payload"],
+    )
