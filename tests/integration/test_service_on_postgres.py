@@ -37,8 +37,10 @@ def test_a_command_is_stored_projected_and_read_back_on_postgres(
             headers={**headers, "Idempotency-Key": "pg-end-to-end-1"},
             json={
                 "title": "Conférence régionale sur les faux médicaments",
-                "mission_type": "regional-conference", "countries": ["VN", "KH", "LA"],
-                "themes": ["counterfeit-medicines"], "requested_by": "MSP",
+                "mission_type": "regional-conference",
+                "countries": ["VN", "KH", "LA"],
+                "themes": ["counterfeit-medicines"],
+                "requested_by": "MSP",
                 "requested_on": "2013-06-01",
             },
         )
