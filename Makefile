@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup run test lint typecheck unit stack-start stack-stop clean
+.PHONY: help setup contracts-tools run test lint typecheck unit stack-start stack-stop clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -24,6 +24,13 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced ## Create .venv and install the locked dependencies
 
+CONTRACTS := deploy/contracts/node_modules/.stamp
+$(CONTRACTS): deploy/contracts/package.json deploy/contracts/package-lock.json
+	npm ci --prefix deploy/contracts --no-audit --no-fund
+	@touch $@
+
+contracts-tools: $(CONTRACTS) ## Install the AsyncAPI parser (npm, locked)
+
 run: setup ## Serve the whole platform (embedded default) with sample data on http://127.0.0.1:8000
 	$(BIN)/entente serve --host $(HOST) --port $(PORT) --sample-data
 
@@ -37,7 +44,7 @@ typecheck: setup ## mypy --strict
 unit: setup ## The tests that need no server
 	$(BIN)/pytest -q tests/unit
 
-test: setup lint typecheck ## Lint, type-check, start the real local stack and run every test
+test: setup contracts-tools lint typecheck ## Lint, type-check, start the real local stack and run every test
 	deploy/local/run-tests.sh $(BIN)/pytest -q $(PYTEST_ARGS)
 
 stack-start: ## Start the local PostgreSQL (no Docker needed)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -55,6 +56,50 @@ def postgres_url() -> Iterator[str]:
 
     with PostgresContainer("postgres:15", driver=None) as container:
         yield container.get_connection_url()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """The bootstrap address of a real Kafka broker, for the whole run."""
+    given = os.environ.get("ENTENTE_TEST_KAFKA_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    if not _docker_engine_answers():
+        _unavailable("Kafka", "ENTENTE_TEST_KAFKA_BOOTSTRAP")
+    from testcontainers.community.kafka import KafkaContainer
+
+    with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as container:
+        yield container.get_bootstrap_server()
+
+
+@dataclass(frozen=True)
+class KeycloakServer:
+    """A running Keycloak and its master realm's admin credentials."""
+
+    url: str
+    admin: str
+    admin_password: str
+
+
+@pytest.fixture(scope="session")
+def keycloak_server() -> Iterator[KeycloakServer]:
+    """A real Keycloak 26 for the whole run (tests/keycloak provisions the realm on it)."""
+    given = os.environ.get("ENTENTE_TEST_KEYCLOAK_URL")
+    if given:
+        yield KeycloakServer(
+            given.rstrip("/"),
+            os.environ.get("ENTENTE_TEST_KEYCLOAK_ADMIN", "admin"),
+            os.environ.get("ENTENTE_TEST_KEYCLOAK_ADMIN_PASSWORD", "admin"),
+        )
+        return
+    if not _docker_engine_answers():
+        _unavailable("Keycloak", "ENTENTE_TEST_KEYCLOAK_URL")
+    from testcontainers.community.keycloak import KeycloakContainer
+
+    version = os.environ.get("ENTENTE_KEYCLOAK_VERSION", "26.7.3")
+    with KeycloakContainer(f"quay.io/keycloak/keycloak:{version}") as container:
+        yield KeycloakServer(container.get_url(), container.username, container.password)
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 Keys are fetched once and cached; an unknown key id triggers one refresh, at
 most every ``min_refresh_interval`` seconds, so a flood of forged key ids cannot
-turn into a flood of requests to Keycloak.
+turn into a flood of requests to Keycloak. While the last fetch failed, an
+unknown key id is a 503 (NotReadyError), not a 401: the token may be fine.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,9 +17,12 @@ from typing import Any, Protocol
 import httpx
 from jwt import PyJWK
 
-from shared.errors import AuthenticationError
+from shared.errors import AuthenticationError, NotReadyError
+
+log = logging.getLogger("entente.auth")
 
 JwksDocument = dict[str, Any]
+KEYS_UNAVAILABLE = "the signing keys cannot be fetched; try again shortly"
 
 
 class JwksSource(Protocol):
@@ -40,6 +45,7 @@ class CachedJwks:
         self._clock = clock
         self._keys: dict[str, PyJWK] = {}
         self._last_fetch: float | None = None
+        self._last_fetch_failed = False
         self._lock = threading.Lock()
         self.fetch_count = 0
 
@@ -48,6 +54,8 @@ class CachedJwks:
         if found is None and self._may_refresh():
             self._refresh()
             found = self._keys.get(kid)
+        if found is None and self._last_fetch_failed:  # Keycloak down: not the token's fault
+            raise NotReadyError(KEYS_UNAVAILABLE)
         if found is None:
             raise AuthenticationError("the token was signed with an unknown key")
         return found
@@ -62,6 +70,7 @@ class CachedJwks:
                 return
             self._last_fetch = self._clock()
             self.fetch_count += 1
+            self._last_fetch_failed = True
             document = self._fetch()
             keys: dict[str, PyJWK] = {}
             for jwk in document.get("keys", []):
@@ -71,18 +80,28 @@ class CachedJwks:
                     except Exception:  # noqa: S112 - skip keys of unsupported types
                         continue
             self._keys = keys
+            self._last_fetch_failed = False
 
 
 def http_jwks(url: str, timeout: float = 5.0) -> Callable[[], JwksDocument]:
-    """A fetcher for a realm's ``.../protocol/openid-connect/certs``."""
+    """A fetcher for a realm's ``.../protocol/openid-connect/certs``.
+
+    Keycloak down is no fault of the caller's token: it is a 503 (NotReadyError,
+    with Retry-After), not a 401 that would send clients to log in again. The
+    answer says nothing of the URL; the log does.
+    """
 
     def fetch() -> JwksDocument:
         try:
             response = httpx.get(url, timeout=timeout)
             response.raise_for_status()
-        except httpx.HTTPError as error:
-            raise AuthenticationError(f"cannot fetch the signing keys: {error}") from None
-        document: JwksDocument = response.json()
+            document = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("cannot fetch the signing keys from %s: %s", url, error)
+            raise NotReadyError(KEYS_UNAVAILABLE) from None
+        if not isinstance(document, dict):
+            log.warning("the signing keys at %s are not a JWKS document", url)
+            raise NotReadyError(KEYS_UNAVAILABLE)
         return document
 
     return fetch

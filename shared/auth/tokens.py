@@ -58,6 +58,8 @@ class TokenVerifier:
         if not isinstance(kid, str):
             raise AuthenticationError("the token names no key id")
         key = self.keys.key(kid)
+        if key.algorithm_name != algorithm:  # a key serves the one algorithm it is published for
+            raise AuthenticationError(f"the token algorithm {algorithm!r} is not its key's")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,

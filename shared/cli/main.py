@@ -10,10 +10,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from shared.audit.cli import audit_app
 from shared.errors import EntenteError
 from shared.settings import Settings
 
@@ -43,6 +45,9 @@ def serve(
     if sample_data:
         settings = settings.model_copy(update={"sample_data": True})
     application = _service("tenant")(settings)
+    for entry in entry_points(group="entente.apps"):  # audit, reporting: under their own /api/…
+        if entry.name != "tenant":
+            application.mount("", entry.load()(settings))
     typer.echo(_banner(settings, host, port))
     uvicorn.run(application, host=host, port=port, log_level="info")
 
@@ -80,6 +85,52 @@ def catalogue(
     typer.echo(f"wrote {output}")
 
 
+@app.command()
+def asyncapi(
+    output: Annotated[str, typer.Option(help="Where to write the document")] = "docs/asyncapi.yaml",
+) -> None:
+    """Rewrite the AsyncAPI contract of the log (docs/asyncapi.yaml) from the code."""
+    from pathlib import Path
+
+    from shared.events.asyncapi import render
+
+    Path(output).write_text(render(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+keycloak_app = typer.Typer(help="Keycloak: apply the declarative realm.", no_args_is_help=True)
+app.add_typer(keycloak_app, name="keycloak")
+app.add_typer(audit_app, name="audit")
+
+
+@keycloak_app.command("provision")
+def keycloak_provision(
+    realm_file: Annotated[
+        Path, typer.Option(help="The declarative realm (Keycloak's realm JSON)")
+    ] = Path("deploy/keycloak/realm-entente.json"),
+    without_demo: Annotated[
+        bool, typer.Option(help="Leave out demo users and dev/test-only clients (production)")
+    ] = False,
+    reset_passwords: Annotated[
+        bool, typer.Option(help="Set every demo user's password to ENTENTE_DEMO_PASSWORD again")
+    ] = False,
+) -> None:
+    """Apply the realm idempotently (ENTENTE_KEYCLOAK_URL, _ADMIN, _ADMIN_PASSWORD).
+
+    Demo users get ENTENTE_DEMO_PASSWORD. A second run changes nothing and says so.
+    """
+    from shared.keycloak.provision import AdminAccess, load_realm, provision
+    from shared.keycloak.provision import without_demo as production_realm
+
+    realm = load_realm(realm_file)
+    if without_demo:
+        realm = production_realm(realm)
+    report = provision(realm, AdminAccess.from_environment(), reset_passwords=reset_passwords)
+    for change in report.changes:
+        typer.echo(f"  {change}")
+    typer.echo(report.summary())
+
+
 def _dev_issuer() -> Any:
     from shared.auth.dev_issuer import DevIssuer
 
@@ -99,8 +150,22 @@ def _banner(settings: Settings, host: str, port: int) -> str:
     )
 
 
+def _plug_in_commands() -> None:
+    """Services add commands through ``entente.commands`` entry points (e.g. ``entente relay``).
+
+    A function becomes ``entente <name>``; a Typer app becomes a command group.
+    """
+    for entry in entry_points(group="entente.commands"):
+        command = entry.load()
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=entry.name)
+        else:
+            app.command(name=entry.name)(command)
+
+
 def main() -> None:
     try:
+        _plug_in_commands()
         app()
     except EntenteError as error:
         typer.echo(f"entente: {error.detail}", err=True)

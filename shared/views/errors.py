@@ -1,8 +1,15 @@
 """What can go wrong while projecting the log into views.
 
-Every one of these stops the projector *before* the tracking position moves
+A ``ProjectionError`` stops the projector *before* the tracking position moves
 past the offending event: a consumer never logs a failure and moves on, since
-the view would then silently disagree with the log for ever.
+the view would then silently disagree with the log for ever. The one other
+outcome is parking (``dead_letters.py``): a poison message (undecodable, of an
+unknown type, failing its schema) is recorded with its reason and the tracking
+moves past it in the same transaction, so it is handled, not skipped. Without
+a dead-letter store (``Projector(dead_letters=None)``) those raise too.
+
+Errors that are not ``ProjectionError`` (a dropped connection, a dead-letter
+topic that did not acknowledge) roll the batch back and are retried.
 """
 
 from __future__ import annotations
@@ -15,10 +22,12 @@ class ProjectionError(EntenteError):
 
     title = "Projection stopped"
 
-    def __init__(self, detail: str, topic: str, offset: int) -> None:
-        super().__init__(f"{detail} (topic {topic}, offset {offset})")
+    def __init__(self, detail: str, topic: str, offset: int, partition: int | None = None) -> None:
+        where = f"topic {topic}" + ("" if partition is None else f", partition {partition}")
+        super().__init__(f"{detail} ({where}, offset {offset})")
         self.topic = topic
         self.offset = offset
+        self.partition = partition
 
 
 class UnknownEventTypeError(ProjectionError):
@@ -56,6 +65,40 @@ class TenantMismatchError(ProjectionError):
     """
 
     title = "Tenant mismatch"
+
+
+class UndecodableMessageError(ProjectionError):
+    """Raised, without a dead-letter store, when the log holds a message it cannot decode."""
+
+    title = "Undecodable message"
+
+
+class EventSchemaViolationError(ProjectionError):
+    """Raised, without a dead-letter store, when an event's message fails its JSON Schema."""
+
+    title = "Event schema violation"
+
+
+class PoisonOffsetError(ProjectionError):
+    """Raised when the log reports a poison message at or before the tracked offset.
+
+    The log must only ever report the first record it could not decode after
+    the offset the projector asked from; anything else is a broken adapter,
+    and parking there could move the tracking backwards.
+    """
+
+    title = "Poison message out of place"
+
+
+class DeadLetterPublishError(EntenteError):
+    """Raised when the dead-letter topic did not acknowledge a parked message in time.
+
+    Not a ``ProjectionError``: the view transaction rolls back (rows, tracking
+    and the dead-letter row together) and the pass is retried, so the message
+    is parked again rather than passed over.
+    """
+
+    title = "Dead letter not acknowledged"
 
 
 class UnknownViewTenantError(NotFoundError):

@@ -4,10 +4,12 @@ It polls every ``poll_interval`` seconds and can be woken at once with
 ``wake()`` (the API calls it after each command), so a client waiting for its
 own write rarely waits a whole interval.
 
-A ``ProjectionError`` (unknown event type, version gap, bad payload) stops the
-thread: retrying cannot fix it, and the tracking stays before the event.
-``failure`` tells readiness checks why. Any other error (a locked database, a
-dropped connection) is retried with a growing pause; the failed transaction
+A ``ProjectionError`` (version gap, tenant mismatch, bad payload; a poison
+message is parked instead, see ``dead_letters.py``) stops the thread: retrying
+cannot fix it, and the tracking stays before the event. ``failure`` tells
+readiness checks why; ``last_pass_at`` when a pass last succeeded. Any other
+error (a locked database, a dropped connection, a dead-letter topic that did
+not acknowledge) is retried with a growing pause; the failed transaction
 rolled back, so nothing was skipped.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from shared.views.errors import ProjectionError
 from shared.views.projector import Projector
@@ -31,6 +34,7 @@ class ProjectorThread:
         self.projector = projector
         self.poll_interval = poll_interval
         self.failure: BaseException | None = None
+        self.last_pass_at: float | None = None  # time.time() of the last successful pass
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="entente-projector", daemon=True)
@@ -72,5 +76,6 @@ class ProjectorThread:
                 self._wake.wait(pause)
                 continue
             self.failure, pause = None, self.poll_interval
+            self.last_pass_at = time.time()
             if consumed == 0:
                 self._wake.wait(self.poll_interval)

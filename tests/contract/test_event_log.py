@@ -25,8 +25,14 @@ from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
 from shared.domain.mission import Mission
 from shared.domain.vocabulary import Classification
+from shared.kafka.log import KafkaEventLog
+from shared.kafka.producer import KafkaPublisher
+from shared.kafka.settings import KafkaSettings
+from shared.kafka.topics import KafkaTopicAdmin
 from shared.log.embedded import EmbeddedEventLog, UnknownTopicOrPartitionError
 from shared.log.ports import EventLog, LogRecord, topic_for
+from shared.relay.relay import Relay
+from shared.relay.state import relay_state_store
 
 TENANT = "police"
 OTHER = "gendarmerie"
@@ -73,9 +79,36 @@ def _embedded_postgres(request: pytest.FixtureRequest, unique: str) -> Iterator[
             connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema))
 
 
+def _kafka(request: pytest.FixtureRequest, unique: str) -> Iterator[Harness]:
+    """Ledgers on SQLite; a relay per tenant publishes to one-partition topics of this test."""
+    bootstrap: str = request.getfixturevalue("kafka_bootstrap")
+    settings = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=f"t{unique}.", partitions=1)
+    store = SqliteStore(request.getfixturevalue("tmp_path") / "events")
+    ledgers = {t: CooperationLedger(t, store, clock=_clock) for t in (TENANT, OTHER)}
+    admin = KafkaTopicAdmin(settings)
+    for tenant in ledgers:
+        admin.ensure_tenant_topics(tenant)
+    admin.close()
+    publisher, log = KafkaPublisher(settings), KafkaEventLog(settings)
+    states = {tenant: relay_state_store(store, tenant) for tenant in ledgers}
+    relays = [Relay(ledgers[tenant], publisher, state) for tenant, state in states.items()]
+
+    def sync() -> None:
+        for relay in relays:
+            relay.catch_up()
+
+    yield Harness(log, ledgers, sync)
+    log.close()
+    publisher.close()
+    for tenant, ledger in ledgers.items():
+        states[tenant].close()
+        ledger.close()
+
+
 HARNESSES: dict[str, Callable[[pytest.FixtureRequest, str], Iterator[Harness]]] = {
     "embedded-sqlite": _embedded_sqlite,
     "embedded-postgres": _embedded_postgres,
+    "kafka": _kafka,
 }
 
 
@@ -83,6 +116,7 @@ HARNESSES: dict[str, Callable[[pytest.FixtureRequest, str], Iterator[Harness]]] 
     params=[
         pytest.param("embedded-sqlite"),
         pytest.param("embedded-postgres", marks=pytest.mark.postgres),
+        pytest.param("kafka", marks=pytest.mark.kafka),
     ]
 )
 def harness(request: pytest.FixtureRequest, unique: str) -> Iterator[Harness]:

@@ -97,6 +97,9 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
     "HS256 signed with the public key": _hs256_with_public_key,
     "tampered payload": _tampered,
     "signed by another key under our kid": lambda: _token(OTHER_KEY),
+    "an allowed algorithm that is not its key's": lambda: jwt.encode(
+        _claims(), KEY, algorithm="PS256", headers={"kid": "k1"}
+    ),
     "unknown kid": lambda: _token(OTHER_KEY, kid="k-unknown"),
     "expired": lambda: _token(exp=int(time.time()) - 120, iat=int(time.time()) - 600),
     "not yet valid": lambda: _token(nbf=int(time.time()) + 600),

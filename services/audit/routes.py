@@ -1,0 +1,147 @@
+"""The audit API, for the ``auditor`` role only, read-only, and itself recorded.
+
+Every route's first dependency is ``Audited(action)``: it verifies the token
+(the ``Auditor`` policy), then appends who asked for what to the access log,
+before anything is read. If the access log cannot record, nothing is served (503).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from services.audit.bootstrap import AuditService
+from services.audit.schemas import (
+    AccessLogEntry,
+    AccessLogPage,
+    AuditedHistory,
+    StateAsOf,
+    Tenants,
+)
+from shared.audit.history import Axis, record_history, state_as_of
+from shared.auth.roles import Principal
+from shared.errors import ValidationError
+from shared.http.security import Auditor
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+def _service(request: Request) -> AuditService:
+    service: AuditService = request.app.state.audit
+    return service
+
+
+class Audited:
+    """The ``Auditor`` policy, then one access-log entry for this request."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def __call__(self, request: Request, principal: Auditor) -> Principal:
+        query = f"?{request.url.query}" if request.url.query else ""
+        tenant = request.path_params.get("tenant")
+        _service(request).access.record(principal, self.action, request.url.path + query, tenant)
+        return principal
+
+
+Service = Annotated[AuditService, Depends(_service)]
+At = Annotated[
+    datetime,
+    Query(description="An ISO 8601 instant with its offset, e.g. 2013-04-01T00:00:00Z"),
+]
+
+
+@router.get("/tenants", summary="The tenants this audit service reads", response_model=Tenants)
+def tenants(
+    _: Annotated[Principal, Depends(Audited("audit.tenants"))], service: Service
+) -> Tenants:
+    return Tenants(tenants=service.tenants)
+
+
+@router.get(
+    "/{tenant}/records/{record_id}/history",
+    summary="Every event of any record: who, both times, and the change it made",
+    response_model=AuditedHistory,
+)
+def history(
+    _: Annotated[Principal, Depends(Audited("audit.history"))],
+    service: Service,
+    tenant: str,
+    record_id: UUID,
+) -> AuditedHistory:
+    return AuditedHistory.of(record_history(service.ledger(tenant), record_id))
+
+
+def _as_of_route(axis: Axis) -> Callable[..., StateAsOf]:
+    def as_of(
+        _: Annotated[Principal, Depends(Audited(f"audit.as-of-{axis}"))],
+        service: Service,
+        tenant: str,
+        record_id: UUID,
+        at: At,
+    ) -> StateAsOf:
+        if at.tzinfo is None:
+            raise ValidationError(
+                "at", "timezone", "give the instant with its offset (Z or +02:00)"
+            )
+        return StateAsOf.of(state_as_of(service.ledger(tenant), record_id, at, axis))
+
+    return as_of
+
+
+router.add_api_route(
+    "/{tenant}/records/{record_id}/as-of/recorded",
+    _as_of_route("recorded"),
+    methods=["GET"],
+    name="state_as_of_recorded_time",
+    summary="The record as the ledger showed it at a recorded time",
+    description="Replays the record's events recorded at or before `at`, in version order.",
+    response_model=StateAsOf,
+)
+router.add_api_route(
+    "/{tenant}/records/{record_id}/as-of/business",
+    _as_of_route("business"),
+    methods=["GET"],
+    name="state_as_of_business_time",
+    summary="The record as it now is known to have been at a business time",
+    description=(
+        "Replays the record's events whose business time is at or before `at`, in version "
+        "order, whenever they were recorded: a correction counts from its own business time. "
+        "`left_out` lists the versions dated after `at`."
+    ),
+    response_model=StateAsOf,
+)
+
+
+@router.get("/access-log", summary="Who consulted what, when (oldest first)")
+def access_log(
+    _: Annotated[Principal, Depends(Audited("audit.access-log"))],
+    service: Service,
+    subject: str | None = None,
+    tenant: str | None = None,
+    action: Annotated[
+        str | None, Query(description="An action, or a prefix ending in '.' (audit., reporting.)")
+    ] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: Annotated[int, Query(ge=0, description="The cursor: the last id already seen")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AccessLogPage:
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.tzinfo is None:
+            raise ValidationError(name, "timezone", f"give {name} with its offset (Z or +02:00)")
+    entries = service.access.entries(
+        subject=subject,
+        tenant=tenant,
+        action=action,
+        since=since,
+        until=until,
+        after=after,
+        limit=limit,
+    )
+    next_cursor = entries[-1].id if len(entries) == limit else None
+    return AccessLogPage(items=[AccessLogEntry.of(e) for e in entries], next_cursor=next_cursor)

@@ -1,0 +1,72 @@
+"""``entente project`` and ``entente projections rebuild``, plugged in by entry points.
+
+Kept apart from ``main`` so listing the commands loads neither FastAPI nor Kafka.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from shared.errors import EntenteError
+
+
+def project(
+    tenants: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated tenants to project (default: ENTENTE_TENANTS)"),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface of the operations endpoints")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port of the operations endpoints")] = 8001,
+) -> None:
+    """Project the tenant topics into the views until stopped (with /status and /metrics).
+
+    Also serves /healthz and /readyz for the probes.
+
+    ENTENTE_EVENT_LOG=kafka reads Kafka (ENTENTE_KAFKA_*); the default reads the event stores.
+    """
+    import uvicorn
+
+    from services.projector.main import build
+    from services.projector.settings import ProjectorSettings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = ProjectorSettings()
+    if tenants:
+        chosen = [t.strip() for t in tenants.split(",") if t.strip()]
+        settings = settings.model_copy(update={"tenants": chosen})
+    application = build(settings)
+    typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{port}/status")
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+projections = typer.Typer(help="Read views: rebuild them from the log.", no_args_is_help=True)
+
+
+@projections.command("rebuild")
+def rebuild(
+    tenant: Annotated[str, typer.Argument(help="The tenant whose views to rebuild, e.g. police")],
+    view: Annotated[
+        str | None, typer.Argument(help="A view of the set to rebuild (the set is rebuilt)")
+    ] = None,
+) -> None:
+    """Replay a tenant's log from offset 0 into fresh tables and swap them in atomically.
+
+    The live views keep serving until the swap. An operator's (platform:admin) command.
+    """
+    from services.projector.rebuild import rebuild_tenant
+    from services.projector.settings import ProjectorSettings
+
+    try:
+        result = rebuild_tenant(ProjectorSettings(), tenant, view, typer.echo)
+    except EntenteError as error:
+        typer.echo(f"entente: {error.detail}", err=True)
+        raise typer.Exit(2) from None
+    recorded = result.position.recorded_at
+    typer.echo(
+        f"rebuilt and swapped in the {tenant} views: position {result.position.position}"
+        + ("" if recorded is None else f" (recorded {recorded.isoformat()})")
+        + f", {result.parked} parked message(s)"
+    )

@@ -1,0 +1,1 @@
+"""The relay service: one process per tenant, publishing its events to Kafka."""

@@ -1,0 +1,35 @@
+"""``entente relay <tenant>``, plugged into the ``entente`` command by an entry point.
+
+Kept apart from ``main`` so listing the command does not import the Kafka client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+
+def relay(
+    tenant: Annotated[str, typer.Argument(help="The tenant whose events to publish, e.g. police")],
+    poll_interval: Annotated[
+        float, typer.Option(help="Seconds between two looks at the event store")
+    ] = 0.5,
+    page_size: Annotated[int, typer.Option(help="Events per acknowledged page")] = 1000,
+    checkpoint_every: Annotated[int, typer.Option(help="Events between two checkpoints")] = 1000,
+) -> None:
+    """Publish a tenant's events to its Kafka topic until SIGTERM.
+
+    Settings come from ENTENTE_* (the event store) and ENTENTE_KAFKA_* (the cluster).
+    """
+    from services.relay.main import run
+    from shared.relay.relay import RelayOptions
+    from shared.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per connection
+    options = RelayOptions(
+        page_size=page_size, checkpoint_every=checkpoint_every, poll_interval=poll_interval
+    )
+    run(Settings(), tenant, options=options)

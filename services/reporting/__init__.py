@@ -1,0 +1,1 @@
+"""The reporting service: consolidated cross-ministry figures (see README.md)."""

@@ -1,0 +1,71 @@
+"""The reporting service's FastAPI application (standalone deployment).
+
+Operations routes are open (probes); everything under ``/api/reporting`` is
+for ``reporting:reader`` (see ``routes.py``). The embedded server does not use
+this app: it mounts the same router into the tenant app (``embedded.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from services.reporting.bootstrap import ReportingService
+from services.reporting.routes import router as reporting_router
+from shared.auth.tokens import TokenVerifier
+from shared.errors import NotReadyError
+from shared.http import problems
+from shared.http.security import Public
+
+operations = APIRouter(tags=["operations"])
+Open = Annotated[None, Depends(Public())]
+
+DESCRIPTION = """
+Consolidated cross-ministry reporting: figures by country, directorate, year,
+mission type and theme; agreements in force by country; who works with which
+country on which theme; overlaps between directorates. Every answer states its
+counting rule and the log position it reflects per directorate. For the role
+`reporting:reader`; in the embedded default: `entente token reporting`.
+"""
+
+
+@operations.get("/healthz", summary="The process is alive")
+def healthz(_: Open) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@operations.get("/readyz", summary="The reporting projector runs")
+def readyz(_: Open, request: Request) -> dict[str, Any]:
+    runner = request.app.state.reporting.runner
+    if runner.stopped_by_error:
+        raise NotReadyError(f"the reporting projector stopped: {runner.failure}")
+    if not runner.is_alive():
+        raise NotReadyError("the reporting projector is not running")
+    return {"status": "ready"}
+
+
+def create_app(service: ReportingService, verifier: TokenVerifier) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop()
+
+    app = FastAPI(
+        title="Entente — reporting",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.reporting = service
+    app.state.verifier = verifier
+    app.state.tenants = list(service.tenants)
+    problems.install(app)
+    app.include_router(operations)
+    app.include_router(reporting_router)
+    return app

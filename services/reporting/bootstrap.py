@@ -1,0 +1,119 @@
+"""The reporting service's composition root: settings in, a wired service out.
+
+Nothing is built at import time. Tests (and the embedded server) pass their
+own log — ``EmbeddedEventLog`` over ledgers already open in the process — and
+their own access log and clock, so the code under test is wired as in
+production.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from services.reporting.settings import ReportingSettings
+from shared.access_log import access_log_for
+from shared.application.ledger import CooperationLedger
+from shared.auth.roles import Principal
+from shared.errors import ConfigurationError
+from shared.log.embedded import EmbeddedEventLog
+from shared.log.ports import EventLog
+from shared.reporting.overlaps import OverlapAlerts
+from shared.reporting.projector import ReportingProjector
+from shared.reporting.runner import ReportingThread
+from shared.reporting.store import ReportingStore, open_reporting_store
+from shared.tenancy import check_slug
+
+log = logging.getLogger("entente.reporting")
+Clock = Callable[[], datetime]
+
+
+class AccessRecorder(Protocol):
+    """What reporting needs of the access log (``shared.access_log.AccessLog`` is one)."""
+
+    def setup(self) -> None: ...
+
+    def record(
+        self, principal: Principal, action: str, resource: str, tenant: str | None
+    ) -> object: ...
+
+    def dispose(self) -> None: ...
+
+
+@dataclass
+class ReportingService:
+    """The running parts: the consolidated store, the log, the projector thread, the access log."""
+
+    settings: ReportingSettings
+    tenants: list[str]
+    store: ReportingStore
+    projector: ReportingProjector
+    runner: ReportingThread
+    access: AccessRecorder
+    clock: Clock
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Creates the tables if missing and starts consuming every tenant topic."""
+        self.store.setup()
+        self.access.setup()
+        self.runner.start()
+        log.info("reporting consolidates %s", ", ".join(self.tenants))
+
+    def stop(self) -> None:
+        self.runner.stop()
+        for close in reversed(self.closers):
+            close()
+        self.store.dispose()
+        self.access.dispose()
+
+    def wake(self) -> None:
+        """A command committed somewhere: look at the log now rather than at the next poll."""
+        self.runner.wake()
+
+    def today(self) -> date:
+        return self.clock().date()
+
+
+def bootstrap(
+    settings: ReportingSettings,
+    *,
+    log: EventLog | None = None,
+    access: AccessRecorder | None = None,
+    alerts: OverlapAlerts | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> ReportingService:
+    """Wires the service; ``log`` defaults to what ``ENTENTE_EVENT_LOG`` names."""
+    tenants = [check_slug(t) for t in settings.tenants]
+    if not tenants:
+        raise ConfigurationError("ENTENTE_TENANTS names no tenant")
+    closers: list[Callable[[], None]] = []
+    if log is None:
+        log, closers = _open_log(settings, tenants)
+    store = open_reporting_store(settings.reporting_store_url(), settings.data_dir)
+    projector = ReportingProjector(
+        store, log, tenants, alerts=alerts, page_size=settings.reporting_page_size
+    )
+    runner = ReportingThread(projector, poll_interval=settings.reporting_poll_interval)
+    access = access or access_log_for(settings, clock)
+    return ReportingService(settings, tenants, store, projector, runner, access, clock, closers)
+
+
+def _open_log(
+    settings: ReportingSettings, tenants: list[str]
+) -> tuple[EventLog, list[Callable[[], None]]]:
+    """The tenant topics on Kafka, or the tenants' event stores read as topics."""
+    if settings.event_log == "kafka":
+        from shared.kafka.crc import require_native_crc32c
+        from shared.kafka.log import KafkaEventLog
+        from shared.kafka.settings import KafkaSettings
+
+        require_native_crc32c()
+        kafka_log = KafkaEventLog(KafkaSettings())
+        return kafka_log, [kafka_log.close]
+    store = settings.event_store()
+    ledgers = {tenant: CooperationLedger(tenant, store) for tenant in tenants}
+    return EmbeddedEventLog(ledgers), [ledger.close for ledger in ledgers.values()]

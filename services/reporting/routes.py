@@ -1,0 +1,184 @@
+"""``/api/reporting/…``: consolidated figures, matrix, agreements, overlaps, alerts.
+
+Every route declares ``ReportingReader`` first (only ``reporting:reader``; an
+auditor reads the tenants' own views and the audit API instead), then records
+the read in the access log *before* answering: a read the log cannot record is
+not served. Every answer states its counting rule and, per directorate, the
+log position it reflects; ``?format=csv|xlsx`` turns it into a file.
+
+The routes find the service on ``request.app.state.reporting``, so the same
+router serves the standalone app and the embedded server (``embedded.mount``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from services.reporting.bootstrap import ReportingService
+from shared.auth.roles import Principal
+from shared.http.security import ReportingReader
+from shared.reporting import queries, sheets
+from shared.reporting.exports import context_headers, render
+from shared.reporting.queries.overlaps import MAX_LIMIT
+from shared.reporting.tracking import as_of
+
+router = APIRouter(prefix="/api/reporting", tags=["reporting"])
+
+Country = Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code", examples=["VN"])]
+Directorate = Annotated[str | None, Query(description="A tenant slug", examples=["police"])]
+Year = Annotated[int | None, Query(ge=1900, le=2200, description="Year of the start date")]
+MissionType = Annotated[
+    str | None, Query(alias="type", description="A mission type code", examples=["seminar"])
+]
+Theme = Annotated[str | None, Query(description="A theme code", examples=["cybercrime"])]
+On = Annotated[date | None, Query(description="Reference date for agreements in force")]
+Format = Annotated[
+    Literal["json", "csv", "xlsx"], Query(description="json (default), or a csv or xlsx file")
+]
+GroupBy = Annotated[
+    list[str] | None,
+    Query(description="Dimensions of the cells (repeat or comma-separate); default: all five"),
+]
+
+
+def _service(request: Request) -> ReportingService:
+    service: ReportingService = request.app.state.reporting
+    return service
+
+
+def _record(request: Request, principal: Principal, action: str, tenant: str | None) -> None:
+    """Writes the read to the access log (raises, and so refuses the read, if it cannot)."""
+    resource = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    _service(request).access.record(principal, f"reporting.{action}", resource, tenant)
+
+
+def _respond(
+    answer: dict[str, Any], format: str, to_sheet: Callable[[Mapping[str, Any]], sheets.Sheet]
+) -> dict[str, Any] | Response:
+    if format == "json":
+        return answer
+    sheet = to_sheet(answer)
+    export = render(sheet, "csv" if format == "csv" else "xlsx")
+    headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
+    headers.update(context_headers(sheet))
+    return Response(export.content, media_type=export.media_type, headers=headers)
+
+
+@router.get(
+    "/figures", summary="Actions and budgets by country × directorate × year × type × theme"
+)
+def figures(
+    principal: ReportingReader,
+    request: Request,
+    country: Country = None,
+    directorate: Directorate = None,
+    year: Year = None,
+    mission_type: MissionType = None,
+    theme: Theme = None,
+    group_by: GroupBy = None,
+    format: Format = "json",
+) -> Any:
+    _record(request, principal, "figures", directorate)
+    service = _service(request)
+    filters = queries.Filters(country, directorate, year, mission_type, theme)
+    dimensions = (
+        queries.DIMENSIONS
+        if group_by is None
+        else [name.strip() for value in group_by for name in value.split(",") if name.strip()]
+    )
+    answer = queries.figures(service.store, service.tenants, filters, dimensions)
+    return _respond(answer, format, sheets.figures_sheet)
+
+
+@router.get("/matrix", summary="Who works with which country on which theme")
+def matrix(
+    principal: ReportingReader,
+    request: Request,
+    country: Country = None,
+    directorate: Directorate = None,
+    year: Year = None,
+    mission_type: MissionType = None,
+    theme: Theme = None,
+    on: On = None,
+    format: Format = "json",
+) -> Any:
+    _record(request, principal, "matrix", directorate)
+    service = _service(request)
+    filters = queries.Filters(country, directorate, year, mission_type, theme)
+    reference = on or queries.reference_date(None, year, service.today())
+    answer = queries.matrix(service.store, service.tenants, filters, reference)
+    return _respond(answer, format, sheets.matrix_sheet)
+
+
+@router.get("/agreements/in-force", summary="Agreements in force by partner country")
+def agreements_in_force(
+    principal: ReportingReader,
+    request: Request,
+    country: Country = None,
+    directorate: Directorate = None,
+    theme: Theme = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200, description="On 31 December")] = None,
+    on: On = None,
+    format: Format = "json",
+) -> Any:
+    _record(request, principal, "agreements", directorate)
+    service = _service(request)
+    reference = queries.reference_date(on, year, service.today())
+    filters = queries.Filters(country=country, directorate=directorate, theme=theme)
+    answer = queries.agreements_in_force(service.store, service.tenants, filters, reference)
+    return _respond(answer, format, sheets.agreements_sheet)
+
+
+@router.get("/overlaps", summary="Missions of two directorates: same country, theme and dates")
+def overlaps(
+    principal: ReportingReader,
+    request: Request,
+    country: Country = None,
+    directorate: Directorate = None,
+    year: Year = None,
+    mission_type: MissionType = None,
+    theme: Theme = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (JSON)")] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    format: Format = "json",
+) -> Any:
+    """A page in JSON; a file holds every overlap the filters select (one snapshot)."""
+    _record(request, principal, "overlaps", directorate)
+    service = _service(request)
+    filters = queries.Filters(country, directorate, year, mission_type, theme)
+    size = limit if format == "json" else None
+    answer = queries.overlaps(service.store, service.tenants, filters, limit=size, cursor=cursor)
+    return _respond(answer, format, sheets.overlaps_sheet)
+
+
+@router.get("/alerts", summary="Overlap alert events, in the order they were raised")
+def alerts(
+    principal: ReportingReader,
+    request: Request,
+    after: Annotated[int, Query(ge=0, description="next_after of the previous page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> dict[str, Any]:
+    _record(request, principal, "alerts", None)
+    service = _service(request)
+    return queries.alerts(service.store, service.tenants, after=after, limit=limit)
+
+
+@router.get("/status", summary="Positions reflected per directorate, and the projector's state")
+def status(principal: ReportingReader, request: Request) -> dict[str, Any]:
+    _record(request, principal, "status", None)
+    service = _service(request)
+    runner = service.runner
+    failure = None if runner.failure is None else str(runner.failure)
+    with service.store.read() as session:
+        reflected = as_of(session, service.tenants)
+    return {
+        "running": runner.is_alive(),
+        "stopped_by_error": runner.stopped_by_error,
+        "failure": failure,
+        "positions": {tenant: found["position"] for tenant, found in reflected.items()},
+        "as_of": reflected,
+    }

@@ -1,0 +1,40 @@
+"""The reporting service's settings: the platform's, plus its log and its store.
+
+``ENTENTE_EVENT_LOG=kafka`` reads the tenant topics from the cluster that
+``ENTENTE_KAFKA_*`` describes; the default, ``embedded``, reads the tenants'
+event stores directly (one-partition topics, as the tenant projector does).
+``ENTENTE_REPORTING_URL`` names a PostgreSQL database for the
+``entente_reporting`` schema; without it, a PostgreSQL views database is
+used, else the SQLite file ``<data_dir>/reporting.sqlite3``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.settings import Settings
+
+
+class ReportingSettings(Settings):
+    """Every knob of the reporting service (prefix ``ENTENTE_``)."""
+
+    event_log: Literal["embedded", "kafka"] = Field(
+        default="embedded", description="Where the events are read: the stores, or Kafka"
+    )
+    reporting_url: str | None = Field(
+        default=None, description="PostgreSQL URL of the entente_reporting schema"
+    )
+    reporting_poll_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between two looks at the log when caught up"
+    )
+    reporting_page_size: int = Field(default=1000, ge=1, description="Records per transaction")
+
+    def reporting_store_url(self) -> str | None:
+        """The reporting database: its own URL, else a PostgreSQL views database, else none."""
+        if self.reporting_url:
+            return self.reporting_url
+        if self.views_url and self.views_url.split(":", 1)[0].startswith("postgres"):
+            return self.views_url
+        return None

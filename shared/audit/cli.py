@@ -1,0 +1,240 @@
+"""``entente audit verify|replay|export``: the auditor's long operations on the command line.
+
+Each shows progress on stderr and stops cleanly on Ctrl-C after the page in
+flight, printing how to resume (exit code 130). Exit codes: 0 nothing found,
+1 findings or differences, 2 the audit could not run (``EntenteError``).
+Every run is recorded in the access log, as ``cli:<user>``, before it reads.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from shared.audit.findings import VerifyReport
+from shared.audit.progress import Counter, CtrlC, Interrupted
+from shared.audit.settings import AuditSettings
+from shared.errors import ConfigurationError, NotFoundError
+
+audit_app = typer.Typer(
+    help="Audit a tenant's history: verify the hash chain, replay the views, export a bundle.",
+    no_args_is_help=True,
+)
+
+Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run")]
+Kafka = Annotated[
+    bool | None,
+    typer.Option("--kafka/--no-kafka", help="Read the Kafka topics (default: ENTENTE_EVENT_LOG)"),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON")]
+PageSize = Annotated[int, typer.Option(min=1, help="Events read per page (and per saved step)")]
+
+
+@audit_app.command("verify")
+def verify(
+    tenant: Annotated[str | None, typer.Argument(help="The tenant whose history to verify")] = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="Verify this exported bundle offline instead")
+    ] = None,
+    against: Annotated[
+        Path | None, typer.Option(help="Also compare the store with this earlier bundle")
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="Where progress is saved (default: <data>/audit/)")
+    ] = None,
+    resume: Resume = False,
+    kafka: Kafka = None,
+    as_json: AsJson = False,
+    page_size: PageSize = 1000,
+) -> None:
+    """Recompute the hash chain; report the FIRST altered, missing, inserted or reordered event."""
+    if bundle is not None:
+        from shared.audit.bundle import verify_bundle
+
+        with _running() as (progress, _stop):
+            report = verify_bundle(bundle, progress)
+        _finish_verify(report, as_json)
+        return
+    if tenant is None:
+        raise ConfigurationError("name a tenant, or give --bundle FILE")
+    settings = AuditSettings()
+    from shared.audit.verify import verify_tenant
+
+    ledger = _ledger(settings, tenant)
+    _record(settings, "audit.verify", f"/{tenant}/chain", tenant)
+    state = state or settings.data_dir / "audit" / f"verify-{tenant}.state.jsonl"
+    with _kafka_reader(settings, kafka) as topic, _running(resume) as (progress, stop):
+        report = verify_tenant(
+            ledger,
+            topic=topic,
+            against=against,
+            state=state,
+            resume=resume,
+            page_size=page_size,
+            progress=progress,
+            stop=stop,
+        )
+    _finish_verify(report, as_json)
+
+
+@audit_app.command("replay")
+def replay(
+    tenant: Annotated[str, typer.Argument(help="The tenant whose views to replay")],
+    resume: Resume = False,
+    kafka: Kafka = None,
+    show: Annotated[int, typer.Option(help="Differences listed at most")] = 50,
+    page_size: PageSize = 1000,
+) -> None:
+    """Rebuild the tenant's views from offset 0 in a scratch area and compare with the live ones."""
+    from shared.audit.replay import replay_tenant, scratch_views
+    from shared.views.store import open_view_store
+
+    settings = AuditSettings()
+    ledger = _ledger(settings, tenant)
+    _record(settings, "audit.replay", f"/{tenant}/views", tenant)
+    live = open_view_store(settings.views_url, settings.data_dir, settings.tenants)
+    scratch = scratch_views(settings.views_url, settings.data_dir, tenant)
+    try:
+        with _event_log(settings, kafka, ledger) as log, _running(resume) as (progress, stop):
+            report = replay_tenant(
+                live, scratch, log, tenant, resume=resume, page_size=page_size,
+                progress=progress, stop=stop,
+            )  # fmt: skip
+    finally:
+        live.dispose()
+        scratch.dispose()
+    offsets = ", ".join(f"{t}[{p}]@{o}" for (t, p), o in sorted(report.offsets.items()))
+    typer.echo(f"replayed {tenant} up to {offsets or 'the start'}")
+    typer.echo("rows: " + ", ".join(f"{name} {count}" for name, count in report.rows.items()))
+    if report.ok:
+        typer.echo("OK: the replay equals the live views")
+        return
+    typer.echo(f"DIFFERENT: {len(report.differences)} rows differ")
+    for difference in report.differences[:show]:
+        typer.echo(f"  - {difference.line()}")
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export(
+    tenant: Annotated[str, typer.Argument(help="The tenant whose history to export")],
+    out: Annotated[Path, typer.Option(help="The bundle file to write (a zip)")],
+    resume: Resume = False,
+    kafka: Kafka = None,
+    page_size: PageSize = 1000,
+) -> None:
+    """Write a self-contained bundle (events, chain links, manifest, checksums)."""
+    from shared.audit.export import export_bundle
+    from shared.audit.topic import read_checkpoints
+
+    settings = AuditSettings()
+    ledger = _ledger(settings, tenant)
+    _record(settings, "audit.export", f"/{tenant}/history", tenant)
+    with _kafka_reader(settings, kafka) as topic, _running(resume) as (progress, stop):
+        checkpoints = [] if topic is None else read_checkpoints(topic, tenant)
+        manifest = export_bundle(
+            ledger, out, resume=resume, checkpoints=checkpoints, page_size=page_size,
+            progress=progress, stop=stop,
+        )  # fmt: skip
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    typer.echo(f"wrote {out}: {manifest['count']} events, head {manifest['head']}")
+    typer.echo(f"bundle sha256 {digest} ({len(manifest['checkpoints'])} checkpoints)")
+
+
+def _finish_verify(report: VerifyReport, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    else:
+        for line in _summary(report):
+            typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _summary(report: VerifyReport) -> list[str]:
+    lines = [
+        f"verified {report.tenant}: {report.events} events up to position "
+        f"{report.last_position}, head {report.head} ({report.chain_version})",
+        "checked against: " + "; ".join(report.witnesses),
+    ]
+    if len(report.witnesses) == 1 and report.witnesses[0].startswith("each record"):
+        lines.append("note: no witness outside the store (Kafka or --against BUNDLE)")
+    first = report.first
+    if first is None:
+        return [*lines, "OK: nothing altered, missing, inserted or reordered"]
+    lines.append(f"FIRST PROBLEM: {first.line()}")
+    lines.append(f"{len(report.findings)} findings in all:")
+    return lines + [f"  - {finding.line()}" for finding in report.findings[:20]]
+
+
+def _ledger(settings: AuditSettings, tenant: str) -> Any:
+    from shared.application.ledger import CooperationLedger
+
+    if tenant not in settings.tenants:
+        raise NotFoundError(f"no tenant {tenant!r} here (ENTENTE_TENANTS)")
+    return CooperationLedger(tenant, settings.event_store())
+
+
+def _record(settings: AuditSettings, action: str, resource: str, tenant: str) -> None:
+    from shared.access_log import access_log_for
+    from shared.auth.roles import Principal
+
+    user = getpass.getuser()
+    access = access_log_for(settings)
+    try:
+        access.setup()
+        access.record(
+            Principal(f"cli:{user}", f"{user} (command line)", frozenset()),
+            action,
+            resource,
+            tenant,
+        )
+    finally:
+        access.dispose()
+
+
+@contextmanager
+def _running(resume: bool = False) -> Iterator[tuple[Counter, CtrlC]]:
+    """Progress on stderr and Ctrl-C as a clean stop; exit 130 with a resume hint."""
+    progress, stop = Counter(), CtrlC()
+    try:
+        with stop.installed():
+            yield progress, stop
+    except Interrupted as interrupted:
+        progress.close()
+        typer.echo(f"interrupted: {interrupted.detail}; run again with --resume", err=True)
+        raise typer.Exit(130) from None
+    progress.close()
+
+
+@contextmanager
+def _kafka_reader(settings: AuditSettings, kafka: bool | None) -> Iterator[Any]:
+    if not (settings.event_log == "kafka" if kafka is None else kafka):
+        yield None
+        return
+    from shared.kafka.log import KafkaEventLog
+    from shared.kafka.settings import KafkaSettings
+
+    log = KafkaEventLog(KafkaSettings())
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+@contextmanager
+def _event_log(settings: AuditSettings, kafka: bool | None, ledger: Any) -> Iterator[Any]:
+    with _kafka_reader(settings, kafka) as log:
+        if log is not None:
+            yield log
+            return
+        from shared.log.embedded import EmbeddedEventLog
+
+        yield EmbeddedEventLog({ledger.tenant: ledger})

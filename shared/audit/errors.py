@@ -1,0 +1,58 @@
+"""What can go wrong while auditing, each named after the failure.
+
+A tampered history is *not* an error: ``verify`` reports it as findings (the
+CLI then exits 1). These errors are for audits that could not be carried out.
+"""
+
+from __future__ import annotations
+
+from shared.errors import ConflictError, EntenteError, NotFoundError
+
+
+class AuditError(EntenteError):
+    """Base of the audit errors."""
+
+    title = "Audit failed"
+
+
+class UnknownRecordError(NotFoundError):
+    """Raised when an audited id names no record of the tenant (or names a receipt)."""
+
+    title = "Not found"
+
+
+class NotExistingYetError(NotFoundError):
+    """Raised when a record is asked for as of a time before its creation (on that axis)."""
+
+    title = "Not found"
+
+
+class UnreplayableHistoryError(ConflictError):
+    """Raised when the events selected for an as-of state cannot be applied in version order.
+
+    Business-time selection may leave out an event later ones depend on; the
+    answer is then refused (409) rather than a state the record never had.
+    """
+
+    title = "History cannot be replayed"
+
+
+class BundleError(AuditError):
+    """Raised when a bundle cannot be read at all: not a zip, no manifest, unknown format.
+
+    A bundle that reads but whose content was altered is reported as findings.
+    """
+
+    title = "Unreadable bundle"
+
+
+class ResumeStateError(AuditError):
+    """Raised when ``--resume`` finds no saved state, or one for another tenant or run."""
+
+    title = "Cannot resume"
+
+
+class ViewsKeptMovingError(AuditError):
+    """Raised when the live views moved on during every attempt to compare them with a replay."""
+
+    title = "Views kept moving"

@@ -1,0 +1,180 @@
+"""Exporting a tenant's history as a self-contained bundle (format: ``bundle.py``).
+
+The events are appended to ``<out>.partial/events.jsonl`` page by page; an
+interrupted export resumes after the last complete line with its link
+(``resume=True``). At the end the manifest, checksums and README are written
+and the whole is zipped into ``out`` (written beside it, then renamed, so
+``out`` is never a half-written file); the partial folder is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shared.application.ledger import CooperationLedger
+from shared.audit.bundle import (
+    CHECKSUMS,
+    EVENTS,
+    FORMAT,
+    MANIFEST,
+    README,
+    checkpoint_json,
+)
+from shared.audit.errors import ResumeStateError
+from shared.audit.findings import Entry
+from shared.audit.journal import Journal
+from shared.audit.progress import Progress, StopSignal
+from shared.audit.store import PAGE_SIZE, Cursor, Item, start, walk
+from shared.events import chain
+from shared.relay.checkpoint import Checkpoint
+
+STATE = "export.json"
+
+README_TEXT = """Entente audit bundle ({format}) — tenant {tenant}
+
+events.jsonl   one event per line, in notification order:
+               {{"position": n, "link": hex, "event": {{canonical document}}}}
+manifest.json  tenant, chain version, genesis, head, counts, checkpoints, checksums
+SHA256SUMS     check with: sha256sum -c SHA256SUMS
+
+The chain ({chain}): link(0) = genesis = sha256("{chain}:<tenant>") as hex;
+link(n) = sha256(bytes.fromhex(link(n-1)) + canonical(n)), where canonical(n)
+is the line's "event" object serialised as JSON with sorted keys, separators
+"," and ":", UTF-8, no ASCII escaping. The last link is the manifest's head.
+Check offline with: entente audit verify --bundle <this file>
+"""
+
+
+def export_bundle(
+    ledger: CooperationLedger,
+    out: Path,
+    *,
+    resume: bool = False,
+    checkpoints: Sequence[Checkpoint] = (),
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+    stop: StopSignal | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dict[str, Any]:
+    """Writes the bundle to ``out`` and returns its manifest (``Interrupted``: resumable)."""
+    work = partial_dir(out)
+    events = Journal(work / EVENTS)
+    cursor = _resume(ledger.tenant, work, events) if resume else _fresh(ledger.tenant, work, clock)
+
+    def write(items: Sequence[Item], entries: Sequence[Entry], _: Cursor) -> None:
+        events.append(_row(item, entry) for item, entry in zip(items, entries, strict=True))
+
+    cursor = walk(ledger, cursor, write, page_size=page_size, progress=progress, stop=stop)
+    manifest = _finish(ledger.tenant, work, cursor, checkpoints, clock)
+    temporary = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in (EVENTS, MANIFEST, CHECKSUMS, README):
+            archive.write(work / name, name)
+    os.replace(temporary, out)
+    shutil.rmtree(work)
+    return manifest
+
+
+def partial_dir(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+def _fresh(tenant: str, work: Path, clock: Callable[[], datetime]) -> Cursor:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    state = {"tenant": tenant, "chain": chain.CHAIN_VERSION, "started": clock().isoformat()}
+    (work / STATE).write_text(json.dumps(state), encoding="utf-8")
+    (work / EVENTS).touch()
+    return start(tenant)
+
+
+def _resume(tenant: str, work: Path, events: Journal) -> Cursor:
+    """The cursor after the last complete line of an interrupted export of ``tenant``."""
+    if not (work / STATE).is_file() or not events.exists():
+        raise ResumeStateError(f"no interrupted export to resume in {work}")
+    state = json.loads((work / STATE).read_text(encoding="utf-8"))
+    if state.get("tenant") != tenant or state.get("chain") != chain.CHAIN_VERSION:
+        raise ResumeStateError(f"{work} holds an export of {state.get('tenant')!r}, not {tenant!r}")
+    rows = events.read()
+    if not rows:
+        return start(tenant)
+    return Cursor(int(rows[-1]["position"]), str(rows[-1]["link"]), len(rows))
+
+
+def _row(item: Item, entry: Entry) -> dict[str, Any]:
+    if item.event is None or item.canonical is None:
+        return {"position": item.position, "link": entry.link, "undecodable": item.problem}
+    return {"position": item.position, "link": entry.link, "event": json.loads(item.canonical)}
+
+
+def _finish(
+    tenant: str,
+    work: Path,
+    cursor: Cursor,
+    checkpoints: Sequence[Checkpoint],
+    clock: Callable[[], datetime],
+) -> dict[str, Any]:
+    counts = _counts(work / EVENTS)
+    (work / README).write_text(
+        README_TEXT.format(format=FORMAT, tenant=tenant, chain=chain.CHAIN_VERSION),
+        encoding="utf-8",
+    )
+    manifest = {
+        "format": FORMAT,
+        "chain": chain.CHAIN_VERSION,
+        "tenant": tenant,
+        "genesis": chain.genesis(tenant),
+        "head": cursor.link,
+        "count": cursor.count,
+        "last_position": cursor.position,
+        "exported_at": clock().isoformat(),
+        "counts": counts,
+        "checkpoints": [checkpoint_json(c) for c in checkpoints if c.position <= cursor.position],
+        "files": {name: _describe(work / name) for name in (EVENTS, README)},
+    }
+    (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    sums = "".join(f"{_sha256(work / n)}  {n}\n" for n in (EVENTS, MANIFEST, README))
+    (work / CHECKSUMS).write_text(sums, encoding="utf-8")
+    return manifest
+
+
+def _counts(path: Path) -> dict[str, Any]:
+    by_aggregate: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
+    records: set[str] = set()
+    events = 0
+    with path.open(encoding="utf-8") as stream:
+        for line in stream:
+            event = json.loads(line).get("event")
+            events += 1
+            if event is not None:
+                by_aggregate[event["aggregate_type"]] += 1
+                by_type[event["type"]] += 1
+                records.add(event["aggregate_id"])
+    return {
+        "events": events,
+        "records": len(records),
+        "by_aggregate_type": dict(sorted(by_aggregate.items())),
+        "by_event_type": dict(sorted(by_type.items())),
+    }
+
+
+def _describe(path: Path) -> dict[str, Any]:
+    return {"sha256": _sha256(path), "bytes": path.stat().st_size}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

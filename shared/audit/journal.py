@@ -1,0 +1,59 @@
+"""Append-only JSON Lines files that survive an interruption at any moment.
+
+Long operations append one line per event and flush after each page, so the
+file is their resumable state: on resume, every complete line is kept and a
+torn last line (the process died mid-write) is cut off, then appending goes on
+from there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+class Journal:
+    """One JSON Lines file, written only at its end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def start(self, header: dict[str, Any]) -> None:
+        """Replaces the file with one holding only ``header``."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("w", encoding="utf-8") as stream:
+            stream.write(_line(header))
+            stream.flush()
+            os.fsync(stream.fileno())
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every complete line (the first is the header); a torn last line is cut off."""
+        data = self.path.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]
+        if len(complete) != len(data):
+            with self.path.open("r+b") as stream:
+                stream.truncate(len(complete))
+        return [json.loads(line) for line in complete.decode("utf-8").splitlines() if line]
+
+    def append(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Appends ``rows``, one line each, and makes them durable before returning."""
+        text = "".join(_line(row) for row in rows)
+        if not text:
+            return
+        with self.path.open("a", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _line(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -1,0 +1,173 @@
+"""Verifying a tenant's history: the store's chain against every witness available.
+
+1. The event store is read in notification order and chained (resumable: the
+   entries go to a state file page by page; ``resume=True`` continues after
+   the last saved position with its link). Each record's versions must run
+   1, 2, 3… — the one check that needs no witness.
+2. With Kafka: the topic is read and compared with the store event by event
+   (``compare.against_reference``, which also says which copy is wrong), and
+   both copies are checked against every published checkpoint.
+3. With a bundle exported earlier (``against``): the bundle is verified, then
+   trusted as a witness of the history up to its last position.
+
+Without Kafka or a bundle, the report says so: only version sequences were
+checked. ``VerifyReport.first`` is the first problem in notification order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from shared.application.ledger import CooperationLedger
+from shared.audit.bundle import BUNDLE, checkpoint_from_json, read_bundle
+from shared.audit.compare import (
+    STORE,
+    Canonical,
+    against_checkpoints,
+    against_reference,
+    choose,
+    relink,
+    version_gaps,
+)
+from shared.audit.errors import BundleError, ResumeStateError
+from shared.audit.findings import Entry, Finding, Kind, VerifyReport
+from shared.audit.journal import Journal
+from shared.audit.progress import Progress, Quiet, StopSignal
+from shared.audit.store import PAGE_SIZE, UNDECODABLE, Cursor, Item, read_page, start, walk
+from shared.audit.topic import TOPIC, TopicReader, read_topic
+from shared.events import chain
+
+STATE_KIND = "entente-verify-state"
+CHECKPOINT = "a published checkpoint"
+
+
+def verify_tenant(
+    ledger: CooperationLedger,
+    *,
+    topic: TopicReader | None = None,
+    against: Path | None = None,
+    state: Path | None = None,
+    resume: bool = False,
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+    stop: StopSignal | None = None,
+) -> VerifyReport:
+    """Every finding about ``ledger``'s tenant; ``Interrupted`` leaves ``state`` resumable."""
+    progress = progress or Quiet()
+    tenant = ledger.tenant
+    entries, cursor = _store(ledger, state, resume, page_size, progress, stop)
+    report = VerifyReport(tenant, cursor.count, cursor.link, cursor.position)
+    report.findings.extend(_undecodable(entries))
+    report.findings.extend(version_gaps(entries))
+    report.witnesses.append("each record's version sequence")
+
+    def canonical(position: int) -> bytes | None:
+        items = read_page(ledger, position - 1, 1)
+        return items[0].canonical if items and items[0].position == position else None
+
+    if topic is not None:
+        copy = read_topic(topic, tenant, progress=progress, stop=stop)
+        chosen, extra = choose(entries, copy.entries, TOPIC)
+        published = relink(tenant, chosen)
+        known = {entry.event_id for entry in entries}
+        report.findings.extend(copy.findings + extra)
+        report.findings.extend(f for f in copy.out_of_order if f.event_id in known)
+        report.findings.extend(
+            against_reference(tenant, entries, published, TOPIC, trusted=False, canonical=canonical)
+        )
+        for name, copy_entries in ((STORE, entries), (TOPIC, published)):
+            report.findings.extend(
+                against_checkpoints(tenant, copy_entries, copy.checkpoints, name, CHECKPOINT)
+            )
+        report.witnesses.append(
+            f"topic: {copy.messages} messages in {copy.partitions} partitions, "
+            f"{len(published)} events, {len(copy.checkpoints)} checkpoints"
+        )
+    if against is not None:
+        report.findings.extend(_against_bundle(tenant, entries, against, progress, canonical))
+        report.witnesses.append(f"bundle {against.name}")
+    if state is not None:
+        Journal(state).remove()
+    return report
+
+
+def _store(
+    ledger: CooperationLedger,
+    state: Path | None,
+    resume: bool,
+    page_size: int,
+    progress: Progress,
+    stop: StopSignal | None,
+) -> tuple[list[Entry], Cursor]:
+    """The store's entries, read after those saved in ``state`` when resuming."""
+    journal = None if state is None else Journal(state)
+    entries: list[Entry] = []
+    cursor = start(ledger.tenant)
+    if resume:
+        entries, cursor = _saved(ledger.tenant, journal)
+    elif journal is not None:
+        journal.start({"kind": STATE_KIND, "tenant": ledger.tenant, "chain": chain.CHAIN_VERSION})
+
+    def keep(_items: Sequence[Item], page: Sequence[Entry], _cursor: Cursor) -> None:
+        entries.extend(page)
+        if journal is not None:
+            journal.append(entry.as_json() for entry in page)
+
+    cursor = walk(ledger, cursor, keep, page_size=page_size, progress=progress, stop=stop)
+    return entries, cursor
+
+
+def _saved(tenant: str, journal: Journal | None) -> tuple[list[Entry], Cursor]:
+    if journal is None or not journal.exists():
+        raise ResumeStateError("no saved verification to resume (give the same --state)")
+    rows = journal.read()
+    header = rows[0] if rows else {}
+    if header.get("kind") != STATE_KIND or header.get("tenant") != tenant:
+        raise ResumeStateError(f"{journal.path} is not a verification state of {tenant!r}")
+    if header.get("chain") != chain.CHAIN_VERSION:
+        raise ResumeStateError(f"{journal.path} was saved for chain {header.get('chain')!r}")
+    entries = [Entry.from_json(row) for row in rows[1:]]
+    if not entries:
+        return entries, start(tenant)
+    return entries, Cursor(entries[-1].position, entries[-1].link, len(entries))
+
+
+def _undecodable(entries: Sequence[Entry]) -> list[Finding]:
+    return [
+        Finding(Kind.ALTERED, STORE, e.position, e.where, "decoding")
+        for e in entries
+        if e.digest.startswith(UNDECODABLE)
+    ]
+
+
+def _against_bundle(
+    tenant: str, entries: list[Entry], path: Path, progress: Progress, canonical: Canonical
+) -> list[Finding]:
+    """The store against a bundle that verified; a tampered bundle witnesses nothing."""
+    bundle = read_bundle(path, progress)
+    if bundle.tenant != tenant:
+        raise BundleError(f"{path} is a bundle of {bundle.tenant!r}, not {tenant!r}")
+    if bundle.findings:
+        unusable = Finding(
+            Kind.ALTERED,
+            BUNDLE,
+            None,
+            f"the bundle fails its own verification ({len(bundle.findings)} findings): "
+            "it was not used as a witness",
+            "the bundle's own chain",
+        )
+        return [*bundle.findings, unusable]
+    found = against_reference(
+        tenant, entries, bundle.entries, BUNDLE, trusted=True, canonical=canonical
+    )
+    checkpoints = bundle.manifest.get("checkpoints", [])
+    if checkpoints:
+        found += against_checkpoints(
+            tenant,
+            entries,
+            [checkpoint_from_json(tenant, c) for c in checkpoints],
+            STORE,
+            CHECKPOINT,
+        )
+    return found

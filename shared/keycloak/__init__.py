@@ -1,0 +1,1 @@
+"""Keycloak administration: applying the declarative realm (the only user of python-keycloak)."""

@@ -1,0 +1,57 @@
+"""What the relay needs from the outside, as protocols: a source, a publisher, a state store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.events.envelope import EventEnvelope
+from shared.events.wire import WireMessage
+
+
+class EventSource(Protocol):
+    """A tenant's stored events in notification order (``CooperationLedger`` is one)."""
+
+    tenant: str
+
+    def read_log(self, after: int, limit: int) -> Sequence[tuple[int, EventEnvelope]]:
+        """Domain events after notification id ``after``, in order."""
+        ...
+
+    def position(self) -> int:
+        """The highest notification id recorded (0 when empty)."""
+        ...
+
+
+class Publisher(Protocol):
+    """Sends messages to a topic and returns only once every one was acknowledged."""
+
+    def publish(self, topic: str, messages: Sequence[WireMessage]) -> None:
+        """Raises ``PublishFailedError`` unless the broker acknowledged all of ``messages``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RelayState:
+    """How far a tenant's events are published: the chain's size and head at a position."""
+
+    position: int
+    head: str
+    count: int
+
+
+class RelayStateStore(Protocol):
+    """Where the relay keeps its state: beside the events, in the tenant's own database."""
+
+    def load(self) -> RelayState:
+        """The stored state; the genesis state (position 0) when none was stored."""
+        ...
+
+    def save(self, previous: RelayState, new: RelayState) -> None:
+        """Stores ``new`` if ``previous`` is still stored, else ``RelayStateConflictError``."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,81 @@
+"""Sheets rendered as CSV or XLSX, with the media type and file name of each.
+
+CSV is UTF-8 with a byte-order mark (Excel, which most reporting officers open
+it with, reads French accents right only with it), comma-separated, one header
+row, amounts as exact decimals with a point. The CSV has no room for the
+context, so the HTTP answer carries it in headers (see the API); XLSX carries
+it on a second worksheet, ``about``, beside the data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from shared.reporting.sheets import Sheet
+
+Format = Literal["csv", "xlsx"]
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Export:
+    """The bytes of a file, its media type and its file name."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def render(sheet: Sheet, format: Format) -> Export:
+    if format == "csv":
+        return Export(to_csv(sheet), CSV_TYPE, f"{sheet.filename_stem}.csv")
+    return Export(to_xlsx(sheet), XLSX_TYPE, f"{sheet.filename_stem}.xlsx")
+
+
+def to_csv(sheet: Sheet) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(sheet.columns)
+    for row in sheet.rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(sheet: Sheet) -> bytes:
+    """The data on the first worksheet (header frozen), the context on ``about``."""
+    workbook = Workbook()
+    data = workbook.active
+    assert data is not None  # a new workbook has one worksheet
+    data.title = sheet.name[:31]
+    data.append(sheet.columns)
+    for cell in data[1]:
+        cell.font = Font(bold=True)
+    for row in sheet.rows:
+        data.append(row)
+        for cell, value in zip(data[data.max_row], row, strict=True):
+            if isinstance(value, Decimal):
+                cell.number_format = "#,##0.00"
+    data.freeze_panes = "A2"
+    about = workbook.create_sheet("about")
+    for line in sheet.about():
+        about.append(list(line))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def context_headers(sheet: Sheet) -> dict[str, str]:
+    """The context of a CSV, as HTTP headers (ASCII): positions and the English rule."""
+    positions = ", ".join(f"{t}={found['position']}" for t, found in sheet.as_of.items())
+    return {
+        "Entente-Positions": positions,
+        "Entente-Counting-Rule": sheet.counting_rule["en"],
+    }

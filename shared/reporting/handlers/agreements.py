@@ -1,0 +1,122 @@
+"""Agreement events → the consolidated agreements and their status history.
+
+Expiry follows the domain (``add_months`` from the start of the current term)
+and every status change is kept with the expiry then in effect, exactly as the
+tenant views do, so "in force on 31 December" here equals the tenant's annual
+report (a test holds both to it).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import insert
+
+from shared.domain.values import add_months
+from shared.events.envelope import EventEnvelope
+from shared.reporting.handlers.common import (
+    Handler,
+    corrected_values,
+    current,
+    insert_record,
+    replace_codes,
+    update_record,
+)
+from shared.reporting.store import ReportingSession
+from shared.views.handlers.common import codes, event_type, required_day
+
+
+def _expiry(term_start: date, duration_months: int | None) -> date | None:
+    return None if duration_months is None else add_months(term_start, duration_months)
+
+
+def _term(session: ReportingSession, event: EventEnvelope, on: date, status: str) -> None:
+    """Records a status change with the expiry in effect after it."""
+    expires_on = current(session, session.tables.agreements, event)["expires_on"]
+    session.connection.execute(
+        insert(session.tables.agreement_terms).values(
+            tenant=event.tenant,
+            agreement_id=event.aggregate_id,
+            version=event.version,
+            effective_on=on,
+            status=status,
+            expires_on=expires_on,
+        )
+    )
+
+
+def signed(session: ReportingSession, event: EventEnvelope) -> None:
+    data = event.data
+    signed_on = required_day(data["signed_on"])
+    countries = codes(data["partner_countries"])
+    months = data["duration_months"]
+    insert_record(
+        session,
+        session.tables.agreements,
+        event,
+        reference=data["reference"],
+        title=data["title"],
+        kind=data["kind"],
+        status="in-force",
+        signed_on=signed_on,
+        duration_months=months,
+        term_start=signed_on,
+        expires_on=_expiry(signed_on, months),
+        partner_countries=countries,
+        themes=codes(data["themes"]),
+    )
+    replace_codes(session, session.tables.agreement_countries, event, countries)
+    _term(session, event, signed_on, "in-force")
+
+
+def amended(session: ReportingSession, event: EventEnvelope) -> None:
+    required_day(event.data["amended_on"])
+    update_record(session, session.tables.agreements, event)
+
+
+def renewed(session: ReportingSession, event: EventEnvelope) -> None:
+    """The new term starts at the renewal or at the old expiry, whichever is later."""
+    table = session.tables.agreements
+    renewed_on = required_day(event.data["renewed_on"])
+    months = int(event.data["duration_months"])
+    before = current(session, table, event)
+    term_start = max(renewed_on, before["expires_on"] or renewed_on)
+    update_record(
+        session,
+        table,
+        event,
+        status="in-force",
+        term_start=term_start,
+        duration_months=months,
+        expires_on=_expiry(term_start, months),
+    )
+    _term(session, event, renewed_on, "in-force")
+
+
+def _change(status: str, on: str) -> Handler:
+    """Suspension, resumption, termination: a status, and its row in the history."""
+
+    def apply(session: ReportingSession, event: EventEnvelope) -> None:
+        day = required_day(event.data[on])
+        update_record(session, session.tables.agreements, event, status=status)
+        _term(session, event, day, status)
+
+    return apply
+
+
+def corrected(session: ReportingSession, event: EventEnvelope) -> None:
+    values = corrected_values(
+        event, {"title": str, "reference": str, "themes": codes}, frozenset({"signed_at"})
+    )
+    update_record(session, session.tables.agreements, event, **values)
+
+
+HANDLERS: dict[str, Handler] = {
+    event_type("agreement", "signed", 2): signed,
+    event_type("agreement", "amended"): amended,
+    event_type("agreement", "renewed"): renewed,
+    event_type("agreement", "suspended"): _change("suspended", "suspended_on"),
+    event_type("agreement", "resumed"): _change("in-force", "resumed_on"),
+    event_type("agreement", "terminated"): _change("terminated", "terminated_on"),
+    event_type("agreement", "corrected"): corrected,
+}

@@ -1,0 +1,78 @@
+"""What every reporting query shares: checked filters, and the envelope of an answer.
+
+Filters are checked against the vocabularies, not just passed to SQL: a theme
+misspelt would otherwise answer "zero", which a reporting officer would take
+for a fact. Every answer carries its counting rule and, per directorate, the
+log position and recorded time it reflects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from shared.domain.vocabulary import MissionType, Theme
+from shared.errors import ValidationError
+from shared.reporting.rules import RULES
+from shared.reporting.store import ReportingSession
+from shared.reporting.tracking import as_of
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+RESTRICTED = "restricted"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters of the figures, the matrix, agreements and overlaps (None: all)."""
+
+    country: str | None = None
+    directorate: str | None = None
+    year: int | None = None
+    mission_type: str | None = None
+    theme: str | None = None
+
+    def checked(self, tenants: Sequence[str]) -> Filters:
+        """These filters, or a ValidationError naming the first bad one."""
+        if self.country is not None and not _COUNTRY.match(self.country):
+            raise ValidationError("country", "format", "country is an ISO 3166-1 alpha-2 code")
+        if self.directorate is not None and self.directorate not in tenants:
+            known = ", ".join(tenants)
+            raise ValidationError("directorate", "vocabulary", f"directorate is one of {known}")
+        if self.year is not None and not 1900 <= self.year <= 2200:
+            raise ValidationError("year", "range", "year must be 1900 to 2200")
+        _vocabulary("type", self.mission_type, MissionType)
+        _vocabulary("theme", self.theme, Theme)
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+def _vocabulary(field: str, value: str | None, terms: type[MissionType] | type[Theme]) -> None:
+    if value is not None and value not in {term.value for term in terms}:
+        raise ValidationError(field, "vocabulary", f"{value!r} is not a known {field} code")
+
+
+def year_bounds(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def answer(
+    session: ReportingSession, tenants: Sequence[str], rule: str, **body: Any
+) -> dict[str, Any]:
+    """An answer: its body, its counting rule, and per directorate the position it reflects."""
+    reflected = as_of(session, tenants)
+    return {
+        **body,
+        "counting_rule": RULES[rule],
+        "positions": {tenant: found["position"] for tenant, found in reflected.items()},
+        "as_of": reflected,
+    }
+
+
+def money(totals: dict[str, Any]) -> dict[str, str]:
+    """Per-currency sums as strings (exact), sorted by currency."""
+    return {currency: str(amount) for currency, amount in sorted(totals.items())}

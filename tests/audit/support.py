@@ -1,0 +1,162 @@
+"""Writing small histories through the real ledger, and tampering with the stores behind it.
+
+The tamperers play a database administrator with write access: they change
+the event tables with plain SQL, as an attacker would, never through the
+library (which would refuse).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+
+from shared.application.ledger import CooperationLedger, Idempotency
+from shared.domain.agreement import Agreement
+from shared.domain.context import Actor, CommandContext
+from shared.domain.vocabulary import Classification
+
+TODAY = date(2014, 6, 1)
+RECORDER = Actor("u-recorder", "Claire Martin")
+CORRECTOR = Actor("u-corrector", "Jean Dupont")
+
+
+def sign(
+    ledger: CooperationLedger,
+    reference: str,
+    signed_on: date = date(2011, 12, 9),
+    key: Idempotency | None = None,
+) -> UUID:
+    """One new agreement (one event, version 1; and a receipt row when ``key`` is given)."""
+    ctx = CommandContext(ledger.tenant, RECORDER)
+    return ledger.create(
+        lambda id: Agreement.sign(
+            ctx,
+            id=id,
+            reference=reference,
+            title=f"Accord {reference}",
+            kind="memorandum-of-understanding",
+            partner_countries=["VN"],
+            partner_organisations=[],
+            themes=["counterfeit-medicines"],
+            signed_on=signed_on,
+            signed_at="Hanoï",
+            duration_months=36,
+            funding=None,
+            funder=None,
+            classification=Classification.PUBLIC,
+            today=TODAY,
+        ),
+        key,
+    ).record_id
+
+
+def amend(ledger: CooperationLedger, record: UUID, on: date, summary: str) -> int:
+    """One amendment; returns the new version."""
+    ctx = CommandContext(ledger.tenant, RECORDER)
+    version = ledger.record(Agreement, record).version
+    return ledger.change(
+        Agreement, record, version, lambda a: a.amend(ctx, on, summary), None
+    ).version
+
+
+def correct(ledger: CooperationLedger, record: UUID, on: date, **changes: Any) -> int:
+    """One correction with a reason; returns the new version."""
+    ctx = CommandContext(ledger.tenant, CORRECTOR)
+    version = ledger.record(Agreement, record).version
+    return ledger.change(
+        Agreement,
+        record,
+        version,
+        lambda a: a.correct(ctx, changes, "typing error in the register", on),
+        None,
+    ).version
+
+
+def write_history(ledger: CooperationLedger, records: int = 3, rounds: int = 2) -> list[UUID]:
+    """``records`` agreements, then ``rounds`` amendments of each: interleaved histories.
+
+    The first signature carries an Idempotency-Key, so its receipt takes notification
+    id 2: the chain's positions have a hole there, as in real histories.
+    """
+    first = sign(ledger, "A-0", key=Idempotency(f"key-{ledger.tenant}-A-0", "fingerprint"))
+    ids = [first] + [sign(ledger, f"A-{i}") for i in range(1, records)]
+    for round_ in range(rounds):
+        for i, record in enumerate(ids):
+            amend(ledger, record, date(2012, 1 + round_, 1 + i), f"Avenant {round_ + 1}")
+    return ids
+
+
+class StoreTamper:
+    """Plain-SQL changes to a ledger's event table (SQLite file or PostgreSQL schema)."""
+
+    def __init__(self, ledger: CooperationLedger, postgres_url: str | None = None) -> None:
+        self.env = dict(ledger.env)
+        self.table = ledger.recorder.events_table_name
+        self.postgres_url = postgres_url
+        self.id = "rowid" if postgres_url is None else "notification_id"
+
+    def update_state(self, position: int, change: Callable[[dict[str, Any]], None]) -> None:
+        """Rewrites the stored JSON state of the event at ``position``."""
+        with self._cursor() as (cursor, p):
+            cursor.execute(self._q(f"SELECT state FROM {{t}} WHERE {self.id} = {p}"), (position,))
+            state = json.loads(bytes(cursor.fetchone()[0]))
+            change(state)
+            cursor.execute(
+                self._q(f"UPDATE {{t}} SET state = {p} WHERE {self.id} = {p}"),
+                (json.dumps(state).encode(), position),
+            )
+
+    def delete(self, position: int) -> None:
+        with self._cursor() as (cursor, p):
+            cursor.execute(self._q(f"DELETE FROM {{t}} WHERE {self.id} = {p}"), (position,))
+
+    def insert_copy(self, source: int, position: int, originator: UUID, version: int) -> None:
+        """A forged row at ``position``: the event at ``source`` replayed as another record's."""
+        with self._cursor() as (cursor, p):
+            cursor.execute(
+                self._q(f"SELECT topic, state FROM {{t}} WHERE {self.id} = {p}"), (source,)
+            )
+            topic, state = cursor.fetchone()
+            ident: Any = originator.hex if self.postgres_url is None else originator
+            cursor.execute(
+                self._q(
+                    f"INSERT INTO {{t}} (originator_id, originator_version, topic, state, "
+                    f"{self.id}) VALUES ({p}, {p}, {p}, {p}, {p})"
+                ),
+                (ident, version, topic, bytes(state), position),
+            )
+
+    def swap(self, first: int, second: int) -> None:
+        """Exchanges the notification ids of two rows (their order in the log)."""
+        with self._cursor() as (cursor, p):
+            for old, new in ((first, -1), (second, first), (-1, second)):
+                cursor.execute(
+                    self._q(f"UPDATE {{t}} SET {self.id} = {p} WHERE {self.id} = {p}"), (new, old)
+                )
+
+    def _q(self, template: str) -> Any:
+        if self.postgres_url is None:
+            return template.format(t=self.table)
+        schema = self.env["POSTGRES_SCHEMA"]
+        return sql.SQL(template).format(t=sql.Identifier(schema, self.table))
+
+    @contextmanager
+    def _cursor(self) -> Iterator[tuple[Any, str]]:
+        if self.postgres_url is None:
+            connection = sqlite3.connect(self.env["SQLITE_DBNAME"], timeout=10)
+            try:
+                with connection:
+                    yield connection.cursor(), "?"
+            finally:
+                connection.close()
+            return
+        with psycopg.connect(self.postgres_url) as pg, pg.cursor() as cursor:
+            yield cursor, "%s"

@@ -1,0 +1,134 @@
+"""Kafka fixtures: a namespaced topic set per test, ledgers on real stores, event writers.
+
+Each test gets its own ``topic_prefix`` (``t<unique>.``), so tests share one
+broker without sharing a topic, and its own tenant slug for the event store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from shared.application.ledger import CooperationLedger
+from shared.application.stores import PostgresStore, schema_for
+from shared.domain.agreement import Agreement
+from shared.domain.context import Actor, CommandContext
+from shared.domain.vocabulary import Classification
+from shared.kafka.log import KafkaEventLog
+from shared.kafka.producer import KafkaPublisher
+from shared.kafka.settings import KafkaSettings
+from shared.kafka.topics import KafkaTopicAdmin
+
+TODAY = date(2014, 6, 1)
+
+
+def _clock() -> datetime:
+    return datetime(2014, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def tenant(unique: str) -> str:
+    return f"t{unique}"
+
+
+@pytest.fixture
+def kafka_settings(kafka_bootstrap: str, unique: str) -> KafkaSettings:
+    """Fast timeouts, three partitions, and topics of this test only."""
+    return KafkaSettings(
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=f"t{unique}.",
+        partitions=3,
+        bootstrap_timeout_ms=5_000,
+        request_timeout_ms=5_000,
+        delivery_timeout_ms=10_000,
+        read_timeout_ms=10_000,
+    )
+
+
+@pytest.fixture
+def topic_admin(kafka_settings: KafkaSettings) -> Iterator[KafkaTopicAdmin]:
+    admin = KafkaTopicAdmin(kafka_settings)
+    yield admin
+    admin.close()
+
+
+@pytest.fixture
+def publisher(kafka_settings: KafkaSettings) -> Iterator[KafkaPublisher]:
+    publisher = KafkaPublisher(kafka_settings)
+    yield publisher
+    publisher.close()
+
+
+@pytest.fixture
+def event_log(kafka_settings: KafkaSettings) -> Iterator[KafkaEventLog]:
+    log = KafkaEventLog(kafka_settings)
+    yield log
+    log.close()
+
+
+@pytest.fixture
+def pg_store(postgres_url: str, unique: str, tenant: str) -> Iterator[PostgresStore]:
+    """The tenant's event store in its own PostgreSQL schema, dropped afterwards."""
+    store = PostgresStore(postgres_url, schema_prefix=f"t{unique}_")
+    yield store
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        schema = sql.Identifier(store.schema_prefix + schema_for(tenant))
+        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema))
+
+
+@pytest.fixture
+def ledger(pg_store: PostgresStore, tenant: str) -> Iterator[CooperationLedger]:
+    ledger = CooperationLedger(tenant, pg_store, clock=_clock)
+    yield ledger
+    ledger.close()
+
+
+def sign(ledger: CooperationLedger, reference: str) -> UUID:
+    """Records one agreement (one event)."""
+    ctx = CommandContext(ledger.tenant, Actor("u-1", "Claire Martin"))
+    return ledger.create(
+        lambda id: Agreement.sign(
+            ctx,
+            id=id,
+            reference=reference,
+            title=f"Accord {reference}",
+            kind="memorandum-of-understanding",
+            partner_countries=["VN"],
+            partner_organisations=[],
+            themes=["counterfeit-medicines"],
+            signed_on=date(2011, 12, 9),
+            signed_at="Hanoï",
+            duration_months=36,
+            funding=None,
+            funder=None,
+            classification=Classification.PUBLIC,
+            today=TODAY,
+        ),
+        None,
+    ).record_id
+
+
+def amend(ledger: CooperationLedger, record: UUID, version: int) -> None:
+    """Adds one event to an existing agreement at ``version``."""
+    ctx = CommandContext(ledger.tenant, Actor("u-2", "Jean Dupont"))
+    ledger.change(
+        Agreement,
+        record,
+        version,
+        lambda a: a.amend(ctx, date(2012, 1, 1), f"Avenant {version}"),
+        None,
+    )
+
+
+def write_interleaved(ledger: CooperationLedger, records: int, amendments: int) -> list[UUID]:
+    """``records`` agreements, then ``amendments`` rounds amending each: interleaved histories."""
+    ids = [sign(ledger, f"A-{i}") for i in range(records)]
+    for round_ in range(amendments):
+        for record in ids:
+            amend(ledger, record, round_ + 1)
+    return ids

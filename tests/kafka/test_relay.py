@@ -1,0 +1,442 @@
+"""The relay against a real broker and a real PostgreSQL event store.
+
+Published in notification order, keyed by record id, as CloudEvents; chained as
+a recomputation from the store says; the position moves only after the acks;
+a restart resumes without skipping or reordering; checkpoints carry size and head.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from shared.application.ledger import CooperationLedger
+from shared.application.stores import PostgresStore, SqliteStore, schema_for
+from shared.events import chain, wire
+from shared.events.envelope import EventEnvelope
+from shared.events.wire import WireMessage
+from shared.kafka.errors import PublishFailedError, TopicMisconfiguredError
+from shared.kafka.log import KafkaEventLog
+from shared.kafka.names import checkpoints_topic, events_topic
+from shared.kafka.producer import KafkaPublisher
+from shared.kafka.records import RawRecord
+from shared.kafka.settings import KafkaSettings
+from shared.kafka.topics import KafkaTopicAdmin
+from shared.relay.checkpoint import decode_checkpoint
+from shared.relay.errors import RelayStateAheadError, RelayStateConflictError
+from shared.relay.ports import RelayState, RelayStateStore
+from shared.relay.relay import Relay, RelayOptions
+from shared.relay.state import relay_state_store
+from shared.settings import Settings
+from tests.kafka.conftest import sign, write_interleaved
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def topics(topic_admin: KafkaTopicAdmin, tenant: str) -> str:
+    topic_admin.ensure_tenant_topics(tenant)
+    return events_topic(tenant)
+
+
+@pytest.fixture
+def state(
+    pg_store: PostgresStore, tenant: str, ledger: CooperationLedger
+) -> Iterator[RelayStateStore]:
+    store = relay_state_store(pg_store, tenant)
+    yield store
+    store.close()
+
+
+def relay_of(
+    ledger: CooperationLedger,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    every: int = 1000,
+    page: int = 1000,
+) -> Relay:
+    return Relay(ledger, publisher, state, RelayOptions(page_size=page, checkpoint_every=every))
+
+
+def on_topic(log: KafkaEventLog, topic: str) -> list[RawRecord]:
+    """Every record of every partition (raw, with its chain hash header)."""
+    return [r for p in log.partitions(topic) for r in log.read_raw(topic, p, -1, 100_000)]
+
+
+def decoded(records: list[RawRecord]) -> list[tuple[EventEnvelope, str]]:
+    return [wire.decode(r.headers, r.value, r.key) for r in records]
+
+
+def in_store(ledger: CooperationLedger) -> list[tuple[int, EventEnvelope]]:
+    return list(ledger.read_log(0, 100_000))
+
+
+def expected_links(ledger: CooperationLedger) -> dict[int, str]:
+    """Notification id → link, recomputed from the event store alone."""
+    links, head = {}, chain.genesis(ledger.tenant)
+    for position, event in in_store(ledger):
+        head = chain.link(head, event)
+        links[position] = head
+    return links
+
+
+def test_events_are_published_in_notification_order_keyed_by_record_id_as_cloudevents(
+    ledger: CooperationLedger,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    ids = write_interleaved(ledger, records=6, amendments=2)
+
+    assert relay_of(ledger, publisher, state).catch_up() == 18
+
+    records = on_topic(event_log, topics)
+    assert len(records) == 18
+    for record in records:
+        headers = dict(record.headers)
+        assert headers["ce_specversion"] == b"1.0"
+        assert {"ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"} <= headers.keys()
+        assert headers["content-type"] == b"application/json"
+        assert headers["ce_tenant"] == ledger.tenant.encode()
+        assert record.key == headers["ce_subject"]
+    by_partition: dict[int, list[EventEnvelope]] = {}
+    for record, (event, _link) in zip(records, decoded(records), strict=True):
+        by_partition.setdefault(record.partition, []).append(event)
+    for events in by_partition.values():  # notification order within each partition
+        assert [e.position for e in events] == sorted(e.position for e in events)
+    for record_id in ids:  # one record's events: one partition, versions 1, 2, 3
+        holding = [
+            p
+            for p, events in by_partition.items()
+            if any(e.aggregate_id == str(record_id) for e in events)
+        ]
+        assert len(holding) == 1
+        versions = [e.version for e in by_partition[holding[0]] if e.aggregate_id == str(record_id)]
+        assert versions == [1, 2, 3]
+    published = sorted((e for e, _ in decoded(records)), key=lambda e: e.position)
+    assert published == [event for _, event in in_store(ledger)]
+
+
+def test_chain_links_on_the_topic_equal_a_recomputation_from_the_event_store(
+    ledger: CooperationLedger,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    write_interleaved(ledger, records=4, amendments=2)
+    relay_of(ledger, publisher, state, page=5).catch_up()
+
+    links = expected_links(ledger)
+    on_log = {event.position: link for event, link in decoded(on_topic(event_log, topics))}
+    assert on_log == links
+    last = max(links)
+    assert state.load() == RelayState(position=last, head=links[last], count=len(links))
+
+
+def test_the_position_does_not_move_when_no_broker_acknowledges(
+    ledger: CooperationLedger,
+    kafka_settings: KafkaSettings,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    write_interleaved(ledger, records=3, amendments=1)
+    nowhere = kafka_settings.model_copy(
+        update={"bootstrap_servers": "127.0.0.1:9", "bootstrap_timeout_ms": 500}
+    )
+    unreachable = KafkaPublisher(nowhere)
+
+    with pytest.raises(PublishFailedError):
+        relay_of(ledger, unreachable, state).catch_up()
+    assert state.load() == RelayState(0, chain.genesis(ledger.tenant), 0)
+
+    assert relay_of(ledger, publisher, state).catch_up() == 6
+    assert len(on_topic(event_log, topics)) == 6
+
+
+def test_a_page_the_broker_refuses_is_not_recorded_and_is_published_once_it_accepts(
+    ledger: CooperationLedger,
+    topic_admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    write_interleaved(ledger, records=3, amendments=0)
+    relay = relay_of(ledger, publisher, state, page=2)
+    relay.catch_up()
+    before = state.load()
+    write_interleaved(ledger, records=3, amendments=0)
+    topic_admin.alter_config(topics, {"max.message.bytes": "200"})  # every event is larger
+
+    with pytest.raises(PublishFailedError):
+        relay.catch_up()
+    assert state.load() == before
+
+    topic_admin.alter_config(topics, {"max.message.bytes": "1048588"})
+    assert relay.catch_up() == 3
+    published = sorted(e.position for e, _ in decoded(on_topic(event_log, topics)))
+    assert published == [position for position, _ in in_store(ledger)]
+
+
+class SimulatedCrash(BaseException):
+    """Stands for the process dying: nothing in the relay may catch it."""
+
+
+class CrashAfterAcks:
+    """The real state store, except that the next save "crashes" (raises) instead."""
+
+    def __init__(self, store: RelayStateStore) -> None:
+        self._store = store
+        self.crashes = 1
+
+    def load(self) -> RelayState:
+        return self._store.load()
+
+    def save(self, previous: RelayState, new: RelayState) -> None:
+        if self.crashes:
+            self.crashes -= 1
+            raise SimulatedCrash("between the broker's acks and the save")
+        self._store.save(previous, new)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def test_a_restart_republishes_from_the_stored_position_never_skipping_or_reordering(
+    ledger: CooperationLedger,
+    pg_store: PostgresStore,
+    kafka_settings: KafkaSettings,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    write_interleaved(ledger, records=4, amendments=0)
+    first = KafkaPublisher(kafka_settings)
+    relay_of(ledger, first, state, page=2).catch_up()
+    write_interleaved(ledger, records=4, amendments=1)  # 8 more events
+    crashing = CrashAfterAcks(state)
+    with pytest.raises(SimulatedCrash):
+        relay_of(ledger, first, crashing, page=2).catch_up()  # acked, not saved
+    first.close()
+
+    restarted_state = relay_state_store(pg_store, ledger.tenant)
+    restarted = KafkaPublisher(kafka_settings)
+    try:
+        assert relay_of(ledger, restarted, restarted_state, page=2).catch_up() == 8
+    finally:
+        restarted.close()
+        restarted_state.close()
+
+    events = [e for e, _ in decoded(on_topic(event_log, topics))]
+    assert len(events) == 4 + 2 + 8  # the page acked before the crash is there twice
+    unique = {(e.aggregate_id, e.version): e for e in events}  # what readers de-duplicate by
+    assert sorted(unique.values(), key=lambda e: e.position) == [e for _, e in in_store(ledger)]
+    links = expected_links(ledger)
+    assert all(link == links[e.position] for e, link in decoded(on_topic(event_log, topics)))
+
+
+def test_checkpoints_carry_the_size_head_and_position_of_the_chain(
+    ledger: CooperationLedger,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    write_interleaved(ledger, records=5, amendments=1)  # 10 events
+    relay_of(ledger, publisher, state, every=4).catch_up()
+
+    raw = event_log.read_raw(checkpoints_topic(ledger.tenant), 0, -1, 100)
+    checkpoints = [decode_checkpoint(r.headers, r.value) for r in raw]
+    links = expected_links(ledger)
+    positions = list(links)
+    assert [c.size for c in checkpoints] == [4, 8, 10]
+    for checkpoint in checkpoints:
+        assert checkpoint.tenant == ledger.tenant
+        assert checkpoint.position == positions[checkpoint.size - 1]
+        assert checkpoint.head == links[checkpoint.position]
+        assert checkpoint.chain_version == chain.CHAIN_VERSION
+    assert all(r.key == ledger.tenant.encode() for r in raw)
+
+
+def test_a_restarted_relay_with_nothing_new_still_checkpoints_once(
+    ledger: CooperationLedger,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    sign(ledger, "A-1")
+    relay_of(ledger, publisher, state).catch_up()
+    restarted = relay_of(ledger, publisher, state)
+
+    assert restarted.catch_up() == 0
+    assert restarted.catch_up() == 0
+    raw = event_log.read_raw(checkpoints_topic(ledger.tenant), 0, -1, 100)
+    assert [decode_checkpoint(r.headers, r.value).size for r in raw] == [1, 1]
+
+
+class FailingFirst:
+    """The real publisher, except that its first ``failures`` publications fail (an outage)."""
+
+    def __init__(self, publisher: KafkaPublisher, failures: int) -> None:
+        self._publisher = publisher
+        self.failures = failures
+
+    def publish(self, topic: str, messages: Sequence[WireMessage]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise PublishFailedError("the broker is away")
+        self._publisher.publish(topic, messages)
+
+    def close(self) -> None:
+        self._publisher.close()
+
+
+def test_the_run_loop_waits_out_an_outage_then_follows_new_events_until_stopped(
+    ledger: CooperationLedger,
+    pg_store: PostgresStore,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    write_interleaved(ledger, records=4, amendments=0)
+    options = RelayOptions(poll_interval=0.02, max_backoff=0.1)
+    relay = Relay(ledger, FailingFirst(publisher, failures=3), state, options)
+    stop = threading.Event()
+    running = threading.Thread(target=relay.run, args=(stop,))
+    observer = relay_state_store(pg_store, ledger.tenant)
+    running.start()
+    try:
+        _wait_for(lambda: observer.load().count == 4)
+        write_interleaved(ledger, records=2, amendments=0)
+        _wait_for(lambda: observer.load().count == 6)
+    finally:
+        stop.set()
+        running.join(timeout=10)
+        observer.close()
+    assert not running.is_alive()
+    published = sorted(e.position for e, _ in decoded(on_topic(event_log, topics)))
+    assert published == [position for position, _ in in_store(ledger)]
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not reached in {seconds} s"
+        time.sleep(0.05)
+
+
+def test_the_relay_service_refuses_to_start_against_a_retention_limited_topic(
+    pg_store: PostgresStore,
+    kafka_settings: KafkaSettings,
+    topic_admin: KafkaTopicAdmin,
+    tenant: str,
+    topics: str,
+) -> None:
+    from services.relay.main import run
+
+    topic_admin.alter_config(topics, {"retention.ms": "86400000"})
+    settings = Settings(store="postgres", postgres_url=pg_store.url)
+
+    with pytest.raises(TopicMisconfiguredError, match=r"retention\.ms"):
+        run(settings, tenant, kafka=kafka_settings)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_second_relay_for_the_same_tenant_is_caught_on_save(
+    kind: str, pg_store: PostgresStore, tmp_path: Path, tenant: str, ledger: CooperationLedger
+) -> None:
+    store = SqliteStore(tmp_path) if kind == "sqlite" else pg_store
+    one, two = relay_state_store(store, tenant), relay_state_store(store, tenant)
+    try:
+        start = one.load()
+        assert two.load() == start
+        two.save(start, RelayState(5, "ab" * 32, 3))
+
+        with pytest.raises(RelayStateConflictError):
+            one.save(start, RelayState(5, "cd" * 32, 3))
+        assert one.load() == RelayState(5, "ab" * 32, 3)
+    finally:
+        one.close()
+        two.close()
+
+
+def test_a_relay_ahead_of_its_event_store_refuses_to_publish(
+    ledger: CooperationLedger, publisher: KafkaPublisher, state: RelayStateStore, topics: str
+) -> None:
+    sign(ledger, "A-1")
+    state.save(state.load(), RelayState(999, "ab" * 32, 999))
+
+    with pytest.raises(RelayStateAheadError):
+        relay_of(ledger, publisher, state).catch_up()
+
+
+def test_the_relay_process_publishes_and_stops_cleanly_on_sigterm(
+    postgres_url: str, kafka_settings: KafkaSettings, tenant: str
+) -> None:
+    store = PostgresStore(postgres_url)  # what the service's settings build: no test prefix
+    ledger = CooperationLedger(tenant, store)
+    state = relay_state_store(store, tenant)
+    env = {
+        **os.environ,
+        "ENTENTE_STORE": "postgres",
+        "ENTENTE_POSTGRES_URL": postgres_url,
+        "ENTENTE_KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+        "ENTENTE_KAFKA_TOPIC_PREFIX": kafka_settings.topic_prefix,
+    }
+    try:
+        write_interleaved(ledger, records=3, amendments=0)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.relay", tenant, "--poll-interval", "0.1"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            _wait_until_published(state, 3, process)
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, output
+        assert f"relay {tenant}: stopped" in output
+    finally:
+        state.close()
+        ledger.close()
+        _drop_schema(postgres_url, store, tenant)
+
+
+def _wait_until_published(
+    state: RelayStateStore, count: int, process: subprocess.Popen[str]
+) -> None:
+    deadline = time.monotonic() + 30
+    while state.load().count < count:
+        assert process.poll() is None, process.communicate()[0]
+        assert time.monotonic() < deadline, "the relay published nothing in 30 s"
+        time.sleep(0.1)
+
+
+def _drop_schema(url: str, store: PostgresStore, tenant: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        schema = sql.Identifier(store.schema_prefix + schema_for(tenant))
+        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema))

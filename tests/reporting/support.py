@@ -1,0 +1,149 @@
+"""A small ministry recorded by hand: a ledger per directorate, records named by the test.
+
+``World`` records through the real ``CooperationLedger`` (SQLite files in a
+temporary directory), so the reporting projection reads the same events, in
+the same envelopes, as it does in service. ``mission`` brings a mission to
+the status a test needs with the dates, country, theme and classification it
+names; everything else takes a plain default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+from shared.application.ledger import CooperationLedger
+from shared.application.stores import SqliteStore
+from shared.domain.agreement import Agreement
+from shared.domain.base import EntenteAggregate
+from shared.domain.context import Actor, CommandContext
+from shared.domain.mission import Mission
+from shared.domain.vocabulary import Classification
+from shared.log.embedded import EmbeddedEventLog
+
+TODAY = date(2025, 6, 1)
+TENANTS = ["police", "gendarmerie", "civil-protection"]
+A = TypeVar("A", bound=EntenteAggregate)
+STEPS = ("requested", "validated", "scheduled", "launched", "completed", "evaluated")
+MEAE = "Ministère de l'Europe et des Affaires étrangères"
+
+
+def clock() -> datetime:
+    return datetime(2025, 6, 1, 12, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    """One ledger per directorate and the embedded log over them all."""
+
+    ledgers: dict[str, CooperationLedger]
+    ids: dict[str, tuple[str, UUID]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, directory: Path, tenants: Sequence[str] = TENANTS) -> World:
+        store = SqliteStore(directory)
+        return cls({t: CooperationLedger(t, store, clock=clock) for t in tenants})
+
+    @property
+    def log(self) -> EmbeddedEventLog:
+        return EmbeddedEventLog(self.ledgers)
+
+    def close(self) -> None:
+        for ledger in self.ledgers.values():
+            ledger.close()
+
+    def context(self, tenant: str) -> CommandContext:
+        return CommandContext(tenant, Actor(f"{tenant}-officer", f"Officer of {tenant}"))
+
+    def id(self, name: str) -> str:
+        return str(self.ids[name][1])
+
+    def create(self, tenant: str, name: str, build: Callable[[UUID], EntenteAggregate]) -> None:
+        self.ids[name] = (tenant, self.ledgers[tenant].create(build, None).record_id)
+
+    def change(self, kind: type[A], name: str, action: Callable[[A], None]) -> None:
+        tenant, record_id = self.ids[name]
+        ledger = self.ledgers[tenant]
+        ledger.change(kind, record_id, ledger.record(kind, record_id).version, action, None)
+
+    def mission(
+        self,
+        tenant: str,
+        name: str,
+        *,
+        country: str | list[str] = "VN",
+        theme: str | list[str] = "cybercrime",
+        start: date = date(2024, 3, 4),
+        end: date | None = None,
+        until: str = "scheduled",
+        mission_type: str = "seminar",
+        budget: Decimal | None = Decimal("10000.00"),
+        cost: Decimal = Decimal("9000.00"),
+        classification: Classification = Classification.INTERNAL,
+    ) -> None:
+        """A mission of ``tenant`` taken from request up to the step ``until``."""
+        ctx, last = self.context(tenant), end or start + timedelta(days=4)
+        countries = [country] if isinstance(country, str) else country
+        themes = [theme] if isinstance(theme, str) else theme
+        requested = start - timedelta(days=60)
+        fields: dict[str, Any] = {
+            "title": f"Mission {name}",
+            "mission_type": mission_type,
+            "countries": countries,
+            "organisations": [],
+            "themes": themes,
+            "requested_by": f"Autorités {countries[0]}",
+            "post_id": None,
+            "requested_on": requested,
+            "description": "",
+            "classification": classification,
+            "today": TODAY,
+        }
+        self.create(tenant, name, lambda id_: Mission.request(ctx, id=id_, **fields))
+        money = None if budget is None else (budget, "EUR")
+        actions: dict[str, Callable[[Mission], None]] = {
+            "validated": lambda m: m.validate(ctx, requested + timedelta(days=5), MEAE, "D-1"),
+            "scheduled": lambda m: m.schedule(
+                ctx, start, last, f"Lieu {name}", 2, money, requested + timedelta(days=6)
+            ),
+            "launched": lambda m: m.launch(ctx, start),
+            "completed": lambda m: m.complete(ctx, last, 12, (cost, "EUR"), "Fait"),
+            "evaluated": lambda m: m.evaluate(ctx, last + timedelta(days=9), 4, "Bien", "Suite"),
+        }
+        for step in STEPS[1 : STEPS.index(until) + 1]:
+            self.change(Mission, name, actions[step])
+
+    def agreement(
+        self,
+        tenant: str,
+        name: str,
+        *,
+        countries: list[str],
+        themes: list[str],
+        signed_on: date,
+        kind: str = "administrative-arrangement",
+        months: int | None = None,
+        classification: Classification = Classification.PUBLIC,
+    ) -> None:
+        ctx = self.context(tenant)
+        fields: dict[str, Any] = {
+            "reference": name,
+            "title": f"Accord {name}",
+            "kind": kind,
+            "partner_countries": countries,
+            "partner_organisations": [],
+            "themes": themes,
+            "signed_on": signed_on,
+            "signed_at": "Paris",
+            "duration_months": months,
+            "funding": None,
+            "funder": None,
+            "classification": classification,
+            "today": TODAY,
+        }
+        self.create(tenant, name, lambda id_: Agreement.sign(ctx, id=id_, **fields))

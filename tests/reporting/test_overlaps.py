@@ -1,0 +1,222 @@
+"""Overlaps on both backends: found for a constructed case, not for the near-misses.
+
+Each case lives in its own country so the cases cannot meet each other. Dates
+are whole days with both ends included: touching on one day overlaps, the next
+day does not. Alerts are raised once per change of the list, in the same
+transaction, and restricted missions are never detailed — neither in the list
+nor in an alert.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from shared.domain.mission import Mission
+from shared.domain.vocabulary import Classification
+from shared.reporting import queries
+from shared.reporting.overlaps import DETECTED, RESOLVED
+from shared.reporting.projector import ReportingProjector
+from shared.reporting.store import ReportingStore
+from tests.reporting.support import TENANTS, World
+
+CYBER, DRUGS = "cybercrime", "narcotics"
+Filters = queries.Filters
+
+
+def _project(world: World, store: ReportingStore) -> None:
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+
+
+def _pairs(store: ReportingStore, **filters: Any) -> set[tuple[str, str, str, str, str, str]]:
+    """(country, theme, start, end, directorate, directorate) of every overlap."""
+    answer = queries.overlaps(store, TENANTS, Filters(**filters), limit=None)
+    return {
+        (
+            item["country"],
+            item["theme"],
+            item["period"]["start"],
+            item["period"]["end"],
+            *(m["directorate"] for m in item["missions"]),
+        )
+        for item in answer["items"]
+    }
+
+
+def record_cases(w: World) -> None:
+    # VN: touching on 8 March — an overlap of one day.
+    w.mission("police", "vn-p", country="VN", start=date(2024, 3, 4), end=date(2024, 3, 8))
+    w.mission("gendarmerie", "vn-g", country="VN", start=date(2024, 3, 8), end=date(2024, 3, 12))
+    # KH: same dates, different theme.
+    w.mission("police", "kh-p", country="KH", start=date(2024, 4, 1))
+    w.mission("gendarmerie", "kh-g", country="KH", theme=DRUGS, start=date(2024, 4, 1))
+    # LA: adjacent days, no day in common.
+    w.mission("police", "la-p", country="LA", start=date(2024, 5, 1), end=date(2024, 5, 5))
+    w.mission("gendarmerie", "la-g", country="LA", start=date(2024, 5, 6), end=date(2024, 5, 9))
+    # TH: the same directorate twice.
+    w.mission("police", "th-1", country="TH", start=date(2024, 6, 1))
+    w.mission("police", "th-2", country="TH", start=date(2024, 6, 2))
+    # MA / TN: same dates and theme, different countries.
+    w.mission("police", "ma-p", country="MA", start=date(2024, 7, 1))
+    w.mission("gendarmerie", "tn-g", country="TN", start=date(2024, 7, 1))
+    # SN: one not yet dated, one cancelled.
+    w.mission("police", "sn-p", country="SN", start=date(2024, 8, 1))
+    w.mission("gendarmerie", "sn-g", country="SN", start=date(2024, 8, 1), until="validated")
+    w.mission("civil-protection", "sn-c", country="SN", start=date(2024, 8, 1))
+    cancel = w.context("civil-protection")
+    w.change(Mission, "sn-c", lambda m: m.cancel(cancel, date(2024, 7, 1), "Reporté"))
+    # BR: three directorates, three pairs.
+    w.mission("police", "br-p", country="BR", start=date(2024, 9, 1), end=date(2024, 9, 10))
+    w.mission("gendarmerie", "br-g", country="BR", start=date(2024, 9, 5), end=date(2024, 9, 15))
+    w.mission(
+        "civil-protection", "br-c", country="BR", start=date(2024, 9, 8), end=date(2024, 9, 20)
+    )
+
+
+def test_overlaps_are_found_and_near_misses_are_not(world: World, store: ReportingStore) -> None:
+    record_cases(world)
+    _project(world, store)
+
+    assert _pairs(store) == {
+        ("VN", CYBER, "2024-03-08", "2024-03-08", "gendarmerie", "police"),
+        ("BR", CYBER, "2024-09-05", "2024-09-10", "gendarmerie", "police"),
+        ("BR", CYBER, "2024-09-08", "2024-09-15", "civil-protection", "gendarmerie"),
+        ("BR", CYBER, "2024-09-08", "2024-09-10", "civil-protection", "police"),
+    }
+
+
+def test_each_change_of_the_list_raises_one_alert(world: World, store: ReportingStore) -> None:
+    record_cases(world)
+    _project(world, store)
+    _project(world, store)  # a second pass has nothing to add
+
+    items = queries.alerts(store, TENANTS, limit=100)["items"]
+
+    # SN: civil protection's mission overlapped police's while scheduled, until cancelled.
+    assert Counter((a["type"], a["data"]["country"]) for a in items) == {
+        (DETECTED, "VN"): 1,
+        (DETECTED, "BR"): 3,
+        (DETECTED, "SN"): 1,
+        (RESOLVED, "SN"): 1,
+    }
+    assert len({a["id"] for a in items}) == 6
+    assert [a["seq"] for a in items] == sorted(a["seq"] for a in items)
+
+
+def test_a_rescheduled_or_cancelled_mission_resolves_its_overlaps(
+    world: World, store: ReportingStore
+) -> None:
+    record_cases(world)
+    _project(world, store)
+    raised = queries.alerts(store, TENANTS, limit=100)["next_after"]
+    gendarmerie = world.context("gendarmerie")
+    world.change(
+        Mission,
+        "vn-g",
+        lambda m: m.schedule(
+            gendarmerie, date(2024, 3, 9), date(2024, 3, 12), "Hanoï", 2, None, date(2024, 2, 1)
+        ),
+    )
+    police = world.context("police")
+    world.change(Mission, "br-p", lambda m: m.cancel(police, date(2024, 8, 1), "Annulée"))
+
+    _project(world, store)
+
+    assert _pairs(store) == {
+        ("BR", CYBER, "2024-09-08", "2024-09-15", "civil-protection", "gendarmerie")
+    }
+    resolved = queries.alerts(store, TENANTS, after=raised)["items"]
+    assert [a["type"] for a in resolved] == [RESOLVED] * 3
+
+
+def test_a_reschedule_that_keeps_the_overlap_moves_its_period_without_an_alert(
+    world: World, store: ReportingStore
+) -> None:
+    world.mission("police", "p", start=date(2024, 3, 4), end=date(2024, 3, 8))
+    world.mission("gendarmerie", "g", start=date(2024, 3, 6), end=date(2024, 3, 12))
+    _project(world, store)
+    ctx = world.context("police")
+    world.change(
+        Mission,
+        "p",
+        lambda m: m.schedule(
+            ctx, date(2024, 3, 5), date(2024, 3, 10), "Hanoï", 2, None, date(2024, 2, 1)
+        ),
+    )
+
+    _project(world, store)
+
+    assert _pairs(store) == {("VN", CYBER, "2024-03-06", "2024-03-10", "gendarmerie", "police")}
+    assert len(queries.alerts(store, TENANTS)["items"]) == 1
+
+
+def test_missions_sharing_two_countries_and_two_themes_make_a_pair_for_each(
+    world: World, store: ReportingStore
+) -> None:
+    both = {"country": ["VN", "KH"], "theme": [CYBER, DRUGS], "start": date(2024, 3, 4)}
+    world.mission("police", "p", **both)
+    world.mission("gendarmerie", "g", **both)
+
+    _project(world, store)
+
+    assert {(c, t) for c, t, *_ in _pairs(store)} == {
+        ("VN", CYBER),
+        ("VN", DRUGS),
+        ("KH", CYBER),
+        ("KH", DRUGS),
+    }
+    assert {(c, t) for c, t, *_ in _pairs(store, country="KH", theme=DRUGS)} == {("KH", DRUGS)}
+
+
+def test_a_restricted_mission_is_counted_in_an_overlap_but_never_detailed(
+    world: World, store: ReportingStore
+) -> None:
+    world.mission(
+        "police",
+        "secret",
+        start=date(2024, 3, 4),
+        classification=Classification.RESTRICTED,
+    )
+    world.mission("gendarmerie", "open", start=date(2024, 3, 5))
+    _project(world, store)
+
+    listing = queries.overlaps(store, TENANTS, Filters())
+    alert = queries.alerts(store, TENANTS)["items"][0]
+
+    (item,) = listing["items"]
+    restricted = next(m for m in item["missions"] if m["directorate"] == "police")
+    assert restricted == {"directorate": "police", "restricted": True}
+    other = next(m for m in item["missions"] if m["directorate"] == "gendarmerie")
+    assert other["title"] == "Mission open"
+    assert other["mission_id"] == world.id("open")
+    for shown in (listing, alert):
+        text = json.dumps(shown)
+        assert world.id("secret") not in text
+        assert "Mission secret" not in text
+        assert "Lieu secret" not in text
+
+
+def test_pages_of_overlaps_never_skip_or_repeat_a_pair(world: World, store: ReportingStore) -> None:
+    record_cases(world)
+    _project(world, store)
+    seen: list[dict[str, Any]] = []
+    cursor = None
+
+    while True:
+        page = queries.overlaps(store, TENANTS, Filters(), limit=1, cursor=cursor)
+        seen.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert page["total"] == 4
+    assert [json.dumps(item) for item in seen] == [
+        json.dumps(item)
+        for item in queries.overlaps(store, TENANTS, Filters(), limit=None)["items"]
+    ]
+    assert _pairs(store, directorate="civil-protection", year=2024) == {
+        p for p in _pairs(store) if "civil-protection" in p
+    }
+    assert _pairs(store, year=2023) == set()
