@@ -36,7 +36,7 @@ COPY services ./services
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable \
  && /app/.venv/bin/entente --help > /dev/null \
- && /app/.venv/bin/python -c "from shared.kafka.crc import require_native_crc32c as r; r()"
+ && /app/.venv/bin/python -P -c "from shared.kafka.crc import require_native_crc32c as r; r()"
 
 # ---- runtime: the same Python base, the venv, a non-root user, no build tools
 FROM ${PYTHON_IMAGE} AS runtime

@@ -6,11 +6,12 @@ adapters. Secrets come from the environment, never from the repository.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.application.stores import EventStoreConfig, PostgresStore, SqliteStore
 from shared.tenancy import DEFAULT_TENANTS
@@ -21,7 +22,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ENTENTE_", extra="ignore")
 
-    tenants: list[str] = Field(default_factory=lambda: list(DEFAULT_TENANTS))
+    tenants: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_TENANTS))
     data_dir: Path = Path(".entente")
     store: Literal["sqlite", "postgres"] = "sqlite"
     postgres_url: str | None = None
@@ -39,7 +40,10 @@ class Settings(BaseSettings):
     @field_validator("tenants", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        if isinstance(value, str) and not value.startswith("["):
+        """Accepts ``police,gendarmerie`` as well as the JSON list ``["police"]``."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [t.strip() for t in value.split(",") if t.strip()]
         return value
 

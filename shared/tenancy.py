@@ -11,12 +11,16 @@ import re
 from shared.errors import ConfigurationError, NotFoundError
 
 DEFAULT_TENANTS = ("police", "gendarmerie", "civil-protection")
+#: Path segments other services own under /api: a tenant cannot take them.
+RESERVED = frozenset({"reporting", "audit", "dev-issuer"})
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 def check_slug(slug: str) -> str:
     if not _SLUG.match(slug) or len(slug) > 40:
         raise ConfigurationError(f"tenant slug {slug!r} must be lowercase words joined by '-'")
+    if slug in RESERVED:
+        raise ConfigurationError(f"tenant slug {slug!r} is reserved for another service")
     return slug
 
 

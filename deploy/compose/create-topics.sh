@@ -5,7 +5,7 @@
 # the projector verify these settings at start-up (shared/kafka/topics.py) and
 # refuse a topic that differs, so PARTITIONS must equal their ENTENTE_KAFKA_PARTITIONS.
 #
-# Environment: BOOTSTRAP (kafka:9092), ENTENTE_TENANTS (slugs, space- or comma-separated),
+# Environment: BOOTSTRAP (kafka:9092), TENANTS (slugs, space- or comma-separated),
 # PARTITIONS (3), REPLICATION_FACTOR (1 here; 3 in production), MIN_INSYNC_REPLICAS (1; 2).
 set -euo pipefail
 
@@ -23,7 +23,7 @@ create() {  # create TOPIC PARTITIONS
     --config unclean.leader.election.enable=false --config min.insync.replicas="$min_isr"
 }
 
-for tenant in ${ENTENTE_TENANTS//,/ }; do
+for tenant in ${TENANTS//,/ }; do
   if ! [[ $tenant =~ $slug ]]; then
     echo "create-topics: tenant slug '$tenant' must match $slug" >&2
     exit 1

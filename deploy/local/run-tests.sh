@@ -4,7 +4,7 @@
 # ENTENTE_TEST_* variables (see tests/conftest.py).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-services="${ENTENTE_TEST_SERVICES:-postgres kafka}"
+services="${ENTENTE_TEST_SERVICES:-postgres kafka keycloak}"
 # shellcheck disable=SC2086
 "$here/stack.sh" start $services
 trap '"$here/stack.sh" stop $services' EXIT

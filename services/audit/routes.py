@@ -7,7 +7,6 @@ before anything is read. If the access log cannot record, nothing is served (503
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -76,38 +75,33 @@ def history(
     return AuditedHistory.of(record_history(service.ledger(tenant), record_id))
 
 
-def _as_of_route(axis: Axis) -> Callable[..., StateAsOf]:
-    def as_of(
-        _: Annotated[Principal, Depends(Audited(f"audit.as-of-{axis}"))],
-        service: Service,
-        tenant: str,
-        record_id: UUID,
-        at: At,
-    ) -> StateAsOf:
-        if at.tzinfo is None:
-            raise ValidationError(
-                "at", "timezone", "give the instant with its offset (Z or +02:00)"
-            )
-        return StateAsOf.of(state_as_of(service.ledger(tenant), record_id, at, axis))
-
-    return as_of
+def _as_of(
+    service: AuditService, tenant: str, record_id: UUID, at: datetime, axis: Axis
+) -> StateAsOf:
+    if at.tzinfo is None:
+        raise ValidationError("at", "timezone", "give the instant with its offset (Z or +02:00)")
+    return StateAsOf.of(state_as_of(service.ledger(tenant), record_id, at, axis))
 
 
-router.add_api_route(
+@router.get(
     "/{tenant}/records/{record_id}/as-of/recorded",
-    _as_of_route("recorded"),
-    methods=["GET"],
-    name="state_as_of_recorded_time",
     summary="The record as the ledger showed it at a recorded time",
     description="Replays the record's events recorded at or before `at`, in version order.",
     response_model=StateAsOf,
 )
-router.add_api_route(
+def state_as_of_recorded_time(
+    _: Annotated[Principal, Depends(Audited("audit.as-of-recorded"))],
+    service: Service,
+    tenant: str,
+    record_id: UUID,
+    at: At,
+) -> StateAsOf:
+    return _as_of(service, tenant, record_id, at, "recorded")
+
+
+@router.get(
     "/{tenant}/records/{record_id}/as-of/business",
-    _as_of_route("business"),
-    methods=["GET"],
-    name="state_as_of_business_time",
-    summary="The record as it now is known to have been at a business time",
+    summary="The record as it is now known to have been at a business time",
     description=(
         "Replays the record's events whose business time is at or before `at`, in version "
         "order, whenever they were recorded: a correction counts from its own business time. "
@@ -115,6 +109,14 @@ router.add_api_route(
     ),
     response_model=StateAsOf,
 )
+def state_as_of_business_time(
+    _: Annotated[Principal, Depends(Audited("audit.as-of-business"))],
+    service: Service,
+    tenant: str,
+    record_id: UUID,
+    at: At,
+) -> StateAsOf:
+    return _as_of(service, tenant, record_id, at, "business")
 
 
 @router.get("/access-log", summary="Who consulted what, when (oldest first)")

@@ -93,7 +93,9 @@ def bootstrap(
     closers: list[Callable[[], None]] = []
     if log is None:
         log, closers = _open_log(settings, tenants)
-    store = open_reporting_store(settings.reporting_store_url(), settings.data_dir)
+    store = open_reporting_store(
+        settings.reporting_store_url(), settings.data_dir, settings.reporting_schema
+    )
     projector = ReportingProjector(
         store, log, tenants, alerts=alerts, page_size=settings.reporting_page_size
     )

@@ -41,6 +41,15 @@ def embedded_reporting(
 
 
 def mount(app: FastAPI, service: ReportingService) -> None:
-    """Serves ``/api/reporting/…`` from ``app`` (start and stop stay the caller's)."""
+    """Serves ``/api/reporting/…`` from ``app`` (start and stop stay the caller's).
+
+    The routes go *before* the app's own: Starlette takes the first route that
+    matches, and the tenant app's ``/api/{tenant}/agreements/{record_id}``
+    would otherwise take ``/api/reporting/agreements/in-force`` for a record
+    of a tenant named "reporting" (and answer 404).
+    """
     app.state.reporting = service
+    routes = app.router.routes
+    count = len(routes)
     app.include_router(router)
+    routes[:] = routes[count:] + routes[:count]

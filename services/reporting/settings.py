@@ -3,9 +3,10 @@
 ``ENTENTE_EVENT_LOG=kafka`` reads the tenant topics from the cluster that
 ``ENTENTE_KAFKA_*`` describes; the default, ``embedded``, reads the tenants'
 event stores directly (one-partition topics, as the tenant projector does).
-``ENTENTE_REPORTING_URL`` names a PostgreSQL database for the
-``entente_reporting`` schema; without it, a PostgreSQL views database is
-used, else the SQLite file ``<data_dir>/reporting.sqlite3``.
+``ENTENTE_REPORTING_URL`` names a PostgreSQL database for the reporting
+schema (``ENTENTE_REPORTING_SCHEMA``, default ``entente_reporting``); without
+it, a PostgreSQL views database is used, else the SQLite file
+``<data_dir>/reporting.sqlite3``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class ReportingSettings(Settings):
     )
     reporting_url: str | None = Field(
         default=None, description="PostgreSQL URL of the entente_reporting schema"
+    )
+    reporting_schema: str = Field(
+        default="entente_reporting", description="The PostgreSQL schema of the reporting area"
     )
     reporting_poll_interval: float = Field(
         default=0.5, gt=0, description="Seconds between two looks at the log when caught up"

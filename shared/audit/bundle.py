@@ -173,13 +173,13 @@ def _lines(copy: BundleCopy, raw: bytes, progress: Progress) -> None:
     last_position = 0
     for number, text in enumerate(lines, start=1):
         entry, problem = _line(number, text, claimed, recomputed, broken)
+        if entry is not None and entry.position <= last_position:  # its link breaks because of it
+            detail = f"line {number} holds position {entry.position} after {last_position}"
+            problem = _problem(Kind.REORDERED, entry.position, detail, entry)
         if problem is not None:
             copy.findings.append(problem)
         if entry is None:
             continue
-        if entry.position <= last_position:
-            detail = f"line {number} holds position {entry.position} after {last_position}"
-            copy.findings.append(_problem(Kind.REORDERED, entry.position, detail, entry))
         last_position = max(last_position, entry.position)
         claimed, recomputed = entry.claim or claimed, entry.link
         copy.entries.append(entry)

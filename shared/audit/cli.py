@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,9 @@ from shared.audit.findings import VerifyReport
 from shared.audit.progress import Counter, CtrlC, Interrupted
 from shared.audit.settings import AuditSettings
 from shared.errors import ConfigurationError, NotFoundError
+
+if TYPE_CHECKING:
+    from shared.application.ledger import CooperationLedger
 
 audit_app = typer.Typer(
     help="Audit a tenant's history: verify the hash chain, replay the views, export a bundle.",
@@ -174,7 +177,7 @@ def _summary(report: VerifyReport) -> list[str]:
     return lines + [f"  - {finding.line()}" for finding in report.findings[:20]]
 
 
-def _ledger(settings: AuditSettings, tenant: str) -> Any:
+def _ledger(settings: AuditSettings, tenant: str) -> CooperationLedger:
     from shared.application.ledger import CooperationLedger
 
     if tenant not in settings.tenants:
@@ -230,7 +233,9 @@ def _kafka_reader(settings: AuditSettings, kafka: bool | None) -> Iterator[Any]:
 
 
 @contextmanager
-def _event_log(settings: AuditSettings, kafka: bool | None, ledger: Any) -> Iterator[Any]:
+def _event_log(
+    settings: AuditSettings, kafka: bool | None, ledger: CooperationLedger
+) -> Iterator[Any]:
     with _kafka_reader(settings, kafka) as log:
         if log is not None:
             yield log

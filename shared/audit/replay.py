@@ -83,12 +83,14 @@ class BoundedLog:
         return min(self.log.end_offset(topic, partition), self.bounds.get((topic, partition), -1))
 
 
-def scratch_views(views_url: str | None, data_dir: Path, tenant: str) -> ViewStore:
+def scratch_views(
+    views_url: str | None, data_dir: Path, tenant: str, prefix: str = SCRATCH_PREFIX
+) -> ViewStore:
     """Where the replay of ``tenant`` goes: never the live views' tables."""
     if views_url and views_url.split(":", 1)[0].startswith("postgres"):
         from shared.views.postgres import PostgresViewStore
 
-        return PostgresViewStore(views_url, [tenant], schema_prefix=SCRATCH_PREFIX, pool_size=2)
+        return PostgresViewStore(views_url, [tenant], schema_prefix=prefix, pool_size=2)
     return open_view_store(None, data_dir / "audit" / "replay", [tenant])
 
 

@@ -141,4 +141,3 @@ def _entry(item: Item, previous: str) -> Entry:
         digest=hashlib.sha256(item.canonical).hexdigest(),
         link=chain.link(previous, event),
     )
-

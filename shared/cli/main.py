@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from shared.audit.cli import audit_app
+from shared.checker.cli import check_command
 from shared.errors import EntenteError
 from shared.settings import Settings
 
@@ -45,9 +46,9 @@ def serve(
     if sample_data:
         settings = settings.model_copy(update={"sample_data": True})
     application = _service("tenant")(settings)
-    for entry in entry_points(group="entente.apps"):  # audit, reporting: under their own /api/…
+    for entry in entry_points(group="entente.apps"):  # audit, reporting: under /api/<name>
         if entry.name != "tenant":
-            application.mount("", entry.load()(settings))
+            _serve_beside(application, f"/api/{entry.name}", entry.load()(settings))
     typer.echo(_banner(settings, host, port))
     uvicorn.run(application, host=host, port=port, log_level="info")
 
@@ -101,6 +102,7 @@ def asyncapi(
 keycloak_app = typer.Typer(help="Keycloak: apply the declarative realm.", no_args_is_help=True)
 app.add_typer(keycloak_app, name="keycloak")
 app.add_typer(audit_app, name="audit")
+app.command(name="check")(check_command)
 
 
 @keycloak_app.command("provision")
@@ -129,6 +131,30 @@ def keycloak_provision(
     for change in report.changes:
         typer.echo(f"  {change}")
     typer.echo(report.summary())
+
+
+def _serve_beside(main: Any, prefix: str, other: Any) -> None:
+    """Routes ``prefix`` and below to ``other`` (whose paths include it) and runs its lifespan."""
+    from contextlib import asynccontextmanager
+
+    from starlette.routing import Match, Mount
+
+    class Under(Mount):
+        def matches(self, scope: Any) -> tuple[Match, Any]:
+            path = scope.get("path", "")
+            if scope["type"] == "http" and (path == prefix or path.startswith(prefix + "/")):
+                return super().matches(scope)
+            return Match.NONE, {}
+
+    main.router.routes.insert(0, Under("", app=other))
+    parent = main.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        async with parent(app), other.router.lifespan_context(other):
+            yield
+
+    main.router.lifespan_context = lifespan
 
 
 def _dev_issuer() -> Any:

@@ -26,8 +26,8 @@ LOCK_NAMESPACE = 0x454E5452
 class PostgresReportingStore:
     """The consolidated tables in one schema of one PostgreSQL database."""
 
-    def __init__(self, url: str, schema_prefix: str = "", pool_size: int = 5) -> None:
-        self.schema = f"{schema_prefix}{SCHEMA}"
+    def __init__(self, url: str, schema: str = SCHEMA, pool_size: int = 5) -> None:
+        self.schema = schema
         self.tables = tables_for(self.schema)
         self.engine = create_engine(
             make_url(url).set(drivername="postgresql+psycopg"),

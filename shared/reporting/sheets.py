@@ -47,9 +47,9 @@ def _sheet(
     name: str, answer: Mapping[str, Any], columns: list[str], rows: list[list[Any]]
 ) -> Sheet:
     filters = dict(answer.get("filters", {}))
-    for extra in ("on", "agreements_on"):
+    for extra in ("on", "agreements_on"):  # the reference date of agreements in force
         if extra in answer:
-            filters[extra] = answer[extra]
+            filters["on"] = answer[extra]
     return Sheet(name, columns, rows, answer["counting_rule"], answer["as_of"], filters)
 
 

@@ -7,7 +7,8 @@ both reading the same tracking offset. ``read()`` is a snapshot: the rows and
 the positions an answer reports are read consistently.
 
 The embedded default is one SQLite file ``<data_dir>/reporting.sqlite3``; a
-PostgreSQL URL gives the ``entente_reporting`` schema.
+PostgreSQL URL gives the ``entente_reporting`` schema (another name can be
+given, e.g. one per test).
 """
 
 from __future__ import annotations
@@ -53,12 +54,12 @@ class ReportingStore(Protocol):
         ...
 
 
-def open_reporting_store(url: str | None, data_dir: Path) -> ReportingStore:
-    """The store a deployment names: a PostgreSQL URL, else the SQLite file in ``data_dir``."""
+def open_reporting_store(url: str | None, data_dir: Path, schema: str = SCHEMA) -> ReportingStore:
+    """The store a deployment names: ``schema`` at a PostgreSQL URL, else a SQLite file."""
     if url and url.split(":", 1)[0].startswith("postgres"):
         from shared.reporting.postgres import PostgresReportingStore
 
-        return PostgresReportingStore(url)
+        return PostgresReportingStore(url, schema)
     from shared.reporting.sqlite import SqliteReportingStore
 
     return SqliteReportingStore(data_dir / SQLITE_FILE)

@@ -20,7 +20,9 @@ TENANT = "police"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path, unique: str) -> Iterator[EventStoreConfig]:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, unique: str
+) -> Iterator[EventStoreConfig]:
     if request.param == "sqlite":
         yield SqliteStore(tmp_path / "events")
         return

@@ -90,7 +90,7 @@ def write_history(ledger: CooperationLedger, records: int = 3, rounds: int = 2) 
     ids = [first] + [sign(ledger, f"A-{i}") for i in range(1, records)]
     for round_ in range(rounds):
         for i, record in enumerate(ids):
-            amend(ledger, record, date(2012, 1 + round_, 1 + i), f"Avenant {round_ + 1}")
+            amend(ledger, record, date(2012, 1 + round_, 1 + i % 28), f"Avenant {round_ + 1}")
     return ids
 
 
@@ -99,7 +99,7 @@ class StoreTamper:
 
     def __init__(self, ledger: CooperationLedger, postgres_url: str | None = None) -> None:
         self.env = dict(ledger.env)
-        self.table = ledger.recorder.events_table_name
+        self.table: str = getattr(ledger.recorder, "events_table_name")  # noqa: B009
         self.postgres_url = postgres_url
         self.id = "rowid" if postgres_url is None else "notification_id"
 
@@ -109,9 +109,13 @@ class StoreTamper:
             cursor.execute(self._q(f"SELECT state FROM {{t}} WHERE {self.id} = {p}"), (position,))
             state = json.loads(bytes(cursor.fetchone()[0]))
             change(state)
+        self.replace_state(position, json.dumps(state).encode())
+
+    def replace_state(self, position: int, raw: bytes) -> None:
+        """Overwrites the stored bytes of the event at ``position``."""
+        with self._cursor() as (cursor, p):
             cursor.execute(
-                self._q(f"UPDATE {{t}} SET state = {p} WHERE {self.id} = {p}"),
-                (json.dumps(state).encode(), position),
+                self._q(f"UPDATE {{t}} SET state = {p} WHERE {self.id} = {p}"), (raw, position)
             )
 
     def delete(self, position: int) -> None:

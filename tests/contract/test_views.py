@@ -790,7 +790,9 @@ def test_a_record_it_cannot_apply_stops_the_projector_before_it(
     stranger = replace(records[30], offset=records[29].offset + 1)
     stranger = replace(stranger, event=spoil(stranger.event))
     log = ListLog([*records[:30], stranger, *records[30:]])
-    projector = Projector(store, log, [TENANT], page_size=10)
+    projector = Projector(  # strict: poison stops it too (parking: tests/projector)
+        store, log, [TENANT], page_size=10, dead_letters=None, schema_check=None
+    )
 
     for _attempt in range(2):  # stopped, and stays stopped: it never skips
         with pytest.raises(error) as stopped:

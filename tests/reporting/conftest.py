@@ -32,7 +32,7 @@ def open_store(
         sqlite.dispose()
         return
     url: str = request.getfixturevalue("postgres_url")
-    postgres = PostgresReportingStore(url, schema_prefix=f"t{uuid.uuid4().hex[:10]}_")
+    postgres = PostgresReportingStore(url, f"t{uuid.uuid4().hex[:10]}_entente_reporting")
     postgres.setup()
     yield postgres
     postgres.drop()

@@ -4,7 +4,8 @@
 temporary directory), so the reporting projection reads the same events, in
 the same envelopes, as it does in service. ``mission`` brings a mission to
 the status a test needs with the dates, country, theme and classification it
-names; everything else takes a plain default.
+names; everything else takes a plain default. ``record_scenario`` is the
+small ministry the figures, guarantee and API tests share.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ TENANTS = ["police", "gendarmerie", "civil-protection"]
 A = TypeVar("A", bound=EntenteAggregate)
 STEPS = ("requested", "validated", "scheduled", "launched", "completed", "evaluated")
 MEAE = "Ministère de l'Europe et des Affaires étrangères"
+CYBER, DRUGS, ORDER = "cybercrime", "narcotics", "public-order"
+CRISIS = "crisis-management-and-civil-protection"
 
 
 def clock() -> datetime:
@@ -147,3 +150,56 @@ class World:
             "today": TODAY,
         }
         self.create(tenant, name, lambda id_: Agreement.sign(ctx, id=id_, **fields))
+
+
+def record_scenario(w: World) -> None:
+    """Six missions (four counted: m1, m2, g1, g2), three agreements (A, B, C)."""
+    w.mission("police", "m1", start=date(2024, 3, 4), budget=Decimal("10000"))
+    w.mission(
+        "police",
+        "m2",
+        country=["VN", "KH"],
+        theme=[CYBER, DRUGS],
+        start=date(2024, 5, 10),
+        mission_type="training-course",
+        budget=Decimal("20000"),
+        cost=Decimal("18000.50"),
+        until="completed",
+    )
+    w.mission("police", "m3", until="requested")  # not counted: no dates
+    w.mission(
+        "gendarmerie",
+        "g1",
+        start=date(2023, 11, 2),
+        budget=Decimal("5000"),
+        cost=Decimal("4000"),
+        until="evaluated",
+        classification=Classification.RESTRICTED,
+    )
+    w.mission(
+        "gendarmerie",
+        "g2",
+        country="MA",
+        theme=ORDER,
+        start=date(2024, 2, 1),
+        mission_type="expert-mission",
+        budget=None,
+        until="launched",
+    )
+    w.mission("civil-protection", "c1", country="KH", theme=CRISIS, start=date(2024, 7, 1))
+    w.change(Mission, "c1", lambda m: m.cancel(w.context("civil-protection"), TODAY, "Reporté"))
+    w.agreement("police", "A", countries=["VN"], themes=[CYBER], signed_on=date(2020, 1, 1))
+    w.agreement(
+        "gendarmerie",
+        "B",
+        countries=["VN", "LA"],
+        themes=[ORDER],
+        signed_on=date(2019, 5, 1),
+        months=36,
+        kind="letter-of-intent",
+    )
+    w.agreement(
+        "civil-protection", "C", countries=["KH"], themes=[CRISIS], signed_on=date(2023, 1, 1)
+    )
+    ctx = w.context("civil-protection")
+    w.change(Agreement, "C", lambda a: a.suspend(ctx, date(2024, 6, 1), "Crise"))

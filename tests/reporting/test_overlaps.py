@@ -155,9 +155,8 @@ def test_a_reschedule_that_keeps_the_overlap_moves_its_period_without_an_alert(
 def test_missions_sharing_two_countries_and_two_themes_make_a_pair_for_each(
     world: World, store: ReportingStore
 ) -> None:
-    both = {"country": ["VN", "KH"], "theme": [CYBER, DRUGS], "start": date(2024, 3, 4)}
-    world.mission("police", "p", **both)
-    world.mission("gendarmerie", "g", **both)
+    for tenant in ("police", "gendarmerie"):
+        world.mission(tenant, tenant, country=["VN", "KH"], theme=[CYBER, DRUGS])
 
     _project(world, store)
 

@@ -1,97 +1,26 @@
-"""The consolidated projection on both backends: figures worked out by hand, and its guarantees.
+"""The consolidated figures on both backends, worked out by hand.
 
-The scenario (figures in the comments) crosses three directorates; the
-guarantee tests show the tenant views' discipline holds here too: a batch
-that fails half-way leaves neither rows nor offsets, a republished event
-changes nothing, a missing or unknown event stops the projection where it is.
+The scenario (``support.record_scenario``, figures in its comments) crosses
+three directorates: a two-country, two-theme mission, a restricted one, a
+cancelled one, one without dates, and agreements that expire or are suspended.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from shared.domain.agreement import Agreement
-from shared.domain.delegation import DelegationVisit
-from shared.domain.mission import Mission
-from shared.domain.vocabulary import Classification
 from shared.errors import ValidationError
-from shared.events.envelope import EventEnvelope
-from shared.log.ports import LogRecord, topic_for
+from shared.log.ports import topic_for
 from shared.reporting import queries
-from shared.reporting.handlers import HANDLERS
 from shared.reporting.projector import ReportingProjector
 from shared.reporting.store import ReportingStore
-from shared.reporting.tracking import tracked_offset
-from shared.views.errors import (
-    AggregateVersionGapError,
-    TenantMismatchError,
-    UnknownEventTypeError,
-)
-from shared.views.handlers.common import event_type
-from tests.reporting.support import TENANTS, TODAY, World
+from tests.reporting.support import CYBER, DRUGS, ORDER, TENANTS, World, record_scenario
 
 Filters = queries.Filters
-CYBER, DRUGS, ORDER, CRISIS = "cybercrime", "narcotics", "public-order", (
-    "crisis-management-and-civil-protection"
-)
-
-
-def record_scenario(w: World) -> None:
-    """Six missions (four counted), three agreements."""
-    w.mission("police", "m1", start=date(2024, 3, 4), budget=Decimal("10000"))
-    w.mission(
-        "police",
-        "m2",
-        country=["VN", "KH"],
-        theme=[CYBER, DRUGS],
-        start=date(2024, 5, 10),
-        mission_type="training-course",
-        budget=Decimal("20000"),
-        cost=Decimal("18000.50"),
-        until="completed",
-    )
-    w.mission("police", "m3", until="requested")  # not counted: no dates
-    w.mission(
-        "gendarmerie",
-        "g1",
-        start=date(2023, 11, 2),
-        budget=Decimal("5000"),
-        cost=Decimal("4000"),
-        until="evaluated",
-        classification=Classification.RESTRICTED,
-    )
-    w.mission(
-        "gendarmerie",
-        "g2",
-        country="MA",
-        theme=ORDER,
-        start=date(2024, 2, 1),
-        mission_type="expert-mission",
-        budget=None,
-        until="launched",
-    )
-    w.mission("civil-protection", "c1", country="KH", theme=CRISIS, start=date(2024, 7, 1))
-    w.change(Mission, "c1", lambda m: m.cancel(w.context("civil-protection"), TODAY, "Reporté"))
-    w.agreement("police", "A", countries=["VN"], themes=[CYBER], signed_on=date(2020, 1, 1))
-    w.agreement(
-        "gendarmerie",
-        "B",
-        countries=["VN", "LA"],
-        themes=[ORDER],
-        signed_on=date(2019, 5, 1),
-        months=36,
-        kind="letter-of-intent",
-    )
-    w.agreement("civil-protection", "C", countries=["KH"], themes=[CRISIS], signed_on=date(2023, 1, 1))
-    ctx = w.context("civil-protection")
-    w.change(Agreement, "C", lambda a: a.suspend(ctx, date(2024, 6, 1), "Crise"))
 
 
 @pytest.fixture
@@ -216,125 +145,3 @@ def test_bad_filters_are_refused_rather_than_answered_with_zero(projected: Repor
         assert caught.value.field == field
     with pytest.raises(ValidationError):
         queries.figures(projected, TENANTS, Filters(), ["country", "post"])
-
-
-class ListLog:
-    """An ``EventLog`` over given records: republished, reordered or forged ones."""
-
-    def __init__(self, records: Mapping[str, Sequence[LogRecord]]) -> None:
-        self.records = {topic: list(found) for topic, found in records.items()}
-
-    def topics(self) -> list[str]:
-        return sorted(self.records)
-
-    def partitions(self, topic: str) -> list[int]:
-        return [0]
-
-    def read(self, topic: str, partition: int, after: int, limit: int) -> list[LogRecord]:
-        return [r for r in self.records.get(topic, []) if r.offset > after][:limit]
-
-    def end_offset(self, topic: str, partition: int) -> int:
-        return max((r.offset for r in self.records.get(topic, [])), default=-1)
-
-
-def _records(world: World, tenant: str) -> list[LogRecord]:
-    return world.log.read(topic_for(tenant), 0, -1, 10_000)
-
-
-def _count(store: ReportingStore, tenant: str) -> int:
-    with store.read() as session:
-        m = session.tables.missions
-        return int(
-            session.connection.execute(
-                select(func.count()).select_from(m).where(m.c.tenant == tenant)
-            ).scalar_one()
-        )
-
-
-def test_a_republished_stretch_of_the_log_changes_nothing(
-    world: World, store: ReportingStore
-) -> None:
-    record_scenario(world)
-    police = _records(world, "police")
-    again = [replace(r, offset=r.offset + 10_000) for r in police]
-    ReportingProjector(store, world.log, TENANTS).catch_up()
-    before = queries.figures(store, TENANTS, Filters())
-
-    ReportingProjector(store, ListLog({topic_for("police"): police + again}), ["police"]).catch_up()
-
-    after = queries.figures(store, TENANTS, Filters())
-    assert after["cells"] == before["cells"]
-    assert after["positions"] == before["positions"]  # the position only ever goes up
-    with store.read() as session:
-        assert tracked_offset(session, topic_for("police"), 0) == again[-1].offset
-
-
-def test_a_batch_that_fails_half_way_leaves_neither_rows_nor_offset(
-    world: World, store: ReportingStore
-) -> None:
-    record_scenario(world)
-
-    def boom(session: Any, event: EventEnvelope) -> None:
-        raise RuntimeError("the database went away")
-
-    failing = {**HANDLERS, event_type("mission", "completed"): boom}
-    with pytest.raises(RuntimeError):
-        ReportingProjector(store, world.log, ["police"], handlers=failing).catch_up()
-
-    assert _count(store, "police") == 0
-    with store.read() as session:
-        assert tracked_offset(session, topic_for("police"), 0) == -1
-    ReportingProjector(store, world.log, TENANTS).catch_up()
-    assert queries.figures(store, TENANTS, Filters(), [])["totals"]["actions"] == 4
-
-
-def test_a_missing_event_stops_the_projection_before_it(
-    world: World, store: ReportingStore
-) -> None:
-    world.mission("police", "m1", until="launched")
-    records = _records(world, "police")
-    gap = [r for r in records if r.event.event_name != "validated"]
-
-    with pytest.raises(AggregateVersionGapError):
-        ReportingProjector(store, ListLog({topic_for("police"): gap}), ["police"]).catch_up()
-
-    with store.read() as session:
-        assert tracked_offset(session, topic_for("police"), 0) == -1
-
-
-def test_an_unknown_event_type_or_a_foreign_tenant_stops_it(
-    world: World, store: ReportingStore
-) -> None:
-    world.mission("police", "m1", until="requested")
-    (record,) = _records(world, "police")
-    newer = replace(record, event=replace(record.event, type=record.event.type[:-3] + ".v9"))
-    foreign = replace(record, event=replace(record.event, tenant="gendarmerie"))
-
-    with pytest.raises(UnknownEventTypeError):
-        ReportingProjector(store, ListLog({topic_for("police"): [newer]}), ["police"]).catch_up()
-    with pytest.raises(TenantMismatchError):
-        ReportingProjector(store, ListLog({topic_for("police"): [foreign]}), ["police"]).catch_up()
-
-
-def test_delegations_are_read_and_knowingly_left_out(world: World, store: ReportingStore) -> None:
-    ctx = world.context("civil-protection")
-    world.create(
-        "civil-protection",
-        "d1",
-        lambda id_: DelegationVisit.plan(
-            ctx,
-            id=id_,
-            country="VN",
-            organisation=None,
-            head_of_delegation="Général A",
-            size=5,
-            start_date=date(2025, 9, 1),
-            end_date=date(2025, 9, 3),
-            host_site="Aix-en-Provence",
-            topics=[CRISIS],
-            classification=Classification.INTERNAL,
-        ),
-    )
-
-    assert ReportingProjector(store, world.log, TENANTS).catch_up() == 1
-    assert queries.figures(store, TENANTS, Filters())["positions"]["civil-protection"] > 0

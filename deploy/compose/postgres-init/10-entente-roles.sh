@@ -6,7 +6,7 @@
 # Passwords come from the environment (docker-compose.yml passes them from .env):
 #   <TENANT>_DB_PASSWORD   e.g. POLICE_DB_PASSWORD, CIVIL_PROTECTION_DB_PASSWORD
 #   VIEWS_DB_PASSWORD, KEYCLOAK_DB_PASSWORD
-# ENTENTE_TENANTS lists the tenants (space- or comma-separated slugs).
+# TENANTS lists the tenants (space- or comma-separated slugs).
 # Changing a password in .env later does not change the role: use ALTER ROLE,
 # or start from an empty volume (docker compose down -v).
 set -euo pipefail
@@ -33,7 +33,7 @@ password_of() {  # police -> $POLICE_DB_PASSWORD; civil-protection -> $CIVIL_PRO
   printf '%s' "${!variable}"
 }
 
-for tenant in ${ENTENTE_TENANTS//,/ }; do
+for tenant in ${TENANTS//,/ }; do
   role="entente_${tenant//-/_}"          # the schema has the same name (shared/application/stores.py)
   login_role "$role" "$(password_of "$tenant")"
   # The service runs CREATE SCHEMA IF NOT EXISTS at start, which PostgreSQL

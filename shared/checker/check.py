@@ -1,0 +1,69 @@
+"""The one check: event store, topic and views of a tenant, compared with each other.
+
+The event store is the truth: it is read once, in notification order, in
+large sections, and the chain links the relay must have sent are recomputed
+from it. The topic and the views are each compared with it (either may be
+left out). Run it when the tenant is quiet — writers, relay and projector
+caught up — or the events still in flight are reported as lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from shared.checker.report import CheckReport, EventKey
+from shared.checker.topic import RawTopicReader, StoredEvent, examine_topic, read_partition
+from shared.checker.views import check_views
+from shared.events import chain
+from shared.events.envelope import EventEnvelope
+from shared.kafka.names import events_topic
+from shared.views.store import ViewStore
+
+#: Notifications read per section of the event store.
+SECTION = 10_000
+
+
+class StoredEvents(Protocol):
+    """A tenant's event store in notification order (``CooperationLedger`` is one)."""
+
+    tenant: str
+
+    def read_log(self, after: int, limit: int) -> Sequence[tuple[int, EventEnvelope]]: ...
+
+
+def stored_events(store: StoredEvents) -> list[EventEnvelope]:
+    """Every domain event of the store, in notification order."""
+    events: list[EventEnvelope] = []
+    after = 0
+    while section := store.read_log(after, SECTION):
+        events.extend(event for _position, event in section)
+        after = section[-1][0]
+    return events
+
+
+def chained(tenant: str, events: Sequence[EventEnvelope]) -> dict[EventKey, StoredEvent]:
+    """Each event by (record, version), with the link the relay computes for it."""
+    head = chain.genesis(tenant)
+    found: dict[EventKey, StoredEvent] = {}
+    for event in events:
+        head = chain.link(head, event)
+        found[(event.aggregate_id, event.version)] = StoredEvent(event, head)
+    return found
+
+
+def check(
+    store: StoredEvents,
+    topic: RawTopicReader | None = None,
+    views: ViewStore | None = None,
+) -> CheckReport:
+    """Checks ``store``'s tenant: its topic (read through ``topic``) and its ``views``."""
+    tenant = store.tenant
+    events = stored_events(store)
+    topic_findings = None
+    if topic is not None:
+        name = events_topic(tenant)
+        partitions = (read_partition(topic, name, p) for p in topic.partitions(name))
+        topic_findings = examine_topic(tenant, name, chained(tenant, events), partitions)
+    view_findings = None if views is None else check_views(views, tenant, events)
+    return CheckReport(tenant, len(events), topic_findings, view_findings)

@@ -1,0 +1,49 @@
+"""``entente check <tenant>``: the delivery check from the deployment's settings.
+
+The event store and the views come from ``ENTENTE_*``, the cluster from
+``ENTENTE_KAFKA_*``. Exit status 0 when the check passes, 1 when it finds
+lost, duplicated, reordered, altered or unknown events. Heavy imports wait
+until the command runs, so listing the commands stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def check_command(
+    tenant: Annotated[str, typer.Argument(help="The tenant to check, e.g. police")],
+    topic: Annotated[bool, typer.Option(help="Compare the Kafka topic with the store")] = True,
+    views: Annotated[bool, typer.Option(help="Compare the views with the store")] = True,
+) -> None:
+    """Compare a tenant's event store, Kafka topic and views: lost, duplicated, reordered.
+
+    Run it while the tenant is quiet (relay and projector caught up): events
+    still in flight count as lost.
+    """
+    from shared.application.ledger import CooperationLedger
+    from shared.checker.check import check
+    from shared.kafka.log import KafkaEventLog
+    from shared.kafka.settings import KafkaSettings
+    from shared.settings import Settings
+    from shared.tenancy import check_slug
+    from shared.views.store import open_view_store
+
+    settings = Settings()
+    check_slug(tenant)
+    ledger = CooperationLedger(tenant, settings.event_store())
+    log = KafkaEventLog(KafkaSettings()) if topic else None
+    store = open_view_store(settings.views_url, settings.data_dir, [tenant]) if views else None
+    try:
+        report = check(ledger, log, store)
+    finally:
+        ledger.close()
+        if log is not None:
+            log.close()
+        if store is not None:
+            store.dispose()
+    typer.echo(report.summary())
+    if not report.ok:
+        raise typer.Exit(1)

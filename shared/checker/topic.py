@@ -1,0 +1,133 @@
+"""The topic against the store: every stored event there, as stored, in order per record.
+
+Each message is decoded and compared with the stored event of the same
+(record, version), chain link included (recomputed from the store, so a
+message the relay did not build from the stored event shows as ``altered``).
+Partitions are read in offset order; a record's events must all sit on one
+partition, and each version must first appear after the versions before it.
+A later identical copy is a republication, which readers de-duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from shared.checker.report import EventKey, TopicFindings, first_examples
+from shared.events import wire
+from shared.events.envelope import EventEnvelope
+from shared.kafka.records import RawRecord
+
+#: Records fetched per read of a partition.
+PAGE = 10_000
+
+
+class RawTopicReader(Protocol):
+    """Raw records of a topic by partition and offset (``KafkaEventLog`` is one)."""
+
+    def partitions(self, topic: str) -> list[int]: ...
+
+    def read_raw(self, topic: str, partition: int, after: int, limit: int) -> list[RawRecord]: ...
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the store holds it, with the chain link the relay must have sent."""
+
+    event: EventEnvelope
+    link: str
+
+
+def read_partition(reader: RawTopicReader, topic: str, partition: int) -> list[RawRecord]:
+    """Every record of one partition, in offset order."""
+    records: list[RawRecord] = []
+    after = -1
+    while page := reader.read_raw(topic, partition, after, PAGE):
+        records.extend(page)
+        after = page[-1].offset
+    return records
+
+
+@dataclass
+class _Walk:
+    """The state of one pass over the topic's partitions."""
+
+    tenant: str
+    stored: Mapping[EventKey, StoredEvent]
+    seen: set[EventKey] = field(default_factory=set)
+    home: dict[str, int] = field(default_factory=dict)
+    highest: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    def fault(self, kind: str, where: RawRecord, what: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.examples.append(f"{kind}: {what} at partition {where.partition} offset {where.offset}")
+
+    def visit(self, raw: RawRecord) -> None:
+        try:
+            event, link = wire.decode(raw.headers, raw.value, raw.key)
+        except wire.UndecodableMessageError:
+            self.counts["undecodable"] = self.counts.get("undecodable", 0) + 1
+            return
+        key = (event.aggregate_id, event.version)
+        name = _name(event)
+        expected = self.stored.get(key)
+        if expected is None:
+            self.fault("unknown", raw, f"{name} is not in the store")
+        elif not _same(raw, event, link, expected, self.tenant):
+            self.fault("altered", raw, f"{name} differs from the stored event")
+        elif self.home.setdefault(event.aggregate_id, raw.partition) != raw.partition:
+            self.seen.add(key)
+            self.fault("misrouted", raw, f"{name} is off its record's partition")
+        elif key in self.seen:
+            self.counts["republished"] = self.counts.get("republished", 0) + 1
+        else:
+            self.seen.add(key)
+            if event.version < self.highest.get(event.aggregate_id, 0):
+                self.fault("reordered", raw, f"{name} came after a later version")
+            self.highest[event.aggregate_id] = max(
+                event.version, self.highest.get(event.aggregate_id, 0)
+            )
+
+
+def _same(
+    raw: RawRecord, event: EventEnvelope, link: str, expected: StoredEvent, tenant: str
+) -> bool:
+    key_ok = raw.key == event.aggregate_id.encode()
+    return key_ok and event.tenant == tenant and event == expected.event and link == expected.link
+
+
+def examine_topic(
+    tenant: str,
+    topic: str,
+    stored: Mapping[EventKey, StoredEvent],
+    partitions: Iterable[list[RawRecord]],
+) -> TopicFindings:
+    """Compares the records of each partition (in offset order) with the stored events."""
+    walk = _Walk(tenant, stored)
+    messages = 0
+    for records in partitions:
+        messages += len(records)
+        for raw in records:
+            walk.visit(raw)
+    lost = frozenset(stored.keys() - walk.seen)
+    missing = [f"lost: {_name(stored[k].event)} is not on the topic" for k in sorted(lost)]
+    c = walk.counts
+    return TopicFindings(
+        topic=topic,
+        messages=messages,
+        lost=lost,
+        republished=c.get("republished", 0),
+        reordered=c.get("reordered", 0),
+        misrouted=c.get("misrouted", 0),
+        altered=c.get("altered", 0),
+        unknown=c.get("unknown", 0),
+        undecodable=c.get("undecodable", 0),
+        examples=first_examples(missing + walk.examples),
+    )
+
+
+def _name(event: EventEnvelope) -> str:
+    return f"{event.aggregate_type} {event.aggregate_id} v{event.version}"

@@ -1,0 +1,201 @@
+"""The audit API over HTTP: auditors only, any tenant, both times, and every read recorded.
+
+The service is wired by its real composition root on SQLite; records are
+written through the tenants' own ledgers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from services.audit.app import create_app
+from services.audit.bootstrap import AuditService, bootstrap
+from services.audit.main import build
+from shared.audit.settings import AuditSettings
+from shared.cli import main as cli_main
+from shared.settings import Settings
+from tests.api.test_route_policies import routes_without_policy
+
+from .support import amend, correct, sign
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditService]:
+    settings = AuditSettings(
+        data_dir=tmp_path_factory.mktemp("audit"), tenants=["police", "gendarmerie"], auth="dev"
+    )
+    service = bootstrap(settings)
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def client(service: AuditService) -> Iterator[TestClient]:
+    with TestClient(create_app(service)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def records(service: AuditService) -> dict[str, UUID]:
+    police = service.ledgers["police"]
+    agreement = sign(police, "FR-VN-2011")
+    amend(police, agreement, date(2012, 1, 1), "Extension to Laos")
+    correct(police, agreement, date(2011, 12, 20), title="Accord corrigé")
+    return {"police": agreement, "gendarmerie": sign(service.ledgers["gendarmerie"], "GN-KH-2013")}
+
+
+def _get(
+    client: TestClient, service: AuditService, path: str, user: str = "auditor"
+) -> httpx.Response:
+    assert service.issuer is not None
+    token = service.issuer.token(user, 600)
+    response: httpx.Response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    return response
+
+
+def _log(client: TestClient, service: AuditService, **query: Any) -> list[dict[str, Any]]:
+    response = _get(client, service, "/api/audit/access-log?limit=1000")
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return [i for i in items if all(i[k] == v for k, v in query.items())]
+
+
+def test_an_auditor_reads_the_full_history_of_a_record_of_any_tenant(
+    client: TestClient, service: AuditService, records: dict[str, UUID]
+) -> None:
+    police = _get(client, service, f"/api/audit/police/records/{records['police']}/history")
+    gendarmerie = _get(
+        client, service, f"/api/audit/gendarmerie/records/{records['gendarmerie']}/history"
+    )
+
+    assert police.status_code == 200, police.text
+    body = police.json()
+    assert (body["tenant"], body["type"], body["version"]) == ("police", "agreement", 3)
+    events = body["events"]
+    assert [e["version"] for e in events] == [1, 2, 3]
+    assert [e["recorded_by"]["name"] for e in events] == [
+        "Claire Martin",
+        "Claire Martin",
+        "Jean Dupont",
+    ]
+    assert [e["business_time"][:10] for e in events] == ["2011-12-09", "2012-01-01", "2011-12-20"]
+    assert events[0]["recorded_at"] <= events[1]["recorded_at"] <= events[2]["recorded_at"]
+    assert events[2]["changes"] == [
+        {"field": "title", "before": "Accord FR-VN-2011", "after": "Accord corrigé"}
+    ]
+    assert events[2]["data"]["reason"] == "typing error in the register"
+    assert body["state"]["title"] == "Accord corrigé"
+    assert gendarmerie.status_code == 200
+    assert gendarmerie.json()["tenant"] == "gendarmerie"
+
+
+def test_the_state_as_of_a_recorded_time_and_as_of_a_business_time(
+    client: TestClient, service: AuditService, records: dict[str, UUID]
+) -> None:
+    base = f"/api/audit/police/records/{records['police']}/as-of"
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+    recorded = _get(client, service, f"{base}/recorded?at={now}")
+    business = _get(client, service, f"{base}/business?at=2011-12-31T00:00:00Z")
+
+    assert recorded.status_code == 200, recorded.text
+    assert (recorded.json()["axis"], recorded.json()["applied"]) == ("recorded", [1, 2, 3])
+    assert business.status_code == 200, business.text
+    found = business.json()
+    assert (found["axis"], found["applied"], found["left_out"]) == ("business", [1, 3], [2])
+    assert (found["state"]["title"], found["state"]["amendments"]) == ("Accord corrigé", [])
+    early = _get(client, service, f"{base}/business?at=2011-01-01T00:00:00%2B01:00")
+    assert early.status_code == 404
+    assert early.headers["content-type"] == PROBLEM_JSON
+    naive = _get(client, service, f"{base}/business?at=2011-12-31T00:00:00")
+    assert naive.status_code == 422
+
+
+def test_every_audit_read_is_recorded_with_who_and_what(
+    client: TestClient, service: AuditService, records: dict[str, UUID]
+) -> None:
+    path = f"/api/audit/police/records/{records['police']}/history"
+    before = len(_log(client, service, action="audit.history", resource=path))
+
+    assert _get(client, service, path).status_code == 200
+
+    recorded = _log(client, service, action="audit.history", resource=path)
+    assert len(recorded) == before + 1
+    entry = recorded[-1]
+    assert (entry["name"], entry["tenant"]) == ("Demo auditor", "police")
+    reads_of_the_log = _log(client, service, action="audit.access-log")
+    assert reads_of_the_log  # reading the access log is itself recorded
+    assert reads_of_the_log[-1]["resource"] == "/api/audit/access-log?limit=1000"
+
+
+def test_only_auditors_may_read_and_unknown_things_are_404(
+    client: TestClient, service: AuditService, records: dict[str, UUID]
+) -> None:
+    path = f"/api/audit/police/records/{records['police']}/history"
+    before = _log(client, service)
+
+    assert _get(client, service, path, user="police-reader").status_code == 403
+    assert _get(client, service, path, user="reporting").status_code == 403
+    assert client.get(path).status_code == 401
+    assert _get(client, service, "/api/audit/access-log", user="police-recorder").status_code == 403
+    assert len(_log(client, service)) == len(before) + 1  # refused calls read nothing
+    assert _get(client, service, f"/api/audit/nowhere/records/{uuid4()}/history").status_code == 404
+    assert _get(client, service, f"/api/audit/police/records/{uuid4()}/history").status_code == 404
+    gendarmerie_record = f"/api/audit/police/records/{records['gendarmerie']}/history"
+    assert _get(client, service, gendarmerie_record).status_code == 404  # tenants stay apart
+
+
+def test_the_access_log_pages_with_a_cursor(
+    client: TestClient, service: AuditService, records: dict[str, UUID]
+) -> None:
+    for _ in range(3):
+        _get(client, service, "/api/audit/tenants")
+
+    first = _get(client, service, "/api/audit/access-log?action=audit.tenants&limit=2").json()
+    second = _get(
+        client,
+        service,
+        f"/api/audit/access-log?action=audit.tenants&limit=2&after={first['next_cursor']}",
+    ).json()
+
+    ids = [i["id"] for i in first["items"] + second["items"]]
+    assert len(ids) == len(set(ids)) >= 3
+    assert ids == sorted(ids)
+    assert second["next_cursor"] is None or second["next_cursor"] > first["next_cursor"]
+
+
+def test_every_route_declares_a_policy_and_the_build_accepts_platform_settings(
+    client: TestClient, tmp_path: Path
+) -> None:
+    assert isinstance(client.app, FastAPI)
+    assert routes_without_policy(client.app) == []
+    app = build(Settings(data_dir=tmp_path, tenants=["police"], auth="dev"))
+    with TestClient(app) as fresh:
+        assert fresh.get("/api/audit/healthz").json() == {"status": "ok"}
+        assert fresh.get("/api/audit/readyz").json()["positions"] == {"police": 0}
+
+
+def test_the_embedded_server_serves_the_audit_api_beside_the_tenant_service(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, tenants=["police"], auth="dev")
+    application = cli_main._service("tenant")(settings)
+    cli_main._serve_beside(application, "/api/audit", build(settings))
+    with TestClient(application) as client:
+        token = client.app.state.platform.issuer.token("auditor", 60)  # type: ignore[attr-defined]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        assert client.get("/api/audit/tenants", headers=headers).json() == {"tenants": ["police"]}
+        assert client.get("/api/police/missions", headers=headers).status_code == 200
+        assert client.get("/api/audit/access-log", headers=headers).json()["items"][0][
+            "action"
+        ] == ("audit.tenants")

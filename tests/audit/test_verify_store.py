@@ -1,0 +1,153 @@
+"""Tampering with the event store, on SQLite and PostgreSQL, caught by ``verify``.
+
+The attacker has write access to the database and uses plain SQL. The witness
+is a bundle exported before the tampering (the Kafka topic and checkpoints are
+the other witness: tests/audit/test_verify_kafka.py). Each case checks the
+FIRST finding: its kind, which copy is wrong, and where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from shared.application.ledger import CooperationLedger
+from shared.audit.export import export_bundle
+from shared.audit.findings import Finding, Kind, VerifyReport
+from shared.audit.verify import verify_tenant
+from shared.domain.agreement import Agreement
+from shared.domain.context import CommandContext
+from shared.domain.vocabulary import Classification
+
+from .support import RECORDER, StoreTamper, write_history
+
+Tamper = Callable[[StoreTamper, list[int]], int]
+
+
+def _positions(ledger: CooperationLedger) -> list[int]:
+    return [position for position, _ in ledger.read_log(0, 1000)]
+
+
+def _first(report: VerifyReport) -> Finding:
+    assert report.first is not None, report.as_json()
+    return report.first
+
+
+def _forge_in_the_receipt_slot(tamper: StoreTamper, positions: list[int]) -> int:
+    """Deletes a command receipt (not part of the chain) and puts a forged event in its id."""
+    slot = next(p for p in range(1, positions[-1]) if p not in positions)
+    tamper.delete(slot)
+    tamper.insert_copy(positions[0], slot, uuid4(), 1)
+    return slot
+
+
+def _swap(tamper: StoreTamper, positions: list[int]) -> int:
+    tamper.swap(positions[1], positions[5])
+    return positions[1]
+
+
+def _alter(tamper: StoreTamper, positions: list[int]) -> int:
+    tamper.update_state(positions[3], lambda state: state.update(summary="Avenant falsifié"))
+    return positions[3]
+
+
+def _delete(tamper: StoreTamper, positions: list[int]) -> int:
+    tamper.delete(positions[4])
+    return positions[4]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "kind"),
+    [
+        (_alter, Kind.ALTERED),
+        (_delete, Kind.MISSING),
+        (_forge_in_the_receipt_slot, Kind.INSERTED),
+        (_swap, Kind.REORDERED),
+    ],
+    ids=["update-state", "delete-row", "insert-forged-row", "swap-order"],
+)
+def test_each_tampering_of_the_store_is_caught_with_its_kind_and_place(
+    ledger: CooperationLedger, postgres: str | None, tmp_path: Path, tamper: Tamper, kind: Kind
+) -> None:
+    write_history(ledger)
+    positions = _positions(ledger)
+    export_bundle(ledger, tmp_path / "before.zip")
+    before = dict(ledger.read_log(0, 1000))
+    assert verify_tenant(ledger, against=tmp_path / "before.zip").ok
+
+    where = tamper(StoreTamper(ledger, postgres), positions)
+    report = verify_tenant(ledger, against=tmp_path / "before.zip")
+
+    first = _first(report)
+    assert (first.kind, first.source, first.position) == (kind, "store", where)
+    assert first.witness == "the bundle"
+    if kind is not Kind.INSERTED:
+        original = before[where]
+        assert first.record == f"agreement {original.aggregate_id} v{original.version}"
+    if kind is Kind.ALTERED:
+        assert 'data.summary: "Avenant 1" became "Avenant falsifié"' in first.detail
+    if kind is Kind.REORDERED:
+        assert f"is at position {positions[5]}" in first.detail
+
+
+def test_without_a_witness_version_sequences_still_catch_a_deleted_or_moved_event(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    write_history(ledger)
+    positions = _positions(ledger)
+    tamper = StoreTamper(ledger, postgres)
+
+    tamper.update_state(positions[3], lambda state: state.update(summary="Invisible"))
+    assert verify_tenant(ledger).ok  # an edit needs a witness outside the store
+    tamper.delete(positions[4])  # A-1 v2: A-1 v3 then follows v1
+    tamper.swap(positions[0], positions[3])  # A-0 v1 and v2 change places
+    report = verify_tenant(ledger)
+
+    assert report.witnesses == ["each record's version sequence"]
+    kinds = [(f.kind, f.position) for f in report.findings]
+    assert kinds == [(Kind.REORDERED, positions[0]), (Kind.MISSING, positions[7])]
+
+
+def test_a_stored_event_that_cannot_be_decoded_is_reported_as_altered(
+    ledger: CooperationLedger, postgres: str | None, tmp_path: Path
+) -> None:
+    write_history(ledger)
+    positions = _positions(ledger)
+    export_bundle(ledger, tmp_path / "before.zip")
+
+    StoreTamper(ledger, postgres).replace_state(positions[2], b'{"title": "Accord A-2"')
+    report = verify_tenant(ledger, against=tmp_path / "before.zip")
+
+    first = _first(report)
+    assert (first.kind, first.source, first.position) == (Kind.ALTERED, "store", positions[2])
+    assert "cannot be decoded" in first.detail
+
+
+def test_holes_in_notification_ids_are_never_flagged(
+    ledger: CooperationLedger, postgres: str | None, tmp_path: Path
+) -> None:
+    records = write_history(ledger)  # the receipt of the first command leaves a hole
+    _lose_a_race(ledger, records[0])  # PostgreSQL: the rolled-back insert leaves another
+    write_history(ledger, records=1, rounds=1)
+    positions = _positions(ledger)
+    assert positions != list(range(positions[0], positions[0] + len(positions)))
+
+    export_bundle(ledger, tmp_path / "bundle.zip")
+    report = verify_tenant(ledger, against=tmp_path / "bundle.zip")
+
+    assert report.ok, [f.line() for f in report.findings]
+    assert (report.events, report.last_position) == (len(positions), positions[-1])
+
+
+def _lose_a_race(ledger: CooperationLedger, record: UUID) -> None:
+    ctx = CommandContext(ledger.tenant, RECORDER)
+    winner, loser = ledger.record(Agreement, record), ledger.record(Agreement, record)
+    winner.correct(ctx, {"classification": Classification.INTERNAL.value}, "race", winner.signed_on)
+    loser.correct(ctx, {"classification": Classification.PUBLIC.value}, "race", loser.signed_on)
+    ledger.save(winner)
+    with pytest.raises(IntegrityError):
+        ledger.save(loser)

@@ -1,0 +1,294 @@
+"""``/api/reporting`` over HTTP: who may read, what the access log records, what files say.
+
+The app is the standalone service's (``create_app``), wired by the real
+composition root over a hand-built ministry, with the dev issuer's tokens and
+a real access log in the module's directory. The projection is caught up
+before the first request, so answers are deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.schema import DropSchema
+
+from services.reporting.app import create_app
+from services.reporting.bootstrap import ReportingService
+from services.reporting.embedded import embedded_reporting
+from services.reporting.main import verifier
+from services.reporting.settings import ReportingSettings
+from shared.access_log import AccessLog, AccessLogError
+from shared.auth.dev_issuer import DevIssuer
+from shared.auth.roles import Principal
+from shared.reporting.postgres import PostgresReportingStore
+from shared.reporting.sqlite import SqliteReportingStore
+from tests.api.test_route_policies import routes_without_policy
+from tests.reporting.conftest import BACKENDS
+from tests.reporting.support import TENANTS, World, record_scenario
+from tests.reporting.test_overlaps import record_cases
+
+ROUTES = [
+    "/api/reporting/figures",
+    "/api/reporting/matrix",
+    "/api/reporting/agreements/in-force",
+    "/api/reporting/overlaps",
+    "/api/reporting/alerts",
+    "/api/reporting/status",
+]
+DENIED = ["police-reader", "police-recorder", "police-validator", "auditor", "admin"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Reporting:
+    client: TestClient
+    service: ReportingService
+    issuer: DevIssuer
+    access: AccessLog
+
+    def get(self, path: str, user: str | None = "reporting", **params: Any) -> httpx.Response:
+        headers = {} if user is None else {"Authorization": f"Bearer {self.issuer.token(user)}"}
+        response: httpx.Response = self.client.get(path, params=params, headers=headers)
+        return response
+
+
+def _clock() -> datetime:
+    return datetime(2025, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def reporting(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Reporting]:
+    """The service over a hand-built ministry: its area and access log on each backend."""
+    base = tmp_path_factory.mktemp("reporting-api")
+    world = World.open(base / "events")
+    record_scenario(world)
+    record_cases(world)
+    settings, access = _backend(request, base)
+    service = embedded_reporting(settings, world.ledgers, access=access, clock=_clock)
+    service.store.setup()
+    service.projector.catch_up()
+    issuer = DevIssuer(base, settings.issuer, settings.audience, TENANTS)
+    with TestClient(create_app(service, verifier(settings))) as client:
+        yield Reporting(client, service, issuer, access)
+    if isinstance(service.store, PostgresReportingStore):
+        service.store.drop()
+        with access.engine.begin() as connection:
+            connection.execute(DropSchema(str(access.schema), cascade=True, if_exists=True))
+    access.dispose()
+    world.close()
+
+
+def _backend(request: pytest.FixtureRequest, base: Path) -> tuple[ReportingSettings, AccessLog]:
+    settings = ReportingSettings(data_dir=base, tenants=TENANTS, auth="dev")
+    if request.param == "sqlite":
+        return settings, AccessLog.open(None, base)
+    url: str = request.getfixturevalue("postgres_url")
+    schema = f"t{uuid.uuid4().hex[:10]}_entente_reporting"
+    settings = settings.model_copy(update={"reporting_url": url, "reporting_schema": schema})
+    return settings, AccessLog.open(url, base, schema=f"{schema}_access")
+
+
+def test_every_route_declares_its_policy_first(reporting: Reporting) -> None:
+    app = reporting.client.app
+    assert isinstance(app, FastAPI)
+
+    assert routes_without_policy(app) == []
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_only_reporting_readers_read_reporting(reporting: Reporting, path: str) -> None:
+    assert reporting.get(path).status_code == 200
+    for user in DENIED:
+        assert reporting.get(path, user).status_code == 403, user
+    assert reporting.get(path, None).status_code == 401
+
+
+def test_every_read_is_in_the_access_log_and_refusals_are_not(reporting: Reporting) -> None:
+    last = reporting.access.entries(limit=1000)
+    after = last[-1].id if last else 0
+
+    reporting.get("/api/reporting/figures", directorate="police", year=2024)
+    reporting.get("/api/reporting/overlaps", "police-reader")
+
+    (entry,) = reporting.access.entries(after=after)
+    assert entry.action == "reporting.figures"
+    assert entry.resource == "/api/reporting/figures?directorate=police&year=2024"
+    assert entry.tenant == "police"
+    assert entry.name == "Demo reporting officer"
+
+
+class BrokenAccessLog:
+    """An access log whose database is away."""
+
+    def setup(self) -> None: ...
+
+    def record(self, principal: Principal, action: str, resource: str, tenant: str | None) -> None:
+        raise AccessLogError("the access log could not record it")
+
+    def dispose(self) -> None: ...
+
+
+def test_a_read_the_access_log_cannot_record_is_not_served(reporting: Reporting) -> None:
+    working = reporting.service.access
+    reporting.service.access = BrokenAccessLog()
+    try:
+        response = reporting.get("/api/reporting/figures")
+    finally:
+        reporting.service.access = working
+
+    assert response.status_code == 503  # not the caller's fault: retry once the log is back
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "cells" not in response.text
+
+
+def test_answers_state_rule_and_positions_per_directorate(reporting: Reporting) -> None:
+    for path in ROUTES[:5]:
+        body = reporting.get(path).json()
+
+        assert set(body["positions"]) == set(TENANTS), path
+        assert all(p > 0 for p in body["positions"].values()), path
+        assert body["counting_rule"]["fr"], path
+        assert body["counting_rule"]["en"], path
+
+
+def test_bad_filters_are_problems_naming_the_field(reporting: Reporting) -> None:
+    for params, field in [
+        ({"theme": "cyber"}, "theme"),
+        ({"type": "party"}, "type"),
+        ({"directorate": "customs"}, "directorate"),
+        ({"group_by": "post"}, "group_by"),
+    ]:
+        response = reporting.get("/api/reporting/figures", **params)
+        assert response.status_code == 422, params
+        assert response.json()["field"] == field
+    both = reporting.get("/api/reporting/agreements/in-force", year=2024, on="2024-06-01")
+    assert both.status_code == 422
+
+
+def test_restricted_items_are_counted_but_not_detailed(reporting: Reporting) -> None:
+    figures = reporting.get("/api/reporting/figures", country="VN", group_by="country").json()
+
+    assert figures["totals"]["restricted"] == 1  # g1
+    assert "Mission g1" not in str(figures)
+
+
+def _csv(response: httpx.Response) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def _xlsx(response: httpx.Response) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    workbook = load_workbook(io.BytesIO(response.content), read_only=True)
+    data, about = workbook.worksheets
+    rows = list(data.iter_rows(values_only=True))
+    header = [str(name) for name in rows[0]]
+    context = {str(k): v for k, v in about.iter_rows(values_only=True)}
+    return [dict(zip(header, row, strict=True)) for row in rows[1:]], context
+
+
+def _amount(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def test_figures_exported_as_csv_and_xlsx_read_back_as_the_same_figures(
+    reporting: Reporting,
+) -> None:
+    params: dict[str, Any] = {"year": 2024, "group_by": "country,directorate"}
+    cells = reporting.get("/api/reporting/figures", **params).json()["cells"]
+    expected = [
+        (c["country"], c["directorate"], c["actions"], _amount(c["budget"].get("EUR")))
+        for c in cells
+    ]
+
+    as_csv = reporting.get("/api/reporting/figures", format="csv", **params)
+    as_xlsx = reporting.get("/api/reporting/figures", format="xlsx", **params)
+
+    assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
+    assert as_csv.headers["content-disposition"] == (
+        'attachment; filename="entente-figures-year-2024.csv"'
+    )
+    assert as_csv.headers["entente-positions"].startswith("police=")
+    assert [
+        (r["country"], r["directorate"], int(r["actions"]), _amount(r["budget_EUR"]))
+        for r in _csv(as_csv)
+    ] == expected
+    assert as_xlsx.headers["content-type"] == XLSX
+    assert as_xlsx.headers["content-disposition"].endswith('-year-2024.xlsx"')
+    rows, about = _xlsx(as_xlsx)
+    assert [
+        (r["country"], r["directorate"], r["actions"], _amount(r["budget_EUR"])) for r in rows
+    ] == expected
+    assert about["filter.year"] == "2024"
+    assert int(about["position.police"]) > 0
+    assert about["counting_rule.fr"].startswith("Actions")
+
+
+@pytest.mark.parametrize(
+    ("path", "items", "key"),
+    [
+        ("/api/reporting/matrix", "rows", ("directorate", "country", "theme", "actions")),
+        ("/api/reporting/agreements/in-force", "countries", ("country", "in_force")),
+    ],
+)
+def test_matrix_and_agreements_export_the_rows_of_their_answer(
+    reporting: Reporting, path: str, items: str, key: tuple[str, ...]
+) -> None:
+    answer = reporting.get(path, year=2024).json()[items]
+    expected = [tuple(str(item[k]) for k in key) for item in answer]
+
+    from_csv = [
+        tuple(row[k] for k in key) for row in _csv(reporting.get(path, format="csv", year=2024))
+    ]
+    rows, _ = _xlsx(reporting.get(path, format="xlsx", year=2024))
+
+    assert expected
+    assert from_csv == expected
+    assert [tuple(str(row[k]) for k in key) for row in rows] == expected
+
+
+def test_an_overlaps_file_holds_every_overlap_not_a_page(reporting: Reporting) -> None:
+    page = reporting.get("/api/reporting/overlaps", limit=1).json()
+
+    rows = _csv(reporting.get("/api/reporting/overlaps", format="csv", limit=1))
+
+    assert page["next_cursor"] is not None
+    assert len(rows) == page["total"] >= 4
+    assert {(r["country"], r["first_directorate"], r["second_directorate"]) for r in rows} >= {
+        ("VN", "gendarmerie", "police")
+    }
+
+
+def test_the_status_shows_the_projector_and_the_positions(reporting: Reporting) -> None:
+    status = reporting.get("/api/reporting/status").json()
+
+    assert status["running"] is True
+    assert status["stopped_by_error"] is False
+    assert set(status["positions"]) == set(TENANTS)
+
+
+def test_probes_are_open(reporting: Reporting) -> None:
+    assert reporting.get("/healthz", None).status_code == 200
+    assert reporting.get("/readyz", None).status_code == 200
+
+
+def test_the_embedded_default_keeps_reporting_in_one_sqlite_file(reporting: Reporting) -> None:
+    store = reporting.service.store
+    if isinstance(store, PostgresReportingStore):
+        assert store.schema.endswith("_entente_reporting")
+    else:
+        assert isinstance(store, SqliteReportingStore)
+        assert store.path == reporting.service.settings.data_dir / "reporting.sqlite3"

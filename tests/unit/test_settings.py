@@ -1,0 +1,31 @@
+"""Settings read from the environment the way operators write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("given", "tenants"),
+    [
+        ("police", ["police"]),
+        ("police, gendarmerie", ["police", "gendarmerie"]),
+        ('["police", "civil-protection"]', ["police", "civil-protection"]),
+    ],
+)
+def test_tenants_come_as_a_comma_list_or_json(
+    monkeypatch: pytest.MonkeyPatch, given: str, tenants: list[str]
+) -> None:
+    monkeypatch.setenv("ENTENTE_TENANTS", given)
+    assert Settings().tenants == tenants
+
+
+@pytest.mark.parametrize("slug", ["reporting", "audit", "Police", "civil_protection", "-x"])
+def test_a_reserved_or_malformed_tenant_slug_is_refused(slug: str) -> None:
+    from shared.errors import ConfigurationError
+    from shared.tenancy import check_slug
+
+    with pytest.raises(ConfigurationError):
+        check_slug(slug)
