@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup contracts-tools run test lint typecheck unit stack-start stack-stop clean
+.PHONY: help setup contracts-tools run test lint typecheck unit bench stack-start stack-stop clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -46,6 +46,9 @@ unit: setup ## The tests that need no server
 
 test: setup contracts-tools lint typecheck ## Lint, type-check, start the real local stack and run every test
 	deploy/local/run-tests.sh $(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: setup ## Benchmarks on the real stack (PostgreSQL, Kafka) → docs/performance.md; QUICK=1: ~2 min
+	ENTENTE_TEST_SERVICES="postgres kafka" QUICK=$(QUICK) deploy/local/run-tests.sh $(BIN)/python -m bench
 
 stack-start: ## Start the local PostgreSQL (no Docker needed)
 	deploy/local/stack.sh start postgres

@@ -1,0 +1,241 @@
+"""H1 (a command over HTTP with a real token vs one raw INSERT), E1 (end to end), M1 (memory)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.harness import Comparison, Sample, compare, percentile
+from bench.stack import Stack
+from shared.auth.dev_issuer import DevIssuer
+from shared.settings import Settings
+
+Log = Callable[[str], None]
+CLIENTS = 8
+
+
+def mission(i: int) -> dict[str, Any]:
+    return {
+        "title": f"Conférence régionale {i}",
+        "mission_type": "regional-conference",
+        "countries": ["VN", "KH", "LA"],
+        "themes": ["counterfeit-medicines"],
+        "requested_by": "MSP",
+        "requested_on": "2013-06-01",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+
+@contextmanager
+def serve(*args: str) -> Iterator[Server]:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "bench.serve", *args, str(port)],
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"bench server {args[0]} did not start") from None
+                time.sleep(0.2)
+        yield Server(process, url)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def closed_loop(
+    url: str, headers: dict[str, str], requests: int, seconds: float, clients: int = CLIENTS
+) -> Sample:
+    """``clients`` threads posting back to back, until ``requests`` or ``seconds`` run out."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+    deadline = time.perf_counter() + seconds
+
+    def worker() -> None:
+        with httpx.Client(timeout=30) as client:
+            while time.perf_counter() < deadline:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                sent = time.perf_counter()
+                response = client.post(
+                    url, json=mission(i), headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
+                )
+                took = time.perf_counter() - sent
+                with lock:
+                    if response.status_code == 201:
+                        latencies.append(took)
+                    else:
+                        failures.append(f"{response.status_code} {response.text[:200]}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
+    return Sample(len(latencies), time.perf_counter() - started, tuple(latencies))
+
+
+@dataclass
+class WebResults:
+    h1: Comparison
+    e1: Sample | None
+    e1_rate: float
+    memory: dict[str, float]
+    drained_s: float = 0.0
+
+
+def web(stack: Stack, seconds: float, rounds: int, e1_seconds: float, log: Log) -> WebResults:
+    tenant = stack.tenant("h1")
+    raw_schema = stack.schema("h1raw")
+    memory: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="entente-bench-") as directory:
+        settings = Settings(tenants=[tenant], data_dir=Path(directory), auth="dev")
+        issuer = DevIssuer(Path(directory), settings.issuer, settings.audience, [tenant])
+        token = {"Authorization": f"Bearer {issuer.token(f'{tenant}-recorder')}"}
+        with serve("tenant", tenant, directory) as service, serve("raw", raw_schema) as raw:
+            memory["tenant service, at rest"] = service.rss_mib()
+            memory["raw FastAPI baseline, at rest"] = raw.rss_mib()
+            command = f"{service.url}/api/{tenant}/missions"
+            closed_loop(command, token, 50, 10)  # warm-up: connections, caches, first tables
+            closed_loop(raw.url + "/raw", {}, 50, 10)
+
+            def subject(_round: int) -> Sample:
+                return closed_loop(command, token, 1_000_000, seconds)
+
+            def baseline(_round: int) -> Sample:
+                return closed_loop(raw.url + "/raw", {}, 1_000_000, seconds)
+
+            h1 = compare(subject, baseline, rounds, log, "H1")
+            memory["tenant service, after H1 load"] = service.rss_mib()
+            memory["raw FastAPI baseline, after H1 load"] = raw.rss_mib()
+            rate = h1.subject.rate / 2
+            drained = drain(service.url, tenant, token, log)
+            memory["tenant service, after H1 load"] = max(
+                memory["tenant service, after H1 load"], service.rss_mib()
+            )
+            e1 = open_loop(service.url, tenant, token, rate, e1_seconds, log)
+            memory["tenant service, after E1 load"] = service.rss_mib()
+    return WebResults(h1, e1, rate, memory, drained)
+
+
+def drain(base: str, tenant: str, headers: dict[str, str], log: Log, limit_s: float = 600) -> float:
+    """Waits until the views caught up with every command H1 recorded; returns the seconds.
+
+    E1 must start from an idle service, not behind H1's projection backlog.
+    """
+    started = time.perf_counter()
+    with httpx.Client(timeout=60) as client:
+        created = client.post(
+            f"{base}/api/{tenant}/missions",
+            json=mission(0),
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        created.raise_for_status()
+        position = created.json()["position"]
+        while time.perf_counter() - started < limit_s:
+            board = client.get(
+                f"{base}/api/{tenant}/missions",
+                params={"min_position": position, "wait_ms": 30000, "limit": 1},
+                headers=headers,
+            )
+            if board.status_code == 200:
+                break
+    took = time.perf_counter() - started
+    log(f"  views caught up with H1's {position} events {took:.1f}s after H1 ended")
+    return took
+
+
+def open_loop(
+    base: str, tenant: str, headers: dict[str, str], rate: float, seconds: float, log: Log
+) -> Sample:
+    """Commands sent on a fixed schedule (not waiting for answers); each timed until the
+    mission board reflects its position (``min_position`` + ``wait_ms``)."""
+    interval = 1 / rate if rate > 0 else 1.0
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    local = threading.local()
+
+    def one(i: int, due: float) -> None:
+        client: httpx.Client = getattr(local, "client", None) or httpx.Client(timeout=30)
+        local.client = client
+        created = client.post(
+            f"{base}/api/{tenant}/missions",
+            json=mission(i),
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        if created.status_code != 201:
+            with lock:
+                failures.append(f"{created.status_code} {created.text[:200]}")
+            return
+        position = created.json()["position"]
+        board = client.get(
+            f"{base}/api/{tenant}/missions",
+            params={"min_position": position, "wait_ms": 10000, "limit": 1},
+            headers=headers,
+        )
+        took = time.perf_counter() - due  # from the scheduled send: no coordinated omission
+        with lock:
+            latencies.append(took)  # not visible within wait_ms: counted at that lower bound
+            if board.status_code != 200:
+                failures.append(f"{board.status_code} {board.text[:200]}")
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        i = 0
+        while (due := started + i * interval) < started + seconds:
+            time.sleep(max(0.0, due - time.perf_counter()))
+            pool.submit(one, i, due)
+            i += 1
+    elapsed = time.perf_counter() - started
+    p99 = percentile(latencies, 99) or 0
+    log(
+        f"  E1: {len(latencies)} commands at {rate:,.0f}/s, p99 {p99 * 1000:.0f} ms, "
+        f"{len(failures)} failures{': ' + failures[0] if failures else ''}"
+    )
+    return Sample(len(latencies), elapsed, tuple(latencies))

@@ -1,0 +1,53 @@
+"""Why a target is missed and what would close it, from profiles taken while building the suite.
+
+"Profiled" means cProfile runs of the subject (see docs/performance.md); "not
+profiled" marks a reasoned explanation that still needs a profile to confirm.
+"""
+
+WHY: dict[str, str] = {
+    "H1": "not profiled yet. The command path does much more than one INSERT: RS256 token "
+    "verification, loading and saving the aggregate through eventsourcing (whose PostgreSQL "
+    "recorder takes a table lock on insert so the notification log has no gaps, serialising "
+    "writers), the idempotency receipt, and the embedded projector woken after every POST, "
+    "competing for the same two CPUs as the load generator, PostgreSQL and Kafka. To close: "
+    "profile one request, cache verified tokens for their lifetime, run the projector in its "
+    "own process (ENTENTE_EMBEDDED_PROJECTOR=false with `entente project`), and measure on a "
+    "machine where the client does not share the server's CPUs.",
+    "W2": "not measured: the tenant service has no bulk-import endpoint (100 events per "
+    "request) yet; the benchmark needs that endpoint first.",
+    "K1": "profiled through R2's walk, which shares its read path: the relay reads a page "
+    "from the store and decodes it into envelopes (about a third of its time), chains and "
+    "encodes it, and only then publishes and waits for every ack before reading the next "
+    "page, so reading and producing never overlap; the baseline sends pre-encoded messages. "
+    "To close: read and encode page n+1 while page n awaits its acks (one page in flight), "
+    "and compute each event's canonical form once instead of in both chain and wire encoding.",
+    "P1": "profiled: the projector applies each event row by row — about six SQL statements "
+    "per agreement event (read current row, insert, replace codes, term…), each a round trip "
+    "through SQLAlchemy Core and psycopg — so a 1,000-event batch costs about 6,000 round "
+    "trips, where the raw baseline upserts 1,000 rows in one executemany. To close: let "
+    "handlers collect a batch's rows and write them per table with one multi-row upsert "
+    "(or psycopg pipeline mode), and cache compiled statements.",
+    "R2": "profiled: the walk is CPU-bound Python — decoding each row into an envelope "
+    "(eventsourcing mapper, JSON), building the canonical JSON form twice per event "
+    "(`read_page` and again in `chain.link`) and hashing; the SQL read itself is under 5% "
+    "of the time. At the rate measured, 1,000,000 events would need several minutes per "
+    "round, so three alternating rounds do not fit the 15-minute budget; the rate is "
+    "reported at the size shown. To close: compute the canonical form once per event, a "
+    "faster JSON encoder for the canonical form, and decoding in several processes by "
+    "notification-id ranges (the chain itself is sequential but cheap: SHA-256 over bytes "
+    "already built). 50,000 events/s on one core of this machine is unlikely without them.",
+    "E1": "not profiled. It is not H1's backlog: the suite waits for the views to catch up "
+    "before E1 starts (the time is in the notes). The commands themselves queue: at half of "
+    "H1's closed-loop rate, each E1 command is followed by a view read that waits in "
+    "`wait_for_position` by sleeping and polling inside one of the service's synchronous "
+    "worker threads, while the embedded projector (row-by-row SQL, see P1) runs in the same "
+    "process on the same two CPUs as the load generator, PostgreSQL and Kafka; the offered "
+    "load exceeds what the process sustains, so latency is queueing that grows for as long "
+    "as the run lasts. To close: a wait that does not hold a worker thread (async, woken by "
+    "the projector's commit), the projector in its own process, the P1 fix, then a step "
+    "search for the highest rate that keeps p99 ≤ 250 ms.",
+    "M1": "reported for the tenant service and the raw baseline only; the relay and the "
+    "projector run inside the benchmark process, so their footprint is not separated. To "
+    "close: start them with `entente relay` / `entente project` as processes and read "
+    "their VmRSS the same way.",
+}
