@@ -4,6 +4,8 @@
 # ENTENTE_TEST_* variables (see tests/conftest.py).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# The fault tests restart this run's broker through stack.sh: tell them where it lives.
+export ENTENTE_STACK_DIR="${ENTENTE_STACK_DIR:-$(cd "$here/../.." && pwd)/.cache/stack}"
 services="${ENTENTE_TEST_SERVICES:-postgres kafka keycloak}"
 # shellcheck disable=SC2086
 "$here/stack.sh" start $services

@@ -18,6 +18,7 @@ from shared.checker.views import check_views
 from shared.events import chain
 from shared.events.envelope import EventEnvelope
 from shared.kafka.names import events_topic
+from shared.views.dead_letters import parked_count, parked_letters
 from shared.views.store import ViewStore
 
 #: Notifications read per section of the event store.
@@ -57,13 +58,25 @@ def check(
     topic: RawTopicReader | None = None,
     views: ViewStore | None = None,
 ) -> CheckReport:
-    """Checks ``store``'s tenant: its topic (read through ``topic``) and its ``views``."""
+    """Checks ``store``'s tenant: its topic (read through ``topic``) and its ``views``.
+
+    With the views, the messages their projector parked are known, so poison
+    messages it parked do not fail the topic's check.
+    """
     tenant = store.tenant
     events = stored_events(store)
     topic_findings = None
     if topic is not None:
         name = events_topic(tenant)
         partitions = (read_partition(topic, name, p) for p in topic.partitions(name))
-        topic_findings = examine_topic(tenant, name, chained(tenant, events), partitions)
+        parked = set() if views is None else parked_offsets(views, tenant, name)
+        topic_findings = examine_topic(tenant, name, chained(tenant, events), partitions, parked)
     view_findings = None if views is None else check_views(views, tenant, events)
     return CheckReport(tenant, len(events), topic_findings, view_findings)
+
+
+def parked_offsets(views: ViewStore, tenant: str, topic: str) -> set[tuple[int, int]]:
+    """(partition, offset) of every message of ``topic`` the tenant's projector parked."""
+    with views.read(tenant) as session:
+        letters = parked_letters(session, limit=max(parked_count(session), 1))
+    return {(letter.partition, letter.offset) for letter in letters if letter.topic == topic}

@@ -13,8 +13,9 @@ The headline counts are what the fault tests assert and operators read first:
 
 Republished copies (identical messages a relay sends again after a crash, which
 readers de-duplicate by record version) are reported apart and are not a
-fault. Messages that differ from the store, or name an event the store does
-not hold, are faults of their own (``altered``, ``unknown``).
+fault. Messages that differ from the stored event are ``altered``; messages
+the store does not hold (``undecodable``, ``unknown``) are faults unless a
+projector parked them (``parked``, as poison messages are).
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ class TopicFindings:
     altered: int
     unknown: int
     undecodable: int
+    parked: int
     examples: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        faults = (self.lost, self.reordered, self.misrouted, self.altered, self.unknown)
-        return not any(faults)
+        faults = (self.lost, self.reordered, self.misrouted, self.altered)
+        return not any(faults) and not (self.unknown or self.undecodable)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class CheckReport:
                 f"{t.republished} republished copies (de-duplicated by readers), "
                 f"{t.reordered} out of order, {t.misrouted} on a foreign partition, "
                 f"{t.altered} altered, {t.unknown} unknown to the store, "
-                f"{t.undecodable} undecodable (parked by projectors)"
+                f"{t.undecodable} undecodable, {t.parked} parked by the projector"
             )
             lines.extend(f"    {example}" for example in t.examples)
         if self.views is not None:

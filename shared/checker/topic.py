@@ -6,11 +6,17 @@ message the relay did not build from the stored event shows as ``altered``).
 Partitions are read in offset order; a record's events must all sit on one
 partition, and each version must first appear after the versions before it.
 A later identical copy is a republication, which readers de-duplicate.
+
+Messages the store does not hold — undecodable, or an event unknown to the
+store — are *foreign*: the relay never writes them. They fail the check
+unless a projector parked them (their offsets come from the views' dead
+letters), as poison messages are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -39,14 +45,12 @@ class StoredEvent:
     link: str
 
 
-def read_partition(reader: RawTopicReader, topic: str, partition: int) -> list[RawRecord]:
-    """Every record of one partition, in offset order."""
-    records: list[RawRecord] = []
+def read_partition(reader: RawTopicReader, topic: str, partition: int) -> Iterator[RawRecord]:
+    """Every record of one partition, in offset order, read a page at a time."""
     after = -1
     while page := reader.read_raw(topic, partition, after, PAGE):
-        records.extend(page)
+        yield from page
         after = page[-1].offset
-    return records
 
 
 @dataclass
@@ -55,6 +59,7 @@ class _Walk:
 
     tenant: str
     stored: Mapping[EventKey, StoredEvent]
+    parked: AbstractSet[tuple[int, int]]
     seen: set[EventKey] = field(default_factory=set)
     home: dict[str, int] = field(default_factory=dict)
     highest: dict[str, int] = field(default_factory=dict)
@@ -65,17 +70,23 @@ class _Walk:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         self.examples.append(f"{kind}: {what} at partition {where.partition} offset {where.offset}")
 
+    def foreign(self, kind: str, where: RawRecord, what: str) -> None:
+        if (where.partition, where.offset) in self.parked:
+            self.counts["parked"] = self.counts.get("parked", 0) + 1
+        else:
+            self.fault(kind, where, what)
+
     def visit(self, raw: RawRecord) -> None:
         try:
             event, link = wire.decode(raw.headers, raw.value, raw.key)
-        except wire.UndecodableMessageError:
-            self.counts["undecodable"] = self.counts.get("undecodable", 0) + 1
+        except wire.UndecodableMessageError as error:
+            self.foreign("undecodable", raw, str(error))
             return
         key = (event.aggregate_id, event.version)
         name = _name(event)
         expected = self.stored.get(key)
         if expected is None:
-            self.fault("unknown", raw, f"{name} is not in the store")
+            self.foreign("unknown", raw, f"{name} is not in the store")
         elif not _same(raw, event, link, expected, self.tenant):
             self.fault("altered", raw, f"{name} differs from the stored event")
         elif self.home.setdefault(event.aggregate_id, raw.partition) != raw.partition:
@@ -103,14 +114,18 @@ def examine_topic(
     tenant: str,
     topic: str,
     stored: Mapping[EventKey, StoredEvent],
-    partitions: Iterable[list[RawRecord]],
+    partitions: Iterable[Iterable[RawRecord]],
+    parked: AbstractSet[tuple[int, int]] = frozenset(),
 ) -> TopicFindings:
-    """Compares the records of each partition (in offset order) with the stored events."""
-    walk = _Walk(tenant, stored)
+    """Compares the records of each partition (in offset order) with the stored events.
+
+    ``parked`` holds the (partition, offset) of the messages projectors parked.
+    """
+    walk = _Walk(tenant, stored, parked)
     messages = 0
     for records in partitions:
-        messages += len(records)
         for raw in records:
+            messages += 1
             walk.visit(raw)
     lost = frozenset(stored.keys() - walk.seen)
     missing = [f"lost: {_name(stored[k].event)} is not on the topic" for k in sorted(lost)]
@@ -125,6 +140,7 @@ def examine_topic(
         altered=c.get("altered", 0),
         unknown=c.get("unknown", 0),
         undecodable=c.get("undecodable", 0),
+        parked=c.get("parked", 0),
         examples=first_examples(missing + walk.examples),
     )
 

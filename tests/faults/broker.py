@@ -1,13 +1,15 @@
 """The run's Kafka broker as a process the tests may stop and start again.
 
 Only a broker started by ``deploy/local/stack.sh`` can be restarted, and only
-the one the run uses: the stack directory (``ENTENTE_STACK_DIR``, by default
-``<repo>/.cache/stack``, as ``make test`` starts it) must hold a rendered
-``kafka/server.properties`` whose PLAINTEXT listener is the run's bootstrap
-address. Its ports come from that file, so ``stack.sh start --keep kafka``
-brings back the same broker (same data, same controller port) whatever the
-environment says. Anything else (a testcontainers broker, another stack) is
-a skip locally and a failure in CI, like every missing server.
+the one the run uses, and only when the run says so: ``ENTENTE_STACK_DIR``
+must name the stack directory (``make test`` exports it; there is no default,
+so a test run pointed at a broker others share never restarts it), and its
+rendered ``kafka/server.properties`` must have the run's bootstrap address as
+its PLAINTEXT listener. The ports come from that file, so
+``stack.sh start --keep kafka`` brings back the same broker (same data, same
+controller port) whatever the environment says. Anything else (a
+testcontainers broker, another stack) is a skip locally and a failure in CI,
+like every missing server.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -70,7 +73,10 @@ def listener_ports(properties: str) -> dict[str, int]:
 
 def local_broker(bootstrap: str) -> LocalBroker:
     """The stack's broker at ``bootstrap``, or a skip (a failure in CI) saying why not."""
-    stack_dir = Path(os.environ.get("ENTENTE_STACK_DIR", ROOT / ".cache" / "stack"))
+    given = os.environ.get("ENTENTE_STACK_DIR")
+    if not given:
+        _unavailable("ENTENTE_STACK_DIR does not name the stack whose broker it may restart")
+    stack_dir = Path(given)
     properties = stack_dir / "kafka" / "server.properties"
     if not properties.is_file():
         _unavailable(f"no broker of deploy/local/stack.sh in {stack_dir} (ENTENTE_STACK_DIR)")
@@ -87,7 +93,7 @@ def local_broker(bootstrap: str) -> LocalBroker:
     return LocalBroker(bootstrap, stack_dir, env)
 
 
-def _unavailable(why: str) -> None:
+def _unavailable(why: str) -> NoReturn:
     message = f"restarting the broker needs the local stack's broker: {why}"
     if os.environ.get("CI"):
         pytest.fail(message)

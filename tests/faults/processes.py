@@ -14,6 +14,7 @@ Children write their logs to a file the test names, shown when a test fails.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -35,6 +36,8 @@ from shared.settings import Settings
 
 #: The modules the forkserver imports once, before it forks any child.
 PRELOAD = [__name__]
+#: prctl(2) option: the signal a process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
 
 
 def context() -> ForkServerContext:
@@ -43,6 +46,17 @@ def context() -> ForkServerContext:
     assert isinstance(ctx, ForkServerContext)
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
+
+
+def _die_with_the_forkserver() -> None:
+    """Linux: SIGKILL this child when its parent (the forkserver, so the test run) ends.
+
+    A run that is itself killed (a CI timeout) then leaves no relay behind
+    publishing into the broker the next run uses.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
 
 
 def _log_to(path: str) -> None:
@@ -61,12 +75,14 @@ def relay_process(
     settings: Settings, tenant: str, kafka: KafkaSettings, options: RelayOptions, log: str
 ) -> None:
     """The relay of ``tenant`` until SIGTERM (a clean stop) or SIGKILL."""
+    _die_with_the_forkserver()
     _log_to(log)
     run_relay(settings, tenant, kafka=kafka, options=options)
 
 
 def projector_process(settings: ProjectorSettings, kafka: KafkaSettings, log: str) -> None:
     """The projector service (its thread, without HTTP) until SIGTERM or SIGKILL."""
+    _die_with_the_forkserver()
     _log_to(log)
     stop = threading.Event()
 

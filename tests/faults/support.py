@@ -3,9 +3,9 @@
 A ``Tenant`` bundles what a fault test wires: the event store (real
 PostgreSQL, one schema per tenant), the topics (real Kafka, namespaced per
 test), the views (PostgreSQL, the projector's schema of the tenant) and
-observers that read the relay's state row and the views' tracking rows, the
-progress measures at which kills are aimed. ``kill_at`` SIGKILLs a service
-when its progress reaches each point and starts it again at once.
+observers of progress: the messages on the topic, the relay's state row, the
+views' tracking rows. A ``KillPlan`` SIGKILLs a service when its progress
+reaches each of its points and starts it again at once.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
+from services.projector.settings import ProjectorSettings
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import PostgresStore, schema_for
 from shared.checker import CheckReport, check
@@ -28,9 +30,11 @@ from shared.kafka.names import events_topic
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
 from shared.relay.ports import RelayStateStore
+from shared.relay.relay import RelayOptions
 from shared.relay.state import relay_state_store
+from shared.settings import Settings
 from shared.views.postgres import PostgresViewStore
-from tests.faults.processes import Restartable
+from tests.faults.processes import Restartable, projector_process, relay_process
 from tests.faults.workload import Writer
 
 #: What issue 3 asks: 20 kills at random points while 20,000 events flow.
@@ -243,6 +247,31 @@ def run_plans(
     if failures:
         raise failures[0]
     assert not any(thread.is_alive() for thread in threads), "a kill plan did not finish"
+
+
+#: The relay as deployed, polling often and retrying soon (tests wait on it).
+RELAY_OPTIONS = RelayOptions(poll_interval=0.05, max_backoff=1.0)
+
+
+def relay_of(ctx: ForkServerContext, tenant: Tenant, logs: Path) -> Restartable:
+    """The relay process of ``tenant``, logging into ``logs`` (not started)."""
+    settings = Settings(store="postgres", postgres_url=tenant.postgres_url)
+    args = (settings, tenant.name, tenant.kafka, RELAY_OPTIONS)
+    return Restartable(ctx, "relay", relay_process, args, log_path(logs, "relay"))
+
+
+def projector_of(ctx: ForkServerContext, tenant: Tenant, logs: Path) -> Restartable:
+    """The projector process of ``tenant`` (Kafka in, PostgreSQL views out), not started."""
+    settings = ProjectorSettings(
+        tenants=[tenant.name],
+        event_log="kafka",
+        views_url=tenant.postgres_url,
+        data_dir=logs / "projector-data",
+        auth="dev",
+        poll_interval=0.05,
+    )
+    args = (settings, tenant.kafka)
+    return Restartable(ctx, "projector", projector_process, args, log_path(logs, "projector"))
 
 
 def logs_of(*services: Restartable) -> str:

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
@@ -31,7 +32,7 @@ from shared.views.handlers import HANDLERS
 from shared.views.projector import Projector
 from tests.faults.support import Tenant
 
-pytestmark = [pytest.mark.faults, pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [pytest.mark.faults, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(120)]
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 300
@@ -245,6 +246,36 @@ def test_a_projector_that_never_sees_an_event_is_caught(
     assert report.views.not_applied == {_key(hidden)}
     assert report.topic is not None
     assert report.topic.ok
+
+
+def poison(template: EventEnvelope) -> list[WireMessage]:
+    """An undecodable message, and an event of a type no handler knows (of a new record)."""
+    garbage = WireMessage(key=b"k-1", headers=[("ce_type", b"x")], value=b"\xff{not json")
+    record = str(uuid4())
+    teleported = "fr.interieur.entente.agreement.teleported.v1"
+    event = replace(
+        template, id=str(uuid4()), type=teleported, aggregate_id=record, subject=record, version=1
+    )
+    return [garbage, wire.encode(event, "00" * 32)]
+
+
+def test_poison_messages_fail_the_topic_check_until_the_projector_parked_them(
+    tenant: Tenant, stored: list[EventEnvelope], publisher: KafkaPublisher
+) -> None:
+    relay(tenant, publisher)
+    publisher.publish(tenant.topic, poison(stored[0]))
+
+    unparked = tenant.check(views=False)
+    project(tenant)
+    parked = tenant.check()
+
+    assert unparked.topic is not None
+    assert (unparked.topic.undecodable, unparked.topic.unknown, unparked.topic.parked) == (1, 1, 0)
+    assert not unparked.ok
+    assert parked.topic is not None
+    assert (parked.topic.undecodable, parked.topic.unknown, parked.topic.parked) == (0, 0, 2)
+    assert parked.ok, parked.summary()
+    assert "2 parked by the projector" in parked.summary()
 
 
 def test_entente_check_exits_1_and_prints_the_counts_on_a_broken_run(

@@ -2,14 +2,21 @@
 
 Two writers record 20,000 events into the real PostgreSQL store; the relay
 process publishes them to the real broker and the projector process projects
-the topic into the PostgreSQL views. One of the two is SIGKILLed whenever
-its progress (the relay's saved count, the views' consumed count) reaches
-each of 20 seeded random points, plus a random fraction of a second, and is
-started again at once. Once everything has caught up, the checker compares
-store, topic and views: nothing lost, nothing applied twice, nothing out of
-order per record, views equal to a clean rebuild from the store. Republished
-copies (a page acknowledged but not yet saved when the relay died) may be on
-the topic; readers skip them by record version, and the report counts them.
+the topic into the PostgreSQL views. Each of the two has its own kill plan:
+20 seeded random points of its own progress (messages acknowledged on the
+topic for the relay, messages consumed into the views for the projector),
+each plus a random fraction of a second, so kills land inside a page or a
+batch; each SIGKILL hits one process while the other keeps running, and the
+victim is started again at once. Once everything has caught up, the checker
+compares store, topic and views: nothing lost, nothing applied twice,
+nothing out of order per record, views equal to a clean rebuild from the
+store. Republished copies (pages acknowledged but not yet saved when the
+relay died) are on the topic; the projector skips them by record version.
+
+Both plans share one flow of 20,000 events because projecting is what costs:
+about 360 events/s into PostgreSQL and 540/s for the checker's rebuild into
+SQLite on the loaded 2-core test machine, so a second flow would add two
+minutes to the suite.
 """
 
 from __future__ import annotations
@@ -22,18 +29,15 @@ from pathlib import Path
 
 import pytest
 
-from services.projector.settings import ProjectorSettings
-from shared.relay.relay import RelayOptions
-from shared.settings import Settings
-from tests.faults.processes import Restartable, projector_process, relay_process
 from tests.faults.support import (
     EVENTS,
     KILLS,
     KillPlan,
     Tenant,
     kill_points,
-    log_path,
     logs_of,
+    projector_of,
+    relay_of,
     run_plans,
     wait_for,
     writers_healthy,
@@ -43,31 +47,12 @@ from tests.faults.support import (
 pytestmark = [pytest.mark.faults, pytest.mark.kafka, pytest.mark.postgres]
 
 SEED = 20140601
-#: The whole flow, kills and catch-up included, must end within this many seconds.
-BUDGET = 200
-RELAY_OPTIONS = RelayOptions(poll_interval=0.05, max_backoff=1.0)
+#: The whole flow, kills and catch-up included, must end within this many seconds
+#: (it takes 75–90 s on an idle 2-core machine, up to 250 s under a load of 8).
+BUDGET = 420
 
 
-def relay_of(ctx: ForkServerContext, tenant: Tenant, logs: Path) -> Restartable:
-    settings = Settings(store="postgres", postgres_url=tenant.postgres_url)
-    args = (settings, tenant.name, tenant.kafka, RELAY_OPTIONS)
-    return Restartable(ctx, "relay", relay_process, args, log_path(logs, "relay"))
-
-
-def projector_of(ctx: ForkServerContext, tenant: Tenant, logs: Path) -> Restartable:
-    settings = ProjectorSettings(
-        tenants=[tenant.name],
-        event_log="kafka",
-        views_url=tenant.postgres_url,
-        data_dir=logs / "projector-data",
-        auth="dev",
-        poll_interval=0.05,
-    )
-    args = (settings, tenant.kafka)
-    return Restartable(ctx, "projector", projector_process, args, log_path(logs, "projector"))
-
-
-@pytest.mark.timeout(BUDGET + 60)
+@pytest.mark.timeout(BUDGET + 120)  # and the check
 def test_sigkill_of_relay_and_projector_at_random_points_loses_duplicates_reorders_nothing(
     tenant: Tenant, forkserver: ForkServerContext, tmp_path: Path
 ) -> None:
@@ -82,15 +67,16 @@ def test_sigkill_of_relay_and_projector_at_random_points_loses_duplicates_reorde
     projector.start()
     writers = tenant.writers(EVENTS, seed=SEED)
     watch = [relay.check_alive, projector.check_alive, writers_healthy(writers)]
+
+    def idle(progress: Callable[[], int]) -> bool:
+        return all(not writer.is_alive() for writer in writers) and progress() >= EVENTS
+
     plans = [
         KillPlan(relay, tenant.on_topic, kill_points(rng), 0.2, lambda: idle(tenant.on_topic), rng),
         KillPlan(
             projector, tenant.consumed, kill_points(rng), 0.5, lambda: idle(tenant.consumed), rng
         ),
     ]
-
-    def idle(progress: Callable[[], int]) -> bool:
-        return all(not writer.is_alive() for writer in writers) and progress() >= EVENTS
 
     try:
         run_plans(plans, deadline, watch)
@@ -122,6 +108,7 @@ def test_sigkill_of_relay_and_projector_at_random_points_loses_duplicates_reorde
     assert report.topic is not None
     assert report.topic.altered == report.topic.unknown == report.topic.undecodable == 0
     assert report.topic.messages == EVENTS + report.republished
+    assert report.republished > 0, "no kill landed between the acks and the save"
     assert report.views is not None
     assert report.views.equal_to_rebuild, report.summary()
     assert report.ok
