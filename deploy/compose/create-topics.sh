@@ -4,6 +4,7 @@
 # .events.dlt (1 partition each), all keeping every event forever. The relays and
 # the projector verify these settings at start-up (shared/kafka/topics.py) and
 # refuse a topic that differs, so PARTITIONS must equal their ENTENTE_KAFKA_PARTITIONS.
+# Once for the platform: entente.reporting.alerts (1 partition), reporting's overlap alerts.
 #
 # Environment: BOOTSTRAP (kafka:9092), TENANTS (slugs, space- or comma-separated),
 # PARTITIONS (3), REPLICATION_FACTOR (1 here; 3 in production), MIN_INSYNC_REPLICAS (1; 2).
@@ -32,5 +33,6 @@ for tenant in ${TENANTS//,/ }; do
   create "entente.$tenant.checkpoints" 1
   create "entente.$tenant.events.dlt" 1
 done
+create "entente.reporting.alerts" 1
 "$topics_cmd" --bootstrap-server "$bootstrap" --describe --topics-with-overrides
 echo "create-topics: done"

@@ -44,6 +44,9 @@ def readyz(_: Open, request: Request) -> dict[str, Any]:
         raise NotReadyError(f"the reporting projector stopped: {runner.failure}")
     if not runner.is_alive():
         raise NotReadyError("the reporting projector is not running")
+    alerts = request.app.state.reporting.alert_relay
+    if alerts is not None and not alerts.is_alive():
+        raise NotReadyError("the alert relay stopped (see the logs): alerts are not published")
     return {"status": "ready"}
 
 

@@ -19,8 +19,10 @@ from shared.access_log import access_log_for
 from shared.application.ledger import CooperationLedger
 from shared.auth.roles import Principal
 from shared.errors import ConfigurationError
+from shared.kafka.settings import KafkaSettings
 from shared.log.embedded import EmbeddedEventLog
 from shared.log.ports import EventLog
+from shared.reporting.alert_relay import AlertRelay, AlertRelayThread
 from shared.reporting.overlaps import OverlapAlerts
 from shared.reporting.projector import ReportingProjector
 from shared.reporting.runner import ReportingThread
@@ -55,16 +57,22 @@ class ReportingService:
     access: AccessRecorder
     clock: Clock
     closers: list[Callable[[], None]] = field(default_factory=list)
+    #: Publishes the alerts table to ``entente.reporting.alerts`` (Kafka deployments).
+    alert_relay: AlertRelayThread | None = None
 
     def start(self) -> None:
         """Creates the tables if missing and starts consuming every tenant topic."""
         self.store.setup()
         self.access.setup()
         self.runner.start()
+        if self.alert_relay is not None:
+            self.alert_relay.start()
         log.info("reporting consolidates %s", ", ".join(self.tenants))
 
     def stop(self) -> None:
         self.runner.stop()
+        if self.alert_relay is not None:
+            self.alert_relay.stop()
         for close in reversed(self.closers):
             close()
         self.store.dispose()
@@ -85,14 +93,21 @@ def bootstrap(
     access: AccessRecorder | None = None,
     alerts: OverlapAlerts | None = None,
     clock: Clock = lambda: datetime.now(UTC),
+    kafka: KafkaSettings | None = None,
 ) -> ReportingService:
-    """Wires the service; ``log`` defaults to what ``ENTENTE_EVENT_LOG`` names."""
+    """Wires the service; ``log`` defaults to what ``ENTENTE_EVENT_LOG`` names.
+
+    With Kafka (``kafka`` defaults to the ``ENTENTE_KAFKA_*`` settings) the
+    service also publishes its overlap alerts to ``entente.reporting.alerts``.
+    """
+    if settings.event_log == "kafka" and kafka is None:
+        kafka = KafkaSettings()
     tenants = [check_slug(t) for t in settings.tenants]
     if not tenants:
         raise ConfigurationError("ENTENTE_TENANTS names no tenant")
     closers: list[Callable[[], None]] = []
     if log is None:
-        log, closers = _open_log(settings, tenants)
+        log, closers = _open_log(settings, tenants, kafka)
     store = open_reporting_store(
         settings.reporting_store_url(), settings.data_dir, settings.reporting_schema
     )
@@ -101,20 +116,39 @@ def bootstrap(
     )
     runner = ReportingThread(projector, poll_interval=settings.reporting_poll_interval)
     access = access or access_log_for(settings, clock)
-    return ReportingService(settings, tenants, store, projector, runner, access, clock, closers)
+    alert_relay = None if kafka is None else _alert_relay(store, settings, kafka)
+    return ReportingService(
+        settings, tenants, store, projector, runner, access, clock, closers, alert_relay
+    )
+
+
+def _alert_relay(
+    store: ReportingStore, settings: ReportingSettings, kafka: KafkaSettings
+) -> AlertRelayThread:
+    """Creates (or verifies) the alerts topic, refusing a misconfigured one, and the relay."""
+    from shared.kafka.producer import KafkaPublisher
+    from shared.kafka.topics import KafkaTopicAdmin
+
+    admin = KafkaTopicAdmin(kafka)
+    try:
+        admin.ensure_reporting_topics()
+    finally:
+        admin.close()
+    publisher = KafkaPublisher(kafka)
+    relay = AlertRelay(store, publisher, poll_interval=settings.reporting_poll_interval)
+    return AlertRelayThread(relay, publisher.close)
 
 
 def _open_log(
-    settings: ReportingSettings, tenants: list[str]
+    settings: ReportingSettings, tenants: list[str], kafka: KafkaSettings | None
 ) -> tuple[EventLog, list[Callable[[], None]]]:
     """The tenant topics on Kafka, or the tenants' event stores read as topics."""
-    if settings.event_log == "kafka":
+    if kafka is not None:
         from shared.kafka.crc import require_native_crc32c
         from shared.kafka.log import KafkaEventLog
-        from shared.kafka.settings import KafkaSettings
 
         require_native_crc32c()
-        kafka_log = KafkaEventLog(KafkaSettings())
+        kafka_log = KafkaEventLog(kafka)
         return kafka_log, [kafka_log.close]
     store = settings.event_store()
     ledgers = {tenant: CooperationLedger(tenant, store) for tenant in tenants}

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from shared.domain.catalogue import AGGREGATE_TYPES
-from shared.events import schemas
+from shared.events import alert_schemas, schemas
 from shared.events.envelope import TYPE_PREFIX
 
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -63,11 +63,17 @@ the same events for people.
 """
 
 
+ALERT_TYPES = alert_schemas.ALERT_TYPES
+
+
 def message_key(event_type: str) -> str:
     """``fr.interieur.entente.delegation-visit.planned.v1`` → ``DelegationVisitPlannedV1``."""
     parts = event_type.removeprefix(TYPE_PREFIX + ".").split(".")
     words = [w for part in parts for w in re.split(r"[-_]", part)]
     return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+ALERT_KEYS = tuple(message_key(t) for t in ALERT_TYPES)
 
 
 def build() -> dict[str, Any]:
@@ -118,6 +124,17 @@ def build() -> dict[str, Any]:
                 "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
                 "bindings": {"kafka": _topic_binding()},
             },
+            "alerts": {
+                "address": "entente.reporting.alerts",
+                "title": "Consolidated reporting's overlap alerts",
+                "description": (
+                    "One topic for the platform: an alert each time the list of overlaps "
+                    "(two directorates' missions, same country, same theme, dates that meet) "
+                    "gains or loses a pair. Restricted missions are named by directorate only."
+                ),
+                "messages": {k: {"$ref": f"#/components/messages/{k}"} for k in ALERT_KEYS},
+                "bindings": {"kafka": _topic_binding()},
+            },
         },
         "operations": _operations(list(event_refs)),
         "components": {
@@ -135,6 +152,7 @@ def build() -> dict[str, Any]:
                 **{keys[t]: _event_message(t, keys[t]) for t in types},
                 "Checkpoint": _checkpoint_message(),
                 "DeadLetter": _dead_letter_message(),
+                **{ALERT_KEYS[i]: _alert_message(t) for i, t in enumerate(ALERT_TYPES)},
             },
             "messageTraits": {
                 "CloudEvent": {
@@ -246,6 +264,13 @@ def _operations(event_keys: list[str]) -> dict[str, Any]:
             "Auditors recompute the hash chain from the log.",
             event_keys,
         ),
+        "publishAlerts": operation(
+            "send",
+            "alerts",
+            "Consolidated reporting publishes the overlap alerts it raised, in order "
+            "(at least once; ce_id is deterministic).",
+            list(ALERT_KEYS),
+        ),
         "auditCheckpoints": operation(
             "receive",
             "checkpoints",
@@ -270,6 +295,8 @@ def _schemas(types: list[str], keys: dict[str, str]) -> dict[str, Any]:
         "Checkpoint": schemas.CHECKPOINT_SCHEMA,
         "DeadLetterHeaders": schemas.DEAD_LETTER_HEADERS_SCHEMA,
         "DeadLetter": schemas.DEAD_LETTER_SCHEMA,
+        "AlertHeaders": alert_schemas.ALERT_HEADERS_SCHEMA,
+        "OverlapAlert": alert_schemas.ALERT_SCHEMA,
     }
 
 
@@ -311,6 +338,32 @@ def _checkpoint_message() -> dict[str, Any]:
         "bindings": {
             "kafka": {
                 "key": {"type": "string", "description": "The tenant."},
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
+    }
+
+
+def _alert_message(alert_type: str) -> dict[str, Any]:
+    resolved = alert_type == alert_schemas.ALERT_RESOLVED
+    return {
+        "name": alert_type,
+        "title": "Overlap resolved" if resolved else "Overlap detected",
+        "summary": (
+            "A pair of missions no longer overlaps (rescheduled, cancelled, theme corrected)."
+            if resolved
+            else "Two directorates' missions now overlap in one country on one theme."
+        ),
+        "contentType": "application/json",
+        "headers": {"$ref": "#/components/schemas/AlertHeaders"},
+        "payload": {"$ref": "#/components/schemas/OverlapAlert"},
+        "bindings": {
+            "kafka": {
+                "key": {
+                    "type": "string",
+                    "pattern": "^[A-Z]{2}/[a-z0-9-]+$",
+                    "description": "<country>/<theme>: one subject's alerts stay in order.",
+                },
                 "bindingVersion": KAFKA_BINDING_VERSION,
             }
         },

@@ -22,3 +22,8 @@ def checkpoints_topic(tenant: str) -> str:
 def dead_letter_topic(tenant: str) -> str:
     """Where readers park the messages of ``tenant``'s event topic they cannot process."""
     return f"{topic_for(tenant)}.dlt"
+
+
+def alerts_topic() -> str:
+    """Where consolidated reporting publishes its overlap alerts (one for the platform)."""
+    return "entente.reporting.alerts"

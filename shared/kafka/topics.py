@@ -19,7 +19,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from shared.errors import ConfigurationError
 from shared.kafka.clients import create_admin, translated_errors
 from shared.kafka.errors import TopicMisconfiguredError, TopicMissingError
-from shared.kafka.names import checkpoints_topic, dead_letter_topic, events_topic
+from shared.kafka.names import alerts_topic, checkpoints_topic, dead_letter_topic, events_topic
 from shared.kafka.settings import KafkaSettings
 
 _TOPIC_ALREADY_EXISTS = 36
@@ -59,6 +59,12 @@ def tenant_topics(settings: KafkaSettings, tenant: str) -> list[TopicSpec]:
     ]
 
 
+def reporting_topics(settings: KafkaSettings) -> list[TopicSpec]:
+    """The platform's alerts topic: one partition, so alerts keep the order they were raised."""
+    shape = (settings.replication_factor, settings.min_insync_replicas)
+    return [TopicSpec(alerts_topic(), 1, *shape)]
+
+
 def problems_with(
     spec: TopicSpec, partitions: int, replicas: int, config: Mapping[str, str]
 ) -> list[str]:
@@ -93,6 +99,12 @@ class KafkaTopicAdmin:
     def ensure_tenant_topics(self, tenant: str) -> None:
         """Creates whichever of the tenant's topics are missing, then verifies all three."""
         for spec in tenant_topics(self._settings, tenant):
+            self.create(spec)
+            self.verify_topic(spec)
+
+    def ensure_reporting_topics(self) -> None:
+        """Creates the alerts topic if missing, then verifies it."""
+        for spec in reporting_topics(self._settings):
             self.create(spec)
             self.verify_topic(spec)
 

@@ -28,12 +28,13 @@ from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import RowMapping, and_, delete, insert, or_, select, update
 
-from shared.events.envelope import TYPE_PREFIX, EventEnvelope
+from shared.events.alert_schemas import ALERT_DETECTED, ALERT_RESOLVED
+from shared.events.envelope import EventEnvelope
 from shared.reporting.store import ReportingSession
 from shared.views.queries.report import COUNTED_STATUSES
 
-DETECTED = f"{TYPE_PREFIX}.reporting.overlap-detected.v1"
-RESOLVED = f"{TYPE_PREFIX}.reporting.overlap-resolved.v1"
+DETECTED = ALERT_DETECTED
+RESOLVED = ALERT_RESOLVED
 RESTRICTED = "restricted"
 
 #: The mission events that can change its overlaps: dates set or moved (``scheduled``,
@@ -65,10 +66,11 @@ class OverlapAlert:
 class OverlapAlerts(Protocol):
     """Where overlap alerts are published, inside the reporting transaction.
 
-    The embedded implementation writes them to the ``alerts`` table of the same
-    area (an outbox: committed with the overlaps, or not at all). A Kafka
-    implementation relays that table to an alerts topic, as the relay does for
-    the event stores, rather than producing from inside the transaction.
+    The implementation writes them to the ``alerts`` table of the same area (an
+    outbox: committed with the overlaps, or not at all). With Kafka, the
+    reporting service's ``AlertRelay`` publishes that table to
+    ``entente.reporting.alerts`` in order, as the relay does for the event
+    stores, rather than producing from inside the transaction.
     """
 
     def publish(self, session: ReportingSession, alert: OverlapAlert) -> None: ...

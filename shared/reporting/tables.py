@@ -74,6 +74,7 @@ class ReportingTables:
     agreement_terms: Table
     overlaps: Table
     alerts: Table
+    alerts_published: Table
     tracking: Table
 
     @property
@@ -164,6 +165,14 @@ def tables_for(schema: str | None) -> ReportingTables:
             Column("theme", String(80), nullable=False),
             Column("caused_by", String(ID), nullable=False),
             Column("data", JSON, nullable=False),
+        ),
+        # How far the AlertRelay has published the alerts table to the alerts topic.
+        alerts_published=Table(
+            "alerts_published",
+            md,
+            Column("topic", String(255), primary_key=True),
+            Column("seq", BigInteger, nullable=False),
+            Column("published_at", UtcDateTime, nullable=False),
         ),
         tracking=Table(
             "reporting_tracking",

@@ -18,9 +18,12 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 
 from shared.events import asyncapi, schemas
+from shared.events.alert_schemas import ALERT_HEADERS_SCHEMA, ALERT_SCHEMA
 from shared.events.chain import CHAIN_VERSION, genesis
+from shared.events.wire import UndecodableMessageError
 from shared.kafka.dead_letters import dead_letter_message
 from shared.relay.checkpoint import CHECKPOINT_TYPE, Checkpoint, encode_checkpoint
+from shared.reporting.alert_messages import decode_alert
 from shared.views.dead_letters import DeadLetter, PoisonKind
 
 PARKED_AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -128,3 +131,16 @@ def test_each_hand_written_schema_is_valid_in_2020_12_and_draft_07(name: str) ->
 
     Draft202012Validator.check_schema(schema)
     Draft7Validator.check_schema(schema)
+
+
+@pytest.mark.parametrize("schema", [ALERT_HEADERS_SCHEMA, ALERT_SCHEMA], ids=["headers", "value"])
+def test_the_alert_schemas_are_valid_in_2020_12_and_draft_07(schema: dict[str, Any]) -> None:
+    Draft202012Validator.check_schema(schema)
+    Draft7Validator.check_schema(schema)
+
+
+def test_an_alert_that_is_not_one_is_refused_by_name() -> None:
+    checkpoint = encode_checkpoint(Checkpoint("police", 1, genesis("police"), 1, PARKED_AT))
+
+    with pytest.raises(UndecodableMessageError, match="not an overlap alert"):
+        decode_alert(checkpoint.headers, checkpoint.value)

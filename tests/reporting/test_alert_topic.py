@@ -1,0 +1,273 @@
+"""Overlap alerts reach ``entente.reporting.alerts`` on the real broker, in order, at least once.
+
+The reporting projector writes alerts in its own transaction (the outbox);
+``AlertRelay`` publishes them and moves its position only after the broker's
+acks. These tests use a real Kafka broker and a real PostgreSQL reporting
+area; the last one runs the whole path as deployed: tenant relays → tenant
+topics → the reporting service (Kafka log) → the alerts topic.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from services.reporting.bootstrap import bootstrap
+from services.reporting.settings import ReportingSettings
+from shared.application.stores import SqliteStore
+from shared.domain.mission import Mission
+from shared.domain.vocabulary import Classification
+from shared.events.alert_schemas import ALERT_HEADERS_SCHEMA, ALERT_SCHEMA
+from shared.events.wire import WireMessage
+from shared.kafka.errors import TopicMisconfiguredError
+from shared.kafka.log import KafkaEventLog
+from shared.kafka.names import alerts_topic
+from shared.kafka.producer import KafkaPublisher
+from shared.kafka.records import RawRecord
+from shared.kafka.settings import KafkaSettings
+from shared.kafka.topics import KafkaTopicAdmin, reporting_topics
+from shared.relay.relay import Relay
+from shared.relay.state import relay_state_store
+from shared.reporting import queries
+from shared.reporting.alert_messages import decode_alert
+from shared.reporting.alert_relay import AlertPositionConflictError, AlertRelay
+from shared.reporting.overlaps import DETECTED, RESOLVED
+from shared.reporting.postgres import PostgresReportingStore
+from shared.reporting.projector import ReportingProjector
+from shared.reporting.store import ReportingStore
+from tests.reporting.support import TENANTS, World
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture
+def kafka(kafka_bootstrap: str) -> KafkaSettings:
+    """This test's own topics (a unique prefix), with short timeouts."""
+    return KafkaSettings(
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        bootstrap_timeout_ms=5_000,
+        request_timeout_ms=5_000,
+        delivery_timeout_ms=10_000,
+        read_timeout_ms=10_000,
+    )
+
+
+@pytest.fixture
+def admin(kafka: KafkaSettings) -> Iterator[KafkaTopicAdmin]:
+    found = KafkaTopicAdmin(kafka)
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def publisher(kafka: KafkaSettings) -> Iterator[KafkaPublisher]:
+    found = KafkaPublisher(kafka)
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def reader(kafka: KafkaSettings) -> Iterator[KafkaEventLog]:
+    found = KafkaEventLog(kafka)
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def pg_store(postgres_url: str) -> Iterator[PostgresReportingStore]:
+    found = PostgresReportingStore(postgres_url, f"t{uuid.uuid4().hex[:10]}_entente_reporting")
+    found.setup()
+    yield found
+    found.drop()
+    found.dispose()
+
+
+def overlapping_pairs(w: World) -> None:
+    """Two overlaps in BR (three directorates) and one in VN; one restricted mission."""
+    w.mission("police", "br-p", country="BR", start=date(2024, 9, 1), end=date(2024, 9, 10))
+    w.mission("gendarmerie", "br-g", country="BR", start=date(2024, 9, 5), end=date(2024, 9, 15))
+    w.mission("police", "vn-p", country="VN", start=date(2024, 3, 4), end=date(2024, 3, 8))
+    w.mission(
+        "civil-protection",
+        "vn-c",
+        country="VN",
+        start=date(2024, 3, 8),
+        end=date(2024, 3, 12),
+        classification=Classification.RESTRICTED,
+    )
+
+
+def on_topic(reader: KafkaEventLog) -> list[RawRecord]:
+    return reader.read_raw(alerts_topic(), 0, -1, 10_000)
+
+
+def table_alerts(store: ReportingStore) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = queries.alerts(store, TENANTS, limit=1000)["items"]
+    return items
+
+
+def schema_errors(schema: dict[str, Any], instance: object) -> list[str]:
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(instance)]
+
+
+class CrashAfterAcks:
+    """A publisher that delivers (the broker acks) and then dies before the caller goes on."""
+
+    def __init__(self, inner: KafkaPublisher) -> None:
+        self.inner = inner
+
+    def publish(self, topic: str, messages: Sequence[WireMessage]) -> None:
+        self.inner.publish(topic, messages)
+        raise SystemExit("killed after the acks")
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_alerts_table_is_published_in_order_and_each_message_honours_the_contract(
+    world: World,
+    pg_store: PostgresReportingStore,
+    admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+    reader: KafkaEventLog,
+) -> None:
+    admin.ensure_reporting_topics()
+    overlapping_pairs(world)
+    ReportingProjector(pg_store, world.log, TENANTS).catch_up()
+    relay = AlertRelay(pg_store, publisher)
+
+    assert relay.catch_up() == 2
+    assert relay.catch_up() == 0
+
+    raised = table_alerts(pg_store)
+    records = on_topic(reader)
+    assert [r.header("ce_id") for r in records] == [a["id"].encode() for a in raised]
+    assert relay.position() == raised[-1]["seq"]
+    for record, alert in zip(records, raised, strict=True):
+        headers = {name: value.decode() for name, value in record.headers}
+        assert schema_errors(ALERT_HEADERS_SCHEMA, headers) == []
+        decoded = decode_alert(record.headers, record.value)
+        assert schema_errors(ALERT_SCHEMA, decoded.data) == []
+        assert (decoded.type, decoded.data) == (DETECTED, alert["data"])
+        assert record.key == f"{alert['data']['country']}/{alert['data']['theme']}".encode()
+    vn = next(decode_alert(r.headers, r.value) for r in records if r.key and r.key[:2] == b"VN")
+    assert {"directorate": "civil-protection", "restricted": True} in vn.data["missions"]
+    assert "vn-c" not in str(vn.data)
+
+
+def test_a_later_change_publishes_its_resolution_after_what_was_already_published(
+    world: World,
+    pg_store: PostgresReportingStore,
+    admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+    reader: KafkaEventLog,
+) -> None:
+    admin.ensure_reporting_topics()
+    overlapping_pairs(world)
+    projector = ReportingProjector(pg_store, world.log, TENANTS)
+    projector.catch_up()
+    relay = AlertRelay(pg_store, publisher)
+    relay.catch_up()
+    police = world.context("police")
+
+    world.change(Mission, "br-p", lambda m: m.cancel(police, date(2024, 8, 1), "Annulée"))
+    projector.catch_up()
+
+    assert relay.catch_up() == 1
+    types = [decode_alert(r.headers, r.value).type for r in on_topic(reader)]
+    assert types == [DETECTED, DETECTED, RESOLVED]
+
+
+def test_a_crash_after_the_acks_republishes_the_same_alerts_and_skips_none(
+    world: World,
+    pg_store: PostgresReportingStore,
+    admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+    reader: KafkaEventLog,
+) -> None:
+    admin.ensure_reporting_topics()
+    overlapping_pairs(world)
+    ReportingProjector(pg_store, world.log, TENANTS).catch_up()
+
+    with pytest.raises(SystemExit):
+        AlertRelay(pg_store, CrashAfterAcks(publisher)).catch_up()
+    restarted = AlertRelay(pg_store, publisher)
+    assert restarted.position() == 0
+    assert restarted.catch_up() == 2
+
+    ids = [r.header("ce_id") for r in on_topic(reader)]
+    assert len(ids) == 4  # at least once: the page went out twice
+    assert list(dict.fromkeys(ids)) == [a["id"].encode() for a in table_alerts(pg_store)]
+
+
+def test_a_second_relay_that_fell_behind_is_refused_rather_than_moving_the_position_back(
+    world: World,
+    pg_store: PostgresReportingStore,
+    admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+) -> None:
+    admin.ensure_reporting_topics()
+    overlapping_pairs(world)
+    ReportingProjector(pg_store, world.log, TENANTS).catch_up()
+    first = AlertRelay(pg_store, publisher, page_size=1)
+    second = AlertRelay(pg_store, publisher, page_size=1)
+    first.catch_up()
+
+    with pytest.raises(AlertPositionConflictError):
+        second._save(0, 1)  # what a relay that read position 0 before the first one moved does
+    assert first.position() == 2
+
+
+def test_a_compacted_alerts_topic_is_refused(kafka: KafkaSettings, admin: KafkaTopicAdmin) -> None:
+    admin.ensure_reporting_topics()
+    admin.alter_config(alerts_topic(), {"cleanup.policy": "compact"})
+
+    with pytest.raises(TopicMisconfiguredError, match="compact"):
+        admin.verify_topic(reporting_topics(kafka)[0])
+
+
+def test_the_reporting_service_publishes_alerts_from_the_tenant_topics(
+    world: World,
+    postgres_url: str,
+    kafka: KafkaSettings,
+    admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+    reader: KafkaEventLog,
+    tmp_path: Path,
+) -> None:
+    overlapping_pairs(world)
+    for tenant, ledger in world.ledgers.items():
+        admin.ensure_tenant_topics(tenant)
+        state = relay_state_store(SqliteStore(tmp_path / "events"), tenant)
+        Relay(ledger, publisher, state).catch_up()
+        state.close()
+    settings = ReportingSettings(
+        tenants=TENANTS,
+        event_log="kafka",
+        reporting_url=postgres_url,
+        reporting_schema=f"t{uuid.uuid4().hex[:10]}_entente_reporting",
+        data_dir=tmp_path / "reporting",
+        reporting_poll_interval=0.05,
+    )
+    service = bootstrap(settings, kafka=kafka)
+    service.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(on_topic(reader)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        published = [decode_alert(r.headers, r.value) for r in on_topic(reader)]
+    finally:
+        service.stop()
+        PostgresReportingStore(postgres_url, settings.reporting_schema).drop()
+
+    assert sorted(a.subject for a in published) == ["BR/cybercrime", "VN/cybercrime"]
+    assert all(a.type == DETECTED for a in published)
