@@ -59,6 +59,25 @@ class IllegalTransition(DomainRuleViolation):
         self.command = command
 
 
+class BatchRejectedError(EntenteError):
+    """Raised when items of a batch command break rules; nothing of the batch is recorded.
+
+    ``errors`` names every offending item by its ``index`` in the batch, with
+    the field, rule and message a single command would have given, so a client
+    fixes all of them in one round trip.
+    """
+
+    title = "Invalid batch"
+
+    def __init__(self, errors: list[dict[str, object]], size: int) -> None:
+        first = errors[0]
+        super().__init__(
+            f"{len(errors)} of {size} items are invalid and nothing was recorded; "
+            f"first: {first['field']}: {first['message']}"
+        )
+        self.errors = errors
+
+
 class NotFoundError(EntenteError):
     """Raised when a record, tenant or route does not exist *for the caller*.
 

@@ -49,3 +49,38 @@ class CommandReceipt(Aggregate):
             record_id=record_id,
             record_version=record_version,
         )
+
+
+class ImportReceipt(CommandReceipt):
+    """Remembers one accepted bulk import: every record it created, in the order sent.
+
+    A ``CommandReceipt`` too (``record_id`` is the last record), so a single
+    command that reuses an import's key is refused like any other reused key.
+    """
+
+    if TYPE_CHECKING:
+        record_ids: list[UUID]
+        record_versions: list[int]
+
+    class Imported(CommandReceipt.Issued):
+        record_ids: list[UUID]
+        record_versions: list[int]
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.record_ids = list(self.record_ids)
+            aggregate.record_versions = list(self.record_versions)
+
+    @classmethod
+    def issue_for(
+        cls, id: UUID, fingerprint: str, records: list[tuple[UUID, int]]
+    ) -> ImportReceipt:
+        return cls._create(
+            cls.Imported,
+            id=id,
+            fingerprint=fingerprint,
+            record_id=records[-1][0],
+            record_version=records[-1][1],
+            record_ids=[record_id for record_id, _ in records],
+            record_versions=[version for _, version in records],
+        )

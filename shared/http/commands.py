@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Header, Request, Response
 from pydantic import BaseModel
 
+from shared.application.bulk import BulkResult
 from shared.application.ledger import CommandResult, Idempotency
 from shared.errors import ValidationError
 
@@ -81,6 +82,36 @@ def accepted(
     return CommandAccepted(
         id=str(result.record_id),
         version=result.version,
+        position=result.position,
+        replayed=result.replayed,
+    )
+
+
+class RecordVersion(BaseModel):
+    id: str
+    version: int
+
+
+class ImportAccepted(BaseModel):
+    """The answer to a bulk import: every record created, in the order sent.
+
+    ``position`` is the last record's log position: waiting for it in a view
+    (``?min_position=``) waits for the whole import.
+    """
+
+    records: list[RecordVersion]
+    count: int
+    position: int
+    replayed: bool
+
+
+def imported(result: BulkResult, response: Response) -> ImportAccepted:
+    response.headers["X-Entente-Position"] = str(result.position)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return ImportAccepted(
+        records=[RecordVersion(id=str(i), version=v) for i, v in result.records],
+        count=len(result.records),
         position=result.position,
         replayed=result.replayed,
     )

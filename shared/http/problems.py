@@ -18,12 +18,15 @@ from shared import errors
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://entente.interieur.gouv.fr/problems/"
+#: The body field holding a batch command's items; their errors carry an ``index``.
+BATCH_ITEMS = "items"
 log = logging.getLogger("entente.http")
 
 STATUS: dict[type[errors.EntenteError], int] = {
     errors.ValidationError: 422,
     errors.IllegalTransition: 409,
     errors.DomainRuleViolation: 422,
+    errors.BatchRejectedError: 422,
     errors.NotFoundError: 404,
     errors.ConflictError: 409,
     errors.PreconditionFailedError: 412,
@@ -72,6 +75,7 @@ async def entente_error(request: Request, error: Exception) -> JSONResponse:
         field=getattr(error, "field", None),
         rule=getattr(error, "rule", None),
         position=getattr(error, "position", None),
+        errors=getattr(error, "errors", None),
     )
 
 
@@ -109,13 +113,16 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def _issue(error: Any) -> dict[str, str]:
-    location = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
-    return {
-        "field": ".".join(location),
+def _issue(error: Any) -> dict[str, Any]:
+    loc = [p for p in error.get("loc", ()) if p != "body"]
+    issue: dict[str, Any] = {
+        "field": ".".join(str(p) for p in loc),
         "rule": str(error.get("type")),
         "message": str(error.get("msg")),
     }
+    if len(loc) > 1 and loc[0] == BATCH_ITEMS and isinstance(loc[1], int):
+        issue["index"] = loc[1]  # the batch item at fault, as BatchRejectedError names it
+    return issue
 
 
 async def http_error(request: Request, error: Exception) -> JSONResponse:

@@ -55,3 +55,53 @@ def test_a_command_is_stored_projected_and_read_back_on_postgres(
     assert mission["id"] == created.json()["id"]
     assert mission["countries"] == ["VN", "KH", "LA"]
     assert platform.ledger(tenant).env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+
+
+def test_a_bulk_import_is_stored_projected_and_read_back_on_postgres(
+    postgres_url: str, tmp_path: Path, unique: str
+) -> None:
+    tenant = f"t{unique}"
+    settings = Settings(
+        tenants=[tenant],
+        data_dir=tmp_path,
+        store="postgres",
+        postgres_url=postgres_url,
+        views_url=postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        auth="dev",
+    )
+    platform = bootstrap(settings)
+    assert platform.issuer is not None
+    headers = {"Authorization": f"Bearer {platform.issuer.token(f'{tenant}-recorder')}"}
+    item = {
+        "mission_type": "regional-conference",
+        "countries": ["VN"],
+        "themes": ["counterfeit-medicines"],
+        "requested_by": "MSP",
+        "requested_on": "2013-06-01",
+    }
+    items = [{**item, "title": f"Conférence {i}"} for i in range(100)]
+
+    with TestClient(create_app(platform)) as client:
+        refused = client.post(
+            f"/api/{tenant}/missions/imports",
+            headers=headers,
+            json={"items": [*items[:50], {**item, "title": "x", "countries": ["ZZ"]}]},
+        )
+        position = platform.ledger(tenant).position()
+        created = client.post(
+            f"/api/{tenant}/missions/imports",
+            headers={**headers, "Idempotency-Key": "pg-import-1"},
+            json={"items": items},
+        )
+        assert created.status_code == 201, created.text
+        board = client.get(
+            f"/api/{tenant}/missions?min_position={created.json()['position']}"
+            "&wait_ms=10000&limit=200",
+            headers=headers,
+        )
+
+    assert refused.status_code == 422, refused.text
+    assert [e["index"] for e in refused.json()["errors"]] == [50]
+    assert position == 0
+    assert board.status_code == 200, board.text
+    assert {m["id"] for m in board.json()["items"]} == {r["id"] for r in created.json()["records"]}

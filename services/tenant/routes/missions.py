@@ -19,16 +19,27 @@ from services.tenant.schemas.missions import (
     CompleteMission,
     DeclineMission,
     EvaluateMission,
+    ImportMissions,
     LaunchMission,
     RequestMission,
     ScheduleMission,
     ValidateMission,
 )
+from shared.application.bulk import MAX_ITEMS, create_all
 from shared.application.ledger import CooperationLedger, Idempotency
+from shared.domain.context import CommandContext
 from shared.domain.mission import Mission
 from shared.domain.post import PostAbroad
 from shared.errors import NotFoundError, ValidationError
-from shared.http.commands import CommandAccepted, accepted, etag, idempotency, if_match
+from shared.http.commands import (
+    CommandAccepted,
+    ImportAccepted,
+    accepted,
+    etag,
+    idempotency,
+    if_match,
+    imported,
+)
 from shared.http.security import Reader, Recorder, Validator
 
 router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"])
@@ -46,25 +57,61 @@ def request(
     response: Response,
 ) -> CommandAccepted:
     post_id = _known_post(ledger, body.post_id)
-    result = ledger.create(
-        lambda id_: Mission.request(
-            ctx,
-            id=id_,
-            title=body.title,
-            mission_type=body.mission_type,
-            countries=body.countries,
-            organisations=body.organisations,
-            themes=body.themes,
-            requested_by=body.requested_by,
-            post_id=post_id,
-            requested_on=body.requested_on,
-            description=body.description,
-            classification=body.classification,
-            today=ledger.today(),
-        ),
-        key,
-    )
+    result = ledger.create(_requested(ctx, ledger, body, post_id), key)
     return accepted(result, response, f"/api/{ctx.tenant}/missions/{result.record_id}")
+
+
+@router.post(
+    "/imports",
+    status_code=status.HTTP_201_CREATED,
+    summary=f"Record up to {MAX_ITEMS} foreign requests at once, all or none",
+    responses={422: {"description": "Invalid items, each named by its index; nothing recorded"}},
+)
+def import_requests(
+    principal: Recorder,
+    ctx: Context,
+    ledger: Ledger,
+    body: ImportMissions,
+    key: Key,
+    response: Response,
+) -> ImportAccepted:
+    """One transaction: every item is checked (with its index in any error) before any is saved."""
+    posts: dict[UUID, str] = {}
+
+    def build(item: RequestMission) -> Callable[[UUID], Mission]:
+        def built(id_: UUID) -> Mission:
+            post_id = None
+            if item.post_id is not None:
+                if item.post_id not in posts:  # each post looked up once per import
+                    posts[item.post_id] = str(_known_post(ledger, item.post_id))
+                post_id = posts[item.post_id]
+            return _requested(ctx, ledger, item, post_id)(id_)
+
+        return built
+
+    result = create_all(ledger, [build(item) for item in body.items], key)
+    return imported(result, response)
+
+
+def _requested(
+    ctx: CommandContext, ledger: CooperationLedger, body: RequestMission, post_id: str | None
+) -> Callable[[UUID], Mission]:
+    """Builds the new mission of one request body (the domain runs its guards)."""
+    return lambda id_: Mission.request(
+        ctx,
+        id=id_,
+        title=body.title,
+        mission_type=body.mission_type,
+        countries=body.countries,
+        organisations=body.organisations,
+        themes=body.themes,
+        requested_by=body.requested_by,
+        post_id=post_id,
+        requested_on=body.requested_on,
+        description=body.description,
+        classification=body.classification,
+        today=ledger.today(),
+    )
 
 
 @router.get("/{record_id}", summary="One mission's current state")

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import ConfigDict, Field, StrictInt
 
 from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict
+from shared.application.bulk import MAX_ITEMS
 
 
 class RequestMission(Classified):
@@ -47,6 +48,36 @@ class RequestMission(Classified):
                 }
             ]
         }
+    )
+
+
+class ImportMissions(Strict):
+    """Several foreign requests recorded together: all of them, or none."""
+
+    items: list[RequestMission] = Field(
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description=f"1 to {MAX_ITEMS} bodies of `POST /missions`, recorded in this order",
+        examples=[
+            [
+                {
+                    "title": "Gestion d'une scène de crime",
+                    "mission_type": "training-course",
+                    "countries": ["KH"],
+                    "themes": ["forensic-science"],
+                    "requested_by": "Police nationale cambodgienne",
+                    "requested_on": "2013-03-14",
+                },
+                {
+                    "title": "Conférence régionale sur les faux médicaments",
+                    "mission_type": "regional-conference",
+                    "countries": ["VN", "KH", "LA"],
+                    "themes": ["counterfeit-medicines"],
+                    "requested_by": "Ministère de la Sécurité publique",
+                    "requested_on": "2013-06-01",
+                },
+            ]
+        ],
     )
 
 

@@ -1,0 +1,120 @@
+"""Bulk imports: many new records in one transaction, all of them or none.
+
+A desk that receives a spreadsheet of foreign requests must not end up with
+half of it recorded, nor with it recorded twice after a retry. So every item is
+built first (each runs its own guards) and errors are collected with the
+item's index; only if all items pass are the records and, with an
+``Idempotency-Key``, one ``ImportReceipt`` handed to a single
+``Application.save`` call, which the library writes in one transaction.
+
+This module uses ``CooperationLedger``'s public surface only (``repository``,
+``recorder``, ``save``), mirroring ``CooperationLedger.create`` for N records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from shared.application.ledger import CooperationLedger, Idempotency
+from shared.application.positions import position_of
+from shared.application.receipt import ImportReceipt, receipt_id
+from shared.domain.base import EntenteAggregate
+from shared.errors import (
+    BatchRejectedError,
+    ConflictError,
+    DomainRuleViolation,
+    IdempotencyKeyReusedError,
+    ValidationError,
+)
+
+#: The most records one import may carry: one transaction stays short, one body small.
+MAX_ITEMS = 100
+
+Build = Callable[[UUID], EntenteAggregate]
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What an import answers: each record's id and version, in the order sent.
+
+    ``position`` is the log position of the last record's event, the one to
+    wait for in the views (``min_position``); ``replayed`` is true when an
+    idempotent retry returned the first result.
+    """
+
+    records: tuple[tuple[UUID, int], ...]
+    position: int
+    replayed: bool = False
+
+
+def create_all(
+    ledger: CooperationLedger, builds: Sequence[Build], idempotency: Idempotency | None
+) -> BulkResult:
+    """Records the aggregates ``builds`` make, in one transaction, or raises and records none.
+
+    Raises ``BatchRejectedError`` naming every item whose build broke a rule.
+    """
+    if not 1 <= len(builds) <= MAX_ITEMS:
+        raise ValidationError(
+            "items", "batch-size", f"an import holds 1 to {MAX_ITEMS} items, not {len(builds)}"
+        )
+    replay = _replay(ledger, idempotency)
+    if replay is not None:
+        return replay
+    records = _build_all(builds)
+    created = [(record.id, record.version) for record in records]
+    receipt = None
+    if idempotency is not None:
+        receipt_key = receipt_id(ledger.tenant, idempotency.key)
+        receipt = ImportReceipt.issue_for(receipt_key, idempotency.fingerprint, created)
+    try:
+        recordings = ledger.save(*records, receipt)
+    except IntegrityError:
+        replay = _replay(ledger, idempotency)  # the same import, committed first by a retry
+        if replay is not None:
+            return replay
+        raise ConflictError("another change was recorded first; retry the import") from None
+    ids = {record_id for record_id, _ in created}
+    position = max(r.notification.id for r in recordings if r.domain_event.originator_id in ids)
+    return BulkResult(tuple(created), position)
+
+
+def _build_all(builds: Sequence[Build]) -> list[EntenteAggregate]:
+    """Every record, or BatchRejectedError listing each item that broke a rule."""
+    records: list[EntenteAggregate] = []
+    errors: list[dict[str, object]] = []
+    for index, build in enumerate(builds):
+        try:
+            records.append(build(uuid4()))
+        except (ValidationError, DomainRuleViolation) as error:
+            field = f"items.{index}.{error.field}" if error.field else f"items.{index}"
+            errors.append(
+                {"index": index, "field": field, "rule": error.rule, "message": error.detail}
+            )
+    if errors:
+        raise BatchRejectedError(errors, len(builds))
+    return records
+
+
+def _replay(ledger: CooperationLedger, idempotency: Idempotency | None) -> BulkResult | None:
+    if idempotency is None:
+        return None
+    receipt: object
+    try:
+        receipt = ledger.repository.get(receipt_id(ledger.tenant, idempotency.key))
+    except AggregateNotFoundError:
+        return None
+    if not isinstance(receipt, ImportReceipt) or receipt.fingerprint != idempotency.fingerprint:
+        raise IdempotencyKeyReusedError(
+            "this Idempotency-Key was already used with a different request"
+        )
+    records: tuple[tuple[UUID, int], ...] = tuple(
+        zip(receipt.record_ids, receipt.record_versions, strict=True)
+    )
+    position = position_of(ledger.recorder, receipt.record_id, receipt.record_version)
+    return BulkResult(records, position or 0, replayed=True)
