@@ -9,13 +9,14 @@ The decision is made here, once for every handler:
 - an event more than one version ahead means an earlier one is missing: stop;
 - an event type without a handler: stop. Skipping it would let the tracking
   move past an event the views never reflected.
+
+Rows are read from, and written to, the session's held rows (``working.py``):
+the caller flushes them once per batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from sqlalchemy import select
+from collections.abc import Mapping, Sequence
 
 from shared.log.ports import LogRecord
 from shared.views.errors import (
@@ -26,6 +27,23 @@ from shared.views.errors import (
 )
 from shared.views.handlers import Handler
 from shared.views.store import ViewSession
+
+
+def prefetch(session: ViewSession, tenant: str, records: Sequence[LogRecord]) -> None:
+    """Reads the rows of every record the batch's events touch, one query per table.
+
+    Only a speed-up: ``apply_record`` reads a row it was not given on its own.
+    """
+    ids: dict[str, list[str]] = {}
+    for record in records:
+        event = record.event
+        if event.tenant == tenant:
+            ids.setdefault(event.aggregate_type, []).append(event.aggregate_id)
+    tables = session.tables.record_tables
+    for aggregate_type, wanted in ids.items():
+        table = tables.get(aggregate_type)
+        if table is not None:
+            session.rows.load(table, wanted)
 
 
 def apply_record(
@@ -45,10 +63,8 @@ def apply_record(
         raise UnknownEventTypeError(
             f"no handler for event type {event.type!r}", record.topic, record.offset
         )
-    stored = session.connection.execute(
-        select(table.c.version).where(table.c.id == event.aggregate_id)
-    ).scalar_one_or_none()
-    stored_version = 0 if stored is None else int(stored)
+    stored = session.rows.record(table, event.aggregate_id)
+    stored_version = 0 if stored is None else int(stored["version"])
     if event.version <= stored_version:
         return False
     if event.version != stored_version + 1:

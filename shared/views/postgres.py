@@ -71,7 +71,9 @@ class PostgresViewStore:
         schema = self.schema(tenant, area)
         with self.engine.begin() as connection:
             _lock(connection, schema)
-            yield ViewSession(connection, tables_for(schema))
+            session = ViewSession(connection, tables_for(schema))
+            yield session
+            session.rows.flush()
 
     @contextmanager
     def read(self, tenant: str) -> Iterator[ViewSession]:

@@ -73,7 +73,9 @@ class SqliteViewStore:
         check_tenant(tenant, self.tenants)
         engine = self._live_engine(tenant, write=True) if area == LIVE else self._get(tenant, area)
         with engine.begin() as connection:
-            yield ViewSession(connection, TABLES)
+            session = ViewSession(connection, TABLES)
+            yield session
+            session.rows.flush()
 
     @contextmanager
     def read(self, tenant: str) -> Iterator[ViewSession]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from shared.views.errors import UnknownViewTenantError
 from shared.views.tables import ViewTables
+from shared.views.working import WorkingSet
 
 Area = Literal["live", "rebuild"]
 LIVE: Area = "live"
@@ -27,10 +28,18 @@ REBUILD: Area = "rebuild"
 
 @dataclass(frozen=True)
 class ViewSession:
-    """A connection inside one transaction, and the tables of the area it targets."""
+    """A connection inside one transaction, and the tables of the area it targets.
+
+    ``rows`` holds the view rows the transaction changes until they are flushed
+    (see ``working.py``); the store flushes them before it commits.
+    """
 
     connection: Connection
     tables: ViewTables
+    rows: WorkingSet = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", WorkingSet(self.connection))
 
 
 class ViewStore(Protocol):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert
-
 from shared.domain.values import add_months
 from shared.events.envelope import EventEnvelope
 from shared.views.handlers.common import (
@@ -22,6 +20,7 @@ from shared.views.handlers.common import (
     current,
     event_type,
     insert_record,
+    plus_one,
     replace_codes,
     required_day,
     update_record,
@@ -37,14 +36,15 @@ def _term(session: ViewSession, event: EventEnvelope, on: date, status: str) -> 
     """Records a status change with the expiry in effect after it."""
     table = session.tables.agreements
     expires_on = current(session, table, event)["expires_on"]
-    session.connection.execute(
-        insert(session.tables.agreement_terms).values(
-            agreement_id=event.aggregate_id,
-            version=event.version,
-            effective_on=on,
-            status=status,
-            expires_on=expires_on,
-        )
+    session.rows.append(
+        session.tables.agreement_terms,
+        {
+            "agreement_id": event.aggregate_id,
+            "version": event.version,
+            "effective_on": on,
+            "status": status,
+            "expires_on": expires_on,
+        },
     )
 
 
@@ -82,7 +82,8 @@ def signed(session: ViewSession, event: EventEnvelope) -> None:
 def amended(session: ViewSession, event: EventEnvelope) -> None:
     table = session.tables.agreements
     required_day(event.data["amended_on"])
-    update_record(session, table, event, amendment_count=table.c.amendment_count + 1)
+    count = plus_one(session, table, event, "amendment_count")
+    update_record(session, table, event, amendment_count=count)
 
 
 def renewed(session: ViewSession, event: EventEnvelope) -> None:

@@ -2,6 +2,9 @@
 
 A handler turns one event into row changes; it never decides *whether* to
 apply (de-duplication and version gaps are checked once, in ``apply.py``).
+Rows are read and written through ``session.rows`` (see ``working.py``), so
+a batch's events cost no round trip each; values are therefore plain Python,
+never SQL expressions (``count + 1`` is computed from ``current``).
 Payload values arrive as JSON (dates as ISO strings, amounts as strings), so
 they are decoded here, and a missing or malformed field raises ``KeyError`` or
 ``ValueError``, which the dispatcher reports as ``UnexpectedEventDataError``.
@@ -14,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, RowMapping, Table, delete, insert, select, update
+from sqlalchemy import Date, Table
 
 from shared.events.envelope import TYPE_PREFIX, EventEnvelope
 from shared.views.store import ViewSession
@@ -39,31 +42,32 @@ def meta(event: EventEnvelope) -> dict[str, Any]:
 
 
 def insert_record(session: ViewSession, table: Table, event: EventEnvelope, **values: Any) -> None:
-    session.connection.execute(insert(table).values(id=event.aggregate_id, **meta(event), **values))
+    session.rows.insert(table, {"id": event.aggregate_id, **meta(event), **values})
 
 
 def update_record(session: ViewSession, table: Table, event: EventEnvelope, **values: Any) -> None:
-    session.connection.execute(
-        update(table).where(table.c.id == event.aggregate_id).values(**meta(event), **values)
-    )
+    session.rows.update(table, event.aggregate_id, {**meta(event), **values})
 
 
-def current(session: ViewSession, table: Table, event: EventEnvelope) -> RowMapping:
-    """The record's row as it stands before ``event`` (the dispatcher checked it exists)."""
-    return (
-        session.connection.execute(select(table).where(table.c.id == event.aggregate_id))
-        .mappings()
-        .one()
-    )
+def current(session: ViewSession, table: Table, event: EventEnvelope) -> Mapping[str, Any]:
+    """The record's row as the batch has made it so far (the dispatcher checked it exists)."""
+    return session.rows.current(table, event.aggregate_id)
+
+
+def plus_one(session: ViewSession, table: Table, event: EventEnvelope, column: str) -> Any:
+    """``column + 1`` of the record's row, computed here since held rows take values.
+
+    Without a row the update that uses it does nothing, as an UPDATE would.
+    """
+    row = session.rows.record(table, event.aggregate_id)
+    return None if row is None else row[column] + 1
 
 
 def replace_codes(session: ViewSession, table: Table, owner_id: str, codes: Iterable[str]) -> None:
     """Makes a record's rows in a (record id, code) child table exactly ``codes``."""
     owner, code = (column.name for column in table.primary_key.columns)
-    session.connection.execute(delete(table).where(table.c[owner] == owner_id))
     rows = [{owner: owner_id, code: value} for value in dict.fromkeys(codes)]
-    if rows:
-        session.connection.execute(insert(table), rows)
+    session.rows.replace_children(table, owner_id, rows)
 
 
 def day(value: Any) -> date | None:

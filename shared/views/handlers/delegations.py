@@ -9,6 +9,7 @@ from shared.views.handlers.common import (
     corrections,
     event_type,
     insert_record,
+    plus_one,
     required_day,
     update_record,
 )
@@ -46,7 +47,7 @@ def rescheduled(session: ViewSession, event: EventEnvelope) -> None:
         event,
         start_date=required_day(event.data["start_date"]),
         end_date=required_day(event.data["end_date"]),
-        reschedulings=table.c.reschedulings + 1,
+        reschedulings=plus_one(session, table, event, "reschedulings"),
     )
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete, insert, update
-
 from shared.events.envelope import EventEnvelope
 from shared.views.handlers.common import (
     Handler,
@@ -26,19 +24,19 @@ from shared.views.store import ViewSession
 
 def _end_current_periods(session: ViewSession, post_id: str, on: date) -> None:
     """Closes the open periods on ``on``; a period that would be empty is removed."""
-    table, connection = session.tables.post_coverage, session.connection
-    open_periods = (table.c.post_id == post_id, table.c.valid_until.is_(None))
-    connection.execute(delete(table).where(*open_periods, table.c.valid_from >= on))
-    connection.execute(update(table).where(*open_periods).values(valid_until=on))
+    periods = session.rows.children(session.tables.post_coverage, post_id)
+    periods[:] = [p for p in periods if not (p["valid_until"] is None and p["valid_from"] >= on)]
+    for period in periods:
+        if period["valid_until"] is None:
+            period["valid_until"] = on
 
 
 def _start_periods(session: ViewSession, post_id: str, countries: list[str], on: date) -> None:
-    rows = [
+    periods = session.rows.children(session.tables.post_coverage, post_id)
+    periods.extend(
         {"post_id": post_id, "country": country, "valid_from": on, "valid_until": None}
         for country in dict.fromkeys(countries)
-    ]
-    if rows:
-        session.connection.execute(insert(session.tables.post_coverage), rows)
+    )
 
 
 def opened(session: ViewSession, event: EventEnvelope) -> None:

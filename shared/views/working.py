@@ -1,0 +1,188 @@
+"""The view rows one write transaction changes, kept in memory and written at its end.
+
+Why: applying events row by row cost about six round trips per event (read the
+version, insert the row, replace its codes, read it again for the term…), and
+capped the projector at a few hundred events a second. Now a batch's events
+change the rows held here, and ``flush`` writes each table's changes with a few
+multi-row statements, in the same transaction as the tracking and the dead
+letters, so the commit still moves rows and offsets together.
+
+Three kinds of table, three ways of writing:
+
+- record tables (one row per aggregate, keyed by ``id``): rows are read once
+  (``load`` fetches a whole batch's ids in one query), changed in memory, then
+  inserted or updated as whole rows;
+- child tables owned by a record (codes, coverage periods): an owner's rows are
+  replaced as a whole (delete the owner's rows, insert the new ones);
+- append-only tables (the agreement terms): rows are inserted.
+
+Values must be plain Python, never SQL expressions: later events of the same
+batch read them back. Nothing here decides *whether* to write: a write that
+the row-by-row code would have refused (a second insert of one id) is still
+sent, so the database refuses it the same way, at the flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy.exc import ArgumentError, CompileError, NoResultFound
+from sqlalchemy.sql.expression import ClauseElement
+
+Row = dict[str, Any]
+
+#: Ids per ``IN (…)`` list: well under SQLite's oldest limit of 999 parameters.
+CHUNK = 500
+
+
+class WorkingSet:
+    """The rows of one view area that the current transaction has read or changed."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._records: dict[Table, dict[str, Row | None]] = {}
+        self._inserted: dict[Table, dict[str, Row]] = {}
+        self._updated: dict[Table, dict[str, Row]] = {}
+        self._refused: list[tuple[Table, Row]] = []  # inserts of ids already held
+        self._children: dict[Table, dict[str, list[Row]]] = {}
+        self._appended: dict[Table, list[Row]] = {}
+
+    # --- record tables -------------------------------------------------------------
+
+    def load(self, table: Table, ids: Iterable[str]) -> None:
+        """Reads the rows of ``ids`` not held yet, in as few queries as possible."""
+        known = self._records.setdefault(table, {})
+        missing = list(dict.fromkeys(i for i in ids if i not in known))
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            found = self._connection.execute(select(table).where(table.c.id.in_(chunk)))
+            for row in found.mappings():
+                known[row["id"]] = dict(row)
+            for id_ in chunk:
+                known.setdefault(id_, None)
+
+    def record(self, table: Table, id_: str) -> Mapping[str, Any] | None:
+        """The row of ``id_`` as the transaction has made it so far (None: no such row)."""
+        row = self._row(table, id_)
+        return None if row is None else MappingProxyType(row)
+
+    def current(self, table: Table, id_: str) -> Mapping[str, Any]:
+        """The row of ``id_``; NoResultFound when there is none (as a query's ``one()``)."""
+        row = self.record(table, id_)
+        if row is None:
+            raise NoResultFound(f"no {table.name} row {id_!r}")
+        return row
+
+    def insert(self, table: Table, values: Mapping[str, Any]) -> None:
+        """Adds a record row; the columns not given are NULL, as in an INSERT."""
+        row = _full(table, values)
+        id_ = str(row["id"])
+        if self._row(table, id_) is not None:
+            self._refused.append((table, row))  # the flush's INSERT fails on the key
+            return
+        self._records[table][id_] = row
+        self._inserted.setdefault(table, {})[id_] = row
+
+    def update(self, table: Table, id_: str, values: Mapping[str, Any]) -> None:
+        """Sets columns of a record row; like an UPDATE, does nothing when there is no row."""
+        _check(table, values)
+        row = self._row(table, id_)
+        if row is None:
+            return
+        row.update(values)
+        if id_ not in self._inserted.get(table, {}):
+            self._updated.setdefault(table, {})[id_] = row
+
+    def _row(self, table: Table, id_: str) -> Row | None:
+        known = self._records.setdefault(table, {})
+        if id_ not in known:
+            self.load(table, [id_])
+        return known[id_]
+
+    # --- child and append-only tables ----------------------------------------------
+
+    def children(self, table: Table, owner: str) -> list[Row]:
+        """The owner's rows of a child table, to change in place; written back as a whole."""
+        owned = self._children.setdefault(table, {})
+        if owner not in owned:
+            column = _owner(table)
+            found = self._connection.execute(select(table).where(column == owner))
+            owned[owner] = [dict(row) for row in found.mappings()]
+        return owned[owner]
+
+    def replace_children(self, table: Table, owner: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Makes the owner's rows of a child table exactly ``rows`` (no need to read them)."""
+        self._children.setdefault(table, {})[owner] = [_full(table, row) for row in rows]
+
+    def append(self, table: Table, values: Mapping[str, Any]) -> None:
+        """A row for an insert-only table."""
+        self._appended.setdefault(table, []).append(_full(table, values))
+
+    # --- writing -------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Writes every change to the connection's transaction and forgets the rows."""
+        connection = self._connection
+        for table, inserted in self._inserted.items():
+            _insert(connection, table, list(inserted.values()))
+        for table, updated in self._updated.items():
+            _update(connection, table, list(updated.values()))
+        for table, row in self._refused:
+            connection.execute(insert(table), [row])
+        for table, owned in self._children.items():
+            column = _owner(table)
+            owners = list(owned)
+            for start in range(0, len(owners), CHUNK):
+                chunk = owners[start : start + CHUNK]
+                connection.execute(delete(table).where(column.in_(chunk)))
+            _insert(connection, table, [row for rows in owned.values() for row in rows])
+        for table, appended in self._appended.items():
+            _insert(connection, table, appended)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forgets every row held (after a flush, the database has them)."""
+        for held in (self._records, self._inserted, self._updated, self._children):
+            held.clear()
+        self._refused.clear()
+        self._appended.clear()
+
+
+def _check(table: Table, values: Mapping[str, Any]) -> None:
+    """Refuses what SQLAlchemy would refuse, before it is kept for the flush."""
+    unknown = [name for name in values if name not in table.c]
+    if unknown:
+        raise CompileError(f"Unconsumed column names: {', '.join(unknown)}")
+    for name, value in values.items():
+        if isinstance(value, ClauseElement):
+            raise ArgumentError(f"{table.name}.{name}: held rows take values, not SQL")
+
+
+def _full(table: Table, values: Mapping[str, Any]) -> Row:
+    """A whole row: the columns not given are NULL, as in an INSERT (and every row of
+    one executemany must name the same columns)."""
+    _check(table, values)
+    row: Row = dict.fromkeys(table.c.keys())
+    row.update(values)
+    return row
+
+
+def _owner(table: Table) -> Column[Any]:
+    """The first primary-key column of a child table: its owner's id."""
+    return next(iter(table.primary_key.columns))
+
+
+def _insert(connection: Connection, table: Table, rows: list[Row]) -> None:
+    if rows:
+        connection.execute(insert(table), rows)
+
+
+def _update(connection: Connection, table: Table, rows: list[Row]) -> None:
+    """Whole-row updates, one executemany per table (pipelined by psycopg)."""
+    if not rows:
+        return
+    params = [{"_id": row["id"], **{k: v for k, v in row.items() if k != "id"}} for row in rows]
+    connection.execute(update(table).where(table.c.id == bindparam("_id")), params)

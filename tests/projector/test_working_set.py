@@ -1,0 +1,111 @@
+"""The held rows of a write transaction behave like the statements they replace.
+
+Handlers write through ``session.rows`` and the rows reach the database at the
+end of the batch; what the row-by-row statements refused must still be refused
+(at the flush, rolling the batch back), and what they did nothing about must
+still change nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import ArgumentError, CompileError, IntegrityError, NoResultFound
+
+from shared.views.sqlite import SqliteViewStore
+
+TENANT = "police"
+NOW = datetime(2014, 6, 1, 12, tzinfo=UTC)
+
+
+def _post(id_: str) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "version": 1,
+        "position": 1,
+        "recorded_at": NOW,
+        "classification": "public",
+        "name": "Ambassade",
+        "city": "Hanoï",
+        "host_country": "VN",
+        "status": "open",
+        "opened_on": NOW.date(),
+        "covered_countries": ["VN"],
+    }
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteViewStore:
+    views = SqliteViewStore(tmp_path / "views", [TENANT])
+    views.setup()
+    return views
+
+
+def _posts(store: SqliteViewStore) -> list[dict[str, Any]]:
+    with store.read(TENANT) as session:
+        rows = session.connection.execute(select(session.tables.posts)).mappings()
+        return [dict(row) for row in rows]
+
+
+def test_rows_reach_the_database_at_the_end_of_the_transaction(store: SqliteViewStore) -> None:
+    with store.write(TENANT) as session:
+        posts = session.tables.posts
+        session.rows.insert(posts, _post("p1"))
+        session.rows.update(posts, "p1", {"version": 2, "status": "closed"})
+        assert session.rows.current(posts, "p1")["status"] == "closed"
+        assert session.connection.execute(select(posts)).first() is None  # still held
+
+    [row] = _posts(store)
+    assert (row["version"], row["status"], row["closed_on"]) == (2, "closed", None)
+
+
+def test_a_second_insert_of_one_id_fails_at_the_flush_and_writes_nothing(
+    store: SqliteViewStore,
+) -> None:
+    def insert_twice() -> None:
+        with store.write(TENANT) as session:
+            session.rows.insert(session.tables.posts, _post("p1"))
+            session.rows.insert(session.tables.posts, {**_post("p1"), "name": "Consulat"})
+
+    with pytest.raises(IntegrityError):
+        insert_twice()
+
+    assert _posts(store) == []
+
+
+def test_an_update_without_a_row_changes_nothing(store: SqliteViewStore) -> None:
+    with store.write(TENANT) as session:
+        session.rows.update(session.tables.posts, "nobody", {"status": "closed"})
+        assert session.rows.record(session.tables.posts, "nobody") is None
+        with pytest.raises(NoResultFound):
+            session.rows.current(session.tables.posts, "nobody")
+
+    assert _posts(store) == []
+
+
+def test_unknown_columns_and_sql_expressions_are_refused(store: SqliteViewStore) -> None:
+    with store.write(TENANT) as session:
+        posts = session.tables.posts
+        with pytest.raises(CompileError):
+            session.rows.insert(posts, {**_post("p1"), "colour": "blue"})
+        session.rows.insert(posts, _post("p1"))
+        with pytest.raises(ArgumentError):
+            session.rows.update(posts, "p1", {"version": posts.c.version + 1})
+
+
+def test_child_rows_are_replaced_as_a_whole(store: SqliteViewStore) -> None:
+    with store.write(TENANT) as session:
+        coverage = session.tables.post_coverage
+        session.rows.children(coverage, "p1").append(
+            {"post_id": "p1", "country": "VN", "valid_from": NOW.date(), "valid_until": None}
+        )
+    with store.write(TENANT) as session:
+        periods = session.rows.children(session.tables.post_coverage, "p1")
+        assert [p["country"] for p in periods] == ["VN"]
+        periods.clear()
+    with store.read(TENANT) as session:
+        assert session.connection.execute(select(session.tables.post_coverage)).first() is None
