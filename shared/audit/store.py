@@ -132,12 +132,19 @@ def _entry(item: Item, previous: str) -> Entry:
             where=item.problem or "",
         )
     event = item.event
-    return Entry(
-        position=item.position,
-        event_id=event.id,
-        aggregate_type=event.aggregate_type,
-        aggregate_id=event.aggregate_id,
-        version=event.version,
-        digest=hashlib.sha256(item.canonical).hexdigest(),
-        link=chain.link(previous, event),
-    )
+    # Entry's own fields, set at once: its frozen __init__ is a tenth of a walk's time.
+    entry = object.__new__(Entry)
+    fields = {
+        "position": item.position,
+        "event_id": event.id,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "version": event.version,
+        "digest": hashlib.sha256(item.canonical).hexdigest(),
+        "link": chain.link_canonical(previous, item.canonical),  # the bytes read_page encoded
+        "claim": None,
+        "where": "",
+        "canonical": None,
+    }
+    object.__setattr__(entry, "__dict__", fields)
+    return entry

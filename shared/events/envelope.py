@@ -8,13 +8,14 @@ projections, auditors and other ministries' systems read one shape.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID
 
 #: Fields of every event that are metadata, not payload.
 META_FIELDS = frozenset(
@@ -65,8 +66,34 @@ class EventEnvelope:
 
 
 def event_id(tenant: str, aggregate_id: UUID | str, version: int) -> str:
-    """Deterministic, so a republished event keeps its id and readers de-duplicate."""
-    return str(uuid5(NAMESPACE_URL, f"entente:{tenant}:{aggregate_id}:{version}"))
+    """Deterministic, so a republished event keeps its id and readers de-duplicate.
+
+    ``uuid5(NAMESPACE_URL, name)`` computed directly (SHA-1, version and variant
+    bits, 8-4-4-4-12 hex): the same string, without building a ``UUID`` object,
+    because the relay and the audit walk compute one per event read.
+    """
+    name = f"entente:{tenant}:{aggregate_id}:{version}".encode()
+    digest = bytearray(hashlib.sha1(_URL + name, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+_URL = NAMESPACE_URL.bytes
+
+
+def assemble(fields: dict[str, Any]) -> EventEnvelope:
+    """An envelope from its complete, already-typed fields, without the dataclass ``__init__``.
+
+    A frozen dataclass sets each of its 18 fields through ``object.__setattr__``;
+    pages of thousands of events pay that per event. ``fields`` must hold every
+    field of ``EventEnvelope`` (and nothing else); equality, hashing and ``repr``
+    are the dataclass's, as they read the attributes.
+    """
+    event = object.__new__(EventEnvelope)
+    object.__setattr__(event, "__dict__", fields)
+    return event
 
 
 def kebab(name: str) -> str:

@@ -10,6 +10,7 @@ instead of reusing a client whose state after the failure is unknown.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from kafka import KafkaProducer
@@ -29,6 +30,21 @@ class KafkaPublisher:
     def __init__(self, settings: KafkaSettings) -> None:
         self._settings = settings
         self._producer: KafkaProducer | None = None
+        self._connecting = threading.Lock()
+
+    def warm_up(self, topics: Sequence[str]) -> None:
+        """Connects and fetches the topics' metadata in the background, if not connected yet.
+
+        A new producer's first send waits ~100 ms for the broker (producer id,
+        metadata); the relay reads and encodes its first page meanwhile. Errors
+        are left for the first real send to raise.
+        """
+        if self._producer is not None:
+            return
+        physical = [self._settings.physical(topic) for topic in topics]
+        threading.Thread(
+            target=self._warm, args=(physical,), name="kafka-warm-up", daemon=True
+        ).start()
 
     def publish(self, topic: str, messages: Sequence[WireMessage]) -> None:
         """Returns once the broker acknowledged all ``messages``; PublishFailedError otherwise."""
@@ -61,9 +77,18 @@ class KafkaPublisher:
             log.warning("closing a failed Kafka producer: %r", error)
 
     def _connected(self) -> KafkaProducer:
-        if self._producer is None:
-            try:
-                self._producer = create_producer(self._settings)
-            except BrokerUnavailableError as error:
-                raise PublishFailedError(error.detail) from None
-        return self._producer
+        with self._connecting:  # the warm-up thread may be creating it
+            if self._producer is None:
+                try:
+                    self._producer = create_producer(self._settings)
+                except BrokerUnavailableError as error:
+                    raise PublishFailedError(error.detail) from None
+            return self._producer
+
+    def _warm(self, physical: list[str]) -> None:
+        try:
+            producer = self._connected()
+            for topic in physical:
+                producer.partitions_for(topic)
+        except Exception as error:  # the first real send says what is wrong
+            log.debug("warming up the Kafka producer: %r", error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from shared.events.envelope import EventEnvelope
 from shared.events.wire import WireMessage
@@ -32,6 +32,19 @@ class Publisher(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class WarmPublisher(Publisher, Protocol):
+    """A publisher that can start connecting before its first publication.
+
+    The relay asks it to while it reads its first page (``KafkaPublisher`` can;
+    any plain ``Publisher`` still works, connecting on first use).
+    """
+
+    def warm_up(self, topics: Sequence[str]) -> None:
+        """Starts connecting for ``topics`` in the background; errors wait for ``publish``."""
+        ...
 
 
 @dataclass(frozen=True)

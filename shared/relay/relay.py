@@ -16,19 +16,26 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from shared.events import chain, wire
-from shared.events.envelope import EventEnvelope
+from shared.events.wire import WireMessage
 from shared.kafka.errors import PublishFailedError
 from shared.kafka.names import checkpoints_topic, events_topic
 from shared.relay.checkpoint import Checkpoint, encode_checkpoint
 from shared.relay.errors import RelayStateAheadError, RelayStoreUnavailableError
-from shared.relay.ports import EventSource, Publisher, RelayState, RelayStateStore
+from shared.relay.ports import (
+    EventSource,
+    Publisher,
+    RelayState,
+    RelayStateStore,
+    WarmPublisher,
+)
 
 log = logging.getLogger("entente.relay")
 
@@ -66,16 +73,26 @@ class Relay:
         self._checkpointed: int | None = None
 
     def catch_up(self, stop: threading.Event | None = None) -> int:
-        """Publishes every event stored so far (until ``stop`` is set); returns how many."""
+        """Publishes every event stored so far (until ``stop`` is set); returns how many.
+
+        One page in flight: a reader thread reads, chains and encodes page n+1
+        while page n is sent and acknowledged (waiting on the broker and on the
+        database then overlap); page n's state is saved only after its acks,
+        and page n+1 is sent only after that save.
+        """
+        if isinstance(self._publisher, WarmPublisher):
+            self._publisher.warm_up([events_topic(self.tenant), checkpoints_topic(self.tenant)])
         state = self._store.load()
         self._refuse_if_ahead(state)
         published = 0
-        while not (stop and stop.is_set()):
-            page = self._source.read_log(state.position, self._page_limit(state))
-            if not page:
-                break
-            state = self._publish(state, page)
-            published += len(page)
+        with ThreadPoolExecutor(1, thread_name_prefix=f"relay-{self.tenant}-read") as reader:
+            page = None if _stopped(stop) else reader.submit(self._prepare, state).result()
+            while page is not None:
+                ahead = None if _stopped(stop) else reader.submit(self._prepare, page.state)
+                self._publisher.publish(events_topic(self.tenant), page.messages)
+                self._commit(state, page.state)
+                state, published = page.state, published + len(page.messages)
+                page = ahead.result() if ahead else None
         first = self._checkpointed is None
         if state.count and state.count != self._checkpointed and (published or first):
             self._checkpoint(state)
@@ -97,18 +114,23 @@ class Relay:
                 log.info("relay %s: published %d events", self.tenant, published)
             stop.wait(self._options.poll_interval)
 
-    def _publish(self, state: RelayState, page: Sequence[tuple[int, EventEnvelope]]) -> RelayState:
-        head = state.head
-        messages = []
-        for _position, event in page:
-            head = chain.link(head, event)
-            messages.append(wire.encode(event, head))
-        self._publisher.publish(events_topic(self.tenant), messages)
-        new = RelayState(position=page[-1][0], head=head, count=state.count + len(page))
+    def _prepare(self, state: RelayState) -> _Page | None:
+        """The next page after ``state``, chained and encoded; None when there is none."""
+        events = self._source.read_log(state.position, self._page_limit(state))
+        if not events:
+            return None
+        head, messages, link, encode = state.head, [], chain.link, wire.encode
+        for _position, event in events:
+            head = link(head, event)
+            messages.append(encode(event, head))
+        after = RelayState(position=events[-1][0], head=head, count=state.count + len(events))
+        return _Page(messages, after)
+
+    def _commit(self, previous: RelayState, new: RelayState) -> None:
+        """After the acks: the checkpoint at a boundary, then the saved position."""
         if new.count % self._options.checkpoint_every == 0:
             self._checkpoint(new)
-        self._store.save(state, new)
-        return new
+        self._store.save(previous, new)
 
     def _checkpoint(self, state: RelayState) -> None:
         checkpoint = Checkpoint(self.tenant, state.count, state.head, state.position, self._clock())
@@ -126,3 +148,15 @@ class Relay:
                 f"the relay of {self.tenant!r} published up to notification {state.position}, "
                 f"but the event store ends at {self._source.position()}"
             )
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page ready to send: its messages, and the relay state once they are acknowledged."""
+
+    messages: list[WireMessage]
+    state: RelayState
+
+
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()

@@ -1,0 +1,186 @@
+"""The fast paths of the relay and the audit walk give the reference bytes and envelopes.
+
+``chain.canonical`` writes plain documents with orjson, ``wire.encode`` writes
+the CloudEvents binding's bytes directly, and ``read_log`` decodes stored rows
+without the library's event objects. Each is pinned here to the reference it
+replaces: ``chain.reference``, the ``cloudevents`` binding, the library's mapper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import fields, replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+import pytest
+from cloudevents.core.exceptions import CloudEventValidationError
+
+from shared.application.ledger import CooperationLedger, _aggregate_type_of_topic
+from shared.application.stores import SqliteStore
+from shared.audit.findings import Entry
+from shared.audit.store import Item, _entry
+from shared.domain.catalogue import DOMAIN_EVENT_TOPICS
+from shared.domain.vocabulary import Classification
+from shared.events import chain, wire
+from shared.events.envelope import EventEnvelope, envelope, event_id
+from tests.audit.support import StoreTamper, amend, correct, sign, write_history
+from tests.unit.events.test_chain_and_wire import EVENT
+
+
+def reference_canonical(event: EventEnvelope) -> bytes:
+    """The canonical bytes as ``json.dumps`` writes them (the definition)."""
+    document = json.loads(chain.canonical(replace(event, data={})))
+    document["data"] = event.data
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+TEXTS = [chr(c) for c in [*range(0, 0x800), 0x2028, 0x2029, 0xFEFF, 0xFFFF, 0x10FFFF, 0x1F600]]
+
+
+def test_canonical_equals_the_reference_for_every_character_in_keys_and_values() -> None:
+    for text in TEXTS:
+        if 0xD800 <= ord(text) <= 0xDFFF:
+            continue
+        data = {f"k{text}": text, text: [text, 1, True, None, -(2**63), 2**64 - 1], "n": {}}
+        event = replace(EVENT, data=data, actor_name=f"A{text}")
+        assert chain.canonical(event) == reference_canonical(event), hex(ord(text))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"f": 1.5, "g": 1e16, "h": 1e-7, "i": float("nan")},  # floats: the reference writes them
+        {"big": 2**70, "neg": -(2**70)},  # beyond 64 bits
+        {"enum": Classification.PUBLIC, "when": "x"},  # a str subclass
+        {1: "an int key", 2: None},
+        {"t": ("a", 1), "nested": [{"z": 1, "a": [[], {}]}]},
+    ],
+)
+def test_canonical_of_other_values_is_the_reference(data: dict[Any, Any]) -> None:
+    event = replace(EVENT, data=data)
+    assert chain.canonical(event) == reference_canonical(event)
+
+
+def test_canonical_keys_sort_as_the_reference_sorts_them() -> None:
+    rng = random.Random(7)
+    for _ in range(2000):
+        keys = ["".join(rng.choice(TEXTS[32:]) for _ in range(rng.randint(0, 3))) for _ in range(5)]
+        event = replace(EVENT, data={k: k for k in keys})
+        assert chain.canonical(event) == reference_canonical(event)
+
+
+def test_canonical_of_enum_attributes_and_other_zones_is_the_reference() -> None:
+    paris = EVENT.time.astimezone(timezone(timedelta(hours=1)))
+    event = replace(EVENT, classification=Classification.PUBLIC, time=paris, causation_id="c0")
+    assert chain.canonical(event) == reference_canonical(event)
+
+
+def test_event_ids_are_uuid5_of_the_name() -> None:
+    rng = random.Random(3)
+    for _ in range(2000):
+        choices: list[UUID | str] = [uuid4(), str(uuid4()), "é" * rng.randint(0, 4)]
+        record = rng.choice(choices)
+        tenant, version = rng.choice(["police", "x-y", "ü"]), rng.randint(0, 10**12)
+        expected = str(uuid5(NAMESPACE_URL, f"entente:{tenant}:{record}:{version}"))
+        assert event_id(tenant, record, version) == expected
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"causation_id": "c0"},
+        {"time": EVENT.time.astimezone(timezone(timedelta(hours=2)))},
+        {"data": {"é": "ü\u2028\x00", "n": [1, 2.5, None, True], "d": {"x": 1e16}}},
+        {"classification": Classification.PUBLIC},
+        {"actor_name": "Zoë \U0001f600"},
+        {"data": {"t": datetime(2020, 1, 1, tzinfo=UTC)}},  # the binding's own encoder
+        {"data": {1: "an int key"}},
+    ],
+)
+def test_wire_encoding_equals_the_cloudevents_binding(change: dict[str, Any]) -> None:
+    event = replace(EVENT, **change)
+    assert wire.encode(event, "ab" * 32) == wire._encode_with_binding(event, "ab" * 32)
+
+
+@pytest.mark.parametrize("change", [{"id": ""}, {"time": datetime(2020, 1, 1)}, {"subject": ""}])
+def test_wire_encoding_refuses_what_the_binding_refuses(change: dict[str, Any]) -> None:
+    with pytest.raises(CloudEventValidationError):
+        wire.encode(replace(EVENT, **change), "ab" * 32)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> CooperationLedger:
+    ledger = CooperationLedger("police", SqliteStore(tmp_path))
+    ids = write_history(ledger, records=3, rounds=2)
+    correct(ledger, ids[0], date(2013, 1, 1), title="Accord corrigé", themes=["cybercrime"])
+    amend(ledger, ids[1], date(2013, 2, 1), "Avenant « spécial »")
+    sign(ledger, "B-1")
+
+    def as_version_1(state: dict[str, Any]) -> None:  # as v1 stored it: one partner country
+        del state["class_version"], state["partner_organisations"]
+        state["partner_country"] = state.pop("partner_countries")[0]
+
+    StoreTamper(ledger).update_state(ledger.read_log(0, 1000)[-1][0], as_version_1)
+    return ledger
+
+
+def library_path(ledger: CooperationLedger) -> list[tuple[int, EventEnvelope]]:
+    """``read_log`` as the library alone decodes it (mapper, domain events, ``envelope``)."""
+    rows = ledger.recorder.select_notifications(
+        start=0, limit=1000, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+    )
+    return [
+        (n.id, envelope(ledger.mapper.to_domain_event(n), _aggregate_type_of_topic(n.topic), n.id))
+        for n in rows
+    ]
+
+
+def test_read_log_decodes_stored_rows_as_the_library_does(ledger: CooperationLedger) -> None:
+    fast = list(ledger.read_log(0, 1000))
+
+    assert fast == library_path(ledger)
+    assert fast[-1][1].data["partner_countries"] == ["VN"]  # upcast by the library
+    assert [chain.canonical(e) for _, e in fast] == [
+        reference_canonical(e) for _, e in library_path(ledger)
+    ]
+
+
+def test_rows_the_decoder_cannot_read_take_the_library_path(ledger: CooperationLedger) -> None:
+    row = ledger.recorder.select_notifications(
+        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+    )[0]
+    state = json.loads(row.state)
+    decode = ledger._row_decoder.envelope
+
+    def decoded(**changes: Any) -> EventEnvelope | None:
+        changed = json.dumps({**state, **changes}).encode()
+        return decode(row.id, row.originator_id, row.originator_version, row.topic, changed)
+
+    assert decoded() is not None
+    assert decoded(class_version=1) is None  # upcasting is the library's
+    assert decoded(timestamp={"_type_": "unknown", "_data_": "x"}) is None
+    assert decode(row.id, str(row.originator_id), 1, row.topic, row.state) is None
+    assert decode(row.id, row.originator_id, 1, "nowhere:Nothing.Happened", row.state) is None
+    assert decode(row.id, row.originator_id, 1, row.topic, b"{not json") is None
+
+
+def test_the_walk_builds_the_same_entries_as_the_dataclass() -> None:
+    canonical = chain.canonical(EVENT)
+    entry = _entry(Item(EVENT.position, EVENT, canonical), chain.genesis("police"))
+
+    assert set(vars(entry)) == {f.name for f in fields(Entry)}
+    assert entry == Entry(
+        position=EVENT.position,
+        event_id=EVENT.id,
+        aggregate_type=EVENT.aggregate_type,
+        aggregate_id=EVENT.aggregate_id,
+        version=EVENT.version,
+        digest=hashlib.sha256(canonical).hexdigest(),
+        link=chain.link(chain.genesis("police"), EVENT),
+    )
