@@ -21,6 +21,7 @@ import time
 
 from shared.views.errors import ProjectionError
 from shared.views.projector import Projector
+from shared.views.waiting import PassSignal
 
 log = logging.getLogger("entente.views")
 
@@ -35,6 +36,7 @@ class ProjectorThread:
         self.poll_interval = poll_interval
         self.failure: BaseException | None = None
         self.last_pass_at: float | None = None  # time.time() of the last successful pass
+        self.passes = PassSignal()  # read-your-writes waits sleep on it
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="entente-projector", daemon=True)
@@ -77,5 +79,7 @@ class ProjectorThread:
                 continue
             self.failure, pause = None, self.poll_interval
             self.last_pass_at = time.time()
+            if consumed:
+                self.passes.committed()
             if consumed == 0:
                 self._wake.wait(self.poll_interval)

@@ -2,12 +2,21 @@
 
 A command answers the position of its events; a client that reads right after
 passes it back, and the read waits (briefly, bounded) until the projector has
-applied it. Polling the tracking row keeps this identical for SQLite and
-PostgreSQL and for the embedded and Kafka logs.
+applied it. The answer always comes from the tracking row, so it is the same
+for SQLite and PostgreSQL and for the embedded and Kafka logs.
+
+How the wait learns that something changed differs. With the projector in the
+same process (the embedded default), it sleeps on a ``PassSignal`` that the
+projector raises after each committed pass and reads the tracking row once per
+pass: no CPU is spent while nothing happens, which matters when many readers
+wait at once (a polling reader costs a query every few milliseconds, and on a
+busy service those queries are what delays the projector it waits for).
+Without one (the projector in its own process), it polls with a growing pause.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from shared.errors import NotYetVisibleError, ValidationError
@@ -25,15 +34,48 @@ def current_position(store: ViewStore, tenant: str) -> ViewPosition:
         return view_position(session)
 
 
+class PassSignal:
+    """Raised by an in-process projector after each committed pass; readers sleep on it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._passes = 0
+
+    @property
+    def passes(self) -> int:
+        """How many passes were committed so far (a reader notes it before it looks)."""
+        with self._changed:
+            return self._passes
+
+    def committed(self) -> None:
+        """A pass committed: wake every reader."""
+        with self._changed:
+            self._passes += 1
+            self._changed.notify_all()
+
+    def wait_after(self, seen: int, timeout_s: float) -> None:
+        """Returns once a pass after the ``seen``-th committed, or after ``timeout_s``."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._passes != seen, timeout=timeout_s)
+
+
 def wait_for_position(
-    store: ViewStore, tenant: str, position: int, timeout_s: float = 5.0
+    store: ViewStore,
+    tenant: str,
+    position: int,
+    timeout_s: float = 5.0,
+    signal: PassSignal | None = None,
 ) -> ViewPosition:
-    """Returns once the views reflect ``position``; NotYetVisibleError after ``timeout_s``."""
+    """Returns once the views reflect ``position``; NotYetVisibleError after ``timeout_s``.
+
+    ``signal``: the in-process projector's, if there is one (see the module's docstring).
+    """
     if not 0 <= timeout_s <= MAX_TIMEOUT_S:
         raise ValidationError("timeout", "range", f"timeout must be 0 to {MAX_TIMEOUT_S:g} s")
     deadline = time.monotonic() + timeout_s
     pause = _FIRST_PAUSE
     while True:
+        seen = signal.passes if signal is not None else 0
         reached = current_position(store, tenant)
         if reached.position >= position:
             return reached
@@ -44,5 +86,8 @@ def wait_for_position(
                 f"position {position} was not reached within {timeout_s:g} s",
                 position,
             )
+        if signal is not None:
+            signal.wait_after(seen, remaining)
+            continue
         time.sleep(min(pause, remaining))
         pause = min(pause * 2, _LONGEST_PAUSE)

@@ -50,6 +50,7 @@ from shared.views.runner import ProjectorThread
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import ViewSession, ViewStore
 from shared.views.tables import tables_for
+from shared.views.tracking import ViewPosition
 from shared.views.waiting import current_position, wait_for_position
 
 TENANT = "police"
@@ -839,3 +840,34 @@ def test_rebuild_from_zero_gives_the_live_views_and_swaps_them_in(
     again = rebuild(store, recording.log, TENANT)  # picks up what live had not seen yet
     assert again.position == recording.records()[-1].event.position
     assert refs(recording, queries.missions_board(store, TENANT, limit=1)) == ["late"]
+
+
+def test_a_wait_on_the_projectors_signal_reads_the_views_once_per_pass_not_in_a_loop(
+    store: ViewStore, recording: Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shared.views.waiting as waiting
+
+    looks: list[int] = []
+
+    def counted(store: ViewStore, tenant: str) -> ViewPosition:
+        reached = current_position(store, tenant)
+        looks.append(reached.position)
+        return reached
+
+    monkeypatch.setattr(waiting, "current_position", counted)
+    _request(recording, "R1", "seminar", ["VN"], ["terrorism"], date(2014, 1, 6))
+    position = recording.records()[-1].event.position
+    runner = ProjectorThread(Projector(store, recording.log, [TENANT]), poll_interval=0.5)
+
+    with pytest.raises(NotYetVisibleError):  # no pass: asleep between a first and a last look
+        wait_for_position(store, TENANT, position, timeout_s=0.3, signal=runner.passes)
+    assert looks == [0, 0]  # polling would have looked about ten times in 0.3 s
+    looks.clear()
+    runner.start()
+    try:
+        reached = wait_for_position(store, TENANT, position, timeout_s=5, signal=runner.passes)
+    finally:
+        runner.stop()
+
+    assert reached.position == position
+    assert 1 <= len(looks) <= 3  # a first look, then one per committed pass

@@ -29,9 +29,11 @@ Cursor = Annotated[str | None, Query(description="next_cursor of the previous pa
 
 
 def _views(request: Request, tenant: str, min_position: int | None, wait_ms: int) -> ViewStore:
-    store: ViewStore = request.app.state.platform.views
+    platform = request.app.state.platform
+    store: ViewStore = platform.views
     if min_position is not None:
-        wait_for_position(store, tenant, min_position, timeout_s=wait_ms / 1000)
+        signal = platform.projector.passes if platform.projector is not None else None
+        wait_for_position(store, tenant, min_position, timeout_s=wait_ms / 1000, signal=signal)
     return store
 
 
