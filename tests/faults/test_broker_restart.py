@@ -89,6 +89,10 @@ def test_publishing_resumes_without_loss_after_the_broker_restarts(
         broker.stop()
         down_from, written_then = time.monotonic(), written(writers)
         wait_for(lambda: retries_of(relay) > retries, "the relay retries", deadline, watch)
+        # Events recorded while the broker is away are the point: wait for some.
+        wait_for(
+            lambda: written(writers) > written_then, "writes during the outage", deadline, watch
+        )
         published_then = tenant.published()
         broker.start()
         outage, written_during = time.monotonic() - down_from, written(writers) - written_then
