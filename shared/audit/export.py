@@ -111,7 +111,7 @@ def _resume(tenant: str, work: Path, events: Journal) -> Cursor:
 
 
 def _row(item: Item, entry: Entry) -> dict[str, Any]:
-    if item.event is None or item.canonical is None:
+    if item.problem is not None or item.canonical is None:
         return {"position": item.position, "link": entry.link, "undecodable": item.problem}
     return {"position": item.position, "link": entry.link, "event": json.loads(item.canonical)}
 

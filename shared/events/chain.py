@@ -53,7 +53,7 @@ def canonical(event: EventEnvelope) -> bytes:
     }
     if _plain_document(document):
         try:
-            return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+            return canonical_plain(document)
         except orjson.JSONEncodeError:  # an integer beyond 64 bits: the reference says it
             pass
     return reference(document)
@@ -68,6 +68,16 @@ def reference(document: dict[str, Any]) -> bytes:
     shape). Anything else comes here, so the definition never changes.
     """
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical_plain(document: dict[str, Any]) -> bytes:
+    """The canonical bytes of a document known to be plain (``_plain_document``).
+
+    orjson, sorted keys: for plain documents, the very bytes of ``reference``.
+    Raises ``orjson.JSONEncodeError`` for integers beyond 64 bits, which the
+    reference alone writes.
+    """
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 #: The attributes that are text in every envelope (the others: ints, None, ``data``).
@@ -87,16 +97,16 @@ _TEXT = (
 
 
 def _plain_document(document: dict[str, Any]) -> bool:
-    """Each attribute of its exact declared type, and plain data (see ``_plain``)."""
+    """Each attribute of its exact declared type, and plain data (see ``plain``)."""
     if not all(type(document[name]) is str for name in _TEXT):
         return False
     if not all(type(document[name]) is int for name in ("version", "position", "schema_version")):
         return False
     causation = document["causation_id"]
-    return (causation is None or type(causation) is str) and _plain(document["data"])
+    return (causation is None or type(causation) is str) and plain(document["data"])
 
 
-def _plain(value: Any) -> bool:
+def plain(value: Any) -> bool:
     """Only exact str, int, bool, None, lists and str-keyed dicts: where orjson == reference.
 
     Floats (orjson and ``repr`` may spell some differently), subclasses such as
@@ -113,11 +123,11 @@ def _plain(value: Any) -> bool:
             kind = type(item)
             if kind is str or kind is int or kind is bool or item is None:
                 continue
-            if not _plain(item):
+            if not plain(item):
                 return False
         return True
     if kind is list:
-        return all(_plain(item) for item in value)
+        return all(plain(item) for item in value)
     return False
 
 

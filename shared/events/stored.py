@@ -16,15 +16,17 @@ library's path, which gives the reference result, or its error.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID
 
 import orjson
 from eventsourcing.persistence import Transcoding
 from eventsourcing.utils import resolve_topic
 
+from shared.events.chain import CHAIN_VERSION, canonical_plain, iso, plain
 from shared.events.envelope import (
     META_FIELDS,
     EventEnvelope,
@@ -44,6 +46,14 @@ class _Kind:
     class_version: int
 
 
+#: What ``RowDecoder.chained`` gives: event id, aggregate type, aggregate id, version, canonical.
+Chained = tuple[str, str, str, int, bytes]
+
+
+class _NotPlain(Exception):
+    """A payload value the orjson canonical writer may spell differently: the reference decides."""
+
+
 class RowDecoder:
     """Decodes stored rows (topic, JSON state) of one ledger into envelopes."""
 
@@ -55,6 +65,126 @@ class RowDecoder:
         self._transcodings = transcodings
         self._aggregate_type_of = aggregate_type_of_topic
         self._kinds: dict[str, _Kind | None] = {}
+        self._ids: dict[str, Any] = {}  # tenant → SHA-1 of the event-id name's prefix
+
+    def chained(
+        self, position: int, aggregate_id: str, version: int, topic: str, state: bytes
+    ) -> Chained | None:
+        """What the audit walk needs of one stored event, without building its envelope.
+
+        The canonical bytes are ``chain.canonical`` of the envelope ``envelope``
+        would build (a test compares both over whole histories). None when the
+        library's path must decide: see ``envelope``, and any value of the
+        payload that is not plain JSON (``chain.plain``), for the reference to write.
+        """
+        kind = self._kinds.get(topic, _UNKNOWN)
+        if kind is _UNKNOWN:
+            kind = self._kinds[topic] = self._kind(topic)
+        if kind is None or type(aggregate_id) is not str:
+            return None
+        try:
+            return self._chained(kind, position, aggregate_id, version, state)
+        except Exception:  # the library's path says what is wrong, as before
+            return None
+
+    def _chained(
+        self, kind: _Kind, position: int, aggregate_id: str, version: int, state: bytes
+    ) -> Chained | None:
+        fields: dict[str, Any] = orjson.loads(state)
+        if type(fields) is not dict or fields.pop("class_version", 1) < kind.class_version:
+            return None  # upcasting: the library's job
+        meta = self._meta
+        tenant = meta(fields["tenant"])
+        actor_id = meta(fields["actor_id"])
+        actor_name = meta(fields["actor_name"])
+        correlation = meta(fields["correlation_id"])
+        causation = meta(fields["causation_id"])
+        classification = meta(fields["classification"])
+        if not (
+            type(tenant) is str
+            and type(actor_id) is str
+            and type(actor_name) is str
+            and type(correlation) is str
+            and type(classification) is str
+            and (causation is None or type(causation) is str)
+            and type(version) is int
+            and type(position) is int
+        ):
+            return None  # the reference writes such attributes
+        identifier = self._event_id(tenant, aggregate_id, version)
+        document = {
+            "chain": CHAIN_VERSION,
+            "id": identifier,
+            "type": kind.type,
+            "source": f"/entente/{tenant}",
+            "subject": aggregate_id,
+            "time": iso(meta(fields["timestamp"])),
+            "tenant": tenant,
+            "aggregate_type": kind.aggregate_type,
+            "aggregate_id": aggregate_id,
+            "version": version,
+            "position": position,
+            "business_time": iso(meta(fields["business_time"])),
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "correlation_id": correlation,
+            "causation_id": causation,
+            "classification": classification,
+            "schema_version": kind.class_version,
+        }
+        payload, scalar = self._plain_payload, _SCALARS
+        try:
+            document["data"] = {
+                k: v if type(v) in scalar else payload(v)
+                for k, v in fields.items()
+                if k not in META_FIELDS
+            }
+        except _NotPlain:
+            return None
+        return (
+            identifier,
+            kind.aggregate_type,
+            aggregate_id,
+            version,
+            canonical_plain(document),
+        )
+
+    def _event_id(self, tenant: str, aggregate_id: str, version: int) -> str:
+        """``envelope.event_id``, with the hash of the name's constant prefix computed once."""
+        prefix = self._ids.get(tenant)
+        if prefix is None:
+            name = f"entente:{tenant}:".encode()
+            prefix = self._ids[tenant] = hashlib.sha1(_URL + name, usedforsecurity=False)
+        sha = prefix.copy()
+        sha.update(f"{aggregate_id}:{version}".encode())
+        h = sha.hexdigest()
+        return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+    def _meta(self, value: Any) -> Any:
+        """``_hooked`` of a metadata value: text as it is, a stored datetime decoded at once."""
+        kind = type(value)
+        if kind is str:
+            return value
+        if kind is dict and len(value) == 2 and value.get("_type_") == "datetime_iso":
+            return self._transcodings["datetime_iso"].decode(value["_data_"])
+        return self._hooked(value)
+
+    def _plain_payload(self, value: Any) -> Any:
+        """``_payload``, refusing (``_NotPlain``) what ``chain.plain`` refuses."""
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            return value
+        payload = self._plain_payload
+        if kind is list:
+            return [v if type(v) in _SCALARS else payload(v) for v in value]
+        if kind is dict:
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                converted = to_json(self._hooked(value))
+                if not plain(converted):
+                    raise _NotPlain
+                return converted
+            return {k: v if type(v) in _SCALARS else payload(v) for k, v in value.items()}
+        raise _NotPlain  # a float, or what orjson.loads never gives
 
     def envelope(
         self, position: int, originator_id: Any, version: int, topic: str, state: bytes
@@ -147,10 +277,20 @@ class RowDecoder:
 
 
 _UNKNOWN: Any = object()
+_URL = NAMESPACE_URL.bytes
+#: Payload values written as they are read: exact types only (a bool is not an int here).
+_SCALARS = frozenset({str, int, bool, type(None)})
+#: The UUID variant bits set on the 17th hex digit of an event id (``10xx``).
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
 class NoDecoder:
     """For stores the decoder cannot read (ciphered, compressed): always the library's path."""
+
+    def chained(
+        self, position: int, aggregate_id: str, version: int, topic: str, state: bytes
+    ) -> Chained | None:
+        return None
 
     def envelope(
         self, position: int, originator_id: Any, version: int, topic: str, state: bytes

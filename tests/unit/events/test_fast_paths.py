@@ -23,11 +23,12 @@ from cloudevents.core.exceptions import CloudEventValidationError
 from shared.application.ledger import CooperationLedger, _aggregate_type_of_topic
 from shared.application.stores import SqliteStore
 from shared.audit.findings import Entry
-from shared.audit.store import Item, _entry
+from shared.audit.store import Item, _entry, read_page
 from shared.domain.catalogue import DOMAIN_EVENT_TOPICS
 from shared.domain.vocabulary import Classification
 from shared.events import chain, wire
 from shared.events.envelope import EventEnvelope, envelope, event_id
+from shared.events.stored import RowDecoder
 from tests.audit.support import StoreTamper, amend, correct, sign, write_history
 from tests.unit.events.test_chain_and_wire import EVENT
 
@@ -172,7 +173,10 @@ def test_rows_the_decoder_cannot_read_take_the_library_path(ledger: CooperationL
 
 def test_the_walk_builds_the_same_entries_as_the_dataclass() -> None:
     canonical = chain.canonical(EVENT)
-    entry = _entry(Item(EVENT.position, EVENT, canonical), chain.genesis("police"))
+    item = Item(
+        EVENT.position, EVENT.id, EVENT.aggregate_type, EVENT.aggregate_id, EVENT.version, canonical
+    )
+    entry = _entry(item, chain.genesis("police"))
 
     assert set(vars(entry)) == {f.name for f in fields(Entry)}
     assert entry == Entry(
@@ -184,3 +188,69 @@ def test_the_walk_builds_the_same_entries_as_the_dataclass() -> None:
         digest=hashlib.sha256(canonical).hexdigest(),
         link=chain.link(chain.genesis("police"), EVENT),
     )
+
+
+def chained_reference(ledger: CooperationLedger) -> list[tuple[str, str, str, int, bytes]]:
+    """What ``RowDecoder.chained`` must give: the library's envelopes and their canonical bytes."""
+    return [
+        (e.id, e.aggregate_type, e.aggregate_id, e.version, reference_canonical(e))
+        for _, e in library_path(ledger)
+    ]
+
+
+def test_chained_gives_the_canonical_bytes_of_the_library_envelope(
+    ledger: CooperationLedger,
+) -> None:
+    rows = ledger.recorder.select_notifications(
+        start=0, limit=1000, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+    )
+    chained = ledger._row_decoder.chained
+    found = [
+        chained(n.id, str(n.originator_id), n.originator_version, n.topic, n.state) for n in rows
+    ]
+
+    assert found[-1] is None  # the version-1 row: upcasting is the library's
+    expected = chained_reference(ledger)
+    assert found[:-1] == expected[:-1]
+    assert [item.canonical for item in read_page(ledger, 0, 1000)] == [c[-1] for c in expected]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"class_version": 1},
+        {"timestamp": {"_type_": "unknown", "_data_": "x"}},
+        {"timestamp": "2020-01-01T00:00:00+00:00"},  # text, not a datetime
+        {"actor_name": 5},
+        {"causation_id": 7},
+        {"title": 1.5},  # floats: the reference writes them
+        {"themes": [{"x": 1e16}]},
+        {"tenant": {"_type_": "uuid_hex", "_data_": "0" * 32}},
+    ],
+)
+def test_chained_leaves_what_it_cannot_write_to_the_library(
+    ledger: CooperationLedger, changes: dict[str, Any]
+) -> None:
+    row = ledger.recorder.select_notifications(
+        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+    )[0]
+    state = json.loads(row.state)
+    chained = ledger._row_decoder.chained
+    record, version = str(row.originator_id), row.originator_version
+
+    assert chained(row.id, record, version, row.topic, row.state) is not None
+    changed = json.dumps({**state, **changes}).encode()
+    assert chained(row.id, record, version, row.topic, changed) is None
+    not_text: Any = row.originator_id  # a UUID, not the record id's text
+    assert chained(row.id, not_text, version, row.topic, row.state) is None
+    assert chained(row.id, record, version, "nowhere:Nothing.Happened", row.state) is None
+
+
+def test_chained_event_ids_are_the_envelope_event_ids(ledger: CooperationLedger) -> None:
+    rng = random.Random(5)
+    decoder = ledger._row_decoder
+    assert isinstance(decoder, RowDecoder)
+    for _ in range(2000):
+        tenant, record = rng.choice(["police", "x-y", "ü"]), str(uuid4())
+        version = rng.randint(0, 10**12)
+        assert decoder._event_id(tenant, record, version) == event_id(tenant, record, version)
