@@ -147,8 +147,17 @@ def decode(
 def _decode_with_binding(
     headers: list[tuple[str, bytes]], value: bytes, key: bytes | None
 ) -> tuple[EventEnvelope, str]:
-    """The reference decoding, through the ``cloudevents`` Kafka binding."""
+    """The reference decoding, through the ``cloudevents`` Kafka binding.
+
+    The binding makes up what a message lacks (a random id, the current time);
+    an Entente event that lacks them is poison instead, since readers
+    de-duplicate on the id and order on the recorded time.
+    """
     try:
+        names = {name for name, _ in headers}
+        missing = [h for h in _REQUIRED_HEADERS if h not in names]
+        if missing:
+            raise UndecodableMessageError(f"not an Entente CloudEvent: no {', '.join(missing)}")
         message = ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value)
         event = ce_kafka.from_binary_event(message)
         body = event.get_data()
@@ -165,6 +174,10 @@ def _decode_with_binding(
 _ATTRIBUTES = ("id", "source", "type", "subject", "time", "dataschema", *EXTENSIONS, "specversion")
 _HEADERS = frozenset(("content-type", *(f"ce_{name}" for name in _ATTRIBUTES)))
 _HEADERS_WITHOUT_CAUSATION = _HEADERS - {"ce_causationid"}
+#: What every Entente event carries (``dataschema`` and ``causationid`` may be absent).
+_REQUIRED_HEADERS = tuple(
+    sorted(_HEADERS_WITHOUT_CAUSATION - {"ce_dataschema", "content-type", "ce_specversion"})
+)
 
 #: The times ``encode`` writes (``isoformat`` of an aware time, ``Z`` for UTC), on which
 #: ``datetime.fromisoformat`` and the binding's ``isoparse`` agree to the microsecond.

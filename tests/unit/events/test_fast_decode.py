@@ -272,3 +272,12 @@ def test_random_byte_changes_decode_or_fail_as_through_the_binding() -> None:
             value[rng.randrange(len(value))] = rng.randrange(256)
         reference = outcome(wire._decode_with_binding, headers, bytes(value), GOOD.key)
         assert outcome(wire.decode, headers, bytes(value), GOOD.key) == reference
+
+
+@pytest.mark.parametrize("name", ["ce_id", "ce_time", "ce_tenant", "ce_chainhash", "ce_position"])
+def test_an_event_without_an_attribute_every_entente_event_has_is_poison(name: str) -> None:
+    """The binding would make up an id or a time (or read the string 'None'): refuse instead."""
+    message = wire.encode(EVENT, FIRST_LINK)
+
+    with pytest.raises(wire.UndecodableMessageError, match=f"no {name}"):
+        wire.decode(_without(message.headers, name), message.value, message.key)
