@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import imports, pipeline, web
+from bench import imports, pipeline, processes, web
 from bench.environment import capture
 from bench.harness import Comparison
 from bench.page import Report, Row, render, table
@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "M1" in only:
             report.memory.update(results.memory)
+            report.memory.update(processes.processes(stack, sizes.p1_events, log))
             report.rows.append(
                 Row(
                     "M1",
@@ -269,9 +270,10 @@ NOTES = [
     "E1: commands are sent on a fixed schedule (open loop, at half H1's measured rate) to the "
     "tenant service with its embedded projector; each is timed from its scheduled send until "
     "`GET /missions?min_position=<its position>` answers, so queueing counts.",
-    "M1: VmRSS of the tenant service process and of the raw baseline process; the relay and "
-    "projector run inside the benchmark process here, so their own footprint is not "
-    "separated.",
+    "M1: VmRSS of the tenant service process and of the raw baseline process; and of "
+    "`entente relay` and `entente project` (Kafka log, PostgreSQL views) each started as its "
+    "own process on a store of P1's size: the peak sampled every 0.1 s while it catches up, "
+    "and the value two seconds after it caught up.",
     "W2: the subject is `POST /api/<tenant>/missions/imports` on the tenant service in its "
     "own uvicorn process (dev-issuer RS256 token, an Idempotency-Key, events and views in "
     "PostgreSQL, embedded projector on), 100 missions per request, all recorded in one "

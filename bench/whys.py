@@ -61,8 +61,4 @@ WHY: dict[str, str] = {
     "as the run lasts. To close: a wait that does not hold a worker thread (async, woken by "
     "the projector's commit), the projector in its own process, the P1 fix, then a step "
     "search for the highest rate that keeps p99 ≤ 250 ms.",
-    "M1": "reported for the tenant service and the raw baseline only; the relay and the "
-    "projector run inside the benchmark process, so their footprint is not separated. To "
-    "close: start them with `entente relay` / `entente project` as processes and read "
-    "their VmRSS the same way.",
 }
