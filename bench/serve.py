@@ -1,14 +1,21 @@
 """The two HTTP servers H1 compares, each run as its own uvicorn process on 127.0.0.1.
 
 ``python -m bench.serve tenant TENANT DATA_DIR PORT``: the real tenant service
-(PostgreSQL events and views, dev tokens). ``python -m bench.serve raw SCHEMA PORT``:
-a minimal FastAPI endpoint doing one raw INSERT per request.
+(PostgreSQL events and views, dev tokens), deployed as in production
+(docker-compose.yml): ``ENTENTE_EMBEDDED_PROJECTOR=false``, the views kept by
+the projector service in a process of its own, which this process starts and
+stops (``python -m bench.serve projector TENANT DATA_DIR``, reading the event
+store as its log). ``python -m bench.serve raw SCHEMA PORT``: a minimal FastAPI
+endpoint doing one raw INSERT per request.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,21 +26,69 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+#: How often the projector looks at the event store when caught up (E1's latency floor).
+PROJECTOR_POLL_S = 0.01
+
+
+def _urls() -> tuple[str, str]:
+    url = os.environ["ENTENTE_TEST_POSTGRES_URL"]
+    return url, url.replace("postgresql://", "postgresql+psycopg://", 1)
+
 
 def tenant_app(tenant: str, data_dir: Path) -> FastAPI:
     from services.tenant.main import build
     from shared.settings import Settings
 
-    url = os.environ["ENTENTE_TEST_POSTGRES_URL"]
+    url, views_url = _urls()
     return build(
         Settings(
             tenants=[tenant],
             data_dir=data_dir,
             store="postgres",
             postgres_url=url,
-            views_url=url.replace("postgresql://", "postgresql+psycopg://", 1),
+            views_url=views_url,
             auth="dev",
+            embedded_projector=False,
         )
+    )
+
+
+def run_projector(tenant: str, data_dir: Path) -> None:
+    """The projector service's runner (no HTTP face), until SIGTERM."""
+    from services.projector.bootstrap import bootstrap
+    from services.projector.settings import ProjectorSettings
+
+    url, views_url = _urls()
+    service = bootstrap(
+        ProjectorSettings(
+            tenants=[tenant],
+            data_dir=data_dir,
+            store="postgres",
+            postgres_url=url,
+            views_url=views_url,
+            auth="dev",
+            event_log="embedded",
+            poll_interval=PROJECTOR_POLL_S,
+        )
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    parent = os.getppid()
+    service.start()
+    try:
+        while not stopped.wait(1.0) and os.getppid() == parent:  # ends with the tenant process
+            pass
+    finally:
+        service.stop()
+
+
+def _exit(*_: object) -> None:
+    raise SystemExit(0)
+
+
+def start_projector(tenant: str, data_dir: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "bench.serve", "projector", tenant, str(data_dir)],
     )
 
 
@@ -61,13 +116,26 @@ def raw_app(schema: str) -> FastAPI:
 
 def main(argv: list[str]) -> None:
     kind = argv[0]
+    if kind == "projector":
+        run_projector(argv[1], Path(argv[2]))
+        return
     if kind == "tenant":
-        app = tenant_app(argv[1], Path(argv[2]))
-        port = int(argv[3])
-    else:
-        app = raw_app(argv[1])
-        port = int(argv[2])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        app = tenant_app(argv[1], Path(argv[2]))  # creates the event tables
+        app.state.platform.views.setup()  # and the view tables, before the projector races it
+        projector = start_projector(argv[1], Path(argv[2]))
+        # uvicorn re-raises the SIGTERM it caught once it has shut down; exiting by
+        # SystemExit instead runs the ``finally`` that stops the projector first.
+        signal.signal(signal.SIGTERM, _exit)
+        try:
+            uvicorn.run(
+                app, host="127.0.0.1", port=int(argv[3]), log_level="warning", access_log=False
+            )
+        finally:
+            projector.terminate()
+            projector.wait(timeout=30)
+        return
+    app = raw_app(argv[1])
+    uvicorn.run(app, host="127.0.0.1", port=int(argv[2]), log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.tenant.bootstrap import Platform
 from services.tenant.routes import (
@@ -50,15 +50,33 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.tenants = list(platform.ledgers)
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
-
-    @app.middleware("http")
-    async def project_after_commands(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if request.method == "POST" and response.status_code < 300:
-            platform.written()
-        return response
+    app.add_middleware(ProjectAfterCommands, written=platform.written)
 
     # Views first: /missions/awaiting-validation must win over /missions/{record_id}.
     for module in (health, views, agreements, missions, delegations, posts, history, dev_issuer):
         app.include_router(module.router)
     return app
+
+
+class ProjectAfterCommands:
+    """ASGI middleware: a POST answered 2xx wakes the projector (``Platform.written``).
+
+    Plain ASGI rather than ``@app.middleware("http")``, whose per-request task
+    and streams cost more than the command itself.
+    """
+
+    def __init__(self, app: ASGIApp, written: Callable[[], None]) -> None:
+        self.app = app
+        self.written = written
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_and_wake(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 300:
+                self.written()
+            await send(message)
+
+        await self.app(scope, receive, send_and_wake)

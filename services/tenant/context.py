@@ -1,4 +1,8 @@
-"""Per-request dependencies: the tenant's ledger and the command context."""
+"""Per-request dependencies: the tenant's ledger and the command context.
+
+Both are ``async``: they do no I/O, and a plain ``def`` dependency costs a
+worker-thread round trip per request.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,12 @@ from shared.tenancy import served_tenant
 _ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 
 
-def ledger(request: Request, tenant: str) -> CooperationLedger:
+async def ledger(request: Request, tenant: str) -> CooperationLedger:
     platform = request.app.state.platform
     return platform.ledger(served_tenant(tenant, list(platform.ledgers)))  # type: ignore[no-any-return]
 
 
-def command_context(
+async def command_context(
     request: Request,
     tenant: str,
     x_correlation_id: Annotated[

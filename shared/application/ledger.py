@@ -108,11 +108,21 @@ class CooperationLedger(Application[UUID]):
         build: Callable[[UUID], EntenteAggregate],
         idempotency: Idempotency | None,
     ) -> CommandResult:
-        """Records a new aggregate built by ``build`` (which runs its guards)."""
-        replay = self._replay(idempotency)
-        if replay is not None:
-            return replay
-        record = build(uuid4())
+        """Records a new aggregate built by ``build`` (which runs its guards).
+
+        The receipt is not looked up first: a new record has a new id, so the
+        only thing its save can collide with is the receipt of an earlier
+        command with the same key, and ``_save`` answers that collision with
+        the earlier result (or the reused-key error). A retry whose guards now
+        fail is still answered from its receipt, as if looked up first.
+        """
+        try:
+            record = build(uuid4())
+        except Exception:
+            replay = self._replay(idempotency)
+            if replay is not None:
+                return replay
+            raise
         return self._save(record, idempotency)
 
     def change(

@@ -30,6 +30,10 @@ class JwksSource(Protocol):
         """The key with id ``kid``; raises AuthenticationError if there is none."""
         ...
 
+    def published(self, kid: str) -> PyJWK | None:
+        """The key with id ``kid`` as now held, without fetching; None if none."""
+        ...
+
 
 class CachedJwks:
     """A JWKS fetched by ``fetch`` and cached, refreshed on an unknown key id."""
@@ -51,36 +55,44 @@ class CachedJwks:
 
     def key(self, kid: str) -> PyJWK:
         found = self._keys.get(kid)
-        if found is None and self._may_refresh():
-            self._refresh()
-            found = self._keys.get(kid)
-        if found is None and self._last_fetch_failed:  # Keycloak down: not the token's fault
-            raise NotReadyError(KEYS_UNAVAILABLE)
+        if found is None:
+            # Under the lock: a caller arriving while another thread fetches waits
+            # for that fetch rather than seeing its "failed until done" state.
+            with self._lock:
+                found = self._keys.get(kid)
+                if found is None and self._may_refresh():
+                    self._refresh()
+                    found = self._keys.get(kid)
+                failed = self._last_fetch_failed
+            if found is None and failed:  # Keycloak down: not the token's fault
+                raise NotReadyError(KEYS_UNAVAILABLE)
         if found is None:
             raise AuthenticationError("the token was signed with an unknown key")
         return found
+
+    def published(self, kid: str) -> PyJWK | None:
+        """The cached key with id ``kid``, without fetching (None if not cached)."""
+        return self._keys.get(kid)
 
     def _may_refresh(self) -> bool:
         last = self._last_fetch
         return last is None or self._clock() - last >= self._min_interval
 
     def _refresh(self) -> None:
-        with self._lock:
-            if not self._may_refresh():
-                return
-            self._last_fetch = self._clock()
-            self.fetch_count += 1
-            self._last_fetch_failed = True
-            document = self._fetch()
-            keys: dict[str, PyJWK] = {}
-            for jwk in document.get("keys", []):
-                if jwk.get("use", "sig") == "sig" and "kid" in jwk:
-                    try:
-                        keys[jwk["kid"]] = PyJWK(jwk)
-                    except Exception:  # noqa: S112 - skip keys of unsupported types
-                        continue
-            self._keys = keys
-            self._last_fetch_failed = False
+        """Fetches the key set; the caller holds ``self._lock``."""
+        self._last_fetch = self._clock()
+        self.fetch_count += 1
+        self._last_fetch_failed = True
+        document = self._fetch()
+        keys: dict[str, PyJWK] = {}
+        for jwk in document.get("keys", []):
+            if jwk.get("use", "sig") == "sig" and "kid" in jwk:
+                try:
+                    keys[jwk["kid"]] = PyJWK(jwk)
+                except Exception:  # noqa: S112 - skip keys of unsupported types
+                    continue
+        self._keys = keys
+        self._last_fetch_failed = False
 
 
 def http_jwks(url: str, timeout: float = 5.0) -> Callable[[], JwksDocument]:

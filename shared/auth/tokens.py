@@ -5,14 +5,25 @@ Everything is explicit, because library defaults accept tokens they must not
 expected issuer and audience, expiry and not-before with a small leeway,
 required claims, and the token type (an ID or refresh token is no bearer).
 The issuer of the token never chooses the keys: the configured JWKS does.
+
+A token that passed every check is remembered by its exact text (a bounded LRU)
+until it expires, so a client's next request skips the signature arithmetic.
+A hit is re-checked against the clock (expiry, with the same leeway) and
+against the key set (its key must still be the one it was verified with); a
+forged or altered token is other text, so it never hits and is verified in full.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from jwt import PyJWK
 
 from shared.auth.jwks import JwksSource
 from shared.auth.roles import Principal
@@ -29,15 +40,74 @@ class TokenPolicy:
     leeway_seconds: int = 30
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token that passed every check: who it names, when it expires, its key."""
+
+    principal: Principal
+    expires: float
+    kid: str
+    key: PyJWK
+
+
 class TokenVerifier:
     """Turns a bearer token into a Principal, or raises AuthenticationError."""
 
-    def __init__(self, policy: TokenPolicy, keys: JwksSource) -> None:
+    def __init__(
+        self,
+        policy: TokenPolicy,
+        keys: JwksSource,
+        cache_size: int = 1024,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.policy = policy
         self.keys = keys
+        self._cache_size = cache_size
+        self._clock = clock
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
-        claims = self._claims(token)
+        cached = self.verified(token)
+        if cached is not None:
+            return cached
+        claims, kid, key = self._claims(token)
+        principal = self._principal(claims)
+        if self._cache_size > 0:
+            entry = _Verified(principal, float(claims["exp"]), kid, key)
+            with self._lock:
+                self._verified[token] = entry
+                self._verified.move_to_end(token)
+                while len(self._verified) > self._cache_size:
+                    self._verified.popitem(last=False)
+        return principal
+
+    def verified(self, token: str) -> Principal | None:
+        """The Principal of a token verified before and still valid, else None.
+
+        Never raises and never fetches keys: a None means "verify it in full".
+        """
+        with self._lock:
+            entry = self._verified.get(token)
+            if entry is None:
+                return None
+            # PyJWT's rule: expired when exp <= now - leeway.
+            if entry.expires <= self._clock() - self.policy.leeway_seconds:
+                del self._verified[token]
+                return None
+            self._verified.move_to_end(token)
+        if not self._still_published(entry):
+            with self._lock:
+                self._verified.pop(token, None)
+            return None
+        return entry.principal
+
+    def _still_published(self, entry: _Verified) -> bool:
+        """The key the token was verified with is still the one the key set serves."""
+        return self.keys.published(entry.kid) is entry.key
+
+    @staticmethod
+    def _principal(claims: dict[str, Any]) -> Principal:
         if claims.get("typ") != "Bearer":
             raise AuthenticationError("only access tokens (typ Bearer) are accepted")
         roles = claims.get("realm_access", {}).get("roles", [])
@@ -46,7 +116,7 @@ class TokenVerifier:
         name = claims.get("name") or claims.get("preferred_username") or claims["sub"]
         return Principal(subject=str(claims["sub"]), name=str(name), roles=frozenset(roles))
 
-    def _claims(self, token: str) -> dict[str, Any]:
+    def _claims(self, token: str) -> tuple[dict[str, Any], str, PyJWK]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -82,4 +152,4 @@ class TokenVerifier:
             raise AuthenticationError(f"the token lacks the {error.claim!r} claim") from None
         except jwt.PyJWTError:
             raise AuthenticationError("the token signature or claims are invalid") from None
-        return claims
+        return claims, kid, key

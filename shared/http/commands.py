@@ -58,7 +58,7 @@ async def idempotency(
     return Idempotency(idempotency_key, digest)
 
 
-def if_match(
+async def if_match(
     if_match: Annotated[str | None, Header(description='The record version, e.g. "3"')] = None,
 ) -> int | None:
     """The version the client last saw, from ``If-Match: "3"``."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from shared.auth.roles import Action, Principal
 from shared.auth.tokens import TokenVerifier
@@ -34,9 +35,14 @@ class Allow:
         self.action = action
         self.tenant_scoped = tenant_scoped
 
-    def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> Principal:
         verifier: TokenVerifier = request.app.state.verifier
-        principal = verifier.verify(bearer_token(request))
+        token = bearer_token(request)
+        # A token verified before is checked in the event loop (clock and key set,
+        # no I/O); a new one in a worker thread, as its keys may need fetching.
+        principal = verifier.verified(token)
+        if principal is None:
+            principal = await run_in_threadpool(verifier.verify, token)
         tenant = None
         if self.tenant_scoped:
             tenant = served_tenant(request.path_params["tenant"], request.app.state.tenants)

@@ -20,6 +20,7 @@ from shared.errors import (
     NotFoundError,
     PreconditionFailedError,
     PreconditionRequiredError,
+    ValidationError,
 )
 
 CTX = CommandContext("police", Actor("sub-1", "Agent Dupont"))
@@ -82,6 +83,26 @@ def test_a_retry_with_the_same_key_returns_the_first_result_and_records_nothing(
     assert (again.record_id, again.version) == (first.record_id, first.version)
     assert ledger.position() == before
     assert len(ledger.read_log(0, 100)) == 1
+
+
+def test_a_retry_whose_guards_now_fail_still_gets_the_first_result(
+    ledger: CooperationLedger,
+) -> None:
+    """``create`` saves first and looks the receipt up on a collision or a refusal."""
+    key = Idempotency("retry-key-0004", "fingerprint-a")
+    first = _sign(ledger, key)
+    before = ledger.position()
+
+    def refused(_: UUID) -> Agreement:
+        raise ValidationError("title", "required", "no title")
+
+    again = ledger.create(refused, key)
+
+    assert again.replayed
+    assert (again.record_id, again.position) == (first.record_id, first.position)
+    assert ledger.position() == before
+    with pytest.raises(ValidationError):  # without a receipt, the refusal stands
+        ledger.create(refused, Idempotency("retry-key-0005", "fingerprint-a"))
 
 
 def test_the_same_key_with_another_request_is_refused(ledger: CooperationLedger) -> None:

@@ -154,3 +154,77 @@ def test_a_rotated_key_is_picked_up_on_its_first_use() -> None:
     keys["doc"] = _jwks(OTHER_KEY, "k2")
 
     assert verifier.verify(_token(OTHER_KEY, kid="k2")).subject == "user-1"
+
+
+def test_a_verified_token_is_remembered_by_its_exact_text(verifier: TokenVerifier) -> None:
+    token = _token()
+    assert verifier.verified(token) is None
+    principal = verifier.verify(token)
+    assert verifier.verified(token) == principal
+    assert verifier.verify(token) == principal
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOKENS))
+def test_a_bad_token_is_refused_after_a_good_one_was_cached(
+    verifier: TokenVerifier, case: str
+) -> None:
+    verifier.verify(_token())
+    bad = BAD_TOKENS[case]()
+    assert verifier.verified(bad) is None
+    with pytest.raises(AuthenticationError):
+        verifier.verify(bad)
+
+
+def test_a_tampered_copy_of_a_cached_token_is_refused(verifier: TokenVerifier) -> None:
+    good = _token()
+    verifier.verify(good)
+    header, payload, signature = good.split(".")
+    for forged in (
+        f"{header}.{_b64(json.dumps(_claims(sub='someone-else')).encode())}.{signature}",
+        f"{header}.{payload}.{signature[:-2]}AA",
+        f"{good} ",
+    ):
+        assert verifier.verified(forged) is None
+        with pytest.raises(AuthenticationError):
+            verifier.verify(forged)
+
+
+def test_a_cached_token_still_expires_with_the_clock() -> None:
+    now = [time.time()]
+    verifier = TokenVerifier(
+        TokenPolicy(ISSUER, AUDIENCE),
+        CachedJwks(lambda: _jwks(KEY, "k1")),
+        clock=lambda: now[0],
+    )
+    exp = int(now[0]) + 60
+    token = _token(exp=exp)
+    verifier.verify(token)
+    now[0] = exp + 29  # within the 30 s leeway, as PyJWT would accept it
+    assert verifier.verified(token) is not None
+    now[0] = exp + 30
+    assert verifier.verified(token) is None  # so the full check (PyJWT's clock) runs again
+
+
+def test_a_cached_token_whose_key_was_withdrawn_is_verified_again() -> None:
+    keys = {"doc": _jwks(KEY, "k1")}
+    jwks = CachedJwks(lambda: keys["doc"], min_refresh_interval=0)
+    verifier = TokenVerifier(TokenPolicy(ISSUER, AUDIENCE), jwks)
+    token = _token()
+    verifier.verify(token)
+    keys["doc"] = _jwks(OTHER_KEY, "k2")
+    verifier.verify(_token(OTHER_KEY, kid="k2"))  # an unknown kid: the key set is refetched
+    assert verifier.verified(token) is None
+    with pytest.raises(AuthenticationError):
+        verifier.verify(token)
+
+
+def test_the_cache_is_bounded() -> None:
+    verifier = TokenVerifier(
+        TokenPolicy(ISSUER, AUDIENCE), CachedJwks(lambda: _jwks(KEY, "k1")), cache_size=2
+    )
+    tokens = [_token(sub=f"user-{i}") for i in range(3)]
+    for token in tokens:
+        verifier.verify(token)
+    assert verifier.verified(tokens[0]) is None
+    assert verifier.verified(tokens[1]) is not None
+    assert verifier.verified(tokens[2]) is not None
