@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         report.notes.append(
             f"After H1, the views took {results.drained_s:.1f} s to catch up with the "
-            "commands H1 recorded (embedded projector); E1 started only then."
+            "commands H1 recorded (projector process); E1 started only then."
         )
         if "E1" in only and results.e1 is not None:
             p99 = results.e1.percentile(99)
@@ -249,7 +249,9 @@ NOTES = [
     "H1: the tenant service and the baseline each run in their own uvicorn process on "
     "127.0.0.1; 8 httpx client threads post back to back (closed loop) for a fixed time per "
     "round; the subject is `POST /api/<tenant>/missions` with a dev-issuer RS256 token and "
-    "an Idempotency-Key, events in PostgreSQL; the baseline is a FastAPI endpoint doing one "
+    "an Idempotency-Key, events in PostgreSQL; the service runs as in docker-compose.yml "
+    "(ENTENTE_EMBEDDED_PROJECTOR=false), its views kept by the projector in a process of its "
+    "own that reads the event store every 10 ms; the baseline is a FastAPI endpoint doing one "
     "INSERT of the JSON body through a psycopg pool.",
     "K1: the events are real agreements recorded through the ledger, multiplied by SQL copies "
     "(new record ids) to the size shown. The subject is `Relay.catch_up` from a reset relay "
@@ -268,7 +270,8 @@ NOTES = [
     "each row straight into its canonical bytes; the baseline reads text results, as "
     "psycopg does by default.",
     "E1: commands are sent on a fixed schedule (open loop, at half H1's measured rate) to the "
-    "tenant service with its embedded projector; each is timed from its scheduled send until "
+    "tenant service of H1 (projector in its own process); each is timed from its scheduled "
+    "send until "
     "`GET /missions?min_position=<its position>` answers, so queueing counts.",
     "M1: VmRSS of the tenant service process and of the raw baseline process; and of "
     "`entente relay` and `entente project` (Kafka log, PostgreSQL views) each started as its "
@@ -276,7 +279,8 @@ NOTES = [
     "and the value two seconds after it caught up.",
     "W2: the subject is `POST /api/<tenant>/missions/imports` on the tenant service in its "
     "own uvicorn process (dev-issuer RS256 token, an Idempotency-Key, events and views in "
-    "PostgreSQL, embedded projector on), 100 missions per request, all recorded in one "
+    "PostgreSQL, projector in its own process as for H1), 100 missions per request, all "
+    "recorded in one "
     "transaction; the baseline writes the same 100 JSON bodies per transaction into a plain "
     "(id uuid, body jsonb) table with psycopg `executemany`, from the benchmark process, no "
     "HTTP. Both run 4 client threads back to back for a fixed time per round and count "
