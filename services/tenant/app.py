@@ -48,6 +48,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     app.state.verifier = platform.verifier
     app.state.tenants = list(platform.ledgers)
+    app.state.access = platform.access  # auditors' reads are recorded (shared.http.security)
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
     app.add_middleware(ProjectAfterCommands, written=platform.written)

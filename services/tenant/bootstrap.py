@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shared.access_log import AccessLog, access_log_for
 from shared.application.ledger import CooperationLedger
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
@@ -36,6 +37,8 @@ class Platform:
     verifier: TokenVerifier
     issuer: DevIssuer | None
     views: ViewStore
+    #: Where auditors' reads of this tenant's records are recorded (who read what, when).
+    access: AccessLog
     projector: ProjectorThread | None = None
 
     def ledger(self, tenant: str) -> CooperationLedger:
@@ -44,6 +47,7 @@ class Platform:
     def start(self) -> None:
         """Creates the view tables, loads sample data if asked, starts projecting."""
         self.views.setup()
+        self.access.setup()
         if self.settings.sample_data:
             counts = load_sample_data(self.ledgers, today=self.ledgers[self.tenants[0]].today())
             log.info("sample data: %s commands (replayed ones record nothing)", counts)
@@ -54,6 +58,7 @@ class Platform:
         if self.projector is not None:
             self.projector.stop()
         self.views.dispose()
+        self.access.dispose()
 
     def written(self) -> None:
         """A command committed: project it now rather than at the next poll."""
@@ -79,7 +84,8 @@ def bootstrap(
     if settings.embedded_projector:
         log_ = EmbeddedEventLog(ledgers)
         projector = ProjectorThread(Projector(views, log_, tenants))
-    return Platform(settings, ledgers, verifier, issuer, views, projector)
+    access = access_log_for(settings, clock)
+    return Platform(settings, ledgers, verifier, issuer, views, access, projector)
 
 
 def _auth(settings: Settings, tenants: list[str]) -> tuple[DevIssuer | None, TokenVerifier]:

@@ -52,6 +52,12 @@ class Principal:
             return False
         return bool(self.roles & _tenant_roles(action, tenant))
 
+    def reads_as_auditor(self, tenant: str) -> bool:
+        """True when only the auditor role lets this caller read ``tenant``: an audit read,
+        which the access log must record (a directorate's own people are not logged)."""
+        own = _tenant_roles(Action.READ, tenant) - {AUDITOR}
+        return AUDITOR in self.roles and not self.roles & own
+
 
 def _tenant_roles(action: Action, tenant: str) -> set[str]:
     if action is Action.RECORD:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shared.auth.roles import Action, Principal
 from shared.auth.tokens import TokenVerifier
-from shared.errors import AuthenticationError, PermissionDeniedError
+from shared.errors import AuthenticationError, NotReadyError, PermissionDeniedError
 from shared.tenancy import served_tenant
 
 
@@ -48,8 +48,24 @@ class Allow:
             tenant = served_tenant(request.path_params["tenant"], request.app.state.tenants)
         if not principal.may(self.action, tenant):
             raise PermissionDeniedError(f"your roles do not allow '{self.action}' here")
+        if self.action is Action.READ and tenant is not None and principal.reads_as_auditor(tenant):
+            await run_in_threadpool(record_audit_read, request, principal, tenant)
         request.state.principal = principal
         return principal
+
+
+def record_audit_read(request: Request, principal: Principal, tenant: str) -> None:
+    """Records an auditor's read of a tenant's records before it is served (fail closed).
+
+    Every audit read is in the access log, whichever service answers it; a
+    service that keeps no access log refuses the read (503) rather than serve
+    it unrecorded.
+    """
+    access = getattr(request.app.state, "access", None)
+    if access is None:
+        raise NotReadyError("this service keeps no access log, so it cannot serve audit reads")
+    query = f"?{request.url.query}" if request.url.query else ""
+    access.record(principal, "tenant.read", request.url.path + query, tenant)
 
 
 class Public:
