@@ -21,6 +21,9 @@ from shared.log.embedded import EmbeddedEventLog
 from shared.sample_data.loader import load as load_sample_data
 from shared.settings import Settings
 from shared.tenancy import check_slug
+from shared.views.notifications import ViewChangeListener
+from shared.views.passes import PassSignal
+from shared.views.postgres import PostgresViewStore
 from shared.views.projector import Projector
 from shared.views.runner import ProjectorThread
 from shared.views.store import ViewStore, open_view_store
@@ -40,6 +43,15 @@ class Platform:
     #: Where auditors' reads of this tenant's records are recorded (who read what, when).
     access: AccessLog
     projector: ProjectorThread | None = None
+    #: Hears a projector in another process commit (PostgreSQL views only).
+    listener: ViewChangeListener | None = None
+
+    @property
+    def passes(self) -> PassSignal | None:
+        """What read-your-writes waits sleep on; None means they poll."""
+        if self.projector is not None:
+            return self.projector.passes
+        return None if self.listener is None else self.listener.signal
 
     def ledger(self, tenant: str) -> CooperationLedger:
         return self.ledgers[tenant]
@@ -53,10 +65,14 @@ class Platform:
             log.info("sample data: %s commands (replayed ones record nothing)", counts)
         if self.projector is not None:
             self.projector.start()
+        if self.listener is not None:
+            self.listener.start()
 
     def stop(self) -> None:
         if self.projector is not None:
             self.projector.stop()
+        if self.listener is not None:
+            self.listener.stop()
         self.views.dispose()
         self.access.dispose()
 
@@ -85,7 +101,10 @@ def bootstrap(
         log_ = EmbeddedEventLog(ledgers)
         projector = ProjectorThread(Projector(views, log_, tenants))
     access = access_log_for(settings, clock)
-    return Platform(settings, ledgers, verifier, issuer, views, access, projector)
+    listener = None
+    if projector is None and isinstance(views, PostgresViewStore):
+        listener = ViewChangeListener(str(settings.views_url))
+    return Platform(settings, ledgers, verifier, issuer, views, access, projector, listener)
 
 
 def _auth(settings: Settings, tenants: list[str]) -> tuple[DevIssuer | None, TokenVerifier]:

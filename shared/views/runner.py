@@ -20,8 +20,8 @@ import threading
 import time
 
 from shared.views.errors import ProjectionError
+from shared.views.passes import PassSignal
 from shared.views.projector import Projector
-from shared.views.waiting import PassSignal
 
 log = logging.getLogger("entente.views")
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from shared.log.ports import LogRecord
+from shared.views.notifications import announce
 from shared.views.store import ViewSession
 
 
@@ -62,6 +63,7 @@ def advance(session: ViewSession, records: Sequence[LogRecord]) -> None:
         )
     else:
         connection.execute(update(table).where(*key).values(**values))
+    announce(connection, table.schema)
 
 
 def view_position(session: ViewSession) -> ViewPosition:

@@ -16,15 +16,17 @@ Without one (the projector in its own process), it polls with a growing pause.
 
 from __future__ import annotations
 
-import threading
 import time
 
 from shared.errors import NotYetVisibleError, ValidationError
+from shared.views.passes import PassSignal
 from shared.views.store import ViewStore
 from shared.views.tracking import ViewPosition, view_position
 
 #: Longest wait a caller may ask for: past it the answer is a 503 with Retry-After.
 MAX_TIMEOUT_S = 30.0
+#: Longest sleep on a signal between two looks: a lost notification delays, never strands.
+FALLBACK_S = 0.25
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.002, 0.05
 
 
@@ -32,31 +34,6 @@ def current_position(store: ViewStore, tenant: str) -> ViewPosition:
     """The position the tenant's live views reflect now."""
     with store.read(tenant) as session:
         return view_position(session)
-
-
-class PassSignal:
-    """Raised by an in-process projector after each committed pass; readers sleep on it."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._passes = 0
-
-    @property
-    def passes(self) -> int:
-        """How many passes were committed so far (a reader notes it before it looks)."""
-        with self._changed:
-            return self._passes
-
-    def committed(self) -> None:
-        """A pass committed: wake every reader."""
-        with self._changed:
-            self._passes += 1
-            self._changed.notify_all()
-
-    def wait_after(self, seen: int, timeout_s: float) -> None:
-        """Returns once a pass after the ``seen``-th committed, or after ``timeout_s``."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._passes != seen, timeout=timeout_s)
 
 
 def wait_for_position(
@@ -87,7 +64,7 @@ def wait_for_position(
                 position,
             )
         if signal is not None:
-            signal.wait_after(seen, remaining)
+            signal.wait_after(seen, min(remaining, FALLBACK_S))
             continue
         time.sleep(min(pause, remaining))
         pause = min(pause * 2, _LONGEST_PAUSE)

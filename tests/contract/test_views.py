@@ -10,6 +10,7 @@ change nothing, an unknown event type stops it where it is.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -43,6 +44,7 @@ from shared.views.errors import (
     UnknownEventTypeError,
 )
 from shared.views.handlers import HANDLERS, Handler
+from shared.views.notifications import ViewChangeListener, announce
 from shared.views.postgres import PostgresViewStore
 from shared.views.projector import Projector
 from shared.views.rebuild import rebuild, view_contents
@@ -861,7 +863,7 @@ def test_a_wait_on_the_projectors_signal_reads_the_views_once_per_pass_not_in_a_
 
     with pytest.raises(NotYetVisibleError):  # no pass: asleep between a first and a last look
         wait_for_position(store, TENANT, position, timeout_s=0.3, signal=runner.passes)
-    assert looks == [0, 0]  # polling would have looked about ten times in 0.3 s
+    assert looks == [0, 0, 0]  # a look, one every FALLBACK_S, one at the deadline; polling ~10
     looks.clear()
     runner.start()
     try:
@@ -871,3 +873,45 @@ def test_a_wait_on_the_projectors_signal_reads_the_views_once_per_pass_not_in_a_
 
     assert reached.position == position
     assert 1 <= len(looks) <= 3  # a first look, then one per committed pass
+
+
+@pytest.mark.postgres
+def test_a_projector_in_another_process_wakes_the_waiting_readers_through_postgresql(
+    postgres_url: str, recording: Recording
+) -> None:
+    """The tenant service's listener hears each commit of a projector it does not run."""
+    store = PostgresViewStore(postgres_url, [TENANT], schema_prefix=f"t{uuid4().hex[:10]}_")
+    listener = ViewChangeListener(postgres_url)
+    listener.start()
+    try:
+        _eventually(lambda: listener.signal.passes >= 1)  # listening
+        _request(recording, "R1", "seminar", ["VN"], ["terrorism"], date(2014, 1, 6))
+        position = recording.records()[-1].event.position
+        heard = listener.signal.passes
+        with pytest.raises(RuntimeError):
+            _announce_then_roll_back(store)
+        time.sleep(0.3)
+        assert listener.signal.passes == heard  # a rollback says nothing
+
+        Projector(store, recording.log, [TENANT]).catch_up()  # "another process"
+        reached = wait_for_position(store, TENANT, position, timeout_s=5, signal=listener.signal)
+
+        assert reached.position == position
+        assert listener.signal.passes > heard
+    finally:
+        listener.stop()
+        store.drop(TENANT)
+        store.dispose()
+
+
+def _announce_then_roll_back(store: ViewStore) -> None:
+    with store.write(TENANT) as session:
+        announce(session.connection, "rolled-back")
+        raise RuntimeError("roll back")
+
+
+def _eventually(condition: Callable[[], bool], within_s: float = 10.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)

@@ -32,8 +32,9 @@ def _views(request: Request, tenant: str, min_position: int | None, wait_ms: int
     platform = request.app.state.platform
     store: ViewStore = platform.views
     if min_position is not None:
-        signal = platform.projector.passes if platform.projector is not None else None
-        wait_for_position(store, tenant, min_position, timeout_s=wait_ms / 1000, signal=signal)
+        wait_for_position(
+            store, tenant, min_position, timeout_s=wait_ms / 1000, signal=platform.passes
+        )
     return store
 
 
