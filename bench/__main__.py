@@ -124,6 +124,20 @@ def main(argv: list[str] | None = None) -> int:
             f"After H1, the views took {results.drained_s:.1f} s to catch up with the "
             "commands H1 recorded (projector process); E1 started only then."
         )
+        if "E1" in only and results.steps:
+            best = results.highest_rate_within_target
+            stepped = ", ".join(
+                f"{rate:,.0f}/s → {'—' if p99 is None else f'{p99 * 1000:,.0f} ms'}"
+                for rate, p99 in results.steps
+            )
+            report.notes.append(
+                f"E1 step search (p99 at each open-loop rate, one run each): {stepped}; "
+                + (
+                    f"the highest rate that met p99 ≤ 250 ms was {best:,.0f}/s."
+                    if best is not None
+                    else "none met p99 ≤ 250 ms."
+                )
+            )
         if "E1" in only and results.e1 is not None:
             p99 = results.e1.percentile(99)
             report.rows.append(

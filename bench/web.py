@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,19 @@ class WebResults:
     e1_rate: float
     memory: dict[str, float]
     drained_s: float = 0.0
+    #: E1 at lower rates (fractions of H1's maximum): (commands/s, p99 seconds).
+    steps: list[tuple[float, float | None]] = field(default_factory=list)
+
+    @property
+    def highest_rate_within_target(self) -> float | None:
+        """The highest stepped rate whose p99 met E1's 250 ms, if any."""
+        met = [rate for rate, p99 in self.steps if p99 is not None and p99 <= E1_TARGET_S]
+        return max(met, default=None)
+
+
+#: E1's target, and the lower loads (fractions of H1's maximum) the step search tries.
+E1_TARGET_S = 0.250
+STEP_FRACTIONS = (0.125, 0.25, 0.375)
 
 
 def web(stack: Stack, seconds: float, rounds: int, e1_seconds: float, log: Log) -> WebResults:
@@ -158,7 +171,13 @@ def web(stack: Stack, seconds: float, rounds: int, e1_seconds: float, log: Log) 
             )
             e1 = open_loop(service.url, tenant, token, rate, e1_seconds, log)
             memory["tenant service, after E1 load"] = service.rss_mib()
-    return WebResults(h1, e1, rate, memory, drained)
+            steps = [(rate, e1.percentile(99))]
+            for fraction in STEP_FRACTIONS:  # where E1's target holds on this machine
+                drain(service.url, tenant, token, log)
+                stepped = h1.subject.rate * fraction
+                sample = open_loop(service.url, tenant, token, stepped, e1_seconds, log)
+                steps.append((stepped, sample.percentile(99)))
+    return WebResults(h1, e1, rate, memory, drained, sorted(steps))
 
 
 def drain(base: str, tenant: str, headers: dict[str, str], log: Log, limit_s: float = 600) -> float:
