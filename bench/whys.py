@@ -60,14 +60,17 @@ WHY: dict[str, str] = {
     "read, which does none of it. To close: decode in several processes by notification-id "
     "ranges (the chain itself is sequential but cheap: SHA-256 over bytes already built), "
     "on a machine whose cores are not shared with PostgreSQL and the load generator.",
-    "E1": "profiled (py-spy, and step runs). It is capacity, not a bug: E1 runs at half of H1's "
-    "closed-loop rate, and each E1 command is a POST plus a view read that waits for its "
-    "position, plus the projection of the event, all on the two CPUs the load generator, "
-    "PostgreSQL and Kafka also use; since H1 got faster, E1's offered load rose with it. "
-    "Step runs during development met the target at about 60 commands/s (p99 77 ms) and "
-    "saturated from about 90/s, after which latency is queueing that grows for as long as "
-    "the run lasts. Done: waits in the embedded service sleep on the projector's commit "
-    "signal instead of polling. To close: a projector that is told of commits (PostgreSQL "
-    "LISTEN/NOTIFY or the relay's acks) instead of polling every 10 ms, cheaper reads (the "
-    "board's count), and a machine where the load generator does not share the CPUs.",
+    "E1": "profiled (py-spy on the service, and the step search in the notes below). It is "
+    "capacity, not a bug: E1 runs at half of H1's closed-loop rate, and each E1 command is "
+    "a POST, a view read that waits for its position, and the projection of the event in "
+    "the projector's process, all on the two CPUs the load generator (64 client threads), "
+    "PostgreSQL and Kafka also use; the service is one Python process, so its interpreter "
+    "lock caps it near H1's rate, which the reads alone then exceed. Past saturation "
+    "latency is queueing that grows for as long as the run lasts, so the full run's figures"
+    " are larger than the quick run's. Done: readers no longer poll — they sleep until the "
+    "projector's commit (in process: a signal; across processes: PostgreSQL NOTIFY), the "
+    "projector runs in its own process. To close: several service processes (uvicorn "
+    "workers) on a machine with more cores and the load generator elsewhere, a projector "
+    "that is told of new events (the relay's acks or NOTIFY from the event store) instead "
+    "of polling the store every 10 ms, and cheaper board reads (no count).",
 }
