@@ -16,6 +16,7 @@ E = TypeVar("E", bound=StrEnum)
 
 #: Money amounts are bounded so a typo of six zeros is caught before it is a fact.
 MAX_AMOUNT = Decimal("1000000000")
+CENTS = Decimal("0.01")
 
 
 def countries(field: str, codes: Iterable[str], *, required: bool = True) -> list[str]:
@@ -54,7 +55,11 @@ def one(field: str, vocabulary: type[E], value: str) -> E:
 
 
 def money(field: str, amount: Decimal, code: str) -> tuple[Decimal, str]:
-    """A non-negative Decimal amount with at most 2 decimals, and its ISO 4217 currency."""
+    """A non-negative Decimal amount with at most 2 decimals, and its ISO 4217 currency.
+
+    The amount is recorded with exactly two decimals, so ``1E+3``, ``1000`` and
+    ``1000.0`` are all recorded (and shown, and exported) as ``1000.00``.
+    """
     currency(code, f"{field}.currency")
     try:
         quantised = Decimal(amount)
@@ -66,9 +71,9 @@ def money(field: str, amount: Decimal, code: str) -> tuple[Decimal, str]:
         raise ValidationError(
             f"{field}.amount", "range", f"amount must be between 0 and {MAX_AMOUNT}"
         )
-    if quantised != quantised.quantize(Decimal("0.01")):
+    if quantised != quantised.quantize(CENTS):
         raise ValidationError(f"{field}.amount", "scale", "amount has more than 2 decimals")
-    return quantised, code
+    return quantised.quantize(CENTS), code
 
 
 def add_months(start: date, months: int) -> date:

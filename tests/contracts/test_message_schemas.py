@@ -456,10 +456,12 @@ def test_an_absent_causation_id_is_an_absent_header(sample: list[Published]) -> 
     assert list(validator.iter_errors(sample[0].headers)) == []
 
 
-def test_an_amount_given_in_exponent_form_is_published_and_accepted(tmp_path: Path) -> None:
-    """The domain keeps the Decimal it is given, so ``1E+3`` is a recorded fact.
-
-    Refusing it in the schema would park a real event on the dead-letter topic.
+def test_an_amount_given_in_exponent_form_is_recorded_with_cents_and_old_forms_stay_valid(
+    tmp_path: Path,
+) -> None:
+    """The domain records ``1E+3`` as ``1000.00``; events recorded earlier with the
+    exponent form are facts of the log, so the schema keeps accepting them (refusing
+    them would park real events on the dead-letter topic at the next rebuild).
     """
     ledger = CooperationLedger(TENANT, SqliteStore(tmp_path), clock=_clock)
     ctx = CommandContext(TENANT, Actor("u-1", "Claire Martin"))
@@ -486,8 +488,11 @@ def test_an_amount_given_in_exponent_form_is_published_and_accepted(tmp_path: Pa
     [published] = _publish(ledger)
     ledger.close()
 
-    assert published.value["payload"]["funding_amount"] == "1E+3"
+    assert published.value["payload"]["funding_amount"] == "1000.00"  # recorded with cents
     schemas.validate_message(published.event.type, published.message.value)
+    # Events recorded before amounts were normalised carry "1E+3": the log keeps them.
+    older = {**published.value, "payload": {**published.value["payload"], "funding_amount": "1E+3"}}
+    schemas.validate_message(published.event.type, json.dumps(older))
 
 
 # --- what must fail ----------------------------------------------------------

@@ -128,6 +128,13 @@ def test_money_keeps_the_exact_decimal_amount() -> None:
     assert values.money("budget", Decimal("17230.50"), "EUR") == (Decimal("17230.50"), "EUR")
 
 
+@pytest.mark.parametrize("amount", ["1E+3", "1000", "1000.0", "1000.00", "0.1E+4"])
+def test_money_is_recorded_with_exactly_two_decimals(amount: str) -> None:
+    recorded, _ = values.money("budget", Decimal(amount), "EUR")
+
+    assert str(recorded) == "1000.00"
+
+
 @pytest.mark.parametrize(
     ("amount", "rule"),
     [
