@@ -103,7 +103,8 @@ def bootstrap(
     access = access_log_for(settings, clock)
     listener = None
     if projector is None and isinstance(views, PostgresViewStore):
-        listener = ViewChangeListener(str(settings.views_url))
+        schemas = [views.schema(tenant) for tenant in tenants]
+        listener = ViewChangeListener(str(settings.views_url), schemas)
     return Platform(settings, ledgers, verifier, issuer, views, access, projector, listener)
 
 

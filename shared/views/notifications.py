@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 
 import psycopg
 from sqlalchemy import Connection, text
@@ -37,10 +38,16 @@ def announce(connection: Connection, schema: str | None) -> None:
 
 
 class ViewChangeListener:
-    """One connection that ``LISTEN``s and raises ``signal`` on each notification."""
+    """One connection that ``LISTEN``s and raises ``signal`` when one of ``schemas`` moved.
 
-    def __init__(self, url: str, signal: PassSignal | None = None) -> None:
+    The channel is shared by every projector of the database; the payload (the
+    views schema) keeps other tenants' and other deployments' commits from
+    waking this service's readers.
+    """
+
+    def __init__(self, url: str, schemas: Iterable[str], signal: PassSignal | None = None) -> None:
         self.url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        self.schemas = frozenset(schemas)
         self.signal = signal or PassSignal()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="entente-views-listen", daemon=True)
@@ -62,8 +69,9 @@ class ViewChangeListener:
                     pause = 0.5
                     self.signal.committed()  # anything missed while away: look again
                     while not self._stop.is_set():
-                        for _ in connection.notifies(timeout=1.0):
-                            self.signal.committed()
+                        for notification in connection.notifies(timeout=1.0):
+                            if notification.payload in self.schemas:
+                                self.signal.committed()
             except psycopg.Error as error:
                 log.warning("views listener: %s; reconnecting in %.1fs", error, pause)
                 self._stop.wait(pause)
