@@ -8,15 +8,19 @@ still change nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import ArgumentError, CompileError, IntegrityError, NoResultFound
 
+from shared.views.postgres import PostgresViewStore
 from shared.views.sqlite import SqliteViewStore
+from shared.views.store import ViewStore
 
 TENANT = "police"
 NOW = datetime(2014, 6, 1, 12, tzinfo=UTC)
@@ -38,20 +42,32 @@ def _post(id_: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SqliteViewStore:
-    views = SqliteViewStore(tmp_path / "views", [TENANT])
+BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ViewStore]:
+    """SQLite (writes through SQLAlchemy Core) and PostgreSQL (COPY and raw psycopg)."""
+    views: ViewStore
+    if request.param == "sqlite":
+        views = SqliteViewStore(tmp_path / "views", [TENANT])
+    else:
+        url: str = request.getfixturevalue("postgres_url")
+        views = PostgresViewStore(url, [TENANT], schema_prefix=f"t{uuid4().hex[:10]}_")
     views.setup()
-    return views
+    yield views
+    if isinstance(views, PostgresViewStore):
+        views.drop(TENANT)
+    views.dispose()
 
 
-def _posts(store: SqliteViewStore) -> list[dict[str, Any]]:
+def _posts(store: ViewStore) -> list[dict[str, Any]]:
     with store.read(TENANT) as session:
         rows = session.connection.execute(select(session.tables.posts)).mappings()
         return [dict(row) for row in rows]
 
 
-def test_rows_reach_the_database_at_the_end_of_the_transaction(store: SqliteViewStore) -> None:
+def test_rows_reach_the_database_at_the_end_of_the_transaction(store: ViewStore) -> None:
     with store.write(TENANT) as session:
         posts = session.tables.posts
         session.rows.insert(posts, _post("p1"))
@@ -64,7 +80,7 @@ def test_rows_reach_the_database_at_the_end_of_the_transaction(store: SqliteView
 
 
 def test_a_second_insert_of_one_id_fails_at_the_flush_and_writes_nothing(
-    store: SqliteViewStore,
+    store: ViewStore,
 ) -> None:
     def insert_twice() -> None:
         with store.write(TENANT) as session:
@@ -77,7 +93,7 @@ def test_a_second_insert_of_one_id_fails_at_the_flush_and_writes_nothing(
     assert _posts(store) == []
 
 
-def test_an_update_without_a_row_changes_nothing(store: SqliteViewStore) -> None:
+def test_an_update_without_a_row_changes_nothing(store: ViewStore) -> None:
     with store.write(TENANT) as session:
         session.rows.update(session.tables.posts, "nobody", {"status": "closed"})
         assert session.rows.record(session.tables.posts, "nobody") is None
@@ -87,7 +103,7 @@ def test_an_update_without_a_row_changes_nothing(store: SqliteViewStore) -> None
     assert _posts(store) == []
 
 
-def test_unknown_columns_and_sql_expressions_are_refused(store: SqliteViewStore) -> None:
+def test_unknown_columns_and_sql_expressions_are_refused(store: ViewStore) -> None:
     with store.write(TENANT) as session:
         posts = session.tables.posts
         with pytest.raises(CompileError):
@@ -97,7 +113,7 @@ def test_unknown_columns_and_sql_expressions_are_refused(store: SqliteViewStore)
             session.rows.update(posts, "p1", {"version": posts.c.version + 1})
 
 
-def test_child_rows_are_replaced_as_a_whole(store: SqliteViewStore) -> None:
+def test_child_rows_are_replaced_as_a_whole(store: ViewStore) -> None:
     with store.write(TENANT) as session:
         coverage = session.tables.post_coverage
         session.rows.children(coverage, "p1").append(
@@ -109,3 +125,30 @@ def test_child_rows_are_replaced_as_a_whole(store: SqliteViewStore) -> None:
         periods.clear()
     with store.read(TENANT) as session:
         assert session.connection.execute(select(session.tables.post_coverage)).first() is None
+
+
+def test_a_missing_required_value_fails_at_the_flush_and_writes_nothing(store: ViewStore) -> None:
+    def insert_without_a_name() -> None:
+        with store.write(TENANT) as session:
+            session.rows.insert(session.tables.posts, _post("p1"))
+            session.rows.insert(session.tables.posts, {**_post("p2"), "name": None})
+
+    with pytest.raises(IntegrityError):
+        insert_without_a_name()
+
+    assert _posts(store) == []
+
+
+def test_held_values_are_stored_as_the_column_types_store_them(store: ViewStore) -> None:
+    paris = datetime(2014, 6, 1, 14, tzinfo=UTC).astimezone()  # any offset: stored as UTC
+    with store.write(TENANT) as session:
+        session.rows.insert(session.tables.posts, {**_post("p1"), "recorded_at": paris})
+        session.rows.insert(session.tables.posts, {**_post("p2"), "covered_countries": None})
+    with store.write(TENANT) as session:
+        session.rows.update(session.tables.posts, "p1", {"covered_countries": ["VN", "LA"]})
+
+    first, second = sorted(_posts(store), key=lambda row: row["id"])
+    assert first["recorded_at"] == paris
+    assert first["recorded_at"].tzinfo == UTC
+    assert first["covered_countries"] == ["VN", "LA"]
+    assert second["covered_countries"] is None  # JSON null, as SQLAlchemy stores None
