@@ -18,10 +18,16 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
+    InterfaceError,
     JSONTranscoder,
+    Notification,
+    OperationalError,
     Transcoder,
 )
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import Environment, get_topic, retry
+from psycopg import sql
+from psycopg.rows import tuple_row
 
 from shared.application.positions import position_of
 from shared.application.receipt import CommandReceipt, receipt_id
@@ -171,23 +177,35 @@ class CooperationLedger(Application[UUID]):
         """Domain events after notification id ``after``, in notification order.
 
         Reads in large sections (the relay, replays and rebuilds call this), and
-        skips command receipts, which are bookkeeping, not facts.
+        skips command receipts, which are bookkeeping, not facts. On PostgreSQL
+        the rows come from one keyset query with binary results as plain tuples
+        (the library's ``select_notifications`` builds an object per row first).
         """
-        notifications = self.recorder.select_notifications(
-            start=max(after, 0),
-            limit=limit,
-            topics=DOMAIN_EVENT_TOPICS,
-            inclusive_of_start=False,
-        )
         decode = self._row_decoder.envelope
         result: list[tuple[int, EventEnvelope]] = []
-        for n in notifications:
-            published = decode(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+        append = result.append
+        for row in self._log_rows(max(after, 0), limit):
+            published = decode(*row)
             if published is None:  # the library's path: upcasting, or the reason it fails
-                event = self.mapper.to_domain_event(n)
-                published = envelope(event, _aggregate_type_of_topic(n.topic), n.id)
-            result.append((n.id, published))
+                position, originator_id, version, topic, state = row
+                notification = Notification(originator_id, version, topic, state, position)
+                event = self.mapper.to_domain_event(notification)
+                published = envelope(event, _aggregate_type_of_topic(topic), position)
+            append((row[0], published))
         return result
+
+    def _log_rows(self, after: int, limit: int) -> Sequence[_LogRow]:
+        """(position, originator id, version, topic, state) of domain events after ``after``."""
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            rows: Sequence[_LogRow] = _postgres_log_rows(recorder, after, limit)
+            return rows
+        notifications = recorder.select_notifications(
+            start=after, limit=limit, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+        )
+        return [
+            (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications
+        ]
 
     @cached_property
     def _row_decoder(self) -> RowDecoder | NoDecoder:
@@ -258,3 +276,31 @@ def _originator_topic(event_topic: str) -> str:
 
 
 AGGREGATES_BY_TOPIC = {get_topic(cls): cls for cls in AGGREGATES}
+
+
+#: A stored domain event as ``read_log`` reads it: position, originator id, version, topic, state.
+_LogRow = tuple[int, Any, int, str, bytes]
+
+
+@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's read
+def _postgres_log_rows(
+    recorder: PostgresApplicationRecorder, after: int, limit: int
+) -> Sequence[_LogRow]:
+    """The next ``limit`` domain-event rows after ``after``: one keyset query, binary tuples.
+
+    The same rows, in the same order, as ``select_notifications`` with the
+    domain topics and ``inclusive_of_start=False``; insert order is commit
+    order under the recorder's table lock, so "after the last seen" skips none.
+    """
+    query = sql.SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state "
+        "FROM {schema}.{table} WHERE notification_id > %s AND topic = ANY(%s) "
+        "ORDER BY notification_id LIMIT %s"
+    ).format(
+        schema=sql.Identifier(recorder.datastore.schema),
+        table=sql.Identifier(recorder.events_table_name),
+    )
+    with recorder.datastore.get_connection() as connection:
+        cursor = connection.cursor(binary=True, row_factory=tuple_row)
+        rows: Any = cursor.execute(query, (after, list(DOMAIN_EVENT_TOPICS), limit)).fetchall()
+    return rows  # type: ignore[no-any-return]

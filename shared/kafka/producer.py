@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from kafka.producer.future import FutureRecordMetadata
 
 from shared.events.wire import WireMessage
 from shared.kafka.clients import create_producer
@@ -48,23 +49,31 @@ class KafkaPublisher:
 
     def publish(self, topic: str, messages: Sequence[WireMessage]) -> None:
         """Returns once the broker acknowledged all ``messages``; PublishFailedError otherwise."""
+        self.send(topic, messages).wait()
+
+    def send(self, topic: str, messages: Sequence[WireMessage]) -> KafkaDelivery:
+        """Hands ``messages`` to the producer and returns at once; ``wait()`` awaits the acks.
+
+        The caller can work (read and encode the next page) while the producer's
+        I/O thread sends these; nothing counts as published before ``wait()``.
+        """
         if not messages:
-            return
+            return KafkaDelivery(self, None, [], "")
         producer = self._connected()
         physical = self._settings.physical(topic)
         try:
+            send = producer.send
             futures = [
-                producer.send(physical, key=m.key, value=m.value, headers=m.headers)
-                for m in messages
+                send(physical, key=m.key, value=m.value, headers=m.headers) for m in messages
             ]
-            timeout = self._settings.delivery_timeout_ms / 1000 + 5
-            for future in futures:
-                future.get(timeout=timeout)
         except KafkaError as error:
-            self.close()
-            raise PublishFailedError(
-                f"the broker did not acknowledge {len(messages)} messages to {physical}: {error!r}"
-            ) from None
+            raise self._failed(len(messages), physical, error) from None
+        return KafkaDelivery(self, producer, futures, physical)
+
+    @property
+    def delivery_timeout(self) -> float:
+        """How long waiting for acks may take: the producer's delivery timeout, and a margin."""
+        return self._settings.delivery_timeout_ms / 1000 + 5
 
     def close(self) -> None:
         """Closes the producer without waiting for unacknowledged messages."""
@@ -75,6 +84,16 @@ class KafkaPublisher:
             producer.close(timeout=0)
         except KafkaError as error:  # close() flushes, and a broken producer fails that
             log.warning("closing a failed Kafka producer: %r", error)
+
+    def _failed(
+        self, count: int, physical: str, error: KafkaError, producer: KafkaProducer | None = None
+    ) -> PublishFailedError:
+        """Drops the failed producer (unless already replaced) and names the failure."""
+        if producer is None or producer is self._producer:
+            self.close()
+        return PublishFailedError(
+            f"the broker did not acknowledge {count} messages to {physical}: {error!r}"
+        )
 
     def _connected(self) -> KafkaProducer:
         with self._connecting:  # the warm-up thread may be creating it
@@ -92,3 +111,39 @@ class KafkaPublisher:
                 producer.partitions_for(topic)
         except Exception as error:  # the first real send says what is wrong
             log.debug("warming up the Kafka producer: %r", error)
+
+
+class KafkaDelivery:
+    """Messages handed to the producer: ``wait()`` returns once the broker acknowledged each."""
+
+    def __init__(
+        self,
+        publisher: KafkaPublisher,
+        producer: KafkaProducer | None,
+        futures: list[FutureRecordMetadata],
+        physical: str,
+    ) -> None:
+        self._publisher = publisher
+        self._producer = producer
+        self._futures = futures
+        self._physical = physical
+
+    def wait(self) -> None:
+        """Returns once every message is acknowledged; PublishFailedError otherwise.
+
+        ``flush`` sends what the producer still lingers on at once (no
+        ``linger_ms`` wait for a page's last batch or a lone checkpoint) and
+        returns when every record sent so far is done; each future then says
+        whether its record was acknowledged or failed.
+        """
+        if self._producer is None:
+            return
+        timeout = self._publisher.delivery_timeout
+        try:
+            self._producer.flush(timeout=timeout)
+            for future in self._futures:
+                future.get(timeout=timeout)
+        except KafkaError as error:
+            raise self._publisher._failed(
+                len(self._futures), self._physical, error, self._producer
+            ) from None

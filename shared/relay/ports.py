@@ -47,6 +47,27 @@ class WarmPublisher(Publisher, Protocol):
         ...
 
 
+class Delivery(Protocol):
+    """Messages handed to a publisher, not yet known to be acknowledged."""
+
+    def wait(self) -> None:
+        """Returns once the broker acknowledged every message; ``PublishFailedError`` otherwise."""
+        ...
+
+
+@runtime_checkable
+class SendingPublisher(Publisher, Protocol):
+    """A publisher that can hand messages over now and be waited on later.
+
+    The relay reads and encodes its next page meanwhile (``KafkaPublisher``
+    can; with a plain ``Publisher`` the relay publishes, then reads).
+    """
+
+    def send(self, topic: str, messages: Sequence[WireMessage]) -> Delivery:
+        """Starts sending ``messages``; nothing is acknowledged before ``wait()`` returns."""
+        ...
+
+
 @dataclass(frozen=True)
 class RelayState:
     """How far a tenant's events are published: the chain's size and head at a position."""
