@@ -12,16 +12,31 @@ text), and each row goes straight to its canonical bytes
 (``RowDecoder.chained``) without an envelope. A row that path cannot take
 (upcasting, a value only the reference encoder writes, an undecodable row)
 goes through the library's mapper, whose result or error is the reference.
+
+A long walk on PostgreSQL (``PARALLEL_MIN`` positions or more) decodes in
+worker processes (``parallel_pages``): each reads its own ranges of positions
+and turns them into items and digests; the walking process only links them, in
+order, a few pages in flight. SQLite, short walks, ``ENTENTE_AUDIT_WORKERS=1``,
+a process that runs other threads (workers are forked: the audit web service
+walks in the process that reads them) and whatever was appended after the walk
+began read in the walking process.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
@@ -36,6 +51,10 @@ from shared.events.envelope import envelope
 
 PAGE_SIZE = 5000
 UNDECODABLE = "undecodable:"
+#: Walks of at least this many positions decode their pages in worker processes (PostgreSQL).
+PARALLEL_MIN = 50_000
+#: Worker processes of a parallel walk (``ENTENTE_AUDIT_WORKERS``; 0 or 1: none).
+WORKERS_VARIABLE = "ENTENTE_AUDIT_WORKERS"
 
 
 @dataclass(frozen=True)
@@ -86,25 +105,41 @@ def walk(
 ) -> Cursor:
     """Reads every event after ``cursor``; raises ``Interrupted`` between pages when asked."""
     progress, stop = progress or Quiet(), stop or Never()
-    progress.stage(f"{label} of {ledger.tenant} (position)", ledger.position() or None)
+    last = ledger.position()
+    progress.stage(f"{label} of {ledger.tenant} (position)", last or None)
     progress.update(cursor.position)
-    while True:
-        items = read_page(ledger, cursor.position, page_size)
-        if not items:
-            return cursor
-        entries, cursor = link_page(items, cursor)
+
+    def step(items: Sequence[Item], digests: Sequence[str] | None = None) -> None:
+        nonlocal cursor
+        entries, cursor = link_page(items, cursor, digests)
         on_page(items, entries, cursor)
         progress.update(cursor.position)
         if stop.requested():
             raise Interrupted(f"stopped after position {cursor.position} ({cursor.count} events)")
 
+    if last and last - cursor.position >= PARALLEL_MIN and _parallel_ok(ledger):
+        # Up to ``last`` in worker processes; whatever was appended since, as below.
+        for items, digests in parallel_pages(ledger, cursor.position, last, page_size):
+            step(items, digests)
+    while True:
+        items = read_page(ledger, cursor.position, page_size)
+        if not items:
+            return cursor
+        step(items)
 
-def link_page(items: Sequence[Item], cursor: Cursor) -> tuple[list[Entry], Cursor]:
-    """The entries of ``items``, chained after ``cursor``: ``chain.link_canonical``, inlined."""
+
+def link_page(
+    items: Sequence[Item], cursor: Cursor, digests: Sequence[str] | None = None
+) -> tuple[list[Entry], Cursor]:
+    """The entries of ``items``, chained after ``cursor``: ``chain.link_canonical``, inlined.
+
+    ``digests``: each item's ``sha256(canonical).hexdigest()`` when already computed
+    (by the worker that decoded the page), or None to compute them here.
+    """
     entries: list[Entry] = []
     append, new, sha256 = entries.append, object.__new__, hashlib.sha256
     previous = bytes.fromhex(cursor.link)
-    for item in items:
+    for index, item in enumerate(items):
         canonical = item.canonical
         if item.problem is not None or canonical is None:
             append(_undecodable(item, previous.hex()))  # the chain goes on without it
@@ -118,7 +153,7 @@ def link_page(items: Sequence[Item], cursor: Cursor) -> tuple[list[Entry], Curso
             aggregate_type=item.aggregate_type,
             aggregate_id=item.aggregate_id,
             version=item.version,
-            digest=sha256(canonical).hexdigest(),
+            digest=sha256(canonical).hexdigest() if digests is None else digests[index],
             link=previous.hex(),
             claim=None,
             where="",
@@ -130,10 +165,17 @@ def link_page(items: Sequence[Item], cursor: Cursor) -> tuple[list[Entry], Curso
 
 def read_page(ledger: CooperationLedger, after: int, limit: int) -> list[Item]:
     """The next events after ``after``, each decoded, or marked undecodable with the reason."""
+    return _items(ledger, _rows(ledger, after, limit))
+
+
+def _items(
+    ledger: CooperationLedger, rows: Sequence[Row], make: Callable[[Any], Any] = Item._make
+) -> list[Any]:
+    """Each row's item (built by ``make`` from the item's fields)."""
     chained = ledger._row_decoder.chained
-    items: list[Item] = []
-    append, make = items.append, Item._make
-    for row in _rows(ledger, after, limit):
+    items: list[Any] = []
+    append = items.append
+    for row in rows:
         found = chained(*row)
         if found is None:
             append(_library_item(ledger, row))
@@ -146,14 +188,7 @@ def _rows(ledger: CooperationLedger, after: int, limit: int) -> Sequence[Row]:
     """The stored rows of domain events after ``after``, in notification order."""
     recorder = ledger.recorder
     if isinstance(recorder, PostgresApplicationRecorder):
-        query = sql.SQL(
-            "SELECT notification_id, originator_id::text, originator_version, topic, state "
-            "FROM {schema}.{table} WHERE notification_id > %s AND topic = ANY(%s) "
-            "ORDER BY notification_id LIMIT %s"
-        ).format(
-            schema=sql.Identifier(recorder.datastore.schema),
-            table=sql.Identifier(recorder.events_table_name),
-        )
+        query = _page_query(recorder, False)
         with recorder.datastore.get_connection() as connection:
             cursor = connection.cursor(binary=True, row_factory=tuple_row)
             rows: Any = cursor.execute(
@@ -167,6 +202,137 @@ def _rows(ledger: CooperationLedger, after: int, limit: int) -> Sequence[Row]:
         (n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
         for n in notifications
     ]
+
+
+def _page_query(recorder: PostgresApplicationRecorder, ranged: bool) -> sql.Composed:
+    bound = "notification_id <= %s" if ranged else "TRUE"
+    return sql.SQL(
+        "SELECT notification_id, originator_id::text, originator_version, topic, state "
+        "FROM {schema}.{table} WHERE notification_id > %s AND {bound} AND topic = ANY(%s) "
+        "ORDER BY notification_id LIMIT %s"
+    ).format(
+        schema=sql.Identifier(recorder.datastore.schema),
+        table=sql.Identifier(recorder.events_table_name),
+        bound=sql.SQL(bound),
+    )
+
+
+def _workers() -> int:
+    try:
+        return int(os.environ.get(WORKERS_VARIABLE, "") or (os.cpu_count() or 1))
+    except ValueError:
+        return 1
+
+
+def _parallel_ok(ledger: CooperationLedger) -> bool:
+    """Workers are forked, so only from a process with no other thread (the CLI, a batch
+    job): a fork while another thread holds a lock (a connection pool, a Kafka client, a
+    web server's workers) can leave the child waiting on it for ever."""
+    return (
+        isinstance(ledger.recorder, PostgresApplicationRecorder)
+        and _workers() > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+        and _fork_safe()
+    )
+
+
+def _fork_safe() -> bool:
+    """No thread but this one: nothing can hold a lock the forked child would need."""
+    return threading.active_count() == 1
+
+
+#: glibc ``mallopt`` parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+#: What a worker decodes pages of: the walking ledger, inherited by fork.
+_worker_ledger: CooperationLedger | None = None
+_worker_connection: Any = None
+
+
+def _worker_start() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    _keep_freed_memory()
+
+
+def _keep_freed_memory() -> None:
+    """glibc: keep the pages a worker frees for its next page, instead of mapping them again.
+
+    Each page's buffers (the query result, the items, their pickle) are several
+    MB, so glibc maps and unmaps them every time: page faults cost a fifth of a
+    worker's time. A worker's memory stays bounded by its largest page.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, 64 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
+
+
+def _decode_range(after: int, until: int, limit: int) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """In a worker: the items of positions ``after < p <= until`` and their digests."""
+    global _worker_connection
+    ledger = _worker_ledger
+    assert ledger is not None
+    recorder = ledger.recorder
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    if _worker_connection is None:
+        pool = recorder.datastore.pool
+        settings: Any = pool.kwargs() if callable(pool.kwargs) else pool.kwargs or {}
+        conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+        kwargs = {k: v for k, v in settings.items() if k not in ("row_factory", "autocommit")}
+        _worker_connection = psycopg.connect(conninfo, autocommit=True, **kwargs)
+    cursor = _worker_connection.cursor(binary=True, row_factory=tuple_row)
+    rows = cursor.execute(
+        _page_query(recorder, True), (after, until, list(DOMAIN_EVENT_TOPICS), limit)
+    ).fetchall()
+    items = _items(ledger, rows, tuple)  # plain tuples: quicker to send
+    sha256 = hashlib.sha256
+    digests = [sha256(item[5] or b"").hexdigest() for item in items]
+    return items, digests
+
+
+def parallel_pages(
+    ledger: CooperationLedger, after: int, until: int, page_size: int
+) -> Iterator[tuple[list[Item], list[str]]]:
+    """The pages of positions ``after < p <= until``, decoded in worker processes, in order.
+
+    Each worker reads its own position ranges (``page_size`` positions each) and
+    turns them into items; at most two ranges per worker are in flight, so memory
+    stays bounded. Should a worker fail, the pages stop at the last one read in
+    order, and the caller's own reads go on from there.
+    """
+    global _worker_ledger
+    workers = _workers()
+    _worker_ledger = ledger
+    try:
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
+    finally:
+        _worker_ledger = None
+    try:
+        starts = iter(range(after, until, page_size))
+        window: deque[Any] = deque()
+
+        def submit() -> None:
+            low = next(starts, None)
+            if low is not None:
+                high = min(low + page_size, until)
+                window.append(pool.apply_async(_decode_range, (low, high, page_size)))
+
+        for _ in range(workers * 2):
+            submit()
+        make = Item._make
+        while window:
+            try:
+                rows, digests = window.popleft().get()
+            except Exception:  # the serial path reads on from the last page, and says why
+                return
+            submit()
+            if rows:
+                yield list(map(make, rows)), digests
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def _library_item(ledger: CooperationLedger, row: Row) -> Item:

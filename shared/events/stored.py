@@ -17,15 +17,18 @@ library's path, which gives the reference result, or its error.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID
 
 import orjson
-from eventsourcing.persistence import Transcoding
+from eventsourcing.persistence import DatetimeAsISO, Transcoding
 from eventsourcing.utils import resolve_topic
 
+from shared.application.transcodings import DateAsISO
 from shared.events.chain import CHAIN_VERSION, canonical_plain, iso, plain
 from shared.events.envelope import (
     META_FIELDS,
@@ -66,6 +69,9 @@ class RowDecoder:
         self._aggregate_type_of = aggregate_type_of_topic
         self._kinds: dict[str, _Kind | None] = {}
         self._ids: dict[str, Any] = {}  # tenant → SHA-1 of the event-id name's prefix
+        # The transcodings whose stored text may be its canonical spelling (``_time``...).
+        self._fast_datetime = type(transcodings.get("datetime_iso")) is DatetimeAsISO
+        self._fast_date = type(transcodings.get("date_iso")) is DateAsISO
 
     def chained(
         self, position: int, aggregate_id: str, version: int, topic: str, state: bytes
@@ -93,13 +99,20 @@ class RowDecoder:
         fields: dict[str, Any] = orjson.loads(state)
         if type(fields) is not dict or fields.pop("class_version", 1) < kind.class_version:
             return None  # upcasting: the library's job
-        meta = self._meta
-        tenant = meta(fields["tenant"])
-        actor_id = meta(fields["actor_id"])
-        actor_name = meta(fields["actor_name"])
-        correlation = meta(fields["correlation_id"])
-        causation = meta(fields["causation_id"])
-        classification = meta(fields["classification"])
+        # The metadata leave ``fields``, which then holds the payload alone.
+        pop = fields.pop
+        tenant = pop("tenant")
+        actor_id = pop("actor_id")
+        actor_name = pop("actor_name")
+        correlation = pop("correlation_id")
+        causation = pop("causation_id")
+        classification = pop("classification")
+        timestamp = pop("timestamp")
+        business_time = pop("business_time")
+        pop("originator_topic", None)
+        if "originator_id" in fields or "originator_version" in fields:
+            pop("originator_id", None)
+            pop("originator_version", None)
         if not (
             type(tenant) is str
             and type(actor_id) is str
@@ -110,7 +123,8 @@ class RowDecoder:
             and type(version) is int
             and type(position) is int
         ):
-            return None  # the reference writes such attributes
+            return None  # transcoded or other attributes: the reference writes them
+        time = self._time
         identifier = self._event_id(tenant, aggregate_id, version)
         document = {
             "chain": CHAIN_VERSION,
@@ -118,13 +132,13 @@ class RowDecoder:
             "type": kind.type,
             "source": f"/entente/{tenant}",
             "subject": aggregate_id,
-            "time": iso(meta(fields["timestamp"])),
+            "time": time(timestamp),
             "tenant": tenant,
             "aggregate_type": kind.aggregate_type,
             "aggregate_id": aggregate_id,
             "version": version,
             "position": position,
-            "business_time": iso(meta(fields["business_time"])),
+            "business_time": time(business_time),
             "actor_id": actor_id,
             "actor_name": actor_name,
             "correlation_id": correlation,
@@ -134,13 +148,12 @@ class RowDecoder:
         }
         payload, scalar = self._plain_payload, _SCALARS
         try:
-            document["data"] = {
-                k: v if type(v) in scalar else payload(v)
-                for k, v in fields.items()
-                if k not in META_FIELDS
-            }
+            for k, v in fields.items():
+                if type(v) not in scalar:
+                    fields[k] = payload(v)
         except _NotPlain:
             return None
+        document["data"] = fields
         return (
             identifier,
             kind.aggregate_type,
@@ -159,6 +172,25 @@ class RowDecoder:
         sha.update(f"{aggregate_id}:{version}".encode())
         h = sha.hexdigest()
         return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+    def _time(self, value: Any) -> str:
+        """``iso`` of a stored datetime: its very text when that is already the canonical spelling.
+
+        With the library's own ``datetime_iso`` transcoding (``fromisoformat``), a
+        stored ``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`` is written back by ``iso``
+        as it is (``.000000`` added); ``fromisoformat`` still checks its ranges.
+        """
+        if (
+            self._fast_datetime
+            and type(value) is dict
+            and len(value) == 2
+            and value.get("_type_") == "datetime_iso"
+        ):
+            text = value["_data_"]
+            if type(text) is str and _UTC_ISO(text) is not None:
+                datetime.fromisoformat(text)  # out of range: raises, as the transcoding would
+                return text if len(text) == 32 else f"{text[:19]}.000000+00:00"
+        return iso(self._meta(value))
 
     def _meta(self, value: Any) -> Any:
         """``_hooked`` of a metadata value: text as it is, a stored datetime decoded at once."""
@@ -179,6 +211,15 @@ class RowDecoder:
             return [v if type(v) in _SCALARS else payload(v) for v in value]
         if kind is dict:
             if len(value) == 2 and "_type_" in value and "_data_" in value:
+                text = value["_data_"]
+                if (
+                    self._fast_date
+                    and value["_type_"] == "date_iso"
+                    and type(text) is str
+                    and _ISO_DATE(text) is not None
+                ):
+                    date.fromisoformat(text)  # out of range: raises, as the transcoding would
+                    return text  # to_json(date.fromisoformat(text)), as it was stored
                 converted = to_json(self._hooked(value))
                 if not plain(converted):
                     raise _NotPlain
@@ -277,6 +318,10 @@ class RowDecoder:
 
 
 _UNKNOWN: Any = object()
+#: What ``iso`` writes of a UTC datetime (with, or for midnight seconds without, microseconds).
+_UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?\+00:00", re.ASCII).fullmatch
+#: What ``date.isoformat`` writes.
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII).fullmatch
 _URL = NAMESPACE_URL.bytes
 #: Payload values written as they are read: exact types only (a bool is not an int here).
 _SCALARS = frozenset({str, int, bool, type(None)})

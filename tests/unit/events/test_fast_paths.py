@@ -23,7 +23,7 @@ from cloudevents.core.exceptions import CloudEventValidationError
 from shared.application.ledger import CooperationLedger, _aggregate_type_of_topic
 from shared.application.stores import SqliteStore
 from shared.audit.findings import Entry
-from shared.audit.store import Item, _entry, read_page
+from shared.audit.store import Item, _entry, _library_item, read_page
 from shared.domain.catalogue import DOMAIN_EVENT_TOPICS
 from shared.domain.vocabulary import Classification
 from shared.events import chain, wire
@@ -254,3 +254,49 @@ def test_chained_event_ids_are_the_envelope_event_ids(ledger: CooperationLedger)
         tenant, record = rng.choice(["police", "x-y", "ü"]), str(uuid4())
         version = rng.randint(0, 10**12)
         assert decoder._event_id(tenant, record, version) == event_id(tenant, record, version)
+
+
+TIMES = [
+    "2026-12-05T01:18:00.172917+00:00",
+    "2011-12-09T00:00:00+00:00",
+    "2011-12-09T00:00:00.000000+00:00",
+    "2011-12-09T00:00:00.5+00:00",
+    "2011-12-09T01:00:00+01:00",
+    "2011-12-09 00:00:00+00:00",
+    "2011-12-09T00:00:00.000000Z",
+    "2011-12-09T00:00:00.000000",
+    "2011-13-09T00:00:00.000000+00:00",
+    "2011-02-30T00:00:00+00:00",
+    "0000-12-09T00:00:00+00:00",
+    "2011-12-09T24:00:00+00:00",
+    "2011-12-09T00:00:60+00:00",
+    "2011-12-\u0669\u0669T00:00:00+00:00",
+]
+DATES = ["2011-12-09", "20111209", "2011-W49-5", "2011-02-30", "0000-01-01", "2011-12-09T00:00"]
+
+
+@pytest.mark.parametrize(
+    ("field", "kind", "text"),
+    [("timestamp", "datetime_iso", t) for t in TIMES]
+    + [("business_time", "datetime_iso", t) for t in TIMES]
+    + [("signed_on", "date_iso", d) for d in DATES],
+)
+def test_chained_writes_stored_times_as_the_library_does(
+    ledger: CooperationLedger, field: str, kind: str, text: str
+) -> None:
+    """Stored datetimes and dates already in their canonical spelling are written as they are."""
+    row = ledger.recorder.select_notifications(
+        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+    )[0]
+    state = json.loads(row.state)
+    assert state[field]["_type_"] == kind
+    changed = json.dumps({**state, field: {"_type_": kind, "_data_": text}}).encode()
+    stored = (row.id, str(row.originator_id), row.originator_version, row.topic, changed)
+
+    found = ledger._row_decoder.chained(*stored)
+    reference = _library_item(ledger, stored)
+    if reference.problem is not None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found[-1] == reference.canonical

@@ -1,0 +1,107 @@
+"""The walk's worker processes (PostgreSQL, long stores) give what the single process gives.
+
+Same items, entries and cursor, an undecodable row reported the same way, in
+order across receipts' gaps in positions, and an interrupted walk resumes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from shared.application.ledger import CooperationLedger
+from shared.audit import store
+from shared.audit.findings import Entry
+from shared.audit.progress import Interrupted
+from shared.audit.store import Cursor, Item, start, walk
+
+from .support import StoreTamper, write_history
+
+
+def _walk(
+    ledger: CooperationLedger, cursor: Cursor, *, stop_after: int | None = None
+) -> tuple[list[Item], list[Entry], Cursor]:
+    items: list[Item] = []
+    entries: list[Entry] = []
+    pages = [0]
+
+    class Stop:
+        def requested(self) -> bool:
+            return stop_after is not None and pages[0] >= stop_after
+
+    def keep(page: Sequence[Item], linked: Sequence[Entry], _cursor: Cursor) -> None:
+        items.extend(page)
+        entries.extend(linked)
+        pages[0] += 1
+
+    end = walk(ledger, cursor, keep, page_size=3, stop=Stop())
+    return items, entries, end
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "PARALLEL_MIN", 1)
+    monkeypatch.setenv(store.WORKERS_VARIABLE, "2")
+    monkeypatch.setattr(store, "_fork_safe", lambda: True)  # pytest may run other threads
+
+
+def test_workers_give_what_one_process_gives(
+    ledger: CooperationLedger, postgres: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if postgres is None:
+        pytest.skip("worker processes read PostgreSQL only")
+    write_history(ledger, records=4, rounds=3)
+    positions = [position for position, _ in ledger.read_log(0, 1000)]
+    StoreTamper(ledger, postgres).replace_state(positions[5], b"{not json")
+    monkeypatch.setenv(store.WORKERS_VARIABLE, "1")
+    expected = _walk(ledger, start(ledger.tenant))
+    assert expected[1][5].where  # undecodable, reported with its reason
+
+    monkeypatch.setattr(store, "PARALLEL_MIN", 1)
+    monkeypatch.setenv(store.WORKERS_VARIABLE, "2")
+    monkeypatch.setattr(store, "_fork_safe", lambda: True)  # pytest may run other threads
+    assert store._parallel_ok(ledger)
+    assert _walk(ledger, start(ledger.tenant)) == expected
+
+
+@pytest.mark.usefixtures("parallel")
+def test_an_interrupted_parallel_walk_resumes(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    if postgres is None:
+        pytest.skip("worker processes read PostgreSQL only")
+    write_history(ledger, records=4, rounds=3)
+    everything = _walk(ledger, start(ledger.tenant))
+    stopped: list[Cursor] = []
+
+    def keep(_items: Sequence[Item], _entries: Sequence[Entry], cursor: Cursor) -> None:
+        stopped.append(cursor)
+
+    class Once:
+        def requested(self) -> bool:
+            return len(stopped) >= 2
+
+    with pytest.raises(Interrupted):
+        walk(ledger, start(ledger.tenant), keep, page_size=3, stop=Once())
+    done = stopped[-1].count
+    assert 0 < done < len(everything[0])
+    assert stopped[-1] == Cursor(
+        everything[0][done - 1].position, everything[1][done - 1].link, done
+    )
+    rest = _walk(ledger, stopped[-1])
+    assert rest[2] == everything[2]
+    assert rest[1] == everything[1][done:]
+
+
+def test_no_worker_is_forked_while_another_thread_runs() -> None:
+    """A web service walks in a process full of threads: it must walk in that process."""
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert not store._fork_safe()
+    finally:
+        release.set()
+        other.join()
