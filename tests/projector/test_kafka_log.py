@@ -22,13 +22,15 @@ from services.projector.sources import open_sources
 from services.projector.status import tenant_status
 from shared.events import wire
 from shared.events.envelope import EventEnvelope
+from shared.kafka import log as kafka_log
 from shared.kafka.dead_letters import KafkaDeadLetters
-from shared.kafka.errors import TopicMissingError
+from shared.kafka.errors import TopicMissingError, UndecodableRecordError
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.names import dead_letter_topic
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
+from shared.log.ports import LogRecord
 from shared.views.dead_letters import parked_count
 from shared.views.projector import Projector
 from shared.views.sqlite import SqliteViewStore
@@ -129,3 +131,122 @@ def test_kafka_mode_refuses_to_start_without_the_tenant_topics(
 
     with pytest.raises(TopicMissingError, match="gendarmerie"):
         open_sources(settings, ["gendarmerie"], kafka)
+
+
+def _publish_spread(kafka: KafkaSettings, recording: Recording, records: int) -> None:
+    """``records`` agreements (two amendments each), spread over both partitions by key."""
+    record_some(recording, records=records, amendments=2)
+    publisher = KafkaPublisher(kafka)
+    try:
+        publisher.publish(TOPIC, [wire.encode(r.event, "0" * 64) for r in recording.records()])
+    finally:
+        publisher.close()
+
+
+def _reference(kafka: KafkaSettings) -> dict[int, list[LogRecord]]:
+    """Each partition read whole by a log of its own (one read, from the start)."""
+    fresh = KafkaEventLog(kafka)
+    try:
+        return {p: fresh.read(TOPIC, p, -1, 100_000) for p in fresh.partitions(TOPIC)}
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize(
+    ("assigned", "buffered"), [(64, 4000), (1, 3)], ids=["defaults", "one-partition-tiny-buffers"]
+)
+def test_interleaved_pages_re_reads_and_reads_past_the_end_return_exactly_the_log(
+    kafka: KafkaSettings,
+    recording: Recording,
+    monkeypatch: pytest.MonkeyPatch,
+    assigned: int,
+    buffered: int,
+) -> None:
+    """As the projector reads: each partition in turn, from where it stopped, or elsewhere.
+
+    The second case keeps one partition assigned (each switch forgets the
+    other's buffer) and pauses a partition holding three unread records.
+    """
+    monkeypatch.setattr(kafka_log, "ASSIGNED_PARTITIONS", assigned)
+    monkeypatch.setattr(kafka_log, "BUFFERED_RECORDS", buffered)
+    _publish_spread(kafka, recording, records=30)
+    expected = _reference(kafka)
+    assert all(len(records) > 5 for records in expected.values())
+    log = KafkaEventLog(kafka)
+    try:
+        # Pages of every size, partitions in turn, as the projector reads them.
+        for limit in (1, 2, 7, 1000):
+            seen: dict[int, list[LogRecord]] = {p: [] for p in expected}
+            progress = True
+            while progress:
+                progress = False
+                for p in expected:
+                    after = seen[p][-1].offset if seen[p] else -1
+                    page = log.read(TOPIC, p, after, limit)
+                    assert len(page) <= limit
+                    seen[p].extend(page)
+                    progress = progress or bool(page)
+            assert seen == expected
+        # Re-reads from earlier (a rebuild, a batch rolled back), later, and past the end.
+        for p, records in expected.items():
+            last = records[-1].offset
+            for after in (-1, 3, 0, last - 1, 2, last, last + 5, 1, -1):
+                want = [r for r in records if r.offset > after][:4]
+                assert log.read(TOPIC, p, after, 4) == want, (p, after)
+            assert log.read(TOPIC, p, last, 10) == []
+            assert log.end_offset(TOPIC, p) == last
+        # A record written after the buffer caught up is seen by the next read.
+        before = {p: records[-1].offset for p, records in expected.items()}
+        recording.sign("LATE-1")
+        newest = recording.records()[-1].event
+        publisher = KafkaPublisher(kafka)
+        try:
+            publisher.publish(TOPIC, [wire.encode(newest, "0" * 64)])
+        finally:
+            publisher.close()
+        late = [r for p in expected for r in log.read(TOPIC, p, before[p], 100)]
+        assert [r.event.aggregate_id for r in late] == [newest.aggregate_id]
+        assert [r.offset for r in late] == [before[late[0].partition] + 1]
+    finally:
+        log.close()
+
+
+def test_poison_in_the_middle_of_a_buffer_surfaces_at_its_offset_once_per_read(
+    kafka: KafkaSettings, recording: Recording
+) -> None:
+    record_some(recording, records=3, amendments=2)
+    events = [r.event for r in recording.records()]
+    amended = next(e.aggregate_id for e in events if e.version > 1)
+    first = next(i for i, e in enumerate(events) if e.aggregate_id == amended)
+    key = amended.encode()  # the poison goes between that record's events, on its partition
+    poison = wire.WireMessage(key, [("ce_specversion", b"1.0")], b"\xff{not json")
+    messages = [wire.encode(e, "0" * 64) for e in events[: first + 1]] + [poison]
+    messages += [wire.encode(e, "0" * 64) for e in events[first + 1 :]]
+    publisher = KafkaPublisher(kafka)
+    log = KafkaEventLog(kafka)
+    try:
+        publisher.publish(TOPIC, messages)
+        partition = next(
+            p
+            for p in log.partitions(TOPIC)
+            if any(r.key == key for r in log.read_raw(TOPIC, p, -1, 100))
+        )
+        raw = log.read_raw(TOPIC, partition, -1, 100)  # the whole partition is buffered now
+        bad = next(r.offset for r in raw if r.value == poison.value)
+        good_before = [r.offset for r in raw if r.offset < bad]
+        good_after = [r.offset for r in raw if r.offset > bad]
+        assert good_before
+        assert good_after
+
+        assert [r.offset for r in log.read(TOPIC, partition, -1, 100)] == good_before
+        assert [r.offset for r in log.read(TOPIC, partition, -1, 1)] == good_before[:1]
+        for _ in range(2):  # the projector reads it again to find what comes before it
+            with pytest.raises(UndecodableRecordError) as poisoned:
+                log.read(TOPIC, partition, good_before[-1], 100)
+            assert (poisoned.value.partition, poisoned.value.offset) == (partition, bad)
+            assert poisoned.value.raw.value == poison.value
+        assert [r.offset for r in log.read(TOPIC, partition, bad, 100)] == good_after
+        assert [r.offset for r in log.read(TOPIC, partition, -1, 100)] == good_before  # rebuild
+    finally:
+        publisher.close()
+        log.close()
