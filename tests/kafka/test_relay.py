@@ -182,16 +182,26 @@ def test_a_page_the_broker_refuses_is_not_recorded_and_is_published_once_it_acce
     relay.catch_up()
     before = state.load()
     write_interleaved(ledger, records=3, amendments=0)
-    topic_admin.alter_config(topics, {"max.message.bytes": "200"})  # every event is larger
+    _configure(topic_admin, topics, "200")  # every event is larger
 
     with pytest.raises(PublishFailedError):
         relay.catch_up()
     assert state.load() == before
 
-    topic_admin.alter_config(topics, {"max.message.bytes": "1048588"})
+    _configure(topic_admin, topics, "1048588")
     assert relay.catch_up() == 3
     published = sorted(e.position for e, _ in decoded(on_topic(event_log, topics)))
     assert published == [position for position, _ in in_store(ledger)]
+
+
+def _configure(admin: KafkaTopicAdmin, topic: str, max_bytes: str) -> None:
+    """Sets the topic's largest message and waits until the broker applies it (the change
+    is asynchronous: a send right after it could still be judged by the old limit)."""
+    admin.alter_config(topic, {"max.message.bytes": max_bytes})
+    deadline = time.monotonic() + 10
+    while admin.config_of(topic).get("max.message.bytes") != max_bytes:
+        assert time.monotonic() < deadline, "the broker did not apply max.message.bytes"
+        time.sleep(0.05)
 
 
 class SimulatedCrash(BaseException):
