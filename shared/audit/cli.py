@@ -31,6 +31,15 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 
+
+@audit_app.callback()
+def _commands() -> None:
+    """Each ``entente audit`` command runs in a process of its own: long walks may fork."""
+    from shared.audit.store import allow_worker_processes
+
+    allow_worker_processes()
+
+
 Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run")]
 Kafka = Annotated[
     bool | None,

@@ -17,9 +17,9 @@ A long walk on PostgreSQL (``PARALLEL_MIN`` positions or more) decodes in
 worker processes (``parallel_pages``): each reads its own ranges of positions
 and turns them into items and digests; the walking process only links them, in
 order, a few pages in flight. SQLite, short walks, ``ENTENTE_AUDIT_WORKERS=1``,
-a process that runs other threads (workers are forked: the audit web service
-walks in the process that reads them) and whatever was appended after the walk
-began read in the walking process.
+a process whose entry point did not call ``allow_worker_processes`` (workers
+are forked: the audit web service walks in the process that serves it) and
+whatever was appended after the walk began read in the walking process.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import hashlib
 import multiprocessing
 import os
 import signal
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -225,9 +224,8 @@ def _workers() -> int:
 
 
 def _parallel_ok(ledger: CooperationLedger) -> bool:
-    """Workers are forked, so only from a process with no other thread (the CLI, a batch
-    job): a fork while another thread holds a lock (a connection pool, a Kafka client, a
-    web server's workers) can leave the child waiting on it for ever."""
+    """Workers are forked, so only where a command-line entry point allowed it: a fork
+    while a web server's thread holds a lock can leave the child waiting on it for ever."""
     return (
         isinstance(ledger.recorder, PostgresApplicationRecorder)
         and _workers() > 1
@@ -236,9 +234,23 @@ def _parallel_ok(ledger: CooperationLedger) -> bool:
     )
 
 
+#: Set by command-line entry points only (``allow_worker_processes``).
+_workers_allowed = False
+
+
+def allow_worker_processes() -> None:
+    """Lets long walks of this process fork decoding workers.
+
+    Called by the ``entente audit`` commands, which run in a process of their
+    own whose only other threads are the connection pool's; never by the audit
+    web service, whose request threads could hold a lock a forked child needs.
+    """
+    global _workers_allowed
+    _workers_allowed = True
+
+
 def _fork_safe() -> bool:
-    """No thread but this one: nothing can hold a lock the forked child would need."""
-    return threading.active_count() == 1
+    return _workers_allowed
 
 
 #: glibc ``mallopt`` parameters (malloc.h).

@@ -6,7 +6,6 @@ order across receipts' gaps in positions, and an interrupted walk resumes.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import pytest
@@ -95,13 +94,19 @@ def test_an_interrupted_parallel_walk_resumes(
     assert rest[1] == everything[1][done:]
 
 
-def test_no_worker_is_forked_while_another_thread_runs() -> None:
-    """A web service walks in a process full of threads: it must walk in that process."""
-    release = threading.Event()
-    other = threading.Thread(target=release.wait, daemon=True)
-    other.start()
-    try:
-        assert not store._fork_safe()
-    finally:
-        release.set()
-        other.join()
+def test_only_the_audit_commands_let_a_walk_fork_workers() -> None:
+    """The audit web service walks in a process full of threads: it must walk in it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import services.audit.main, shared.audit.store as s; "
+        "before = s._fork_safe(); "
+        "from typer.testing import CliRunner; from shared.audit.cli import audit_app; "
+        "CliRunner().invoke(audit_app, ['verify', '--help']); "
+        "print(before, s._fork_safe())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["False", "True"]
