@@ -275,14 +275,14 @@ NOTES = [
     "P1: the topic is filled once by the relay; each subject round projects it from offset 0 "
     "into fresh PostgreSQL view schemas (`Projector.catch_up`); the baseline is the slower of "
     "a raw consume of the same topic (assign, seek, poll, json.loads) and a raw executemany "
-    "upsert of as many rows, 1,000 per transaction.",
-    "R2: `shared.audit.store.walk` (decode each stored event, canonical form, SHA-256 chain) "
-    "against a raw keyset read (`WHERE notification_id > ? ORDER BY notification_id LIMIT "
-    "1000`) of the same rows. The events are 200 agreements recorded through the ledger, "
-    "multiplied by SQL copies (new record ids) to the size shown (1,000,000 in the full "
-    "run). The walk reads pages of 5,000 rows with its own binary keyset query and turns "
-    "each row straight into its canonical bytes; the baseline reads text results, as "
-    "psycopg does by default.",
+    "upsert of as many rows, 1,000 per transaction; both build their Kafka consumer and "
+    "learn the partitions before the clock starts.",
+    "R2: `shared.audit.store.walk` (decode each stored event, canonical form, SHA-256 chain), "
+    "run as its own process like `entente audit` (bench/walk.py; on long walks it forks "
+    "decoding workers), against a raw keyset read of the same rows read the same way "
+    "(binary results, the record id as text, domain-event topics only, pages of 5,000). "
+    "The events are 200 agreements recorded through the ledger, multiplied by SQL copies "
+    "(new record ids) to the size shown (1,000,000 in the full run).",
     "E1: commands are sent on a fixed schedule (open loop, at half H1's measured rate) to the "
     "tenant service of H1 (projector in its own process); each is timed from its scheduled "
     "send until "
