@@ -46,11 +46,11 @@ def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "_fork_safe", lambda: True)  # pytest may run other threads
 
 
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)  # workers read PostgreSQL only
 def test_workers_give_what_one_process_gives(
     ledger: CooperationLedger, postgres: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if postgres is None:
-        pytest.skip("worker processes read PostgreSQL only")
+    assert postgres is not None
     write_history(ledger, records=4, rounds=3)
     positions = [position for position, _ in ledger.read_log(0, 1000)]
     StoreTamper(ledger, postgres).replace_state(positions[5], b"{not json")
@@ -66,11 +66,11 @@ def test_workers_give_what_one_process_gives(
 
 
 @pytest.mark.usefixtures("parallel")
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)  # workers read PostgreSQL only
 def test_an_interrupted_parallel_walk_resumes(
     ledger: CooperationLedger, postgres: str | None
 ) -> None:
-    if postgres is None:
-        pytest.skip("worker processes read PostgreSQL only")
+    assert postgres is not None
     write_history(ledger, records=4, rounds=3)
     everything = _walk(ledger, start(ledger.tenant))
     stopped: list[Cursor] = []
