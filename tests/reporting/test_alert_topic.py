@@ -42,43 +42,12 @@ from shared.reporting.overlaps import DETECTED, RESOLVED
 from shared.reporting.postgres import PostgresReportingStore
 from shared.reporting.projector import ReportingProjector
 from shared.reporting.store import ReportingStore
+from tests.kafka.conftest import event_log, kafka_settings, publisher, topic_admin
 from tests.reporting.support import TENANTS, World
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-@pytest.fixture
-def kafka(kafka_bootstrap: str) -> KafkaSettings:
-    """This test's own topics (a unique prefix), with short timeouts."""
-    return KafkaSettings(
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-        bootstrap_timeout_ms=5_000,
-        request_timeout_ms=5_000,
-        delivery_timeout_ms=10_000,
-        read_timeout_ms=10_000,
-    )
-
-
-@pytest.fixture
-def admin(kafka: KafkaSettings) -> Iterator[KafkaTopicAdmin]:
-    found = KafkaTopicAdmin(kafka)
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def publisher(kafka: KafkaSettings) -> Iterator[KafkaPublisher]:
-    found = KafkaPublisher(kafka)
-    yield found
-    found.close()
-
-
-@pytest.fixture
-def reader(kafka: KafkaSettings) -> Iterator[KafkaEventLog]:
-    found = KafkaEventLog(kafka)
-    yield found
-    found.close()
+#: The Kafka fixtures (a topic prefix of this test's own, short timeouts) are the log's.
+__all__ = ["event_log", "kafka_settings", "publisher", "topic_admin"]
 
 
 @pytest.fixture
@@ -105,8 +74,8 @@ def overlapping_pairs(w: World) -> None:
     )
 
 
-def on_topic(reader: KafkaEventLog) -> list[RawRecord]:
-    return reader.read_raw(alerts_topic(), 0, -1, 10_000)
+def on_topic(log: KafkaEventLog) -> list[RawRecord]:
+    return log.read_raw(alerts_topic(), 0, -1, 10_000)
 
 
 def table_alerts(store: ReportingStore) -> list[dict[str, Any]]:
@@ -136,11 +105,11 @@ class CrashAfterAcks:
 def test_the_alerts_table_is_published_in_order_and_each_message_honours_the_contract(
     world: World,
     pg_store: PostgresReportingStore,
-    admin: KafkaTopicAdmin,
+    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
-    reader: KafkaEventLog,
+    event_log: KafkaEventLog,
 ) -> None:
-    admin.ensure_reporting_topics()
+    topic_admin.ensure_reporting_topics()
     overlapping_pairs(world)
     ReportingProjector(pg_store, world.log, TENANTS).catch_up()
     relay = AlertRelay(pg_store, publisher)
@@ -149,7 +118,7 @@ def test_the_alerts_table_is_published_in_order_and_each_message_honours_the_con
     assert relay.catch_up() == 0
 
     raised = table_alerts(pg_store)
-    records = on_topic(reader)
+    records = on_topic(event_log)
     assert [r.header("ce_id") for r in records] == [a["id"].encode() for a in raised]
     assert relay.position() == raised[-1]["seq"]
     for record, alert in zip(records, raised, strict=True):
@@ -167,11 +136,11 @@ def test_the_alerts_table_is_published_in_order_and_each_message_honours_the_con
 def test_a_later_change_publishes_its_resolution_after_what_was_already_published(
     world: World,
     pg_store: PostgresReportingStore,
-    admin: KafkaTopicAdmin,
+    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
-    reader: KafkaEventLog,
+    event_log: KafkaEventLog,
 ) -> None:
-    admin.ensure_reporting_topics()
+    topic_admin.ensure_reporting_topics()
     overlapping_pairs(world)
     projector = ReportingProjector(pg_store, world.log, TENANTS)
     projector.catch_up()
@@ -183,18 +152,18 @@ def test_a_later_change_publishes_its_resolution_after_what_was_already_publishe
     projector.catch_up()
 
     assert relay.catch_up() == 1
-    types = [decode_alert(r.headers, r.value).type for r in on_topic(reader)]
+    types = [decode_alert(r.headers, r.value).type for r in on_topic(event_log)]
     assert types == [DETECTED, DETECTED, RESOLVED]
 
 
 def test_a_crash_after_the_acks_republishes_the_same_alerts_and_skips_none(
     world: World,
     pg_store: PostgresReportingStore,
-    admin: KafkaTopicAdmin,
+    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
-    reader: KafkaEventLog,
+    event_log: KafkaEventLog,
 ) -> None:
-    admin.ensure_reporting_topics()
+    topic_admin.ensure_reporting_topics()
     overlapping_pairs(world)
     ReportingProjector(pg_store, world.log, TENANTS).catch_up()
 
@@ -204,7 +173,7 @@ def test_a_crash_after_the_acks_republishes_the_same_alerts_and_skips_none(
     assert restarted.position() == 0
     assert restarted.catch_up() == 2
 
-    ids = [r.header("ce_id") for r in on_topic(reader)]
+    ids = [r.header("ce_id") for r in on_topic(event_log)]
     assert len(ids) == 4  # at least once: the page went out twice
     assert list(dict.fromkeys(ids)) == [a["id"].encode() for a in table_alerts(pg_store)]
 
@@ -212,10 +181,10 @@ def test_a_crash_after_the_acks_republishes_the_same_alerts_and_skips_none(
 def test_a_second_relay_that_fell_behind_is_refused_rather_than_moving_the_position_back(
     world: World,
     pg_store: PostgresReportingStore,
-    admin: KafkaTopicAdmin,
+    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
 ) -> None:
-    admin.ensure_reporting_topics()
+    topic_admin.ensure_reporting_topics()
     overlapping_pairs(world)
     ReportingProjector(pg_store, world.log, TENANTS).catch_up()
     first = AlertRelay(pg_store, publisher, page_size=1)
@@ -227,26 +196,28 @@ def test_a_second_relay_that_fell_behind_is_refused_rather_than_moving_the_posit
     assert first.position() == 2
 
 
-def test_a_compacted_alerts_topic_is_refused(kafka: KafkaSettings, admin: KafkaTopicAdmin) -> None:
-    admin.ensure_reporting_topics()
-    admin.alter_config(alerts_topic(), {"cleanup.policy": "compact"})
+def test_a_compacted_alerts_topic_is_refused(
+    kafka_settings: KafkaSettings, topic_admin: KafkaTopicAdmin
+) -> None:
+    topic_admin.ensure_reporting_topics()
+    topic_admin.alter_config(alerts_topic(), {"cleanup.policy": "compact"})
 
     with pytest.raises(TopicMisconfiguredError, match="compact"):
-        admin.verify_topic(reporting_topics(kafka)[0])
+        topic_admin.verify_topic(reporting_topics(kafka_settings)[0])
 
 
 def test_the_reporting_service_publishes_alerts_from_the_tenant_topics(
     world: World,
     postgres_url: str,
-    kafka: KafkaSettings,
-    admin: KafkaTopicAdmin,
+    kafka_settings: KafkaSettings,
+    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
-    reader: KafkaEventLog,
+    event_log: KafkaEventLog,
     tmp_path: Path,
 ) -> None:
     overlapping_pairs(world)
     for tenant, ledger in world.ledgers.items():
-        admin.ensure_tenant_topics(tenant)
+        topic_admin.ensure_tenant_topics(tenant)
         state = relay_state_store(SqliteStore(tmp_path / "events"), tenant)
         Relay(ledger, publisher, state).catch_up()
         state.close()
@@ -258,13 +229,13 @@ def test_the_reporting_service_publishes_alerts_from_the_tenant_topics(
         data_dir=tmp_path / "reporting",
         reporting_poll_interval=0.05,
     )
-    service = bootstrap(settings, kafka=kafka)
+    service = bootstrap(settings, kafka=kafka_settings)
     service.start()
     try:
         deadline = time.monotonic() + 60
-        while len(on_topic(reader)) < 2 and time.monotonic() < deadline:
+        while len(on_topic(event_log)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        published = [decode_alert(r.headers, r.value) for r in on_topic(reader)]
+        published = [decode_alert(r.headers, r.value) for r in on_topic(event_log)]
     finally:
         service.stop()
         PostgresReportingStore(postgres_url, settings.reporting_schema).drop()
