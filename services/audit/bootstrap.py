@@ -1,7 +1,9 @@
 """The audit service's composition root: settings in, a wired service out, nothing at import.
 
 It reads every configured tenant's event store (read-only: it records no
-event) and writes only the access log.
+event, and on PostgreSQL it creates no schema or table, so its database role
+needs only USAGE and SELECT on the tenants' schemas) and writes only the
+access log.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import UTC, datetime
 
 from shared.access_log import AccessLog, access_log_for
 from shared.application.ledger import CooperationLedger
+from shared.application.stores import PostgresStore
 from shared.audit.settings import AuditSettings
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
@@ -54,7 +57,9 @@ def bootstrap(
     if not tenants:
         raise ConfigurationError("ENTENTE_TENANTS names no tenant")
     store = settings.event_store()
-    ledgers = {t: CooperationLedger(t, store, clock) for t in tenants}
+    # On PostgreSQL the audit role only reads the tenants' schemas (SELECT, no DDL).
+    read_only = isinstance(store, PostgresStore)
+    ledgers = {t: CooperationLedger(t, store, clock, read_only=read_only) for t in tenants}
     issuer, verifier = _auth(settings, tenants)
     return AuditService(settings, ledgers, verifier, issuer, access_log_for(settings, clock))
 

@@ -81,11 +81,19 @@ class CooperationLedger(Application[UUID]):
         tenant: str,
         store: EventStoreConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        read_only: bool = False,
     ) -> None:
+        """``read_only``: only read the store (the audit service): no schema or table is
+        created, so a database role with SELECT alone is enough."""
         self.tenant = tenant
         self.clock = clock
-        store.prepare(tenant)
-        super().__init__(env=store.env(tenant))
+        env = store.env(tenant)
+        if read_only:
+            env["CREATE_TABLE"] = "n"
+        else:
+            store.prepare(tenant)
+        super().__init__(env=env)
         if self.env.get("POSTGRES_ENABLE_DB_FUNCTIONS", "n").lower() not in {"n", "no", ""}:
             raise ConfigurationError(
                 "POSTGRES_ENABLE_DB_FUNCTIONS must stay off: it skips the insert lock "

@@ -38,6 +38,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     sample_data: Annotated[bool, typer.Option(help="Load the sample data (idempotent)")] = False,
+    app_name: Annotated[
+        str,
+        typer.Option(
+            "--app",
+            help="all: the tenant services with reporting and audit beside them (the embedded "
+            "default); tenant, reporting or audit: that service alone (a deployment)",
+        ),
+    ] = "all",
 ) -> None:
     """Serve the tenant services (all configured tenants) in one process."""
     import uvicorn
@@ -45,6 +53,9 @@ def serve(
     settings = Settings()
     if sample_data:
         settings = settings.model_copy(update={"sample_data": True})
+    if app_name != "all":
+        uvicorn.run(_service(app_name)(settings), host=host, port=port, log_level="info")
+        return
     application = _service("tenant")(settings)
     for entry in entry_points(group="entente.apps"):  # audit, reporting: under /api/<name>
         if entry.name != "tenant":
