@@ -7,7 +7,9 @@ the published sequence number, publishes them, waits for the broker's acks and
 only then moves the position (a compare-and-set in ``alerts_published``). A
 crash between the acks and the save publishes the same messages again — same
 ids, same order — so consumers de-duplicate on ``ce_id``; nothing is skipped.
-A second relay for the same area is caught by the compare-and-set.
+Two replicas of the reporting service may both relay: the compare-and-set
+never lets the position go back, and the one that loses a race reads the
+position again (its page went out twice, with the same ids).
 """
 
 from __future__ import annotations
@@ -78,9 +80,12 @@ class AlertRelay:
         while not stop.is_set():
             try:
                 published = self.catch_up(stop)
-            except AlertPositionConflictError:
-                log.error("alert relay stopped: another relay publishes this reporting area")
-                return
+            except AlertPositionConflictError as error:
+                # Another replica published (and moved the position) first: what this one
+                # sent meanwhile went out twice with the same ids; read the position again.
+                log.info("alert relay: %s", error)
+                stop.wait(self._poll_interval)
+                continue
             except Exception as error:  # broker or database away: wait it out, never skip
                 if not isinstance(error, PublishFailedError):
                     log.warning("alert relay pass failed", exc_info=True)

@@ -9,6 +9,7 @@ topics → the reporting service (Kafka log) → the alerts topic.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -242,3 +243,33 @@ def test_the_reporting_service_publishes_alerts_from_the_tenant_topics(
 
     assert sorted(a.subject for a in published) == ["BR/cybercrime", "VN/cybercrime"]
     assert all(a.type == DETECTED for a in published)
+
+
+def test_two_replicas_relaying_at_once_both_keep_running_and_skip_nothing(
+    world: World,
+    pg_store: PostgresReportingStore,
+    topic_admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+    event_log: KafkaEventLog,
+) -> None:
+    topic_admin.ensure_reporting_topics()
+    overlapping_pairs(world)
+    ReportingProjector(pg_store, world.log, TENANTS).catch_up()
+    stop = threading.Event()
+    relays = [AlertRelay(pg_store, publisher, page_size=1, poll_interval=0.01) for _ in "ab"]
+    threads = [threading.Thread(target=r.run, args=(stop,), daemon=True) for r in relays]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while relays[0].position() < table_alerts(pg_store)[-1]["seq"]:
+            assert time.monotonic() < deadline, "the alerts were not all published"
+            time.sleep(0.05)
+        assert all(thread.is_alive() for thread in threads)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+
+    ids = [r.header("ce_id") for r in on_topic(event_log)]
+    assert list(dict.fromkeys(ids)) == [a["id"].encode() for a in table_alerts(pg_store)]

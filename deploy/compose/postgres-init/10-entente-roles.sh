@@ -5,7 +5,7 @@
 #
 # Passwords come from the environment (docker-compose.yml passes them from .env):
 #   <TENANT>_DB_PASSWORD   e.g. POLICE_DB_PASSWORD, CIVIL_PROTECTION_DB_PASSWORD
-#   VIEWS_DB_PASSWORD, KEYCLOAK_DB_PASSWORD
+#   VIEWS_DB_PASSWORD, AUDIT_DB_PASSWORD, KEYCLOAK_DB_PASSWORD
 # TENANTS lists the tenants (space- or comma-separated slugs).
 # Changing a password in .env later does not change the role: use ALTER ROLE,
 # or start from an empty volume (docker compose down -v).
@@ -53,6 +53,23 @@ run_sql -q -v db="$database" <<'SQL'
 SELECT format('GRANT CONNECT, CREATE ON DATABASE %I TO entente_views', :'db') \gexec
 SQL
 echo "postgres-init: role entente_views"
+
+# The audit service reads every tenant's event store and changes nothing: USAGE on
+# each schema and SELECT on its tables, now and on the tables the tenant's role
+# creates later (the tenant service creates them at its first start).
+login_role entente_audit "${AUDIT_DB_PASSWORD:?AUDIT_DB_PASSWORD is not set (see .env.example)}"
+run_sql -q -v db="$database" <<'SQL'
+SELECT format('GRANT CONNECT ON DATABASE %I TO entente_audit', :'db') \gexec
+SQL
+for tenant in ${TENANTS//,/ }; do
+  role="entente_${tenant//-/_}"
+  run_sql -q -v role="$role" <<'SQL'
+SELECT format('GRANT USAGE ON SCHEMA %I TO entente_audit', :'role') \gexec
+SELECT format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO entente_audit', :'role') \gexec
+SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT SELECT ON TABLES TO entente_audit', :'role', :'role') \gexec
+SQL
+done
+echo "postgres-init: role entente_audit (read-only on the tenants' stores)"
 
 # Keycloak keeps its realms in its own database.
 login_role keycloak "${KEYCLOAK_DB_PASSWORD:?KEYCLOAK_DB_PASSWORD is not set (see .env.example)}"

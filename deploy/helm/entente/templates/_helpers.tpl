@@ -180,21 +180,28 @@ annotations:
 
 {{/* The HTTP probes of a service listening on the named port "http". */}}
 {{- define "entente.httpProbes" -}}
+{{- include "entente.httpProbesUnder" (dict "root" . "prefix" "") -}}
+{{- end -}}
+
+{{/* The same, for a service serving its health under a path prefix (audit: /api/audit);
+     call with (dict "root" $ "prefix" "/api/audit"). */}}
+{{- define "entente.httpProbesUnder" -}}
+{{- $probes := .root.Values.probes -}}
 startupProbe:
-  httpGet: {path: /healthz, port: http}
+  httpGet: {path: {{ .prefix }}/healthz, port: http}
   periodSeconds: 5
-  timeoutSeconds: {{ .Values.probes.timeoutSeconds }}
-  failureThreshold: {{ .Values.probes.startupFailureThreshold }}
+  timeoutSeconds: {{ $probes.timeoutSeconds }}
+  failureThreshold: {{ $probes.startupFailureThreshold }}
 livenessProbe:
-  httpGet: {path: /healthz, port: http}
-  periodSeconds: {{ .Values.probes.periodSeconds }}
-  timeoutSeconds: {{ .Values.probes.timeoutSeconds }}
-  failureThreshold: {{ .Values.probes.livenessFailureThreshold }}
+  httpGet: {path: {{ .prefix }}/healthz, port: http}
+  periodSeconds: {{ $probes.periodSeconds }}
+  timeoutSeconds: {{ $probes.timeoutSeconds }}
+  failureThreshold: {{ $probes.livenessFailureThreshold }}
 readinessProbe:
-  httpGet: {path: /readyz, port: http}
-  periodSeconds: {{ .Values.probes.periodSeconds }}
-  timeoutSeconds: {{ .Values.probes.timeoutSeconds }}
-  failureThreshold: {{ .Values.probes.readinessFailureThreshold }}
+  httpGet: {path: {{ .prefix }}/readyz, port: http}
+  periodSeconds: {{ $probes.periodSeconds }}
+  timeoutSeconds: {{ $probes.timeoutSeconds }}
+  failureThreshold: {{ $probes.readinessFailureThreshold }}
 {{- end -}}
 
 {{- define "entente.containerCommon" -}}
