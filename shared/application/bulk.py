@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from shared.application.ledger import CooperationLedger, Idempotency
@@ -102,14 +101,10 @@ def _build_all(builds: Sequence[Build]) -> list[EntenteAggregate]:
 
 
 def _replay(ledger: CooperationLedger, idempotency: Idempotency | None) -> BulkResult | None:
-    if idempotency is None:
+    receipt = ledger.receipt(idempotency)
+    if receipt is None:
         return None
-    receipt: object
-    try:
-        receipt = ledger.repository.get(receipt_id(ledger.tenant, idempotency.key))
-    except AggregateNotFoundError:
-        return None
-    if not isinstance(receipt, ImportReceipt) or receipt.fingerprint != idempotency.fingerprint:
+    if not isinstance(receipt, ImportReceipt):  # the key of a single command, same body
         raise IdempotencyKeyReusedError(
             "this Idempotency-Key was already used with a different request"
         )

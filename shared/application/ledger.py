@@ -232,7 +232,11 @@ class CooperationLedger(Application[UUID]):
         """The highest notification id recorded so far (0 when empty)."""
         return self.recorder.max_notification_id() or 0
 
-    def _replay(self, idempotency: Idempotency | None) -> CommandResult | None:
+    def receipt(self, idempotency: Idempotency | None) -> CommandReceipt | None:
+        """The receipt of an earlier command with this key, if any.
+
+        IdempotencyKeyReusedError when that command's request was not this one.
+        """
         if idempotency is None:
             return None
         receipt: object
@@ -245,6 +249,12 @@ class CooperationLedger(Application[UUID]):
             raise IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used with a different request"
             )
+        return receipt
+
+    def _replay(self, idempotency: Idempotency | None) -> CommandResult | None:
+        receipt = self.receipt(idempotency)
+        if receipt is None:
+            return None
         position = position_of(self.recorder, receipt.record_id, receipt.record_version)
         return CommandResult(receipt.record_id, receipt.record_version, position or 0, True)
 
@@ -300,15 +310,29 @@ def _postgres_log_rows(
     domain topics and ``inclusive_of_start=False``; insert order is commit
     order under the recorder's table lock, so "after the last seen" skips none.
     """
-    query = sql.SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state "
-        "FROM {schema}.{table} WHERE notification_id > %s AND topic = ANY(%s) "
-        "ORDER BY notification_id LIMIT %s"
-    ).format(
-        schema=sql.Identifier(recorder.datastore.schema),
-        table=sql.Identifier(recorder.events_table_name),
-    )
     with recorder.datastore.get_connection() as connection:
         cursor = connection.cursor(binary=True, row_factory=tuple_row)
-        rows: Any = cursor.execute(query, (after, list(DOMAIN_EVENT_TOPICS), limit)).fetchall()
+        rows: Any = cursor.execute(
+            domain_rows_query(recorder), (after, list(DOMAIN_EVENT_TOPICS), limit)
+        ).fetchall()
     return rows  # type: ignore[no-any-return]
+
+
+def domain_rows_query(
+    recorder: PostgresApplicationRecorder, *, id_as_text: bool = False, bounded: bool = False
+) -> sql.Composed:
+    """The keyset page of stored domain events: (position, originator id, version, topic,
+    state) after ``%s`` (and up to ``%s`` when ``bounded``), topic in ``%s``, ``LIMIT %s``.
+
+    The relay's ``read_log`` takes ids as UUIDs; the audit walk as text (``id_as_text``).
+    """
+    return sql.SQL(
+        "SELECT notification_id, originator_id{cast}, originator_version, topic, state "
+        "FROM {schema}.{table} WHERE notification_id > %s{bound} AND topic = ANY(%s) "
+        "ORDER BY notification_id LIMIT %s"
+    ).format(
+        cast=sql.SQL("::text" if id_as_text else ""),
+        schema=sql.Identifier(recorder.datastore.schema),
+        table=sql.Identifier(recorder.events_table_name),
+        bound=sql.SQL(" AND notification_id <= %s" if bounded else ""),
+    )

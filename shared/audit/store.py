@@ -38,10 +38,9 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import sql
 from psycopg.rows import tuple_row
 
-from shared.application.ledger import AGGREGATES_BY_TOPIC, CooperationLedger
+from shared.application.ledger import AGGREGATES_BY_TOPIC, CooperationLedger, domain_rows_query
 from shared.audit.findings import Entry
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
 from shared.domain.catalogue import DOMAIN_EVENT_TOPICS, aggregate_type_of
@@ -187,7 +186,7 @@ def _rows(ledger: CooperationLedger, after: int, limit: int) -> Sequence[Row]:
     """The stored rows of domain events after ``after``, in notification order."""
     recorder = ledger.recorder
     if isinstance(recorder, PostgresApplicationRecorder):
-        query = _page_query(recorder, False)
+        query = domain_rows_query(recorder, id_as_text=True)
         with recorder.datastore.get_connection() as connection:
             cursor = connection.cursor(binary=True, row_factory=tuple_row)
             rows: Any = cursor.execute(
@@ -201,19 +200,6 @@ def _rows(ledger: CooperationLedger, after: int, limit: int) -> Sequence[Row]:
         (n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
         for n in notifications
     ]
-
-
-def _page_query(recorder: PostgresApplicationRecorder, ranged: bool) -> sql.Composed:
-    bound = "notification_id <= %s" if ranged else "TRUE"
-    return sql.SQL(
-        "SELECT notification_id, originator_id::text, originator_version, topic, state "
-        "FROM {schema}.{table} WHERE notification_id > %s AND {bound} AND topic = ANY(%s) "
-        "ORDER BY notification_id LIMIT %s"
-    ).format(
-        schema=sql.Identifier(recorder.datastore.schema),
-        table=sql.Identifier(recorder.events_table_name),
-        bound=sql.SQL(bound),
-    )
 
 
 def _workers() -> int:
@@ -296,7 +282,8 @@ def _decode_range(after: int, until: int, limit: int) -> tuple[list[tuple[Any, .
         _worker_connection = psycopg.connect(conninfo, autocommit=True, **kwargs)
     cursor = _worker_connection.cursor(binary=True, row_factory=tuple_row)
     rows = cursor.execute(
-        _page_query(recorder, True), (after, until, list(DOMAIN_EVENT_TOPICS), limit)
+        domain_rows_query(recorder, id_as_text=True, bounded=True),
+        (after, until, list(DOMAIN_EVENT_TOPICS), limit),
     ).fetchall()
     items = _items(ledger, rows, tuple)  # plain tuples: quicker to send
     sha256 = hashlib.sha256
