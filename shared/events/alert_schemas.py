@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.events.envelope import TYPE_PREFIX
+from shared.events.schemas import TENANT_PATTERN
 
 ALERT_DETECTED = f"{TYPE_PREFIX}.reporting.overlap-detected.v1"
 ALERT_RESOLVED = f"{TYPE_PREFIX}.reporting.overlap-resolved.v1"
@@ -21,7 +22,7 @@ ALERT_SOURCE = "/entente/reporting"
 _UUID = {"type": "string", "format": "uuid"}
 _DATE = {"type": "string", "format": "date"}
 _COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2."}
-_TENANT = {"type": "string", "pattern": "^[a-z][a-z0-9]*(-[a-z0-9]+)*$"}
+_TENANT = {"type": "string", "pattern": TENANT_PATTERN}
 
 ALERT_HEADERS_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -83,9 +83,7 @@ class RowDecoder:
         library's path must decide: see ``envelope``, and any value of the
         payload that is not plain JSON (``chain.plain``), for the reference to write.
         """
-        kind = self._kinds.get(topic, _UNKNOWN)
-        if kind is _UNKNOWN:
-            kind = self._kinds[topic] = self._kind(topic)
+        kind = self._kind_of(topic)
         if kind is None or type(aggregate_id) is not str:
             return None
         try:
@@ -231,9 +229,7 @@ class RowDecoder:
         self, position: int, originator_id: Any, version: int, topic: str, state: bytes
     ) -> EventEnvelope | None:
         """The envelope of one stored event, or None when the library's path must decide."""
-        kind = self._kinds.get(topic, _UNKNOWN)
-        if kind is _UNKNOWN:
-            kind = self._kinds[topic] = self._kind(topic)
+        kind = self._kind_of(topic)
         if kind is None or type(originator_id) is not UUID:
             return None
         try:
@@ -305,6 +301,12 @@ class RowDecoder:
             return {k: v if type(v) is str else payload(v) for k, v in value.items()}
         return to_json(value)
 
+    def _kind_of(self, topic: str) -> _Kind | None:
+        """The event class behind ``topic`` (cached), or None when the library must decode."""
+        if topic not in self._kinds:
+            self._kinds[topic] = self._kind(topic)
+        return self._kinds[topic]
+
     def _kind(self, topic: str) -> _Kind | None:
         try:
             cls = resolve_topic(topic)
@@ -317,7 +319,6 @@ class RowDecoder:
         return _Kind(aggregate_type, type_name(aggregate_type, cls), version)
 
 
-_UNKNOWN: Any = object()
 #: What ``iso`` writes of a UTC datetime (with, or for midnight seconds without, microseconds).
 _UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?\+00:00", re.ASCII).fullmatch
 #: What ``date.isoformat`` writes.

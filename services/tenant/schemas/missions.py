@@ -6,12 +6,23 @@ a number of experts or participants.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, StrictInt
 
 from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict
 from shared.application.bulk import MAX_ITEMS
+
+#: The documentation's example of a foreign request (one item of an import too).
+CRIME_SCENE_COURSE: dict[str, Any] = {
+    "title": "Gestion d'une scène de crime",
+    "mission_type": "training-course",
+    "countries": ["KH"],
+    "themes": ["forensic-science"],
+    "requested_by": "Police nationale cambodgienne",
+    "requested_on": "2013-03-14",
+}
 
 
 class RequestMission(Classified):
@@ -37,12 +48,7 @@ class RequestMission(Classified):
         json_schema_extra={
             "examples": [
                 {
-                    "title": "Gestion d'une scène de crime",
-                    "mission_type": "training-course",
-                    "countries": ["KH"],
-                    "themes": ["forensic-science"],
-                    "requested_by": "Police nationale cambodgienne",
-                    "requested_on": "2013-03-14",
+                    **CRIME_SCENE_COURSE,
                     "description": "Two-week course for crime-scene technicians",
                     "classification": "internal",
                 }
@@ -60,14 +66,7 @@ class ImportMissions(Strict):
         description=f"1 to {MAX_ITEMS} bodies of `POST /missions`, recorded in this order",
         examples=[
             [
-                {
-                    "title": "Gestion d'une scène de crime",
-                    "mission_type": "training-course",
-                    "countries": ["KH"],
-                    "themes": ["forensic-science"],
-                    "requested_by": "Police nationale cambodgienne",
-                    "requested_on": "2013-03-14",
-                },
+                CRIME_SCENE_COURSE,
                 {
                     "title": "Conférence régionale sur les faux médicaments",
                     "mission_type": "regional-conference",
