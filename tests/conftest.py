@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.requirements import unavailable
+
 
 def _docker_engine_answers() -> bool:
     if shutil.which("docker") is None:
@@ -38,9 +40,7 @@ def _unavailable(what: str, variable: str) -> None:
         f"{what} is needed: set {variable} (make test does) or run a Docker engine "
         "for testcontainers"
     )
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(message)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from services.tenant.app import create_app
-from services.tenant.bootstrap import bootstrap
+from services.tenant.bootstrap import Platform, bootstrap
 from shared.settings import Settings
 
 
@@ -19,17 +19,7 @@ def test_a_command_is_stored_projected_and_read_back_on_postgres(
     postgres_url: str, tmp_path: Path, unique: str
 ) -> None:
     tenant = f"t{unique}"
-    settings = Settings(
-        tenants=[tenant],
-        data_dir=tmp_path,
-        store="postgres",
-        postgres_url=postgres_url,
-        views_url=postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        auth="dev",
-    )
-    platform = bootstrap(settings)
-    assert platform.issuer is not None
-    headers = {"Authorization": f"Bearer {platform.issuer.token(f'{tenant}-recorder')}"}
+    platform, headers = _on_postgres(tenant, postgres_url, tmp_path)
 
     with TestClient(create_app(platform)) as client:
         created = client.post(
@@ -61,17 +51,7 @@ def test_a_bulk_import_is_stored_projected_and_read_back_on_postgres(
     postgres_url: str, tmp_path: Path, unique: str
 ) -> None:
     tenant = f"t{unique}"
-    settings = Settings(
-        tenants=[tenant],
-        data_dir=tmp_path,
-        store="postgres",
-        postgres_url=postgres_url,
-        views_url=postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        auth="dev",
-    )
-    platform = bootstrap(settings)
-    assert platform.issuer is not None
-    headers = {"Authorization": f"Bearer {platform.issuer.token(f'{tenant}-recorder')}"}
+    platform, headers = _on_postgres(tenant, postgres_url, tmp_path)
     item = {
         "mission_type": "regional-conference",
         "countries": ["VN"],
@@ -105,3 +85,18 @@ def test_a_bulk_import_is_stored_projected_and_read_back_on_postgres(
     assert position == 0
     assert board.status_code == 200, board.text
     assert {m["id"] for m in board.json()["items"]} == {r["id"] for r in created.json()["records"]}
+
+
+def _on_postgres(tenant: str, postgres_url: str, data: Path) -> tuple[Platform, dict[str, str]]:
+    """A tenant service on PostgreSQL (events and views), and its recorder's headers."""
+    settings = Settings(
+        tenants=[tenant],
+        data_dir=data,
+        store="postgres",
+        postgres_url=postgres_url,
+        views_url=postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        auth="dev",
+    )
+    platform = bootstrap(settings)
+    assert platform.issuer is not None
+    return platform, {"Authorization": f"Bearer {platform.issuer.token(f'{tenant}-recorder')}"}

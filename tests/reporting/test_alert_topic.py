@@ -60,6 +60,18 @@ def pg_store(postgres_url: str) -> Iterator[PostgresReportingStore]:
     found.dispose()
 
 
+@pytest.fixture
+def raised(
+    world: World, pg_store: PostgresReportingStore, topic_admin: KafkaTopicAdmin
+) -> ReportingProjector:
+    """The alerts topic created, the pairs below recorded and projected: alerts raised."""
+    topic_admin.ensure_reporting_topics()
+    overlapping_pairs(world)
+    projector = ReportingProjector(pg_store, world.log, TENANTS)
+    projector.catch_up()
+    return projector
+
+
 def overlapping_pairs(w: World) -> None:
     """Two overlaps in BR (three directorates) and one in VN; one restricted mission."""
     w.mission("police", "br-p", country="BR", start=date(2024, 9, 1), end=date(2024, 9, 10))
@@ -103,26 +115,22 @@ class CrashAfterAcks:
         pass
 
 
+@pytest.mark.usefixtures("raised")
 def test_the_alerts_table_is_published_in_order_and_each_message_honours_the_contract(
-    world: World,
     pg_store: PostgresReportingStore,
-    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
     event_log: KafkaEventLog,
 ) -> None:
-    topic_admin.ensure_reporting_topics()
-    overlapping_pairs(world)
-    ReportingProjector(pg_store, world.log, TENANTS).catch_up()
     relay = AlertRelay(pg_store, publisher)
 
     assert relay.catch_up() == 2
     assert relay.catch_up() == 0
 
-    raised = table_alerts(pg_store)
+    alerts = table_alerts(pg_store)
     records = on_topic(event_log)
-    assert [r.header("ce_id") for r in records] == [a["id"].encode() for a in raised]
-    assert relay.position() == raised[-1]["seq"]
-    for record, alert in zip(records, raised, strict=True):
+    assert [r.header("ce_id") for r in records] == [a["id"].encode() for a in alerts]
+    assert relay.position() == alerts[-1]["seq"]
+    for record, alert in zip(records, alerts, strict=True):
         headers = {name: value.decode() for name, value in record.headers}
         assert schema_errors(ALERT_HEADERS_SCHEMA, headers) == []
         decoded = decode_alert(record.headers, record.value)
@@ -137,36 +145,28 @@ def test_the_alerts_table_is_published_in_order_and_each_message_honours_the_con
 def test_a_later_change_publishes_its_resolution_after_what_was_already_published(
     world: World,
     pg_store: PostgresReportingStore,
-    topic_admin: KafkaTopicAdmin,
+    raised: ReportingProjector,
     publisher: KafkaPublisher,
     event_log: KafkaEventLog,
 ) -> None:
-    topic_admin.ensure_reporting_topics()
-    overlapping_pairs(world)
-    projector = ReportingProjector(pg_store, world.log, TENANTS)
-    projector.catch_up()
     relay = AlertRelay(pg_store, publisher)
     relay.catch_up()
     police = world.context("police")
 
     world.change(Mission, "br-p", lambda m: m.cancel(police, date(2024, 8, 1), "Annulée"))
-    projector.catch_up()
+    raised.catch_up()
 
     assert relay.catch_up() == 1
     types = [decode_alert(r.headers, r.value).type for r in on_topic(event_log)]
     assert types == [DETECTED, DETECTED, RESOLVED]
 
 
+@pytest.mark.usefixtures("raised")
 def test_a_crash_after_the_acks_republishes_the_same_alerts_and_skips_none(
-    world: World,
     pg_store: PostgresReportingStore,
-    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
     event_log: KafkaEventLog,
 ) -> None:
-    topic_admin.ensure_reporting_topics()
-    overlapping_pairs(world)
-    ReportingProjector(pg_store, world.log, TENANTS).catch_up()
 
     with pytest.raises(SystemExit):
         AlertRelay(pg_store, CrashAfterAcks(publisher)).catch_up()
@@ -179,15 +179,11 @@ def test_a_crash_after_the_acks_republishes_the_same_alerts_and_skips_none(
     assert list(dict.fromkeys(ids)) == [a["id"].encode() for a in table_alerts(pg_store)]
 
 
+@pytest.mark.usefixtures("raised")
 def test_a_second_relay_that_fell_behind_is_refused_rather_than_moving_the_position_back(
-    world: World,
     pg_store: PostgresReportingStore,
-    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
 ) -> None:
-    topic_admin.ensure_reporting_topics()
-    overlapping_pairs(world)
-    ReportingProjector(pg_store, world.log, TENANTS).catch_up()
     first = AlertRelay(pg_store, publisher, page_size=1)
     second = AlertRelay(pg_store, publisher, page_size=1)
     first.catch_up()
@@ -245,16 +241,12 @@ def test_the_reporting_service_publishes_alerts_from_the_tenant_topics(
     assert all(a.type == DETECTED for a in published)
 
 
+@pytest.mark.usefixtures("raised")
 def test_two_replicas_relaying_at_once_both_keep_running_and_skip_nothing(
-    world: World,
     pg_store: PostgresReportingStore,
-    topic_admin: KafkaTopicAdmin,
     publisher: KafkaPublisher,
     event_log: KafkaEventLog,
 ) -> None:
-    topic_admin.ensure_reporting_topics()
-    overlapping_pairs(world)
-    ReportingProjector(pg_store, world.log, TENANTS).catch_up()
     stop = threading.Event()
     relays = [AlertRelay(pg_store, publisher, page_size=1, poll_interval=0.01) for _ in "ab"]
     threads = [threading.Thread(target=r.run, args=(stop,), daemon=True) for r in relays]
