@@ -3,18 +3,22 @@
 The settings build the library's environment explicitly; nothing is read from
 ``os.environ`` behind our back (the library merges it by default, which would
 let a stray ``POSTGRES_ENABLE_DB_FUNCTIONS`` switch off the insert lock that
-gap-free log reading depends on).
+gap-free log reading depends on). Events are inserted by
+``LockingInsertRecorder`` (one round trip, same lock).
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import psycopg
+from eventsourcing.utils import get_topic
 from psycopg import sql
 
+from shared.application.recorder import LockingInsertRecorder
 from shared.errors import ConfigurationError
 
 
@@ -57,7 +61,11 @@ class PostgresStore:
     def prepare(self, tenant: str) -> None:
         """Creates the tenant's schema; the library creates tables, not schemas."""
         schema = self.schema_prefix + schema_for(tenant)
-        with psycopg.connect(self.url, autocommit=True) as connection:
+        # Another service of the tenant may create it at the same moment: that is fine.
+        with (
+            psycopg.connect(self.url, autocommit=True) as connection,
+            contextlib.suppress(psycopg.errors.UniqueViolation),
+        ):
             connection.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
             )
@@ -77,6 +85,7 @@ class PostgresStore:
             "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(self.idle_timeout),
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "APPLICATION_RECORDER_TOPIC": get_topic(LockingInsertRecorder),
             "POSTGRES_POOL_SIZE": "5",
             "CREATE_TABLE": "y",
         }
