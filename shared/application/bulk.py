@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -30,6 +30,7 @@ from shared.errors import (
     IdempotencyKeyReusedError,
     ValidationError,
 )
+from shared.ids import random_uuid
 
 #: The most records one import may carry: one transaction stays short, one body small.
 MAX_ITEMS = 100
@@ -89,7 +90,7 @@ def _build_all(builds: Sequence[Build]) -> list[EntenteAggregate]:
     errors: list[dict[str, object]] = []
     for index, build in enumerate(builds):
         try:
-            records.append(build(uuid4()))
+            records.append(build(random_uuid()))
         except (ValidationError, DomainRuleViolation) as error:
             field = f"items.{index}.{error.field}" if error.field else f"items.{index}"
             errors.append(

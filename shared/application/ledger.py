@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
@@ -45,6 +45,7 @@ from shared.errors import (
 )
 from shared.events.envelope import EventEnvelope, envelope
 from shared.events.stored import NoDecoder, RowDecoder
+from shared.ids import random_uuid
 
 A = TypeVar("A", bound=EntenteAggregate)
 
@@ -131,7 +132,7 @@ class CooperationLedger(Application[UUID]):
         fail is still answered from its receipt, as if looked up first.
         """
         try:
-            record = build(uuid4())
+            record = build(random_uuid())
         except Exception:
             replay = self._replay(idempotency)
             if replay is not None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
-from uuid import uuid4
 
 from shared.domain.vocabulary import Classification
+from shared.ids import random_uuid
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class CommandContext:
 
     tenant: str
     actor: Actor
-    correlation_id: str = field(default_factory=lambda: str(uuid4()))
+    correlation_id: str = field(default_factory=lambda: str(random_uuid()))
     causation_id: str | None = None
 
     def meta(

@@ -20,9 +20,10 @@ from services.tenant.schemas.common import Correction, record_state
 from shared.application.ledger import Idempotency
 from shared.domain.agreement import Agreement
 from shared.http.commands import CommandAccepted, accepted, etag, idempotency, if_match
+from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
 
-router = APIRouter(prefix="/api/{tenant}/agreements", tags=["agreements"])
+router = APIRouter(prefix="/api/{tenant}/agreements", tags=["agreements"], route_class=OneHopRoute)
 Key = Annotated[Idempotency | None, Depends(idempotency)]
 Version = Annotated[int | None, Depends(if_match)]
 

@@ -19,9 +19,12 @@ from services.tenant.schemas.delegations import (
 from shared.application.ledger import CooperationLedger, Idempotency
 from shared.domain.delegation import DelegationVisit
 from shared.http.commands import CommandAccepted, accepted, etag, idempotency, if_match
+from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
 
-router = APIRouter(prefix="/api/{tenant}/delegations", tags=["delegations"])
+router = APIRouter(
+    prefix="/api/{tenant}/delegations", tags=["delegations"], route_class=OneHopRoute
+)
 Key = Annotated[Idempotency | None, Depends(idempotency)]
 Version = Annotated[int | None, Depends(if_match)]
 

@@ -40,9 +40,10 @@ from shared.http.commands import (
     if_match,
     imported,
 )
+from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder, Validator
 
-router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"])
+router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"], route_class=OneHopRoute)
 Key = Annotated[Idempotency | None, Depends(idempotency)]
 Version = Annotated[int | None, Depends(if_match)]
 

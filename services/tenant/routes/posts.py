@@ -14,9 +14,10 @@ from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost
 from shared.application.ledger import CooperationLedger, Idempotency
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag, idempotency, if_match
+from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
 
-router = APIRouter(prefix="/api/{tenant}/posts", tags=["posts"])
+router = APIRouter(prefix="/api/{tenant}/posts", tags=["posts"], route_class=OneHopRoute)
 Key = Annotated[Idempotency | None, Depends(idempotency)]
 Version = Annotated[int | None, Depends(if_match)]
 

@@ -12,12 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from shared.http.routing import OneHopRoute
 from shared.http.security import Reader
 from shared.views import queries
 from shared.views.store import ViewStore
 from shared.views.waiting import wait_for_position
 
-router = APIRouter(prefix="/api/{tenant}", tags=["views"])
+router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=OneHopRoute)
 
 MinPosition = Annotated[
     int | None,
