@@ -24,7 +24,7 @@ from sqlalchemy.schema import CreateSchema, DropSchema
 from shared.application.stores import schema_for
 from shared.errors import ConfigurationError
 from shared.views.store import LIVE, REBUILD, Area, ViewSession, check_tenant
-from shared.views.tables import tables_for
+from shared.views.tables import create_views, tables_for
 
 #: First key of our advisory locks ("ENTV"), so they cannot meet another component's.
 LOCK_NAMESPACE = 0x454E5456
@@ -124,7 +124,7 @@ class PostgresViewStore:
             with self.engine.begin() as connection:
                 _lock(connection, schema)
                 connection.execute(CreateSchema(schema, if_not_exists=True))
-                tables_for(schema).metadata.create_all(connection)
+                create_views(connection, tables_for(schema))
             self._ready.add(tenant)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, delete, event, insert, select
 
 from shared.views.store import LIVE, REBUILD, Area, ViewSession, check_tenant
-from shared.views.tables import tables_for
+from shared.views.tables import create_views, tables_for
 
 #: SQLite has no schemas: both files hold the same unqualified tables.
 TABLES = tables_for(None)
@@ -117,7 +117,7 @@ class SqliteViewStore:
         """The live engine; creates the tables the first time this process uses them."""
         if tenant not in self._ready:
             with self._get(tenant, LIVE).begin() as connection:
-                TABLES.metadata.create_all(connection)
+                create_views(connection, TABLES)
             self._ready.add(tenant)
         return self._get(tenant, LIVE, write=write)
 

@@ -23,9 +23,11 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Connection,
     Date,
     DateTime,
     Dialect,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -122,6 +124,19 @@ class ViewTables:
         }
 
 
+def create_views(connection: Connection, tables: ViewTables) -> None:
+    """Creates the missing tables, and the missing indexes of tables that exist.
+
+    ``create_all`` creates a table's indexes only with the table, so an index
+    added to a definition here would never reach a tenant's existing views
+    without the second step (``CREATE INDEX IF NOT EXISTS``, in effect).
+    """
+    tables.metadata.create_all(connection)
+    for table in tables.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
+
+
 @cache
 def tables_for(schema: str | None) -> ViewTables:
     """The view tables in ``schema`` (None: the database's default, as in SQLite)."""
@@ -136,7 +151,7 @@ def tables_for(schema: str | None) -> ViewTables:
             Column("title", Text, nullable=False),
             Column("kind", String(60), nullable=False, index=True),
             Column("status", String(20), nullable=False, index=True),
-            Column("signed_on", Date, nullable=False, index=True),
+            Column("signed_on", Date, nullable=False),
             Column("signed_at", String(200), nullable=False),
             Column("duration_months", Integer),
             Column("term_start", Date, nullable=False),
@@ -150,6 +165,8 @@ def tables_for(schema: str | None) -> ViewTables:
             Column("amendment_count", Integer, nullable=False),
             Column("suspended_on", Date),
             Column("terminated_on", Date),
+            # The register's order (signed_on, id): a page reads its rows, not the table.
+            Index("ix_agreements_signed_on_id", "signed_on", "id"),
         ),
         agreement_countries=_code_list(md, "agreement_countries", "agreement_id", "country"),
         # One row per status change, with the expiry then in effect, so "in force
@@ -175,7 +192,7 @@ def tables_for(schema: str | None) -> ViewTables:
             Column("themes", JSON, nullable=False),
             Column("requested_by", String(200), nullable=False),
             Column("post_id", String(100), index=True),
-            Column("requested_on", Date, nullable=False, index=True),
+            Column("requested_on", Date, nullable=False),
             Column("description", Text, nullable=False),
             # year of the start date, else of the request: the board's "year"
             Column("board_year", Integer, nullable=False, index=True),
@@ -202,6 +219,7 @@ def tables_for(schema: str | None) -> ViewTables:
             Column("rating", Integer),
             Column("findings", Text),
             Column("recommendations", Text),
+            Index("ix_missions_requested_on_id", "requested_on", "id"),  # the board's order
         ),
         mission_countries=_code_list(md, "mission_countries", "mission_id", "country"),
         mission_themes=_code_list(md, "mission_themes", "mission_id", "theme"),
@@ -213,7 +231,7 @@ def tables_for(schema: str | None) -> ViewTables:
             Column("organisation", String(20)),
             Column("head_of_delegation", String(200), nullable=False),
             Column("size", Integer, nullable=False),
-            Column("start_date", Date, nullable=False, index=True),
+            Column("start_date", Date, nullable=False),
             Column("end_date", Date, nullable=False),
             Column("host_site", String(200), nullable=False, index=True),
             Column("topics", JSON, nullable=False),
@@ -223,6 +241,7 @@ def tables_for(schema: str | None) -> ViewTables:
             Column("actual_size", Integer),
             Column("cancelled_on", Date),
             Column("cancellation_reason", Text),
+            Index("ix_delegations_start_date_id", "start_date", "id"),  # the calendar's order
         ),
         posts=Table(
             "posts",
