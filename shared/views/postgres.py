@@ -47,6 +47,8 @@ class PostgresViewStore:
         self._reader = self.engine.execution_options(
             isolation_level="REPEATABLE READ", postgresql_readonly=True
         )
+        # One statement is a snapshot by itself: run it without BEGIN and COMMIT.
+        self._statement_reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._ready: set[str] = set()
         self._lock = threading.Lock()
 
@@ -76,9 +78,13 @@ class PostgresViewStore:
             session.rows.flush()
 
     @contextmanager
-    def read(self, tenant: str) -> Iterator[ViewSession]:
+    def read(self, tenant: str, *, one_statement: bool = False) -> Iterator[ViewSession]:
         check_tenant(tenant, self.tenants)
         self._ensure(tenant)
+        if one_statement:
+            with self._statement_reader.connect() as connection:
+                yield ViewSession(connection, tables_for(self.schema(tenant)))
+            return
         with self._reader.begin() as connection:
             yield ViewSession(connection, tables_for(self.schema(tenant)))
 

@@ -78,7 +78,8 @@ class SqliteViewStore:
             session.rows.flush()
 
     @contextmanager
-    def read(self, tenant: str) -> Iterator[ViewSession]:
+    def read(self, tenant: str, *, one_statement: bool = False) -> Iterator[ViewSession]:
+        """A snapshot (``one_statement`` changes nothing here: SQLite's BEGIN is local)."""
         check_tenant(tenant, self.tenants)
         with self._live_engine(tenant, write=False).begin() as connection:
             yield ViewSession(connection, TABLES)

@@ -58,8 +58,15 @@ class ViewStore(Protocol):
         """An exclusive write transaction on one area: committed on exit, rolled back on error."""
         ...
 
-    def read(self, tenant: str) -> AbstractContextManager[ViewSession]:
-        """A read-only snapshot of the live views."""
+    def read(
+        self, tenant: str, *, one_statement: bool = False
+    ) -> AbstractContextManager[ViewSession]:
+        """A read-only snapshot of the live views.
+
+        ``one_statement``: the caller runs a single statement, which is its own
+        snapshot, so no transaction is opened around it (on PostgreSQL that
+        saves the BEGIN and COMMIT round trips of every page read).
+        """
         ...
 
     def reset(self, tenant: str, area: Area) -> None:

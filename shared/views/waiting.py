@@ -32,7 +32,7 @@ _FIRST_PAUSE, _LONGEST_PAUSE = 0.002, 0.05
 
 def current_position(store: ViewStore, tenant: str) -> ViewPosition:
     """The position the tenant's live views reflect now."""
-    with store.read(tenant) as session:
+    with store.read(tenant, one_statement=True) as session:
         return view_position(session)
 
 

@@ -719,6 +719,34 @@ def test_pages_neither_skip_nor_repeat_when_rows_arrive(
     assert seen == ["R5", "R4", "R3", "R2", "R1", "oldest"]  # "newest" sorts before the cursor
 
 
+def test_every_page_carries_the_whole_total_and_the_views_position(
+    projected: ViewStore,
+) -> None:
+    """Also the last page, and a page past the end: the total counts every matching row."""
+    position = current_position(projected, TENANT).position
+    pages = []
+    cursor: str | None = None
+    while True:
+        page = queries.missions_board(projected, TENANT, limit=4, cursor=cursor)
+        pages.append(page)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert [len(p.items) for p in pages] == [4, 4, 1]
+    assert {(p.total, p.as_of.position) for p in pages} == {(9, position)}
+    assert position > 0
+    only_vn = queries.missions_board(projected, TENANT, country="VN", limit=1)
+    assert 1 <= only_vn.total < 9  # the filter's count, not the table's
+    nothing = queries.missions_board(projected, TENANT, country="ZW")
+    assert (nothing.items, nothing.total, nothing.next_cursor) == ([], 0, None)
+    assert nothing.as_of.position == position
+
+
+def test_an_empty_view_answers_an_empty_page_at_position_zero(store: ViewStore) -> None:
+    page = queries.missions_board(store, TENANT)
+    assert (page.items, page.total, page.next_cursor, page.as_of.position) == ([], 0, None, 0)
+
+
 def test_bad_limits_and_cursors_are_refused(projected: ViewStore) -> None:
     for limit in (0, 201):
         with pytest.raises(ValidationError) as refused:

@@ -47,7 +47,7 @@ def agreements_register(
     ``expiring_within_days=90`` keeps agreements in force whose expiry falls
     between ``today`` and ``today + 90`` days, both included.
     """
-    with store.read(tenant) as session:
+    with store.read(tenant, one_statement=True) as session:
         table = session.tables.agreements
         statement = select(table)
         if status is not None:

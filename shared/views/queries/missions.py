@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, select
+from sqlalchemy import ColumnElement, select
 
 from shared.domain import values
 from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import MissionStatus, MissionType, Theme
 from shared.errors import ValidationError
 from shared.views.queries.paging import DEFAULT_LIMIT, Ordering, Page, page
-from shared.views.queries.present import plain
+from shared.views.queries.present import Row, plain
 from shared.views.store import ViewSession, ViewStore
 
 
@@ -64,7 +64,7 @@ def missions_board(
     cursor: str | None = None,
 ) -> Page:
     """Missions, latest request first. ``year`` is the start date's, else the request's."""
-    with store.read(tenant) as session:
+    with store.read(tenant, one_statement=True) as session:
         missions = session.tables.missions
         conditions = _filters(session, status, country, theme, mission_type, year, post_id)
         ordering = Ordering("missions", missions.c.requested_on, missions.c.id, descending=True)
@@ -82,10 +82,10 @@ def awaiting_validation(
 ) -> Page:
     """Requests still waiting for a decision, oldest first, with ``waiting_days``."""
 
-    def waiting(row: RowMapping) -> dict[str, Any]:
+    def waiting(row: Row) -> dict[str, Any]:
         return {**plain(row), "waiting_days": (today - row["requested_on"]).days}
 
-    with store.read(tenant) as session:
+    with store.read(tenant, one_statement=True) as session:
         missions = session.tables.missions
         ordering = Ordering("awaiting", missions.c.requested_on, missions.c.id, descending=False)
         statement = select(missions).where(missions.c.status == MissionStatus.REQUESTED.value)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, RowMapping, Select, and_, func, or_, select
+from sqlalchemy import Column, ColumnElement, Select, and_, func, or_, select
 
 from shared.errors import ValidationError
+from shared.views.queries.present import Row
 from shared.views.store import ViewSession
-from shared.views.tracking import ViewPosition, view_position
+from shared.views.tracking import ViewPosition
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -94,19 +95,53 @@ def page(
     *,
     limit: int,
     cursor: str | None,
-    present: Callable[[RowMapping], dict[str, Any]],
+    present: Callable[[Row], dict[str, Any]],
 ) -> Page:
-    """Runs a filtered ``statement`` (selecting whole rows) as one page of ``ordering``."""
+    """Runs a filtered ``statement`` (selecting whole rows) as one page of ``ordering``.
+
+    One statement: the page's rows, each with the count of every matching row
+    and the view's position beside it (uncorrelated subqueries, evaluated once),
+    consistent with each other because a statement sees one snapshot; a page
+    read is one round trip. An empty page asks for the count and position alone.
+    """
     check_limit(limit)
-    total = session.connection.execute(
-        select(func.count()).select_from(statement.subquery())
-    ).scalar_one()
+    tracking = session.tables.tracking
+    newest = select(tracking.c.position, tracking.c.recorded_at).order_by(
+        tracking.c.position.desc()
+    )
+    facts = (
+        statement.with_only_columns(func.count(), maintain_column_froms=True)
+        .scalar_subquery()
+        .label(_TOTAL),
+        newest.with_only_columns(tracking.c.position).limit(1).scalar_subquery().label(_POSITION),
+        newest.with_only_columns(tracking.c.recorded_at)
+        .limit(1)
+        .scalar_subquery()
+        .label(_RECORDED_AT),
+    )
     if cursor:
         statement = statement.where(ordering.after(cursor))
-    rows = list(session.connection.execute(ordering.sorted(statement).limit(limit + 1)).mappings())
-    more, rows = len(rows) > limit, rows[:limit]
-    last = rows[-1] if more else None
+    names = [column.name for column in statement.selected_columns]
+    found = list(
+        session.connection.execute(
+            ordering.sorted(statement).limit(limit + 1).add_columns(*facts)
+        ).mappings()
+    )
+    first = found[0] if found else session.connection.execute(select(*facts)).mappings().one()
+    as_of = (
+        ViewPosition(0, None)
+        if first[_POSITION] is None
+        else ViewPosition(int(first[_POSITION]), first[_RECORDED_AT])
+    )
+    items = [{name: row[name] for name in names} for row in found]
+    more, items = len(items) > limit, items[:limit]
+    last = items[-1] if more else None
     next_cursor = (
         None if last is None else ordering.cursor(last[ordering.key.name], last[ordering.id.name])
     )
-    return Page([present(row) for row in rows], next_cursor, int(total), view_position(session))
+    return Page([present(item) for item in items], next_cursor, int(first[_TOTAL]), as_of)
+
+
+#: The labels of the count and position columns beside a page's rows (no view column starts
+#: with an underscore).
+_TOTAL, _POSITION, _RECORDED_AT = "_page_total", "_views_position", "_views_recorded_at"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -9,11 +10,14 @@ from sqlalchemy import RowMapping
 
 from shared.events.envelope import to_json
 
+#: A row to present: a result row, or a page's item (a plain mapping of its columns).
+Row = Mapping[str, Any] | RowMapping
+
 #: Columns shown as one ``{"amount", "currency"}`` object, never a bare number.
 _MONEY = ("funding", "budget", "actual_cost")
 
 
-def plain(row: RowMapping) -> dict[str, Any]:
+def plain(row: Row) -> dict[str, Any]:
     """Every column, JSON-ready; ``x_amount`` + ``x_currency`` become ``x``."""
     result = {name: to_json(value) for name, value in row.items()}
     for prefix in _MONEY:
@@ -24,7 +28,7 @@ def plain(row: RowMapping) -> dict[str, Any]:
     return result
 
 
-def agreement_status(row: RowMapping, today: date) -> str:
+def agreement_status(row: Row, today: date) -> str:
     """The status to show: ``expired`` is derived from the expiry, never recorded."""
     expires_on = row["expires_on"]
     if row["status"] != "terminated" and expires_on is not None and expires_on < today:
@@ -32,5 +36,5 @@ def agreement_status(row: RowMapping, today: date) -> str:
     return str(row["status"])
 
 
-def agreement(row: RowMapping, today: date) -> dict[str, Any]:
+def agreement(row: Row, today: date) -> dict[str, Any]:
     return {**plain(row), "status": agreement_status(row, today), "recorded_status": row["status"]}
