@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import socket
 import subprocess
 import sys
@@ -135,6 +136,8 @@ class WebResults:
         return max(met, default=None)
 
 
+#: E1's sender threads (an open loop: enough that none waits for a free one).
+SENDERS = 64
 #: E1's target, and the lower loads (fractions of H1's maximum) the step search tries.
 E1_TARGET_S = 0.250
 STEP_FRACTIONS = (0.125, 0.25, 0.375)
@@ -210,13 +213,23 @@ def drain(base: str, tenant: str, headers: dict[str, str], log: Log, limit_s: fl
 def open_loop(
     base: str, tenant: str, headers: dict[str, str], rate: float, seconds: float, log: Log
 ) -> Sample:
-    """Commands sent on a fixed schedule (not waiting for answers); each timed until the
-    mission board reflects its position (``min_position`` + ``wait_ms``)."""
+    """Commands sent on a fixed schedule (not waiting for answers), each timed from its
+    scheduled send until the mission board shows it.
+
+    One observer follows the board through the API: a chain of read-your-writes
+    reads (``min_position`` = the last position it saw + 1, ``wait_ms``), each
+    answering as soon as the views move on, with the position they reflect. A
+    command is visible at the first answer, received after its own 201, whose
+    position reaches the command's. Readers do not add a request per command, so
+    the load is the commands alone, as E1 defines it.
+    """
     interval = 1 / rate if rate > 0 else 1.0
-    latencies: list[float] = []
+    accepted: list[tuple[int, float, float]] = []  # position, due, answered
     failures: list[str] = []
+    seen: list[tuple[float, int]] = []  # answer received, position reflected
     lock = threading.Lock()
     local = threading.local()
+    done = threading.Event()
 
     def one(i: int, due: float) -> None:
         client: httpx.Client = getattr(local, "client", None) or httpx.Client(timeout=30)
@@ -226,35 +239,85 @@ def open_loop(
             json=mission(i),
             headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
         )
-        if created.status_code != 201:
-            with lock:
-                failures.append(f"{created.status_code} {created.text[:200]}")
-            return
-        position = created.json()["position"]
-        board = client.get(
-            f"{base}/api/{tenant}/missions",
-            params={"min_position": position, "wait_ms": 10000, "limit": 1},
-            headers=headers,
-        )
-        took = time.perf_counter() - due  # from the scheduled send: no coordinated omission
+        answered = time.perf_counter()
         with lock:
-            latencies.append(took)  # not visible within wait_ms: counted at that lower bound
-            if board.status_code != 200:
-                failures.append(f"{board.status_code} {board.text[:200]}")
+            if created.status_code != 201:
+                failures.append(f"{created.status_code} {created.text[:200]}")
+            else:
+                accepted.append((created.json()["position"], due, answered))
+
+    def observe() -> None:
+        position = 0
+        with httpx.Client(timeout=60) as client:
+            while not done.is_set():
+                board = client.get(
+                    f"{base}/api/{tenant}/missions",
+                    params={"min_position": position + 1, "wait_ms": 1000, "limit": 1},
+                    headers=headers,
+                )
+                if board.status_code == 200:
+                    position = board.json()["position"]
+                    seen.append((time.perf_counter(), position))
+                elif board.status_code != 503:  # 503: nothing new within wait_ms
+                    failures.append(f"board {board.status_code} {board.text[:200]}")
+                    return
 
     from concurrent.futures import ThreadPoolExecutor
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=64) as pool:
-        i = 0
-        while (due := started + i * interval) < started + seconds:
-            time.sleep(max(0.0, due - time.perf_counter()))
-            pool.submit(one, i, due)
-            i += 1
-    elapsed = time.perf_counter() - started
+    observer = threading.Thread(target=observe)
+    observer.start()
+    try:
+        with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+            # Every sender's client and connection exist before the clock starts: made
+            # on demand, the first second of sends measured the load generator's set-up.
+            ready = threading.Barrier(SENDERS + 1)
+
+            def connect() -> None:
+                client = local.client = httpx.Client(timeout=30)
+                client.get(f"{base}/healthz").raise_for_status()
+                ready.wait()
+
+            for _ in range(SENDERS):
+                pool.submit(connect)
+            ready.wait()
+            started = time.perf_counter()
+            i = 0
+            while (due := started + i * interval) < started + seconds:
+                time.sleep(max(0.0, due - time.perf_counter()))
+                pool.submit(one, i, due)
+                i += 1
+        elapsed = time.perf_counter() - started
+        last = max((p for p, _, _ in accepted), default=0)
+        deadline = time.perf_counter() + 60
+        while (not seen or seen[-1][1] < last) and time.perf_counter() < deadline:
+            time.sleep(0.05)  # the last commands' projection
+    finally:
+        done.set()
+        observer.join()
+    latencies = visible_latencies(accepted, seen)
     p99 = percentile(latencies, 99) or 0
+    missing = len(accepted) - len(latencies)
     log(
-        f"  E1: {len(latencies)} commands at {rate:,.0f}/s, p99 {p99 * 1000:.0f} ms, "
-        f"{len(failures)} failures{': ' + failures[0] if failures else ''}"
+        f"  E1: {len(accepted)} commands at {rate:,.0f}/s, p99 {p99 * 1000:.0f} ms, "
+        f"{missing} never seen, {len(failures)} failures"
+        f"{': ' + failures[0] if failures else ''}"
     )
+    if failures or missing:
+        raise RuntimeError(f"E1: {len(failures)} failures, {missing} commands never visible")
     return Sample(len(latencies), elapsed, tuple(latencies))
+
+
+def visible_latencies(
+    accepted: list[tuple[int, float, float]], seen: list[tuple[float, int]]
+) -> list[float]:
+    """For each (position, due, answered): the first observation received after ``answered``
+    whose position reaches ``position``, minus ``due`` (positions seen only grow)."""
+    times = [received for received, _ in seen]
+    positions = [reflected for _, reflected in seen]
+    latencies = []
+    for position, due, answered in accepted:
+        first = bisect.bisect_left(times, answered)
+        visible = bisect.bisect_left(positions, position, lo=first)
+        if visible < len(seen):
+            latencies.append(times[visible] - due)
+    return latencies
