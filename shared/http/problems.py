@@ -65,7 +65,10 @@ def _slug(error: errors.EntenteError) -> str:
 async def entente_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, errors.EntenteError)
     status = _status_of(error)
-    if status >= 500:
+    if isinstance(error, errors.NotYetVisibleError):
+        # The wait the client asked for ran out: an answer it expects, not a fault.
+        log.info("not yet visible on %s: %s", request.url.path, error.detail)
+    elif status >= 500:
         log.error("server error on %s: %s", request.url.path, error.detail)
     return problem(
         status,

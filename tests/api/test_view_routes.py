@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -50,12 +51,17 @@ def test_a_request_waits_for_validation_with_its_age(api: Api) -> None:
     assert item["waiting_days"] == (api.platform.ledger("police").today() - _day("2026-01-05")).days
 
 
-def test_a_position_not_reached_in_time_is_a_503_with_retry_after(api: Api) -> None:
-    response = api.get("/api/police/missions?min_position=99999999&wait_ms=50")
+def test_a_position_not_reached_in_time_is_a_503_with_retry_after(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="entente"):
+        response = api.get("/api/police/missions?min_position=99999999&wait_ms=50")
 
     body = problem(response, 503, "not-yet-visible")
     assert response.headers["retry-after"] == "1"
     assert body["position"] == 99999999
+    # The wait the client chose ran out: not logged as a server error.
+    assert [r.levelno for r in caplog.records if "99999999" in r.getMessage()] == [logging.INFO]
 
 
 def test_the_register_lists_an_agreement_expiring_within_90_days(api: Api) -> None:
