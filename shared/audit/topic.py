@@ -27,7 +27,7 @@ from shared.audit.findings import Entry, Finding, Kind, differences
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
 from shared.events import chain, wire
 from shared.kafka.names import checkpoints_topic, events_topic
-from shared.kafka.records import RawRecord
+from shared.log.ports import RawRecord
 from shared.relay.checkpoint import Checkpoint, decode_checkpoint
 
 PAGE_SIZE = 1000

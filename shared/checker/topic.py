@@ -23,7 +23,7 @@ from typing import Protocol
 from shared.checker.report import EventKey, TopicFindings, first_examples
 from shared.events import wire
 from shared.events.envelope import EventEnvelope
-from shared.kafka.records import RawRecord
+from shared.log.ports import RawRecord
 
 #: Records fetched per read of a partition.
 PAGE = 10_000

@@ -8,7 +8,6 @@ caller needs to import the client library to catch one.
 from __future__ import annotations
 
 from shared.errors import ConfigurationError, EntenteError
-from shared.kafka.records import RawRecord
 
 
 class TopicMissingError(ConfigurationError):
@@ -68,28 +67,3 @@ class MissingOffsetError(EntenteError):
     """
 
     title = "Missing offset"
-
-
-class UndecodableRecordError(EntenteError):
-    """Raised when a record of an event topic is not an Entente CloudEvent (a poison message).
-
-    It carries where the record is and its raw bytes, so the projector can park
-    it on the dead-letter topic with ``reason`` and go on after ``offset``.
-    """
-
-    title = "Undecodable record"
-
-    def __init__(
-        self,
-        topic: str,
-        partition: int,
-        offset: int,
-        reason: str,
-        raw: RawRecord,
-    ) -> None:
-        super().__init__(f"{topic}[{partition}]@{offset}: {reason}")
-        self.topic = topic
-        self.partition = partition
-        self.offset = offset
-        self.reason = reason
-        self.raw = raw

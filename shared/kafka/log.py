@@ -33,11 +33,14 @@ from kafka.errors import (
 
 from shared.events import wire
 from shared.kafka.clients import create_consumer, translated_errors
-from shared.kafka.errors import BrokerUnavailableError, MissingOffsetError, UndecodableRecordError
-from shared.kafka.records import RawRecord
+from shared.kafka.errors import BrokerUnavailableError, MissingOffsetError
 from shared.kafka.settings import KafkaSettings
-from shared.log.embedded import UnknownTopicOrPartitionError
-from shared.log.ports import LogRecord
+from shared.log.ports import (
+    LogRecord,
+    RawRecord,
+    UndecodableRecordError,
+    UnknownTopicOrPartitionError,
+)
 
 #: Logical event topics: ``entente.<tenant>.events``.
 EVENT_TOPIC = re.compile(r"^entente\.(?P<tenant>[a-z][a-z0-9-]*)\.events$")

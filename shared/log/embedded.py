@@ -19,21 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shared.application.ledger import CooperationLedger
-from shared.errors import EntenteError
-from shared.log.ports import LogRecord, topic_for
+from shared.log.ports import LogRecord, UnknownTopicOrPartitionError, topic_for
 
 #: The only partition of an embedded topic.
 PARTITION = 0
-
-
-class UnknownTopicOrPartitionError(EntenteError):
-    """Raised when a reader names a topic or partition this log does not serve.
-
-    A typo in a tenant slug must fail loudly: answering "empty" would let a
-    projector believe it is up to date with a log it never read.
-    """
-
-    title = "Unknown topic or partition"
 
 
 class EmbeddedEventLog:

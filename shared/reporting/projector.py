@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from shared.kafka.errors import UndecodableRecordError
-from shared.log.ports import EventLog, LogRecord, topic_for
+from shared.log.ports import EventLog, LogRecord, UndecodableRecordError, topic_for
 from shared.reporting.apply import apply_record
 from shared.reporting.handlers import HANDLERS, Handler
 from shared.reporting.overlaps import OverlapAlerts, TableOverlapAlerts

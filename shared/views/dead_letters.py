@@ -63,8 +63,7 @@ from sqlalchemy import (
 )
 
 from shared.events.schemas import SchemaViolationError, validate_message
-from shared.kafka.errors import UndecodableRecordError
-from shared.log.ports import LogRecord
+from shared.log.ports import LogRecord, UndecodableRecordError
 from shared.views.conformance import fast_check
 from shared.views.store import ViewSession
 from shared.views.tables import UtcDateTime

@@ -22,8 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from shared.kafka.errors import UndecodableRecordError
-from shared.log.ports import EventLog, LogRecord, topic_for
+from shared.log.ports import EventLog, LogRecord, UndecodableRecordError, topic_for
 from shared.views.apply import apply_record, prefetch
 from shared.views.dead_letters import (
     SCHEMA_VIOLATION,

@@ -31,9 +31,9 @@ from shared.events.wire import WireMessage
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.names import checkpoints_topic, events_topic
 from shared.kafka.producer import KafkaPublisher
-from shared.kafka.records import RawRecord
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
+from shared.log.ports import RawRecord
 from shared.relay.relay import Relay, RelayOptions
 from shared.relay.state import relay_state_store
 

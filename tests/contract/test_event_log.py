@@ -29,8 +29,8 @@ from shared.kafka.log import KafkaEventLog
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
-from shared.log.embedded import EmbeddedEventLog, UnknownTopicOrPartitionError
-from shared.log.ports import EventLog, LogRecord, topic_for
+from shared.log.embedded import EmbeddedEventLog
+from shared.log.ports import EventLog, LogRecord, UnknownTopicOrPartitionError, topic_for
 from shared.relay.relay import Relay
 from shared.relay.state import relay_state_store
 

@@ -13,12 +13,12 @@ import pytest
 
 from shared.application.ledger import CooperationLedger
 from shared.events import chain, wire
-from shared.kafka.errors import UndecodableRecordError
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.names import events_topic
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
+from shared.log.ports import UndecodableRecordError
 from tests.kafka.conftest import sign
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]

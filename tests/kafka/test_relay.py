@@ -29,9 +29,9 @@ from shared.kafka.errors import PublishFailedError, TopicMisconfiguredError
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.names import checkpoints_topic, events_topic
 from shared.kafka.producer import KafkaPublisher
-from shared.kafka.records import RawRecord
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
+from shared.log.ports import RawRecord
 from shared.relay.checkpoint import decode_checkpoint
 from shared.relay.errors import RelayStateAheadError, RelayStateConflictError
 from shared.relay.ports import RelayState, RelayStateStore

@@ -24,10 +24,8 @@ from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
 from shared.domain.vocabulary import Classification
 from shared.events import wire
-from shared.kafka.errors import UndecodableRecordError
-from shared.kafka.records import RawRecord
 from shared.log.embedded import EmbeddedEventLog
-from shared.log.ports import LogRecord, topic_for
+from shared.log.ports import LogRecord, RawRecord, UndecodableRecordError, topic_for
 from shared.views.postgres import PostgresViewStore
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import ViewStore

@@ -24,13 +24,13 @@ from shared.events import wire
 from shared.events.envelope import EventEnvelope
 from shared.kafka import log as kafka_log
 from shared.kafka.dead_letters import KafkaDeadLetters
-from shared.kafka.errors import TopicMissingError, UndecodableRecordError
+from shared.kafka.errors import TopicMissingError
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.names import dead_letter_topic
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
-from shared.log.ports import LogRecord
+from shared.log.ports import LogRecord, UndecodableRecordError
 from shared.views.dead_letters import parked_count
 from shared.views.projector import Projector
 from shared.views.sqlite import SqliteViewStore

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from shared.kafka.records import RawRecord
+from shared.log.ports import RawRecord
 from shared.views.dead_letters import DeadLetter, parked_count, parked_letters
 from shared.views.errors import (
     AggregateVersionGapError,

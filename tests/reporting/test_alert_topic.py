@@ -31,9 +31,9 @@ from shared.kafka.errors import TopicMisconfiguredError
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.names import alerts_topic
 from shared.kafka.producer import KafkaPublisher
-from shared.kafka.records import RawRecord
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin, reporting_topics
+from shared.log.ports import RawRecord
 from shared.relay.relay import Relay
 from shared.relay.state import relay_state_store
 from shared.reporting import queries
