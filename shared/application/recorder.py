@@ -67,6 +67,11 @@ class LockingInsertRecorder(PostgresApplicationRecorder):
             "SELECT n FROM {schema}.{function}("
             "%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) AS f(n)"
         ).format(schema=schema, function=Identifier(FUNCTION), id_type=id_type)
+        # New functions are executable by PUBLIC; a read-only role must not even try.
+        self._revoke = SQL(
+            "REVOKE ALL ON FUNCTION {schema}.{function}("
+            "{id_type}[], bigint[], text[], bytea[]) FROM PUBLIC"
+        ).format(schema=schema, function=Identifier(FUNCTION), id_type=id_type)
         self._lock_key = f"entente set-up of {datastore.schema}"
         self._lock = SQL("SELECT pg_advisory_lock(hashtext(%s))")
         self._unlock = SQL("SELECT pg_advisory_unlock(hashtext(%s))")
@@ -86,6 +91,7 @@ class LockingInsertRecorder(PostgresApplicationRecorder):
                 super().create_table()
                 with self.datastore.transaction(commit=True) as cursor:
                     cursor.execute(self._create_function)
+                    cursor.execute(self._revoke)  # only the schema's owner inserts
             finally:
                 connection.execute(self._unlock, (self._lock_key,))
 

@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 
 from shared.application.ledger import CooperationLedger
+from shared.application.recorder import FUNCTION
 from shared.application.stores import PostgresStore, schema_for
 from tests.audit.support import write_history
 
@@ -78,3 +79,19 @@ def test_a_ledger_that_may_write_needs_more_than_that_role(
     prefix, url, _ = reader_url
     with pytest.raises(Exception, match=r"(?i)permission denied"):
         CooperationLedger(TENANT, PostgresStore(url, schema_prefix=prefix)).read_log(0, 100)
+
+
+def test_that_role_cannot_call_the_insert_function(
+    reader_url: tuple[str, str, list[Any]],
+) -> None:
+    """Inserting is the schema owner's alone: EXECUTE is revoked from PUBLIC."""
+    prefix, url, _ = reader_url
+    schema = sql.Identifier(prefix + schema_for(TENANT))
+    call = sql.SQL(
+        "SELECT {}.{}(ARRAY[]::uuid[], ARRAY[]::bigint[], ARRAY[]::text[], ARRAY[]::bytea[])"
+    ).format(schema, sql.Identifier(FUNCTION))
+    with (
+        psycopg.connect(url, autocommit=True) as connection,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for function"),
+    ):
+        connection.execute(call)
