@@ -283,10 +283,18 @@ NOTES = [
     "(binary results, the record id as text, domain-event topics only, pages of 5,000). "
     "The events are 200 agreements recorded through the ledger, multiplied by SQL copies "
     "(new record ids) to the size shown (1,000,000 in the full run).",
-    "E1: commands are sent on a fixed schedule (open loop, at half H1's measured rate) to the "
-    "tenant service of H1 (projector in its own process); each is timed from its scheduled "
-    "send until "
-    "`GET /missions?min_position=<its position>` answers, so queueing counts.",
+    "E1: commands are sent on a fixed schedule (open loop, at half H1's measured rate, 64 "
+    "sender threads whose connections are opened before the clock starts) to the tenant "
+    "service of H1 (projector in its own process). One observer follows the mission board "
+    "through the API with chained read-your-writes reads (`GET /missions?min_position=<last "
+    "seen + 1>&wait_ms=1000`, each answering as soon as the views move on). A command is "
+    "timed from its scheduled send (so queueing counts) to the first observer answer, "
+    "received after the command's own 201, whose position reaches the command's. Until "
+    "2026-12-05 every command was followed by its own waiting read instead: that doubled "
+    "the request load (a board read costs about as much as a command), so it measured the "
+    "service's read capacity at saturation (last full run: p99 17 s at 156/s) rather than "
+    "the command-to-view latency; and senders opened their connections on their first "
+    "command, which put the load generator's set-up into the first second.",
     "M1: VmRSS of the tenant service process and of the raw baseline process; and of "
     "`entente relay` and `entente project` (Kafka log, PostgreSQL views) each started as its "
     "own process on a store of P1's size: the peak sampled every 0.1 s while it catches up, "
