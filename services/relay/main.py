@@ -3,7 +3,9 @@
 ``run`` refuses to start unless the CRC-32C extension is in use and the
 tenant's topics exist with the log's configuration (it creates missing ones
 explicitly, and refuses misconfigured ones). It then publishes until SIGTERM or
-SIGINT, finishing the page in flight, so a clean stop never republishes.
+SIGINT, finishing the page in flight, so a clean stop never republishes. On
+PostgreSQL it is woken by each insert's notification (``shared.notify``) and
+otherwise looks every ``poll_interval`` seconds.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import threading
 from types import FrameType
 
 from shared.application.ledger import CooperationLedger
+from shared.application.recorder import CHANNEL, LockingInsertRecorder
+from shared.application.stores import EventStoreConfig, PostgresStore
 from shared.kafka.crc import require_native_crc32c
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
+from shared.notify import NotificationListener
 from shared.relay.relay import Relay, RelayOptions
 from shared.relay.state import relay_state_store
 from shared.settings import Settings
@@ -53,14 +58,32 @@ def run(
     ledger = CooperationLedger(tenant, store)
     publisher = KafkaPublisher(kafka)
     state = relay_state_store(store, tenant)
+    wake = threading.Event()
+    listener = _listen_for_inserts(store, ledger, wake)
     try:
         log.info("relay %s: publishing to %s", tenant, kafka.bootstrap_servers)
-        Relay(ledger, publisher, state, options).run(stop)
+        Relay(ledger, publisher, state, options).run(stop, wake)
     finally:
+        if listener is not None:
+            listener.stop()
         publisher.close()
         state.close()
         ledger.close()
         log.info("relay %s: stopped", tenant)
+
+
+def _listen_for_inserts(
+    store: EventStoreConfig, ledger: CooperationLedger, wake: threading.Event
+) -> NotificationListener | None:
+    """On PostgreSQL, wakes the relay at each insert's commit (SQLite: it polls)."""
+    recorder = ledger.recorder
+    if not isinstance(store, PostgresStore) or not isinstance(recorder, LockingInsertRecorder):
+        return None
+    listener = NotificationListener(
+        store.url, CHANNEL, [recorder.datastore.schema], wake.set, "entente-relay-listen"
+    )
+    listener.start()
+    return listener
 
 
 def _stop_on_signals() -> threading.Event:

@@ -10,11 +10,13 @@ queues behind it, so commands per second were capped by Python scheduling,
 not by PostgreSQL.
 
 ``LockingInsertRecorder`` sends one statement instead: a function that sets
-the lock timeout, takes the same lock, notifies the same channel and inserts
-every event, run as its own transaction (the library's connections are in
-autocommit). The lock is taken and released inside PostgreSQL, for the time
-the insert and its commit take. Same table, same lock, same order guarantee,
-same errors (a duplicate (originator, version) is an ``IntegrityError``).
+the lock timeout, takes the same lock, inserts every event and notifies
+``CHANNEL`` with the schema's name (delivered at commit, so the tenant's
+relay publishes at once instead of at its next look), run as its own
+transaction (the library's connections are in autocommit). The lock is taken
+and released inside PostgreSQL, for the time the insert and its commit take.
+Same table, same lock, same order guarantee, same errors (a duplicate
+(originator, version) is an ``IntegrityError``).
 
 The library's own ``POSTGRES_ENABLE_DB_FUNCTIONS`` function does not take the
 lock, which is why it stays off (``shared/application/stores.py``).
@@ -32,6 +34,8 @@ from psycopg.sql import SQL, Identifier, Literal
 
 #: The function's name; its definition is (re)written by ``create_table``.
 FUNCTION = "entente_insert_events"
+#: Notified at each insert's commit, with the schema as payload: the relay listens.
+CHANNEL = "entente_events_stored"
 
 
 class LockingInsertRecorder(PostgresApplicationRecorder):
@@ -48,7 +52,7 @@ class LockingInsertRecorder(PostgresApplicationRecorder):
             " BEGIN"
             "  PERFORM set_config('lock_timeout', {timeout}, true);"
             "  LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
-            "  NOTIFY {channel};"
+            "  PERFORM pg_notify({channel}, {schema_name});"
             "  RETURN QUERY"
             "   INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
             "   SELECT e.i, e.v, e.t, e.s FROM unnest(ids, versions, topics, states)"
@@ -61,7 +65,8 @@ class LockingInsertRecorder(PostgresApplicationRecorder):
             id_type=id_type,
             timeout=Literal(f"{datastore.lock_timeout}s"),
             table=table,
-            channel=Identifier(self.channel_name),
+            channel=Literal(CHANNEL),
+            schema_name=Literal(datastore.schema),
         )
         self._call = SQL(
             "SELECT n FROM {schema}.{function}("

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,10 +109,17 @@ class Relay:
         self._publisher.publish(topic, messages)
         return _DELIVERED
 
-    def run(self, stop: threading.Event) -> None:
-        """Catches up every ``poll_interval`` seconds until ``stop``; waits out outages."""
+    def run(self, stop: threading.Event, wake: threading.Event | None = None) -> None:
+        """Catches up every ``poll_interval`` seconds until ``stop``; waits out outages.
+
+        ``wake``: set when events were stored (``shared.notify``); the relay then
+        catches up at once instead of at its next look. It is cleared before each
+        catch-up, so an insert during one is published by the next.
+        """
         backoff = self._options.poll_interval
         while not stop.is_set():
+            if wake is not None:
+                wake.clear()
             try:
                 published = self.catch_up(stop)
             except TRANSIENT as error:
@@ -122,7 +130,7 @@ class Relay:
             backoff = self._options.poll_interval
             if published:
                 log.info("relay %s: published %d events", self.tenant, published)
-            stop.wait(self._options.poll_interval)
+            _pause(stop, wake, self._options.poll_interval)
 
     def _prepare(self, state: RelayState) -> _Page | None:
         """The next page after ``state``, chained and encoded; None when there is none."""
@@ -180,3 +188,15 @@ _DELIVERED = _Delivered()
 
 def _stopped(stop: threading.Event | None) -> bool:
     return stop is not None and stop.is_set()
+
+
+def _pause(stop: threading.Event, wake: threading.Event | None, seconds: float) -> None:
+    """Waits ``seconds``, or less if ``wake`` or ``stop`` is set (``stop`` seen within 0.25 s)."""
+    if wake is None:
+        stop.wait(seconds)
+        return
+    deadline = time.monotonic() + seconds
+    while not stop.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or wake.wait(min(remaining, 0.25)):
+            return

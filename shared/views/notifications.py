@@ -16,16 +16,12 @@ lost notification delays a reader, never strands it.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Iterable
 
-import psycopg
 from sqlalchemy import Connection, text
 
+from shared.notify import NotificationListener
 from shared.views.passes import PassSignal
-
-log = logging.getLogger("entente.views")
 
 CHANNEL = "entente_views"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :schema)")
@@ -37,7 +33,7 @@ def announce(connection: Connection, schema: str | None) -> None:
         connection.execute(_NOTIFY, {"schema": schema or ""})
 
 
-class ViewChangeListener:
+class ViewChangeListener(NotificationListener):
     """One connection that ``LISTEN``s and raises ``signal`` when one of ``schemas`` moved.
 
     The channel is shared by every projector of the database; the payload (the
@@ -46,33 +42,5 @@ class ViewChangeListener:
     """
 
     def __init__(self, url: str, schemas: Iterable[str], signal: PassSignal | None = None) -> None:
-        self.url = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        self.schemas = frozenset(schemas)
         self.signal = signal or PassSignal()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="entente-views-listen", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        pause = 0.5
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self.url, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    pause = 0.5
-                    self.signal.committed()  # anything missed while away: look again
-                    while not self._stop.is_set():
-                        for notification in connection.notifies(timeout=1.0):
-                            if notification.payload in self.schemas:
-                                self.signal.committed()
-            except psycopg.Error as error:
-                log.warning("views listener: %s; reconnecting in %.1fs", error, pause)
-                self._stop.wait(pause)
-                pause = min(pause * 2, 10.0)
+        super().__init__(url, CHANNEL, schemas, self.signal.committed, "entente-views-listen")

@@ -398,6 +398,38 @@ def test_a_relay_ahead_of_its_event_store_refuses_to_publish(
         relay_of(ledger, publisher, state).catch_up()
 
 
+def test_the_relay_service_publishes_an_insert_at_once_not_at_its_next_look(
+    postgres_url: str, kafka_settings: KafkaSettings, tenant: str, topics: str
+) -> None:
+    """Woken by the insert's notification: with a 60 s poll interval, it still follows."""
+    from services.relay.main import run
+
+    store = PostgresStore(postgres_url)  # what the service's settings build: no test prefix
+    ledger = CooperationLedger(tenant, store)
+    state = relay_state_store(store, tenant)
+    stop = threading.Event()
+    settings = Settings(store="postgres", postgres_url=postgres_url)
+    relay = threading.Thread(
+        target=run,
+        args=(settings, tenant),
+        kwargs={"kafka": kafka_settings, "options": RelayOptions(poll_interval=60), "stop": stop},
+    )
+    try:
+        sign(ledger, "A-1")
+        relay.start()
+        _wait_for(lambda: state.load().count == 1)  # its first look
+        sign(ledger, "A-2")
+        sign(ledger, "A-3")
+        _wait_for(lambda: state.load().count == 3)  # within 20 s: woken, not polled
+    finally:
+        stop.set()
+        relay.join(10)
+        state.close()
+        ledger.close()
+        _drop_schema(postgres_url, store, tenant)
+    assert not relay.is_alive()
+
+
 def test_the_relay_process_publishes_and_stops_cleanly_on_sigterm(
     postgres_url: str, kafka_settings: KafkaSettings, tenant: str
 ) -> None:
