@@ -264,9 +264,14 @@ NOTES = [
     "127.0.0.1; 8 httpx client threads post back to back (closed loop) for a fixed time per "
     "round; the subject is `POST /api/<tenant>/missions` with a dev-issuer RS256 token and "
     "an Idempotency-Key, events in PostgreSQL; the service runs as in docker-compose.yml "
-    "(ENTENTE_EMBEDDED_PROJECTOR=false), its views kept by the projector in a process of its "
-    "own that reads the event store every 10 ms; the baseline is a FastAPI endpoint doing one "
-    "INSERT of the JSON body through a psycopg pool.",
+    "(ENTENTE_EMBEDDED_PROJECTOR=false) with its pipeline in processes of their own: the "
+    "tenant's relay (event store → Kafka, woken by each insert's notification) and the "
+    "projector reading Kafka (looking every 10 ms when caught up). During the H1 and W2 "
+    "rounds (subject and baseline alike) those two processes are paused (SIGSTOP): in a "
+    "deployment they run on other machines, here they would take the CPUs the load "
+    "generator, PostgreSQL and the service share; they resume and catch up before E1, which "
+    "runs with the whole pipeline. The baseline is a FastAPI endpoint doing one INSERT of "
+    "the JSON body through a psycopg pool.",
     "K1: the events are real agreements recorded through the ledger, multiplied by SQL copies "
     "(new record ids) to the size shown. The subject is `Relay.catch_up` from a reset relay "
     "state (read, chain, encode, publish with acks, save state, checkpoints); the baseline "
@@ -285,7 +290,8 @@ NOTES = [
     "(new record ids) to the size shown (1,000,000 in the full run).",
     "E1: commands are sent on a fixed schedule (open loop, at half H1's measured rate, 64 "
     "sender threads whose connections are opened before the clock starts) to the tenant "
-    "service of H1 (projector in its own process). One observer follows the mission board "
+    "service of H1, end to end through the deployed pipeline: event store → relay → Kafka "
+    "→ projector → views. One observer follows the mission board "
     "through the API with chained read-your-writes reads (`GET /missions?min_position=<last "
     "seen + 1>&wait_ms=1000`, each answering as soon as the views move on). A command is "
     "timed from its scheduled send (so queueing counts) to the first observer answer, "
@@ -294,18 +300,19 @@ NOTES = [
     "the request load (a board read costs about as much as a command), so it measured the "
     "service's read capacity at saturation (last full run: p99 17 s at 156/s) rather than "
     "the command-to-view latency; and senders opened their connections on their first "
-    "command, which put the load generator's set-up into the first second.",
+    "command, which put the load generator's set-up into the first second; and the projector "
+    "read the event store directly, skipping the relay and Kafka.",
     "M1: VmRSS of the tenant service process and of the raw baseline process; and of "
     "`entente relay` and `entente project` (Kafka log, PostgreSQL views) each started as its "
     "own process on a store of P1's size: the peak sampled every 0.1 s while it catches up, "
     "and the value two seconds after it caught up.",
     "W2: the subject is `POST /api/<tenant>/missions/imports` on the tenant service in its "
     "own uvicorn process (dev-issuer RS256 token, an Idempotency-Key, events and views in "
-    "PostgreSQL, projector in its own process as for H1), 100 missions per request, all "
-    "recorded in one "
-    "transaction; the baseline writes the same 100 JSON bodies per transaction into a plain "
-    "(id uuid, body jsonb) table with psycopg `executemany`, from the benchmark process, no "
-    "HTTP. Both run 4 client threads back to back for a fixed time per round and count "
+    "PostgreSQL, relay and projector in their own processes, paused during the rounds as "
+    "for H1), 100 missions per request, all recorded in one transaction; the baseline "
+    "writes the same 100 JSON bodies per transaction into a plain (id uuid, body jsonb) "
+    "table with psycopg `executemany`, from the benchmark process, no HTTP. Both run 4 "
+    "client threads back to back for a fixed time per round and count "
     "events.",
 ]
 

@@ -100,7 +100,7 @@ def w2(stack: Stack, seconds: float, rounds: int, log: Log) -> Comparison:
         settings = Settings(tenants=[tenant], data_dir=Path(directory), auth="dev")
         issuer = DevIssuer(Path(directory), settings.issuer, settings.audience, [tenant])
         token = {"Authorization": f"Bearer {issuer.token(f'{tenant}-recorder')}"}
-        with serve("tenant", tenant, directory) as service:
+        with serve("tenant", tenant, directory, kafka=stack.kafka("w2")) as service:
             url = f"{service.url}/api/{tenant}/missions/imports"
 
             def http_open() -> httpx.Client:
@@ -117,10 +117,11 @@ def w2(stack: Stack, seconds: float, rounds: int, log: Log) -> Comparison:
 
             closed_loop(1, http_one, http_open)  # warm-up: connections, caches, first tables
             closed_loop(1, raw_one, raw_open)
-            return compare(
-                lambda _round: closed_loop(seconds, http_one, http_open),
-                lambda _round: closed_loop(seconds, raw_one, raw_open),
-                rounds,
-                log,
-                "W2",
-            )
+            with service.pipeline_paused():
+                return compare(
+                    lambda _round: closed_loop(seconds, http_one, http_open),
+                    lambda _round: closed_loop(seconds, raw_one, raw_open),
+                    rounds,
+                    log,
+                    "W2",
+                )

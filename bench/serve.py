@@ -2,11 +2,13 @@
 
 ``python -m bench.serve tenant TENANT DATA_DIR PORT``: the real tenant service
 (PostgreSQL events and views, dev tokens), deployed as in production
-(docker-compose.yml): ``ENTENTE_EMBEDDED_PROJECTOR=false``, the views kept by
-the projector service in a process of its own, which this process starts and
-stops (``python -m bench.serve projector TENANT DATA_DIR``, reading the event
-store as its log). ``python -m bench.serve raw SCHEMA PORT``: a minimal FastAPI
-endpoint doing one raw INSERT per request.
+(docker-compose.yml): ``ENTENTE_EMBEDDED_PROJECTOR=false``; the tenant's relay
+(event store → Kafka, ``python -m bench.serve relay TENANT``) and the projector
+service reading Kafka (``python -m bench.serve projector TENANT DATA_DIR``) each
+run in a process of their own, which this process starts and stops. Kafka comes
+from ``ENTENTE_KAFKA_*`` (the caller's run prefix).
+``python -m bench.serve raw SCHEMA PORT``: a minimal FastAPI endpoint doing one
+raw INSERT per request.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-#: How often the projector looks at the event store when caught up (E1's latency floor).
+#: How often the projector looks at Kafka when caught up (E1's latency floor).
 PROJECTOR_POLL_S = 0.01
 
 
@@ -54,7 +57,7 @@ def tenant_app(tenant: str, data_dir: Path) -> FastAPI:
 
 
 def run_projector(tenant: str, data_dir: Path) -> None:
-    """The projector service's runner (no HTTP face), until SIGTERM."""
+    """The projector service's runner (no HTTP face) over Kafka, until SIGTERM."""
     from services.projector.bootstrap import bootstrap
     from services.projector.settings import ProjectorSettings
 
@@ -67,29 +70,53 @@ def run_projector(tenant: str, data_dir: Path) -> None:
             postgres_url=url,
             views_url=views_url,
             auth="dev",
-            event_log="embedded",
+            event_log="kafka",
             poll_interval=PROJECTOR_POLL_S,
         )
     )
+    _until_terminated(service.start, service.stop)
+
+
+def run_relay(tenant: str) -> None:
+    """The relay service (``services.relay.main.run``) of ``tenant``, until SIGTERM."""
+    from services.relay.main import run
+    from shared.settings import Settings
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    parent = os.getppid()
+    threading.Thread(target=_stop_with(parent, stop), daemon=True).start()
+    run(Settings(store="postgres", postgres_url=_urls()[0]), tenant, stop=stop)
+
+
+def _until_terminated(start: Callable[[], None], stop: Callable[[], None]) -> None:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     parent = os.getppid()
-    service.start()
+    start()
     try:
         while not stopped.wait(1.0) and os.getppid() == parent:  # ends with the tenant process
             pass
     finally:
-        service.stop()
+        stop()
+
+
+def _stop_with(parent: int, stop: threading.Event) -> Callable[[], None]:
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent:  # the tenant process is gone
+                stop.set()
+
+    return watch
 
 
 def _exit(*_: object) -> None:
     raise SystemExit(0)
 
 
-def start_projector(tenant: str, data_dir: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "bench.serve", "projector", tenant, str(data_dir)],
-    )
+def start(*args: str) -> subprocess.Popen[bytes]:
+    """``python -m bench.serve <args>`` as a child process (same environment)."""
+    return subprocess.Popen([sys.executable, "-m", "bench.serve", *args])  # noqa: S603
 
 
 def raw_app(schema: str) -> FastAPI:
@@ -119,20 +146,29 @@ def main(argv: list[str]) -> None:
     if kind == "projector":
         run_projector(argv[1], Path(argv[2]))
         return
+    if kind == "relay":
+        run_relay(argv[1])
+        return
     if kind == "tenant":
+        from services.relay.main import prepare_topics
+        from shared.kafka.settings import KafkaSettings
+
         app = tenant_app(argv[1], Path(argv[2]))  # creates the event tables
         app.state.platform.views.setup()  # and the view tables, before the projector races it
-        projector = start_projector(argv[1], Path(argv[2]))
+        prepare_topics(KafkaSettings(), argv[1])  # before the projector reads them
+        pipeline = [start("relay", argv[1]), start("projector", argv[1], argv[2])]
         # uvicorn re-raises the SIGTERM it caught once it has shut down; exiting by
-        # SystemExit instead runs the ``finally`` that stops the projector first.
+        # SystemExit instead runs the ``finally`` that stops the pipeline first.
         signal.signal(signal.SIGTERM, _exit)
         try:
             uvicorn.run(
                 app, host="127.0.0.1", port=int(argv[3]), log_level="warning", access_log=False
             )
         finally:
-            projector.terminate()
-            projector.wait(timeout=30)
+            for process in pipeline:
+                process.terminate()
+            for process in pipeline:
+                process.wait(timeout=30)
         return
     app = raw_app(argv[1])
     uvicorn.run(app, host="127.0.0.1", port=int(argv[2]), log_level="warning", access_log=False)

@@ -5,20 +5,19 @@ profiled" marks a reasoned explanation that still needs a profile to confirm.
 """
 
 WHY: dict[str, str] = {
-    "H1": "profiled (py-spy on the service under load). Done: the projector runs in its own "
-    "process as in compose, verified tokens are cached until they expire, I/O-free "
-    "dependencies run on the event loop; and now a command's events and receipt are "
-    "inserted by one locking function call (the table lock used to be held across two "
-    "round trips and whatever the writing thread waited for in between, the interpreter "
-    "lock included, so commands queued behind it), random ids no longer cost a system "
-    "call that releases the interpreter lock on the event loop, and a blocking endpoint "
-    "costs one worker-thread hop instead of two (its response was validated in a second "
-    "one). Together: 0.39 → 0.56-0.65 across runs. What remains per command beyond the "
-    "baseline: the domain guards and eventsourcing's event objects and JSON (about 1 ms of "
-    "CPU), the worker-thread hop the baseline's async endpoint does not make, and FastAPI's "
-    "dependency resolution; on this machine the 8 clients, PostgreSQL and Kafka share the "
-    "service's two CPUs, so run-to-run spread is about ±0.05. To close for good: several "
-    "uvicorn workers on a machine with more cores, and a load generator on another machine.",
+    "H1": "profiled (py-spy on the service under load). Done: verified tokens are cached "
+    "until they expire, I/O-free dependencies run on the event loop; a command's events and "
+    "receipt are inserted by one locking function call (the table lock used to be held "
+    "across two round trips and whatever the writing thread waited for in between, the "
+    "interpreter lock included, so commands queued behind it), random ids no longer cost a "
+    "system call that releases the interpreter lock on the event loop, and a blocking "
+    "endpoint costs one worker-thread hop instead of two (its response was validated in a "
+    "second one). What remains per command beyond the baseline: the domain guards and "
+    "eventsourcing's event objects and JSON (about 1 ms of CPU) and FastAPI's dependency "
+    "resolution; the 8 clients and PostgreSQL share the service's two CPUs, so run-to-run "
+    "spread is about ±0.05, and with a closed loop the p99 ratio follows the rate ratio. To "
+    "close for good: several uvicorn workers on a machine with more cores, and a load "
+    "generator on another machine.",
     "W2": "profiled in process (cProfile, PostgreSQL, one client): recording 100 missions "
     "through the ledger alone takes about 20 ms, a ceiling near 5,000 events/s per writer "
     "before any HTTP — about a third in the domain guards (vocabulary and country look-ups, "
@@ -73,8 +72,10 @@ WHY: dict[str, str] = {
     "through an index in its order, and a command's insert no longer holds the table lock "
     "across Python waits. What remains when it is missed: the service is one Python process "
     "on two CPUs shared with the load generator, PostgreSQL, Kafka and the projector, so "
-    "near H1's rate commands queue; the projector reads the event store every 10 ms. To "
-    "close: several service processes (uvicorn workers) on a machine with more cores and "
-    "the load generator elsewhere, and a projector told of new events (NOTIFY from the "
-    "event store) instead of polling.",
+    "with the relay, the Kafka broker and the projector all busy at half H1's rate the "
+    "machine is saturated and commands queue (the step search below shows where the target "
+    "holds). The relay is now woken by each insert (it looked every 0.5 s); the projector "
+    "still looks at Kafka every 10 ms when caught up. To close: the pipeline on other "
+    "machines than the service, as deployed, and several service processes (uvicorn "
+    "workers) on a machine with more cores, the load generator elsewhere.",
 }
