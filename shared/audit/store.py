@@ -30,7 +30,8 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -51,6 +52,8 @@ PAGE_SIZE = 5000
 UNDECODABLE = "undecodable:"
 #: Walks of at least this many positions decode their pages in worker processes (PostgreSQL).
 PARALLEL_MIN = 50_000
+#: How long a parallel walk stopped early waits for its workers' ranges in flight.
+FINISH_S = 30.0
 #: Worker processes of a parallel walk (``ENTENTE_AUDIT_WORKERS``; 0 or 1: none).
 WORKERS_VARIABLE = "ENTENTE_AUDIT_WORKERS"
 
@@ -117,8 +120,11 @@ def walk(
 
     if last and last - cursor.position >= PARALLEL_MIN and _parallel_ok(ledger):
         # Up to ``last`` in worker processes; whatever was appended since, as below.
-        for items, digests in parallel_pages(ledger, cursor.position, last, page_size):
-            step(items, digests)
+        # Closed here, not by the garbage collector, when a page's step raises (an
+        # interruption): terminating the worker pool from a finaliser could hang.
+        with closing(parallel_pages(ledger, cursor.position, last, page_size)) as pages:
+            for items, digests in pages:
+                step(items, digests)
     while True:
         items = read_page(ledger, cursor.position, page_size)
         if not items:
@@ -293,7 +299,7 @@ def _decode_range(after: int, until: int, limit: int) -> tuple[list[tuple[Any, .
 
 def parallel_pages(
     ledger: CooperationLedger, after: int, until: int, page_size: int
-) -> Iterator[tuple[list[Item], list[str]]]:
+) -> Generator[tuple[list[Item], list[str]], None, None]:
     """The pages of positions ``after < p <= until``, decoded in worker processes, in order.
 
     Each worker reads its own position ranges (``page_size`` positions each) and
@@ -308,9 +314,9 @@ def parallel_pages(
         pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
     finally:
         _worker_ledger = None
+    window: deque[Any] = deque()
     try:
         starts = iter(range(after, until, page_size))
-        window: deque[Any] = deque()
 
         def submit() -> None:
             low = next(starts, None)
@@ -330,7 +336,14 @@ def parallel_pages(
             if rows:
                 yield list(map(make, rows)), digests
     finally:
-        pool.terminate()
+        # Let the ranges in flight (at most two per worker) finish, and the workers exit:
+        # ``terminate`` with tasks in flight once hung in the pool's own threads
+        # (CPython's ``_terminate_pool``); it stays the last resort for a stuck worker.
+        pool.close()
+        for pending in window:
+            pending.wait(FINISH_S)
+        if not all(pending.ready() for pending in window):
+            pool.terminate()
         pool.join()
 
 
