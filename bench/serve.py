@@ -29,9 +29,6 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-#: How often the projector looks at Kafka when caught up (E1's latency floor).
-PROJECTOR_POLL_S = 0.01
-
 
 def _urls() -> tuple[str, str]:
     url = os.environ["ENTENTE_TEST_POSTGRES_URL"]
@@ -70,8 +67,7 @@ def run_projector(tenant: str, data_dir: Path) -> None:
             postgres_url=url,
             views_url=views_url,
             auth="dev",
-            event_log="kafka",
-            poll_interval=PROJECTOR_POLL_S,
+            event_log="kafka",  # poll_interval: the deployed default (it waits on Kafka)
         )
     )
     _until_terminated(service.start, service.stop)

@@ -118,6 +118,29 @@ class KafkaEventLog:
     def close(self) -> None:
         self._consumer.close(autocommit=False)
 
+    def wait_for_records(self, timeout_s: float) -> bool:
+        """Waits up to ``timeout_s`` for records on the partitions read so far; whether any came.
+
+        One poll of the broker (which answers as soon as a record arrives): a
+        caught-up reader waits here instead of sleeping, and sees a new record
+        within milliseconds. Records go to their partitions' buffers, so the
+        next ``read`` serves them. A failure is left for that ``read`` to report.
+        """
+        if not self._buffers:
+            return False
+        try:
+            polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=POLL_RECORDS)
+        except KafkaError:
+            self._forget(set(self._buffers))  # the next read seeks afresh and says what failed
+            return True
+        brought = False
+        for partition, records in polled.items():
+            buffer = self._buffers.get(partition)
+            if buffer is not None and records:
+                buffer.extend(records)
+                brought = True
+        return brought
+
     def _partition(self, topic: str, partition: int) -> TopicPartition:
         if partition not in self.partitions(topic):
             raise UnknownTopicOrPartitionError(f"topic {topic!r} has no partition {partition}")
@@ -156,6 +179,8 @@ class KafkaEventLog:
             return buffer.records[:limit]
         end = self._end(tp)
         if start >= end:
+            if start == end:  # caught up: positioned all the same, so a wait sees what comes
+                self._position_at(tp, start)
             return []
         buffer = self._position_at(tp, start)
         self._fill(tp, buffer, end, limit)

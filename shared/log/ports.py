@@ -9,7 +9,7 @@ the same contract suite (tests/contract/test_event_log.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from shared.errors import EntenteError
 from shared.events.envelope import EventEnvelope
@@ -29,6 +29,15 @@ class LogRecord:
     offset: int
     key: str
     event: EventEnvelope
+
+
+@runtime_checkable
+class WaitableLog(Protocol):
+    """A log a caught-up reader can wait on (Kafka), rather than sleep and look again."""
+
+    def wait_for_records(self, timeout_s: float) -> bool:
+        """Returns when records arrived (True) or after ``timeout_s`` (False)."""
+        ...
 
 
 class EventLog(Protocol):
