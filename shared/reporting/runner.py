@@ -1,6 +1,7 @@
 """The reporting projector as a background thread (embedded server and service).
 
-It polls every ``poll_interval`` seconds and can be woken with ``wake()``. A
+It polls every ``poll_interval`` seconds (on Kafka, a caught-up pass waits on the
+broker instead: ``shared.log.idle``) and can be woken with ``wake()``. A
 ``ProjectionError`` (version gap, unknown type, bad payload, poison message)
 stops it — retrying cannot fix those and the tracking stays before the
 event — and ``failure`` tells readiness why. Any other error (a locked file,
@@ -14,6 +15,7 @@ import logging
 import threading
 import time
 
+from shared.log.idle import wait_for_more
 from shared.reporting.projector import ReportingProjector
 from shared.views.errors import ProjectionError
 
@@ -73,4 +75,4 @@ class ReportingThread:
             self.failure, pause = None, self.poll_interval
             self.last_pass_at = time.time()
             if consumed == 0:
-                self._wake.wait(self.poll_interval)
+                wait_for_more(self.projector.log, self._stop, self._wake, self.poll_interval)

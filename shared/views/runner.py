@@ -3,7 +3,7 @@
 It polls every ``poll_interval`` seconds and can be woken at once with
 ``wake()`` (the API calls it after each command), so a client waiting for its
 own write rarely waits a whole interval. On Kafka, a caught-up pass waits on
-the broker instead (``WaitableLog``), which answers as soon as a record arrives.
+the broker instead (``shared.log.idle``), which answers as soon as a record arrives.
 
 A ``ProjectionError`` (version gap, tenant mismatch, bad payload; a poison
 message is parked instead, see ``dead_letters.py``) stops the thread: retrying
@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 
-from shared.log.ports import WaitableLog
+from shared.log.idle import wait_for_more
 from shared.views.errors import ProjectionError
 from shared.views.passes import PassSignal
 from shared.views.projector import Projector
@@ -28,8 +28,6 @@ from shared.views.projector import Projector
 log = logging.getLogger("entente.views")
 
 MAX_RETRY_PAUSE = 5.0
-#: Longest single wait on the log, so that ``stop()`` and ``wake()`` are seen promptly.
-WAIT_SLICE_S = 0.25
 
 
 class ProjectorThread:
@@ -86,20 +84,4 @@ class ProjectorThread:
             if consumed:
                 self.passes.committed()
             if consumed == 0:
-                self._idle()
-
-    def _idle(self) -> None:
-        """Caught up: wait on the log when it can be waited on (Kafka), else sleep.
-
-        Waiting on Kafka returns as soon as a record arrives, so the views follow
-        the log within milliseconds instead of within ``poll_interval``.
-        """
-        log_ = self.projector.log
-        if not isinstance(log_, WaitableLog):
-            self._wake.wait(self.poll_interval)
-            return
-        deadline = time.monotonic() + self.poll_interval
-        while not (self._stop.is_set() or self._wake.is_set()):  # both seen within WAIT_SLICE_S
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or log_.wait_for_records(min(remaining, WAIT_SLICE_S)):
-                return
+                wait_for_more(self.projector.log, self._stop, self._wake, self.poll_interval)
