@@ -35,22 +35,24 @@ def _urls() -> tuple[str, str]:
     return url, url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def _stack(tenant: str, data_dir: Path) -> dict[str, Any]:
+    """The settings every process of the bench's tenant shares: the local stack, dev tokens."""
+    url, views_url = _urls()
+    return {
+        "tenants": [tenant],
+        "data_dir": data_dir,
+        "store": "postgres",
+        "postgres_url": url,
+        "views_url": views_url,
+        "auth": "dev",
+    }
+
+
 def tenant_app(tenant: str, data_dir: Path) -> FastAPI:
     from services.tenant.main import build
     from shared.settings import Settings
 
-    url, views_url = _urls()
-    return build(
-        Settings(
-            tenants=[tenant],
-            data_dir=data_dir,
-            store="postgres",
-            postgres_url=url,
-            views_url=views_url,
-            auth="dev",
-            embedded_projector=False,
-        )
-    )
+    return build(Settings(**_stack(tenant, data_dir), embedded_projector=False))
 
 
 def run_projector(tenant: str, data_dir: Path) -> None:
@@ -58,18 +60,8 @@ def run_projector(tenant: str, data_dir: Path) -> None:
     from services.projector.bootstrap import bootstrap
     from services.projector.settings import ProjectorSettings
 
-    url, views_url = _urls()
-    service = bootstrap(
-        ProjectorSettings(
-            tenants=[tenant],
-            data_dir=data_dir,
-            store="postgres",
-            postgres_url=url,
-            views_url=views_url,
-            auth="dev",
-            event_log="kafka",  # poll_interval: the deployed default (it waits on Kafka)
-        )
-    )
+    # poll_interval: the deployed default (a caught-up projector waits on Kafka)
+    service = bootstrap(ProjectorSettings(**_stack(tenant, data_dir), event_log="kafka"))
     _until_terminated(service.start, service.stop)
 
 

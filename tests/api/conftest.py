@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from services.tenant.app import create_app
 from services.tenant.bootstrap import Platform, bootstrap
+from services.tenant.schemas.missions import CRIME_SCENE_COURSE
 from shared.auth.dev_issuer import DevIssuer
 from shared.settings import Settings
 
@@ -47,12 +48,7 @@ CREATE: dict[str, dict[str, Any]] = {
         "funder": "Fonds de solidarité prioritaire",
     },
     "missions": {
-        "title": "Gestion d'une scène de crime",
-        "mission_type": "training-course",
-        "countries": ["KH"],
-        "themes": ["forensic-science"],
-        "requested_by": "Police nationale cambodgienne",
-        "requested_on": "2013-03-14",
+        **CRIME_SCENE_COURSE,
         "description": "Two-week course for crime-scene technicians",
     },
     "delegations": {
