@@ -133,13 +133,7 @@ class KafkaEventLog:
         except KafkaError:
             self._forget(set(self._buffers))  # the next read seeks afresh and says what failed
             return True
-        brought = False
-        for partition, records in polled.items():
-            buffer = self._buffers.get(partition)
-            if buffer is not None and records:
-                buffer.extend(records)
-                brought = True
-        return brought
+        return bool(self._keep(polled))
 
     def _partition(self, topic: str, partition: int) -> TopicPartition:
         if partition not in self.partitions(topic):
@@ -239,12 +233,16 @@ class KafkaEventLog:
         except KafkaError as error:
             self._forget(set(self._buffers))
             raise BrokerUnavailableError(f"reading {tp.topic}[{tp.partition}]: {error!r}") from None
-        brought = False
+        return tp in self._keep(polled)
+
+    def _keep(self, polled: dict[TopicPartition, list[ConsumerRecord]]) -> set[TopicPartition]:
+        """Puts polled records into their partitions' buffers; the partitions that got some."""
+        brought = set()
         for partition, records in polled.items():
             buffer = self._buffers.get(partition)
             if buffer is not None and records:
                 buffer.extend(records)
-                brought = brought or partition == tp
+                brought.add(partition)
         return brought
 
     def _forget(self, partitions: set[TopicPartition]) -> None:
