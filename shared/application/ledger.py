@@ -14,7 +14,8 @@ from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
@@ -22,6 +23,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Notification,
     OperationalError,
+    Recording,
     Transcoder,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -107,6 +109,33 @@ class CooperationLedger(Application[UUID]):
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
         return InfrastructureFactory.construct(env)
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """``Application.save``, collecting our aggregates' events without runtime Protocols.
+
+        The library's ``ProcessingEvent.collect_events`` asks ``isinstance`` of
+        two ``runtime_checkable`` Protocols for each object; on Python 3.11 that
+        walks the Protocol's members every time, a tenth of an import of 100
+        records. Aggregates (a nominal class) are collected here, as it does;
+        anything else still goes through it.
+        """
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's (deprecated) hook, as it calls it
+        return recordings
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = super().construct_transcoder()
