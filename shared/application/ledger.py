@@ -46,7 +46,7 @@ from shared.errors import (
     PreconditionRequiredError,
 )
 from shared.events.envelope import EventEnvelope, envelope
-from shared.events.stored import NoDecoder, RowDecoder
+from shared.events.stored import NoDecoder, Published, RowDecoder
 from shared.ids import random_uuid
 
 A = TypeVar("A", bound=EntenteAggregate)
@@ -224,13 +224,32 @@ class CooperationLedger(Application[UUID]):
         append = result.append
         for row in self._log_rows(max(after, 0), limit):
             published = decode(*row)
-            if published is None:  # the library's path: upcasting, or the reason it fails
-                position, originator_id, version, topic, state = row
-                notification = Notification(originator_id, version, topic, state, position)
-                event = self.mapper.to_domain_event(notification)
-                published = envelope(event, _aggregate_type_of_topic(topic), position)
-            append((row[0], published))
+            append((row[0], self._library_envelope(row) if published is None else published))
         return result
+
+    def read_published(
+        self, after: int, limit: int
+    ) -> Sequence[tuple[int, Published | EventEnvelope]]:
+        """``read_log`` for the relay: each event's canonical document and bytes, or its envelope.
+
+        The relay chains and encodes every event it reads; from the stored JSON
+        straight to the canonical document (``RowDecoder.published``) it needs
+        no envelope. Where the library's path decides, the envelope comes instead.
+        """
+        decode = self._row_decoder.published
+        result: list[tuple[int, Published | EventEnvelope]] = []
+        append = result.append
+        for row in self._log_rows(max(after, 0), limit):
+            published = decode(*row)
+            append((row[0], self._library_envelope(row) if published is None else published))
+        return result
+
+    def _library_envelope(self, row: _LogRow) -> EventEnvelope:
+        """The library's decoding of one stored row: upcasting, or the reason it fails."""
+        position, originator_id, version, topic, state = row
+        notification = Notification(originator_id, version, topic, state, position)
+        event = self.mapper.to_domain_event(notification)
+        return envelope(event, _aggregate_type_of_topic(topic), position)
 
     def _log_rows(self, after: int, limit: int) -> Sequence[_LogRow]:
         """(position, originator id, version, topic, state) of domain events after ``after``."""

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import NAMESPACE_URL, UUID
 
 import orjson
@@ -51,6 +51,15 @@ class _Kind:
 
 #: What ``RowDecoder.chained`` gives: event id, aggregate type, aggregate id, version, canonical.
 Chained = tuple[str, str, str, int, bytes]
+
+
+class Published(NamedTuple):
+    """A stored event as the relay chains and publishes it (``RowDecoder.published``)."""
+
+    #: ``chain.canonical``'s document of the event's envelope: plain JSON values, times as text.
+    document: dict[str, Any]
+    #: Its canonical bytes (``chain.canonical`` of the envelope).
+    canonical: bytes
 
 
 class _NotPlain(Exception):
@@ -91,10 +100,49 @@ class RowDecoder:
         except Exception:  # the library's path says what is wrong, as before
             return None
 
+    def published(
+        self, position: int, originator_id: Any, version: int, topic: str, state: bytes
+    ) -> Published | None:
+        """What the relay needs of one stored event: its canonical document and bytes.
+
+        The relay chains each event (canonical bytes) and writes its message
+        (``wire.encode_document``, from the same document), with no envelope in
+        between. None when the library's path must decide (see ``chained``), and
+        when the stored time is not in its canonical UTC spelling already: the
+        message spells the time as it was stored.
+        """
+        kind = self._kind_of(topic)
+        if kind is None or type(originator_id) is not UUID:
+            return None
+        try:
+            fields = orjson.loads(state)
+            if type(fields) is not dict or self._utc_text(fields.get("timestamp")) is None:
+                return None
+            document = self._document(kind, position, str(originator_id), version, fields)
+            if document is None:
+                return None
+            return Published(document, canonical_plain(document))
+        except Exception:  # the library's path says what is wrong, as before
+            return None
+
     def _chained(
         self, kind: _Kind, position: int, aggregate_id: str, version: int, state: bytes
     ) -> Chained | None:
-        fields: dict[str, Any] = orjson.loads(state)
+        document = self._document(kind, position, aggregate_id, version, orjson.loads(state))
+        if document is None:
+            return None
+        return (
+            document["id"],
+            kind.aggregate_type,
+            aggregate_id,
+            version,
+            canonical_plain(document),
+        )
+
+    def _document(
+        self, kind: _Kind, position: int, aggregate_id: str, version: int, fields: Any
+    ) -> dict[str, Any] | None:
+        """The canonical document (``chain.canonical``'s) of a stored event's JSON fields."""
         if type(fields) is not dict or fields.pop("class_version", 1) < kind.class_version:
             return None  # upcasting: the library's job
         # The metadata leave ``fields``, which then holds the payload alone.
@@ -123,10 +171,9 @@ class RowDecoder:
         ):
             return None  # transcoded or other attributes: the reference writes them
         time = self._time
-        identifier = self._event_id(tenant, aggregate_id, version)
         document = {
             "chain": CHAIN_VERSION,
-            "id": identifier,
+            "id": self._event_id(tenant, aggregate_id, version),
             "type": kind.type,
             "source": f"/entente/{tenant}",
             "subject": aggregate_id,
@@ -152,13 +199,7 @@ class RowDecoder:
         except _NotPlain:
             return None
         document["data"] = fields
-        return (
-            identifier,
-            kind.aggregate_type,
-            aggregate_id,
-            version,
-            canonical_plain(document),
-        )
+        return document
 
     def _event_id(self, tenant: str, aggregate_id: str, version: int) -> str:
         """``envelope.event_id``, with the hash of the name's constant prefix computed once."""
@@ -178,6 +219,14 @@ class RowDecoder:
         stored ``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`` is written back by ``iso``
         as it is (``.000000`` added); ``fromisoformat`` still checks its ranges.
         """
+        text = self._utc_text(value)
+        if text is not None:
+            datetime.fromisoformat(text)  # out of range: raises, as the transcoding would
+            return text if len(text) == 32 else f"{text[:19]}.000000+00:00"
+        return iso(self._meta(value))
+
+    def _utc_text(self, value: Any) -> str | None:
+        """The text of a stored datetime spelled as ``iso`` writes it (microseconds optional)."""
         if (
             self._fast_datetime
             and type(value) is dict
@@ -186,9 +235,8 @@ class RowDecoder:
         ):
             text = value["_data_"]
             if type(text) is str and _UTC_ISO(text) is not None:
-                datetime.fromisoformat(text)  # out of range: raises, as the transcoding would
-                return text if len(text) == 32 else f"{text[:19]}.000000+00:00"
-        return iso(self._meta(value))
+                return text
+        return None
 
     def _meta(self, value: Any) -> Any:
         """``_hooked`` of a metadata value: text as it is, a stored datetime decoded at once."""
@@ -332,6 +380,11 @@ _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 class NoDecoder:
     """For stores the decoder cannot read (ciphered, compressed): always the library's path."""
+
+    def published(
+        self, position: int, originator_id: Any, version: int, topic: str, state: bytes
+    ) -> Published | None:
+        return None
 
     def chained(
         self, position: int, aggregate_id: str, version: int, topic: str, state: bytes

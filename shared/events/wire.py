@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -97,6 +98,52 @@ def encode(event: EventEnvelope, chain_hash: str) -> WireMessage:
     )
     headers += [(name, str(v).encode()) for name, v in extensions if v is not None]
     return WireMessage(key=event.aggregate_id.encode(), headers=headers, value=value)
+
+
+def encode_document(document: Mapping[str, Any], chain_hash: str) -> WireMessage:
+    """``encode`` of the envelope whose canonical document this is (``RowDecoder.published``).
+
+    The relay builds each stored event's canonical document to chain it; the
+    message is written from the same document: the same key, headers (same
+    order) and value as ``encode`` (a test compares both over whole histories).
+    The document's ``time`` must be the stored text in canonical UTC spelling
+    (``published`` sees to it), which ``encode`` writes with ``Z`` and, as
+    ``isoformat`` does, without a zero fraction.
+    """
+    time = document["time"]
+    spelled = f"{time[:19] if time[19:26] == '.000000' else time[:26]}Z"
+    type_ = document["type"]
+    body = {
+        "payload": document["data"],
+        "actor": {"id": document["actor_id"], "name": document["actor_name"]},
+    }
+    headers = [
+        ("ce_id", document["id"].encode()),
+        ("ce_source", document["source"].encode()),
+        ("ce_type", type_.encode()),
+        ("ce_subject", document["subject"].encode()),
+        ("ce_time", spelled.encode()),
+        ("content-type", b"application/json"),
+        ("ce_dataschema", f"urn:entente:schema:{type_}".encode()),
+        ("ce_tenant", document["tenant"].encode()),
+        ("ce_aggregatetype", document["aggregate_type"].encode()),
+        ("ce_recordversion", str(document["version"]).encode()),
+        ("ce_position", str(document["position"]).encode()),
+        ("ce_businesstime", document["business_time"].encode()),
+        ("ce_classification", document["classification"].encode()),
+        ("ce_correlationid", document["correlation_id"].encode()),
+        ("ce_schemaversion", str(document["schema_version"]).encode()),
+        ("ce_chainhash", chain_hash.encode()),
+    ]
+    causation = document["causation_id"]
+    if causation is not None:
+        headers.append(("ce_causationid", causation.encode()))
+    headers.append(("ce_specversion", b"1.0"))
+    return WireMessage(
+        key=document["aggregate_id"].encode(),
+        headers=headers,
+        value=json.dumps(body).encode("utf-8"),
+    )
 
 
 def _encode_with_binding(event: EventEnvelope, chain_hash: str) -> WireMessage:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from shared.events.envelope import EventEnvelope
+from shared.events.stored import Published
 from shared.events.wire import WireMessage
 
 
@@ -15,8 +16,11 @@ class EventSource(Protocol):
 
     tenant: str
 
-    def read_log(self, after: int, limit: int) -> Sequence[tuple[int, EventEnvelope]]:
-        """Domain events after notification id ``after``, in order."""
+    def read_published(
+        self, after: int, limit: int
+    ) -> Sequence[tuple[int, Published | EventEnvelope]]:
+        """Domain events after notification id ``after``, in order: each as its canonical
+        document and bytes, or as its envelope (``CooperationLedger.read_published``)."""
         ...
 
     def position(self) -> int:

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from shared.events import chain, wire
+from shared.events.envelope import EventEnvelope
+from shared.events.stored import Published
 from shared.events.wire import WireMessage
 from shared.kafka.errors import PublishFailedError
 from shared.kafka.names import checkpoints_topic, events_topic
@@ -134,13 +136,20 @@ class Relay:
 
     def _prepare(self, state: RelayState) -> _Page | None:
         """The next page after ``state``, chained and encoded; None when there is none."""
-        events = self._source.read_log(state.position, self._page_limit(state))
+        events = self._source.read_published(state.position, self._page_limit(state))
         if not events:
             return None
-        head, messages, link, encode = state.head, [], chain.link, wire.encode
+        head, messages = state.head, []
+        link, link_canonical = chain.link, chain.link_canonical
+        encode, encode_document = wire.encode, wire.encode_document
         for _position, event in events:
-            head = link(head, event)
-            messages.append(encode(event, head))
+            if type(event) is Published:
+                head = link_canonical(head, event.canonical)
+                messages.append(encode_document(event.document, head))
+            else:
+                assert isinstance(event, EventEnvelope)
+                head = link(head, event)
+                messages.append(encode(event, head))
         after = RelayState(position=events[-1][0], head=head, count=state.count + len(events))
         return _Page(messages, after)
 

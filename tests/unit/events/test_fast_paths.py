@@ -28,7 +28,7 @@ from shared.domain.catalogue import DOMAIN_EVENT_TOPICS
 from shared.domain.vocabulary import Classification
 from shared.events import chain, wire
 from shared.events.envelope import EventEnvelope, envelope, event_id
-from shared.events.stored import RowDecoder
+from shared.events.stored import Published, RowDecoder
 from tests.audit.support import StoreTamper, amend, correct, sign, write_history
 from tests.unit.events.test_chain_and_wire import EVENT
 
@@ -300,3 +300,81 @@ def test_chained_writes_stored_times_as_the_library_does(
     else:
         assert found is not None
         assert found[-1] == reference.canonical
+
+
+def relay_messages(pages: list[tuple[int, Any]], tenant: str) -> list[tuple[str, wire.WireMessage]]:
+    """The relay's chain heads and messages for ``read_log`` or ``read_published`` pages."""
+    head, out = chain.genesis(tenant), []
+    for _, event in pages:
+        if isinstance(event, Published):
+            head = chain.link_canonical(head, event.canonical)
+            out.append((head, wire.encode_document(event.document, head)))
+        else:
+            head = chain.link(head, event)
+            out.append((head, wire.encode(event, head)))
+    return out
+
+
+def test_published_gives_the_relay_the_messages_and_chain_of_the_library_envelopes(
+    ledger: CooperationLedger,
+) -> None:
+    published = list(ledger.read_published(0, 1000))
+
+    assert [type(event) for _, event in published[:-1]] == [Published] * (len(published) - 1)
+    assert isinstance(published[-1][1], EventEnvelope)  # the version-1 row: upcast by the library
+    assert [position for position, _ in published] == [p for p, _ in library_path(ledger)]
+    assert relay_messages(published, "police") == relay_messages(library_path(ledger), "police")
+    canonicals = [c.canonical for _, c in published if isinstance(c, Published)]
+    assert canonicals == [c[-1] for c in chained_reference(ledger)][:-1]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"class_version": 1},
+        {"timestamp": {"_type_": "datetime_iso", "_data_": "2011-12-09T01:00:00+01:00"}},
+        {"timestamp": "2020-01-01T00:00:00+00:00"},
+        {"causation_id": 7},
+        {"title": 1.5},
+        {"themes": [{"n": 2**70}]},
+    ],
+)
+def test_published_leaves_what_it_cannot_write_to_the_library(
+    ledger: CooperationLedger, changes: dict[str, Any]
+) -> None:
+    row = ledger.recorder.select_notifications(
+        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+    )[0]
+    published = ledger._row_decoder.published
+    stored = (row.id, row.originator_id, row.originator_version, row.topic)
+
+    assert published(*stored, row.state) is not None
+    assert published(*stored, json.dumps({**json.loads(row.state), **changes}).encode()) is None
+    assert published(row.id, str(row.originator_id), *stored[2:], row.state) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [("timestamp", t) for t in TIMES] + [("business_time", t) for t in TIMES],
+)
+def test_published_messages_spell_stored_times_as_encode_does(
+    ledger: CooperationLedger, field: str, text: str
+) -> None:
+    row = ledger.recorder.select_notifications(
+        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+    )[0]
+    changed = {**json.loads(row.state), field: {"_type_": "datetime_iso", "_data_": text}}
+    state = json.dumps(changed).encode()
+    stored = (row.id, row.originator_id, row.originator_version, row.topic, state)
+    try:
+        expected: tuple[str, wire.WireMessage] | None = relay_messages(
+            [(row.id, ledger._library_envelope(stored))], "police"
+        )[0]
+    except Exception:  # the library cannot decode it: neither may the fast path
+        expected = None
+
+    found = ledger._row_decoder.published(*stored)
+    if found is None:  # only a time the message spells otherwise than its canonical form
+        assert expected is None or (field == "timestamp" and text not in TIMES[:3])
+    else:
+        assert relay_messages([(row.id, found)], "police")[0] == expected
