@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, step in steps:
             log(f"== {name}")
+            # The previous step's writes (W2 leaves hundreds of thousands of rows) would
+            # otherwise be flushed to disk by a checkpoint during this step's rounds.
+            stack.execute("CHECKPOINT")
             step()
     finally:
         stack.cleanup()
@@ -259,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
 NOTES = [
     "Servers: the local stack of `deploy/local/stack.sh` (one PostgreSQL, one KRaft Kafka "
     "broker) on the same machine as the load generator, so client, servers and broker share "
-    "the CPUs listed below.",
+    "the CPUs listed below. Each benchmark starts with a PostgreSQL `CHECKPOINT`, so the "
+    "previous one's writes are not flushed during its rounds (until 2026-12-05 K1, after "
+    "W2's imports, measured 0.49 in a full run and 0.66 alone).",
     "H1: the tenant service and the baseline each run in their own uvicorn process on "
     "127.0.0.1; 8 httpx client threads post back to back (closed loop) for a fixed time per "
     "round; the subject is `POST /api/<tenant>/missions` with a dev-issuer RS256 token and "
