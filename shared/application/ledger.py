@@ -50,6 +50,7 @@ from shared.events.stored import NoDecoder, Published, RowDecoder
 from shared.ids import random_uuid
 
 A = TypeVar("A", bound=EntenteAggregate)
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class CooperationLedger(Application[UUID]):
 
         The library's ``ProcessingEvent.collect_events`` asks ``isinstance`` of
         two ``runtime_checkable`` Protocols for each object; on Python 3.11 that
-        walks the Protocol's members every time, a tenth of an import of 100
+        walks the Protocol's members every time: 7% of an import of 100
         records. Aggregates (a nominal class) are collected here, as it does;
         anything else still goes through it.
         """
@@ -214,18 +215,12 @@ class CooperationLedger(Application[UUID]):
     def read_log(self, after: int, limit: int) -> Sequence[tuple[int, EventEnvelope]]:
         """Domain events after notification id ``after``, in notification order.
 
-        Reads in large sections (the relay, replays and rebuilds call this), and
+        Reads in large sections (replays, rebuilds and the checker call this), and
         skips command receipts, which are bookkeeping, not facts. On PostgreSQL
         the rows come from one keyset query with binary results as plain tuples
         (the library's ``select_notifications`` builds an object per row first).
         """
-        decode = self._row_decoder.envelope
-        result: list[tuple[int, EventEnvelope]] = []
-        append = result.append
-        for row in self._log_rows(max(after, 0), limit):
-            published = decode(*row)
-            append((row[0], self._library_envelope(row) if published is None else published))
-        return result
+        return self._read(self._row_decoder.envelope, after, limit)
 
     def read_published(
         self, after: int, limit: int
@@ -236,12 +231,17 @@ class CooperationLedger(Application[UUID]):
         straight to the canonical document (``RowDecoder.published``) it needs
         no envelope. Where the library's path decides, the envelope comes instead.
         """
-        decode = self._row_decoder.published
-        result: list[tuple[int, Published | EventEnvelope]] = []
+        return self._read(self._row_decoder.published, after, limit)
+
+    def _read(
+        self, decode: Callable[..., D | None], after: int, limit: int
+    ) -> list[tuple[int, D | EventEnvelope]]:
+        """Each stored row after ``after`` as ``decode`` gives it, or the library's envelope."""
+        result: list[tuple[int, D | EventEnvelope]] = []
         append = result.append
         for row in self._log_rows(max(after, 0), limit):
-            published = decode(*row)
-            append((row[0], self._library_envelope(row) if published is None else published))
+            decoded = decode(*row)
+            append((row[0], self._library_envelope(row) if decoded is None else decoded))
         return result
 
     def _library_envelope(self, row: _LogRow) -> EventEnvelope:

@@ -30,7 +30,18 @@ def iso(moment: datetime) -> str:
 
 def canonical(event: EventEnvelope) -> bytes:
     """The bytes hashed for one event: every attribute, sorted keys, no spaces, UTF-8."""
-    document: dict[str, Any] = {
+    document = canonical_document(event)
+    if _plain_document(document):
+        try:
+            return canonical_plain(document)
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits: the reference says it
+            pass
+    return reference(document)
+
+
+def canonical_document(event: EventEnvelope) -> dict[str, Any]:
+    """What ``canonical`` writes: every attribute of the envelope, times as ``iso`` text."""
+    return {
         "chain": CHAIN_VERSION,
         "id": event.id,
         "type": event.type,
@@ -51,12 +62,6 @@ def canonical(event: EventEnvelope) -> bytes:
         "schema_version": event.schema_version,
         "data": event.data,
     }
-    if _plain_document(document):
-        try:
-            return canonical_plain(document)
-        except orjson.JSONEncodeError:  # an integer beyond 64 bits: the reference says it
-            pass
-    return reference(document)
 
 
 def reference(document: dict[str, Any]) -> bytes:

@@ -20,7 +20,7 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
 from dateutil import tz  # type: ignore[import-untyped]  # the binding's time zones
 
-from shared.events.chain import iso
+from shared.events.chain import canonical_document, iso
 from shared.events.envelope import EventEnvelope
 
 #: Extension attributes (lowercase alphanumerics, as CloudEvents requires).
@@ -66,84 +66,69 @@ def encode(event: EventEnvelope, chain_hash: str) -> WireMessage:
         return _encode_with_binding(event, chain_hash)
     if time.tzinfo is None:
         return _encode_with_binding(event, chain_hash)
-    body = {"payload": event.data, "actor": {"id": event.actor_id, "name": event.actor_name}}
     try:
-        value = json.dumps(body).encode("utf-8")  # the binding's JSON format, without a default
+        value = _value(event.data, event.actor_id, event.actor_name)
     except (TypeError, ValueError):
         return _encode_with_binding(event, chain_hash)
     spelled = time.isoformat()
     if spelled.endswith("+00:00"):
         spelled = spelled[:-6] + "Z"
-    headers = [
-        ("ce_id", event.id.encode()),
-        ("ce_source", event.source.encode()),
-        ("ce_type", event.type.encode()),
-        ("ce_subject", event.subject.encode()),
-        ("ce_time", spelled.encode()),
-        ("content-type", b"application/json"),
-        ("ce_dataschema", f"urn:entente:schema:{event.type}".encode()),
-    ]
-    extensions = (
-        ("ce_tenant", event.tenant),
-        ("ce_aggregatetype", event.aggregate_type),
-        ("ce_recordversion", str(event.version)),
-        ("ce_position", str(event.position)),
-        ("ce_businesstime", iso(event.business_time)),
-        ("ce_classification", event.classification),
-        ("ce_correlationid", event.correlation_id),
-        ("ce_schemaversion", str(event.schema_version)),
-        ("ce_chainhash", chain_hash),
-        ("ce_causationid", event.causation_id),
-        ("ce_specversion", "1.0"),
-    )
-    headers += [(name, str(v).encode()) for name, v in extensions if v is not None]
-    return WireMessage(key=event.aggregate_id.encode(), headers=headers, value=value)
+    return _message(canonical_document(event), spelled, value, chain_hash)
 
 
 def encode_document(document: Mapping[str, Any], chain_hash: str) -> WireMessage:
     """``encode`` of the envelope whose canonical document this is (``RowDecoder.published``).
 
     The relay builds each stored event's canonical document to chain it; the
-    message is written from the same document: the same key, headers (same
-    order) and value as ``encode`` (a test compares both over whole histories).
-    The document's ``time`` must be the stored text in canonical UTC spelling
-    (``published`` sees to it), which ``encode`` writes with ``Z`` and, as
-    ``isoformat`` does, without a zero fraction.
+    message is written from the same document (a test compares it with
+    ``encode`` over whole histories). The document's ``time`` must be the
+    stored text in canonical UTC spelling (``published`` sees to it), which
+    ``encode`` writes with ``Z`` and, as ``isoformat`` does, without a zero fraction.
     """
     time = document["time"]
     spelled = f"{time[:19] if time[19:26] == '.000000' else time[:26]}Z"
-    type_ = document["type"]
-    body = {
-        "payload": document["data"],
-        "actor": {"id": document["actor_id"], "name": document["actor_name"]},
-    }
+    value = _value(document["data"], document["actor_id"], document["actor_name"])
+    return _message(document, spelled, value, chain_hash)
+
+
+def _value(data: Any, actor_id: Any, actor_name: Any) -> bytes:
+    """The message value: the binding's JSON format, without a default."""
+    return json.dumps({"payload": data, "actor": {"id": actor_id, "name": actor_name}}).encode()
+
+
+def _message(
+    attributes: Mapping[str, Any], spelled_time: str, value: bytes, chain_hash: str
+) -> WireMessage:
+    """The binding's key and headers (same order) for an event's canonical document.
+
+    ``attributes``: ``chain.canonical_document``'s keys; ``spelled_time``: the
+    ``ce_time`` header, as the binding writes the event's time.
+    """
+    type_ = attributes["type"]
     headers = [
-        ("ce_id", document["id"].encode()),
-        ("ce_source", document["source"].encode()),
+        ("ce_id", attributes["id"].encode()),
+        ("ce_source", attributes["source"].encode()),
         ("ce_type", type_.encode()),
-        ("ce_subject", document["subject"].encode()),
-        ("ce_time", spelled.encode()),
+        ("ce_subject", attributes["subject"].encode()),
+        ("ce_time", spelled_time.encode()),
         ("content-type", b"application/json"),
         ("ce_dataschema", f"urn:entente:schema:{type_}".encode()),
-        ("ce_tenant", document["tenant"].encode()),
-        ("ce_aggregatetype", document["aggregate_type"].encode()),
-        ("ce_recordversion", str(document["version"]).encode()),
-        ("ce_position", str(document["position"]).encode()),
-        ("ce_businesstime", document["business_time"].encode()),
-        ("ce_classification", document["classification"].encode()),
-        ("ce_correlationid", document["correlation_id"].encode()),
-        ("ce_schemaversion", str(document["schema_version"]).encode()),
-        ("ce_chainhash", chain_hash.encode()),
     ]
-    causation = document["causation_id"]
-    if causation is not None:
-        headers.append(("ce_causationid", causation.encode()))
-    headers.append(("ce_specversion", b"1.0"))
-    return WireMessage(
-        key=document["aggregate_id"].encode(),
-        headers=headers,
-        value=json.dumps(body).encode("utf-8"),
+    extensions = (
+        ("ce_tenant", attributes["tenant"]),
+        ("ce_aggregatetype", attributes["aggregate_type"]),
+        ("ce_recordversion", attributes["version"]),
+        ("ce_position", attributes["position"]),
+        ("ce_businesstime", attributes["business_time"]),
+        ("ce_classification", attributes["classification"]),
+        ("ce_correlationid", attributes["correlation_id"]),
+        ("ce_schemaversion", attributes["schema_version"]),
+        ("ce_chainhash", chain_hash),
+        ("ce_causationid", attributes["causation_id"]),
+        ("ce_specversion", "1.0"),
     )
+    headers += [(name, str(v).encode()) for name, v in extensions if v is not None]
+    return WireMessage(key=attributes["aggregate_id"].encode(), headers=headers, value=value)
 
 
 def _encode_with_binding(event: EventEnvelope, chain_hash: str) -> WireMessage:

@@ -19,6 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import pytest
 from cloudevents.core.exceptions import CloudEventValidationError
+from eventsourcing.persistence import Notification
 
 from shared.application.ledger import CooperationLedger, _aggregate_type_of_topic
 from shared.application.stores import SqliteStore
@@ -131,6 +132,13 @@ def ledger(tmp_path: Path) -> CooperationLedger:
     return ledger
 
 
+def first_row(ledger: CooperationLedger) -> Notification:
+    """The first stored domain event, as the library reads it."""
+    return ledger.recorder.select_notifications(
+        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
+    )[0]
+
+
 def library_path(ledger: CooperationLedger) -> list[tuple[int, EventEnvelope]]:
     """``read_log`` as the library alone decodes it (mapper, domain events, ``envelope``)."""
     rows = ledger.recorder.select_notifications(
@@ -153,9 +161,7 @@ def test_read_log_decodes_stored_rows_as_the_library_does(ledger: CooperationLed
 
 
 def test_rows_the_decoder_cannot_read_take_the_library_path(ledger: CooperationLedger) -> None:
-    row = ledger.recorder.select_notifications(
-        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
-    )[0]
+    row = first_row(ledger)
     state = json.loads(row.state)
     decode = ledger._row_decoder.envelope
 
@@ -231,9 +237,7 @@ def test_chained_gives_the_canonical_bytes_of_the_library_envelope(
 def test_chained_leaves_what_it_cannot_write_to_the_library(
     ledger: CooperationLedger, changes: dict[str, Any]
 ) -> None:
-    row = ledger.recorder.select_notifications(
-        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
-    )[0]
+    row = first_row(ledger)
     state = json.loads(row.state)
     chained = ledger._row_decoder.chained
     record, version = str(row.originator_id), row.originator_version
@@ -285,9 +289,7 @@ def test_chained_writes_stored_times_as_the_library_does(
     ledger: CooperationLedger, field: str, kind: str, text: str
 ) -> None:
     """Stored datetimes and dates already in their canonical spelling are written as they are."""
-    row = ledger.recorder.select_notifications(
-        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
-    )[0]
+    row = first_row(ledger)
     state = json.loads(row.state)
     assert state[field]["_type_"] == kind
     changed = json.dumps({**state, field: {"_type_": kind, "_data_": text}}).encode()
@@ -342,9 +344,7 @@ def test_published_gives_the_relay_the_messages_and_chain_of_the_library_envelop
 def test_published_leaves_what_it_cannot_write_to_the_library(
     ledger: CooperationLedger, changes: dict[str, Any]
 ) -> None:
-    row = ledger.recorder.select_notifications(
-        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
-    )[0]
+    row = first_row(ledger)
     published = ledger._row_decoder.published
     stored = (row.id, row.originator_id, row.originator_version, row.topic)
 
@@ -360,9 +360,7 @@ def test_published_leaves_what_it_cannot_write_to_the_library(
 def test_published_messages_spell_stored_times_as_encode_does(
     ledger: CooperationLedger, field: str, text: str
 ) -> None:
-    row = ledger.recorder.select_notifications(
-        start=0, limit=1, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
-    )[0]
+    row = first_row(ledger)
     changed = {**json.loads(row.state), field: {"_type_": "datetime_iso", "_data_": text}}
     state = json.dumps(changed).encode()
     stored = (row.id, row.originator_id, row.originator_version, row.topic, state)
