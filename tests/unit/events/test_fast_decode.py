@@ -122,11 +122,13 @@ def test_random_times_and_payloads_decode_directly_as_the_binding_decodes_them()
 
 
 @pytest.mark.parametrize("n", [2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**30])
-def test_long_integers_are_left_to_the_binding(n: int) -> None:
-    """orjson reads integers past 64 bits as floats; ``json`` keeps them exact."""
+def test_long_integers_stay_exact(n: int) -> None:
+    """Integers past 64 bits too (orjson would read them as floats): as the binding reads them."""
     message = wire.encode(replace(EVENT, data={"n": n}), FIRST_LINK)
-    assert wire._decode_direct(message.headers, message.value, message.key) is None
-    decoded = wire.decode(message.headers, message.value, message.key)[0].data["n"]
+    direct = wire._decode_direct(message.headers, message.value, message.key)
+    assert direct is not None
+    assert direct == wire._decode_with_binding(message.headers, message.value, message.key)
+    decoded = direct[0].data["n"]
     assert type(decoded) is int
     assert decoded == n
 
@@ -184,6 +186,8 @@ VALUES = [
     b'{"payload": {"s": "\\ud800"}}',
     b'{"payload": {"a": 1, "a": 2}}',
     b'\xef\xbb\xbf{"payload": {}}',
+    '{"payload": {}}'.encode("utf-16"),
+    '{"payload": {}}'.encode("utf-32-be"),
     b'{"payload": {}} trailing',
     b'{"payload": {"s": "\xff"}}',
     b'{"payload": {"s": "\x01"}}',
