@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
+from services.tenant.routes.changes import Key, change_route
 from services.tenant.schemas.agreements import (
     AmendAgreement,
     RenewAgreement,
@@ -17,15 +18,12 @@ from services.tenant.schemas.agreements import (
     TerminateAgreement,
 )
 from services.tenant.schemas.common import Correction, record_state
-from shared.application.ledger import Idempotency
 from shared.domain.agreement import Agreement
-from shared.http.commands import CommandAccepted, accepted, etag, idempotency, if_match
+from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
 
 router = APIRouter(prefix="/api/{tenant}/agreements", tags=["agreements"], route_class=OneHopRoute)
-Key = Annotated[Idempotency | None, Depends(idempotency)]
-Version = Annotated[int | None, Depends(if_match)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record a signed agreement")
@@ -60,129 +58,57 @@ def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response)
     return state
 
 
-def _change(
-    ledger: Ledger, record_id: UUID, version: int | None, key: Key, action: Any, response: Response
-) -> CommandAccepted:
-    result = ledger.change(Agreement, record_id, version, action, key)
-    return accepted(result, response)
-
-
-@router.post("/{record_id}/amendments", summary="Record an amendment")
-def amend(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: AmendAgreement,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    return _change(
-        ledger,
-        record_id,
-        version,
-        key,
-        lambda a: a.amend(ctx, body.amended_on, body.summary),
-        response,
-    )
-
-
-@router.post("/{record_id}/renewals", summary="Record a renewal")
-def renew(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: RenewAgreement,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    return _change(
-        ledger,
-        record_id,
-        version,
-        key,
-        lambda a: a.renew(ctx, body.renewed_on, body.duration_months),
-        response,
-    )
-
-
-@router.post("/{record_id}/suspension", summary="Record a suspension")
-def suspend(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: SuspendAgreement,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    return _change(
-        ledger,
-        record_id,
-        version,
-        key,
-        lambda a: a.suspend(ctx, body.suspended_on, body.reason),
-        response,
-    )
-
-
-@router.post("/{record_id}/resumption", summary="Record the end of a suspension")
-def resume(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: ResumeAgreement,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    return _change(
-        ledger, record_id, version, key, lambda a: a.resume(ctx, body.resumed_on), response
-    )
-
-
-@router.post("/{record_id}/termination", summary="Record a termination")
-def terminate(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: TerminateAgreement,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    return _change(
-        ledger,
-        record_id,
-        version,
-        key,
-        lambda a: a.terminate(ctx, body.terminated_on, body.reason),
-        response,
-    )
-
-
-@router.post("/{record_id}/corrections", summary="Correct descriptive fields, with a reason")
-def correct(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: Correction,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    return _change(
-        ledger,
-        record_id,
-        version,
-        key,
-        lambda a: a.correct(ctx, body.changes, body.reason, body.corrected_on),
-        response,
-    )
+change_route(
+    router,
+    "/{record_id}/amendments",
+    name="amend",
+    summary="Record an amendment",
+    record=Agreement,
+    body=AmendAgreement,
+    apply=lambda a, ctx, b: a.amend(ctx, b.amended_on, b.summary),
+)
+change_route(
+    router,
+    "/{record_id}/renewals",
+    name="renew",
+    summary="Record a renewal",
+    record=Agreement,
+    body=RenewAgreement,
+    apply=lambda a, ctx, b: a.renew(ctx, b.renewed_on, b.duration_months),
+)
+change_route(
+    router,
+    "/{record_id}/suspension",
+    name="suspend",
+    summary="Record a suspension",
+    record=Agreement,
+    body=SuspendAgreement,
+    apply=lambda a, ctx, b: a.suspend(ctx, b.suspended_on, b.reason),
+)
+change_route(
+    router,
+    "/{record_id}/resumption",
+    name="resume",
+    summary="Record the end of a suspension",
+    record=Agreement,
+    body=ResumeAgreement,
+    apply=lambda a, ctx, b: a.resume(ctx, b.resumed_on),
+)
+change_route(
+    router,
+    "/{record_id}/termination",
+    name="terminate",
+    summary="Record a termination",
+    record=Agreement,
+    body=TerminateAgreement,
+    apply=lambda a, ctx, b: a.terminate(ctx, b.terminated_on, b.reason),
+)
+change_route(
+    router,
+    "/{record_id}/corrections",
+    name="correct",
+    summary="Correct descriptive fields, with a reason",
+    record=Agreement,
+    body=Correction,
+    apply=lambda a, ctx, b: a.correct(ctx, b.changes, b.reason, b.corrected_on),
+)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
+from services.tenant.routes.changes import Key, change_route
 from services.tenant.schemas.common import Correction, record_state
 from services.tenant.schemas.delegations import (
     CancelDelegation,
@@ -16,17 +16,14 @@ from services.tenant.schemas.delegations import (
     PlanDelegation,
     RescheduleDelegation,
 )
-from shared.application.ledger import CooperationLedger, Idempotency
 from shared.domain.delegation import DelegationVisit
-from shared.http.commands import CommandAccepted, accepted, etag, idempotency, if_match
+from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
 
 router = APIRouter(
     prefix="/api/{tenant}/delegations", tags=["delegations"], route_class=OneHopRoute
 )
-Key = Annotated[Idempotency | None, Depends(idempotency)]
-Version = Annotated[int | None, Depends(if_match)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record a planned visit")
@@ -65,80 +62,39 @@ def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response)
     return record_state(record)
 
 
-@router.post("/{record_id}/reschedule", summary="Move a planned visit to new dates")
-def reschedule(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: RescheduleDelegation,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(d: DelegationVisit) -> None:
-        d.reschedule(ctx, body.start_date, body.end_date, body.rescheduled_on)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/hosting", summary="Record the visit as it happened")
-def host(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: HostDelegation,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(d: DelegationVisit) -> None:
-        d.host(ctx, body.hosted_on, body.actual_size)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/cancellation", summary="Record a cancellation, with its reason")
-def cancel(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: CancelDelegation,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(d: DelegationVisit) -> None:
-        d.cancel(ctx, body.cancelled_on, body.reason)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/corrections", summary="Correct descriptive fields, with a reason")
-def correct(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: Correction,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(d: DelegationVisit) -> None:
-        d.correct(ctx, body.changes, body.reason, body.corrected_on)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-def _change(
-    ledger: CooperationLedger,
-    record_id: UUID,
-    version: int | None,
-    key: Idempotency | None,
-    action: Callable[[DelegationVisit], None],
-    response: Response,
-) -> CommandAccepted:
-    return accepted(ledger.change(DelegationVisit, record_id, version, action, key), response)
+change_route(
+    router,
+    "/{record_id}/reschedule",
+    name="reschedule",
+    summary="Move a planned visit to new dates",
+    record=DelegationVisit,
+    body=RescheduleDelegation,
+    apply=lambda d, ctx, b: d.reschedule(ctx, b.start_date, b.end_date, b.rescheduled_on),
+)
+change_route(
+    router,
+    "/{record_id}/hosting",
+    name="host",
+    summary="Record the visit as it happened",
+    record=DelegationVisit,
+    body=HostDelegation,
+    apply=lambda d, ctx, b: d.host(ctx, b.hosted_on, b.actual_size),
+)
+change_route(
+    router,
+    "/{record_id}/cancellation",
+    name="cancel",
+    summary="Record a cancellation, with its reason",
+    record=DelegationVisit,
+    body=CancelDelegation,
+    apply=lambda d, ctx, b: d.cancel(ctx, b.cancelled_on, b.reason),
+)
+change_route(
+    router,
+    "/{record_id}/corrections",
+    name="correct",
+    summary="Correct descriptive fields, with a reason",
+    record=DelegationVisit,
+    body=Correction,
+    apply=lambda d, ctx, b: d.correct(ctx, b.changes, b.reason, b.corrected_on),
+)

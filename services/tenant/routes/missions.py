@@ -7,12 +7,13 @@ cannot both collect a request and approve it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
+from services.tenant.routes.changes import Key, change_route
 from services.tenant.schemas.common import Correction, record_state
 from services.tenant.schemas.missions import (
     CancelMission,
@@ -26,7 +27,7 @@ from services.tenant.schemas.missions import (
     ValidateMission,
 )
 from shared.application.bulk import MAX_ITEMS, create_all
-from shared.application.ledger import CooperationLedger, Idempotency
+from shared.application.ledger import CooperationLedger
 from shared.domain.context import CommandContext
 from shared.domain.mission import Mission
 from shared.domain.post import PostAbroad
@@ -36,16 +37,12 @@ from shared.http.commands import (
     ImportAccepted,
     accepted,
     etag,
-    idempotency,
-    if_match,
     imported,
 )
 from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder, Validator
 
 router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"], route_class=OneHopRoute)
-Key = Annotated[Idempotency | None, Depends(idempotency)]
-Version = Annotated[int | None, Depends(if_match)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record a foreign request")
@@ -122,162 +119,98 @@ def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response)
     return record_state(record)
 
 
-@router.post("/{record_id}/validation", summary="Record the decision to go ahead")
-def validate(
-    principal: Validator,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: ValidateMission,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(m: Mission) -> None:
-        m.validate(ctx, body.decided_on, body.decided_by, body.decision_reference)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/decline", summary="Record the decision to decline, with its reason")
-def decline(
-    principal: Validator,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: DeclineMission,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(m: Mission) -> None:
-        m.decline(ctx, body.decided_on, body.decided_by, body.decision_reference, body.reason)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/schedule", summary="Set or change dates, place, experts, budget")
-def schedule(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: ScheduleMission,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    budget = body.budget.pair() if body.budget else None
-
-    def action(m: Mission) -> None:
-        m.schedule(
-            ctx,
-            body.start_date,
-            body.end_date,
-            body.place,
-            body.expert_count,
-            budget,
-            body.scheduled_on,
-        )
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/launch", summary="Record that delivery has begun")
-def launch(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: LaunchMission,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    return _change(
-        ledger, record_id, version, key, lambda m: m.launch(ctx, body.launched_on), response
-    )
-
-
-@router.post("/{record_id}/completion", summary="Record delivery: participants, cost, outcome")
-def complete(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: CompleteMission,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    cost = body.actual_cost.pair() if body.actual_cost else None
-
-    def action(m: Mission) -> None:
-        m.complete(ctx, body.completed_on, body.participants, cost, body.outcome)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/cancellation", summary="Record a cancellation, with its reason")
-def cancel(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: CancelMission,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(m: Mission) -> None:
-        m.cancel(ctx, body.cancelled_on, body.reason)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/evaluation", summary="Record the evaluation (rating 1 to 5)")
-def evaluate(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: EvaluateMission,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(m: Mission) -> None:
-        m.evaluate(ctx, body.evaluated_on, body.rating, body.findings, body.recommendations)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/corrections", summary="Correct descriptive fields, with a reason")
-def correct(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: Correction,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(m: Mission) -> None:
-        m.correct(ctx, body.changes, body.reason, body.corrected_on)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-def _change(
-    ledger: CooperationLedger,
-    record_id: UUID,
-    version: int | None,
-    key: Idempotency | None,
-    action: Callable[[Mission], None],
-    response: Response,
-) -> CommandAccepted:
-    return accepted(ledger.change(Mission, record_id, version, action, key), response)
+change_route(
+    router,
+    "/{record_id}/validation",
+    name="validate",
+    summary="Record the decision to go ahead",
+    record=Mission,
+    body=ValidateMission,
+    apply=lambda m, ctx, b: m.validate(ctx, b.decided_on, b.decided_by, b.decision_reference),
+    role=Validator,
+)
+change_route(
+    router,
+    "/{record_id}/decline",
+    name="decline",
+    summary="Record the decision to decline, with its reason",
+    record=Mission,
+    body=DeclineMission,
+    apply=lambda m, ctx, b: m.decline(
+        ctx, b.decided_on, b.decided_by, b.decision_reference, b.reason
+    ),
+    role=Validator,
+)
+change_route(
+    router,
+    "/{record_id}/schedule",
+    name="schedule",
+    summary="Set or change dates, place, experts, budget",
+    record=Mission,
+    body=ScheduleMission,
+    apply=lambda m, ctx, b: m.schedule(
+        ctx,
+        b.start_date,
+        b.end_date,
+        b.place,
+        b.expert_count,
+        b.budget.pair() if b.budget else None,
+        b.scheduled_on,
+    ),
+)
+change_route(
+    router,
+    "/{record_id}/launch",
+    name="launch",
+    summary="Record that delivery has begun",
+    record=Mission,
+    body=LaunchMission,
+    apply=lambda m, ctx, b: m.launch(ctx, b.launched_on),
+)
+change_route(
+    router,
+    "/{record_id}/completion",
+    name="complete",
+    summary="Record delivery: participants, cost, outcome",
+    record=Mission,
+    body=CompleteMission,
+    apply=lambda m, ctx, b: m.complete(
+        ctx,
+        b.completed_on,
+        b.participants,
+        b.actual_cost.pair() if b.actual_cost else None,
+        b.outcome,
+    ),
+)
+change_route(
+    router,
+    "/{record_id}/cancellation",
+    name="cancel",
+    summary="Record a cancellation, with its reason",
+    record=Mission,
+    body=CancelMission,
+    apply=lambda m, ctx, b: m.cancel(ctx, b.cancelled_on, b.reason),
+)
+change_route(
+    router,
+    "/{record_id}/evaluation",
+    name="evaluate",
+    summary="Record the evaluation (rating 1 to 5)",
+    record=Mission,
+    body=EvaluateMission,
+    apply=lambda m, ctx, b: m.evaluate(
+        ctx, b.evaluated_on, b.rating, b.findings, b.recommendations
+    ),
+)
+change_route(
+    router,
+    "/{record_id}/corrections",
+    name="correct",
+    summary="Correct descriptive fields, with a reason",
+    record=Mission,
+    body=Correction,
+    apply=lambda m, ctx, b: m.correct(ctx, b.changes, b.reason, b.corrected_on),
+)
 
 
 def _known_post(ledger: CooperationLedger, post_id: UUID | None) -> str | None:

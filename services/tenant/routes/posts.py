@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
+from services.tenant.routes.changes import Key, change_route
 from services.tenant.schemas.common import Correction, record_state
 from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost
-from shared.application.ledger import CooperationLedger, Idempotency
 from shared.domain.post import PostAbroad
-from shared.http.commands import CommandAccepted, accepted, etag, idempotency, if_match
+from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
 
 router = APIRouter(prefix="/api/{tenant}/posts", tags=["posts"], route_class=OneHopRoute)
-Key = Annotated[Idempotency | None, Depends(idempotency)]
-Version = Annotated[int | None, Depends(if_match)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record the opening of a post")
@@ -54,63 +51,30 @@ def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response)
     return record_state(record)
 
 
-@router.post("/{record_id}/coverage", summary="Record the countries covered from a date on")
-def change_coverage(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: ChangeCoverage,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(p: PostAbroad) -> None:
-        p.change_coverage(ctx, body.covered_countries, body.effective_on)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/closure", summary="Record the closure of a post")
-def close(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: ClosePost,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(p: PostAbroad) -> None:
-        p.close(ctx, body.closed_on)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-@router.post("/{record_id}/corrections", summary="Correct descriptive fields, with a reason")
-def correct(
-    principal: Recorder,
-    ctx: Context,
-    ledger: Ledger,
-    record_id: UUID,
-    body: Correction,
-    key: Key,
-    version: Version,
-    response: Response,
-) -> CommandAccepted:
-    def action(p: PostAbroad) -> None:
-        p.correct(ctx, body.changes, body.reason, body.corrected_on)
-
-    return _change(ledger, record_id, version, key, action, response)
-
-
-def _change(
-    ledger: CooperationLedger,
-    record_id: UUID,
-    version: int | None,
-    key: Idempotency | None,
-    action: Callable[[PostAbroad], None],
-    response: Response,
-) -> CommandAccepted:
-    return accepted(ledger.change(PostAbroad, record_id, version, action, key), response)
+change_route(
+    router,
+    "/{record_id}/coverage",
+    name="change_coverage",
+    summary="Record the countries covered from a date on",
+    record=PostAbroad,
+    body=ChangeCoverage,
+    apply=lambda p, ctx, b: p.change_coverage(ctx, b.covered_countries, b.effective_on),
+)
+change_route(
+    router,
+    "/{record_id}/closure",
+    name="close",
+    summary="Record the closure of a post",
+    record=PostAbroad,
+    body=ClosePost,
+    apply=lambda p, ctx, b: p.close(ctx, b.closed_on),
+)
+change_route(
+    router,
+    "/{record_id}/corrections",
+    name="correct",
+    summary="Correct descriptive fields, with a reason",
+    record=PostAbroad,
+    body=Correction,
+    apply=lambda p, ctx, b: p.correct(ctx, b.changes, b.reason, b.corrected_on),
+)
