@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Generic, Protocol, TypeVar
 
 from shared.log.idle import wait_for_more
 from shared.views.errors import ProjectionError
@@ -30,18 +31,36 @@ log = logging.getLogger("entente.views")
 MAX_RETRY_PAUSE = 5.0
 
 
-class ProjectorThread:
-    """Runs ``projector.run_once`` in a daemon thread until ``stop()``."""
+class Passes(Protocol):
+    """A projector: one pass over what the log holds, and the log it reads."""
 
-    def __init__(self, projector: Projector, poll_interval: float = 0.05) -> None:
+    @property
+    def log(self) -> object: ...
+
+    def run_once(self) -> int: ...
+
+
+P = TypeVar("P", bound=Passes)
+
+
+class PassThread(Generic[P]):
+    """Runs ``projector.run_once`` in a daemon thread until ``stop()``.
+
+    The tenant views (``ProjectorThread``) and the consolidated figures
+    (``shared.reporting.runner``) run their projectors the same way.
+    """
+
+    def __init__(
+        self, projector: P, poll_interval: float, *, name: str, logger: logging.Logger
+    ) -> None:
         self.projector = projector
         self.poll_interval = poll_interval
         self.failure: BaseException | None = None
         self.last_pass_at: float | None = None  # time.time() of the last successful pass
-        self.passes = PassSignal()  # read-your-writes waits sleep on it
+        self._log = logger
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="entente-projector", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     @property
     def stopped_by_error(self) -> bool:
@@ -58,10 +77,14 @@ class ProjectorThread:
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def is_alive(self) -> bool:
         return self._thread.is_alive()
+
+    def _passed(self, consumed: int) -> None:
+        """After a successful pass that consumed ``consumed`` messages."""
 
     def _run(self) -> None:
         pause = self.poll_interval
@@ -71,17 +94,30 @@ class ProjectorThread:
                 consumed = self.projector.run_once()
             except ProjectionError as error:
                 self.failure = error
-                log.error("projector stopped: %s", error.detail)
+                self._log.error("%s stopped: %s", self._thread.name, error.detail)
                 return
             except Exception as error:
                 self.failure = error
                 pause = min(max(pause * 2, self.poll_interval), MAX_RETRY_PAUSE)
-                log.warning("projector pass failed, retrying in %.2fs", pause, exc_info=True)
+                self._log.warning(
+                    "%s pass failed, retrying in %.2fs", self._thread.name, pause, exc_info=True
+                )
                 self._wake.wait(pause)
                 continue
             self.failure, pause = None, self.poll_interval
             self.last_pass_at = time.time()
-            if consumed:
-                self.passes.committed()
+            self._passed(consumed)
             if consumed == 0:
                 wait_for_more(self.projector.log, self._stop, self._wake, self.poll_interval)
+
+
+class ProjectorThread(PassThread[Projector]):
+    """The tenant views' projector; ``passes`` wakes read-your-writes waits after each commit."""
+
+    def __init__(self, projector: Projector, poll_interval: float = 0.05) -> None:
+        super().__init__(projector, poll_interval, name="entente-projector", logger=log)
+        self.passes = PassSignal()  # read-your-writes waits sleep on it
+
+    def _passed(self, consumed: int) -> None:
+        if consumed:
+            self.passes.committed()
