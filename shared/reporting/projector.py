@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from shared.log.ports import EventLog, LogRecord, UndecodableRecordError, topic_for
+from shared.log.ports import EventLog, LogRecord, UndecodableRecordError
+from shared.log.turns import in_turns
 from shared.reporting.apply import apply_record
 from shared.reporting.handlers import HANDLERS, Handler
 from shared.reporting.overlaps import OverlapAlerts, TableOverlapAlerts
@@ -59,22 +60,7 @@ class ReportingProjector:
         One batch per partition in turn, so one directorate's backlog does not
         hold up the others'.
         """
-        partitions = [
-            (tenant, topic_for(tenant), partition)
-            for tenant in self.tenants
-            for partition in self.log.partitions(topic_for(tenant))
-        ]
-        done, progress = 0, True
-        while progress and done < max_records:
-            progress = False
-            for tenant, topic, partition in partitions:
-                budget = min(self.page_size, max_records - done)
-                if budget <= 0:
-                    break
-                consumed = self.project_batch(tenant, topic, partition, budget)
-                done += consumed
-                progress = progress or consumed > 0
-        return done
+        return in_turns(self.log, self.tenants, self.project_batch, self.page_size, max_records)
 
     def catch_up(self) -> int:
         """Runs until every topic has nothing more; returns how many records were consumed."""

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from shared.log.ports import EventLog, LogRecord, UndecodableRecordError, topic_for
+from shared.log.ports import EventLog, LogRecord, UndecodableRecordError
+from shared.log.turns import in_turns
 from shared.views.apply import apply_record, prefetch
 from shared.views.dead_letters import (
     SCHEMA_VIOLATION,
@@ -125,22 +126,7 @@ class Projector:
         Takes one batch per partition in turn, so a tenant with a large
         backlog does not hold up the others' read-your-writes.
         """
-        partitions = [
-            (tenant, topic_for(tenant), partition)
-            for tenant in self.tenants
-            for partition in self.log.partitions(topic_for(tenant))
-        ]
-        done, progress = 0, True
-        while progress and done < max_records:
-            progress = False
-            for tenant, topic, partition in partitions:
-                budget = min(self.page_size, max_records - done)
-                if budget <= 0:
-                    break
-                consumed = self.project_batch(tenant, topic, partition, budget)
-                done += consumed
-                progress = progress or consumed > 0
-        return done
+        return in_turns(self.log, self.tenants, self.project_batch, self.page_size, max_records)
 
     def catch_up(self) -> int:
         """Runs until the log has nothing more; returns how many records were consumed."""
