@@ -21,8 +21,9 @@ from shared.reporting.apply import apply_record
 from shared.reporting.handlers import HANDLERS, Handler
 from shared.reporting.overlaps import OverlapAlerts, TableOverlapAlerts
 from shared.reporting.store import ReportingStore
-from shared.reporting.tracking import advance, tracked_offset
+from shared.reporting.tracking import advance
 from shared.views.errors import UndecodableMessageError
+from shared.views.tracking import tracked_offset
 
 #: Records per batch (one transaction): large sections read the log faster.
 PAGE_SIZE = 1000

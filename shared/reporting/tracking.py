@@ -10,62 +10,22 @@ reflects — a consolidated figure is only meaningful with one date per source.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
 from shared.log.ports import LogRecord
 from shared.reporting.store import ReportingSession
-
-
-@dataclass(frozen=True)
-class TenantPosition:
-    """The highest position applied from one tenant, and when that event was recorded."""
-
-    position: int
-    recorded_at: datetime | None
-
-    def as_dict(self) -> dict[str, Any]:
-        recorded = None if self.recorded_at is None else self.recorded_at.isoformat()
-        return {"position": self.position, "recorded_at": recorded}
-
-
-def tracked_offset(session: ReportingSession, topic: str, partition: int) -> int:
-    """The offset of the last record consumed from the partition, or -1."""
-    table = session.tables.tracking
-    found = session.connection.execute(
-        select(table.c.offset).where(table.c.topic == topic, table.c.partition == partition)
-    ).scalar_one_or_none()
-    return -1 if found is None else int(found)
+from shared.views.tracking import ViewPosition, record_offset
 
 
 def advance(session: ReportingSession, tenant: str, records: Sequence[LogRecord]) -> None:
-    """Moves the partition's offset to the last record; the position only ever goes up.
-
-    A republished event reaches the topic again at a later offset with its
-    original, lower position: the offset moves on, the position stays.
-    """
-    last = records[-1]
-    newest = max(records, key=lambda record: record.event.position).event
-    table, connection = session.tables.tracking, session.connection
-    key = (table.c.topic == last.topic, table.c.partition == last.partition)
-    seen = connection.execute(select(table.c.position).where(*key)).scalar_one_or_none()
-    values: dict[str, Any] = {"offset": last.offset}
-    if seen is None or newest.position > seen:
-        values.update(position=newest.position, recorded_at=newest.time)
-    if seen is None:
-        connection.execute(
-            insert(table).values(
-                topic=last.topic, partition=last.partition, tenant=tenant, **values
-            )
-        )
-    else:
-        connection.execute(update(table).where(*key).values(**values))
+    """Moves the partition's offset to the last record (``record_offset``), the partition's
+    row naming its tenant; the position only ever goes up."""
+    record_offset(session, records, tenant=tenant)
 
 
-def positions(session: ReportingSession, tenants: Sequence[str]) -> dict[str, TenantPosition]:
+def positions(session: ReportingSession, tenants: Sequence[str]) -> dict[str, ViewPosition]:
     """Per tenant, what the area reflects (position 0 before any of its events).
 
     Exact while a tenant topic has one partition (today's design); with
@@ -73,11 +33,11 @@ def positions(session: ReportingSession, tenants: Sequence[str]) -> dict[str, Te
     which needs a watermark from the relay, as the tenant views note too.
     """
     table = session.tables.tracking
-    found = {tenant: TenantPosition(0, None) for tenant in tenants}
+    found = {tenant: ViewPosition(0, None) for tenant in tenants}
     rows = session.connection.execute(select(table.c.tenant, table.c.position, table.c.recorded_at))
     for row in rows:
         if row.tenant in found and row.position >= found[row.tenant].position:
-            found[row.tenant] = TenantPosition(int(row.position), row.recorded_at)
+            found[row.tenant] = ViewPosition(int(row.position), row.recorded_at)
     return found
 
 

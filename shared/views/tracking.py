@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
 from shared.log.ports import LogRecord
 from shared.views.notifications import announce
@@ -34,7 +34,22 @@ class ViewPosition:
         return {"position": self.position, "recorded_at": recorded}
 
 
-def tracked_offset(session: ViewSession, topic: str, partition: int) -> int:
+class _TrackingTables(Protocol):
+    @property
+    def tracking(self) -> Table: ...
+
+
+class TrackingSession(Protocol):
+    """A transaction on an area with a tracking table (tenant views, reporting)."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+    @property
+    def tables(self) -> _TrackingTables: ...
+
+
+def tracked_offset(session: TrackingSession, topic: str, partition: int) -> int:
     """The offset of the last record applied from the partition, or -1."""
     table = session.tables.tracking
     found = session.connection.execute(
@@ -44,10 +59,17 @@ def tracked_offset(session: ViewSession, topic: str, partition: int) -> int:
 
 
 def advance(session: ViewSession, records: Sequence[LogRecord]) -> None:
+    """``record_offset``, then tells readers waiting on the views (NOTIFY at commit)."""
+    record_offset(session, records)
+    announce(session.connection, session.tables.tracking.schema)
+
+
+def record_offset(session: TrackingSession, records: Sequence[LogRecord], **first_row: Any) -> None:
     """Moves the partition's offset to the last of ``records`` (positions only go up).
 
     A republished event can reach a topic again at a later offset with its
     original, lower position: the offset moves on, the position stays.
+    ``first_row``: more columns of the partition's row, written when it is created.
     """
     last = records[-1]
     newest = max(records, key=lambda record: record.event.position).event
@@ -59,11 +81,10 @@ def advance(session: ViewSession, records: Sequence[LogRecord]) -> None:
         values.update(position=newest.position, recorded_at=newest.time)
     if seen is None:
         connection.execute(
-            insert(table).values(topic=last.topic, partition=last.partition, **values)
+            insert(table).values(topic=last.topic, partition=last.partition, **first_row, **values)
         )
     else:
         connection.execute(update(table).where(*key).values(**values))
-    announce(connection, table.schema)
 
 
 def view_position(session: ViewSession) -> ViewPosition:

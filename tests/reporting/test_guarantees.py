@@ -27,13 +27,13 @@ from shared.reporting.handlers import HANDLERS
 from shared.reporting.projector import ReportingProjector
 from shared.reporting.sqlite import SqliteReportingStore
 from shared.reporting.store import ReportingStore
-from shared.reporting.tracking import tracked_offset
 from shared.views.errors import (
     AggregateVersionGapError,
     TenantMismatchError,
     UnknownEventTypeError,
 )
 from shared.views.handlers.common import event_type
+from shared.views.tracking import tracked_offset
 from tests.reporting.support import CRISIS, TENANTS, World, record_scenario
 
 Filters = queries.Filters
