@@ -29,6 +29,8 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from shared.heap import keep_freed_memory
+
 
 def _urls() -> tuple[str, str]:
     url = os.environ["ENTENTE_TEST_POSTGRES_URL"]
@@ -130,6 +132,7 @@ def raw_app(schema: str) -> FastAPI:
 
 
 def main(argv: list[str]) -> None:
+    keep_freed_memory()  # as `entente` does; the raw baseline too, for a fair comparison
     kind = argv[0]
     if kind == "projector":
         run_projector(argv[1], Path(argv[2]))

@@ -24,7 +24,6 @@ whatever was appended after the walk began read in the walking process.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import multiprocessing
 import os
@@ -47,6 +46,7 @@ from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSigna
 from shared.domain.catalogue import DOMAIN_EVENT_TOPICS, aggregate_type_of
 from shared.events import chain
 from shared.events.envelope import envelope
+from shared.heap import keep_freed_memory
 
 PAGE_SIZE = 5000
 UNDECODABLE = "undecodable:"
@@ -245,8 +245,6 @@ def _fork_safe() -> bool:
     return _workers_allowed
 
 
-#: glibc ``mallopt`` parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 #: What a worker decodes pages of: the walking ledger, inherited by fork.
 _worker_ledger: CooperationLedger | None = None
 _worker_connection: Any = None
@@ -254,23 +252,9 @@ _worker_connection: Any = None
 
 def _worker_start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    _keep_freed_memory()
-
-
-def _keep_freed_memory() -> None:
-    """glibc: keep the pages a worker frees for its next page, instead of mapping them again.
-
-    Each page's buffers (the query result, the items, their pickle) are several
-    MB, so glibc maps and unmaps them every time: page faults cost a fifth of a
-    worker's time. A worker's memory stays bounded by its largest page.
-    """
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, 64 << 20)
-    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
+    # Each page's buffers (the query result, the items, their pickle) are several MB:
+    # kept for the next page instead of mapped again (also set by ``entente``'s main).
+    keep_freed_memory()
 
 
 def _decode_range(after: int, until: int, limit: int) -> tuple[list[tuple[Any, ...]], list[str]]:

@@ -18,6 +18,7 @@ import typer
 from shared.audit.cli import audit_app
 from shared.checker.cli import check_command
 from shared.errors import EntenteError
+from shared.heap import keep_freed_memory
 from shared.settings import Settings
 
 app = typer.Typer(
@@ -201,6 +202,7 @@ def _plug_in_commands() -> None:
 
 
 def main() -> None:
+    keep_freed_memory()  # every entente process works in batches (shared.heap)
     try:
         _plug_in_commands()
         app()
