@@ -15,7 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import ArgumentError, CompileError, IntegrityError, NoResultFound
 
 from shared.views.postgres import PostgresViewStore
@@ -152,3 +152,52 @@ def test_held_values_are_stored_as_the_column_types_store_them(store: ViewStore)
     assert first["recorded_at"].tzinfo == UTC
     assert first["covered_countries"] == ["VN", "LA"]
     assert second["covered_countries"] is None  # JSON null, as SQLAlchemy stores None
+
+
+@pytest.mark.postgres
+def test_replacing_children_reads_only_their_owners_rows_however_the_table_grew(
+    postgres_url: str,
+) -> None:
+    """A rebuild writes batch after batch into tables that were empty when its
+    statements were first planned; replacing an owner's children must stay an
+    index look-up (a plan made for the empty table once scanned every row for
+    every owner: seconds per batch after a few hundred thousand rows)."""
+    views = PostgresViewStore(
+        postgres_url, [TENANT], schema_prefix=f"t{uuid4().hex[:10]}_", pool_size=1
+    )  # one connection, so its prepared statements and their plans last across batches
+    views.setup()
+    try:
+        owners = [[str(uuid4()) for _ in range(500)] for _batch in range(20)]
+        for batch in owners:
+            with views.write(TENANT) as session:
+                table = session.tables.agreement_countries
+                for owner in batch:
+                    codes = [{"agreement_id": owner, "country": c} for c in ("FR", "VN")]
+                    session.rows.replace_children(table, owner, codes)
+        changed = owners[0][:10]
+        with views.write(TENANT) as session:
+            table = session.tables.agreement_countries
+            for owner in changed:
+                session.rows.replace_children(
+                    table, owner, [{"agreement_id": owner, "country": "DE"}]
+                )
+            session.rows.flush()
+            scanned = session.connection.execute(
+                text(
+                    "SELECT seq_tup_read FROM pg_stat_xact_user_tables WHERE relid = "
+                    "CAST(:table AS regclass)"
+                ),
+                {"table": f'"{views.schema(TENANT)}".agreement_countries'},
+            ).scalar_one()
+        assert scanned == 0  # 20,000 rows: not one read by a sequential scan
+        with views.read(TENANT) as session:
+            table = session.tables.agreement_countries
+            found = session.connection.execute(
+                select(table.c.country).where(table.c.agreement_id.in_(changed))
+            ).scalars()
+            assert sorted(found) == ["DE"] * 10
+            total = session.connection.execute(select(func.count()).select_from(table))
+            assert total.scalar_one() == 20 * 500 * 2 - 10
+    finally:
+        views.drop(TENANT)
+        views.dispose()
