@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, CompileError, IntegrityError, NoResult
 from shared.views.postgres import PostgresViewStore
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import ViewStore
+from shared.views.working import CHUNK
 
 TENANT = "police"
 NOW = datetime(2014, 6, 1, 12, tzinfo=UTC)
@@ -198,6 +199,35 @@ def test_replacing_children_reads_only_their_owners_rows_however_the_table_grew(
             assert sorted(found) == ["DE"] * 10
             total = session.connection.execute(select(func.count()).select_from(table))
             assert total.scalar_one() == 20 * 500 * 2 - 10
+    finally:
+        views.drop(TENANT)
+        views.dispose()
+
+
+@pytest.mark.postgres
+def test_look_ups_by_id_are_planned_with_their_ids_batch_after_batch(postgres_url: str) -> None:
+    """A batch's look-up of its records has the same text every batch; prepared
+    (psycopg prepares a statement run five times), PostgreSQL kept the plan it
+    made for the table when it was small, and read every row of it later."""
+    views = PostgresViewStore(
+        postgres_url, [TENANT], schema_prefix=f"t{uuid4().hex[:10]}_", pool_size=1
+    )  # one connection: the prepared statements below are this session's
+    views.setup()
+    try:
+        ids = [f"p{n}" for n in range(CHUNK)]
+        for _batch in range(8):
+            with views.write(TENANT) as session:
+                session.rows.load(session.tables.posts, ids)
+            with views.write(TENANT) as session:
+                session.rows.update(session.tables.posts, "p1", {"status": "closed"})
+                prepared = session.connection.execute(
+                    text("SELECT statement FROM pg_prepared_statements")
+                ).scalars()
+                look_ups = [s for s in prepared if "posts" in s and "IN (" in s]
+        assert look_ups == []
+        with views.write(TENANT) as session:  # and the setting is the connection's again
+            driver: Any = session.connection.connection.driver_connection
+            assert driver.prepare_threshold == 5
     finally:
         views.drop(TENANT)
         views.dispose()
