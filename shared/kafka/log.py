@@ -91,13 +91,16 @@ class KafkaEventLog:
         expected = EVENT_TOPIC.match(topic)
         tenant = expected["tenant"] if expected else None
         records: list[LogRecord] = []
-        for record in self._records(tp, after + 1, limit):
-            try:
-                records.append(self._decoded(topic, tenant, record))
-            except UndecodableRecordError:
-                if records:
-                    return records
-                raise
+        try:
+            for record in self._records(tp, after + 1, limit):
+                try:
+                    records.append(self._decoded(topic, tenant, record))
+                except UndecodableRecordError:
+                    if records:
+                        break
+                    raise
+        finally:
+            self._served(tp, records[-1].offset + 1 if records else after + 1)
         return records
 
     def read_raw(self, topic: str, partition: int, after: int, limit: int) -> list[RawRecord]:
@@ -105,7 +108,9 @@ class KafkaEventLog:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
         tp = self._partition(topic, partition)
-        return [self._raw(topic, r) for r in self._records(tp, after + 1, limit)]
+        records = [self._raw(topic, r) for r in self._records(tp, after + 1, limit)]
+        self._served(tp, records[-1].offset + 1 if records else after + 1)
+        return records
 
     def end_offset(self, topic: str, partition: int) -> int:
         """The offset of the last record, or -1 when the partition is empty.
@@ -128,6 +133,8 @@ class KafkaEventLog:
         """
         if not self._buffers:
             return False
+        if any(buffer.unread() for buffer in self._buffers.values()):
+            return True  # fetched while another partition was read: no need to wait
         try:
             polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=POLL_RECORDS)
         except KafkaError:
@@ -179,6 +186,12 @@ class KafkaEventLog:
         buffer = self._position_at(tp, start)
         self._fill(tp, buffer, end, limit)
         return buffer.records[:limit]
+
+    def _served(self, tp: TopicPartition, following: int) -> None:
+        """Notes that the reader of ``tp`` was given everything before ``following``."""
+        buffer = self._buffers.get(tp)
+        if buffer is not None:
+            buffer.served = following
 
     def _position_at(self, tp: TopicPartition, offset: int) -> _Buffer:
         """Seeks ``tp`` to ``offset`` (assigning it next to the others) with an empty buffer."""
@@ -314,6 +327,8 @@ class _Buffer:
         self.start = start
         self.next = start
         self.records: list[ConsumerRecord] = []
+        #: The offset after the last record a read returned: the reader's next.
+        self.served = start
 
     def covers(self, offset: int) -> bool:
         return self.start <= offset <= self.next
@@ -335,3 +350,7 @@ class _Buffer:
 
     def full(self) -> bool:
         return len(self.records) >= BUFFERED_RECORDS
+
+    def unread(self) -> bool:
+        """Whether records past the last read are here (fetched during another's read)."""
+        return bool(self.records) and self.records[-1].offset >= self.served

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from shared.log.ports import EventLog, LogRecord, UndecodableRecordError
-from shared.log.turns import in_turns
+from shared.log.turns import PASS_RECORDS, in_turns
 from shared.reporting.apply import apply_record
 from shared.reporting.handlers import HANDLERS, Handler
 from shared.reporting.overlaps import OverlapAlerts, TableOverlapAlerts
@@ -55,7 +55,7 @@ class ReportingProjector:
         self.alerts = alerts or TableOverlapAlerts()
         self.page_size = page_size
 
-    def run_once(self, max_records: int = 10 * PAGE_SIZE) -> int:
+    def run_once(self, max_records: int = PASS_RECORDS) -> int:
         """Consumes up to ``max_records`` pending records; returns how many.
 
         One batch per partition in turn, so one directorate's backlog does not

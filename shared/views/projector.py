@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from shared.log.ports import EventLog, LogRecord, UndecodableRecordError
-from shared.log.turns import in_turns
+from shared.log.turns import PASS_RECORDS, in_turns
 from shared.views.apply import apply_record, prefetch
 from shared.views.dead_letters import (
     SCHEMA_VIOLATION,
@@ -120,7 +120,7 @@ class Projector:
         self.observer = observer or _Unobserved()
         self.clock = clock
 
-    def run_once(self, max_records: int = 10 * PAGE_SIZE) -> int:
+    def run_once(self, max_records: int = PASS_RECORDS) -> int:
         """Applies up to ``max_records`` pending records; returns how many were consumed.
 
         Takes one batch per partition in turn, so a tenant with a large

@@ -22,6 +22,7 @@ import time
 from typing import Generic, Protocol, TypeVar
 
 from shared.log.idle import wait_for_more
+from shared.log.turns import PASS_RECORDS
 from shared.views.errors import ProjectionError
 from shared.views.passes import PassSignal
 from shared.views.projector import Projector
@@ -37,7 +38,9 @@ class Passes(Protocol):
     @property
     def log(self) -> object: ...
 
-    def run_once(self) -> int: ...
+    def run_once(self) -> int:
+        """One pass; fewer than ``PASS_RECORDS`` consumed means the log was read to its end."""
+        ...
 
 
 P = TypeVar("P", bound=Passes)
@@ -107,7 +110,7 @@ class PassThread(Generic[P]):
             self.failure, pause = None, self.poll_interval
             self.last_pass_at = time.time()
             self._passed(consumed)
-            if consumed == 0:
+            if consumed < PASS_RECORDS:  # read to the end: the next pass when more comes
                 wait_for_more(self.projector.log, self._stop, self._wake, self.poll_interval)
 
 

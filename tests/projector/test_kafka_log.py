@@ -10,6 +10,7 @@ views, and a second pass parks nothing again.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -249,4 +250,28 @@ def test_poison_in_the_middle_of_a_buffer_surfaces_at_its_offset_once_per_read(
         assert [r.offset for r in log.read(TOPIC, partition, -1, 100)] == good_before  # rebuild
     finally:
         publisher.close()
+        log.close()
+
+
+def test_a_caught_up_wait_returns_at_once_while_a_read_left_records_in_the_buffer(
+    kafka: KafkaSettings, recording: Recording
+) -> None:
+    """A pass reads each partition until it brings nothing more, then waits for the broker;
+    records fetched but not yet read (another partition's poll brought them, or a page
+    stopped short) must not wait for new ones to arrive."""
+    _publish_spread(kafka, recording, records=10)
+    partition, records = max(_reference(kafka).items(), key=lambda item: len(item[1]))
+    log = KafkaEventLog(kafka)
+    try:
+        first = log.read(TOPIC, partition, -1, 1)
+        assert first == records[:1]  # the rest of the partition is fetched into its buffer
+        started = time.monotonic()
+        assert log.wait_for_records(20.0)
+        assert time.monotonic() - started < 5.0  # nothing new arrived: the unread ones count
+        rest = log.read(TOPIC, partition, first[0].offset, 100_000)
+        assert rest == records[1:]
+        started = time.monotonic()
+        assert not log.wait_for_records(1.0)  # read to the end: now it waits for the broker
+        assert time.monotonic() - started >= 0.9
+    finally:
         log.close()
