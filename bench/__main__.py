@@ -298,7 +298,9 @@ NOTES = [
     "The events are 200 agreements recorded through the ledger, multiplied by SQL copies "
     "(new record ids) to the size shown (1,000,000 in the full run).",
     "E1: commands are sent on a fixed schedule (open loop, at half H1's measured rate, 64 "
-    "sender threads whose connections are opened before the clock starts) to the tenant "
+    "sender threads whose keep-alive connections are opened before the clock starts; "
+    "`http.client`, about 200 µs of CPU per command where httpx took 540, since the load "
+    "generator shares the two CPUs with what it measures) to the tenant "
     "service of H1, end to end through the deployed pipeline: event store → relay → Kafka "
     "→ projector → views. One observer follows the mission board "
     "through the API with chained read-your-writes reads (`GET /missions?min_position=<last "
@@ -310,7 +312,9 @@ NOTES = [
     "service's read capacity at saturation (last full run: p99 17 s at 156/s) rather than "
     "the command-to-view latency; and senders opened their connections on their first "
     "command, which put the load generator's set-up into the first second; and the projector "
-    "read the event store directly, skipping the relay and Kafka.",
+    "read the event store directly, skipping the relay and Kafka. Until 2026-12-05 (second "
+    "session) the senders used httpx: the load generator took 0.35 of a CPU at 280 "
+    "commands/s, 0.11 since.",
     "M1: VmRSS of the tenant service process and of the raw baseline process; and of "
     "`entente relay` and `entente project` (Kafka log, PostgreSQL views) each started as its "
     "own process on a store of P1's size: the peak sampled every 0.1 s while it catches up, "

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from bench.harness import Comparison, Sample, compare, percentile
+from bench.light_client import LightClient
 from bench.stack import Stack
 from shared.auth.dev_issuer import DevIssuer
 from shared.kafka.settings import KafkaSettings
@@ -277,11 +278,11 @@ def open_loop(
     done = threading.Event()
 
     def one(i: int, due: float) -> None:
-        client: httpx.Client = getattr(local, "client", None) or httpx.Client(timeout=30)
+        client: LightClient = getattr(local, "client", None) or LightClient(base)
         local.client = client
         created = client.post(
-            f"{base}/api/{tenant}/missions",
-            json=mission(i),
+            f"/api/{tenant}/missions",
+            mission(i),
             headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
         )
         answered = time.perf_counter()
@@ -293,10 +294,11 @@ def open_loop(
 
     def observe() -> None:
         position = 0
-        with httpx.Client(timeout=60) as client:
+        client = LightClient(base, timeout=60)
+        with closing(client):
             while not done.is_set():
                 board = client.get(
-                    f"{base}/api/{tenant}/missions",
+                    f"/api/{tenant}/missions",
                     params={"min_position": position + 1, "wait_ms": 1000, "limit": 1},
                     headers=headers,
                 )
@@ -318,8 +320,9 @@ def open_loop(
             ready = threading.Barrier(SENDERS + 1)
 
             def connect() -> None:
-                client = local.client = httpx.Client(timeout=30)
-                client.get(f"{base}/healthz").raise_for_status()
+                client = local.client = LightClient(base)
+                if client.get("/healthz").status_code != 200:
+                    raise RuntimeError("E1: the service is not healthy")
                 ready.wait()
 
             for _ in range(SENDERS):
