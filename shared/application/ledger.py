@@ -220,7 +220,7 @@ class CooperationLedger(Application[UUID]):
         the rows come from one keyset query with binary results as plain tuples
         (the library's ``select_notifications`` builds an object per row first).
         """
-        return self._read(self._row_decoder.envelope, after, limit)
+        return self._read(self.row_decoder.envelope, after, limit)
 
     def read_published(
         self, after: int, limit: int
@@ -231,7 +231,7 @@ class CooperationLedger(Application[UUID]):
         straight to the canonical document (``RowDecoder.published``) it needs
         no envelope. Where the library's path decides, the envelope comes instead.
         """
-        return self._read(self._row_decoder.published, after, limit)
+        return self._read(self.row_decoder.published, after, limit)
 
     def _read(
         self, decode: Callable[..., D | None], after: int, limit: int
@@ -265,11 +265,14 @@ class CooperationLedger(Application[UUID]):
         ]
 
     @cached_property
-    def _row_decoder(self) -> RowDecoder | NoDecoder:
+    def row_decoder(self) -> RowDecoder | NoDecoder:
         """Envelopes straight from the stored JSON (``shared.events.stored``), when it is plain.
 
         Only with the JSON transcoder and neither cipher nor compressor: the
-        decoder reads the stored bytes as the JSON they then are.
+        decoder reads the stored bytes as the JSON they then are. Public for
+        readers of whole pages of stored rows (the audit walk), which decode
+        rows they read themselves; a ``None`` from it sends a row to the
+        library's mapper.
         """
         mapper = self.mapper
         plain = mapper.cipher is None and mapper.compressor is None

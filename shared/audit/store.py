@@ -176,7 +176,7 @@ def _items(
     ledger: CooperationLedger, rows: Sequence[Row], make: Callable[[Any], Any] = Item._make
 ) -> list[Any]:
     """Each row's item (built by ``make`` from the item's fields)."""
-    chained = ledger._row_decoder.chained
+    chained = ledger.row_decoder.chained
     items: list[Any] = []
     append = items.append
     for row in rows:

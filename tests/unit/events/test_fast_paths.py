@@ -163,7 +163,7 @@ def test_read_log_decodes_stored_rows_as_the_library_does(ledger: CooperationLed
 def test_rows_the_decoder_cannot_read_take_the_library_path(ledger: CooperationLedger) -> None:
     row = first_row(ledger)
     state = json.loads(row.state)
-    decode = ledger._row_decoder.envelope
+    decode = ledger.row_decoder.envelope
 
     def decoded(**changes: Any) -> EventEnvelope | None:
         changed = json.dumps({**state, **changes}).encode()
@@ -210,7 +210,7 @@ def test_chained_gives_the_canonical_bytes_of_the_library_envelope(
     rows = ledger.recorder.select_notifications(
         start=0, limit=1000, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
     )
-    chained = ledger._row_decoder.chained
+    chained = ledger.row_decoder.chained
     found = [
         chained(n.id, str(n.originator_id), n.originator_version, n.topic, n.state) for n in rows
     ]
@@ -239,7 +239,7 @@ def test_chained_leaves_what_it_cannot_write_to_the_library(
 ) -> None:
     row = first_row(ledger)
     state = json.loads(row.state)
-    chained = ledger._row_decoder.chained
+    chained = ledger.row_decoder.chained
     record, version = str(row.originator_id), row.originator_version
 
     assert chained(row.id, record, version, row.topic, row.state) is not None
@@ -252,7 +252,7 @@ def test_chained_leaves_what_it_cannot_write_to_the_library(
 
 def test_chained_event_ids_are_the_envelope_event_ids(ledger: CooperationLedger) -> None:
     rng = random.Random(5)
-    decoder = ledger._row_decoder
+    decoder = ledger.row_decoder
     assert isinstance(decoder, RowDecoder)
     for _ in range(2000):
         tenant, record = rng.choice(["police", "x-y", "ü"]), str(uuid4())
@@ -295,7 +295,7 @@ def test_chained_writes_stored_times_as_the_library_does(
     changed = json.dumps({**state, field: {"_type_": kind, "_data_": text}}).encode()
     stored = (row.id, str(row.originator_id), row.originator_version, row.topic, changed)
 
-    found = ledger._row_decoder.chained(*stored)
+    found = ledger.row_decoder.chained(*stored)
     reference = _library_item(ledger, stored)
     if reference.problem is not None:
         assert found is None
@@ -345,7 +345,7 @@ def test_published_leaves_what_it_cannot_write_to_the_library(
     ledger: CooperationLedger, changes: dict[str, Any]
 ) -> None:
     row = first_row(ledger)
-    published = ledger._row_decoder.published
+    published = ledger.row_decoder.published
     stored = (row.id, row.originator_id, row.originator_version, row.topic)
 
     assert published(*stored, row.state) is not None
@@ -371,7 +371,7 @@ def test_published_messages_spell_stored_times_as_encode_does(
     except Exception:  # the library cannot decode it: neither may the fast path
         expected = None
 
-    found = ledger._row_decoder.published(*stored)
+    found = ledger.row_decoder.published(*stored)
     if found is None:  # only a time the message spells otherwise than its canonical form
         assert expected is None or (field == "timestamp" and text not in TIMES[:3])
     else:
