@@ -66,6 +66,7 @@ class WorkingSet:
         self._updated: dict[Table, dict[str, Row]] = {}
         self._refused: list[tuple[Table, Row]] = []  # inserts of ids already held
         self._children: dict[Table, dict[str, list[Row]]] = {}
+        self._created: dict[Table, set[str]] = {}  # owners with no stored rows (add_children)
         self._appended: dict[Table, list[Row]] = {}
 
     # --- record tables -------------------------------------------------------------
@@ -138,6 +139,17 @@ class WorkingSet:
         """Makes the owner's rows of a child table exactly ``rows`` (no need to read them)."""
         self._children.setdefault(table, {})[owner] = [_full(table, row) for row in rows]
 
+    def add_children(self, table: Table, owner: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """``replace_children`` for an owner created in this transaction (its first event).
+
+        Its record had no row, and an owner's child rows are only ever written
+        by its own events, which are applied in order from the first: it has no
+        stored rows to delete. (Deleting nothing still cost a statement per
+        owner, a twelfth of a rebuild's time.)
+        """
+        self._created.setdefault(table, set()).add(owner)
+        self.replace_children(table, owner, rows)
+
     def append(self, table: Table, values: Mapping[str, Any]) -> None:
         """A row for an insert-only table."""
         self._appended.setdefault(table, []).append(_full(table, values))
@@ -158,7 +170,8 @@ class WorkingSet:
         for table, row in self._refused:
             connection.execute(insert(table), [row])
         for table, owned in self._children.items():
-            writer.delete_owned(table, list(owned))
+            created = self._created.get(table, set())
+            writer.delete_owned(table, [owner for owner in owned if owner not in created])
             writer.insert(table, [row for rows in owned.values() for row in rows])
         for table, appended in self._appended.items():
             writer.insert(table, appended)
@@ -166,7 +179,7 @@ class WorkingSet:
 
     def clear(self) -> None:
         """Forgets every row held (after a flush, the database has them)."""
-        for held in (self._records, self._inserted, self._updated, self._children):
+        for held in (self._records, self._inserted, self._updated, self._children, self._created):
             held.clear()
         self._refused.clear()
         self._appended.clear()

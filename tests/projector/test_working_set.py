@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import ArgumentError, CompileError, IntegrityError, NoResultFound
 
+from shared.views import working
 from shared.views.postgres import PostgresViewStore
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import ViewStore
@@ -126,6 +127,35 @@ def test_child_rows_are_replaced_as_a_whole(store: ViewStore) -> None:
         periods.clear()
     with store.read(TENANT) as session:
         assert session.connection.execute(select(session.tables.post_coverage)).first() is None
+
+
+def test_a_created_owners_rows_are_added_without_a_delete_and_others_replaced(
+    store: ViewStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deleted: list[str] = []
+    for writer in (working._Writer, working._PostgresWriter):
+        original = writer.delete_owned
+
+        def spy(self: Any, table: Any, owners: list[str], original: Any = original) -> None:
+            deleted.extend(owners)
+            original(self, table, owners)
+
+        monkeypatch.setattr(writer, "delete_owned", spy)
+    with store.write(TENANT) as session:
+        countries = session.tables.agreement_countries
+        session.rows.add_children(countries, "a1", [{"agreement_id": "a1", "country": "VN"}])
+    with store.write(TENANT) as session:
+        session.rows.replace_children(
+            session.tables.agreement_countries, "a1", [{"agreement_id": "a1", "country": "KH"}]
+        )
+        session.rows.add_children(
+            session.tables.agreement_countries, "a2", [{"agreement_id": "a2", "country": "LA"}]
+        )
+    assert deleted == ["a1"]  # the owner created in its transaction: no statement at all
+    with store.read(TENANT) as session:
+        table = session.tables.agreement_countries
+        rows = session.connection.execute(select(table.c.agreement_id, table.c.country))
+        assert sorted(map(tuple, rows)) == [("a1", "KH"), ("a2", "LA")]
 
 
 def test_a_missing_required_value_fails_at_the_flush_and_writes_nothing(store: ViewStore) -> None:

@@ -75,7 +75,9 @@ def signed(session: ViewSession, event: EventEnvelope) -> None:
         suspended_on=None,
         terminated_on=None,
     )
-    replace_codes(session, session.tables.agreement_countries, event.aggregate_id, countries)
+    replace_codes(
+        session, session.tables.agreement_countries, event.aggregate_id, countries, created=True
+    )
     _term(session, event, signed_on, "in-force")
 
 

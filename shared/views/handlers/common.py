@@ -63,11 +63,25 @@ def plus_one(session: ViewSession, table: Table, event: EventEnvelope, column: s
     return None if row is None else row[column] + 1
 
 
-def replace_codes(session: ViewSession, table: Table, owner_id: str, codes: Iterable[str]) -> None:
-    """Makes a record's rows in a (record id, code) child table exactly ``codes``."""
+def replace_codes(
+    session: ViewSession,
+    table: Table,
+    owner_id: str,
+    codes: Iterable[str],
+    *,
+    created: bool = False,
+) -> None:
+    """Makes a record's rows in a (record id, code) child table exactly ``codes``.
+
+    ``created``: the record was created by the event being applied (its first),
+    so it has no rows to replace (``WorkingSet.add_children``).
+    """
     owner, code = (column.name for column in table.primary_key.columns)
     rows = [{owner: owner_id, code: value} for value in dict.fromkeys(codes)]
-    session.rows.replace_children(table, owner_id, rows)
+    if created:
+        session.rows.add_children(table, owner_id, rows)
+    else:
+        session.rows.replace_children(table, owner_id, rows)
 
 
 def day(value: Any) -> date | None:

@@ -43,8 +43,9 @@ def requested(session: ViewSession, event: EventEnvelope) -> None:
         description=data["description"],
         board_year=requested_on.year,
     )
-    replace_codes(session, session.tables.mission_countries, event.aggregate_id, countries)
-    replace_codes(session, session.tables.mission_themes, event.aggregate_id, themes)
+    tables, mission = session.tables, event.aggregate_id
+    replace_codes(session, tables.mission_countries, mission, countries, created=True)
+    replace_codes(session, tables.mission_themes, mission, themes, created=True)
 
 
 def _decision(event: EventEnvelope) -> dict[str, object]:
