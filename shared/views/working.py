@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from types import MappingProxyType
@@ -210,12 +210,18 @@ def _planned_with_values(connection: Connection) -> Iterator[None]:
 
 
 def _check(table: Table, values: Mapping[str, Any]) -> None:
-    """Refuses what SQLAlchemy would refuse, before it is kept for the flush."""
-    unknown = [name for name in values if name not in table.c]
+    """Refuses what SQLAlchemy would refuse, before it is kept for the flush.
+
+    Every row a handler writes passes here (about three per event), so the
+    column names are a set made once per table, and values of the plain types
+    handlers use skip the ``isinstance`` test (a third of the cost before).
+    """
+    names = _names(table)
+    unknown = [name for name in values if name not in names]
     if unknown:
         raise CompileError(f"Unconsumed column names: {', '.join(unknown)}")
     for name, value in values.items():
-        if isinstance(value, ClauseElement):
+        if type(value) not in _PLAIN and isinstance(value, ClauseElement):
             raise ArgumentError(f"{table.name}.{name}: held rows take values, not SQL")
 
 
@@ -223,9 +229,24 @@ def _full(table: Table, values: Mapping[str, Any]) -> Row:
     """A whole row: the columns not given are NULL, as in an INSERT (and every row of
     one executemany must name the same columns)."""
     _check(table, values)
-    row: Row = dict.fromkeys(table.c.keys())
+    row: Row = dict(_blank(table))
     row.update(values)
     return row
+
+
+#: Types no SQL expression has: their values need no ``isinstance(…, ClauseElement)``.
+_PLAIN = frozenset({str, int, bool, float, Decimal, date, datetime, list, dict, type(None)})
+
+
+@cache
+def _names(table: Table) -> frozenset[str]:
+    return frozenset(table.c.keys())
+
+
+@cache
+def _blank(table: Table) -> Row:
+    """Every column of ``table``, NULL, in column order (copied for each new row)."""
+    return dict.fromkeys(table.c.keys())
 
 
 def _owner(table: Table) -> Column[Any]:
