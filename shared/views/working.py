@@ -37,7 +37,9 @@ from sqlalchemy import (
     JSON,
     Column,
     Connection,
+    String,
     Table,
+    any_,
     bindparam,
     delete,
     insert,
@@ -45,6 +47,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import ArgumentError, CompileError, NoResultFound
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -77,10 +80,15 @@ class WorkingSet:
         missing = list(dict.fromkeys(i for i in ids if i not in known))
         if not missing:
             return
+        postgres = self._connection.dialect.name == "postgresql"
         with _planned_with_values(self._connection):
             for start in range(0, len(missing), CHUNK):
                 chunk = missing[start : start + CHUNK]
-                found = self._connection.execute(select(table).where(table.c.id.in_(chunk)))
+                if postgres:  # one array: psycopg parsed 500 placeholders each time
+                    wanted = table.c.id == any_(bindparam("ids", chunk, type_=ARRAY(String)))
+                else:
+                    wanted = table.c.id.in_(chunk)
+                found = self._connection.execute(select(table).where(wanted))
                 for row in found.mappings():
                     known[row["id"]] = dict(row)
                 for id_ in chunk:
