@@ -17,7 +17,7 @@ from bench.harness import Comparison
 from bench.page import Report, Row, render, table
 from bench.stack import Stack
 from bench.whys import WHY
-from shared.heap import keep_freed_memory
+from shared.heap import collect_less_often, keep_freed_memory
 from shared.kafka.crc import native_crc32c_in_use
 
 ALL = ("H1", "W2", "K1", "P1", "R2", "E1", "M1")
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     # As every `entente` process does: K1, P1 and R2 run subject and baseline in this process.
     keep_freed_memory()
+    collect_less_often()
     if not native_crc32c_in_use():
         print("bench: kafka-python has no C CRC-32C (install crc32c); refusing", file=sys.stderr)
         return 2

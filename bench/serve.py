@@ -29,7 +29,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from shared.heap import keep_freed_memory
+from shared.heap import collect_less_often, keep_freed_memory
 
 
 def _urls() -> tuple[str, str]:
@@ -133,6 +133,7 @@ def raw_app(schema: str) -> FastAPI:
 
 def main(argv: list[str]) -> None:
     keep_freed_memory()  # as `entente` does; the raw baseline too, for a fair comparison
+    collect_less_often()
     kind = argv[0]
     if kind == "projector":
         run_projector(argv[1], Path(argv[2]))

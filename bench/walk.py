@@ -15,11 +15,12 @@ import time
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import PostgresStore
 from shared.audit import store
-from shared.heap import keep_freed_memory
+from shared.heap import collect_less_often, keep_freed_memory
 
 
 def main(url: str, tenant: str) -> None:
     keep_freed_memory()  # as `entente audit` does (its main)
+    collect_less_often()
     store.allow_worker_processes()  # as `entente audit` does
     ledger = CooperationLedger(tenant, PostgresStore(url))
     try:

