@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 
 from bench.harness import Comparison, Sample, compare
 from bench.stack import Stack
-from bench.web import mission, serve
+from bench.web import drain, mission, serve
 from shared.application.bulk import MAX_ITEMS
 from shared.auth.dev_issuer import DevIssuer
 from shared.settings import Settings
@@ -117,6 +117,7 @@ def w2(stack: Stack, seconds: float, rounds: int, log: Log) -> Comparison:
 
             closed_loop(1, http_one, http_open)  # warm-up: connections, caches, first tables
             closed_loop(1, raw_one, raw_open)
+            drain(service.url, tenant, token, log, after="the warm-up")  # pipeline up and idle
             with service.pipeline_paused():
                 return compare(
                     lambda _round: closed_loop(seconds, http_one, http_open),
