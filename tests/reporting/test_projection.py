@@ -12,7 +12,9 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event, select
 
+from shared.domain.mission import Mission
 from shared.errors import ValidationError
 from shared.log.ports import topic_for
 from shared.reporting import queries
@@ -145,3 +147,41 @@ def test_bad_filters_are_refused_rather_than_answered_with_zero(projected: Repor
         assert caught.value.field == field
     with pytest.raises(ValidationError):
         queries.figures(projected, TENANTS, Filters(), ["country", "post"])
+
+
+def test_a_records_first_event_writes_its_codes_without_deleting_and_a_change_replaces_them(
+    world: World, store: ReportingStore
+) -> None:
+    """Creation events (mission requested, agreement signed) have no codes to replace:
+    no DELETE is sent for them; a later correction of the themes still replaces them."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    world.mission("police", "m1", theme=["cybercrime", "narcotics"], until="requested")
+    world.agreement(
+        "police", "A", countries=["VN"], themes=["narcotics"], signed_on=date(2023, 1, 2)
+    )
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        ReportingProjector(store, world.log, TENANTS).catch_up()
+        assert not [s for s in statements if s.lstrip().upper().startswith("DELETE")]
+        ctx = world.context("police")
+        world.change(
+            Mission,
+            "m1",
+            lambda m: m.correct(ctx, {"themes": ["cybercrime"]}, "typo", date(2024, 1, 5)),
+        )
+        ReportingProjector(store, world.log, TENANTS).catch_up()
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    deletes = [s for s in statements if s.lstrip().upper().startswith("DELETE")]
+    assert len(deletes) == 1
+    assert "mission_themes" in deletes[0]
+    with store.read() as session:
+        themes = session.tables.mission_themes
+        rows = session.connection.execute(select(themes.c.theme)).scalars().all()
+        countries = session.tables.agreement_countries
+        agreed = session.connection.execute(select(countries.c.country)).scalars().all()
+    assert (rows, agreed) == (["cybercrime"], ["VN"])

@@ -33,6 +33,12 @@ def _expiry(term_start: date, duration_months: int | None) -> date | None:
 def _term(session: ReportingSession, event: EventEnvelope, on: date, status: str) -> None:
     """Records a status change with the expiry in effect after it."""
     expires_on = current(session, session.tables.agreements, event)["expires_on"]
+    _record_term(session, event, on, status, expires_on)
+
+
+def _record_term(
+    session: ReportingSession, event: EventEnvelope, on: date, status: str, expires_on: date | None
+) -> None:
     session.connection.execute(
         insert(session.tables.agreement_terms).values(
             tenant=event.tenant,
@@ -50,6 +56,7 @@ def signed(session: ReportingSession, event: EventEnvelope) -> None:
     signed_on = required_day(data["signed_on"])
     countries = codes(data["partner_countries"])
     months = data["duration_months"]
+    expires_on = _expiry(signed_on, months)
     insert_record(
         session,
         session.tables.agreements,
@@ -61,12 +68,13 @@ def signed(session: ReportingSession, event: EventEnvelope) -> None:
         signed_on=signed_on,
         duration_months=months,
         term_start=signed_on,
-        expires_on=_expiry(signed_on, months),
+        expires_on=expires_on,
         partner_countries=countries,
         themes=codes(data["themes"]),
     )
-    replace_codes(session, session.tables.agreement_countries, event, countries)
-    _term(session, event, signed_on, "in-force")
+    # Just inserted: no codes to delete, and its expiry is at hand (two round trips fewer).
+    replace_codes(session, session.tables.agreement_countries, event, countries, created=True)
+    _record_term(session, event, signed_on, "in-force", expires_on)
 
 
 def amended(session: ReportingSession, event: EventEnvelope) -> None:

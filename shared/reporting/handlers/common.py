@@ -56,14 +56,24 @@ def current(session: ReportingSession, table: Table, event: EventEnvelope) -> Ro
 
 
 def replace_codes(
-    session: ReportingSession, table: Table, event: EventEnvelope, codes: Iterable[str]
+    session: ReportingSession,
+    table: Table,
+    event: EventEnvelope,
+    codes: Iterable[str],
+    *,
+    created: bool = False,
 ) -> None:
-    """Makes a record's rows in a (tenant, record id, code) table exactly ``codes``."""
+    """Makes a record's rows in a (tenant, record id, code) table exactly ``codes``.
+
+    ``created``: the record was created by ``event`` (its first, applied in
+    order), so it has no rows yet and the delete is skipped.
+    """
     _, owner, code = (column.name for column in table.primary_key.columns)
     tenant, owner_id = event.tenant, event.aggregate_id
-    session.connection.execute(
-        delete(table).where(table.c.tenant == tenant, table.c[owner] == owner_id)
-    )
+    if not created:
+        session.connection.execute(
+            delete(table).where(table.c.tenant == tenant, table.c[owner] == owner_id)
+        )
     rows = [{"tenant": tenant, owner: owner_id, code: value} for value in dict.fromkeys(codes)]
     if rows:
         session.connection.execute(insert(table), rows)

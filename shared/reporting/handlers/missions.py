@@ -36,8 +36,8 @@ def requested(session: ReportingSession, event: EventEnvelope) -> None:
         countries=countries,
         themes=themes,
     )
-    replace_codes(session, session.tables.mission_countries, event, countries)
-    replace_codes(session, session.tables.mission_themes, event, themes)
+    replace_codes(session, session.tables.mission_countries, event, countries, created=True)
+    replace_codes(session, session.tables.mission_themes, event, themes, created=True)
 
 
 def _status(status: str, on: str, **columns: Callable[[dict[str, Any]], Any]) -> Handler:
