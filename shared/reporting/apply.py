@@ -14,11 +14,17 @@ every handler, with the same errors so operators read one vocabulary:
 
 After a mission event that can change its overlaps, they are re-checked in the
 same transaction (``overlaps.recheck``, see ``OVERLAP_EVENTS`` there).
+
+A batch reads its records' stored versions in one query per table first
+(``stored_versions``) and keeps them up to date as it applies: the projector
+writes row by row, one round trip per statement, and that check was one of
+them for every event. Only the batch's own events change a version, under the
+area's lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 
@@ -33,6 +39,36 @@ from shared.views.errors import (
     UnknownEventTypeError,
 )
 
+#: The stored version of each (aggregate type, record id) a batch touches.
+Versions = dict[tuple[str, str], int]
+
+#: Ids per ``IN (…)`` list (SQLite's oldest limit is 999 parameters).
+CHUNK = 500
+
+
+def stored_versions(
+    session: ReportingSession, tenant: str, records: Sequence[LogRecord]
+) -> Versions:
+    """The stored version of every record ``records`` name (0: no row yet), per table."""
+    wanted: dict[str, set[str]] = {}
+    for record in records:
+        event = record.event
+        if event.aggregate_type in session.tables.record_tables:
+            wanted.setdefault(event.aggregate_type, set()).add(event.aggregate_id)
+    versions: Versions = {}
+    for kind, ids in wanted.items():
+        table, found = session.tables.record_tables[kind], sorted(ids)
+        for start in range(0, len(found), CHUNK):
+            chunk = found[start : start + CHUNK]
+            rows = session.connection.execute(
+                select(table.c.id, table.c.version).where(
+                    table.c.tenant == tenant, table.c.id.in_(chunk)
+                )
+            )
+            versions.update({(kind, id_): int(version) for id_, version in rows})
+        versions.update({(kind, id_): 0 for id_ in found if (kind, id_) not in versions})
+    return versions
+
 
 def apply_record(
     session: ReportingSession,
@@ -40,8 +76,13 @@ def apply_record(
     record: LogRecord,
     handlers: Mapping[str, Handler],
     alerts: OverlapAlerts,
+    versions: Versions | None = None,
 ) -> bool:
-    """Applies ``record``; False when it changed nothing (a duplicate, or left out)."""
+    """Applies ``record``; False when it changed nothing (a duplicate, or left out).
+
+    ``versions``: the batch's ``stored_versions``, read and kept instead of a
+    query per event.
+    """
     event = record.event
     if event.tenant != tenant:
         raise TenantMismatchError(
@@ -57,10 +98,16 @@ def apply_record(
         raise UnknownEventTypeError(
             f"reporting has no handler for event type {event.type!r}", record.topic, record.offset
         )
-    stored = session.connection.execute(
-        select(table.c.version).where(table.c.tenant == tenant, table.c.id == event.aggregate_id)
-    ).scalar_one_or_none()
-    stored_version = 0 if stored is None else int(stored)
+    key = (event.aggregate_type, event.aggregate_id)
+    if versions is not None and key in versions:
+        stored_version = versions[key]
+    else:
+        stored = session.connection.execute(
+            select(table.c.version).where(
+                table.c.tenant == tenant, table.c.id == event.aggregate_id
+            )
+        ).scalar_one_or_none()
+        stored_version = 0 if stored is None else int(stored)
     if event.version <= stored_version:
         return False
     if event.version != stored_version + 1:
@@ -76,6 +123,8 @@ def apply_record(
         raise UnexpectedEventDataError(
             f"reporting cannot read {event.type}: {error!r}", record.topic, record.offset
         ) from error
+    if versions is not None:
+        versions[key] = event.version
     if event.aggregate_type == "mission" and event.event_name in OVERLAP_EVENTS:
         recheck(session, event, alerts)
     return True

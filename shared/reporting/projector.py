@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from shared.log.ports import EventLog, LogRecord, UndecodableRecordError
 from shared.log.turns import PASS_RECORDS, in_turns
-from shared.reporting.apply import apply_record
+from shared.reporting.apply import apply_record, stored_versions
 from shared.reporting.handlers import HANDLERS, Handler
 from shared.reporting.overlaps import OverlapAlerts, TableOverlapAlerts
 from shared.reporting.store import ReportingStore
@@ -75,8 +75,9 @@ class ReportingProjector:
         with self.store.write() as session:
             after = tracked_offset(session, topic, partition)
             records = self._read(topic, partition, after, limit)
+            versions = stored_versions(session, tenant, records)
             for record in records:
-                apply_record(session, tenant, record, self.handlers, self.alerts)
+                apply_record(session, tenant, record, self.handlers, self.alerts, versions)
             if records:
                 advance(session, tenant, records)
         return len(records)
