@@ -76,12 +76,11 @@ def apply_record(
     record: LogRecord,
     handlers: Mapping[str, Handler],
     alerts: OverlapAlerts,
-    versions: Versions | None = None,
+    versions: Versions,
 ) -> bool:
     """Applies ``record``; False when it changed nothing (a duplicate, or left out).
 
-    ``versions``: the batch's ``stored_versions``, read and kept instead of a
-    query per event.
+    ``versions``: the batch's ``stored_versions``, read once and kept up to date here.
     """
     event = record.event
     if event.tenant != tenant:
@@ -99,15 +98,7 @@ def apply_record(
             f"reporting has no handler for event type {event.type!r}", record.topic, record.offset
         )
     key = (event.aggregate_type, event.aggregate_id)
-    if versions is not None and key in versions:
-        stored_version = versions[key]
-    else:
-        stored = session.connection.execute(
-            select(table.c.version).where(
-                table.c.tenant == tenant, table.c.id == event.aggregate_id
-            )
-        ).scalar_one_or_none()
-        stored_version = 0 if stored is None else int(stored)
+    stored_version = versions[key]  # every record table's id of the batch is there
     if event.version <= stored_version:
         return False
     if event.version != stored_version + 1:
@@ -123,8 +114,7 @@ def apply_record(
         raise UnexpectedEventDataError(
             f"reporting cannot read {event.type}: {error!r}", record.topic, record.offset
         ) from error
-    if versions is not None:
-        versions[key] = event.version
+    versions[key] = event.version
     if event.aggregate_type == "mission" and event.event_name in OVERLAP_EVENTS:
         recheck(session, event, alerts)
     return True
