@@ -18,6 +18,10 @@ def relay(
     ] = 0.5,
     page_size: Annotated[int, typer.Option(help="Events per acknowledged page")] = 1000,
     checkpoint_every: Annotated[int, typer.Option(help="Events between two checkpoints")] = 1000,
+    checkpoint_interval: Annotated[
+        float,
+        typer.Option(help="Longest wait, in seconds, of a published chain head for its checkpoint"),
+    ] = 1.0,
 ) -> None:
     """Publish a tenant's events to its Kafka topic until SIGTERM.
 
@@ -30,6 +34,9 @@ def relay(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per connection
     options = RelayOptions(
-        page_size=page_size, checkpoint_every=checkpoint_every, poll_interval=poll_interval
+        page_size=page_size,
+        checkpoint_every=checkpoint_every,
+        poll_interval=poll_interval,
+        checkpoint_interval=checkpoint_interval,
     )
     run(Settings(), tenant, options=options)

@@ -10,6 +10,7 @@ topics of a tenant with that configuration, and every service calls
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 
 from shared.errors import ConfigurationError
 from shared.kafka.clients import create_admin, translated_errors
-from shared.kafka.errors import TopicMisconfiguredError, TopicMissingError
+from shared.kafka.errors import BrokerRequestError, TopicMisconfiguredError, TopicMissingError
 from shared.kafka.names import alerts_topic, checkpoints_topic, dead_letter_topic, events_topic
 from shared.kafka.settings import KafkaSettings
 
@@ -155,13 +156,28 @@ class KafkaTopicAdmin:
         entries = described.get("topic", {}).get(physical, {})
         return {key: str(entry["value"]) for key, entry in entries.items()}
 
-    def alter_config(self, topic: str, changes: Mapping[str, str]) -> None:
-        """Sets topic-level settings (an operator's repair, or a test's sabotage)."""
-        resource = ConfigResource(
-            ConfigResourceType.TOPIC, self._settings.physical(topic), dict(changes)
-        )
+    def alter_config(self, topic: str, changes: Mapping[str, str], wait_s: float = 10.0) -> None:
+        """Sets topic-level settings (an operator's repair, or a test's sabotage).
+
+        Returns once the broker describes the topic with them: the controller
+        acknowledges a change before the broker applies it, so a ``verify``
+        right after could still see the old settings. BrokerRequestError if
+        the change is refused or not applied within ``wait_s``.
+        """
+        physical = self._settings.physical(topic)
+        resource = ConfigResource(ConfigResourceType.TOPIC, physical, dict(changes))
         with translated_errors(self._settings):
-            self._admin.alter_configs([resource])
+            results: dict[str, dict[str, str]] = self._admin.alter_configs([resource])
+        result = results.get("topic", {}).get(physical)
+        if result != "OK":
+            raise BrokerRequestError(f"changing the settings of {physical!r}: {result}")
+        deadline = time.monotonic() + wait_s
+        while not _applied(changes, self.config_of(topic)):
+            if time.monotonic() > deadline:
+                raise BrokerRequestError(
+                    f"the broker did not apply {dict(changes)} to {physical!r} in {wait_s} s"
+                )
+            time.sleep(0.05)
 
     def close(self) -> None:
         self._admin.close()
@@ -174,3 +190,12 @@ class KafkaTopicAdmin:
             raise TopicMissingError(f"topic {physical!r} does not exist; create it first")
         partitions = described["partitions"]
         return len(partitions), min(len(p["replica_nodes"]) for p in partitions)
+
+
+def _applied(changes: Mapping[str, str], config: Mapping[str, str]) -> bool:
+    """Whether a topic's described settings hold ``changes`` (lists compared as sets)."""
+    return all(
+        set(config.get(key, "").replace(" ", "").strip("[]").split(","))
+        == set(value.replace(" ", "").split(","))
+        for key, value in changes.items()
+    )

@@ -8,8 +8,13 @@ the page again with the very same messages (ids and links are deterministic),
 so readers de-duplicate and nothing is skipped.
 
 Pages end on multiples of ``checkpoint_every``, and a checkpoint follows each
-such page and the end of each catch-up that published something (and the
-first catch-up of a process, so a checkpoint lost in a crash is replaced).
+such page, the first catch-up of a process (so a checkpoint lost in a crash is
+replaced), and the end of each catch-up that published something. Under a
+steady trickle of commands (``run``), that last one comes at most every
+``checkpoint_interval`` seconds: one catch-up per command would otherwise
+publish and flush a checkpoint per command (a third of the relay's CPU). The
+chain's head is still checkpointed within ``checkpoint_interval`` of its last
+event, by the catch-up that finds nothing new.
 """
 
 from __future__ import annotations
@@ -49,12 +54,18 @@ TRANSIENT = (PublishFailedError, RelayStoreUnavailableError, StoreOperationalErr
 
 @dataclass(frozen=True)
 class RelayOptions:
-    """Page size (1,000: reading the notification log in large sections is ~4x faster)."""
+    """Page size (1,000: reading the notification log in large sections is ~4x faster).
+
+    ``checkpoint_interval``: in ``run``, the longest a published head waits for
+    its checkpoint (pages on a ``checkpoint_every`` boundary are checkpointed
+    at once).
+    """
 
     page_size: int = 1000
     checkpoint_every: int = 1000
     poll_interval: float = 0.5
     max_backoff: float = 30.0
+    checkpoint_interval: float = 1.0
 
 
 class Relay:
@@ -67,6 +78,7 @@ class Relay:
         store: RelayStateStore,
         options: RelayOptions | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tenant = source.tenant
         self._source = source
@@ -74,10 +86,21 @@ class Relay:
         self._store = store
         self._options = options or RelayOptions()
         self._clock = clock
+        self._monotonic = monotonic
         self._checkpointed: int | None = None
+        self._checkpointed_at = -float("inf")  # ``monotonic`` time of the last checkpoint
+        self._published: RelayState | None = None  # as of the last catch-up
+        self._saved: RelayState | None = None  # what this relay last loaded or saved
 
-    def catch_up(self, stop: threading.Event | None = None) -> int:
+    def catch_up(self, stop: threading.Event | None = None, *, settle: bool = True) -> int:
         """Publishes every event stored so far (until ``stop`` is set); returns how many.
+
+        ``settle``: checkpoint the head at the end when this catch-up published
+        something. ``run`` passes False while a checkpoint is younger than
+        ``checkpoint_interval``, and checkpoints the head later (``_checkpoint_tail``).
+
+        A page shorter than its limit ends the catch-up: it held every event
+        stored when it was read (what is stored later wakes the next one).
 
         One page in flight, in one thread: page n is handed to the producer
         (whose I/O thread sends it), page n+1 is read, chained and encoded
@@ -88,19 +111,23 @@ class Relay:
         topic = events_topic(self.tenant)
         if isinstance(self._publisher, WarmPublisher):
             self._publisher.warm_up([topic, checkpoints_topic(self.tenant)])
-        state = self._store.load()
-        self._refuse_if_ahead(state)
+        state = self._state()
         published = 0
-        page = None if _stopped(stop) else self._prepare(state)
-        while page is not None:
-            delivery = self._send(topic, page.messages)
-            following = None if _stopped(stop) else self._prepare(page.state)
-            delivery.wait()
-            self._commit(state, page.state)
-            state, published = page.state, published + len(page.messages)
-            page = following
+        try:
+            page = None if _stopped(stop) else self._prepare(state)
+            while page is not None:
+                delivery = self._send(topic, page.messages)
+                following = None if _stopped(stop) or not page.full else self._prepare(page.state)
+                delivery.wait()
+                self._commit(state, page.state)
+                state, published = page.state, published + len(page.messages)
+                page = following
+        except BaseException:
+            self._saved = None  # the next catch-up reads the stored state afresh
+            raise
         first = self._checkpointed is None
-        if state.count and state.count != self._checkpointed and (published or first):
+        self._published = state
+        if state.count and state.count != self._checkpointed and ((published and settle) or first):
             self._checkpoint(state)
         return published
 
@@ -123,20 +150,75 @@ class Relay:
             if wake is not None:
                 wake.clear()
             try:
-                published = self.catch_up(stop)
+                pause = self.step(stop)
             except TRANSIENT as error:
                 log.warning("relay %s: %s; retrying in %.1fs", self.tenant, error, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self._options.max_backoff)
                 continue
             backoff = self._options.poll_interval
-            if published:
-                log.info("relay %s: published %d events", self.tenant, published)
-            _pause(stop, wake, self._options.poll_interval)
+            _pause(stop, wake, pause)
+        self._checkpoint_on_stop()
+
+    def step(self, stop: threading.Event | None = None) -> float:
+        """One look of ``run``: a catch-up, and the head's checkpoint when due.
+
+        Returns how long to wait before the next look: ``poll_interval``, or
+        less when a checkpoint of the head is pending.
+        """
+        published = self.catch_up(stop, settle=self._checkpoint_due() <= 0)
+        if published:
+            log.info("relay %s: published %d events", self.tenant, published)
+        else:
+            self._checkpoint_tail()
+        pause = self._options.poll_interval
+        if self._unchecked():  # back when the head's checkpoint is due, at the latest
+            pause = min(pause, max(self._checkpoint_due(), 0.0))
+        return pause
+
+    def _checkpoint_on_stop(self) -> None:
+        """A stopping relay checkpoints what it published since its last checkpoint."""
+        if not self._unchecked():
+            return
+        assert self._published is not None
+        try:
+            self._checkpoint(self._published)
+        except TRANSIENT as error:  # the next start checkpoints it (its first catch-up)
+            log.warning("relay %s: no checkpoint on stop: %s", self.tenant, error)
+
+    def _checkpoint_due(self) -> float:
+        """Seconds until the next end-of-catch-up checkpoint may be published."""
+        return self._checkpointed_at + self._options.checkpoint_interval - self._monotonic()
+
+    def _unchecked(self) -> bool:
+        """Whether events were published since the last checkpoint."""
+        state = self._published
+        return state is not None and state.count > 0 and state.count != self._checkpointed
+
+    def _checkpoint_tail(self) -> None:
+        """Checkpoints the head a catch-up left unchecked (``settle=False``), once it is due."""
+        if self._unchecked() and self._checkpoint_due() <= 0:
+            assert self._published is not None
+            self._checkpoint(self._published)
+
+    def _state(self) -> RelayState:
+        """Where publishing resumes: the state this relay saved last, or the stored one.
+
+        The stored state is read once, then after each failure (``run`` retries
+        with a fresh look); in between, this relay is its only writer (``save``
+        refuses a state another relay moved), so a catch-up under a trickle of
+        commands costs two queries, not four.
+        """
+        if self._saved is None:
+            state = self._store.load()
+            self._refuse_if_ahead(state)
+            self._saved = state
+        return self._saved
 
     def _prepare(self, state: RelayState) -> _Page | None:
         """The next page after ``state``, chained and encoded; None when there is none."""
-        events = self._source.read_published(state.position, self._page_limit(state))
+        limit = self._page_limit(state)
+        events = self._source.read_published(state.position, limit)
         if not events:
             return None
         head, messages = state.head, []
@@ -151,18 +233,21 @@ class Relay:
                 head = link(head, event)
                 messages.append(encode(event, head))
         after = RelayState(position=events[-1][0], head=head, count=state.count + len(events))
-        return _Page(messages, after)
+        return _Page(messages, after, full=len(events) == limit)
 
     def _commit(self, previous: RelayState, new: RelayState) -> None:
         """After the acks: the checkpoint at a boundary, then the saved position."""
         if new.count % self._options.checkpoint_every == 0:
             self._checkpoint(new)
+        self._saved = None  # unknown until the save returns
         self._store.save(previous, new)
+        self._saved = new
 
     def _checkpoint(self, state: RelayState) -> None:
         checkpoint = Checkpoint(self.tenant, state.count, state.head, state.position, self._clock())
         self._publisher.publish(checkpoints_topic(self.tenant), [encode_checkpoint(checkpoint)])
         self._checkpointed = state.count
+        self._checkpointed_at = self._monotonic()
 
     def _page_limit(self, state: RelayState) -> int:
         """A page never crosses a multiple of ``checkpoint_every``."""
@@ -183,6 +268,8 @@ class _Page:
 
     messages: list[WireMessage]
     state: RelayState
+    #: Whether the page reached its limit (more events may follow at once).
+    full: bool
 
 
 class _Delivered:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.kafka.errors import TopicMisconfiguredError, TopicMissingError
+from shared.kafka.errors import BrokerRequestError, TopicMisconfiguredError, TopicMissingError
 from shared.kafka.names import checkpoints_topic, dead_letter_topic, events_topic
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin, TopicSpec, tenant_topics
@@ -104,3 +104,13 @@ def test_verify_refuses_a_missing_topic(topic_admin: KafkaTopicAdmin, tenant: st
 def test_settings_refuse_more_insync_replicas_than_replicas() -> None:
     with pytest.raises(ValidationError, match="cannot exceed"):
         KafkaSettings(replication_factor=1, min_insync_replicas=2)
+
+
+def test_a_setting_change_the_broker_refuses_is_an_error_not_a_silent_no_op(
+    topic_admin: KafkaTopicAdmin, tenant: str
+) -> None:
+    topic_admin.ensure_tenant_topics(tenant)
+
+    with pytest.raises(BrokerRequestError, match="cleanup.policy|Invalid"):
+        topic_admin.alter_config(events_topic(tenant), {"cleanup.policy": "shred"})
+    assert topic_admin.config_of(events_topic(tenant))["cleanup.policy"] == "delete"
