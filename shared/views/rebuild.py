@@ -2,7 +2,9 @@
 
 1. empty the rebuild area and replay the whole topic into it, while the live
    views keep serving and the live projector keeps running;
-2. open the live write transaction, which holds the live projector back,
+2. gather the rebuilt tables' statistics (ANALYZE), so that the first reads
+   after the swap are planned with them;
+3. open the live write transaction, which holds the live projector back,
    replay the few records that arrived meanwhile, and swap the rebuilt tables
    in (schema rename in PostgreSQL, copy in SQLite) before committing.
 
@@ -31,6 +33,7 @@ def rebuild(
     store.reset(tenant, REBUILD)
     fresh = Projector(store, log, [tenant], handlers=handlers, area=REBUILD)
     fresh.catch_up()
+    store.analyze(tenant, REBUILD)  # before the swap: rebuilt tables are read at once
     with store.write(tenant, LIVE) as live:
         fresh.catch_up()
         store.promote(tenant, live)

@@ -73,6 +73,10 @@ class ViewStore(Protocol):
         """Empties ``area`` into a fresh, empty table set (used before a rebuild)."""
         ...
 
+    def analyze(self, tenant: str, area: Area) -> None:
+        """Gathers the planner's statistics of ``area``'s tables (a rebuild, before its swap)."""
+        ...
+
     def promote(self, tenant: str, live: ViewSession) -> None:
         """Replaces the live views with the rebuild area, inside ``live``'s transaction."""
         ...
