@@ -8,7 +8,7 @@ without statistics (twice as slow on 60,000 missions).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,9 +95,11 @@ class Spy(SqliteViewStore):
         self.steps.append(f"analyze {area}")
         super().analyze(tenant, area)
 
-    def write(self, tenant: str, area: Area = LIVE) -> AbstractContextManager[ViewSession]:
+    @contextmanager
+    def write(self, tenant: str, area: Area = LIVE) -> Iterator[ViewSession]:
         self.steps.append(f"write {area}")
-        return super().write(tenant, area)
+        with super().write(tenant, area) as session:
+            yield session
 
     def promote(self, tenant: str, live: ViewSession) -> None:
         self.steps.append("promote")
