@@ -170,6 +170,10 @@ class WebResults:
     drained_s: float = 0.0
     #: E1 at lower rates (fractions of H1's maximum): (commands/s, p99 seconds).
     steps: list[tuple[float, float | None]] = field(default_factory=list)
+    #: E1 at ``e1_rate`` again, observed through board pages instead of the position.
+    e1_board: Sample | None = None
+    #: Missions in the view when the board was observed.
+    missions: int = 0
 
     @property
     def highest_rate_within_target(self) -> float | None:
@@ -227,7 +231,11 @@ def web(stack: Stack, seconds: float, rounds: int, e1_seconds: float, log: Log) 
                 stepped = h1.subject.rate * fraction
                 sample = open_loop(service.url, tenant, token, stepped, e1_seconds, log)
                 steps.append((stepped, sample.percentile(99)))
-    return WebResults(h1, e1, rate, memory, drained, sorted(steps))
+            drain(service.url, tenant, token, log)
+            board = open_loop(service.url, tenant, token, rate, e1_seconds, log, BOARD)
+            page = httpx.get(f"{command}?limit=1", headers=token, timeout=60)
+            missions = int(page.raise_for_status().json()["total"])
+    return WebResults(h1, e1, rate, memory, drained, sorted(steps), board, missions)
 
 
 def drain(
@@ -268,20 +276,37 @@ def drain(
     return took
 
 
+#: What E1's observer reads: the views' position (``POSITION``), or the board's first page.
+POSITION: tuple[str, dict[str, Any]] = ("views/position", {})
+BOARD: tuple[str, dict[str, Any]] = ("missions", {"limit": 1})
+
+
 def open_loop(
-    base: str, tenant: str, headers: dict[str, str], rate: float, seconds: float, log: Log
+    base: str,
+    tenant: str,
+    headers: dict[str, str],
+    rate: float,
+    seconds: float,
+    log: Log,
+    observed: tuple[str, dict[str, Any]] = POSITION,
 ) -> Sample:
     """Commands sent on a fixed schedule (not waiting for answers), each timed from its
-    scheduled send until the mission board shows it.
+    scheduled send until the views show it.
 
-    One observer follows the board through the API: a chain of read-your-writes
+    One observer follows the views through the API: a chain of read-your-writes
     reads (``min_position`` = the last position it saw + 1, ``wait_ms``), each
     answering as soon as the views move on, with the position they reflect. A
     command is visible at the first answer, received after its own 201, whose
     position reaches the command's. Readers do not add a request per command, so
     the load is the commands alone, as E1 defines it.
+
+    ``observed``: the views' position (``/views/position``: the projector commits
+    it with the rows, so a command is visible once it is reached), or the board's
+    first page (``BOARD``), whose every read also counts every mission (about
+    8 ms at 60,000): measured once, for comparison.
     """
     interval = 1 / rate if rate > 0 else 1.0
+    path, extra = observed
     accepted: list[tuple[int, float, float]] = []  # position, due, answered
     failures: list[str] = []
     seen: list[tuple[float, int]] = []  # answer received, position reflected
@@ -309,16 +334,16 @@ def open_loop(
         client = LightClient(base, timeout=60)
         with closing(client):
             while not done.is_set():
-                board = client.get(
-                    f"/api/{tenant}/missions",
-                    params={"min_position": position + 1, "wait_ms": 1000, "limit": 1},
+                answer = client.get(
+                    f"/api/{tenant}/{path}",
+                    params={"min_position": position + 1, "wait_ms": 1000, **extra},
                     headers=headers,
                 )
-                if board.status_code == 200:
-                    position = board.json()["position"]
+                if answer.status_code == 200:
+                    position = answer.json()["position"]
                     seen.append((time.perf_counter(), position))
-                elif board.status_code != 503:  # 503: nothing new within wait_ms
-                    failures.append(f"board {board.status_code} {board.text[:200]}")
+                elif answer.status_code != 503:  # 503: nothing new within wait_ms
+                    failures.append(f"{path} {answer.status_code} {answer.text[:200]}")
                     return
 
     from concurrent.futures import ThreadPoolExecutor
@@ -358,7 +383,7 @@ def open_loop(
     p99 = percentile(latencies, 99) or 0
     missing = len(accepted) - len(latencies)
     log(
-        f"  E1: {len(accepted)} commands at {rate:,.0f}/s, p99 {p99 * 1000:.0f} ms, "
+        f"  E1 ({path}): {len(accepted)} commands at {rate:,.0f}/s, p99 {p99 * 1000:.0f} ms, "
         f"{missing} never seen, {len(failures)} failures"
         f"{': ' + failures[0] if failures else ''}"
     )

@@ -105,6 +105,30 @@ def test_the_country_file_and_annual_report_answer_with_their_position(api: Api)
     assert report.json()["year"] == 2025
 
 
+def test_the_views_position_answers_once_a_write_is_visible_without_reading_a_page(
+    api: Api,
+) -> None:
+    created = api.post("/api/police/missions", _request("Stage de cynotechnie"))
+    position = created.json()["position"]
+
+    reached = api.get(f"/api/police/views/position?min_position={position}")
+
+    assert reached.status_code == 200, reached.text
+    assert reached.json()["tenant"] == "police"
+    assert reached.json()["position"] >= position
+    assert reached.json()["recorded_at"] is not None
+    now = api.get("/api/police/views/position")  # no wait: the position as it is
+    assert now.json()["position"] >= reached.json()["position"]
+    board = api.get(f"/api/police/missions?min_position={position}&limit=200")
+    assert created.json()["id"] in [m["id"] for m in board.json()["items"]]
+    problem(
+        api.get("/api/police/views/position?min_position=99999999&wait_ms=50"),
+        503,
+        "not-yet-visible",
+    )
+    assert problem(api.get("/api/police/views/position?min_position=-1"), 422, "invalid-input")
+
+
 def test_bad_filters_are_precise_problems(api: Api) -> None:
     assert problem(api.get("/api/police/missions?status=finished"), 422, "vocabulary")["field"]
     assert problem(api.get("/api/police/countries/XX"), 422, "unknown-country")
@@ -118,6 +142,11 @@ def test_views_follow_the_same_access_rules(api: Api) -> None:
     problem(api.get("/api/police/reports/annual/2025", user="reporting"), 403, "permission-denied")
     problem(api.client.get("/api/police/missions"), 401, "authentication")
     problem(api.get("/api/interior/missions", user="police-reader"), 404, "not-found")
+    assert api.get("/api/police/views/position", user="auditor").status_code == 200
+    position = api.get("/api/police/views/position", user="gendarmerie-reader")
+    problem(position, 403, "permission-denied")
+    problem(api.client.get("/api/police/views/position"), 401, "authentication")
+    problem(api.get("/api/interior/views/position", user="police-reader"), 404, "not-found")
 
 
 def _request(title: str, requested_on: str = "2026-03-02") -> dict[str, object]:
