@@ -3,7 +3,7 @@
 Ordered positions per partition, replay from 0, and per-partition offsets are
 the whole contract. The embedded implementation reads the applications'
 notification logs; the Kafka implementation reads the tenant topics. Both pass
-the same contract suite (tests/contract/test_event_log.py).
+the same contract suite (tests/ports/test_event_log.py).
 """
 
 from __future__ import annotations
