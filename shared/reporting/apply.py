@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from shared.log.ports import LogRecord
 from shared.reporting.handlers import IGNORED_AGGREGATES, Handler
@@ -38,6 +39,7 @@ from shared.views.errors import (
     UnexpectedEventDataError,
     UnknownEventTypeError,
 )
+from shared.views.working import planned_with_values
 
 #: The stored version of each (aggregate type, record id) a batch touches.
 Versions = dict[tuple[str, str], int]
@@ -56,17 +58,22 @@ def stored_versions(
         if event.aggregate_type in session.tables.record_tables:
             wanted.setdefault(event.aggregate_type, set()).add(event.aggregate_id)
     versions: Versions = {}
-    for kind, ids in wanted.items():
-        table, found = session.tables.record_tables[kind], sorted(ids)
-        for start in range(0, len(found), CHUNK):
-            chunk = found[start : start + CHUNK]
-            rows = session.connection.execute(
-                select(table.c.id, table.c.version).where(
-                    table.c.tenant == tenant, table.c.id.in_(chunk)
+    connection = session.connection
+    postgres = connection.dialect.name == "postgresql"
+    with planned_with_values(connection):  # prepared, its plan read every row: 0.4 s at 30,000
+        for kind, ids in wanted.items():
+            table, found = session.tables.record_tables[kind], sorted(ids)
+            for start in range(0, len(found), CHUNK):
+                chunk = found[start : start + CHUNK]
+                if postgres:  # one array parameter, not 500 placeholders
+                    among = table.c.id == any_(bindparam("ids", chunk, type_=ARRAY(String)))
+                else:
+                    among = table.c.id.in_(chunk)
+                rows = connection.execute(
+                    select(table.c.id, table.c.version).where(table.c.tenant == tenant, among)
                 )
-            )
-            versions.update({(kind, id_): int(version) for id_, version in rows})
-        versions.update({(kind, id_): 0 for id_ in found if (kind, id_) not in versions})
+                versions.update({(kind, id_): int(version) for id_, version in rows})
+            versions.update({(kind, id_): 0 for id_ in found if (kind, id_) not in versions})
     return versions
 
 

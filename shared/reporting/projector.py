@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from shared.log.ports import EventLog, LogRecord, UndecodableRecordError
 from shared.log.turns import PASS_RECORDS, in_turns
 from shared.reporting.apply import apply_record, stored_versions
+from shared.reporting.deferred import deferring_inserts
 from shared.reporting.handlers import HANDLERS, Handler
 from shared.reporting.overlaps import OverlapAlerts, TableOverlapAlerts
 from shared.reporting.store import ReportingStore
@@ -72,7 +73,7 @@ class ReportingProjector:
 
     def project_batch(self, tenant: str, topic: str, partition: int, limit: int) -> int:
         """One transaction: the next ``limit`` records of one partition; returns how many."""
-        with self.store.write() as session:
+        with self.store.write() as written, deferring_inserts(written) as session:
             after = tracked_offset(session, topic, partition)
             records = self._read(topic, partition, after, limit)
             versions = stored_versions(session, tenant, records)

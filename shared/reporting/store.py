@@ -20,6 +20,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
+from shared.reporting.deferred import DeferredInserts
 from shared.reporting.tables import ReportingTables
 
 SQLITE_FILE = "reporting.sqlite3"
@@ -28,10 +29,15 @@ SCHEMA = "entente_reporting"
 
 @dataclass(frozen=True)
 class ReportingSession:
-    """A connection inside one transaction, and the reporting tables."""
+    """A connection inside one transaction, and the reporting tables.
+
+    ``inserts``: where the handlers' inserts wait during a projector batch
+    (``deferred.deferring_inserts``); None: they run at once.
+    """
 
     connection: Connection
     tables: ReportingTables
+    inserts: DeferredInserts | None = None
 
 
 class ReportingStore(Protocol):

@@ -81,7 +81,7 @@ class WorkingSet:
         if not missing:
             return
         postgres = self._connection.dialect.name == "postgresql"
-        with _planned_with_values(self._connection):
+        with planned_with_values(self._connection):
             for start in range(0, len(missing), CHUNK):
                 chunk = missing[start : start + CHUNK]
                 if postgres:  # one array: psycopg parsed 500 placeholders each time
@@ -194,7 +194,7 @@ class WorkingSet:
 
 
 @contextmanager
-def _planned_with_values(connection: Connection) -> Iterator[None]:
+def planned_with_values(connection: Connection) -> Iterator[None]:
     """Statements run meanwhile are planned each time, with their values (PostgreSQL).
 
     psycopg prepares a statement it has run five times; PostgreSQL may then
@@ -204,6 +204,7 @@ def _planned_with_values(connection: Connection) -> Iterator[None]:
     row of a large one: 0.6 s per look-up at 45,000 agreements, and rising.
     Planned with the ids at hand, it stays an index look-up (planning costs
     well under a millisecond). Not thread-safe, like the connection itself.
+    The reporting projector's look-up of its batch's versions uses it too.
     """
     driver: Any = connection.connection.driver_connection
     if connection.dialect.name != "postgresql" or not hasattr(driver, "prepare_threshold"):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert
-
 from shared.domain.values import add_months
 from shared.events.envelope import EventEnvelope
 from shared.reporting.handlers.common import (
@@ -19,6 +17,7 @@ from shared.reporting.handlers.common import (
     corrected_values,
     current,
     insert_record,
+    insert_rows,
     replace_codes,
     update_record,
 )
@@ -39,16 +38,15 @@ def _term(session: ReportingSession, event: EventEnvelope, on: date, status: str
 def _record_term(
     session: ReportingSession, event: EventEnvelope, on: date, status: str, expires_on: date | None
 ) -> None:
-    session.connection.execute(
-        insert(session.tables.agreement_terms).values(
-            tenant=event.tenant,
-            agreement_id=event.aggregate_id,
-            version=event.version,
-            effective_on=on,
-            status=status,
-            expires_on=expires_on,
-        )
-    )
+    row = {
+        "tenant": event.tenant,
+        "agreement_id": event.aggregate_id,
+        "version": event.version,
+        "effective_on": on,
+        "status": status,
+        "expires_on": expires_on,
+    }
+    insert_rows(session, session.tables.agreement_terms, [row])
 
 
 def signed(session: ReportingSession, event: EventEnvelope) -> None:

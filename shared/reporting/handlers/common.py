@@ -34,11 +34,19 @@ def key(table: Table, event: EventEnvelope) -> tuple[Any, Any]:
     return table.c.tenant == event.tenant, table.c.id == event.aggregate_id
 
 
+def insert_rows(session: ReportingSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Inserts ``rows``: held for the batch's multi-row insert when the session defers them."""
+    if session.inserts is not None:
+        session.inserts.add(table, rows)
+    elif rows:
+        session.connection.execute(insert(table), rows)
+
+
 def insert_record(
     session: ReportingSession, table: Table, event: EventEnvelope, **values: Any
 ) -> None:
     row = {"tenant": event.tenant, "id": event.aggregate_id, **meta(event), **values}
-    session.connection.execute(insert(table).values(**row))
+    insert_rows(session, table, [row])
 
 
 def update_record(
@@ -75,8 +83,7 @@ def replace_codes(
             delete(table).where(table.c.tenant == tenant, table.c[owner] == owner_id)
         )
     rows = [{"tenant": tenant, owner: owner_id, code: value} for value in dict.fromkeys(codes)]
-    if rows:
-        session.connection.execute(insert(table), rows)
+    insert_rows(session, table, rows)
 
 
 def corrected_values(
