@@ -22,6 +22,10 @@ def relay(
         float,
         typer.Option(help="Longest wait, in seconds, of a published chain head for its checkpoint"),
     ] = 1.0,
+    linger: Annotated[
+        float,
+        typer.Option(help="Seconds to wait, when commands keep coming, before the next catch-up"),
+    ] = 0.005,
 ) -> None:
     """Publish a tenant's events to its Kafka topic until SIGTERM.
 
@@ -38,5 +42,6 @@ def relay(
         checkpoint_every=checkpoint_every,
         poll_interval=poll_interval,
         checkpoint_interval=checkpoint_interval,
+        linger=linger,
     )
     run(Settings(), tenant, options=options)

@@ -251,3 +251,19 @@ def test_after_a_failure_the_relay_reads_its_stored_state_afresh(
     assert store.calls["load"] == 2
     assert len(publisher.messages[events_topic(TENANT)]) == 1
     assert state.load().count == 1
+
+
+def test_a_relay_woken_while_commands_keep_coming_lingers_and_not_after_a_quiet_spell(
+    ledger: CooperationLedger, state: RelayStateStore
+) -> None:
+    clock = Clock()
+    options = RelayOptions(linger=0.005)
+    relay = Relay(ledger, Recording(), state, options, monotonic=clock)
+    ended = clock.now
+
+    clock.now += 0.002  # woken 2 ms after the last catch-up: more are on their way
+    assert relay.lingering(ended) == 0.005
+    clock.now += 1.0  # woken after a second of nothing: publish at once
+    assert relay.lingering(ended) == 0.0
+    quiet = Relay(ledger, Recording(), state, RelayOptions(linger=0), monotonic=clock)
+    assert quiet.lingering(clock.now) == 0.0
