@@ -48,6 +48,9 @@ from shared.relay.ports import (
 
 log = logging.getLogger("entente.relay")
 
+#: Seconds between two "published" log lines of a running relay (each sums the catch-ups).
+LOG_EVERY_S = 10.0
+
 #: A wake this soon after the last catch-up means commands are coming in: ``linger``.
 BUSY_WITHIN_S = 0.05
 
@@ -101,6 +104,8 @@ class Relay:
         self._checkpointed_at = -float("inf")  # ``monotonic`` time of the last checkpoint
         self._published: RelayState | None = None  # as of the last catch-up
         self._saved: RelayState | None = None  # what this relay last loaded or saved
+        self._unlogged = 0  # events published since the last "published" log line
+        self._logged_at = -float("inf")
 
     def catch_up(self, stop: threading.Event | None = None, *, settle: bool = True) -> int:
         """Publishes every event stored so far (until ``stop`` is set); returns how many.
@@ -185,13 +190,27 @@ class Relay:
         """
         published = self.catch_up(stop, settle=self._checkpoint_due() <= 0)
         if published:
-            log.info("relay %s: published %d events", self.tenant, published)
+            self._log_published(published)
         else:
             self._checkpoint_tail()
         pause = self._options.poll_interval
         if self._unchecked():  # back when the head's checkpoint is due, at the latest
             pause = min(pause, max(self._checkpoint_due(), 0.0))
         return pause
+
+    def _log_published(self, published: int) -> None:
+        """One INFO line per ``LOG_EVERY_S`` with the events published meanwhile.
+
+        Under a trickle of commands every catch-up publishes a few events: a
+        line each was a hundred lines a second in the relay's log.
+        """
+        self._unlogged += published
+        now = self._monotonic()
+        if now - self._logged_at >= LOG_EVERY_S:
+            log.info("relay %s: published %d events", self.tenant, self._unlogged)
+            self._unlogged, self._logged_at = 0, now
+        else:
+            log.debug("relay %s: published %d events", self.tenant, published)
 
     def _checkpoint_on_stop(self) -> None:
         """A stopping relay checkpoints what it published since its last checkpoint."""

@@ -8,6 +8,7 @@ given, and a hand-moved clock: each ``step`` is one look of ``run``.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -267,3 +268,23 @@ def test_a_relay_woken_while_commands_keep_coming_lingers_and_not_after_a_quiet_
     assert relay.lingering(ended) == 0.0
     quiet = Relay(ledger, Recording(), state, RelayOptions(linger=0), monotonic=clock)
     assert quiet.lingering(clock.now) == 0.0
+
+
+def test_a_running_relay_logs_what_it_published_once_every_ten_seconds_not_per_catch_up(
+    ledger: CooperationLedger, state: RelayStateStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    relay = relay_of(ledger, Recording(), state, clock)
+    with caplog.at_level(logging.INFO, logger="entente.relay"):
+        for i in range(25):  # an event every second: 25 catch-ups
+            sign(ledger, f"A-{i}")
+            relay.step()
+            clock.now += 1.0
+
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    # The first catch-up, then the sums of the next ten seconds' catch-ups.
+    assert lines == [
+        "relay police: published 1 events",
+        "relay police: published 10 events",
+        "relay police: published 10 events",
+    ]
