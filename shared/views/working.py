@@ -48,7 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import ArgumentError, CompileError, NoResultFound
+from sqlalchemy.exc import ArgumentError, CompileError, DBAPIError, NoResultFound
 from sqlalchemy.sql.expression import ClauseElement
 
 from shared.views.tables import Money, UtcDateTime
@@ -364,9 +364,22 @@ class _PostgresWriter(_Writer):
             cursor.close()
 
     def _failed(self, error: Exception, statement: str, cursor: Any) -> NoReturn:
-        """Raises ``error`` as SQLAlchemy would have (wrapped; the connection invalidated
-        if it was lost)."""
-        self._connection._handle_dbapi_exception(error, statement, None, cursor, None)
+        """Raises ``error`` as SQLAlchemy's own statements' errors are raised: wrapped in
+        its DBAPIError subclass (IntegrityError...), the connection invalidated if it
+        was lost (so the pool replaces it), through SQLAlchemy's public API."""
+        dialect = self._connection.dialect
+        base: type[Exception] = dialect.loaded_dbapi.Error
+        if not isinstance(error, base):
+            raise error
+        dbapi_error: Any = error  # a DBAPI Error: checked just above
+        lost = dialect.is_disconnect(
+            dbapi_error, self._connection.connection.dbapi_connection, cursor
+        )
+        if lost:
+            self._connection.invalidate(error)
+        raise DBAPIError.instance(
+            statement, None, error, base, connection_invalidated=lost, dialect=dialect
+        ) from error
 
 
 Convert = Callable[[Any], Any]

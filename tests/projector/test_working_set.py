@@ -14,9 +14,16 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import psycopg
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import ArgumentError, CompileError, IntegrityError, NoResultFound
+from sqlalchemy.exc import (
+    ArgumentError,
+    CompileError,
+    IntegrityError,
+    NoResultFound,
+    OperationalError,
+)
 
 from shared.views import working
 from shared.views.postgres import PostgresViewStore
@@ -258,6 +265,36 @@ def test_look_ups_by_id_are_planned_with_their_ids_batch_after_batch(postgres_ur
         with views.write(TENANT) as session:  # and the setting is the connection's again
             driver: Any = session.connection.connection.driver_connection
             assert driver.prepare_threshold == 5
+    finally:
+        views.drop(TENANT)
+        views.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_at_the_flush_fails_the_batch_and_the_next_gets_a_new_one(
+    postgres_url: str,
+) -> None:
+    """The held rows are written with psycopg directly; a lost connection must still
+    surface as SQLAlchemy's OperationalError and leave the pool a working connection."""
+    views = PostgresViewStore(
+        postgres_url, [TENANT], schema_prefix=f"t{uuid4().hex[:10]}_", pool_size=1
+    )  # one connection: the next batch would get the dead one back if it were kept
+    views.setup()
+
+    def lost_before_the_flush() -> None:
+        with views.write(TENANT) as session:
+            pid = session.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            session.rows.insert(session.tables.posts, _post("p1"))
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    try:
+        with pytest.raises(OperationalError) as lost:
+            lost_before_the_flush()
+        assert lost.value.connection_invalidated
+        with views.write(TENANT) as session:
+            session.rows.insert(session.tables.posts, _post("p2"))
+        assert [post["id"] for post in _posts(views)] == ["p2"]
     finally:
         views.drop(TENANT)
         views.dispose()
