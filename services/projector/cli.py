@@ -5,7 +5,6 @@ Kept apart from ``main`` so listing the commands loads neither FastAPI nor Kafka
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -31,8 +30,9 @@ def project(
 
     from services.projector.main import build
     from services.projector.settings import ProjectorSettings
+    from shared.cli.logs import configure_process_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_process_logging()
     settings = ProjectorSettings()
     if tenants:
         chosen = [t.strip() for t in tenants.split(",") if t.strip()]

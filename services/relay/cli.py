@@ -5,7 +5,6 @@ Kept apart from ``main`` so listing the command does not import the Kafka client
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -32,11 +31,11 @@ def relay(
     Settings come from ENTENTE_* (the event store) and ENTENTE_KAFKA_* (the cluster).
     """
     from services.relay.main import run
+    from shared.cli.logs import configure_process_logging
     from shared.relay.relay import RelayOptions
     from shared.settings import Settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per connection
+    configure_process_logging()
     options = RelayOptions(
         page_size=page_size,
         checkpoint_every=checkpoint_every,
