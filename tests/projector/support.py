@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -195,3 +196,20 @@ def with_poison(records: list[LogRecord], kind: str, after: int) -> tuple[list[I
     """``records`` with one poison message right after ``records[after]``."""
     poison = POISON[kind](records[0], records[after].offset + 1)
     return [*records[: after + 1], poison, *records[after + 1 :]], poison
+
+
+def post_row(id_: str) -> dict[str, Any]:
+    """A whole ``posts`` view row, as a handler would hold it in the working set."""
+    return {
+        "id": id_,
+        "version": 1,
+        "position": 1,
+        "recorded_at": datetime(2014, 6, 1, 12, tzinfo=UTC),
+        "classification": "public",
+        "name": "Ambassade",
+        "city": "Hanoï",
+        "host_country": "VN",
+        "status": "open",
+        "opened_on": date(2014, 6, 1),
+        "covered_countries": ["VN"],
+    }

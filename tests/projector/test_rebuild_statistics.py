@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -25,9 +23,9 @@ from shared.views.rebuild import rebuild
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import LIVE, REBUILD, Area, ViewSession
 from tests.kafka.conftest import sign
+from tests.projector.support import post_row
 
 TENANT = "police"
-NOW = datetime(2014, 6, 1, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -37,22 +35,6 @@ def pg_views(postgres_url: str) -> Iterator[PostgresViewStore]:
     yield views
     views.drop(TENANT)
     views.dispose()
-
-
-def _post(id_: str) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "version": 1,
-        "position": 1,
-        "recorded_at": NOW,
-        "classification": "public",
-        "name": "Ambassade",
-        "city": "Hanoï",
-        "host_country": "VN",
-        "status": "open",
-        "opened_on": NOW.date(),
-        "covered_countries": ["VN"],
-    }
 
 
 def _analysed(store: PostgresViewStore, area: Area) -> dict[str, tuple[bool, float]]:
@@ -74,7 +56,7 @@ def test_analyze_gives_every_table_of_the_area_its_statistics(
     pg_views.reset(TENANT, REBUILD)
     with pg_views.write(TENANT, REBUILD) as session:
         for i in range(300):
-            session.rows.insert(session.tables.posts, _post(f"p{i}"))
+            session.rows.insert(session.tables.posts, post_row(f"p{i}"))
     assert not any(done for done, _ in _analysed(pg_views, REBUILD).values())
 
     pg_views.analyze(TENANT, REBUILD)

@@ -30,25 +30,10 @@ from shared.views.postgres import PostgresViewStore
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import ViewStore
 from shared.views.working import CHUNK
+from tests.projector.support import post_row
 
 TENANT = "police"
 NOW = datetime(2014, 6, 1, 12, tzinfo=UTC)
-
-
-def _post(id_: str) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "version": 1,
-        "position": 1,
-        "recorded_at": NOW,
-        "classification": "public",
-        "name": "Ambassade",
-        "city": "Hanoï",
-        "host_country": "VN",
-        "status": "open",
-        "opened_on": NOW.date(),
-        "covered_countries": ["VN"],
-    }
 
 
 BACKENDS = [pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -79,7 +64,7 @@ def _posts(store: ViewStore) -> list[dict[str, Any]]:
 def test_rows_reach_the_database_at_the_end_of_the_transaction(store: ViewStore) -> None:
     with store.write(TENANT) as session:
         posts = session.tables.posts
-        session.rows.insert(posts, _post("p1"))
+        session.rows.insert(posts, post_row("p1"))
         session.rows.update(posts, "p1", {"version": 2, "status": "closed"})
         assert session.rows.current(posts, "p1")["status"] == "closed"
         assert session.connection.execute(select(posts)).first() is None  # still held
@@ -93,8 +78,8 @@ def test_a_second_insert_of_one_id_fails_at_the_flush_and_writes_nothing(
 ) -> None:
     def insert_twice() -> None:
         with store.write(TENANT) as session:
-            session.rows.insert(session.tables.posts, _post("p1"))
-            session.rows.insert(session.tables.posts, {**_post("p1"), "name": "Consulat"})
+            session.rows.insert(session.tables.posts, post_row("p1"))
+            session.rows.insert(session.tables.posts, {**post_row("p1"), "name": "Consulat"})
 
     with pytest.raises(IntegrityError):
         insert_twice()
@@ -116,8 +101,8 @@ def test_unknown_columns_and_sql_expressions_are_refused(store: ViewStore) -> No
     with store.write(TENANT) as session:
         posts = session.tables.posts
         with pytest.raises(CompileError):
-            session.rows.insert(posts, {**_post("p1"), "colour": "blue"})
-        session.rows.insert(posts, _post("p1"))
+            session.rows.insert(posts, {**post_row("p1"), "colour": "blue"})
+        session.rows.insert(posts, post_row("p1"))
         with pytest.raises(ArgumentError):
             session.rows.update(posts, "p1", {"version": posts.c.version + 1})
 
@@ -168,8 +153,8 @@ def test_a_created_owners_rows_are_added_without_a_delete_and_others_replaced(
 def test_a_missing_required_value_fails_at_the_flush_and_writes_nothing(store: ViewStore) -> None:
     def insert_without_a_name() -> None:
         with store.write(TENANT) as session:
-            session.rows.insert(session.tables.posts, _post("p1"))
-            session.rows.insert(session.tables.posts, {**_post("p2"), "name": None})
+            session.rows.insert(session.tables.posts, post_row("p1"))
+            session.rows.insert(session.tables.posts, {**post_row("p2"), "name": None})
 
     with pytest.raises(IntegrityError):
         insert_without_a_name()
@@ -180,8 +165,8 @@ def test_a_missing_required_value_fails_at_the_flush_and_writes_nothing(store: V
 def test_held_values_are_stored_as_the_column_types_store_them(store: ViewStore) -> None:
     paris = datetime(2014, 6, 1, 14, tzinfo=UTC).astimezone()  # any offset: stored as UTC
     with store.write(TENANT) as session:
-        session.rows.insert(session.tables.posts, {**_post("p1"), "recorded_at": paris})
-        session.rows.insert(session.tables.posts, {**_post("p2"), "covered_countries": None})
+        session.rows.insert(session.tables.posts, {**post_row("p1"), "recorded_at": paris})
+        session.rows.insert(session.tables.posts, {**post_row("p2"), "covered_countries": None})
     with store.write(TENANT) as session:
         session.rows.update(session.tables.posts, "p1", {"covered_countries": ["VN", "LA"]})
 
@@ -284,7 +269,7 @@ def test_a_connection_lost_at_the_flush_fails_the_batch_and_the_next_gets_a_new_
     def lost_before_the_flush() -> None:
         with views.write(TENANT) as session:
             pid = session.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-            session.rows.insert(session.tables.posts, _post("p1"))
+            session.rows.insert(session.tables.posts, post_row("p1"))
             with psycopg.connect(postgres_url, autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
@@ -293,7 +278,7 @@ def test_a_connection_lost_at_the_flush_fails_the_batch_and_the_next_gets_a_new_
             lost_before_the_flush()
         assert lost.value.connection_invalidated
         with views.write(TENANT) as session:
-            session.rows.insert(session.tables.posts, _post("p2"))
+            session.rows.insert(session.tables.posts, post_row("p2"))
         assert [post["id"] for post in _posts(views)] == ["p2"]
     finally:
         views.drop(TENANT)
