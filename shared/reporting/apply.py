@@ -26,8 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import String, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 
 from shared.log.ports import LogRecord
 from shared.reporting.handlers import IGNORED_AGGREGATES, Handler
@@ -39,13 +38,10 @@ from shared.views.errors import (
     UnexpectedEventDataError,
     UnknownEventTypeError,
 )
-from shared.views.working import planned_with_values
+from shared.views.working import rows_among
 
 #: The stored version of each (aggregate type, record id) a batch touches.
 Versions = dict[tuple[str, str], int]
-
-#: Ids per ``IN (…)`` list (SQLite's oldest limit is 999 parameters).
-CHUNK = 500
 
 
 def stored_versions(
@@ -58,22 +54,13 @@ def stored_versions(
         if event.aggregate_type in session.tables.record_tables:
             wanted.setdefault(event.aggregate_type, set()).add(event.aggregate_id)
     versions: Versions = {}
-    connection = session.connection
-    postgres = connection.dialect.name == "postgresql"
-    with planned_with_values(connection):  # prepared, its plan read every row: 0.4 s at 30,000
-        for kind, ids in wanted.items():
-            table, found = session.tables.record_tables[kind], sorted(ids)
-            for start in range(0, len(found), CHUNK):
-                chunk = found[start : start + CHUNK]
-                if postgres:  # one array parameter, not 500 placeholders
-                    among = table.c.id == any_(bindparam("ids", chunk, type_=ARRAY(String)))
-                else:
-                    among = table.c.id.in_(chunk)
-                rows = connection.execute(
-                    select(table.c.id, table.c.version).where(table.c.tenant == tenant, among)
-                )
-                versions.update({(kind, id_): int(version) for id_, version in rows})
-            versions.update({(kind, id_): 0 for id_ in found if (kind, id_) not in versions})
+    for kind, ids in wanted.items():
+        table, found = session.tables.record_tables[kind], sorted(ids)
+        # Planned with its ids: prepared, its plan read every row (0.4 s at 30,000).
+        statement = select(table.c.id, table.c.version).where(table.c.tenant == tenant)
+        for row in rows_among(session.connection, statement, table.c.id, found):
+            versions[(kind, row["id"])] = int(row["version"])
+        versions.update({(kind, id_): 0 for id_ in found if (kind, id_) not in versions})
     return versions
 
 

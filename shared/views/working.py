@@ -36,7 +36,10 @@ from typing import Any, NoReturn
 from sqlalchemy import (
     JSON,
     Column,
+    ColumnElement,
     Connection,
+    RowMapping,
+    Select,
     String,
     Table,
     any_,
@@ -80,19 +83,10 @@ class WorkingSet:
         missing = list(dict.fromkeys(i for i in ids if i not in known))
         if not missing:
             return
-        postgres = self._connection.dialect.name == "postgresql"
-        with planned_with_values(self._connection):
-            for start in range(0, len(missing), CHUNK):
-                chunk = missing[start : start + CHUNK]
-                if postgres:  # one array: psycopg parsed 500 placeholders each time
-                    wanted = table.c.id == any_(bindparam("ids", chunk, type_=ARRAY(String)))
-                else:
-                    wanted = table.c.id.in_(chunk)
-                found = self._connection.execute(select(table).where(wanted))
-                for row in found.mappings():
-                    known[row["id"]] = dict(row)
-                for id_ in chunk:
-                    known.setdefault(id_, None)
+        for row in rows_among(self._connection, select(table), table.c.id, missing):
+            known[row["id"]] = dict(row)
+        for id_ in missing:
+            known.setdefault(id_, None)
 
     def record(self, table: Table, id_: str) -> Mapping[str, Any] | None:
         """The row of ``id_`` as the transaction has made it so far (None: no such row)."""
@@ -191,6 +185,27 @@ class WorkingSet:
             held.clear()
         self._refused.clear()
         self._appended.clear()
+
+
+def rows_among(
+    connection: Connection, statement: Select[Any], column: ColumnElement[Any], ids: list[str]
+) -> Iterator[RowMapping]:
+    """The rows of ``statement`` whose ``column`` is one of ``ids``: ``CHUNK`` ids a query,
+    each planned with its ids (``planned_with_values``); on PostgreSQL the ids go as one
+    array parameter (psycopg parsed 500 placeholders anew each time).
+
+    Batches' look-ups by id (the views' ``load``, reporting's versions) go through here.
+    Consume it whole: psycopg's preparing is back on when it ends.
+    """
+    postgres = connection.dialect.name == "postgresql"
+    with planned_with_values(connection):
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            if postgres:
+                among = column == any_(bindparam("ids", chunk, type_=ARRAY(String)))
+            else:
+                among = column.in_(chunk)
+            yield from connection.execute(statement.where(among)).mappings()
 
 
 @contextmanager

@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from shared.log.ports import LogRecord
-from shared.reporting.apply import CHUNK, stored_versions
+from shared.reporting.apply import stored_versions
 from shared.reporting.postgres import PostgresReportingStore
+from shared.views.working import CHUNK
 
 
 def _records(ids: list[str]) -> list[LogRecord]:
