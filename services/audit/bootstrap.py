@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from shared.access_log import AccessLog, access_log_for
 from shared.application.ledger import CooperationLedger
-from shared.application.stores import PostgresStore
+from shared.audit.ledgers import audit_ledger
 from shared.audit.settings import AuditSettings
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
@@ -57,9 +57,7 @@ def bootstrap(
     if not tenants:
         raise ConfigurationError("ENTENTE_TENANTS names no tenant")
     store = settings.event_store()
-    # On PostgreSQL the audit role only reads the tenants' schemas (SELECT, no DDL).
-    read_only = isinstance(store, PostgresStore)
-    ledgers = {t: CooperationLedger(t, store, clock, read_only=read_only) for t in tenants}
+    ledgers = {t: audit_ledger(t, store, clock) for t in tenants}
     issuer, verifier = _auth(settings, tenants)
     return AuditService(settings, ledgers, verifier, issuer, access_log_for(settings, clock))
 

@@ -187,11 +187,11 @@ def _summary(report: VerifyReport) -> list[str]:
 
 
 def _ledger(settings: AuditSettings, tenant: str) -> CooperationLedger:
-    from shared.application.ledger import CooperationLedger
+    from shared.audit.ledgers import audit_ledger
 
     if tenant not in settings.tenants:
         raise NotFoundError(f"no tenant {tenant!r} here (ENTENTE_TENANTS)")
-    return CooperationLedger(tenant, settings.event_store())
+    return audit_ledger(tenant, settings.event_store())
 
 
 def _record(settings: AuditSettings, action: str, resource: str, tenant: str) -> None:

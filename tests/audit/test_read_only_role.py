@@ -8,18 +8,24 @@ fails with that role: the test is not vacuous.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from psycopg import sql
+from typer.testing import CliRunner
 
 from shared.application.ledger import CooperationLedger
 from shared.application.recorder import FUNCTION
 from shared.application.stores import PostgresStore, schema_for
+from shared.cli.main import app
 from tests.audit.support import write_history
 
 pytestmark = pytest.mark.postgres
@@ -95,3 +101,94 @@ def test_that_role_cannot_call_the_insert_function(
         pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied for function"),
     ):
         connection.execute(call)
+
+
+@pytest.fixture
+def deployed_store(postgres_url: str) -> Iterator[tuple[str, str, str]]:
+    """A database of its own holding police's history under its deployed (unprefixed)
+    schema, as the compose stack has it; yields the URLs of its owner, of a role that may
+    only read it, and of a role granted nothing. PUBLIC has no CREATE on a new database,
+    as in the compose stack."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    role, stranger, password = f"{name}_auditor", f"{name}_stranger", uuid.uuid4().hex
+    parts = urlsplit(postgres_url)
+    owner_url = urlunsplit(parts._replace(path=f"/{name}"))
+    host = parts.netloc.rsplit("@", 1)[-1]
+
+    def url_of(login: str) -> str:
+        return urlunsplit(parts._replace(netloc=f"{login}:{password}@{host}", path=f"/{name}"))
+
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for login in (role, stranger):
+            connection.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(login), sql.Literal(password)
+                )
+            )
+    try:
+        writer = CooperationLedger(TENANT, PostgresStore(owner_url))
+        write_history(writer, records=2, rounds=1)
+        writer.close()
+        schema = sql.Identifier(schema_for(TENANT))
+        with psycopg.connect(owner_url, autocommit=True) as connection:
+            for grant in (
+                "GRANT USAGE ON SCHEMA {} TO {}",
+                "GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}",
+            ):
+                connection.execute(sql.SQL(grant).format(schema, sql.Identifier(role)))
+        yield owner_url, url_of(role), url_of(stranger)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            for login in (role, stranger):
+                connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))
+
+
+def _audit_env(store_url: str, views_url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        "ENTENTE_STORE": "postgres",
+        "ENTENTE_POSTGRES_URL": store_url,
+        "ENTENTE_VIEWS_URL": views_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        "ENTENTE_TENANTS": '["police"]',
+        "ENTENTE_EVENT_LOG": "embedded",
+        "ENTENTE_DATA_DIR": str(data_dir),
+    }
+
+
+def test_entente_audit_verify_runs_with_the_audit_role(
+    deployed_store: tuple[str, str, str], tmp_path: Path
+) -> None:
+    """The command line opens its ledgers as the service does: with only SELECT it
+    verifies (it used to prepare the schema first, and stop on CREATE's refusal). The
+    access log goes to the views database, whose role may create it, as deployed."""
+    owner_url, reader_url, _ = deployed_store
+    env = _audit_env(reader_url, owner_url, tmp_path)
+    result = CliRunner(env=env).invoke(app, ["audit", "verify", "police"])
+
+    assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
+    assert "verified police: 4 events up to position 5" in result.output
+    assert "OK: nothing altered, missing, inserted or reordered" in result.output
+
+
+def test_a_role_without_grants_gets_one_line_and_exit_code_2(
+    deployed_store: tuple[str, str, str], tmp_path: Path
+) -> None:
+    """A forgotten GRANT is a setting to fix: the database's refusal, not a traceback."""
+    owner_url, _, stranger_url = deployed_store
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("entente")), "audit", "verify", "police"],
+        env={**os.environ, **_audit_env(stranger_url, owner_url, tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "entente: the database refused (InsufficientPrivilege): "
+        "permission denied for schema entente_police"
+    )

@@ -1,0 +1,38 @@
+"""One line for a database that refused a command or could not be reached.
+
+A command run with the wrong role, password or address meets the database's own
+error (psycopg's, possibly wrapped by SQLAlchemy). That is a setting to fix, not a
+defect to debug: the operator gets the database's first line and exit code 2, like any
+other refused setting, instead of a page of traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def database_refusal(error: BaseException) -> str | None:
+    """The line to print for ``error`` if a database raised it, else None.
+
+    Sees through SQLAlchemy's and eventsourcing's wrappers to psycopg's error, and looks
+    the libraries up in ``sys.modules``: an error of a library that was never imported
+    cannot be one of its errors, and the command line stays quick to start.
+    """
+    alchemy = sys.modules.get("sqlalchemy.exc")
+    if alchemy is not None and isinstance(error, alchemy.DBAPIError) and error.orig is not None:
+        error = error.orig
+    psycopg = sys.modules.get("psycopg")
+    persistence = sys.modules.get("eventsourcing.persistence")
+    if persistence is not None and isinstance(error, persistence.PersistenceError):
+        cause = error.__cause__
+        if psycopg is not None and isinstance(cause, psycopg.Error):
+            error = cause
+        return _line(error)
+    if psycopg is not None and isinstance(error, psycopg.Error):
+        return _line(error)
+    return None
+
+
+def _line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines() or [""]
+    return f"the database refused ({type(error).__name__}): {lines[0]}"
