@@ -33,8 +33,10 @@ COPY pyproject.toml uv.lock README.md ./
 COPY shared ./shared
 COPY services ./services
 # --no-editable: the venv holds the code itself, so the runtime needs no source tree.
+# --refresh-package: uv would otherwise reuse, from the cache mount, the wheel it built
+# for an earlier tree (it keys a local project on pyproject.toml alone) and ship old code.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable \
+    uv sync --frozen --no-dev --no-editable --refresh-package entente \
  && /app/.venv/bin/entente --help > /dev/null \
  && /app/.venv/bin/python -P -c "from shared.kafka.crc import require_native_crc32c as r; r()"
 

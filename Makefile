@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help setup contracts-tools run test lint typecheck unit bench stack-start stack-stop clean
+.PHONY: help setup contracts-tools run test lint typecheck unit bench compose-smoke stack-start stack-stop clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -49,6 +49,9 @@ test: setup contracts-tools lint typecheck ## Lint, type-check, start the real l
 
 bench: setup ## Benchmarks on the real stack (PostgreSQL, Kafka) → docs/performance.md; QUICK=1: ~2 min
 	ENTENTE_TEST_SERVICES="postgres kafka" QUICK=$(QUICK) deploy/local/run-tests.sh $(BIN)/python -m bench
+
+compose-smoke: setup ## Build the image, run docker-compose.yml for real and use it as each user (deploy/standin)
+	deploy/standin/smoke.sh
 
 stack-start: ## Start the local PostgreSQL (no Docker needed)
 	deploy/local/stack.sh start postgres

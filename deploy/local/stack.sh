@@ -7,6 +7,8 @@
 #   stack.sh stop  [postgres|kafka|keycloak|all ...]                   (default: all)
 #   stack.sh status
 #   stack.sh env        # `export ENTENTE_TEST_...=...` lines for the running services
+#   stack.sh fetch kafka|keycloak   # download only; print the Kafka jars' folder or the
+#                                   # Keycloak tarball (deploy/standin builds images of them)
 #
 # State and downloads live in $ENTENTE_STACK_DIR (default <repo>/.cache/stack);
 # the Maven repository in $ENTENTE_M2_REPO (default <repo>/.cache/m2). See
@@ -694,6 +696,22 @@ rss_mb() {
     printf '%s' "$((kb / 1024))"
 }
 
+cmd_fetch() {
+    ensure_dirs
+    case "${1:-}" in
+        kafka)
+            ensure_kafka_libs
+            printf '%s\n' "$(kafka_libs_dir)"
+            ;;
+        keycloak)
+            ensure_keycloak_dist
+            printf '%s/org/keycloak/keycloak-quarkus-dist/%s/keycloak-quarkus-dist-%s.tar.gz\n' \
+                "$M2_REPO" "$KEYCLOAK_VERSION" "$KEYCLOAK_VERSION"
+            ;;
+        *) die "fetch: expected kafka or keycloak" ;;
+    esac
+}
+
 cmd_env() {
     local s
     for s in "${ALL_SERVICES[@]}"; do
@@ -714,6 +732,7 @@ main() {
             cmd_status || true
             ;;
         env) cmd_env ;;
+        fetch) cmd_fetch "$@" ;;
         -h | --help | help) usage ;;
         *)
             usage >&2

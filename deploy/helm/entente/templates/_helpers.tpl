@@ -164,6 +164,8 @@ topologySpreadConstraints:
 volumes:
   - name: tmp
     emptyDir: {sizeLimit: 64Mi}
+  - name: data
+    emptyDir: {sizeLimit: {{ $root.Values.dataDirSizeLimit | quote }}}
 {{- end -}}
 
 {{- define "entente.podMetadata" -}}
@@ -212,6 +214,8 @@ securityContext:
 volumeMounts:
   - name: tmp
     mountPath: /tmp
+  - name: data
+    mountPath: /var/lib/entente
 {{- end -}}
 
 {{/* Tenants -------------------------------------------------------------------------- */}}
