@@ -48,11 +48,13 @@ go_tool() {
     command -v go >/dev/null || die "Go is needed to build $binary"
     mkdir -p "$GOBIN_DIR" "$CACHE"
     log "building $binary from $module (Go module proxy)"
-    # Built inside the module's own tree: its go.mod has replace and exclude directives.
+    # Built inside the module's own tree (its go.mod may hold replace and exclude
+    # directives, which `go install` refuses), from go.mod and go.sum (-mod=mod: a vendor
+    # folder is not in the module's zip).
     dir="$(cd "$CACHE" && go mod download -json "$module" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')"
     rm -rf "$CACHE/src-$binary" && cp -r "$dir" "$CACHE/src-$binary" && chmod -R u+w "$CACHE/src-$binary"
-    (cd "$CACHE/src-$binary" && CGO_ENABLED=0 go build -o "$GOBIN_DIR/$binary" "$package") \
+    (cd "$CACHE/src-$binary" && CGO_ENABLED=0 go build -mod=mod -o "$GOBIN_DIR/$binary" "$package") \
         >"$CACHE/go-$binary.log" 2>&1 || die_with_log "go build of $binary failed" "$CACHE/go-$binary.log"
     rm -rf "$CACHE/src-$binary"
     printf '%s %s\n' "$module" "$package" >"$stamp"
