@@ -44,8 +44,9 @@ typecheck: setup ## mypy --strict
 unit: setup ## The tests that need no server
 	$(BIN)/pytest -q tests/unit
 
-test: setup contracts-tools lint typecheck ## Lint, type-check, start the real local stack and run every test
+test: setup contracts-tools lint typecheck ## Lint, type-check, every test on the real local stack, then the compose smoke test
 	deploy/local/run-tests.sh $(BIN)/pytest -q $(PYTEST_ARGS)
+	deploy/standin/smoke.sh
 
 bench: setup ## Benchmarks on the real stack (PostgreSQL, Kafka) → docs/performance.md; QUICK=1: ~2 min
 	ENTENTE_TEST_SERVICES="postgres kafka" QUICK=$(QUICK) deploy/local/run-tests.sh $(BIN)/python -m bench
