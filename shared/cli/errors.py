@@ -1,13 +1,15 @@
-"""One line for a database that refused a command or could not be reached.
+"""One line for a database or a file system that refused a command.
 
 A command run with the wrong role, password or address meets the database's own
-error (psycopg's, possibly wrapped by SQLAlchemy). That is a setting to fix, not a
-defect to debug: the operator gets the database's first line and exit code 2, like any
-other refused setting, instead of a page of traceback.
+error (psycopg's, possibly wrapped by SQLAlchemy); one run where it may not write (a
+read-only root filesystem, a folder of another user) meets the system's. Both are
+settings to fix, not defects to debug: the operator gets one line and exit code 2, like
+any other refused setting, instead of a page of traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 
 
@@ -36,3 +38,22 @@ def database_refusal(error: BaseException) -> str | None:
 def _line(error: BaseException) -> str:
     lines = str(error).strip().splitlines() or [""]
     return f"the database refused ({type(error).__name__}): {lines[0]}"
+
+
+def file_refusal(error: BaseException) -> str | None:
+    """The line to print for ``error`` if the system refused a named file, else None."""
+    if not isinstance(error, OSError) or error.filename is None or error.errno is None:
+        return None
+    if error.errno not in _SETTINGS_ERRNOS:
+        return None
+    return (
+        f"cannot use {error.filename}: {error.strerror} "
+        "(set ENTENTE_DATA_DIR, or the command's path options, to a writable place)"
+    )
+
+
+#: Refusals that a setting fixes: permissions, read-only or full file systems, a file
+#: where a folder should be.
+_SETTINGS_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EEXIST}
+)

@@ -17,7 +17,7 @@ import typer
 
 from shared.audit.cli import audit_app
 from shared.checker.cli import check_command
-from shared.cli.errors import database_refusal
+from shared.cli.errors import database_refusal, file_refusal
 from shared.errors import EntenteError
 from shared.heap import collect_less_often, keep_freed_memory
 from shared.settings import Settings
@@ -212,7 +212,7 @@ def main() -> None:
         typer.echo(f"entente: {error.detail}", err=True)
         sys.exit(2)
     except Exception as error:
-        refusal = database_refusal(error)
+        refusal = database_refusal(error) or file_refusal(error)
         if refusal is None:
             raise
         typer.echo(f"entente: {refusal}", err=True)

@@ -1,0 +1,99 @@
+"""A database's or file system's refusal reaches the operator as one line and exit code 2."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import sqlalchemy.exc
+from eventsourcing import persistence
+
+from shared.cli.errors import database_refusal, file_refusal
+
+
+def test_a_psycopg_error_is_one_line_naming_its_kind() -> None:
+    error = psycopg.errors.InsufficientPrivilege("permission denied for database entente\nmore")
+
+    assert database_refusal(error) == (
+        "the database refused (InsufficientPrivilege): permission denied for database entente"
+    )
+
+
+def test_sqlalchemy_wrapping_is_seen_through() -> None:
+    original = psycopg.OperationalError("connection refused")
+    wrapped = sqlalchemy.exc.OperationalError("SELECT 1", {}, original)
+
+    assert database_refusal(wrapped) == (
+        "the database refused (OperationalError): connection refused"
+    )
+
+
+def test_other_errors_are_not_taken_for_refusals() -> None:
+    assert database_refusal(ValueError("a bug")) is None
+    assert database_refusal(sqlalchemy.exc.ArgumentError("bad URL")) is None
+
+
+def test_eventsourcing_wrapping_is_seen_through() -> None:
+    original = psycopg.errors.InsufficientPrivilege("permission denied for schema entente_police")
+    try:
+        raise persistence.ProgrammingError(str(original)) from original
+    except persistence.ProgrammingError as wrapped:
+        refusal = database_refusal(wrapped)
+
+    assert refusal == (
+        "the database refused (InsufficientPrivilege): permission denied for schema entente_police"
+    )
+
+
+def test_eventsourcing_errors_of_its_own_are_refusals_too() -> None:
+    timeout = persistence.OperationalError("couldn't get a connection after 30.00 sec")
+
+    assert database_refusal(timeout) == (
+        "the database refused (OperationalError): couldn't get a connection after 30.00 sec"
+    )
+
+
+def test_a_read_only_file_system_names_the_path_and_the_setting() -> None:
+    error = OSError(errno.EROFS, "Read-only file system", "/var/lib/entente/audit")
+
+    assert file_refusal(error) == (
+        "cannot use /var/lib/entente/audit: Read-only file system "
+        "(set ENTENTE_DATA_DIR, or the command's path options, to a writable place)"
+    )
+
+
+def test_other_os_errors_are_left_alone() -> None:
+    assert file_refusal(ConnectionRefusedError(errno.ECONNREFUSED, "refused")) is None
+    assert file_refusal(FileNotFoundError(errno.ENOENT, "missing", "/x")) is None
+    assert file_refusal(OSError("no errno")) is None
+
+
+def test_entente_exits_2_when_its_data_folder_cannot_be_used(tmp_path: Path) -> None:
+    """ENTENTE_DATA_DIR naming a file: refused whoever runs it (root included)."""
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("a file")
+    env = {
+        **os.environ,
+        "ENTENTE_DATA_DIR": str(not_a_folder),
+        "ENTENTE_TENANTS": '["police"]',
+        "ENTENTE_EVENT_LOG": "embedded",
+        "ENTENTE_STORE": "sqlite",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("entente")), "audit", "verify", "police"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"entente: cannot use {not_a_folder / 'events'}: Not a directory "
+        "(set ENTENTE_DATA_DIR, or the command's path options, to a writable place)"
+    )
