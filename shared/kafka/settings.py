@@ -29,7 +29,15 @@ class KafkaSettings(BaseSettings):
         description="Namespace put before every topic name, so environments (or test runs) "
         "can share one cluster; empty in production",
     )
-    partitions: int = Field(default=3, ge=1, description="Partitions of each tenant's event topic")
+    partitions: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Partitions of each tenant's event topic. Keep 1: read-your-writes (min_position) "
+            "is exact only with one; with several, the views can report a position before an "
+            "earlier event of another partition is applied (a watermark is not built yet)"
+        ),
+    )
     replication_factor: int = Field(default=1, ge=1)
     min_insync_replicas: int = Field(default=1, ge=1)
     bootstrap_timeout_ms: int = Field(default=30_000, ge=100)

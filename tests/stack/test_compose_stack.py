@@ -240,3 +240,33 @@ def test_an_unknown_tenant_is_a_404_problem(stack: Stack) -> None:
     answer = stack.gateway.get("/api/nowhere/missions", headers=stack.as_user("police-reader"))
 
     _problem(answer, 404)
+
+
+def test_commands_accepted_while_the_relay_is_down_arrive_once_it_is_back(stack: Stack) -> None:
+    """The event store is the outbox: a stopped relay delays the views, loses nothing."""
+    subprocess.run([*stack.compose, "stop", "relay-civil-protection"], check=True, timeout=120)
+    try:
+        titles = [f"Exercice pendant l'arrêt {n} {uuid.uuid4().hex[:6]}" for n in range(3)]
+        positions = []
+        for title in titles:
+            created = _record(stack, "civil-protection", _mission(title), str(uuid.uuid4()))
+            assert created.status_code == 201, created.text
+            positions.append(created.json()["position"])
+        reader = stack.as_user("civil-protection-reader")
+        behind = stack.gateway.get(
+            "/api/civil-protection/views/position",
+            params={"min_position": max(positions), "wait_ms": 1000},
+            headers=reader,
+        )
+        _problem(behind, 503)
+    finally:
+        subprocess.run([*stack.compose, "start", "relay-civil-protection"], check=True, timeout=120)
+
+    caught_up = stack.gateway.get(
+        "/api/civil-protection/missions",
+        params={"min_position": max(positions), "wait_ms": 30_000, "limit": 200},
+        headers=reader,
+    )
+    assert caught_up.status_code == 200, caught_up.text
+    for title in titles:
+        assert title in caught_up.text
