@@ -69,7 +69,9 @@ class Stack:
         return KafkaSettings(
             bootstrap_servers=self.kafka_bootstrap,
             topic_prefix=f"bench{self.run_id}{purpose}.",
-            partitions=3,
+            # As deployed: one partition per tenant topic, so that E1's observer (the views'
+            # position) sees a command only once every earlier one is applied.
+            partitions=1,
             bootstrap_timeout_ms=10_000,
             request_timeout_ms=10_000,
             delivery_timeout_ms=30_000,
