@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from shared.keycloak.provision import AdminAccess, Report, load_realm, provision
 from shared.settings import Settings
 from shared.tenancy import DEFAULT_TENANTS
 from tests.conftest import KeycloakServer
+from tests.tokens import PasswordGrants
 
 REPO = Path(__file__).resolve().parents[2]
 REALM_FILE = REPO / "deploy" / "keycloak" / "realm-entente.json"
@@ -44,8 +44,6 @@ OTHER_REALM = "entente-other"
 AUDIENCE = "entente-api"
 #: For tests only: the realm file holds no password, provisioning sets this one.
 DEMO_PASSWORD = os.environ.get("ENTENTE_DEMO_PASSWORD") or "entente-tests-only-demo-password"
-#: A token is reused for this long, well inside the realm's 300 s lifespan.
-TOKEN_REUSE_S = 150.0
 
 
 def realm_with_test_extras() -> dict[str, Any]:
@@ -66,7 +64,7 @@ class Keycloak:
     server: KeycloakServer
     access: AdminAccess
     first_run: Report
-    _grants: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    grants: PasswordGrants
 
     def issuer(self, realm: str = REALM) -> str:
         return f"{self.server.url}/realms/{realm}"
@@ -87,29 +85,10 @@ class Keycloak:
         self, username: str, client_id: str = "entente-test", realm: str = REALM
     ) -> dict[str, Any]:
         """Keycloak's token response (access, ID and refresh tokens), reused a while."""
-        key = (realm, client_id, username)
-        cached = self._grants.get(key)
-        if cached is not None and time.monotonic() - cached[0] < TOKEN_REUSE_S:
-            return cached[1]
-        response = httpx.post(
-            f"{self.issuer(realm)}/protocol/openid-connect/token",
-            data={
-                "grant_type": "password",
-                "client_id": client_id,
-                "username": username,
-                "password": DEMO_PASSWORD,
-                "scope": "openid",
-            },
-            timeout=30,
-        )
-        assert response.status_code == 200, f"{username}@{realm}/{client_id}: {response.text}"
-        grant: dict[str, Any] = response.json()
-        self._grants[key] = (time.monotonic(), grant)
-        return grant
+        return self.grants.grant(username, client_id, realm)
 
     def token(self, username: str, client_id: str = "entente-test", realm: str = REALM) -> str:
-        access_token: str = self.password_grant(username, client_id, realm)["access_token"]
-        return access_token
+        return self.grants.token(username, client_id, realm)
 
     def auth(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username)}"}
@@ -151,7 +130,9 @@ def keycloak(keycloak_server: KeycloakServer) -> Keycloak:
         demo_password=DEMO_PASSWORD,
         reset_passwords=True,
     )
-    return Keycloak(keycloak_server, access, first)
+    return Keycloak(
+        keycloak_server, access, first, PasswordGrants(keycloak_server.url, DEMO_PASSWORD)
+    )
 
 
 @dataclass(frozen=True)
