@@ -79,23 +79,17 @@ base_image() {
             http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 ||
             die_with_log "debootstrap failed" "$CACHE/debootstrap.log"
         rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+        # This machine's trust store, so that images built on the stand-ins reach the same
+        # registries (PyPI, Maven Central) through the same TLS inspection, if any.
+        cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
         tar -C "$rootfs" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
         rm -rf "$rootfs"
     fi
-    # This machine's trust store, so that images built on the stand-ins reach the same
-    # registries (PyPI, Maven Central) through the same TLS inspection, if any.
-    local layer="$CACHE/trust"
-    rm -rf "$layer" && mkdir -p "$layer/etc/ssl/certs"
-    cp /etc/ssl/certs/ca-certificates.crt "$layer/etc/ssl/certs/"
     docker import \
         -c "LABEL entente.standin=true" \
         -c "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
         -c "ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt" \
-        -c 'CMD ["bash"]' "$tarball" "$BASE.rootfs" >/dev/null
-    printf 'FROM %s.rootfs\nCOPY etc/ /etc/\n' "$BASE" >"$layer/Dockerfile"
-    docker_build --label entente.standin=true -t "$BASE" "$layer" >"$CACHE/build-base.log" 2>&1 ||
-        die_with_log "building $BASE failed" "$CACHE/build-base.log"
-    docker image rm "$BASE.rootfs" >/dev/null
+        -c 'CMD ["bash"]' "$tarball" "$BASE" >/dev/null
 }
 
 stage() {  # stage NAME: a fresh, empty build context
