@@ -175,6 +175,11 @@ for path in sorted(glob.glob(f"{out}/manifests-*.yaml")):
                 continue
             for version in versions:
                 kubernetes_validate.validate(doc, version, strict=True)
+            if doc.get("kind") == "Deployment":  # every process is probed (relays too)
+                for container in doc["spec"]["template"]["spec"]["containers"]:
+                    for probe in ("livenessProbe", "readinessProbe"):
+                        if probe not in container:
+                            raise ValueError(f"container {container['name']} has no {probe}")
         except Exception as error:  # every failure is listed, then the step fails
             failures += 1
             detail = getattr(error, "message", str(error))

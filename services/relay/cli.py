@@ -25,6 +25,11 @@ def relay(
         float,
         typer.Option(help="Seconds to wait, when commands keep coming, before the next catch-up"),
     ] = 0.005,
+    host: Annotated[str, typer.Option(help="Address of the probes and metrics")] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option(help="Serve /healthz, /readyz and /metrics on this port (none if not given)"),
+    ] = None,
 ) -> None:
     """Publish a tenant's events to its Kafka topic until SIGTERM.
 
@@ -43,4 +48,4 @@ def relay(
         checkpoint_interval=checkpoint_interval,
         linger=linger,
     )
-    run(Settings(), tenant, options=options)
+    run(Settings(), tenant, options=options, http=None if port is None else (host, port))

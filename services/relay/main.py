@@ -6,6 +6,10 @@ explicitly, and refuses misconfigured ones). It then publishes until SIGTERM or
 SIGINT, finishing the page in flight, so a clean stop never republishes. On
 PostgreSQL it is woken by each insert's notification (``shared.notify``) and
 otherwise looks every ``poll_interval`` seconds.
+
+With ``http=(host, port)`` it also serves its probes and metrics
+(``services/relay/app.py``) from a thread of its own; the relay's loop keeps the
+main thread, so a fatal error still ends the process with a non-zero status.
 """
 
 from __future__ import annotations
@@ -13,22 +17,32 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 
+import uvicorn
+from fastapi import FastAPI
+
+from services.relay.app import create_app
 from shared.application.ledger import CooperationLedger
 from shared.application.recorder import CHANNEL, LockingInsertRecorder
 from shared.application.stores import EventStoreConfig, PostgresStore
+from shared.errors import ConfigurationError
 from shared.kafka.crc import require_native_crc32c
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
 from shared.notify import NotificationListener
+from shared.relay.health import RelayHealth
 from shared.relay.relay import Relay, RelayOptions
 from shared.relay.state import relay_state_store
 from shared.settings import Settings
 from shared.tenancy import check_slug
 
 log = logging.getLogger("entente.relay")
+
+#: How long the probes' server may take to listen.
+SERVE_WITHIN_S = 10.0
 
 
 def prepare_topics(kafka: KafkaSettings, tenant: str) -> None:
@@ -46,8 +60,12 @@ def run(
     kafka: KafkaSettings | None = None,
     options: RelayOptions | None = None,
     stop: threading.Event | None = None,
+    http: tuple[str, int] | None = None,
 ) -> None:
-    """Publishes ``tenant``'s events until ``stop`` is set (by SIGTERM/SIGINT when not given)."""
+    """Publishes ``tenant``'s events until ``stop`` is set (by SIGTERM/SIGINT when not given).
+
+    ``http``: the host and port of the probes and metrics (none when not given).
+    """
     check_slug(tenant)
     kafka = kafka or KafkaSettings()
     require_native_crc32c()
@@ -60,16 +78,43 @@ def run(
     state = relay_state_store(store, tenant)
     wake = threading.Event()
     listener = _listen_for_inserts(store, ledger, wake)
+    relay = Relay(ledger, publisher, state, options, health=RelayHealth())
+    server = None
     try:
+        if http is not None:
+            server = _serve(create_app(tenant, relay.health, ledger.position), http)
         log.info("relay %s: publishing to %s", tenant, kafka.bootstrap_servers)
-        Relay(ledger, publisher, state, options).run(stop, wake)
+        relay.run(stop, wake)
     finally:
+        if server is not None:
+            server.should_exit = True
         if listener is not None:
             listener.stop()
         publisher.close()
         state.close()
         ledger.close()
         log.info("relay %s: stopped", tenant)
+
+
+def _serve(app: FastAPI, http: tuple[str, int]) -> uvicorn.Server:
+    """Serves ``app`` from a daemon thread (uvicorn leaves signals to the main thread there).
+
+    Returns once it listens; ConfigurationError if it cannot (the port taken, say),
+    rather than a relay whose probes never answer.
+    """
+    host, port = http
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="entente-relay-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVE_WITHIN_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise ConfigurationError(f"the relay could not serve its probes on {host}:{port}")
+        time.sleep(0.02)
+    log.info("relay: probes and metrics on http://%s:%d", host, port)
+    return server
 
 
 def _listen_for_inserts(

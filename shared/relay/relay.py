@@ -36,6 +36,7 @@ from shared.kafka.errors import PublishFailedError
 from shared.kafka.names import checkpoints_topic, events_topic
 from shared.relay.checkpoint import Checkpoint, encode_checkpoint
 from shared.relay.errors import RelayStateAheadError, RelayStoreUnavailableError
+from shared.relay.health import RelayHealth
 from shared.relay.ports import (
     Delivery,
     EventSource,
@@ -92,8 +93,11 @@ class Relay:
         options: RelayOptions | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        health: RelayHealth | None = None,
     ) -> None:
         self.tenant = source.tenant
+        #: What ``run`` reports to the probes and metrics (``shared.relay.health``).
+        self.health = health or RelayHealth()
         self._source = source
         self._publisher = publisher
         self._store = store
@@ -164,9 +168,11 @@ class Relay:
         while not stop.is_set():
             if wake is not None:
                 wake.clear()
+            self.health.beat()
             try:
                 pause = self.step(stop)
             except TRANSIENT as error:
+                self.health.failed(error)
                 log.warning("relay %s: %s; retrying in %.1fs", self.tenant, error, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self._options.max_backoff)
@@ -196,6 +202,7 @@ class Relay:
         pause = self._options.poll_interval
         if self._unchecked():  # back when the head's checkpoint is due, at the latest
             pause = min(pause, max(self._checkpoint_due(), 0.0))
+        self.health.looked(self._published, published)
         return pause
 
     def _log_published(self, published: int) -> None:
@@ -278,6 +285,7 @@ class Relay:
         self._saved = None  # unknown until the save returns
         self._store.save(previous, new)
         self._saved = new
+        self.health.beat()  # a long catch-up is not a stuck one
 
     def _checkpoint(self, state: RelayState) -> None:
         checkpoint = Checkpoint(self.tenant, state.count, state.head, state.position, self._clock())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
@@ -430,31 +432,48 @@ def test_the_relay_service_publishes_an_insert_at_once_not_at_its_next_look(
     assert not relay.is_alive()
 
 
-def test_the_relay_process_publishes_and_stops_cleanly_on_sigterm(
-    postgres_url: str, kafka_settings: KafkaSettings, tenant: str
-) -> None:
-    store = PostgresStore(postgres_url)  # what the service's settings build: no test prefix
-    ledger = CooperationLedger(tenant, store)
-    state = relay_state_store(store, tenant)
-    env = {
+def _relay_env(postgres_url: str, kafka_settings: KafkaSettings) -> dict[str, str]:
+    return {
         **os.environ,
         "ENTENTE_STORE": "postgres",
         "ENTENTE_POSTGRES_URL": postgres_url,
         "ENTENTE_KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
         "ENTENTE_KAFKA_TOPIC_PREFIX": kafka_settings.topic_prefix,
     }
+
+
+def test_the_relay_process_publishes_serves_its_probes_and_stops_cleanly_on_sigterm(
+    postgres_url: str, kafka_settings: KafkaSettings, tenant: str
+) -> None:
+    store = PostgresStore(postgres_url)  # what the service's settings build: no test prefix
+    ledger = CooperationLedger(tenant, store)
+    state = relay_state_store(store, tenant)
+    port = _free_port()
+    command = [sys.executable, "-m", "services.relay", tenant, "--poll-interval", "0.1"]
+    command += ["--port", str(port)]
     try:
         write_interleaved(ledger, records=3, amendments=0)
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.relay", tenant, "--poll-interval", "0.1"],
+            command,
             cwd=ROOT,
-            env=env,
+            env=_relay_env(postgres_url, kafka_settings),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
         try:
             _wait_until_published(state, 3, process)
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 10
+            while (ready := httpx.get(f"{url}/readyz")).json().get("count") != 3:
+                assert time.monotonic() < deadline, ready.text
+                time.sleep(0.1)
+            assert ready.status_code == 200
+            assert ready.json()["position"] == ledger.position()
+            assert httpx.get(f"{url}/healthz").status_code == 200
+            metrics = httpx.get(f"{url}/metrics").text
+            assert f'entente_relay_chain_size{{tenant="{tenant}"}} 3.0' in metrics
+            assert f'entente_relay_lag{{tenant="{tenant}"}} 0.0' in metrics
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=15)
         finally:
@@ -466,6 +485,34 @@ def test_the_relay_process_publishes_and_stops_cleanly_on_sigterm(
         state.close()
         ledger.close()
         _drop_schema(postgres_url, store, tenant)
+
+
+def test_a_relay_whose_probe_port_is_taken_stops_with_a_clear_message(
+    postgres_url: str, kafka_settings: KafkaSettings, tenant: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "services.relay", tenant, "--port", str(port)],
+            cwd=ROOT,
+            env=_relay_env(postgres_url, kafka_settings),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    _drop_schema(postgres_url, PostgresStore(postgres_url), tenant)
+    assert result.returncode != 0
+    assert f"could not serve its probes on 127.0.0.1:{port}" in result.stdout + result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _wait_until_published(

@@ -1,0 +1,220 @@
+"""The relay's probes and metrics: alive while its loop turns, ready only while it publishes.
+
+A ledger on SQLite, the relay's own SQLite state and a publisher that can be
+made to fail (as a broker away does): the relay runs in a thread as
+``entente relay`` runs it, and its HTTP face (``services/relay/app.py``) is read
+with a test client.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.relay.app import create_app
+from shared.application.ledger import CooperationLedger
+from shared.application.stores import SqliteStore
+from shared.events.wire import WireMessage
+from shared.kafka.errors import PublishFailedError
+from shared.kafka.names import events_topic
+from shared.relay.health import RelayHealth
+from shared.relay.ports import RelayState, RelayStateStore
+from shared.relay.relay import Relay, RelayOptions
+from shared.relay.state import relay_state_store
+from tests.kafka.conftest import sign
+
+TENANT = "police"
+
+
+class Flaky:
+    """A publisher that refuses while ``down`` is set, and keeps what it accepts."""
+
+    def __init__(self) -> None:
+        self.down = threading.Event()
+        self.accepted: list[WireMessage] = []
+
+    def publish(self, topic: str, messages: Sequence[WireMessage]) -> None:
+        if self.down.is_set():
+            raise PublishFailedError("broker unreachable (test)")
+        if topic == events_topic(TENANT):
+            self.accepted.extend(messages)
+
+    def close(self) -> None:
+        return None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[CooperationLedger]:
+    ledger = CooperationLedger(TENANT, SqliteStore(tmp_path / "events"))
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def state(tmp_path: Path, ledger: CooperationLedger) -> Iterator[RelayStateStore]:
+    store = relay_state_store(SqliteStore(tmp_path / "events"), TENANT)
+    yield store
+    store.close()
+
+
+def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def running(ledger: CooperationLedger, tmp_path: Path) -> Iterator[tuple[Flaky, Relay, TestClient]]:
+    """A relay running in a thread (fast polls and retries), and its HTTP face."""
+    publisher = Flaky()
+    options = RelayOptions(poll_interval=0.02, max_backoff=0.05, checkpoint_interval=0.05)
+    # The SQLite state store belongs to the thread that uses it: the relay's.
+    state = relay_state_store(SqliteStore(tmp_path / "events"), TENANT)
+    relay = Relay(ledger, publisher, state, options)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            relay.run(stop)
+        finally:
+            state.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        with TestClient(create_app(TENANT, relay.health, ledger.position)) as client:
+            yield publisher, relay, client
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def series(client: TestClient) -> dict[str, float]:
+    """The relay's samples, by name, from one scrape."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    found = {}
+    for line in response.text.splitlines():
+        if line.startswith("entente_relay_"):
+            name, value = line.rsplit(" ", 1)
+            found[name.split("{")[0]] = float(value)
+    return found
+
+
+def test_a_publishing_relay_is_alive_and_ready_and_says_how_far_it_is(
+    ledger: CooperationLedger, running: tuple[Flaky, Relay, TestClient]
+) -> None:
+    publisher, _relay, client = running
+    for i in range(3):
+        sign(ledger, f"A-{i}")
+    eventually(lambda: len(publisher.accepted) == 3)
+    eventually(lambda: client.get("/readyz").json().get("count") == 3)
+
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "position": ledger.position(), "count": 3}
+    seen = series(client)
+    assert seen["entente_relay_chain_size"] == 3
+    assert seen["entente_relay_published_position"] == ledger.position()
+    assert seen["entente_relay_store_position"] == ledger.position()
+    assert seen["entente_relay_lag"] == 0
+    assert seen["entente_relay_events_published_total"] == 3
+    assert seen["entente_relay_retrying"] == 0
+    assert seen["entente_relay_store_up"] == 1
+
+
+def test_a_relay_waiting_out_a_broker_outage_is_alive_not_ready_and_catches_up_after(
+    ledger: CooperationLedger, running: tuple[Flaky, Relay, TestClient]
+) -> None:
+    publisher, _relay, client = running
+    sign(ledger, "A-0")
+    eventually(lambda: client.get("/readyz").status_code == 200)
+
+    publisher.down.set()
+    sign(ledger, "A-1")
+    eventually(lambda: client.get("/readyz").status_code == 503)
+    problem = client.get("/readyz")
+    assert problem.headers["content-type"].startswith("application/problem+json")
+    assert "broker unreachable (test)" in problem.json()["detail"]
+    assert client.get("/healthz").status_code == 200  # retrying is not stuck: no restart
+    seen = series(client)
+    assert seen["entente_relay_retrying"] == 1
+    assert seen["entente_relay_failures_total"] >= 1
+    assert seen["entente_relay_lag"] >= 1  # A-1 stored, not published
+
+    publisher.down.clear()
+    eventually(lambda: client.get("/readyz").status_code == 200)
+    assert len(publisher.accepted) == 2  # nothing lost, nothing twice
+    assert series(client)["entente_relay_lag"] == 0
+
+
+def test_metrics_still_answer_when_the_store_cannot_be_read() -> None:
+    health = RelayHealth()
+    health.looked(RelayState(position=7, head="h", count=5), 5)
+
+    def unreadable() -> int:
+        raise OSError("database unreachable (test)")
+
+    with TestClient(create_app(TENANT, health, unreadable)) as client:
+        seen = series(client)
+    assert seen["entente_relay_store_up"] == 0
+    assert "entente_relay_lag" not in seen
+    assert seen["entente_relay_chain_size"] == 5
+
+
+def test_a_loop_silent_for_longer_than_the_limit_fails_liveness() -> None:
+    clock = Clock()
+    health = RelayHealth(stale_after=300.0, monotonic=clock)
+    with TestClient(create_app(TENANT, health, lambda: 0)) as client:
+        assert client.get("/healthz").status_code == 503  # not started yet
+        assert client.get("/readyz").status_code == 503
+        health.beat()
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503  # no look finished yet
+        health.looked(RelayState(position=0, head="h", count=0), 0)
+        assert client.get("/readyz").status_code == 200
+
+        clock.now += 299
+        assert client.get("/healthz").status_code == 200
+        clock.now += 2  # a call stuck past the limit
+        stuck = client.get("/healthz")
+        assert stuck.status_code == 503
+        assert "silent 301s" in stuck.json()["detail"]
+        assert client.get("/readyz").status_code == 503
+
+
+class CountingHealth(RelayHealth):
+    def __init__(self) -> None:
+        super().__init__()
+        self.beats = 0
+
+    def beat(self) -> None:
+        self.beats += 1
+        super().beat()
+
+
+def test_a_long_catch_up_beats_at_every_acknowledged_page(
+    ledger: CooperationLedger, state: RelayStateStore
+) -> None:
+    for i in range(5):
+        sign(ledger, f"A-{i}")
+    health = CountingHealth()
+    options = RelayOptions(page_size=2, checkpoint_every=2)
+    relay = Relay(ledger, Flaky(), state, options, health=health)
+    assert relay.catch_up() == 5
+    assert health.beats == 3  # pages of 2, 2 and 1: a long catch-up is not a stuck loop
