@@ -26,6 +26,9 @@ RUN_DIR="$STACK_DIR/run"
 PG_PORT="${ENTENTE_PG_PORT:-54329}"
 KAFKA_PORT="${ENTENTE_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${ENTENTE_KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_SASL_PORT="${ENTENTE_KAFKA_SASL_PORT:-19094}"
+#: The SCRAM user of the broker's SASL_SSL listener (its password is generated).
+KAFKA_SASL_USER=entente
 KEYCLOAK_PORT="${ENTENTE_KEYCLOAK_PORT:-18080}"
 KEYCLOAK_MGMT_PORT="${ENTENTE_KEYCLOAK_MANAGEMENT_PORT:-19000}"
 
@@ -419,6 +422,29 @@ kafka_java_opts() {
         -Djava.awt.headless=true "-Dlog4j2.configurationFile=$SCRIPT_DIR/kafka-log4j2.properties"
 }
 
+# A CA and a broker certificate for 127.0.0.1 and localhost (PEM, unencrypted key:
+# test material, kept under the stack folder, never in the repository).
+ensure_kafka_tls() {
+    local dir="$1"
+    [[ -f "$dir/broker.pem" && -f "$dir/ca.pem" ]] && return 0
+    command -v openssl >/dev/null || die "openssl is needed for the broker's TLS listener"
+    rm -rf "$dir" && mkdir -p "$dir"
+    (
+        umask 077
+        cd "$dir"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Entente test CA" \
+            -keyout ca.key -out ca.pem 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+            -keyout broker.key -out broker.csr 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+        openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -days 3650 -extfile san.ext -out broker.crt 2>/dev/null
+        # Kafka's PEM key store: the PKCS#8 key, then the certificate chain.
+        openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.pk8
+        cat broker.pk8 broker.crt ca.pem >broker.pem
+    ) || die "could not generate the broker's TLS material in $dir"
+}
+
 start_kafka() {
     local fresh="$1" pid
     if pid="$(service_pid kafka)"; then
@@ -429,6 +455,8 @@ start_kafka() {
     port_open "$KAFKA_PORT" && die "port $KAFKA_PORT (ENTENTE_KAFKA_PORT) is already in use by another process"
     port_open "$KAFKA_CONTROLLER_PORT" &&
         die "port $KAFKA_CONTROLLER_PORT (ENTENTE_KAFKA_CONTROLLER_PORT) is already in use by another process"
+    port_open "$KAFKA_SASL_PORT" &&
+        die "port $KAFKA_SASL_PORT (ENTENTE_KAFKA_SASL_PORT) is already in use by another process"
 
     local t0 java kdir data props logfile cp
     t0="$(now)"
@@ -444,24 +472,33 @@ start_kafka() {
     # Kafka's tools log to stderr (warnings only), so stdout is their output.
     local toollog="-Dlog4j2.configurationFile=$SCRIPT_DIR/kafka-tools-log4j2.properties"
 
+    local tls="$kdir/tls"
+    ensure_kafka_tls "$tls"
     sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
         -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+        -e "s|@KAFKA_SASL_PORT@|$KAFKA_SASL_PORT|g" \
+        -e "s|@KAFKA_TLS_DIR@|$tls|g" \
         -e "s|@KAFKA_DATA_DIR@|$data|g" \
         "$SCRIPT_DIR/kafka-server.properties.in" >"$props"
 
     if [[ "$fresh" == 1 ]]; then
         rm -rf "$data"
     fi
+    local password_file="$kdir/sasl-password"
     if [[ ! -f "$data/meta.properties" ]]; then
         rm -rf "$data"
         local cluster_id fmtlog="$kdir/format.log"
         cluster_id="$("$java" "$toollog" -cp "$cp" kafka.tools.StorageTool random-uuid 2>"$fmtlog" | tail -n1)"
         [[ -n "$cluster_id" ]] || die_with_log "kafka StorageTool random-uuid failed" "$fmtlog"
+        (umask 077 && openssl rand -hex 16 >"$password_file")
+        local scram
+        scram="SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$(cat "$password_file")]"
         if ! "$java" "$toollog" -cp "$cp" kafka.tools.StorageTool format --standalone \
-            -t "$cluster_id" -c "$props" >>"$fmtlog" 2>&1; then
+            -t "$cluster_id" -c "$props" --add-scram "$scram" >>"$fmtlog" 2>&1; then
             die_with_log "kafka StorageTool format failed" "$fmtlog"
         fi
     fi
+    [[ -f "$password_file" ]] || die "$password_file is missing: restart kafka with --fresh"
 
     : >"$logfile"
     launch_daemon kafka "$logfile" "$java" "${jopts[@]}" -cp "$cp" kafka.Kafka "$props"
@@ -484,7 +521,13 @@ start_kafka() {
         sleep 0.5
     done
     printf '%s\n' "$KAFKA_PORT" >"$RUN_DIR/kafka.port"
-    printf 'export ENTENTE_TEST_KAFKA_BOOTSTRAP=%q\n' "127.0.0.1:$KAFKA_PORT" >"$(env_file kafka)"
+    {
+        printf 'export ENTENTE_TEST_KAFKA_BOOTSTRAP=%q\n' "127.0.0.1:$KAFKA_PORT"
+        printf 'export ENTENTE_TEST_KAFKA_SASL_BOOTSTRAP=%q\n' "127.0.0.1:$KAFKA_SASL_PORT"
+        printf 'export ENTENTE_TEST_KAFKA_SASL_USERNAME=%q\n' "$KAFKA_SASL_USER"
+        printf 'export ENTENTE_TEST_KAFKA_SASL_PASSWORD=%q\n' "$(cat "$password_file")"
+        printf 'export ENTENTE_TEST_KAFKA_CAFILE=%q\n' "$tls/ca.pem"
+    } >"$(env_file kafka)"
     log "kafka $KAFKA_VERSION up on 127.0.0.1:$KAFKA_PORT (pid $pid) in $(($(now) - t0))s"
 }
 

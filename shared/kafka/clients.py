@@ -104,6 +104,27 @@ def translated_errors(settings: KafkaSettings) -> Iterator[None]:
     except RetriableError as error:
         raise BrokerUnavailableError(
             f"no Kafka broker answered in time at {settings.bootstrap_servers}: {error!r}"
+            + _security_hint(settings)
         ) from None
     except KafkaError as error:
         raise BrokerRequestError(f"the Kafka broker refused a request: {error!r}") from None
+
+
+def _security_hint(settings: KafkaSettings) -> str:
+    """What else a silent broker can mean once TLS or SASL is on.
+
+    A broker closes a connection whose credentials or certificate it refuses,
+    and kafka-python reports that only as a lost connection, then as a timeout.
+    """
+    protocol = settings.security_protocol
+    if protocol == "PLAINTEXT":
+        return ""
+    checks = ["ENTENTE_KAFKA_SECURITY_PROTOCOL"]
+    if protocol.startswith("SASL_"):
+        checks += ["ENTENTE_KAFKA_SASL_MECHANISM", "ENTENTE_KAFKA_SASL_USERNAME and _PASSWORD"]
+    if protocol.endswith("SSL"):
+        checks.append("ENTENTE_KAFKA_SSL_CAFILE")
+    return (
+        f" (with {protocol}, a broker also closes connections it cannot authenticate: "
+        f"check {', '.join(checks)})"
+    )

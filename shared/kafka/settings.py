@@ -4,14 +4,21 @@ Environment variables use the prefix ``ENTENTE_KAFKA_`` (for example
 ``ENTENTE_KAFKA_BOOTSTRAP_SERVERS``). The defaults suit one local broker; in
 production the operator sets ``REPLICATION_FACTOR=3`` and
 ``MIN_INSYNC_REPLICAS=2`` so an acknowledged event survives the loss of a broker.
-Security settings (TLS, SASL) will join this class when the cluster needs them.
+
+Security: ``SECURITY_PROTOCOL`` is ``PLAINTEXT`` for a laptop broker; a shared
+cluster wants ``SASL_SSL`` (SCRAM credentials in ``SASL_USERNAME`` and
+``SASL_PASSWORD``, the cluster's CA in ``SSL_CAFILE``) or ``SSL`` with a client
+certificate (``SSL_CERTFILE``, ``SSL_KEYFILE``). Inconsistent combinations are
+refused at start-up (credentials a plaintext connection would never send, SASL
+without them, a file that cannot be read), not found out at the first publication.
 """
 
 from __future__ import annotations
 
-from typing import Any, Self
+from pathlib import Path
+from typing import Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +62,57 @@ class KafkaSettings(BaseSettings):
         default=30_000, ge=100, description="How long a read waits for records known to exist"
     )
 
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="How clients talk to the brokers: SASL_SSL (or SSL) on a shared cluster",
+    )
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism (SASL_* protocols only)"
+    )
+    sasl_username: str | None = Field(default=None, description="SASL user (from a secret)")
+    sasl_password: SecretStr | None = Field(default=None, description="SASL password (a secret)")
+    ssl_cafile: Path | None = Field(
+        default=None, description="PEM file of the CA that signed the brokers' certificates"
+    )
+    ssl_certfile: Path | None = Field(
+        default=None, description="PEM client certificate, for clusters that ask for one"
+    )
+    ssl_keyfile: Path | None = Field(default=None, description="PEM key of ssl_certfile")
+    ssl_check_hostname: bool = Field(
+        default=True, description="Check that a broker's certificate names the host dialled"
+    )
+
+    @model_validator(mode="after")
+    def _security_is_consistent(self) -> Self:
+        """Refuses settings that would connect otherwise than the operator meant."""
+        sasl = self.security_protocol.startswith("SASL_")
+        tls = self.security_protocol.endswith("SSL")
+        credentials = self.sasl_username is not None or self.sasl_password is not None
+        if sasl and not (self.sasl_username and self.sasl_password):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs sasl_username and "
+                "sasl_password (ENTENTE_KAFKA_SASL_USERNAME, ENTENTE_KAFKA_SASL_PASSWORD)"
+            )
+        if credentials and not sasl:
+            raise ValueError(
+                f"SASL credentials are set but security_protocol is {self.security_protocol}: "
+                "they would never be sent (use SASL_SSL)"
+            )
+        files = {"ssl_cafile": self.ssl_cafile, "ssl_certfile": self.ssl_certfile}
+        files["ssl_keyfile"] = self.ssl_keyfile
+        given = [name for name, path in files.items() if path is not None]
+        if given and not tls:
+            raise ValueError(
+                f"{', '.join(given)} set but security_protocol is {self.security_protocol}: "
+                "no TLS would be used (use SASL_SSL or SSL)"
+            )
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together (a client certificate)")
+        for name, path in files.items():
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name} {str(path)!r} is not a readable file")
+        return self
+
     @model_validator(mode="after")
     def _durability_is_possible(self) -> Self:
         if self.min_insync_replicas > self.replication_factor:
@@ -85,4 +143,23 @@ class KafkaSettings(BaseSettings):
             "client_id": f"{self.client_id}-{role}",
             "bootstrap_timeout_ms": self.bootstrap_timeout_ms,
             "request_timeout_ms": self.request_timeout_ms,
+            **self._security_config(),
         }
+
+    def _security_config(self) -> dict[str, Any]:
+        """kafka-python's names for the connection's security (nothing for PLAINTEXT)."""
+        found: dict[str, Any] = {"security_protocol": self.security_protocol}
+        if self.security_protocol.startswith("SASL_"):
+            assert self.sasl_password is not None  # checked by _security_is_consistent
+            found |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.sasl_username,
+                "sasl_plain_password": self.sasl_password.get_secret_value(),
+            }
+        if self.security_protocol.endswith("SSL"):
+            found["ssl_check_hostname"] = self.ssl_check_hostname
+            for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+                path = getattr(self, name)
+                if path is not None:
+                    found[name] = str(path)
+        return found

@@ -123,6 +123,26 @@ entente.interieur.gouv.fr/tenant: {{ . }}
   value: {{ int .Values.kafka.minInsyncReplicas | quote }}
 - name: ENTENTE_KAFKA_TOPIC_PREFIX
   value: {{ .Values.kafka.topicPrefix | quote }}
+{{- $security := .Values.kafka.security }}
+- name: ENTENTE_KAFKA_SECURITY_PROTOCOL
+  value: {{ $security.protocol | quote }}
+{{- if hasPrefix "SASL_" $security.protocol }}
+- name: ENTENTE_KAFKA_SASL_MECHANISM
+  value: {{ $security.sasl.mechanism | quote }}
+- name: ENTENTE_KAFKA_SASL_USERNAME
+  value: {{ $security.sasl.username | quote }}
+- name: ENTENTE_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ $security.sasl.existingSecret | quote }}, key: {{ $security.sasl.passwordKey | quote }}}
+{{- end }}
+{{- if hasSuffix "SSL" $security.protocol }}
+- name: ENTENTE_KAFKA_SSL_CHECK_HOSTNAME
+  value: {{ $security.tls.checkHostname | quote }}
+{{- if $security.tls.caSecret }}
+- name: ENTENTE_KAFKA_SSL_CAFILE
+  value: /etc/entente/kafka-ca/ca.crt
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* Pods ----------------------------------------------------------------------------- */}}
@@ -166,6 +186,12 @@ volumes:
     emptyDir: {sizeLimit: 64Mi}
   - name: data
     emptyDir: {sizeLimit: {{ $root.Values.dataDirSizeLimit | quote }}}
+{{- with $root.Values.kafka.security.tls.caSecret }}
+  - name: kafka-ca
+    secret:
+      secretName: {{ . | quote }}
+      items: [{key: {{ $root.Values.kafka.security.tls.caKey | quote }}, path: ca.crt}]
+{{- end }}
 {{- end -}}
 
 {{- define "entente.podMetadata" -}}
@@ -216,6 +242,11 @@ volumeMounts:
     mountPath: /tmp
   - name: data
     mountPath: /var/lib/entente
+{{- if .Values.kafka.security.tls.caSecret }}
+  - name: kafka-ca
+    mountPath: /etc/entente/kafka-ca
+    readOnly: true
+{{- end }}
 {{- end -}}
 
 {{/* Tenants -------------------------------------------------------------------------- */}}

@@ -1,0 +1,114 @@
+"""A cluster that asks for TLS and SCRAM credentials, as a shared one does.
+
+The local stack's broker has a second listener, SASL_SSL with SCRAM-SHA-512
+and a certificate signed by a CA the stack generates (``deploy/local/stack.sh``
+exports where to reach it). The relay publishes through it and the log reads
+back through it, byte for byte what the event store holds; a wrong password or
+a broker whose certificate the client does not trust gets nothing published
+and a message that says what to check.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from shared.application.ledger import CooperationLedger
+from shared.application.stores import PostgresStore
+from shared.events import wire
+from shared.kafka.errors import BrokerUnavailableError, PublishFailedError
+from shared.kafka.log import KafkaEventLog
+from shared.kafka.names import events_topic
+from shared.kafka.producer import KafkaPublisher
+from shared.kafka.settings import KafkaSettings
+from shared.kafka.topics import KafkaTopicAdmin
+from shared.relay.ports import RelayStateStore
+from shared.relay.relay import Relay
+from shared.relay.state import relay_state_store
+from tests.kafka.conftest import write_interleaved
+from tests.requirements import unavailable
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture
+def secured(kafka_settings: KafkaSettings) -> KafkaSettings:
+    """This test's settings, through the broker's SASL_SSL listener."""
+    env = os.environ
+    names = ("BOOTSTRAP", "USERNAME", "PASSWORD")
+    given = {n: env.get(f"ENTENTE_TEST_KAFKA_SASL_{n}") for n in names}
+    cafile = env.get("ENTENTE_TEST_KAFKA_CAFILE")
+    if not all(given.values()) or not cafile:
+        unavailable(
+            "a broker with a SASL_SSL listener is needed: deploy/local/stack.sh start kafka "
+            "exports ENTENTE_TEST_KAFKA_SASL_* and ENTENTE_TEST_KAFKA_CAFILE (make test does)"
+        )
+    return kafka_settings.model_copy(
+        update={
+            "bootstrap_servers": given["BOOTSTRAP"],
+            "security_protocol": "SASL_SSL",
+            "sasl_username": given["USERNAME"],
+            "sasl_password": SecretStr(given["PASSWORD"] or ""),
+            "ssl_cafile": cafile,
+        }
+    )
+
+
+@pytest.fixture
+def state(
+    pg_store: PostgresStore, tenant: str, ledger: CooperationLedger
+) -> Iterator[RelayStateStore]:
+    store = relay_state_store(pg_store, tenant)
+    yield store
+    store.close()
+
+
+def test_the_relay_publishes_through_sasl_ssl_and_the_log_reads_it_back(
+    secured: KafkaSettings, ledger: CooperationLedger, state: RelayStateStore, tenant: str
+) -> None:
+    write_interleaved(ledger, records=4, amendments=1)
+    admin = KafkaTopicAdmin(secured)
+    publisher = KafkaPublisher(secured)
+    log = KafkaEventLog(secured)
+    try:
+        admin.ensure_tenant_topics(tenant)
+        assert Relay(ledger, publisher, state).catch_up() == 8
+        topic = events_topic(tenant)
+        records = [r for p in log.partitions(topic) for r in log.read_raw(topic, p, -1, 100)]
+    finally:
+        log.close()
+        publisher.close()
+        admin.close()
+    published = sorted(
+        (wire.decode(r.headers, r.value, r.key)[0] for r in records), key=lambda e: e.position
+    )
+    assert published == [event for _, event in ledger.read_log(0, 100)]
+    assert state.load().count == 8
+
+
+def test_a_wrong_password_publishes_nothing_and_says_what_to_check(
+    secured: KafkaSettings, ledger: CooperationLedger, state: RelayStateStore
+) -> None:
+    wrong = secured.model_copy(
+        update={"sasl_password": SecretStr("not-the-password"), "bootstrap_timeout_ms": 3000}
+    )
+    write_interleaved(ledger, records=2, amendments=0)
+    publisher = KafkaPublisher(wrong)
+    try:
+        with pytest.raises(PublishFailedError) as refused:  # the running relay retries it
+            Relay(ledger, publisher, state).catch_up()
+    finally:
+        publisher.close()
+    assert "ENTENTE_KAFKA_SASL_USERNAME and _PASSWORD" in str(refused.value)
+    assert "not-the-password" not in str(refused.value)
+    assert state.load().count == 0
+
+
+def test_a_broker_certificate_from_an_unknown_ca_is_refused(secured: KafkaSettings) -> None:
+    # No ssl_cafile: the system's CAs, which never signed the stack's broker certificate.
+    untrusted = secured.model_copy(update={"ssl_cafile": None, "bootstrap_timeout_ms": 3000})
+    with pytest.raises(BrokerUnavailableError, match="ENTENTE_KAFKA_SSL_CAFILE"):
+        KafkaTopicAdmin(untrusted).ensure_tenant_topics("police")
