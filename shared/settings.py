@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.application.stores import EventStoreConfig, PostgresStore, SqliteStore
@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".entente")
     store: Literal["sqlite", "postgres"] = "sqlite"
     postgres_url: str | None = None
+    postgres_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Per-tenant PostgreSQL URLs (a JSON object, slug to URL) used instead of "
+            "postgres_url for those tenants: the audit reading tenants whose event stores "
+            "are in clusters of their own"
+        ),
+    )
     views_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the views database; default: beside the store"
     )
@@ -47,9 +55,23 @@ class Settings(BaseSettings):
             return [t.strip() for t in value.split(",") if t.strip()]
         return value
 
-    def event_store(self) -> EventStoreConfig:
+    @model_validator(mode="after")
+    def _urls_name_served_tenants(self) -> Self:
+        """A URL for a tenant not served here is a typo that would leave the real one unread."""
+        unknown = sorted(set(self.postgres_urls) - set(self.tenants))
+        if unknown:
+            raise ValueError(
+                f"postgres_urls names {', '.join(unknown)}, not among the tenants "
+                f"({', '.join(self.tenants)})"
+            )
+        return self
+
+    def event_store(self, tenant: str | None = None) -> EventStoreConfig:
+        """The event store: ``tenant``'s own URL (``postgres_urls``) if it has one."""
         if self.store == "postgres":
-            if not self.postgres_url:
+            url = self.postgres_urls.get(tenant) if tenant is not None else None
+            url = url or self.postgres_url
+            if not url:
                 raise ValueError("ENTENTE_POSTGRES_URL is required when ENTENTE_STORE=postgres")
-            return PostgresStore(self.postgres_url)
+            return PostgresStore(url)
         return SqliteStore(self.data_dir / "events")

@@ -56,8 +56,8 @@ def bootstrap(
     tenants = [check_slug(t) for t in settings.tenants]
     if not tenants:
         raise ConfigurationError("ENTENTE_TENANTS names no tenant")
-    store = settings.event_store()
-    ledgers = {t: audit_ledger(t, store, clock) for t in tenants}
+    # A tenant whose store is in a cluster of its own has its URL in ENTENTE_POSTGRES_URLS.
+    ledgers = {t: audit_ledger(t, settings.event_store(t), clock) for t in tenants}
     issuer, verifier = _auth(settings, tenants)
     return AuditService(settings, ledgers, verifier, issuer, access_log_for(settings, clock))
 

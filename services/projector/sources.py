@@ -73,8 +73,9 @@ def open_sources(
 
 
 def _embedded_sources(settings: ProjectorSettings, tenants: Sequence[str]) -> Sources:
-    store = settings.event_store()
-    ledgers = {tenant: CooperationLedger(tenant, store) for tenant in tenants}
+    ledgers = {
+        tenant: CooperationLedger(tenant, settings.event_store(tenant)) for tenant in tenants
+    }
     log = EmbeddedEventLog(ledgers)
     closers = [ledger.close for ledger in ledgers.values()]
     return Sources(log, log, ViewStoreDeadLetters(), closers)

@@ -72,7 +72,7 @@ def run(
     prepare_topics(kafka, tenant)
     if stop is None:
         stop = _stop_on_signals()
-    store = settings.event_store()
+    store = settings.event_store(tenant)
     ledger = CooperationLedger(tenant, store)
     publisher = KafkaPublisher(kafka)
     state = relay_state_store(store, tenant)

@@ -150,6 +150,7 @@ def _open_log(
         require_native_crc32c()
         kafka_log = KafkaEventLog(kafka)
         return kafka_log, [kafka_log.close]
-    store = settings.event_store()
-    ledgers = {tenant: CooperationLedger(tenant, store) for tenant in tenants}
+    ledgers = {
+        tenant: CooperationLedger(tenant, settings.event_store(tenant)) for tenant in tenants
+    }
     return EmbeddedEventLog(ledgers), [ledger.close for ledger in ledgers.values()]

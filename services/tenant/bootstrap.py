@@ -92,8 +92,7 @@ def bootstrap(
     tenants = [check_slug(t) for t in settings.tenants]
     if not tenants:
         raise ConfigurationError("ENTENTE_TENANTS names no tenant")
-    store = settings.event_store()
-    ledgers = {t: CooperationLedger(t, store, clock) for t in tenants}
+    ledgers = {t: CooperationLedger(t, settings.event_store(t), clock) for t in tenants}
     issuer, verifier = _auth(settings, tenants)
     views = open_view_store(settings.views_url, settings.data_dir, tenants)
     projector = None

@@ -191,7 +191,7 @@ def _ledger(settings: AuditSettings, tenant: str) -> CooperationLedger:
 
     if tenant not in settings.tenants:
         raise NotFoundError(f"no tenant {tenant!r} here (ENTENTE_TENANTS)")
-    return audit_ledger(tenant, settings.event_store())
+    return audit_ledger(tenant, settings.event_store(tenant))
 
 
 def _record(settings: AuditSettings, action: str, resource: str, tenant: str) -> None:

@@ -33,7 +33,7 @@ def check_command(
 
     settings = Settings()
     check_slug(tenant)
-    ledger = CooperationLedger(tenant, settings.event_store())
+    ledger = CooperationLedger(tenant, settings.event_store(tenant))
     log = KafkaEventLog(KafkaSettings()) if topic else None
     store = open_view_store(settings.views_url, settings.data_dir, [tenant]) if views else None
     try:

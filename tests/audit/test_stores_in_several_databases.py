@@ -1,0 +1,104 @@
+"""The audit reads tenants whose event stores are in databases of their own.
+
+A directorate may keep its event store in its own PostgreSQL cluster (the
+chart's five-tenant example does for two). The audit then gets that tenant's URL
+in ``ENTENTE_POSTGRES_URLS``; the others stay on ``ENTENTE_POSTGRES_URL``. Two
+databases of the local server stand for two clusters: each tenant's history is
+only in its own, so reading it from the other would find nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from shared.application.ledger import CooperationLedger
+from shared.application.stores import PostgresStore
+from shared.cli.main import app
+from shared.settings import Settings
+from tests.audit.support import write_history
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def two_databases(postgres_url: str) -> Iterator[tuple[str, str]]:
+    """The URLs of two new databases on the test server, dropped afterwards."""
+    names = [f"t{uuid.uuid4().hex[:10]}_{side}" for side in ("a", "b")]
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        for name in names:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    parts = urlsplit(postgres_url)
+    first, second = (urlunsplit(parts._replace(path=f"/{name}")) for name in names)
+    yield first, second
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        for name in names:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def _record(url: str, tenant: str, records: int) -> None:
+    ledger = CooperationLedger(tenant, PostgresStore(url))
+    try:
+        write_history(ledger, records=records, rounds=1)
+    finally:
+        ledger.close()
+
+
+def test_entente_audit_verify_reads_each_tenant_in_its_own_database(
+    two_databases: tuple[str, str], tmp_path: Path
+) -> None:
+    shared_url, own_url = two_databases
+    _record(shared_url, "police", records=2)  # 4 events
+    _record(own_url, "gendarmerie", records=3)  # 6 events, in a database of its own
+    env = {
+        "ENTENTE_STORE": "postgres",
+        "ENTENTE_POSTGRES_URL": shared_url,
+        "ENTENTE_POSTGRES_URLS": json.dumps({"gendarmerie": own_url}),
+        "ENTENTE_TENANTS": '["police", "gendarmerie"]',
+        "ENTENTE_EVENT_LOG": "embedded",
+        "ENTENTE_DATA_DIR": str(tmp_path),
+    }
+    runner = CliRunner(env=env)
+    police = runner.invoke(app, ["audit", "verify", "police"])
+    gendarmerie = runner.invoke(app, ["audit", "verify", "gendarmerie"])
+
+    assert police.exit_code == 0, police.output
+    assert "verified police: 4 events" in police.output
+    assert gendarmerie.exit_code == 0, gendarmerie.output
+    assert "verified gendarmerie: 6 events" in gendarmerie.output
+
+    # Without its URL the gendarmerie is looked for in the shared database: not there.
+    alone = CliRunner(env={**env, "ENTENTE_POSTGRES_URLS": "{}"})
+    missing = alone.invoke(app, ["audit", "verify", "gendarmerie"])
+    assert missing.exit_code != 0
+    assert 'relation "entente_gendarmerie.entente_events" does not exist' in str(missing.exception)
+
+
+def test_a_url_for_a_tenant_not_served_is_refused() -> None:
+    with pytest.raises(ValidationError, match="postgres_urls names gendarmrie, not among"):
+        Settings(tenants=["police", "gendarmerie"], postgres_urls={"gendarmrie": "postgresql://x"})
+
+
+def test_a_tenant_without_its_own_url_uses_the_shared_one() -> None:
+    settings = Settings(
+        store="postgres",
+        tenants=["police", "gendarmerie"],
+        postgres_url="postgresql://shared/entente",
+        postgres_urls={"gendarmerie": "postgresql://own/entente"},
+    )
+    police, gendarmerie = settings.event_store("police"), settings.event_store("gendarmerie")
+    assert isinstance(police, PostgresStore)
+    assert police.url == "postgresql://shared/entente"
+    assert isinstance(gendarmerie, PostgresStore)
+    assert gendarmerie.url == "postgresql://own/entente"
