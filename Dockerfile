@@ -50,6 +50,8 @@ RUN groupadd --system --gid 10001 entente \
  && mkdir -p /var/lib/entente \
  && chown entente:entente /var/lib/entente
 COPY --from=build /app/.venv /app/.venv
+# The declarative realm, for `keycloak provision` (the chart's provisioning Job).
+COPY deploy/keycloak/realm-entente.json /opt/entente/realm-entente.json
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -57,6 +59,6 @@ ENV PATH="/app/.venv/bin:${PATH}" \
 WORKDIR /var/lib/entente
 # Numeric, so Kubernetes' runAsNonRoot can check it without reading /etc/passwd.
 USER 10001:10001
-EXPOSE 8000 8001
+EXPOSE 8000 8001 8002
 ENTRYPOINT ["entente"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -67,3 +67,18 @@ def test_docker_compose_follows_the_specification_and_our_rules() -> None:
 def test_the_dockerfile_and_scripts_lint_clean() -> None:
     output = _validate("docker")
     assert "hadolint" in output
+
+
+def test_the_provisioning_job_reads_the_realm_where_the_dockerfile_puts_it() -> None:
+    """A pure text check (no helm needed): the Job's --realm-file is the COPY's destination."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copies = [
+        line.split()[-1]
+        for line in dockerfile.splitlines()
+        if line.startswith("COPY deploy/keycloak/realm-entente.json ")
+    ]
+    assert copies == ["/opt/entente/realm-entente.json"]
+    job = ROOT / "deploy" / "helm" / "entente" / "templates" / "keycloak-provision.yaml"
+    assert f'"--realm-file", "{copies[0]}", "--without-demo"' in job.read_text(encoding="utf-8")
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert "!deploy/keycloak/realm-entente.json" in ignored  # else the COPY finds nothing

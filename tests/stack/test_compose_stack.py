@@ -30,6 +30,8 @@ PROBLEM_JSON = "application/problem+json"
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("shared", "services")
 #: Run by the image's Python: the SHA-256 of every module of the installed packages.
+#: Where the Dockerfile puts the realm file (the chart's keycloak-provision Job reads it there).
+IMAGE_REALM = Path("/opt/entente/realm-entente.json")
 INSTALLED_MODULES = f"""
 import hashlib, json, pathlib
 found = {{}}
@@ -95,6 +97,20 @@ def test_the_image_runs_this_tree_s_code(stack: Stack) -> None:
     }
 
     assert installed == tree
+
+
+def test_the_image_carries_the_realm_the_provisioning_job_applies(stack: Stack) -> None:
+    """The chart's Job runs `keycloak provision` on the realm file baked into the image."""
+    read = "import hashlib; print(hashlib.sha256(open(%r, 'rb').read()).hexdigest())"
+    done = subprocess.run(
+        [*stack.compose, "exec", "-T", "audit", "python", "-c", read % str(IMAGE_REALM)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    realm = REPO / "deploy" / "keycloak" / "realm-entente.json"
+    assert done.stdout.strip() == hashlib.sha256(realm.read_bytes()).hexdigest()
 
 
 def test_a_command_travels_the_whole_pipeline(stack: Stack) -> None:
