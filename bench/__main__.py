@@ -332,7 +332,8 @@ NOTES = [
     "session) the senders used httpx: the load generator took 0.35 of a CPU at 280 "
     "commands/s, 0.11 since.",
     "M1: VmRSS of the tenant service process and of the raw baseline process; and of "
-    "`entente relay` and `entente project` (Kafka log, PostgreSQL views) each started as its "
+    "`entente relay` (with `--port`, as deployed: its probes and metrics cost about 28 MiB "
+    "of imports) and `entente project` (Kafka log, PostgreSQL views) each started as its "
     "own process on a store of P1's size: the peak sampled every 0.1 s while it catches up, "
     "and the value two seconds after it caught up.",
     "W2: the subject is `POST /api/<tenant>/missions/imports` on the tenant service in its "

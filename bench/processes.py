@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from bench.stack import Stack, clone, fill
+from bench.web import free_port
 from shared.application.stores import schema_for
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
@@ -71,7 +72,9 @@ def processes(stack: Stack, events: int, log: Log) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="entente-bench-m1-") as directory:
         env = _environment(stack, kafka, tenant, Path(directory))
         entente = str(Path(sys.executable).with_name("entente"))
-        relay = subprocess.Popen([entente, "relay", tenant, "--poll-interval", "0.2"], env=env)  # noqa: S603
+        # As deployed: with its probes and metrics (compose and the chart give it --port).
+        command = [entente, "relay", tenant, "--poll-interval", "0.2", "--port", str(free_port())]
+        relay = subprocess.Popen(command, env=env)  # noqa: S603
         try:
             peak, rest = watch(relay, lambda: _published(stack, tenant) >= end, "the relay")
         finally:
