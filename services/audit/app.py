@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from services.audit import routes
 from services.audit.bootstrap import AuditService
+from shared.errors import NotReadyError
 from shared.http import problems
 from shared.http.security import Public
 
@@ -32,8 +33,26 @@ def healthz(_: Open) -> dict[str, str]:
 
 @operations.get("/api/audit/readyz", summary="The stores and the access log answer")
 def readyz(_: Open, request: Request) -> dict[str, object]:
+    """Every tenant's store answers (503 naming those that do not), then the access log.
+
+    A tenant whose store is in a database of its own is read through its URL in
+    ``ENTENTE_POSTGRES_URLS``; a wrong or missing one shows here, by tenant.
+    """
     service: AuditService = request.app.state.audit
-    positions = {tenant: ledger.position() for tenant, ledger in service.ledgers.items()}
+    positions: dict[str, int] = {}
+    unreadable: list[str] = []
+    for tenant, ledger in service.ledgers.items():
+        try:
+            positions[tenant] = ledger.position()
+        except Exception as error:  # each tenant's reason, in one answer
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            unreadable.append(f"{tenant} ({type(error).__name__}: {reason})")
+    if unreadable:
+        raise NotReadyError(
+            "the event stores of these tenants cannot be read: "
+            + "; ".join(unreadable)
+            + " (their URL: ENTENTE_POSTGRES_URLS, else ENTENTE_POSTGRES_URL)"
+        )
     service.access.setup()
     return {"status": "ready", "positions": positions}
 

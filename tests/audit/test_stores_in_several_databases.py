@@ -17,12 +17,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from psycopg import sql
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from services.audit.app import create_app
+from services.audit.bootstrap import bootstrap
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import PostgresStore
+from shared.audit.settings import AuditSettings
 from shared.cli.main import app
 from shared.settings import Settings
 from tests.audit.support import write_history
@@ -102,3 +106,38 @@ def test_a_tenant_without_its_own_url_uses_the_shared_one() -> None:
     assert police.url == "postgresql://shared/entente"
     assert isinstance(gendarmerie, PostgresStore)
     assert gendarmerie.url == "postgresql://own/entente"
+
+
+def _audit_client(shared_url: str, own: dict[str, str], data_dir: Path) -> TestClient:
+    settings = AuditSettings(
+        store="postgres",
+        postgres_url=shared_url,
+        postgres_urls=own,
+        views_url=shared_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        tenants=["police", "gendarmerie"],
+        event_log="embedded",
+        data_dir=data_dir,
+        auth="dev",
+    )
+    return TestClient(create_app(bootstrap(settings)))
+
+
+def test_the_audit_service_is_ready_only_when_every_tenant_s_store_answers(
+    two_databases: tuple[str, str], tmp_path: Path
+) -> None:
+    shared_url, own_url = two_databases
+    _record(shared_url, "police", records=2)
+    _record(own_url, "gendarmerie", records=3)
+
+    with _audit_client(shared_url, {"gendarmerie": own_url}, tmp_path) as client:
+        ready = client.get("/api/audit/readyz")
+    assert ready.status_code == 200, ready.text
+    assert set(ready.json()["positions"]) == {"police", "gendarmerie"}
+
+    with _audit_client(shared_url, {}, tmp_path) as client:  # the gendarmerie's URL forgotten
+        missing = client.get("/api/audit/readyz")
+    assert missing.status_code == 503
+    detail = missing.json()["detail"]
+    assert "cannot be read: gendarmerie (" in detail
+    assert "police" not in detail.split("(their URL")[0].split("cannot be read:")[1]
+    assert "ENTENTE_POSTGRES_URLS" in detail
