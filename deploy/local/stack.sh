@@ -27,6 +27,7 @@ PG_PORT="${ENTENTE_PG_PORT:-54329}"
 KAFKA_PORT="${ENTENTE_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${ENTENTE_KAFKA_CONTROLLER_PORT:-19093}"
 KAFKA_SASL_PORT="${ENTENTE_KAFKA_SASL_PORT:-19094}"
+KAFKA_MTLS_PORT="${ENTENTE_KAFKA_MTLS_PORT:-19095}"
 #: The SCRAM user of the broker's SASL_SSL listener (its password is generated).
 KAFKA_SASL_USER=entente
 KEYCLOAK_PORT="${ENTENTE_KEYCLOAK_PORT:-18080}"
@@ -422,11 +423,12 @@ kafka_java_opts() {
         -Djava.awt.headless=true "-Dlog4j2.configurationFile=$SCRIPT_DIR/kafka-log4j2.properties"
 }
 
-# A CA and a broker certificate for 127.0.0.1 and localhost (PEM, unencrypted key:
-# test material, kept under the stack folder, never in the repository).
+# A CA, a broker certificate for 127.0.0.1 and localhost, and a client certificate
+# (PEM, unencrypted keys: test material, kept under the stack folder, never in the
+# repository).
 ensure_kafka_tls() {
     local dir="$1"
-    [[ -f "$dir/broker.pem" && -f "$dir/ca.pem" ]] && return 0
+    [[ -f "$dir/broker.pem" && -f "$dir/ca.pem" && -f "$dir/client.crt" ]] && return 0
     command -v openssl >/dev/null || die "openssl is needed for the broker's TLS listener"
     rm -rf "$dir" && mkdir -p "$dir"
     (
@@ -442,6 +444,10 @@ ensure_kafka_tls() {
         # Kafka's PEM key store: the PKCS#8 key, then the certificate chain.
         openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.pk8
         cat broker.pk8 broker.crt ca.pem >broker.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=entente-relay" \
+            -keyout client.key -out client.csr 2>/dev/null
+        openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -days 3650 -out client.crt 2>/dev/null
     ) || die "could not generate the broker's TLS material in $dir"
 }
 
@@ -457,6 +463,8 @@ start_kafka() {
         die "port $KAFKA_CONTROLLER_PORT (ENTENTE_KAFKA_CONTROLLER_PORT) is already in use by another process"
     port_open "$KAFKA_SASL_PORT" &&
         die "port $KAFKA_SASL_PORT (ENTENTE_KAFKA_SASL_PORT) is already in use by another process"
+    port_open "$KAFKA_MTLS_PORT" &&
+        die "port $KAFKA_MTLS_PORT (ENTENTE_KAFKA_MTLS_PORT) is already in use by another process"
 
     local t0 java kdir data props logfile cp
     t0="$(now)"
@@ -477,6 +485,7 @@ start_kafka() {
     sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
         -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
         -e "s|@KAFKA_SASL_PORT@|$KAFKA_SASL_PORT|g" \
+        -e "s|@KAFKA_MTLS_PORT@|$KAFKA_MTLS_PORT|g" \
         -e "s|@KAFKA_TLS_DIR@|$tls|g" \
         -e "s|@KAFKA_DATA_DIR@|$data|g" \
         "$SCRIPT_DIR/kafka-server.properties.in" >"$props"
@@ -527,6 +536,9 @@ start_kafka() {
         printf 'export ENTENTE_TEST_KAFKA_SASL_USERNAME=%q\n' "$KAFKA_SASL_USER"
         printf 'export ENTENTE_TEST_KAFKA_SASL_PASSWORD=%q\n' "$(cat "$password_file")"
         printf 'export ENTENTE_TEST_KAFKA_CAFILE=%q\n' "$tls/ca.pem"
+        printf 'export ENTENTE_TEST_KAFKA_MTLS_BOOTSTRAP=%q\n' "127.0.0.1:$KAFKA_MTLS_PORT"
+        printf 'export ENTENTE_TEST_KAFKA_CLIENT_CERT=%q\n' "$tls/client.crt"
+        printf 'export ENTENTE_TEST_KAFKA_CLIENT_KEY=%q\n' "$tls/client.key"
     } >"$(env_file kafka)"
     log "kafka $KAFKA_VERSION up on 127.0.0.1:$KAFKA_PORT (pid $pid) in $(($(now) - t0))s"
 }

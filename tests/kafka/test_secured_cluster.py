@@ -1,11 +1,13 @@
 """A cluster that asks for TLS and SCRAM credentials, as a shared one does.
 
 The local stack's broker has a second listener, SASL_SSL with SCRAM-SHA-512
-and a certificate signed by a CA the stack generates (``deploy/local/stack.sh``
-exports where to reach it). The relay publishes through it and the log reads
-back through it, byte for byte what the event store holds; a wrong password or
-a broker whose certificate the client does not trust gets nothing published
-and a message that says what to check.
+and a certificate signed by a CA the stack generates, and a third that
+authenticates clients by their certificate (mutual TLS, as Strimzi's ``tls``
+authentication); ``deploy/local/stack.sh`` exports where to reach them. The
+relay publishes through each and the log reads back through it, byte for byte
+what the event store holds; a wrong password, a missing client certificate or a
+broker whose certificate the client does not trust gets nothing published and a
+message that says what to check.
 """
 
 from __future__ import annotations
@@ -53,6 +55,30 @@ def secured(kafka_settings: KafkaSettings) -> KafkaSettings:
             "sasl_username": given["USERNAME"],
             "sasl_password": SecretStr(given["PASSWORD"] or ""),
             "ssl_cafile": cafile,
+        }
+    )
+
+
+@pytest.fixture
+def mutual(kafka_settings: KafkaSettings) -> KafkaSettings:
+    """This test's settings, through the listener that asks for a client certificate."""
+    env = os.environ
+    bootstrap, cafile, cert, key = (
+        env.get(f"ENTENTE_TEST_KAFKA_{name}")
+        for name in ("MTLS_BOOTSTRAP", "CAFILE", "CLIENT_CERT", "CLIENT_KEY")
+    )
+    if not (bootstrap and cafile and cert and key):
+        unavailable(
+            "a broker with a mutual-TLS listener is needed: deploy/local/stack.sh start kafka "
+            "exports ENTENTE_TEST_KAFKA_MTLS_BOOTSTRAP and the client certificate (make test does)"
+        )
+    return kafka_settings.model_copy(
+        update={
+            "bootstrap_servers": bootstrap,
+            "security_protocol": "SSL",
+            "ssl_cafile": cafile,
+            "ssl_certfile": cert,
+            "ssl_keyfile": key,
         }
     )
 
@@ -112,3 +138,33 @@ def test_a_broker_certificate_from_an_unknown_ca_is_refused(secured: KafkaSettin
     untrusted = secured.model_copy(update={"ssl_cafile": None, "bootstrap_timeout_ms": 3000})
     with pytest.raises(BrokerUnavailableError, match="ENTENTE_KAFKA_SSL_CAFILE"):
         KafkaTopicAdmin(untrusted).ensure_tenant_topics("police")
+
+
+def test_the_relay_publishes_with_a_client_certificate_and_the_log_reads_it_back(
+    mutual: KafkaSettings, ledger: CooperationLedger, state: RelayStateStore, tenant: str
+) -> None:
+    write_interleaved(ledger, records=3, amendments=0)
+    admin = KafkaTopicAdmin(mutual)
+    publisher = KafkaPublisher(mutual)
+    log = KafkaEventLog(mutual)
+    try:
+        admin.ensure_tenant_topics(tenant)
+        assert Relay(ledger, publisher, state).catch_up() == 3
+        topic = events_topic(tenant)
+        records = [r for p in log.partitions(topic) for r in log.read_raw(topic, p, -1, 100)]
+    finally:
+        log.close()
+        publisher.close()
+        admin.close()
+    assert len(records) == 3
+    assert state.load().count == 3
+
+
+def test_a_client_without_a_certificate_is_refused_where_one_is_required(
+    mutual: KafkaSettings,
+) -> None:
+    anonymous = mutual.model_copy(
+        update={"ssl_certfile": None, "ssl_keyfile": None, "bootstrap_timeout_ms": 3000}
+    )
+    with pytest.raises(BrokerUnavailableError, match="ENTENTE_KAFKA_SSL_CAFILE"):
+        KafkaTopicAdmin(anonymous).ensure_tenant_topics("police")

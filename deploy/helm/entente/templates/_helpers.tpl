@@ -142,6 +142,12 @@ entente.interieur.gouv.fr/tenant: {{ . }}
 - name: ENTENTE_KAFKA_SSL_CAFILE
   value: /etc/entente/kafka-ca/ca.crt
 {{- end }}
+{{- if $security.tls.clientCertSecret }}
+- name: ENTENTE_KAFKA_SSL_CERTFILE
+  value: /etc/entente/kafka-client/client.crt
+- name: ENTENTE_KAFKA_SSL_KEYFILE
+  value: /etc/entente/kafka-client/client.key
+{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -191,6 +197,17 @@ volumes:
     secret:
       secretName: {{ . | quote }}
       items: [{key: {{ $root.Values.kafka.security.tls.caKey | quote }}, path: ca.crt}]
+{{- end }}
+{{- with $root.Values.kafka.security.tls }}
+{{- if .clientCertSecret }}
+  - name: kafka-client
+    secret:
+      secretName: {{ .clientCertSecret | quote }}
+      defaultMode: 0440
+      items:
+        - {key: {{ .clientCertKey | quote }}, path: client.crt}
+        - {key: {{ .clientKeyKey | quote }}, path: client.key}
+{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -245,6 +262,11 @@ volumeMounts:
 {{- if .Values.kafka.security.tls.caSecret }}
   - name: kafka-ca
     mountPath: /etc/entente/kafka-ca
+    readOnly: true
+{{- end }}
+{{- if .Values.kafka.security.tls.clientCertSecret }}
+  - name: kafka-client
+    mountPath: /etc/entente/kafka-client
     readOnly: true
 {{- end }}
 {{- end -}}
