@@ -6,6 +6,7 @@ broker without sharing a topic, and its own tenant slug for the event store.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from uuid import UUID
@@ -13,6 +14,7 @@ from uuid import UUID
 import psycopg
 import pytest
 from psycopg import sql
+from pydantic import SecretStr
 
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import PostgresStore, schema_for
@@ -23,6 +25,7 @@ from shared.kafka.log import KafkaEventLog
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
+from tests.requirements import unavailable
 
 TODAY = date(2014, 6, 1)
 
@@ -132,3 +135,26 @@ def write_interleaved(ledger: CooperationLedger, records: int, amendments: int) 
         for record in ids:
             amend(ledger, record, round_ + 1)
     return ids
+
+
+@pytest.fixture
+def secured(kafka_settings: KafkaSettings) -> KafkaSettings:
+    """This test's settings, through the broker's SASL_SSL listener."""
+    env = os.environ
+    names = ("BOOTSTRAP", "USERNAME", "PASSWORD")
+    given = {n: env.get(f"ENTENTE_TEST_KAFKA_SASL_{n}") for n in names}
+    cafile = env.get("ENTENTE_TEST_KAFKA_CAFILE")
+    if not all(given.values()) or not cafile:
+        unavailable(
+            "a broker with a SASL_SSL listener is needed: deploy/local/stack.sh start kafka "
+            "exports ENTENTE_TEST_KAFKA_SASL_* and ENTENTE_TEST_KAFKA_CAFILE (make test does)"
+        )
+    return kafka_settings.model_copy(
+        update={
+            "bootstrap_servers": given["BOOTSTRAP"],
+            "security_protocol": "SASL_SSL",
+            "sasl_username": given["USERNAME"],
+            "sasl_password": SecretStr(given["PASSWORD"] or ""),
+            "ssl_cafile": cafile,
+        }
+    )

@@ -37,29 +37,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 @pytest.fixture
-def secured(kafka_settings: KafkaSettings) -> KafkaSettings:
-    """This test's settings, through the broker's SASL_SSL listener."""
-    env = os.environ
-    names = ("BOOTSTRAP", "USERNAME", "PASSWORD")
-    given = {n: env.get(f"ENTENTE_TEST_KAFKA_SASL_{n}") for n in names}
-    cafile = env.get("ENTENTE_TEST_KAFKA_CAFILE")
-    if not all(given.values()) or not cafile:
-        unavailable(
-            "a broker with a SASL_SSL listener is needed: deploy/local/stack.sh start kafka "
-            "exports ENTENTE_TEST_KAFKA_SASL_* and ENTENTE_TEST_KAFKA_CAFILE (make test does)"
-        )
-    return kafka_settings.model_copy(
-        update={
-            "bootstrap_servers": given["BOOTSTRAP"],
-            "security_protocol": "SASL_SSL",
-            "sasl_username": given["USERNAME"],
-            "sasl_password": SecretStr(given["PASSWORD"] or ""),
-            "ssl_cafile": cafile,
-        }
-    )
-
-
-@pytest.fixture
 def mutual(kafka_settings: KafkaSettings) -> KafkaSettings:
     """This test's settings, through the listener that asks for a client certificate."""
     env = os.environ

@@ -112,28 +112,33 @@ entente.interieur.gouv.fr/tenant: {{ . }}
   value: {{ .Values.auth.jwksUrl | quote }}
 {{- end -}}
 
+{{/* Kafka settings of one component; call with (dict "root" $ "component" "relay"). Its SASL
+     identity: kafka.security.sasl.identities.<component>, else the release's. */}}
 {{- define "entente.kafkaEnv" -}}
+{{- $root := .root -}}
 - name: ENTENTE_KAFKA_BOOTSTRAP_SERVERS
-  value: {{ .Values.kafka.bootstrapServers | quote }}
+  value: {{ $root.Values.kafka.bootstrapServers | quote }}
 - name: ENTENTE_KAFKA_PARTITIONS
-  value: {{ int .Values.kafka.partitions | quote }}
+  value: {{ int $root.Values.kafka.partitions | quote }}
 - name: ENTENTE_KAFKA_REPLICATION_FACTOR
-  value: {{ int .Values.kafka.replicationFactor | quote }}
+  value: {{ int $root.Values.kafka.replicationFactor | quote }}
 - name: ENTENTE_KAFKA_MIN_INSYNC_REPLICAS
-  value: {{ int .Values.kafka.minInsyncReplicas | quote }}
+  value: {{ int $root.Values.kafka.minInsyncReplicas | quote }}
 - name: ENTENTE_KAFKA_TOPIC_PREFIX
-  value: {{ .Values.kafka.topicPrefix | quote }}
-{{- $security := .Values.kafka.security }}
+  value: {{ $root.Values.kafka.topicPrefix | quote }}
+{{- $security := $root.Values.kafka.security }}
 - name: ENTENTE_KAFKA_SECURITY_PROTOCOL
   value: {{ $security.protocol | quote }}
 {{- if hasPrefix "SASL_" $security.protocol }}
+{{- $sasl := $security.sasl }}
+{{- $own := get ($sasl.identities | default dict) .component | default dict }}
 - name: ENTENTE_KAFKA_SASL_MECHANISM
-  value: {{ $security.sasl.mechanism | quote }}
+  value: {{ $sasl.mechanism | quote }}
 - name: ENTENTE_KAFKA_SASL_USERNAME
-  value: {{ $security.sasl.username | quote }}
+  value: {{ $own.username | default $sasl.username | quote }}
 - name: ENTENTE_KAFKA_SASL_PASSWORD
   valueFrom:
-    secretKeyRef: {name: {{ $security.sasl.existingSecret | quote }}, key: {{ $security.sasl.passwordKey | quote }}}
+    secretKeyRef: {name: {{ $own.existingSecret | default $sasl.existingSecret | quote }}, key: {{ $own.passwordKey | default $sasl.passwordKey | quote }}}
 {{- end }}
 {{- if hasSuffix "SSL" $security.protocol }}
 - name: ENTENTE_KAFKA_SSL_CHECK_HOSTNAME
