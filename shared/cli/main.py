@@ -114,6 +114,51 @@ def asyncapi(
 
 keycloak_app = typer.Typer(help="Keycloak: apply the declarative realm.", no_args_is_help=True)
 app.add_typer(keycloak_app, name="keycloak")
+kafka_app = typer.Typer(help="Kafka: what each component may do.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+
+
+@kafka_app.command("acls")
+def kafka_acls(
+    component: Annotated[str, typer.Argument(help="relay, projector, reporting or audit")],
+    principal: Annotated[str, typer.Argument(help="Its identity on the cluster, e.g. User:x")],
+    tenants: Annotated[
+        str, typer.Option(help="Comma-separated tenants it serves (default: ENTENTE_TENANTS)")
+    ] = "",
+    apply: Annotated[
+        bool, typer.Option(help="Create the ACLs (through an identity allowed to alter ACLs)")
+    ] = False,
+) -> None:
+    """Print the topic ACLs a component needs on a cluster that authorizes; --apply creates them.
+
+    Topic names include ENTENTE_KAFKA_TOPIC_PREFIX; --apply connects with ENTENTE_KAFKA_*.
+    """
+    from shared.errors import ValidationError
+    from shared.kafka.access import COMPONENTS, KafkaAccessAdmin, component_grants
+    from shared.kafka.settings import KafkaSettings
+    from shared.settings import Settings
+    from shared.tenancy import check_slug
+
+    if component not in COMPONENTS:
+        raise ValidationError(
+            "component", "unknown", f"{component!r} is not one of {', '.join(COMPONENTS)}"
+        )
+    if not principal.startswith("User:") or principal == "User:":
+        raise ValidationError("principal", "format", f"{principal!r} is not User:<name>")
+    served = [t.strip() for t in tenants.split(",") if t.strip()] or Settings().tenants
+    kafka = KafkaSettings()
+    grants = component_grants(component, [check_slug(t) for t in served], kafka)
+    for grant in grants:
+        typer.echo(grant.line(principal))
+    if apply:
+        admin = KafkaAccessAdmin(kafka)
+        try:
+            created = admin.grant(principal, grants)
+        finally:
+            admin.close()
+        typer.echo(f"{created} ACLs created for {principal}")
+
+
 app.add_typer(audit_app, name="audit")
 app.command(name="check")(check_command)
 

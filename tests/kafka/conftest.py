@@ -21,6 +21,7 @@ from shared.application.stores import PostgresStore, schema_for
 from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
 from shared.domain.vocabulary import Classification
+from shared.kafka.access import KafkaAccessAdmin
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
@@ -149,12 +150,29 @@ def secured(kafka_settings: KafkaSettings) -> KafkaSettings:
             "a broker with a SASL_SSL listener is needed: deploy/local/stack.sh start kafka "
             "exports ENTENTE_TEST_KAFKA_SASL_* and ENTENTE_TEST_KAFKA_CAFILE (make test does)"
         )
+    username, password = given["USERNAME"] or "", given["PASSWORD"] or ""
+    scram_user(kafka_settings, username, password)
     return kafka_settings.model_copy(
         update={
             "bootstrap_servers": given["BOOTSTRAP"],
             "security_protocol": "SASL_SSL",
-            "sasl_username": given["USERNAME"],
-            "sasl_password": SecretStr(given["PASSWORD"] or ""),
+            "sasl_username": username,
+            "sasl_password": SecretStr(password),
             "ssl_cafile": cafile,
         }
     )
+
+
+def scram_user(plaintext: KafkaSettings, username: str, password: str) -> None:
+    """Creates (or resets) a SCRAM-SHA-512 user through the PLAINTEXT listener (a super user).
+
+    The stack adds its user when it formats the log dir, but Kafka 4.2.1 forgot every
+    SCRAM credential across a restart once two users had been deleted (reproduced:
+    create and delete two users, restart: none left), and the faults suite restarts the
+    broker; so each test that signs in asserts its user first.
+    """
+    admin = KafkaAccessAdmin(plaintext)
+    try:
+        admin.set_scram_user(username, password, "SCRAM-SHA-512")
+    finally:
+        admin.close()

@@ -1,0 +1,77 @@
+"""``entente kafka acls``: the ACLs each component needs, printed for an operator to apply.
+
+Run as a process (the real ``entente`` entry point), so bad arguments are seen as
+an operator sees them: one line and exit status 2. Applying them on a broker
+that authorizes is ``tests/kafka/test_least_privilege.py``'s.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTENTE = Path(sys.executable).parent / "entente"
+
+
+def _acls(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ENTENTE), "kafka", "acls", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_projector_s_acls_for_two_tenants() -> None:
+    done = _acls("projector", "User:entente-projector", "--tenants", "police,gendarmerie")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "User:entente-projector: Describe, DescribeConfigs on topics starting with entente.police.",
+        "User:entente-projector: Read on topic entente.police.events",
+        "User:entente-projector: Write on topic entente.police.events.dlt",
+        "User:entente-projector: Describe, DescribeConfigs on topics starting with "
+        "entente.gendarmerie.",
+        "User:entente-projector: Read on topic entente.gendarmerie.events",
+        "User:entente-projector: Write on topic entente.gendarmerie.events.dlt",
+    ]
+
+
+def test_topic_names_carry_the_prefix_and_tenants_default_to_the_settings() -> None:
+    done = _acls(
+        "reporting",
+        "User:r",
+        ENTENTE_TENANTS='["police"]',
+        ENTENTE_KAFKA_TOPIC_PREFIX="staging.",
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "User:r: Read, Describe on topic staging.entente.police.events",
+        "User:r: Create, Write, Describe, DescribeConfigs on topic "
+        "staging.entente.reporting.alerts",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("gateway", "User:x"), "'gateway' is not one of relay, projector, reporting, audit"),
+        (("relay", "entente-relay"), "'entente-relay' is not User:<name>"),
+        (("relay", "User:x", "--tenants", "Police"), "Police"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_status_2(args: tuple[str, ...], message: str) -> None:
+    done = _acls(*args)
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert message in done.stderr.strip().splitlines()[-1]
