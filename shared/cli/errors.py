@@ -1,4 +1,4 @@
-"""One line for a database or a file system that refused a command.
+"""One line for a database or a file system that refused a command, or for bad settings.
 
 A command run with the wrong role, password or address meets the database's own
 error (psycopg's, possibly wrapped by SQLAlchemy); one run where it may not write (a
@@ -57,3 +57,20 @@ def file_refusal(error: BaseException) -> str | None:
 _SETTINGS_ERRNOS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EEXIST}
 )
+
+
+def settings_refusal(error: BaseException) -> str | None:
+    """The line to print for settings that failed validation, else None.
+
+    pydantic's own message repeats the input, and the input of a settings class is
+    the environment: database URLs with their passwords, SASL passwords. Only the
+    field names and the reasons are printed, never a value.
+    """
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is None or not isinstance(error, pydantic.ValidationError):
+        return None
+    reasons = [
+        f"{'.'.join(str(part) for part in found['loc']) or 'settings'}: {found['msg']}"
+        for found in error.errors(include_input=False, include_url=False, include_context=False)
+    ]
+    return f"invalid settings ({error.title}): " + "; ".join(reasons)

@@ -17,13 +17,16 @@ import typer
 
 from shared.audit.cli import audit_app
 from shared.checker.cli import check_command
-from shared.cli.errors import database_refusal, file_refusal
+from shared.cli.errors import database_refusal, file_refusal, settings_refusal
 from shared.errors import EntenteError
 from shared.heap import collect_less_often, keep_freed_memory
 from shared.settings import Settings
 
 app = typer.Typer(
-    help="Entente, the cooperation ledger of the Ministry of the Interior.", no_args_is_help=True
+    help="Entente, the cooperation ledger of the Ministry of the Interior.",
+    no_args_is_help=True,
+    # A traceback's local variables would print settings: URLs with passwords.
+    pretty_exceptions_show_locals=False,
 )
 
 
@@ -257,7 +260,7 @@ def main() -> None:
         typer.echo(f"entente: {error.detail}", err=True)
         sys.exit(2)
     except Exception as error:
-        refusal = database_refusal(error) or file_refusal(error)
+        refusal = settings_refusal(error) or database_refusal(error) or file_refusal(error)
         if refusal is None:
             raise
         typer.echo(f"entente: {refusal}", err=True)

@@ -97,3 +97,62 @@ def test_entente_exits_2_when_its_data_folder_cannot_be_used(tmp_path: Path) -> 
         f"entente: cannot use {not_a_folder / 'events'}: Not a directory "
         "(set ENTENTE_DATA_DIR, or the command's path options, to a writable place)"
     )
+
+
+def _entente(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("entente")), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_bad_kafka_settings_are_one_line_without_the_password() -> None:
+    """pydantic's own message repeats its input: here, the SASL password."""
+    done = _entente(
+        "relay",
+        "police",
+        ENTENTE_KAFKA_SASL_USERNAME="entente-relay",
+        ENTENTE_KAFKA_SASL_PASSWORD="s3cret-from-a-secret",
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "s3cret-from-a-secret" not in done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "entente: invalid settings (KafkaSettings): settings: Value error, SASL credentials "
+        "are set but security_protocol is PLAINTEXT: they would never be sent (use SASL_SSL)"
+    ]
+
+
+def test_bad_store_settings_are_one_line_without_the_urls(tmp_path: Path) -> None:
+    done = _entente(
+        "audit",
+        "verify",
+        "police",
+        ENTENTE_TENANTS='["police"]',
+        ENTENTE_STORE="postgres",
+        ENTENTE_POSTGRES_URL="postgresql://audit:shared-pw@db/entente",
+        ENTENTE_POSTGRES_URLS='{"gendarmrie": "postgresql://audit:own-pw@db2/entente"}',
+        ENTENTE_DATA_DIR=str(tmp_path),
+    )
+
+    assert done.returncode == 2, done.stderr
+    for secret in ("shared-pw", "own-pw"):
+        assert secret not in done.stdout + done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "entente: invalid settings (AuditSettings): settings: Value error, postgres_urls names "
+        "gendarmrie, not among the tenants (police)"
+    )
+
+
+def test_a_wrong_value_names_the_setting_and_the_allowed_ones() -> None:
+    done = _entente("relay", "police", ENTENTE_KAFKA_SECURITY_PROTOCOL="TLS")
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "entente: invalid settings (KafkaSettings): security_protocol: Input should be "
+        "'PLAINTEXT', 'SSL', 'SASL_PLAINTEXT' or 'SASL_SSL'"
+    )
