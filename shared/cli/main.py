@@ -131,13 +131,23 @@ def kafka_acls(
     apply: Annotated[
         bool, typer.Option(help="Create the ACLs (through an identity allowed to alter ACLs)")
     ] = False,
+    output: Annotated[
+        str, typer.Option("--format", help="lines, or strimzi (a KafkaUser manifest)")
+    ] = "lines",
+    cluster: Annotated[
+        str, typer.Option(help="The Strimzi Kafka cluster (label strimzi.io/cluster)")
+    ] = "entente-kafka",
+    authentication: Annotated[
+        str, typer.Option(help="The KafkaUser's authentication: scram-sha-512 or tls")
+    ] = "scram-sha-512",
 ) -> None:
     """Print the topic ACLs a component needs on a cluster that authorizes; --apply creates them.
 
     Topic names include ENTENTE_KAFKA_TOPIC_PREFIX; --apply connects with ENTENTE_KAFKA_*.
+    --format strimzi prints a KafkaUser with exactly these ACLs, for the user operator.
     """
     from shared.errors import ValidationError
-    from shared.kafka.access import COMPONENTS, KafkaAccessAdmin, component_grants
+    from shared.kafka.access import COMPONENTS, KafkaAccessAdmin, component_grants, strimzi_user
     from shared.kafka.settings import KafkaSettings
     from shared.settings import Settings
     from shared.tenancy import check_slug
@@ -151,8 +161,20 @@ def kafka_acls(
     served = [t.strip() for t in tenants.split(",") if t.strip()] or Settings().tenants
     kafka = KafkaSettings()
     grants = component_grants(component, [check_slug(t) for t in served], kafka)
-    for grant in grants:
-        typer.echo(grant.line(principal))
+    if output == "strimzi":
+        import yaml
+
+        if authentication not in ("scram-sha-512", "tls"):
+            raise ValidationError(
+                "authentication", "unknown", f"{authentication!r} is not scram-sha-512 or tls"
+            )
+        user = strimzi_user(principal, grants, cluster, authentication)
+        typer.echo(yaml.safe_dump(user, sort_keys=False), nl=False)
+    elif output == "lines":
+        for grant in grants:
+            typer.echo(grant.line(principal))
+    else:
+        raise ValidationError("format", "unknown", f"{output!r} is not lines or strimzi")
     if apply:
         admin = KafkaAccessAdmin(kafka)
         try:

@@ -4,8 +4,9 @@ On a shared cluster every component gets an identity of its own (the chart's
 ``kafka.security.sasl.identities``) and only the ACLs listed here, which
 docs/deployment.md shows and ``tests/kafka/test_least_privilege.py`` proves
 sufficient (and the rest refused) on a broker that authorizes. ``entente kafka
-acls`` prints them for a principal, or applies them (``--apply``) through an
-identity allowed to alter ACLs.
+acls`` prints them for a principal, writes them as a Strimzi ``KafkaUser``
+(``--format strimzi``), or applies them (``--apply``) through an identity allowed
+to alter ACLs.
 
 - the relay of a tenant creates, checks and writes the tenant's three topics;
 - the projector checks them all at start, reads the events and parks dead letters;
@@ -70,6 +71,43 @@ def component_grants(
     if component == "reporting":
         grants.append(TopicGrant(physical(alerts_topic()), _OWNER))
     return grants
+
+
+def strimzi_user(
+    principal: str, grants: Sequence[TopicGrant], cluster: str, authentication: str
+) -> dict[str, object]:
+    """A Strimzi ``KafkaUser`` for ``principal`` with exactly ``grants`` (simple authorization).
+
+    ``authentication``: ``scram-sha-512`` or ``tls``; the user operator then writes
+    the Secret the chart reads (``kafka.security.sasl.identities`` or
+    ``kafka.security.tls.clientCertSecret``).
+    """
+    name = principal.removeprefix("User:")
+    if authentication == "tls":
+        name = name.removeprefix("CN=")
+    return {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaUser",
+        "metadata": {"name": name, "labels": {"strimzi.io/cluster": cluster}},
+        "spec": {
+            "authentication": {"type": authentication},
+            "authorization": {
+                "type": "simple",
+                "acls": [
+                    {
+                        "resource": {
+                            "type": "topic",
+                            "name": grant.name,
+                            "patternType": "prefix" if grant.prefixed else "literal",
+                        },
+                        "operations": list(grant.operations),
+                        "host": "*",
+                    }
+                    for grant in grants
+                ],
+            },
+        },
+    }
 
 
 class KafkaAccessAdmin:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTENTE = Path(sys.executable).parent / "entente"
@@ -74,4 +75,85 @@ def test_bad_arguments_get_one_line_and_exit_status_2(args: tuple[str, ...], mes
 
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+    assert message in done.stderr.strip().splitlines()[-1]
+
+
+def test_a_strimzi_kafka_user_carries_exactly_the_acls() -> None:
+    done = _acls(
+        "projector",
+        "User:entente-projector",
+        "--tenants",
+        "police",
+        "--format",
+        "strimzi",
+        "--cluster",
+        "ministry-kafka",
+    )
+
+    assert done.returncode == 0, done.stderr
+    user = yaml.safe_load(done.stdout)
+    assert user["kind"] == "KafkaUser"
+    assert user["metadata"] == {
+        "name": "entente-projector",
+        "labels": {"strimzi.io/cluster": "ministry-kafka"},
+    }
+    assert user["spec"]["authentication"] == {"type": "scram-sha-512"}
+    assert user["spec"]["authorization"]["acls"] == [
+        {
+            "resource": {"type": "topic", "name": "entente.police.", "patternType": "prefix"},
+            "operations": ["Describe", "DescribeConfigs"],
+            "host": "*",
+        },
+        {
+            "resource": {
+                "type": "topic",
+                "name": "entente.police.events",
+                "patternType": "literal",
+            },
+            "operations": ["Read"],
+            "host": "*",
+        },
+        {
+            "resource": {
+                "type": "topic",
+                "name": "entente.police.events.dlt",
+                "patternType": "literal",
+            },
+            "operations": ["Write"],
+            "host": "*",
+        },
+    ]
+
+
+def test_a_tls_kafka_user_is_named_after_the_certificate_subject() -> None:
+    done = _acls(
+        "audit",
+        "User:CN=entente-audit",
+        "--tenants",
+        "police",
+        "--format",
+        "strimzi",
+        "--authentication",
+        "tls",
+    )
+
+    assert done.returncode == 0, done.stderr
+    user = yaml.safe_load(done.stdout)
+    assert user["metadata"]["name"] == "entente-audit"
+    assert user["spec"]["authentication"] == {"type": "tls"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--format", "json"), "'json' is not lines or strimzi"),
+        (("--format", "strimzi", "--authentication", "oauth"), "'oauth' is not scram-sha-512"),
+    ],
+)
+def test_unknown_formats_and_authentications_are_refused(
+    args: tuple[str, ...], message: str
+) -> None:
+    done = _acls("relay", "User:x", "--tenants", "police", *args)
+
+    assert done.returncode == 2
     assert message in done.stderr.strip().splitlines()[-1]
