@@ -18,10 +18,13 @@ No consumer group and no transactional id: readers keep their own positions.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.errors import ConfigurationError
+from shared.kafka.errors import BrokerUnavailableError
 from shared.kafka.names import alerts_topic, checkpoints_topic, dead_letter_topic, events_topic
 from shared.kafka.settings import KafkaSettings
 
@@ -152,13 +155,13 @@ class KafkaAccessAdmin:
         with translated_errors(self._settings):
             result = self._admin.create_acls(acls)
         if result["failed"]:
-            raise PermissionError(f"the cluster refused ACLs for {principal}: {result['failed']}")
+            raise ConfigurationError(
+                f"the cluster refused ACLs for {principal}: {result['failed']}"
+            )
         return len(result["succeeded"])
 
     def set_scram_user(self, username: str, password: str, mechanism: str) -> None:
         """Creates or resets a SCRAM user; returns once the broker lists it."""
-        import time
-
         from kafka.admin import UserScramCredentialUpsertion
 
         from shared.kafka.clients import translated_errors
@@ -168,12 +171,12 @@ class KafkaAccessAdmin:
                 [UserScramCredentialUpsertion(username, mechanism, password)]
             )
             if made.get(username) is not None:
-                raise PermissionError(f"the cluster refused the user {username}: {made}")
+                raise ConfigurationError(f"the cluster refused the user {username}: {made}")
             # The broker's credential cache follows the metadata log asynchronously.
             deadline = time.monotonic() + self._settings.request_timeout_ms / 1000
             while username not in self._admin.describe_user_scram_credentials([username]):
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"the broker never listed the user {username}")
+                    raise BrokerUnavailableError(f"the broker never listed the user {username}")
                 time.sleep(0.1)
 
     def close(self) -> None:

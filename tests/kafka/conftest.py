@@ -26,6 +26,8 @@ from shared.kafka.log import KafkaEventLog
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
+from shared.relay.ports import RelayStateStore
+from shared.relay.state import relay_state_store
 from tests.requirements import unavailable
 
 TODAY = date(2014, 6, 1)
@@ -90,6 +92,16 @@ def ledger(pg_store: PostgresStore, tenant: str) -> Iterator[CooperationLedger]:
     ledger = CooperationLedger(tenant, pg_store, clock=_clock)
     yield ledger
     ledger.close()
+
+
+@pytest.fixture
+def state(
+    pg_store: PostgresStore, tenant: str, ledger: CooperationLedger
+) -> Iterator[RelayStateStore]:
+    """The relay's state beside the tenant's events (its PostgreSQL schema)."""
+    store = relay_state_store(pg_store, tenant)
+    yield store
+    store.close()
 
 
 def sign(ledger: CooperationLedger, reference: str) -> UUID:

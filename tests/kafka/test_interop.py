@@ -20,7 +20,6 @@ from shared.kafka.settings import KafkaSettings
 from shared.relay.ports import RelayStateStore
 from tests.kafka.conftest import sign
 from tests.kafka.test_relay import relay_of
-from tests.kafka.test_relay import state as state
 from tests.kafka.test_relay import topics as topics
 from tests.requirements import unavailable
 

@@ -15,7 +15,6 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,6 @@ import pytest
 from pydantic import SecretStr
 
 from shared.application.ledger import CooperationLedger
-from shared.application.stores import PostgresStore
 from shared.events.wire import WireMessage
 from shared.kafka.access import KafkaAccessAdmin, component_grants
 from shared.kafka.errors import PublishFailedError
@@ -35,7 +33,6 @@ from shared.kafka.topics import KafkaTopicAdmin
 from shared.log.ports import UnknownTopicOrPartitionError
 from shared.relay.ports import RelayStateStore
 from shared.relay.relay import Relay
-from shared.relay.state import relay_state_store
 from tests.kafka.conftest import scram_user, write_interleaved
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -74,15 +71,6 @@ def identities(
             for r in roles
         )
     )
-
-
-@pytest.fixture
-def state(
-    pg_store: PostgresStore, tenant: str, ledger: CooperationLedger
-) -> Iterator[RelayStateStore]:
-    store = relay_state_store(pg_store, tenant)
-    yield store
-    store.close()
 
 
 def _read_all(settings: KafkaSettings, tenant: str) -> int:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -51,15 +51,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def topics(topic_admin: KafkaTopicAdmin, tenant: str) -> str:
     topic_admin.ensure_tenant_topics(tenant)
     return events_topic(tenant)
-
-
-@pytest.fixture
-def state(
-    pg_store: PostgresStore, tenant: str, ledger: CooperationLedger
-) -> Iterator[RelayStateStore]:
-    store = relay_state_store(pg_store, tenant)
-    yield store
-    store.close()
 
 
 def relay_of(

@@ -13,13 +13,11 @@ message that says what to check.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
 
 from shared.application.ledger import CooperationLedger
-from shared.application.stores import PostgresStore
 from shared.events import wire
 from shared.kafka.errors import BrokerUnavailableError, PublishFailedError
 from shared.kafka.log import KafkaEventLog
@@ -29,7 +27,6 @@ from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
 from shared.relay.ports import RelayStateStore
 from shared.relay.relay import Relay
-from shared.relay.state import relay_state_store
 from tests.kafka.conftest import write_interleaved
 from tests.requirements import unavailable
 
@@ -60,22 +57,20 @@ def mutual(kafka_settings: KafkaSettings) -> KafkaSettings:
     )
 
 
-@pytest.fixture
-def state(
-    pg_store: PostgresStore, tenant: str, ledger: CooperationLedger
-) -> Iterator[RelayStateStore]:
-    store = relay_state_store(pg_store, tenant)
-    yield store
-    store.close()
-
-
-def test_the_relay_publishes_through_sasl_ssl_and_the_log_reads_it_back(
-    secured: KafkaSettings, ledger: CooperationLedger, state: RelayStateStore, tenant: str
+@pytest.mark.parametrize("listener", ["secured", "mutual"])
+def test_the_relay_publishes_through_the_listener_and_the_log_reads_it_back(
+    listener: str,
+    request: pytest.FixtureRequest,
+    ledger: CooperationLedger,
+    state: RelayStateStore,
+    tenant: str,
 ) -> None:
+    """SASL_SSL with SCRAM (``secured``), and TLS with a client certificate (``mutual``)."""
+    settings: KafkaSettings = request.getfixturevalue(listener)
     write_interleaved(ledger, records=4, amendments=1)
-    admin = KafkaTopicAdmin(secured)
-    publisher = KafkaPublisher(secured)
-    log = KafkaEventLog(secured)
+    admin = KafkaTopicAdmin(settings)
+    publisher = KafkaPublisher(settings)
+    log = KafkaEventLog(settings)
     try:
         admin.ensure_tenant_topics(tenant)
         assert Relay(ledger, publisher, state).catch_up() == 8
@@ -115,26 +110,6 @@ def test_a_broker_certificate_from_an_unknown_ca_is_refused(secured: KafkaSettin
     untrusted = secured.model_copy(update={"ssl_cafile": None, "bootstrap_timeout_ms": 3000})
     with pytest.raises(BrokerUnavailableError, match="ENTENTE_KAFKA_SSL_CAFILE"):
         KafkaTopicAdmin(untrusted).ensure_tenant_topics("police")
-
-
-def test_the_relay_publishes_with_a_client_certificate_and_the_log_reads_it_back(
-    mutual: KafkaSettings, ledger: CooperationLedger, state: RelayStateStore, tenant: str
-) -> None:
-    write_interleaved(ledger, records=3, amendments=0)
-    admin = KafkaTopicAdmin(mutual)
-    publisher = KafkaPublisher(mutual)
-    log = KafkaEventLog(mutual)
-    try:
-        admin.ensure_tenant_topics(tenant)
-        assert Relay(ledger, publisher, state).catch_up() == 3
-        topic = events_topic(tenant)
-        records = [r for p in log.partitions(topic) for r in log.read_raw(topic, p, -1, 100)]
-    finally:
-        log.close()
-        publisher.close()
-        admin.close()
-    assert len(records) == 3
-    assert state.load().count == 3
 
 
 def test_a_client_without_a_certificate_is_refused_where_one_is_required(

@@ -27,6 +27,9 @@ from shared.relay.ports import RelayState, RelayStateStore
 from shared.relay.relay import Relay, RelayOptions
 from shared.relay.state import relay_state_store
 from tests.kafka.conftest import sign
+from tests.unit.test_relay_under_a_trickle import Clock
+from tests.unit.test_relay_under_a_trickle import ledger as ledger
+from tests.unit.test_relay_under_a_trickle import state as state
 
 TENANT = "police"
 
@@ -46,28 +49,6 @@ class Flaky:
 
     def close(self) -> None:
         return None
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[CooperationLedger]:
-    ledger = CooperationLedger(TENANT, SqliteStore(tmp_path / "events"))
-    yield ledger
-    ledger.close()
-
-
-@pytest.fixture
-def state(tmp_path: Path, ledger: CooperationLedger) -> Iterator[RelayStateStore]:
-    store = relay_state_store(SqliteStore(tmp_path / "events"), TENANT)
-    yield store
-    store.close()
 
 
 def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
