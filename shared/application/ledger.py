@@ -34,7 +34,7 @@ from psycopg.rows import tuple_row
 from shared.application.positions import position_of
 from shared.application.receipt import CommandReceipt, receipt_id
 from shared.application.stores import EventStoreConfig
-from shared.application.transcodings import DateAsISO
+from shared.application.transcodings import DateAsISO, PlainJSONTranscoder
 from shared.domain.base import EntenteAggregate
 from shared.domain.catalogue import AGGREGATES, DOMAIN_EVENT_TOPICS, aggregate_type_of
 from shared.errors import (
@@ -139,8 +139,9 @@ class CooperationLedger(Application[UUID]):
         return recordings
 
     def construct_transcoder(self) -> Transcoder:
-        transcoder = super().construct_transcoder()
-        assert isinstance(transcoder, JSONTranscoder)
+        """The library's JSON format and transcodings, plus dates, written by orjson."""
+        transcoder = PlainJSONTranscoder()
+        self.register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         return transcoder
 

@@ -14,13 +14,15 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from shared.domain.creation import DirectlyCreated
+
 
 def receipt_id(tenant: str, idempotency_key: str) -> UUID:
     """Deterministic: the same key in the same tenant always names the same receipt."""
     return uuid5(NAMESPACE_URL, f"entente:{tenant}:idempotency:{idempotency_key}")
 
 
-class CommandReceipt(Aggregate):
+class CommandReceipt(DirectlyCreated):
     """Remembers one accepted command: its fingerprint and the record it changed."""
 
     if TYPE_CHECKING:

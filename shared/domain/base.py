@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from eventsourcing.domain import Aggregate
 
 from shared.domain.context import CommandContext
+from shared.domain.creation import DirectlyCreated
 from shared.domain.vocabulary import Classification
 from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
 
@@ -23,7 +24,7 @@ from shared.errors import DomainRuleViolation, IllegalTransition, ValidationErro
 Normaliser = Callable[[Any], Any]
 
 
-class EntenteAggregate(Aggregate):
+class EntenteAggregate(DirectlyCreated):
     """Common state and guards: classification, status, corrections."""
 
     #: Fields a ``correct`` command may change, each with its normaliser.
