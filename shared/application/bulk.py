@@ -5,7 +5,9 @@ half of it recorded, nor with it recorded twice after a retry. So every item is
 built first (each runs its own guards) and errors are collected with the
 item's index; only if all items pass are the records and, with an
 ``Idempotency-Key``, one ``ImportReceipt`` handed to a single
-``Application.save`` call, which the library writes in one transaction.
+``Application.save`` call, which the library writes in one transaction. A
+retry's receipt makes that save fail as a whole (its id is taken), and the
+retry is answered from the receipt.
 
 This module uses ``CooperationLedger``'s public surface only (``repository``,
 ``recorder``, ``save``), mirroring ``CooperationLedger.create`` for N records.
@@ -63,10 +65,16 @@ def create_all(
         raise ValidationError(
             "items", "batch-size", f"an import holds 1 to {MAX_ITEMS} items, not {len(builds)}"
         )
-    replay = _replay(ledger, idempotency)
-    if replay is not None:
-        return replay
-    records = _build_all(builds)
+    # The receipt is not looked up first (a round trip and a tenth of an import's
+    # Python): a retry collides with it at the save and is answered from it there.
+    # A retry whose items now break a rule is still answered from its receipt.
+    try:
+        records = _build_all(builds)
+    except Exception:
+        replay = _replay(ledger, idempotency)
+        if replay is not None:
+            return replay
+        raise
     created = [(record.id, record.version) for record in records]
     receipt = None
     if idempotency is not None:

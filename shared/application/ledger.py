@@ -8,7 +8,7 @@ knows the library exists.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
@@ -55,10 +55,22 @@ D = TypeVar("D")
 
 @dataclass(frozen=True)
 class Idempotency:
-    """A client's ``Idempotency-Key`` and the fingerprint of its request."""
+    """A client's ``Idempotency-Key`` and the fingerprint of its request.
+
+    ``earlier``, when given, computes the fingerprint an earlier release gave
+    the same request: receipts recorded then still match their retries. It is
+    only called when a receipt does not match ``fingerprint``.
+    """
 
     key: str
     fingerprint: str
+    earlier: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+
+    def matches(self, fingerprint: str) -> bool:
+        """Whether a receipt's ``fingerprint`` is this request's."""
+        if fingerprint == self.fingerprint:
+            return True
+        return self.earlier is not None and fingerprint == self.earlier()
 
 
 @dataclass(frozen=True)
@@ -298,7 +310,7 @@ class CooperationLedger(Application[UUID]):
         except AggregateNotFoundError:
             return None
         assert isinstance(receipt, CommandReceipt)
-        if receipt.fingerprint != idempotency.fingerprint:
+        if not idempotency.matches(receipt.fingerprint):
             raise IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used with a different request"
             )

@@ -97,6 +97,25 @@ def test_a_replay_returns_the_first_result_and_another_body_is_refused(
     assert ledger.position() == position
 
 
+def test_a_retry_whose_items_now_break_a_rule_is_answered_from_its_receipt(
+    ledger: CooperationLedger,
+) -> None:
+    """The receipt is found at the save, or, when the items no longer build, before it."""
+    key = Idempotency("import-key-0002", "fingerprint-a")
+    first = create_all(ledger, [_request("A")], key)
+    position = ledger.position()
+
+    again = create_all(ledger, [_request("")], key)  # now refused: an empty title
+
+    assert again.replayed
+    assert again.records == first.records
+    with pytest.raises(IdempotencyKeyReusedError):
+        create_all(ledger, [_request("")], Idempotency("import-key-0002", "fingerprint-b"))
+    with pytest.raises(BatchRejectedError):  # no receipt: the items' own errors
+        create_all(ledger, [_request("")], Idempotency("import-key-0003", "fingerprint-a"))
+    assert ledger.position() == position
+
+
 @pytest.mark.parametrize("size", [0, MAX_ITEMS + 1])
 def test_an_import_outside_the_size_limits_is_refused(ledger: CooperationLedger, size: int) -> None:
     with pytest.raises(ValidationError, match=f"1 to {MAX_ITEMS} items, not {size}"):

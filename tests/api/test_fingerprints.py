@@ -1,0 +1,121 @@
+"""The Idempotency-Key fingerprint: the same JSON is the same request, old receipts still match.
+
+The fingerprint is SHA-256 of the method, path and canonical body, written by
+orjson with sorted keys since 2026-12-05; the first release wrote the canonical
+body with ``json.dumps`` (ASCII escapes). A receipt recorded by either matches
+its retry, and a different body under the same key is still refused.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from shared.http import commands
+from shared.http.commands import fingerprint, first_fingerprint
+
+from .conftest import CREATE, problem
+
+if TYPE_CHECKING:
+    from .conftest import Api
+
+MISSION = CREATE["missions"]
+
+
+def raw_post(api: Api, path: str, content: bytes, key: str) -> Any:
+    headers = {
+        **api.auth("police-recorder"),
+        "Idempotency-Key": f"{key}.{api.salt}",
+        "Content-Type": "application/json",
+    }
+    return api.client.post(path, content=content, headers=headers)
+
+
+def test_the_same_json_reordered_and_spaced_is_the_same_request(api: Api) -> None:
+    first = api.post("/api/police/missions", MISSION, key="same-json-0001")
+    position = api.position()
+    reordered = dict(reversed(list(MISSION.items())))
+    content = json.dumps(reordered, indent=2, ensure_ascii=True).encode()
+
+    again = raw_post(api, "/api/police/missions", content, "same-json-0001")
+
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["replayed"] is True
+    assert api.position() == position
+
+
+def test_a_receipt_of_the_first_release_still_answers_its_retry(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as first_release:
+        first_release.setattr(
+            commands, "fingerprint", lambda head, body, _: first_fingerprint(head, body)
+        )
+        first = api.post(
+            "/api/police/missions",
+            {**MISSION, "title": "Scène de crime « été »"},
+            key="old-receipt-0001",
+        )
+    assert first.status_code == 201, first.text
+    position = api.position()
+
+    again = api.post(
+        "/api/police/missions",
+        {**MISSION, "title": "Scène de crime « été »"},
+        key="old-receipt-0001",
+    )
+    other = api.post("/api/police/missions", {**MISSION, "title": "Autre"}, key="old-receipt-0001")
+
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["replayed"] is True
+    problem(other, 422, "idempotency-key-reused")
+    assert api.position() == position
+
+
+def test_an_import_receipt_of_the_first_release_still_answers_its_retry(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"items": [MISSION, {**MISSION, "title": "Deuxième « été »"}]}
+    with monkeypatch.context() as first_release:
+        first_release.setattr(
+            commands, "fingerprint", lambda head, raw, _: first_fingerprint(head, raw)
+        )
+        first = api.post("/api/police/missions/imports", body, key="old-import-0001")
+    assert first.status_code == 201, first.text
+
+    again = api.post("/api/police/missions/imports", body, key="old-import-0001")
+
+    assert again.status_code == 201, again.text
+    assert again.json() == {**first.json(), "replayed": True}
+
+
+HEAD = "POST /api/police/missions\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"x": NaN}',  # orjson would write null
+        b'{"x": [Infinity, -Infinity]}',
+        b'{"big": 123456789012345678901234567890}',  # beyond orjson's 64 bits
+        b'"\\ud800"',  # a lone surrogate orjson refuses
+    ],
+)
+def test_what_orjson_cannot_write_faithfully_keeps_the_first_canonical_form(body: bytes) -> None:
+    assert fingerprint(HEAD, body, json.loads(body)) == first_fingerprint(HEAD, body)
+
+
+def test_different_bodies_and_routes_have_different_fingerprints() -> None:
+    bodies = [b'{"x": null}', b'{"x": NaN}', b'{"x": 1}', b'{"x": 1.0}', b'{"x": "1"}', b""]
+    prints = {fingerprint(HEAD, b, json.loads(b) if b else None) for b in bodies}
+    prints.add(fingerprint("POST /api/police/agreements\n", b'{"x": 1}', {"x": 1}))
+    assert len(prints) == len(bodies) + 1
+
+
+def test_a_body_that_is_not_json_is_fingerprinted_as_its_text() -> None:
+    not_json = commands._NOT_JSON
+    assert fingerprint(HEAD, b"{oops", not_json) != fingerprint(HEAD, b"{oops!", not_json)
