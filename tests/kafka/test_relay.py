@@ -123,6 +123,52 @@ def test_events_are_published_in_notification_order_keyed_by_record_id_as_cloude
     assert published == [event for _, event in in_store(ledger)]
 
 
+def test_with_several_partitions_records_are_still_spread_by_key(
+    ledger: CooperationLedger,
+    publisher: KafkaPublisher,
+    state: RelayStateStore,
+    event_log: KafkaEventLog,
+    topics: str,
+) -> None:
+    """The one-partition shortcut stays off: three partitions are used, one per record id."""
+    write_interleaved(ledger, records=40, amendments=1)  # all on two of three: p < 1e-6
+
+    relay_of(ledger, publisher, state).catch_up()
+
+    records = on_topic(event_log, topics)
+    assert len(records) == 80
+    partitions_of: dict[bytes | None, set[int]] = {}
+    for record in records:
+        partitions_of.setdefault(record.key, set()).add(record.partition)
+    assert all(len(held) == 1 for held in partitions_of.values())
+    assert {record.partition for record in records} == {0, 1, 2}
+
+
+def test_a_single_partition_topic_receives_every_record_in_order(
+    kafka_settings: KafkaSettings,
+    ledger: CooperationLedger,
+    pg_store: PostgresStore,
+    event_log: KafkaEventLog,
+) -> None:
+    """As deployed (one partition): the publisher names it, every record is on it, in order."""
+    single = kafka_settings.model_copy(update={"partitions": 1})
+    admin = KafkaTopicAdmin(single)
+    admin.ensure_tenant_topics(ledger.tenant)
+    admin.close()
+    write_interleaved(ledger, records=5, amendments=1)
+    publisher, store = KafkaPublisher(single), relay_state_store(pg_store, ledger.tenant)
+    try:
+        assert relay_of(ledger, publisher, store).catch_up() == 10
+    finally:
+        publisher.close()
+        store.close()
+
+    topic = events_topic(ledger.tenant)
+    records = on_topic(event_log, topic)
+    assert event_log.partitions(topic) == [0]
+    assert [e.position for e, _ in decoded(records)] == [p for p, _ in in_store(ledger)]
+
+
 def test_chain_links_on_the_topic_equal_a_recomputation_from_the_event_store(
     ledger: CooperationLedger,
     publisher: KafkaPublisher,
