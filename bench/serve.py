@@ -135,6 +135,13 @@ def main(argv: list[str]) -> None:
     keep_freed_memory()  # as `entente` does; the raw baseline too, for a fair comparison
     collect_less_often()
     kind = argv[0]
+    if kind in {"projector", "relay"}:
+        # The bench pauses these two (SIGSTOP) during the H1 and W2 rounds. Should the
+        # shell that started the bench exit meanwhile, their process group becomes an
+        # orphan with stopped members, and POSIX sends it SIGHUP then SIGCONT: SIGHUP's
+        # default action ended them silently (seen once, 2026-12-05). They stop with
+        # their parent instead (``_stop_with``, ``_until_terminated``).
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if kind == "projector":
         run_projector(argv[1], Path(argv[2]))
         return
