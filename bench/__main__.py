@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -78,6 +79,10 @@ def ratio_row(
     )
 
 
+def _terminated(*_: object) -> None:
+    raise SystemExit(143)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
@@ -88,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     only = {s.strip().upper() for s in args.only.split(",")}
     sizes = QUICK if args.quick else FULL
     logging.basicConfig(level=logging.WARNING)
+    # SIGTERM ends the run through its ``finally`` blocks, which stop the servers and
+    # pipeline processes it started (by default they outlived it: uvicorn does not
+    # watch its parent).
+    signal.signal(signal.SIGTERM, _terminated)
     # As every `entente` process does: K1, P1 and R2 run subject and baseline in this process.
     keep_freed_memory()
     collect_less_often()
