@@ -13,8 +13,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tests.requirements import unavailable
 
@@ -49,11 +51,68 @@ def _validate(part: str) -> str:
     return output
 
 
+@pytest.fixture(scope="module")
+def helm_validated() -> str:
+    """deploy/validate.sh helm, once for the module: its output; manifests are under OUT."""
+    return _validate("helm")
+
+
 @pytest.mark.timeout(1800)
-def test_the_helm_chart_lints_renders_and_validates() -> None:
-    output = _validate("helm")
-    assert "five-tenants" in output
-    assert ", 0 invalid" in output
+def test_the_helm_chart_lints_renders_and_validates(helm_validated: str) -> None:
+    assert "five-tenants" in helm_validated
+    assert "mutual-tls" in helm_validated
+    assert ", 0 invalid" in helm_validated
+
+
+def _pods(values: str) -> dict[str, dict[str, Any]]:
+    """Each Deployment's or Job's pod spec, by name, as validate.sh rendered it for ``values``."""
+    out = Path(os.environ.get("ENTENTE_TOOLS_DIR", ROOT / ".cache")) / "validate"
+    documents = yaml.safe_load_all((out / f"manifests-{values}.yaml").read_text(encoding="utf-8"))
+    return {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]
+        for d in documents
+        if d and d["kind"] in {"Deployment", "Job"}
+    }
+
+
+def _client_certificate(pod: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """The Kafka client certificate a pod mounts and its container is told of, or None."""
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    container = pod["containers"][0]
+    mounted = any(m["name"] == "kafka-client" for m in container["volumeMounts"])
+    told = {e["name"] for e in container.get("env", [])} >= {
+        "ENTENTE_KAFKA_SSL_CERTFILE",
+        "ENTENTE_KAFKA_SSL_KEYFILE",
+    }
+    if "kafka-client" not in volumes:
+        assert not mounted
+        assert not told
+        return None
+    assert mounted
+    assert told
+    secret = volumes["kafka-client"]["secret"]
+    return secret["secretName"], [item["key"] for item in secret["items"]]
+
+
+@pytest.mark.timeout(1800)
+def test_each_kafka_component_presents_its_own_certificate_and_no_other_pod_holds_one(
+    helm_validated: str,
+) -> None:
+    """ci/mutual-tls-values.yaml: the relay and projector have their own; the rest fall back."""
+    pods = _pods("mutual-tls")
+    certificates = {name: _client_certificate(pod) for name, pod in pods.items()}
+
+    relays = [name for name in pods if name.startswith("entente-relay-")]
+    assert len(relays) == 3
+    for relay in relays:
+        assert certificates[relay] == ("entente-relay", ["user.crt", "user.key"])
+    assert certificates["entente-projector"] == ("entente-projector", ["user.crt", "tls.key"])
+    assert certificates["entente-reporting"] == ("entente", ["user.crt", "user.key"])
+    assert certificates["entente-audit"] == ("entente", ["user.crt", "user.key"])
+    tenants = [name for name in pods if name.startswith("entente-tenant-")]
+    assert len(tenants) == 3
+    for tenant in tenants:
+        assert certificates[tenant] is None  # it writes to PostgreSQL only
 
 
 @pytest.mark.timeout(600)

@@ -112,8 +112,26 @@ entente.interieur.gouv.fr/tenant: {{ . }}
   value: {{ .Values.auth.jwksUrl | quote }}
 {{- end -}}
 
+{{/* The TLS client certificate of one component, as JSON ({} when it has none); call with
+     (dict "root" $ "component" "relay"). kafka.security.tls.identities.<component>, else the
+     release's clientCertSecret; only the components that talk to Kafka get one (a tenant
+     service or the provisioning Job never holds a Kafka key). */}}
+{{- define "entente.kafkaClient" -}}
+{{- $tls := .root.Values.kafka.security.tls -}}
+{{- $client := dict -}}
+{{- if and (hasSuffix "SSL" .root.Values.kafka.security.protocol) (has .component (list "relay" "projector" "reporting" "audit")) -}}
+{{- $own := get ($tls.identities | default dict) .component | default dict -}}
+{{- $secret := $own.clientCertSecret | default $tls.clientCertSecret -}}
+{{- if $secret -}}
+{{- $client = dict "secret" $secret "certKey" ($own.clientCertKey | default $tls.clientCertKey) "keyKey" ($own.clientKeyKey | default $tls.clientKeyKey) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $client -}}
+{{- end -}}
+
 {{/* Kafka settings of one component; call with (dict "root" $ "component" "relay"). Its SASL
-     identity: kafka.security.sasl.identities.<component>, else the release's. */}}
+     identity: kafka.security.sasl.identities.<component>, else the release's; its TLS client
+     certificate: see entente.kafkaClient. */}}
 {{- define "entente.kafkaEnv" -}}
 {{- $root := .root -}}
 - name: ENTENTE_KAFKA_BOOTSTRAP_SERVERS
@@ -147,7 +165,7 @@ entente.interieur.gouv.fr/tenant: {{ . }}
 - name: ENTENTE_KAFKA_SSL_CAFILE
   value: /etc/entente/kafka-ca/ca.crt
 {{- end }}
-{{- if $security.tls.clientCertSecret }}
+{{- if (include "entente.kafkaClient" . | fromJson).secret }}
 - name: ENTENTE_KAFKA_SSL_CERTFILE
   value: /etc/entente/kafka-client/client.crt
 - name: ENTENTE_KAFKA_SSL_KEYFILE
@@ -158,7 +176,8 @@ entente.interieur.gouv.fr/tenant: {{ . }}
 
 {{/* Pods ----------------------------------------------------------------------------- */}}
 
-{{/* What every pod spec shares; call with (dict "root" $ "selector" <selector labels>). */}}
+{{/* What every pod spec shares; call with
+     (dict "root" $ "selector" <selector labels> "component" <relay|projector|…>). */}}
 {{- define "entente.podCommon" -}}
 {{- $root := .root -}}
 serviceAccountName: {{ include "entente.serviceAccountName" $root }}
@@ -203,16 +222,15 @@ volumes:
       secretName: {{ . | quote }}
       items: [{key: {{ $root.Values.kafka.security.tls.caKey | quote }}, path: ca.crt}]
 {{- end }}
-{{- with $root.Values.kafka.security.tls }}
-{{- if .clientCertSecret }}
+{{- $client := include "entente.kafkaClient" (dict "root" $root "component" .component) | fromJson }}
+{{- if $client.secret }}
   - name: kafka-client
     secret:
-      secretName: {{ .clientCertSecret | quote }}
+      secretName: {{ $client.secret | quote }}
       defaultMode: 0440
       items:
-        - {key: {{ .clientCertKey | quote }}, path: client.crt}
-        - {key: {{ .clientKeyKey | quote }}, path: client.key}
-{{- end }}
+        - {key: {{ $client.certKey | quote }}, path: client.crt}
+        - {key: {{ $client.keyKey | quote }}, path: client.key}
 {{- end }}
 {{- end -}}
 
@@ -254,22 +272,24 @@ readinessProbe:
   failureThreshold: {{ $probes.readinessFailureThreshold }}
 {{- end -}}
 
+{{/* What every container shares; call with (dict "root" $ "component" <relay|projector|…>). */}}
 {{- define "entente.containerCommon" -}}
-image: {{ include "entente.image" . }}
-imagePullPolicy: {{ .Values.image.pullPolicy }}
+{{- $root := .root -}}
+image: {{ include "entente.image" $root }}
+imagePullPolicy: {{ $root.Values.image.pullPolicy }}
 securityContext:
-  {{- toYaml .Values.securityContext | nindent 2 }}
+  {{- toYaml $root.Values.securityContext | nindent 2 }}
 volumeMounts:
   - name: tmp
     mountPath: /tmp
   - name: data
     mountPath: /var/lib/entente
-{{- if .Values.kafka.security.tls.caSecret }}
+{{- if $root.Values.kafka.security.tls.caSecret }}
   - name: kafka-ca
     mountPath: /etc/entente/kafka-ca
     readOnly: true
 {{- end }}
-{{- if .Values.kafka.security.tls.clientCertSecret }}
+{{- if (include "entente.kafkaClient" . | fromJson).secret }}
   - name: kafka-client
     mountPath: /etc/entente/kafka-client
     readOnly: true
