@@ -28,6 +28,7 @@ KAFKA_PORT="${ENTENTE_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${ENTENTE_KAFKA_CONTROLLER_PORT:-19093}"
 KAFKA_SASL_PORT="${ENTENTE_KAFKA_SASL_PORT:-19094}"
 KAFKA_MTLS_PORT="${ENTENTE_KAFKA_MTLS_PORT:-19095}"
+KAFKA_SASL_MTLS_PORT="${ENTENTE_KAFKA_SASL_MTLS_PORT:-19096}"
 #: The SCRAM user of the broker's SASL_SSL listener (its password is generated).
 KAFKA_SASL_USER=entente
 KEYCLOAK_PORT="${ENTENTE_KEYCLOAK_PORT:-18080}"
@@ -465,6 +466,8 @@ start_kafka() {
         die "port $KAFKA_SASL_PORT (ENTENTE_KAFKA_SASL_PORT) is already in use by another process"
     port_open "$KAFKA_MTLS_PORT" &&
         die "port $KAFKA_MTLS_PORT (ENTENTE_KAFKA_MTLS_PORT) is already in use by another process"
+    port_open "$KAFKA_SASL_MTLS_PORT" &&
+        die "port $KAFKA_SASL_MTLS_PORT (ENTENTE_KAFKA_SASL_MTLS_PORT) is already in use by another process"
 
     local t0 java kdir data props logfile cp
     t0="$(now)"
@@ -486,6 +489,7 @@ start_kafka() {
         -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
         -e "s|@KAFKA_SASL_PORT@|$KAFKA_SASL_PORT|g" \
         -e "s|@KAFKA_MTLS_PORT@|$KAFKA_MTLS_PORT|g" \
+        -e "s|@KAFKA_SASL_MTLS_PORT@|$KAFKA_SASL_MTLS_PORT|g" \
         -e "s|@KAFKA_TLS_DIR@|$tls|g" \
         -e "s|@KAFKA_DATA_DIR@|$data|g" \
         "$SCRIPT_DIR/kafka-server.properties.in" >"$props"
@@ -539,6 +543,7 @@ start_kafka() {
         printf 'export ENTENTE_TEST_KAFKA_MTLS_BOOTSTRAP=%q\n' "127.0.0.1:$KAFKA_MTLS_PORT"
         printf 'export ENTENTE_TEST_KAFKA_CLIENT_CERT=%q\n' "$tls/client.crt"
         printf 'export ENTENTE_TEST_KAFKA_CLIENT_KEY=%q\n' "$tls/client.key"
+        printf 'export ENTENTE_TEST_KAFKA_SASL_MTLS_BOOTSTRAP=%q\n' "127.0.0.1:$KAFKA_SASL_MTLS_PORT"
     } >"$(env_file kafka)"
     log "kafka $KAFKA_VERSION up on 127.0.0.1:$KAFKA_PORT (pid $pid) in $(($(now) - t0))s"
 }

@@ -3,7 +3,8 @@
 The local stack's broker has a second listener, SASL_SSL with SCRAM-SHA-512
 and a certificate signed by a CA the stack generates, and a third that
 authenticates clients by their certificate (mutual TLS, as Strimzi's ``tls``
-authentication); ``deploy/local/stack.sh`` exports where to reach them. The
+authentication), and a fourth that asks for both (SCRAM over TLS, and a client
+certificate); ``deploy/local/stack.sh`` exports where to reach them. The
 relay publishes through each and the log reads back through it, byte for byte
 what the event store holds; a wrong password, a missing client certificate or a
 broker whose certificate the client does not trust gets nothing published and a
@@ -57,7 +58,25 @@ def mutual(kafka_settings: KafkaSettings) -> KafkaSettings:
     )
 
 
-@pytest.mark.parametrize("listener", ["secured", "mutual"])
+@pytest.fixture
+def both(secured: KafkaSettings, mutual: KafkaSettings) -> KafkaSettings:
+    """SCRAM credentials and a client certificate, through the listener asking for both."""
+    bootstrap = os.environ.get("ENTENTE_TEST_KAFKA_SASL_MTLS_BOOTSTRAP")
+    if not bootstrap:
+        unavailable(
+            "a broker with a SASL_SSL listener requiring a client certificate is needed: "
+            "deploy/local/stack.sh start kafka exports ENTENTE_TEST_KAFKA_SASL_MTLS_BOOTSTRAP"
+        )
+    return secured.model_copy(
+        update={
+            "bootstrap_servers": bootstrap,
+            "ssl_certfile": mutual.ssl_certfile,
+            "ssl_keyfile": mutual.ssl_keyfile,
+        }
+    )
+
+
+@pytest.mark.parametrize("listener", ["secured", "mutual", "both"])
 def test_the_relay_publishes_through_the_listener_and_the_log_reads_it_back(
     listener: str,
     request: pytest.FixtureRequest,
@@ -65,7 +84,7 @@ def test_the_relay_publishes_through_the_listener_and_the_log_reads_it_back(
     state: RelayStateStore,
     tenant: str,
 ) -> None:
-    """SASL_SSL with SCRAM (``secured``), and TLS with a client certificate (``mutual``)."""
+    """SASL_SSL with SCRAM (``secured``), TLS with a client certificate (``mutual``), both."""
     settings: KafkaSettings = request.getfixturevalue(listener)
     write_interleaved(ledger, records=4, amendments=1)
     admin = KafkaTopicAdmin(settings)
@@ -120,3 +139,29 @@ def test_a_client_without_a_certificate_is_refused_where_one_is_required(
     )
     with pytest.raises(BrokerUnavailableError, match="ENTENTE_KAFKA_SSL_CAFILE"):
         KafkaTopicAdmin(anonymous).ensure_tenant_topics("police")
+
+
+def test_where_both_are_required_a_password_without_a_certificate_is_refused(
+    both: KafkaSettings,
+) -> None:
+    anonymous = both.model_copy(
+        update={"ssl_certfile": None, "ssl_keyfile": None, "bootstrap_timeout_ms": 3000}
+    )
+    with pytest.raises(BrokerUnavailableError, match="ENTENTE_KAFKA_SSL_CAFILE"):
+        KafkaTopicAdmin(anonymous).ensure_tenant_topics("police")
+
+
+def test_where_both_are_required_a_certificate_with_a_wrong_password_publishes_nothing(
+    both: KafkaSettings, ledger: CooperationLedger, state: RelayStateStore
+) -> None:
+    wrong = both.model_copy(
+        update={"sasl_password": SecretStr("not-the-password"), "bootstrap_timeout_ms": 3000}
+    )
+    write_interleaved(ledger, records=2, amendments=0)
+    publisher = KafkaPublisher(wrong)
+    try:
+        with pytest.raises(PublishFailedError, match="ENTENTE_KAFKA_SASL_USERNAME and _PASSWORD"):
+            Relay(ledger, publisher, state).catch_up()
+    finally:
+        publisher.close()
+    assert state.load().count == 0
