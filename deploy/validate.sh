@@ -161,6 +161,36 @@ CUSTOM = {
                                     "config": {"type": "object"}}},
         },
     },
+    "KafkaUser": {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"pattern": "^kafka\\.strimzi\\.io/"},
+            "metadata": {"required": ["name", "labels"], "properties": {
+                "name": {"pattern": "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "maxLength": 253},
+                "labels": {"required": ["strimzi.io/cluster"]}}},
+            "spec": {"type": "object", "additionalProperties": False,
+                     "required": ["authentication", "authorization"],
+                     "properties": {
+                         "authentication": {"type": "object", "additionalProperties": False,
+                                            "properties": {"type": {"enum": ["scram-sha-512", "tls"]}}},
+                         "authorization": {"type": "object", "additionalProperties": False,
+                                           "required": ["type", "acls"], "properties": {
+                             "type": {"const": "simple"},
+                             "acls": {"type": "array", "minItems": 1, "items": {
+                                 "type": "object", "additionalProperties": False,
+                                 "required": ["resource", "operations", "host"],
+                                 "properties": {
+                                     "resource": {"type": "object", "additionalProperties": False,
+                                                  "required": ["type", "name", "patternType"],
+                                                  "properties": {"type": {"const": "topic"},
+                                                                 "name": {"type": "string", "minLength": 1},
+                                                                 "patternType": {"enum": ["literal", "prefix"]}}},
+                                     "operations": {"type": "array", "minItems": 1, "items": {
+                                         "enum": ["Create", "Write", "Read", "Describe", "DescribeConfigs"]}},
+                                     "host": {"const": "*"}}}}}}}},
+        },
+    },
 }
 failures = checked = 0
 for path in sorted(glob.glob(f"{out}/manifests-*.yaml")):

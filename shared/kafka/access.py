@@ -6,7 +6,9 @@ docs/deployment.md shows and ``tests/kafka/test_least_privilege.py`` proves
 sufficient (and the rest refused) on a broker that authorizes. ``entente kafka
 acls`` prints them for a principal, writes them as a Strimzi ``KafkaUser``
 (``--format strimzi``), or applies them (``--apply``) through an identity allowed
-to alter ACLs.
+to alter ACLs. The chart renders the same ``KafkaUser``s (``kafka.strimziUsers``;
+its template repeats this table, and ``tests/deploy/test_deployment_files.py``
+compares the two).
 
 - the relay of a tenant creates, checks and writes the tenant's three topics;
 - the projector checks them all at start, reads the events and parks dead letters;

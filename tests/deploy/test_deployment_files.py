@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from shared.kafka.access import Component, component_grants, strimzi_user
+from shared.kafka.settings import KafkaSettings
 from tests.requirements import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,3 +143,45 @@ def test_the_provisioning_job_reads_the_realm_where_the_dockerfile_puts_it() -> 
     assert f'"--realm-file", "{copies[0]}", "--without-demo"' in job.read_text(encoding="utf-8")
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert "!deploy/keycloak/realm-entente.json" in ignored  # else the COPY finds nothing
+
+
+def _kafka_users(values: str) -> dict[str, dict[str, Any]]:
+    out = Path(os.environ.get("ENTENTE_TOOLS_DIR", ROOT / ".cache")) / "validate"
+    documents = yaml.safe_load_all((out / f"manifests-{values}.yaml").read_text(encoding="utf-8"))
+    return {d["metadata"]["name"]: d for d in documents if d and d["kind"] == "KafkaUser"}
+
+
+@pytest.mark.timeout(1800)
+def test_the_chart_s_kafka_users_hold_exactly_the_acls_of_the_code_s_table(
+    helm_validated: str,
+) -> None:
+    """ci/five-tenants-values.yaml: each identity's KafkaUser is ``entente kafka acls``'s.
+
+    The relay and reporting have identities of their own; the projector and the audit
+    share the release's (``entente``), whose user holds the ACLs of both, in that order.
+    """
+    values = yaml.safe_load(
+        (ROOT / "deploy/helm/entente/ci/five-tenants-values.yaml").read_text(encoding="utf-8")
+    )
+    tenants = [t["slug"] for t in values["tenants"]]
+    settings = KafkaSettings(topic_prefix=values["kafka"].get("topicPrefix", ""))
+    sharing: dict[str, list[Component]] = {
+        "entente-relay": ["relay"],
+        "entente": ["projector", "audit"],
+        "entente-reporting": ["reporting"],
+    }
+    users = _kafka_users("five-tenants")
+
+    assert sorted(users) == sorted(sharing)
+    for name, components in sharing.items():
+        grants = [
+            grant
+            for component in components
+            for grant in component_grants(component, tenants, settings)
+        ]
+        expected = strimzi_user(f"User:{name}", grants, "entente-kafka", "scram-sha-512")
+        rendered = users[name]
+        assert rendered["spec"] == expected["spec"], name
+        assert rendered["apiVersion"] == expected["apiVersion"]
+        assert rendered["metadata"]["namespace"] == "kafka"
+        assert rendered["metadata"]["labels"]["strimzi.io/cluster"] == "entente-kafka"
