@@ -106,10 +106,16 @@ def test_the_relay_publishes_through_the_listener_and_the_log_reads_it_back(
     assert state.load().count == 8
 
 
+@pytest.mark.parametrize("listener", ["secured", "both"])
 def test_a_wrong_password_publishes_nothing_and_says_what_to_check(
-    secured: KafkaSettings, ledger: CooperationLedger, state: RelayStateStore
+    listener: str,
+    request: pytest.FixtureRequest,
+    ledger: CooperationLedger,
+    state: RelayStateStore,
 ) -> None:
-    wrong = secured.model_copy(
+    """SCRAM alone, and SCRAM with a valid client certificate (``both``)."""
+    settings: KafkaSettings = request.getfixturevalue(listener)
+    wrong = settings.model_copy(
         update={"sasl_password": SecretStr("not-the-password"), "bootstrap_timeout_ms": 3000}
     )
     write_interleaved(ledger, records=2, amendments=0)
@@ -131,37 +137,14 @@ def test_a_broker_certificate_from_an_unknown_ca_is_refused(secured: KafkaSettin
         KafkaTopicAdmin(untrusted).ensure_tenant_topics("police")
 
 
+@pytest.mark.parametrize("listener", ["mutual", "both"])
 def test_a_client_without_a_certificate_is_refused_where_one_is_required(
-    mutual: KafkaSettings,
+    listener: str, request: pytest.FixtureRequest
 ) -> None:
-    anonymous = mutual.model_copy(
+    """TLS client authentication alone, and with SCRAM (``both``: the password is right)."""
+    settings: KafkaSettings = request.getfixturevalue(listener)
+    anonymous = settings.model_copy(
         update={"ssl_certfile": None, "ssl_keyfile": None, "bootstrap_timeout_ms": 3000}
     )
     with pytest.raises(BrokerUnavailableError, match="ENTENTE_KAFKA_SSL_CAFILE"):
         KafkaTopicAdmin(anonymous).ensure_tenant_topics("police")
-
-
-def test_where_both_are_required_a_password_without_a_certificate_is_refused(
-    both: KafkaSettings,
-) -> None:
-    anonymous = both.model_copy(
-        update={"ssl_certfile": None, "ssl_keyfile": None, "bootstrap_timeout_ms": 3000}
-    )
-    with pytest.raises(BrokerUnavailableError, match="ENTENTE_KAFKA_SSL_CAFILE"):
-        KafkaTopicAdmin(anonymous).ensure_tenant_topics("police")
-
-
-def test_where_both_are_required_a_certificate_with_a_wrong_password_publishes_nothing(
-    both: KafkaSettings, ledger: CooperationLedger, state: RelayStateStore
-) -> None:
-    wrong = both.model_copy(
-        update={"sasl_password": SecretStr("not-the-password"), "bootstrap_timeout_ms": 3000}
-    )
-    write_interleaved(ledger, records=2, amendments=0)
-    publisher = KafkaPublisher(wrong)
-    try:
-        with pytest.raises(PublishFailedError, match="ENTENTE_KAFKA_SASL_USERNAME and _PASSWORD"):
-            Relay(ledger, publisher, state).catch_up()
-    finally:
-        publisher.close()
-    assert state.load().count == 0
