@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -13,6 +10,7 @@ import sqlalchemy.exc
 from eventsourcing import persistence
 
 from shared.cli.errors import database_refusal, file_refusal
+from tests.cli import entente
 
 
 def test_a_psycopg_error_is_one_line_naming_its_kind() -> None:
@@ -76,19 +74,14 @@ def test_entente_exits_2_when_its_data_folder_cannot_be_used(tmp_path: Path) -> 
     """ENTENTE_DATA_DIR naming a file: refused whoever runs it (root included)."""
     not_a_folder = tmp_path / "data"
     not_a_folder.write_text("a file")
-    env = {
-        **os.environ,
-        "ENTENTE_DATA_DIR": str(not_a_folder),
-        "ENTENTE_TENANTS": '["police"]',
-        "ENTENTE_EVENT_LOG": "embedded",
-        "ENTENTE_STORE": "sqlite",
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("entente")), "audit", "verify", "police"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = entente(
+        "audit",
+        "verify",
+        "police",
+        ENTENTE_DATA_DIR=str(not_a_folder),
+        ENTENTE_TENANTS='["police"]',
+        ENTENTE_EVENT_LOG="embedded",
+        ENTENTE_STORE="sqlite",
     )
 
     assert done.returncode == 2, done.stderr
@@ -99,19 +92,9 @@ def test_entente_exits_2_when_its_data_folder_cannot_be_used(tmp_path: Path) -> 
     )
 
 
-def _entente(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("entente")), *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_bad_kafka_settings_are_one_line_without_the_password() -> None:
     """pydantic's own message repeats its input: here, the SASL password."""
-    done = _entente(
+    done = entente(
         "relay",
         "police",
         ENTENTE_KAFKA_SASL_USERNAME="entente-relay",
@@ -128,7 +111,7 @@ def test_bad_kafka_settings_are_one_line_without_the_password() -> None:
 
 
 def test_bad_store_settings_are_one_line_without_the_urls(tmp_path: Path) -> None:
-    done = _entente(
+    done = entente(
         "audit",
         "verify",
         "police",
@@ -149,7 +132,7 @@ def test_bad_store_settings_are_one_line_without_the_urls(tmp_path: Path) -> Non
 
 
 def test_a_wrong_value_names_the_setting_and_the_allowed_ones() -> None:
-    done = _entente("relay", "police", ENTENTE_KAFKA_SECURITY_PROTOCOL="TLS")
+    done = entente("relay", "police", ENTENTE_KAFKA_SECURITY_PROTOCOL="TLS")
 
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines()[-1] == (

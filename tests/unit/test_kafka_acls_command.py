@@ -7,28 +7,16 @@ that authorizes is ``tests/kafka/test_least_privilege.py``'s.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-ENTENTE = Path(sys.executable).parent / "entente"
+from tests.cli import entente
 
 
 def _acls(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ENTENTE), "kafka", "acls", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return entente("kafka", "acls", *args, **env)
 
 
 def test_the_projector_s_acls_for_two_tenants() -> None:
