@@ -7,11 +7,13 @@ before anything is read. If the access log cannot record, nothing is served (503
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BeforeValidator
 
 from services.audit.bootstrap import AuditService
 from services.audit.schemas import (
@@ -24,6 +26,7 @@ from services.audit.schemas import (
 from shared.audit.history import Axis, record_history, state_as_of
 from shared.auth.roles import Principal
 from shared.errors import ValidationError
+from shared.http.query import LARGEST_ID
 from shared.http.security import Auditor
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -48,8 +51,21 @@ class Audited:
 
 
 Service = Annotated[AuditService, Depends(_service)]
+
+
+def _written_as_iso(value: Any) -> Any:
+    """Refuses a bare number: pydantic would read it as Unix seconds or milliseconds, so a
+    mistyped instant would silently stand for another one; the API takes ISO 8601 only."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError("give an ISO 8601 instant with its offset, e.g. 2013-04-01T00:00:00Z")
+    return value
+
+
+_NUMBER = re.compile(r"[-+]?\d+(\.\d*)?")
+#: An instant in a query: ISO 8601 text (its offset is checked where it is used).
+Instant = Annotated[datetime, BeforeValidator(_written_as_iso)]
 At = Annotated[
-    datetime,
+    Instant,
     Query(description="An ISO 8601 instant with its offset, e.g. 2013-04-01T00:00:00Z"),
 ]
 
@@ -128,9 +144,11 @@ def access_log(
     action: Annotated[
         str | None, Query(description="An action, or a prefix ending in '.' (audit., reporting.)")
     ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    after: Annotated[int, Query(ge=0, description="The cursor: the last id already seen")] = 0,
+    since: Annotated[Instant | None, Query(description="ISO 8601, with its offset")] = None,
+    until: Annotated[Instant | None, Query(description="ISO 8601, with its offset")] = None,
+    after: Annotated[
+        int, Query(ge=0, le=LARGEST_ID, description="The cursor: the last id already seen")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessLogPage:
     for name, moment in (("since", since), ("until", until)):

@@ -64,6 +64,11 @@ def create_app(service: ReportingService, verifier: TokenVerifier) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Under its own prefix, as the audit service's: through the platform's one entry
+        # point, /openapi.json and /docs are the tenant service's.
+        openapi_url="/api/reporting/openapi.json",
+        docs_url="/api/reporting/docs",
+        redoc_url=None,
     )
     app.state.reporting = service
     app.state.verifier = verifier

@@ -20,9 +20,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from services.reporting.bootstrap import ReportingService
 from shared.auth.roles import Principal
+from shared.http.query import LARGEST_ID
 from shared.http.security import ReportingReader
 from shared.reporting import queries, sheets
-from shared.reporting.exports import context_headers, render
+from shared.reporting.exports import XLSX_TYPE, context_headers, render
 from shared.reporting.queries.overlaps import MAX_LIMIT
 from shared.reporting.tracking import as_of
 
@@ -43,6 +44,18 @@ GroupBy = Annotated[
     list[str] | None,
     Query(description="Dimensions of the cells (repeat or comma-separate); default: all five"),
 ]
+
+
+#: What ``?format=csv|xlsx`` answers instead of JSON, for the OpenAPI document.
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "JSON, or with `format`, the same answer as a file",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
 
 
 def _service(request: Request) -> ReportingService:
@@ -69,7 +82,9 @@ def _respond(
 
 
 @router.get(
-    "/figures", summary="Actions and budgets by country × directorate × year × type × theme"
+    "/figures",
+    summary="Actions and budgets by country × directorate × year × type × theme",
+    responses=FILES,
 )
 def figures(
     principal: ReportingReader,
@@ -94,7 +109,7 @@ def figures(
     return _respond(answer, format, sheets.figures_sheet)
 
 
-@router.get("/matrix", summary="Who works with which country on which theme")
+@router.get("/matrix", summary="Who works with which country on which theme", responses=FILES)
 def matrix(
     principal: ReportingReader,
     request: Request,
@@ -114,7 +129,9 @@ def matrix(
     return _respond(answer, format, sheets.matrix_sheet)
 
 
-@router.get("/agreements/in-force", summary="Agreements in force by partner country")
+@router.get(
+    "/agreements/in-force", summary="Agreements in force by partner country", responses=FILES
+)
 def agreements_in_force(
     principal: ReportingReader,
     request: Request,
@@ -133,7 +150,11 @@ def agreements_in_force(
     return _respond(answer, format, sheets.agreements_sheet)
 
 
-@router.get("/overlaps", summary="Missions of two directorates: same country, theme and dates")
+@router.get(
+    "/overlaps",
+    summary="Missions of two directorates: same country, theme and dates",
+    responses=FILES,
+)
 def overlaps(
     principal: ReportingReader,
     request: Request,
@@ -159,7 +180,9 @@ def overlaps(
 def alerts(
     principal: ReportingReader,
     request: Request,
-    after: Annotated[int, Query(ge=0, description="next_after of the previous page")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=LARGEST_ID, description="next_after of the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> dict[str, Any]:
     _record(request, principal, "alerts", None)

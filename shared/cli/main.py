@@ -61,12 +61,22 @@ def serve(
     if app_name != "all":
         uvicorn.run(_service(app_name)(settings), host=host, port=port, log_level="info")
         return
-    application = _service("tenant")(settings)
-    for entry in entry_points(group="entente.apps"):  # audit, reporting: under /api/<name>
-        if entry.name != "tenant":
-            _serve_beside(application, f"/api/{entry.name}", entry.load()(settings))
+    application = platform_app(settings)
     typer.echo(_banner(settings, host, port))
     uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+def platform_app(settings: Settings) -> Any:
+    """The whole platform as one ASGI app, as ``entente serve`` runs it (the embedded default).
+
+    The tenant services answer ``/api/<tenant>/…``; every other ``entente.apps``
+    entry (audit, reporting) answers under ``/api/<name>``, with its lifespan.
+    """
+    application = _service("tenant")(settings)
+    for entry in entry_points(group="entente.apps"):
+        if entry.name != "tenant":
+            _serve_beside(application, f"/api/{entry.name}", entry.load()(settings))
+    return application
 
 
 @app.command()

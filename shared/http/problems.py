@@ -7,6 +7,7 @@ the code base writes an error response.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared import errors
+from shared.http.openapi import describe
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://entente.interieur.gouv.fr/problems/"
@@ -41,12 +43,21 @@ STATUS: dict[type[errors.EntenteError], int] = {
 }
 
 
-def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": 'Bearer realm="entente"'} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="entente"'
     if status == 503:
-        headers = {"Retry-After": "1"}
+        headers["Retry-After"] = "1"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -137,6 +148,7 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
         slugs.get(error.status_code, "http-error"),
         titles.get(error.status_code, "HTTP error"),
         str(error.detail),
+        headers=error.headers,  # a 405's Allow (RFC 9110 requires it)
     )
 
 
@@ -146,8 +158,9 @@ async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Registers every handler on ``app``."""
+    """Registers every handler on ``app``, and has its OpenAPI document state them."""
     app.add_exception_handler(errors.EntenteError, entente_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
+    describe(app)

@@ -4,7 +4,8 @@
 token, checks the tenant is served here (404 otherwise) and that the caller's
 roles allow the action on that tenant (403 otherwise). ``Public()`` marks the
 few routes that need no token (health, docs, the dev issuer's keys). A test
-walks the route table and fails on any route that declares neither.
+walks the route table and fails on any route that declares neither. Both then
+refuse a query parameter the route does not take (``shared.http.query``).
 """
 
 from __future__ import annotations
@@ -12,20 +13,33 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from shared.auth.roles import Action, Principal
 from shared.auth.tokens import TokenVerifier
 from shared.errors import AuthenticationError, NotReadyError, PermissionDeniedError
+from shared.http.query import declared_only
 from shared.tenancy import served_tenant
 
+#: Reads ``Authorization: Bearer …`` and declares the scheme in the OpenAPI document
+#: (``security`` on every route with a policy); a missing or other scheme gives None,
+#: and ``Allow`` answers it with our own 401 problem.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="A token from the realm's issuer (Keycloak; `entente token <user>` in the "
+    "embedded default), carrying the caller's roles",
+    auto_error=False,
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 
-def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+
+def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    token = credentials.credentials.strip() if credentials is not None else ""
+    if not token:
         raise AuthenticationError("a bearer token is required")
-    return token.strip()
+    return token
 
 
 class Allow:
@@ -35,9 +49,9 @@ class Allow:
         self.action = action
         self.tenant_scoped = tenant_scoped
 
-    async def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request, credentials: Credentials) -> Principal:
         verifier: TokenVerifier = request.app.state.verifier
-        token = bearer_token(request)
+        token = bearer_token(credentials)
         # A token verified before is checked in the event loop (clock and key set,
         # no I/O); a new one in a worker thread, as its keys may need fetching.
         principal = verifier.verified(token)
@@ -51,6 +65,7 @@ class Allow:
         if self.action is Action.READ and tenant is not None and principal.reads_as_auditor(tenant):
             await run_in_threadpool(record_audit_read, request, principal, tenant)
         request.state.principal = principal
+        await declared_only(request)  # once the caller is known: a stranger learns nothing
         return principal
 
 
@@ -71,8 +86,8 @@ def record_audit_read(request: Request, principal: Principal, tenant: str) -> No
 class Public:
     """Declares a route open to anyone (health, docs, public keys)."""
 
-    def __call__(self) -> None:
-        return None
+    async def __call__(self, request: Request) -> None:
+        await declared_only(request)
 
 
 #: Handler parameter types that declare a route's policy and give the caller.

@@ -241,3 +241,28 @@ def test_a_malformed_correlation_header_is_refused(api: Api, header: str) -> Non
     body = problem(response, 422, "format")
     assert (body["field"], body["rule"]) == (header, "format")
     assert api.position() == position
+
+
+def test_a_query_parameter_the_operation_does_not_take_is_refused_naming_it(api: Api) -> None:
+    # Ignored, a misspelt filter would answer the whole list as if it were the filtered one.
+    misspelt = api.get("/api/police/missions?contry=VN")
+    body = problem(misspelt, 422, "unknown-parameter")
+    assert (body["field"], body["rule"]) == ("contry", "unknown-parameter")
+    assert "country" in body["detail"]  # the ones it takes are named
+    assert api.get("/api/police/missions?country=VN").status_code == 200
+    problem(api.get("/healthz?verbose=1"), 422, "unknown-parameter")  # public routes too
+
+
+def test_the_query_is_looked_at_only_once_the_caller_is_verified(api: Api) -> None:
+    anonymous = api.client.get("/api/police/missions?contry=VN")
+    stranger = api.get("/api/police/missions?contry=VN", user="gendarmerie-reader")
+
+    problem(anonymous, 401, "authentication")
+    problem(stranger, 403, "permission-denied")
+
+
+def test_a_method_the_path_does_not_take_is_a_405_with_an_allow_header(api: Api) -> None:
+    response = api.client.delete("/healthz")
+
+    problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "GET"  # RFC 9110 requires it (Starlette's, kept)

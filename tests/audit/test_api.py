@@ -175,6 +175,38 @@ def test_the_access_log_pages_with_a_cursor(
     assert second["next_cursor"] is None or second["next_cursor"] > first["next_cursor"]
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("access-log?since=1700000000", "since"),
+        ("access-log?until=31841908289778", "until"),
+        ("access-log?since=2026-01-01T00:00:00", "since"),  # no offset
+        ("police/records/{record}/as-of/recorded?at=1700000000.5", "at"),
+    ],
+)
+def test_an_instant_is_iso_8601_with_its_offset_never_a_bare_number(
+    client: TestClient, service: AuditService, records: dict[str, UUID], query: str, field: str
+) -> None:
+    # pydantic alone would read 1700000000 as Unix seconds and serve another instant's data.
+    path = "/api/audit/" + query.format(record=records["police"])
+    response = _get(client, service, path)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["field"].endswith(field)
+    ok = _get(client, service, "/api/audit/access-log?since=2026-01-01T00:00:00%2B01:00")
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_cursor_beyond_64_bits_is_refused_not_a_database_error(
+    client: TestClient, service: AuditService
+) -> None:
+    response = _get(client, service, f"/api/audit/access-log?after={2**63}")
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "query.after"
+
+
 def test_every_route_declares_a_policy_and_the_build_accepts_platform_settings(
     client: TestClient, tmp_path: Path
 ) -> None:

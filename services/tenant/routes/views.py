@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from shared.http.query import LARGEST_ID
 from shared.http.routing import OneHopRoute
 from shared.http.security import Reader
 from shared.views import queries
@@ -23,7 +24,11 @@ router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=OneHopRou
 
 MinPosition = Annotated[
     int | None,
-    Query(ge=0, description="Wait until the views reflect this log position (read-your-writes)"),
+    Query(
+        ge=0,
+        le=LARGEST_ID,
+        description="Wait until the views reflect this log position (read-your-writes)",
+    ),
 ]
 WaitMs = Annotated[int, Query(ge=0, le=30000, description="Longest wait for min_position, ms")]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_LIMIT, description="Page size")]

@@ -1,0 +1,51 @@
+"""Query parameters an operation does not take are refused, not ignored.
+
+A misspelt filter (``?contry=VN``) that is ignored answers the whole list as
+if it were the filtered one: for a desk officer's search or a figure in an
+official report, a silent wrong answer. Every route's policy
+(``shared.http.security``: ``Allow`` once the caller is verified, ``Public``)
+ends with ``declared_only``, which answers 422 naming the unknown parameter
+and the ones the operation takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+
+from shared.errors import ValidationError
+
+#: The largest log position or cursor id a query may name: the stores keep them as
+#: 64-bit integers, and a larger number would fail in the database instead of as a 422.
+LARGEST_ID = 2**63 - 1
+
+#: The query parameters each route takes, by ``id`` of the route (routes live as long as apps).
+_TAKEN: dict[int, frozenset[str]] = {}
+
+
+async def declared_only(request: Request) -> None:
+    """Raises ``ValidationError`` (422) for a query parameter the route does not declare."""
+    if not request.scope.get("query_string"):
+        return  # commands and most reads: nothing to look at
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if not isinstance(dependant, Dependant):
+        return
+    taken = _TAKEN.get(id(route))
+    if taken is None:
+        taken = _TAKEN[id(route)] = frozenset(_query_names(dependant))
+    for name in request.query_params:
+        if name not in taken:
+            accepted = ", ".join(sorted(taken)) or "none"
+            raise ValidationError(
+                name, "unknown-parameter", f"unknown query parameter {name!r}; accepted: {accepted}"
+            )
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    for field in dependant.query_params:
+        yield field.alias
+    for dependency in dependant.dependencies:
+        yield from _query_names(dependency)
