@@ -143,7 +143,11 @@ class PostgresRelayStateStore:
         try:
             with self._cursor() as cursor:
                 cursor.execute(self._sql(_CREATE))
-        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        except (
+            psycopg.errors.UniqueViolation,
+            psycopg.errors.DuplicateTable,
+            psycopg.errors.DuplicateObject,  # "type … already exists": the table's row type
+        ):
             pass  # PostgreSQL's IF NOT EXISTS is not atomic: the other one won
         self._created = True
 

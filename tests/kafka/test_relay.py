@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -383,6 +384,29 @@ def test_the_run_loop_waits_out_an_outage_then_follows_new_events_until_stopped(
     assert not running.is_alive()
     published = sorted(e.position for e, _ in decoded(on_topic(event_log, topics)))
     assert published == [position for position, _ in in_store(ledger)]
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_state_stores_starting_together_all_load_the_one_state(
+    pg_store: PostgresStore, tenant: str, ledger: CooperationLedger, attempt: int
+) -> None:
+    # PostgreSQL's CREATE TABLE IF NOT EXISTS is not atomic: a creator that loses the
+    # race can fail on the table's row type ("type … already exists", DuplicateObject).
+    # A relay and its observer did, once, in a clean-clone run: the relay's loop died.
+    stores = [relay_state_store(pg_store, tenant) for _ in range(6)]
+    barrier = threading.Barrier(len(stores))
+
+    def load(store: RelayStateStore) -> RelayState:
+        barrier.wait()
+        return store.load()
+
+    try:
+        with ThreadPoolExecutor(len(stores)) as pool:
+            states = list(pool.map(load, stores))
+    finally:
+        for store in stores:
+            store.close()
+    assert states == [RelayState(0, chain.genesis(tenant), 0)] * len(stores)
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
