@@ -127,10 +127,25 @@ def test_a_command_travels_the_whole_pipeline(stack: Stack) -> None:
 
     # Read-your-writes: the views wait until they hold the command's position
     # (tenant service -> event store -> relay -> Kafka -> projector -> views).
-    seen = stack.gateway.get(
-        f"/api/police/missions/{mission['id']}",
-        params={"min_position": mission["position"], "wait_ms": 10_000},
+    # (Until 2026-12-05 this read the record itself, which comes from the event store
+    # and takes no min_position: the parameter was ignored and the views never waited.)
+    board = stack.gateway.get(
+        "/api/police/missions",
+        params={
+            "min_position": mission["position"],
+            "wait_ms": 10_000,
+            "status": "requested",
+            "country": "VN",
+            "theme": "narcotics",
+            "limit": 200,
+        },
         headers=stack.as_user("police-reader"),
+    )
+    assert board.status_code == 200, board.text
+    (row,) = [m for m in board.json()["items"] if m["id"] == mission["id"]]
+    assert row["title"] == title
+    seen = stack.gateway.get(
+        f"/api/police/missions/{mission['id']}", headers=stack.as_user("police-reader")
     )
     assert seen.status_code == 200, seen.text
     assert seen.json()["title"] == title
