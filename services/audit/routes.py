@@ -54,14 +54,15 @@ Service = Annotated[AuditService, Depends(_service)]
 
 
 def _written_as_iso(value: Any) -> Any:
-    """Refuses a bare number: pydantic would read it as Unix seconds or milliseconds, so a
-    mistyped instant would silently stand for another one; the API takes ISO 8601 only."""
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+    """Refuses what does not start as an ISO 8601 date: pydantic would read a number
+    (``1700000000``, ``5.7e16``) as Unix seconds or milliseconds, so a mistyped instant
+    would silently stand for another one."""
+    if isinstance(value, str) and not _ISO_DATE_START.match(value):
         raise ValueError("give an ISO 8601 instant with its offset, e.g. 2013-04-01T00:00:00Z")
     return value
 
 
-_NUMBER = re.compile(r"[-+]?\d+(\.\d*)?")
+_ISO_DATE_START = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
 #: An instant in a query: ISO 8601 text (its offset is checked where it is used).
 Instant = Annotated[datetime, BeforeValidator(_written_as_iso)]
 At = Annotated[

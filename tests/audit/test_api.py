@@ -180,6 +180,7 @@ def test_the_access_log_pages_with_a_cursor(
     [
         ("access-log?since=1700000000", "since"),
         ("access-log?until=31841908289778", "until"),
+        ("access-log?until=5.786693233491556e%2B16", "until"),
         ("access-log?since=2026-01-01T00:00:00", "since"),  # no offset
         ("police/records/{record}/as-of/recorded?at=1700000000.5", "at"),
     ],
