@@ -7,9 +7,8 @@ before anything is read. If the access log cannot record, nothing is served (503
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -26,6 +25,7 @@ from services.audit.schemas import (
 from shared.audit.history import Axis, record_history, state_as_of
 from shared.auth.roles import Principal
 from shared.errors import ValidationError
+from shared.http.iso import iso_text_only
 from shared.http.query import LARGEST_ID
 from shared.http.security import Auditor
 
@@ -53,18 +53,8 @@ class Audited:
 Service = Annotated[AuditService, Depends(_service)]
 
 
-def _written_as_iso(value: Any) -> Any:
-    """Refuses what does not start as an ISO 8601 date: pydantic would read a number
-    (``1700000000``, ``5.7e16``) as Unix seconds or milliseconds, so a mistyped instant
-    would silently stand for another one."""
-    if isinstance(value, str) and not _ISO_DATE_START.match(value):
-        raise ValueError("give an ISO 8601 instant with its offset, e.g. 2013-04-01T00:00:00Z")
-    return value
-
-
-_ISO_DATE_START = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
 #: An instant in a query: ISO 8601 text (its offset is checked where it is used).
-Instant = Annotated[datetime, BeforeValidator(_written_as_iso)]
+Instant = Annotated[datetime, BeforeValidator(iso_text_only)]
 At = Annotated[
     Instant,
     Query(description="An ISO 8601 instant with its offset, e.g. 2013-04-01T00:00:00Z"),

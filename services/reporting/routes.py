@@ -17,9 +17,11 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BeforeValidator
 
 from services.reporting.bootstrap import ReportingService
 from shared.auth.roles import Principal
+from shared.http.iso import iso_text_only
 from shared.http.query import LARGEST_ID
 from shared.http.security import ReportingReader
 from shared.reporting import queries, sheets
@@ -36,7 +38,10 @@ MissionType = Annotated[
     str | None, Query(alias="type", description="A mission type code", examples=["seminar"])
 ]
 Theme = Annotated[str | None, Query(description="A theme code", examples=["cybercrime"])]
-On = Annotated[date | None, Query(description="Reference date for agreements in force")]
+On = Annotated[
+    Annotated[date, BeforeValidator(iso_text_only)] | None,
+    Query(description="Reference date for agreements in force (ISO 8601)"),
+]
 Format = Annotated[
     Literal["json", "csv", "xlsx"], Query(description="json (default), or a csv or xlsx file")
 ]

@@ -44,8 +44,12 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"classification": "secret"}, "classification", "enum"),
     ("missions", {"title": None}, "title", "string_type"),
     ("missions", {"requested_on": "2023-02-30"}, "requested_on", "date_from_datetime_parsing"),
-    ("posts", {"opened_on": "30/01/2005"}, "opened_on", "date_from_datetime_parsing"),
+    ("posts", {"opened_on": "30/01/2005"}, "opened_on", "value_error"),  # not ISO 8601
     ("agreements", {"signed_on": "2023-02-29"}, "signed_on", "date_from_datetime_parsing"),
+    # Digits are Unix seconds to pydantic: "86400" would be recorded as 2 January 1970.
+    ("missions", {"requested_on": "86400"}, "requested_on", "value_error"),
+    ("missions", {"requested_on": 86400}, "requested_on", "value_error"),
+    ("delegations", {"start_date": "0"}, "start_date", "value_error"),
     ("missions", {"countries": ["VN", "ZZ"]}, "countries[1]", "unknown-country"),
     ("missions", {"countries": ["ZZ"]}, "countries[0]", "unknown-country"),
     ("missions", {"countries": ["KHM"]}, "countries[0]", "iso-3166-alpha-2"),
@@ -251,6 +255,13 @@ def test_a_query_parameter_the_operation_does_not_take_is_refused_naming_it(api:
     assert "country" in body["detail"]  # the ones it takes are named
     assert api.get("/api/police/missions?country=VN").status_code == 200
     problem(api.get("/healthz?verbose=1"), 422, "unknown-parameter")  # public routes too
+
+
+def test_a_date_in_a_query_is_iso_8601_not_a_number(api: Api) -> None:
+    body = problem(api.get("/api/police/delegations?from=0"), 422, "invalid-input")
+
+    assert body["field"] == "query.from"
+    assert api.get("/api/police/delegations?from=2024-01-01").status_code == 200
 
 
 def test_the_query_is_looked_at_only_once_the_caller_is_verified(api: Api) -> None:

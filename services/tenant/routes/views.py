@@ -12,7 +12,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BeforeValidator
 
+from shared.http.iso import iso_text_only
 from shared.http.query import LARGEST_ID
 from shared.http.routing import OneHopRoute
 from shared.http.security import Reader
@@ -22,6 +24,8 @@ from shared.views.waiting import current_position, wait_for_position
 
 router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=OneHopRoute)
 
+#: A date in a query: ISO 8601 text only (``?from=0`` is a 422, not 1 January 1970).
+QueryDate = Annotated[date, BeforeValidator(iso_text_only)]
 MinPosition = Annotated[
     int | None,
     Query(
@@ -138,8 +142,8 @@ def delegations_calendar(
     principal: Reader,
     request: Request,
     tenant: str,
-    from_date: Annotated[date | None, Query(alias="from", description="First day")] = None,
-    to_date: Annotated[date | None, Query(alias="to", description="Last day")] = None,
+    from_date: Annotated[QueryDate | None, Query(alias="from", description="First day")] = None,
+    to_date: Annotated[QueryDate | None, Query(alias="to", description="Last day")] = None,
     status: Annotated[str | None, Query(description="planned, hosted, cancelled")] = None,
     country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2")] = None,
     host_site: Annotated[str | None, Query(examples=["Asnières-sur-Seine"])] = None,

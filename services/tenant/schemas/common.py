@@ -10,17 +10,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
+from shared.http.iso import iso_text_only
 
-
-def _iso_date_only(value: object) -> object:
-    """Dates come as ISO 8601 strings only: a bare number is a mistake, not 1970."""
-    if not isinstance(value, str | date):
-        raise ValueError("a date must be an ISO 8601 string such as 2024-03-01")
-    return value
-
-
-#: A date field that refuses numbers and booleans.
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+#: A date field that refuses numbers, digit strings and booleans (not 1970: a 422).
+IsoDate = Annotated[date, BeforeValidator(iso_text_only)]
 
 
 class Strict(BaseModel):

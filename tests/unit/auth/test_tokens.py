@@ -179,9 +179,14 @@ def test_a_tampered_copy_of_a_cached_token_is_refused(verifier: TokenVerifier) -
     good = _token()
     verifier.verify(good)
     header, payload, signature = good.split(".")
+    # One character of the signature changed, in the middle: at its end a change can
+    # touch only base64's padding bits and decode to the very same signature. The old
+    # forgery, ``signature[:-2] + "AA"``, did that whenever the signature ended in "A"
+    # and a character of A-P (1 in 256 by count); it failed a run on 2026-12-05.
+    flipped = "B" if signature[10] == "A" else "A"
     for forged in (
         f"{header}.{_b64(json.dumps(_claims(sub='someone-else')).encode())}.{signature}",
-        f"{header}.{payload}.{signature[:-2]}AA",
+        f"{header}.{payload}.{signature[:10]}{flipped}{signature[11:]}",
         f"{good} ",
     ):
         assert verifier.verified(forged) is None
