@@ -13,7 +13,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from shared import errors
 from shared.http.openapi import describe
@@ -143,13 +145,30 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
     slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return problem(
         error.status_code,
         slugs.get(error.status_code, "http-error"),
         titles.get(error.status_code, "HTTP error"),
         str(error.detail),
-        headers=error.headers,  # a 405's Allow (RFC 9110 requires it)
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the app takes at this path, for a 405's ``Allow`` (RFC 9110).
+
+    Starlette names only the methods of the first route whose path matched:
+    ``GET`` for ``/api/police/missions``, whose ``POST`` is another route.
+    """
+    path = request.url.path
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:

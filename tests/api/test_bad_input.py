@@ -272,8 +272,12 @@ def test_the_query_is_looked_at_only_once_the_caller_is_verified(api: Api) -> No
     problem(stranger, 403, "permission-denied")
 
 
-def test_a_method_the_path_does_not_take_is_a_405_with_an_allow_header(api: Api) -> None:
-    response = api.client.delete("/healthz")
+def test_a_method_the_path_does_not_take_is_a_405_naming_every_one_it_does(api: Api) -> None:
+    # GET and POST /missions are two routes: Starlette's own Allow named the first only.
+    response = api.client.delete("/api/police/missions", headers=api.auth("police-recorder"))
+    probe = api.client.delete("/healthz")
 
     problem(response, 405, "method-not-allowed")
-    assert response.headers["allow"] == "GET"  # RFC 9110 requires it (Starlette's, kept)
+    assert response.headers["allow"] == "GET, POST"  # RFC 9110 requires it
+    problem(probe, 405, "method-not-allowed")
+    assert probe.headers["allow"] == "GET"
