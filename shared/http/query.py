@@ -21,8 +21,10 @@ from shared.errors import ValidationError
 #: 64-bit integers, and a larger number would fail in the database instead of as a 422.
 LARGEST_ID = 2**63 - 1
 
-#: The query parameters each route takes, by ``id`` of the route (routes live as long as apps).
-_TAKEN: dict[int, frozenset[str]] = {}
+#: The query parameters each route takes, by ``id`` of the route. The route is kept with
+#: them: alive, its id cannot be reused by a later app's route (tests build hundreds).
+#: (Routes are unhashable, so no weak dictionary.)
+_TAKEN: dict[int, tuple[object, frozenset[str]]] = {}
 
 
 async def declared_only(request: Request) -> None:
@@ -33,9 +35,10 @@ async def declared_only(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if not isinstance(dependant, Dependant):
         return
-    taken = _TAKEN.get(id(route))
-    if taken is None:
-        taken = _TAKEN[id(route)] = frozenset(_query_names(dependant))
+    found = _TAKEN.get(id(route))
+    if found is None:
+        found = _TAKEN[id(route)] = (route, frozenset(_query_names(dependant)))
+    taken = found[1]
     for name in request.query_params:
         if name not in taken:
             accepted = ", ".join(sorted(taken)) or "none"
