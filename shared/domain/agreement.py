@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared.domain import values
-from shared.domain.base import EntenteAggregate, require_order, require_text
+from shared.domain.base import EntenteAggregate, optional_text, require_order, require_text
 from shared.domain.context import CommandContext
 from shared.domain.vocabulary import (
     AgreementKind,
@@ -196,7 +196,7 @@ class Agreement(EntenteAggregate):
             duration_months=duration_months,
             funding_amount=amount,
             funding_currency=currency,
-            funder=(funder or "").strip() or None,
+            funder=optional_text("funder", funder or "", 200) or None,
             **ctx.meta(signed_on, classification),
         )
 

@@ -19,6 +19,8 @@ from shared.domain.context import CommandContext
 from shared.domain.creation import DirectlyCreated
 from shared.domain.vocabulary import Classification
 from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+from shared.text import RULE as CONTROL_RULE
+from shared.text import control_character
 
 #: Normalises one corrected value (raising ValidationError) into its stored form.
 Normaliser = Callable[[Any], Any]
@@ -121,6 +123,7 @@ def require_text(field: str, value: str, max_length: int = 500) -> str:
     text = value.strip()
     if not text:
         raise ValidationError(field, "required", f"{field} must not be empty")
+    _refuse_control_characters(field, text)
     if len(text) > max_length:
         raise ValidationError(
             field, "max-length", f"{field} is longer than {max_length} characters"
@@ -131,11 +134,24 @@ def require_text(field: str, value: str, max_length: int = 500) -> str:
 def optional_text(field: str, value: str, max_length: int) -> str:
     """A trimmed, bounded text that may be empty (a description, recommendations)."""
     text = value.strip()
+    _refuse_control_characters(field, text)
     if len(text) > max_length:
         raise ValidationError(
             field, "max-length", f"{field} is longer than {max_length} characters"
         )
     return text
+
+
+def _refuse_control_characters(field: str, text: str) -> None:
+    """Text no store or export can hold, or a pasted slip: refused (``shared.text``)."""
+    found = control_character(text)
+    if found is not None:
+        raise ValidationError(
+            field,
+            CONTROL_RULE,
+            f"{field} contains a control character ({found}); only tab, line feed and "
+            "carriage return are allowed",
+        )
 
 
 def require_count(field: str, value: int, low: int, high: int) -> int:

@@ -5,7 +5,9 @@ if it were the filtered one: for a desk officer's search or a figure in an
 official report, a silent wrong answer. Every route's policy
 (``shared.http.security``: ``Allow`` once the caller is verified, ``Public``)
 ends with ``declared_only``, which answers 422 naming the unknown parameter
-and the ones the operation takes.
+and the ones the operation takes. It also refuses a value holding a control
+character (``shared.text``): PostgreSQL cannot compare text with U+0000, and a
+filter carrying one answered a 500 instead of naming the parameter.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 
 from shared.errors import ValidationError
+from shared.text import RULE as CONTROL_RULE
+from shared.text import control_character
 
 #: The largest log position or cursor id a query may name: the stores keep them as
 #: 64-bit integers, and a larger number would fail in the database instead of as a 422.
@@ -28,7 +32,8 @@ _TAKEN: dict[int, tuple[object, frozenset[str]]] = {}
 
 
 async def declared_only(request: Request) -> None:
-    """Raises ``ValidationError`` (422) for a query parameter the route does not declare."""
+    """Raises ``ValidationError`` (422) for a query parameter the route does not declare,
+    or one whose value holds a control character."""
     if not request.scope.get("query_string"):
         return  # commands and most reads: nothing to look at
     route = request.scope.get("route")
@@ -39,11 +44,16 @@ async def declared_only(request: Request) -> None:
     if found is None:
         found = _TAKEN[id(route)] = (route, frozenset(_query_names(dependant)))
     taken = found[1]
-    for name in request.query_params:
+    for name, value in request.query_params.multi_items():
         if name not in taken:
             accepted = ", ".join(sorted(taken)) or "none"
             raise ValidationError(
                 name, "unknown-parameter", f"unknown query parameter {name!r}; accepted: {accepted}"
+            )
+        where = control_character(value)
+        if where is not None:  # PostgreSQL cannot even compare it: a 500 before this
+            raise ValidationError(
+                name, CONTROL_RULE, f"{name} contains a control character ({where})"
             )
 
 

@@ -69,6 +69,13 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("agreements", {"funding": {"amount": "1.001", "currency": "EUR"}}, "funding.amount", "scale"),
     ("agreements", {"funding": {"amount": "-5", "currency": "EUR"}}, "funding.amount", "range"),
+    # PostgreSQL cannot hold U+0000 (it stopped the projection), XLSX no other C0 control.
+    ("missions", {"title": "Stage\u0000"}, "title", "control-character"),
+    ("missions", {"requested_by": "Ministère \u001b[31m"}, "requested_by", "control-character"),
+    ("missions", {"description": "Une ligne\u000bune autre"}, "description", "control-character"),
+    ("agreements", {"funder": "Fonds\u0007"}, "funder", "control-character"),
+    ("delegations", {"host_site": "Asni\u0085ères"}, "host_site", "control-character"),  # C1 NEL
+    ("missions", {"countries": ["VN\u0000"]}, "countries", "control-character"),
 ]
 
 
@@ -123,6 +130,8 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
         "unknown-country",
     ),
     (("posts", "corrections"), {"changes": {}}, "changes", "required"),
+    (("posts", "corrections"), {"changes": {"city": "Ha\u0000"}}, "changes", "control-character"),
+    (("missions", "schedule"), {"place": "\u007fLyon"}, "place", "control-character"),
     (("delegations", "hosting"), {"actual_size": 0}, "actual_size", "range"),
     (
         ("agreements", "renewals"),
@@ -281,3 +290,47 @@ def test_a_method_the_path_does_not_take_is_a_405_naming_every_one_it_does(api: 
     assert response.headers["allow"] == "GET, POST"  # RFC 9110 requires it
     problem(probe, 405, "method-not-allowed")
     assert probe.headers["allow"] == "GET"
+
+
+def test_a_control_character_is_named_with_its_place(api: Api) -> None:
+    response = api.post("/api/police/missions", {**CREATE["missions"], "title": "Stage\u0000x"})
+
+    body = problem(response, 422, "invalid-input")
+    assert "U+0000 at position 6" in body["detail"]
+    correction = api.walk("posts")
+    deep = api.post(
+        f"{correction.path}/corrections",
+        {**CHANGE[("posts", "corrections")], "changes": {"city": "Ha\u0001noï"}},
+        version=correction.version,
+    )
+    assert (
+        "city contains a control character (U+0001 at position 3)"
+        in problem(deep, 422, "invalid-input")["detail"]
+    )
+
+
+def test_tabs_and_line_breaks_are_text_and_kept(api: Api) -> None:
+    description = "Programme :\r\n\t- balistique\n\t- traces"
+    created = api.post("/api/police/missions", {**CREATE["missions"], "description": description})
+
+    assert created.status_code == 201, created.text
+    record = api.get(f"/api/police/missions/{created.json()['id']}")
+    assert record.json()["description"] == description.strip()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/police/missions?post_id=a%00b",
+        "/api/police/delegations?host_site=Asni%C3%A8res%01",
+        "/api/police/agreements?kind=%1B",
+    ],
+)
+def test_a_control_character_in_a_query_is_refused_naming_the_parameter(
+    api: Api, path: str
+) -> None:
+    # PostgreSQL cannot compare text with U+0000: these answered 500 on its views.
+    body = problem(api.get(path), 422, "control-character")
+
+    assert body["field"] == path.split("?")[1].split("=")[0]
+    assert body["rule"] == "control-character"

@@ -6,20 +6,42 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
 from shared.http.iso import iso_text_only
+from shared.text import RULE as CONTROL_RULE
+from shared.text import first_control_character
 
 #: A date field that refuses numbers, digit strings and booleans (not 1970: a 422).
 IsoDate = Annotated[date, BeforeValidator(iso_text_only)]
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused (422 naming the field), never silently dropped."""
+    """Unknown fields are refused (422 naming the field), never silently dropped.
+
+    Text with a control character is refused too, in any field however deep
+    (a correction's ``changes``): see ``shared.text``. The domain refuses it
+    again for the commands that do not come over HTTP.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        found = first_control_character(value)
+        if found is not None:
+            path, where = found
+            raise PydanticCustomError(
+                CONTROL_RULE,
+                "{place}contains a control character ({where}); only tab, line feed and "
+                "carriage return are allowed",
+                {"place": f"{path} " if path else "", "where": where},
+            )
+        return value
 
 
 class MoneyIn(Strict):

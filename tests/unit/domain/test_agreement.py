@@ -150,6 +150,11 @@ def test_a_blank_funder_outside_funding_conventions_is_stored_as_none() -> None:
         ({"signed_at": ""}, "signed_at", "required"),
         ({"duration_months": 0}, "duration_months", "range"),
         ({"duration_months": 1201}, "duration_months", "range"),
+        # Commands that do not come over HTTP are held to the same text rules.
+        ({"title": "Lutte\x00"}, "title", "control-character"),
+        ({"signed_at": "Ha\x1bnoï"}, "signed_at", "control-character"),
+        ({"funder": "Union\x07 européenne"}, "funder", "control-character"),
+        ({"funder": "U" * 201}, "funder", "max-length"),
     ],
 )
 def test_sign_refuses_invalid_input(overrides: dict[str, Any], field: str, rule: str) -> None:

@@ -1,0 +1,61 @@
+"""Text every store and file of Entente can hold: no control characters.
+
+Why: PostgreSQL's ``text`` and ``jsonb`` cannot hold U+0000. A title carrying
+one was recorded (the event store keeps bytes), then stopped its directorate's
+projection into PostgreSQL views at that event, batch after batch; the same
+character in a filter answered a 500. XML, hence XLSX, cannot hold the other
+C0 controls, so a reporting export would fail on them. And an invisible
+character in an official record is a slip (a paste from another program),
+never something meant. So commands and queries refuse text with a control
+character, naming the field and the character, and nothing is recorded.
+
+Tab, line feed and carriage return stay allowed: they are what multi-line
+descriptions and pasted paragraphs are made of, and every store and file
+format holds them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+#: Unicode's control characters (category Cc: C0, DEL and C1), except tab, LF and CR.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+#: The problem rule of text refused for a control character.
+RULE = "control-character"
+
+
+def control_character(text: str) -> str | None:
+    """Where ``text``'s first control character is (``U+0000 at position 2``), or None.
+
+    Positions count characters from 1, as a person reading the text would.
+    """
+    found = CONTROL.search(text)
+    if found is None:
+        return None
+    return f"U+{ord(found.group()):04X} at position {found.start() + 1}"
+
+
+def first_control_character(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The path (``city``, ``[2]``) and place of the first control character in ``value``.
+
+    Walks lists and mappings (a correction's ``changes``), so every string a
+    command carries is looked at, however deep.
+    """
+    if isinstance(value, str):
+        found = control_character(value)
+        return None if found is None else (path, found)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            inner = first_control_character(key, path) if isinstance(key, str) else None
+            inner = inner or first_control_character(item, f"{path}.{key}" if path else str(key))
+            if inner is not None:
+                return inner
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            inner = first_control_character(item, f"{path}[{index}]")
+            if inner is not None:
+                return inner
+    return None
