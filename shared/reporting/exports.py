@@ -5,6 +5,17 @@ it with, reads French accents right only with it), comma-separated, one header
 row, amounts as exact decimals with a point. The CSV has no room for the
 context, so the HTTP answer carries it in headers (see the API); XLSX carries
 it on a second worksheet, ``about``, beside the data.
+
+Text typed by desk officers (a mission's title, its place) reaches these files,
+which reporting staff open in a spreadsheet: a title beginning ``=`` would be a
+formula there (``=HYPERLINK(...)`` sending the sheet's figures away when
+clicked: CSV, or formula, injection). XLSX stores every text as text, never as
+a formula. CSV has no types, so a text cell that a spreadsheet would read as a
+formula (first character ``=``, ``+``, ``-``, ``@``, tab or carriage return)
+is written after an apostrophe, as OWASP advises; the apostrophe is visible,
+the figure stays readable, nothing runs. Control characters XML cannot hold
+(never accepted by a command, see ``shared.text``, but a view may hold older
+text) are written as U+FFFD in XLSX, rather than failing the whole file.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from decimal import Decimal
 from typing import Literal
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from shared.reporting.sheets import Sheet
@@ -45,8 +57,21 @@ def to_csv(sheet: Sheet) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(sheet.columns)
     for row in sheet.rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([_csv_cell(value) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+#: What a spreadsheet reads as the start of a formula in a CSV cell (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> object:
+    """``value`` as its CSV cell: text a spreadsheet would run as a formula, defused."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
 
 
 def to_xlsx(sheet: Sheet) -> bytes:
@@ -59,17 +84,27 @@ def to_xlsx(sheet: Sheet) -> bytes:
     for cell in data[1]:
         cell.font = Font(bold=True)
     for row in sheet.rows:
-        data.append(row)
+        data.append([_xml_text(v) if isinstance(v, str) else v for v in row])
         for cell, value in zip(data[data.max_row], row, strict=True):
             if isinstance(value, Decimal):
                 cell.number_format = "#,##0.00"
+            elif cell.data_type == "f":  # openpyxl reads "=…" as a formula: text it is
+                cell.data_type = "s"
     data.freeze_panes = "A2"
     about = workbook.create_sheet("about")
     for line in sheet.about():
-        about.append(list(line))
+        about.append([_xml_text(v) for v in line])
+        for cell in about[about.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _xml_text(text: str) -> str:
+    """``text`` as an XLSX cell can hold it: characters XML refuses become U+FFFD."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
 
 
 def context_headers(sheet: Sheet) -> dict[str, str]:

