@@ -272,6 +272,18 @@ def test_an_overlaps_file_holds_every_overlap_not_a_page(reporting: Reporting) -
     }
 
 
+@pytest.mark.parametrize("after", [2**31 - 1, 2**31, 2**63 - 1])
+def test_an_alerts_cursor_beyond_every_alert_reads_an_empty_page(
+    reporting: Reporting, after: int
+) -> None:
+    # The sequence is a 32-bit column: PostgreSQL refused larger numbers with a 500.
+    page = reporting.get("/api/reporting/alerts", after=after)
+
+    assert page.status_code == 200, page.text
+    assert (page.json()["items"], page.json()["next_after"]) == ([], after)
+    assert reporting.get("/api/reporting/alerts", after=2**63).status_code == 422
+
+
 def test_the_status_shows_the_projector_and_the_positions(reporting: Reporting) -> None:
     status = reporting.get("/api/reporting/status").json()
 

@@ -169,6 +169,10 @@ def _decode(cursor: str) -> list[Any]:
         ) from None
 
 
+#: The largest alert sequence number the ``alerts`` table can hold (an ``Integer`` column).
+LARGEST_SEQ = 2**31 - 1
+
+
 def alerts(
     store: ReportingStore, tenants: Sequence[str], *, after: int = 0, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
@@ -177,7 +181,10 @@ def alerts(
         raise ValidationError("limit", "range", f"limit must be 1 to {MAX_LIMIT}")
     with store.read() as session:
         a = session.tables.alerts
-        statement = select(a).where(a.c.seq > after).order_by(a.c.seq).limit(limit)
+        # ``seq`` is a 32-bit column: PostgreSQL refuses a larger number (a 500, once)
+        # where no row can be anyway, so such a cursor reads the same empty page.
+        bounded = min(after, LARGEST_SEQ)
+        statement = select(a).where(a.c.seq > bounded).order_by(a.c.seq).limit(limit)
         rows = list(session.connection.execute(statement).mappings())
         items = [
             {
