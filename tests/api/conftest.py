@@ -165,14 +165,21 @@ BEFORE: dict[tuple[str, str], list[str]] = {
 
 #: What the record shows after each command (a few fields that prove it applied).
 AFTER: dict[tuple[str, str], dict[str, Any]] = {
+    # Signed in 2011 for 36 months: expired since 2014 (``status``, derived), whatever
+    # the last event recorded (``recorded_status``).
     ("agreements", "amendments"): {
-        "status": "in-force",
+        "status": "expired",
+        "recorded_status": "in-force",
         "amendments": [{"on": "2013-05-02", "summary": "Extension to Cambodia and Laos"}],
     },
     ("agreements", "renewals"): {"duration_months": 24, "expires_on": "2016-12-09"},
-    ("agreements", "suspension"): {"status": "suspended", "suspended_on": "2020-03-16"},
-    ("agreements", "resumption"): {"status": "in-force", "suspended_on": None},
-    ("agreements", "termination"): {"status": "terminated"},
+    ("agreements", "suspension"): {
+        "status": "expired",
+        "recorded_status": "suspended",
+        "suspended_on": "2020-03-16",
+    },
+    ("agreements", "resumption"): {"recorded_status": "in-force", "suspended_on": None},
+    ("agreements", "termination"): {"status": "terminated", "recorded_status": "terminated"},
     ("agreements", "corrections"): {"signed_at": "Hà Nội"},
     ("missions", "validation"): {
         "status": "validated",

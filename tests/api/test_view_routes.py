@@ -91,6 +91,36 @@ def test_the_register_lists_an_agreement_expiring_within_90_days(api: Api) -> No
     assert created.json()["id"] not in [a["id"] for a in later.json()["items"]]
 
 
+@pytest.mark.parametrize(
+    ("years_ago", "months", "shown"), [(4, 36, "expired"), (1, 36, "in-force")]
+)
+def test_an_agreement_reads_with_the_status_the_register_shows(
+    api: Api, years_ago: int, months: int, shown: str
+) -> None:
+    # The record's read said "in-force" of an agreement the register listed as expired.
+    today = api.platform.ledger("police").today()
+    created = api.post(
+        "/api/police/agreements",
+        {
+            "reference": f"ST-{years_ago}-{api.salt}",
+            "title": "Arrangement administratif",
+            "kind": "administrative-arrangement",
+            "partner_countries": ["KH"],
+            "themes": ["forensic-science"],
+            "signed_on": today.replace(year=today.year - years_ago, day=1).isoformat(),
+            "signed_at": "Phnom Penh",
+            "duration_months": months,
+        },
+    ).json()
+
+    record = api.get(f"/api/police/agreements/{created['id']}").json()
+    register = api.get(f"/api/police/agreements?min_position={created['position']}&limit=200")
+    listed = next(a for a in register.json()["items"] if a["id"] == created["id"])
+
+    assert (record["status"], record["recorded_status"]) == (shown, "in-force")
+    assert (listed["status"], listed["recorded_status"]) == (shown, "in-force")
+
+
 def test_the_country_file_and_annual_report_answer_with_their_position(api: Api) -> None:
     created = api.post("/api/police/missions", _request("Visite d'étude", "2025-02-01"))
     position = created.json()["position"]

@@ -22,6 +22,7 @@ from shared.domain.agreement import Agreement
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
+from shared.views.queries.present import agreement_status
 
 router = APIRouter(prefix="/api/{tenant}/agreements", tags=["agreements"], route_class=OneHopRoute)
 
@@ -51,10 +52,20 @@ def sign(
 
 @router.get("/{record_id}", summary="One agreement's current state")
 def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response) -> dict[str, Any]:
+    """The agreement as the register and the country file show it.
+
+    ``status`` is the status to show, ``expired`` derived from the expiry as
+    the lists derive it; ``recorded_status`` is the last one an event recorded.
+    Before, this read said ``in-force`` of an agreement the register listed as
+    ``expired`` years ago.
+    """
     record = ledger.record(Agreement, record_id)
     etag(response, record.version)
     state = record_state(record)
     state["expires_on"] = record.expires_on.isoformat() if record.expires_on else None
+    recorded = {"status": state["status"], "expires_on": record.expires_on}
+    state["status"] = agreement_status(recorded, ledger.today())
+    state["recorded_status"] = recorded["status"]
     return state
 
 
