@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,6 +134,80 @@ def test_the_country_file_and_annual_report_answer_with_their_position(api: Api)
     assert created.json()["id"] in [m["id"] for m in country.json()["missions"]]
     assert report.status_code == 200, report.text
     assert report.json()["year"] == 2025
+
+
+def test_the_posts_directory_says_which_post_covers_a_country_today(api: Api) -> None:
+    def open_post(city: str, host: str, covered: list[str]) -> dict[str, Any]:
+        body = {
+            "name": f"SSI {city} {api.salt}",
+            "city": city,
+            "host_country": host,
+            "covered_countries": covered,
+            "opened_on": "2015-01-05",
+        }
+        created: dict[str, Any] = api.post("/api/police/posts", body).json()
+        return created
+
+    astana = open_post("Astana", "KZ", ["KZ", "KG"])
+    tachkent = open_post("Tachkent", "UZ", ["UZ", "TJ"])
+    bichkek = open_post("Bichkek", "KG", ["KG"])
+    closed = api.post(
+        f"/api/police/posts/{bichkek['id']}/closure", {"closed_on": "2020-08-31"}, version=1
+    ).json()
+
+    def ids(query: str) -> list[str]:
+        found = api.get(f"/api/police/posts?{query}&min_position={closed['position']}")
+        assert found.status_code == 200, found.text
+        return [post["id"] for post in found.json()["items"]]
+
+    assert ids("covers=KG") == [astana["id"]]  # Bichkek covered it until its closure
+    assert ids("host_country=KG") == [bichkek["id"]]
+    assert ids("covers=TJ&status=open") == [tachkent["id"]]
+    assert ids("covers=TJ&status=closed") == []
+    listed = api.get("/api/police/posts?covers=KZ").json()["items"][0]
+    assert (listed["name"], listed["city"], listed["status"]) == (
+        f"SSI Astana {api.salt}",
+        "Astana",
+        "open",
+    )
+    assert listed["covered_countries"] == ["KZ", "KG"]
+
+
+def test_the_posts_directory_pages_by_name_without_skipping_or_repeating(api: Api) -> None:
+    for city, host in (("Zagreb", "HR"), ("Abuja", "NG"), ("Lima", "PE")):
+        body = {
+            "name": f"SSI {city}",
+            "city": city,
+            "host_country": host,
+            "covered_countries": [host],
+            "opened_on": "2010-03-01",
+        }
+        position = api.post("/api/police/posts", body).json()["position"]
+    first = api.get(f"/api/police/posts?limit=1&min_position={position}").json()
+    seen, cursor = [first["items"][0]], first["next_cursor"]
+    while cursor:
+        following = api.get(f"/api/police/posts?limit=1&cursor={cursor}").json()
+        seen += following["items"]
+        cursor = following["next_cursor"]
+
+    assert len(seen) == first["total"] >= 3
+    assert len({post["id"] for post in seen}) == len(seen)
+    names = [post["name"] for post in seen]
+    assert {"SSI Zagreb", "SSI Abuja", "SSI Lima"} <= set(names)
+    assert names.index("SSI Abuja") < names.index("SSI Lima") < names.index("SSI Zagreb")
+
+
+def test_the_posts_directory_refuses_bad_filters_naming_them(api: Api) -> None:
+    missions_cursor = api.get("/api/police/missions?limit=1").json()["next_cursor"]
+
+    assert problem(api.get("/api/police/posts?covers=ZZ"), 422, "unknown-country")["field"] == (
+        "covers"
+    )
+    assert problem(api.get("/api/police/posts?status=shut"), 422, "vocabulary")["field"] == (
+        "status"
+    )
+    if missions_cursor:  # a cursor of another list
+        problem(api.get(f"/api/police/posts?cursor={missions_cursor}"), 422, "invalid-cursor")
 
 
 def test_the_views_position_answers_once_a_write_is_visible_without_reading_a_page(

@@ -6,6 +6,8 @@ schemas on the shared server.
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -85,6 +87,63 @@ def test_a_bulk_import_is_stored_projected_and_read_back_on_postgres(
     assert position == 0
     assert board.status_code == 200, board.text
     assert {m["id"] for m in board.json()["items"]} == {r["id"] for r in created.json()["records"]}
+
+
+def test_the_posts_directory_pages_by_name_on_postgres_and_refuses_forged_cursors(
+    postgres_url: str, tmp_path: Path, unique: str
+) -> None:
+    tenant = f"t{unique}"
+    platform, headers = _on_postgres(tenant, postgres_url, tmp_path)
+    cities = [("Zagreb", "HR"), ("Abuja", "NG"), ("Lima", "PE"), ("Ålesund", "NO")]
+
+    with TestClient(create_app(platform)) as client:
+        for index, (city, host) in enumerate(cities):
+            created = client.post(
+                f"/api/{tenant}/posts",
+                headers={**headers, "Idempotency-Key": f"pg-post-{index}"},
+                json={
+                    "name": f"SSI {city}",
+                    "city": city,
+                    "host_country": host,
+                    "covered_countries": [host],
+                    "opened_on": "2010-03-01",
+                },
+            )
+            assert created.status_code == 201, created.text
+        position = created.json()["position"]
+        pages = [
+            client.get(
+                f"/api/{tenant}/posts?limit=1&min_position={position}&wait_ms=10000",
+                headers=headers,
+            ).json()
+        ]
+        while pages[-1]["next_cursor"]:
+            cursor = pages[-1]["next_cursor"]
+            pages.append(
+                client.get(f"/api/{tenant}/posts?limit=1&cursor={cursor}", headers=headers).json()
+            )
+        forged = [
+            _cursor(["posts", "SSI \u0000", "x"]),  # PostgreSQL cannot compare U+0000
+            _cursor(["posts", "SSI Lima", "\u0000"]),
+            _cursor(["missions", "2024-01-01", "\u0000"]),
+            _cursor(["posts", 7, "x"]),
+        ]
+        refused = [
+            client.get(f"/api/{tenant}/{path}?cursor={cursor}", headers=headers)
+            for cursor, path in zip(forged, ["posts", "posts", "missions", "posts"], strict=True)
+        ]
+
+    names = [item["name"] for page in pages for item in page["items"]]
+    assert sorted(names) == sorted(f"SSI {city}" for city, _ in cities)  # each once
+    assert pages[0]["total"] == len(names) == len(cities)
+    assert names.index("SSI Abuja") < names.index("SSI Lima") < names.index("SSI Zagreb")
+    assert [(r.status_code, r.json()["rule"]) for r in refused] == [(422, "invalid-cursor")] * 4
+
+
+def _cursor(parts: list[object]) -> str:
+    """A cursor as the service spells one (base64url JSON), made by hand."""
+    raw = json.dumps(parts).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _on_postgres(tenant: str, postgres_url: str, data: Path) -> tuple[Platform, dict[str, str]]:

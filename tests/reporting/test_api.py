@@ -8,8 +8,10 @@ before the first request, so answers are deterministic.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -270,6 +272,17 @@ def test_an_overlaps_file_holds_every_overlap_not_a_page(reporting: Reporting) -
     assert {(r["country"], r["first_directorate"], r["second_directorate"]) for r in rows} >= {
         ("VN", "gendarmerie", "police")
     }
+
+
+def test_an_overlaps_cursor_made_by_hand_is_refused_not_a_500(reporting: Reporting) -> None:
+    real = reporting.get("/api/reporting/overlaps", limit=1).json()["next_cursor"]
+    name, start, *rest = json.loads(base64.urlsafe_b64decode(real + "=" * (-len(real) % 4)))
+    forged = [name, start, *rest[:-1], "x\u0000"]  # PostgreSQL cannot compare U+0000
+    cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+
+    assert reporting.get("/api/reporting/overlaps", limit=1, cursor=real).status_code == 200
+    refused = reporting.get("/api/reporting/overlaps", cursor=cursor)
+    assert (refused.status_code, refused.json()["rule"]) == (422, "invalid-cursor")
 
 
 @pytest.mark.parametrize("after", [2**31 - 1, 2**31, 2**63 - 1])

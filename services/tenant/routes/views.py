@@ -166,6 +166,36 @@ def delegations_calendar(
     return page.as_dict()
 
 
+@router.get("/posts", summary="Posts directory (where each post sits, which countries it covers)")
+def posts_directory(
+    principal: Reader,
+    request: Request,
+    tenant: str,
+    status: Annotated[str | None, Query(description="open or closed")] = None,
+    host_country: Annotated[
+        str | None, Query(description="ISO 3166-1 alpha-2: posts sitting there")
+    ] = None,
+    covers: Annotated[
+        str | None, Query(description="ISO 3166-1 alpha-2: posts covering it today")
+    ] = None,
+    limit: Limit = queries.DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+    wait_ms: WaitMs = 2000,
+) -> dict[str, Any]:
+    page = queries.posts_directory(
+        _views(request, tenant, min_position, wait_ms),
+        tenant,
+        today=_today(request, tenant),
+        status=status,
+        host_country=host_country,
+        covers=covers,
+        limit=limit,
+        cursor=cursor,
+    )
+    return page.as_dict()
+
+
 @router.get("/views/position", summary="The log position the views reflect (read-your-writes)")
 def views_position(
     principal: Reader,

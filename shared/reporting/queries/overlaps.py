@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, selec
 from shared.errors import ValidationError
 from shared.reporting.queries.common import RESTRICTED, Filters, answer, year_bounds
 from shared.reporting.store import ReportingSession, ReportingStore
+from shared.text import control_character
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -160,8 +161,8 @@ def _decode(cursor: str) -> list[Any]:
         name, start, *rest = json.loads(raw)
         if name != "overlaps" or len(rest) != len(ORDER) - 1:
             raise ValueError(name)
-        if not all(isinstance(value, str) for value in rest):
-            raise ValueError(rest)
+        if not all(isinstance(value, str) and not control_character(value) for value in rest):
+            raise ValueError(rest)  # made by hand (PostgreSQL cannot compare U+0000)
         return [date.fromisoformat(start), *rest]
     except (ValueError, TypeError, binascii.Error):
         raise ValidationError(

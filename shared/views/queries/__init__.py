@@ -11,6 +11,7 @@ from shared.views.queries.country import country_file
 from shared.views.queries.delegations import delegations_calendar
 from shared.views.queries.missions import awaiting_validation, missions_board
 from shared.views.queries.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
+from shared.views.queries.posts import posts_directory
 from shared.views.queries.report import annual_report
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "country_file",
     "delegations_calendar",
     "missions_board",
+    "posts_directory",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, Select, and_, func, or_, select
 
 from shared.errors import ValidationError
+from shared.text import control_character
 from shared.views.queries.present import Row
 from shared.views.store import ViewSession
 from shared.views.tracking import ViewPosition
@@ -49,12 +50,14 @@ class Page:
 
 @dataclass(frozen=True)
 class Ordering:
-    """A list's total order: one date sort key, then the id (ascending)."""
+    """A list's total order: one sort key (a date, or text), then the id (ascending)."""
 
     name: str
     key: Column[Any]
     id: Column[Any]
     descending: bool
+    #: The key is text (a name), compared as the database collates it; else a date.
+    text_key: bool = False
 
     def sorted(self, statement: Select[Any]) -> Select[Any]:
         return statement.order_by(self.key.desc() if self.descending else self.key.asc(), self.id)
@@ -65,17 +68,20 @@ class Ordering:
         beyond = self.key < key if self.descending else self.key > key
         return or_(beyond, and_(self.key == key, self.id > row_id))
 
-    def cursor(self, key: date, row_id: str) -> str:
-        raw = json.dumps([self.name, key.isoformat(), row_id]).encode()
+    def cursor(self, key: date | str, row_id: str) -> str:
+        spelled = key if isinstance(key, str) else key.isoformat()
+        raw = json.dumps([self.name, spelled, row_id]).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def _decode(self, cursor: str) -> tuple[date, str]:
+    def _decode(self, cursor: str) -> tuple[date | str, str]:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             name, key, row_id = json.loads(raw)
-            if name != self.name or not isinstance(row_id, str):
+            if name != self.name or not isinstance(row_id, str) or not isinstance(key, str):
                 raise ValueError(name)
-            return date.fromisoformat(key), row_id
+            if control_character(key) or control_character(row_id):
+                raise ValueError(key)  # made by hand: PostgreSQL cannot compare U+0000
+            return (key if self.text_key else date.fromisoformat(key)), row_id
         except (ValueError, TypeError, binascii.Error):
             raise ValidationError(
                 "cursor", "invalid-cursor", "this cursor does not belong to this list"
