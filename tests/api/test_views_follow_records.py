@@ -1,0 +1,210 @@
+"""Whatever commands a record goes through, the lists show it as its own read does.
+
+A record's read (``GET /<collection>/<id>``) is its state rebuilt from its
+events; the lists (board, register, calendar, directory) are rows a projector
+wrote from the same events. Hypothesis draws sequences of commands, valid or
+not (dates in and out of order, transitions allowed or not, corrections of
+every correctable field), on a new record of each kind, on SQLite and on
+PostgreSQL. Each answer must be a success or a refusal (never a 500, never a
+412 for the version just read); then the record's row in its list must agree
+with its read on every field both show, and its history must hold one event
+per version.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.tenant.app import create_app
+from services.tenant.bootstrap import bootstrap
+from shared.domain.vocabulary import Organisation, Theme
+from shared.settings import Settings
+from tests.api.conftest import CHANGE, CREATE, MAX_BODY, VALIDATOR_COMMANDS, Api
+
+#: Sequences drawn per collection and backend.
+EXAMPLES = int(os.environ.get("ENTENTE_FOLLOW_EXAMPLES", "20"))
+#: The list each collection's records appear in (same path as the collection).
+COLLECTIONS = ("missions", "agreements", "delegations", "posts")
+#: The usual order of each kind's commands.
+LIFE = {
+    "missions": ["validation", "schedule", "launch", "completion", "evaluation"],
+    "agreements": ["amendments", "suspension", "resumption", "renewals", "termination"],
+    "delegations": ["reschedule", "hosting"],
+    "posts": ["coverage", "closure"],
+}
+#: Fields a read and a list row both carry but that say where, not what.
+NOT_COMPARED = {"position", "recorded_at", "created_on", "modified_on", "tenant"}
+#: Money: one ``{"amount", "currency"}`` in lists, two fields in reads.
+MONEY = ("funding", "budget", "actual_cost")
+#: What each correction may change, and how to draw a value (valid or not).
+TEXT = st.text(
+    st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=24
+)
+THEMES = st.lists(st.sampled_from([t.value for t in Theme]), min_size=0, max_size=3)
+CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    "missions": {
+        "title": TEXT,
+        "description": TEXT,
+        "place": TEXT,
+        "themes": THEMES,
+        "requested_by": TEXT,
+        "organisations": st.lists(st.sampled_from([o.value for o in Organisation]), max_size=2),
+    },
+    "agreements": {"title": TEXT, "signed_at": TEXT, "themes": THEMES, "reference": TEXT},
+    "delegations": {"head_of_delegation": TEXT, "host_site": TEXT, "topics": THEMES},
+    "posts": {"name": TEXT, "city": TEXT},
+}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """One tenant's service; on PostgreSQL a tenant of its own (its own schemas)."""
+    data: Path = tmp_path_factory.mktemp(f"follow-{request.param}")
+    if request.param == "sqlite":
+        tenant = "police"
+        backend: dict[str, Any] = {"store": "sqlite"}
+    else:
+        tenant = f"t{uuid.uuid4().hex[:10]}"
+        url: str = request.getfixturevalue("postgres_url")
+        backend = {
+            "store": "postgres",
+            "postgres_url": url,
+            "views_url": url.replace("postgresql://", "postgresql+psycopg://", 1),
+        }
+    platform = bootstrap(
+        Settings(tenants=[tenant], data_dir=data, auth="dev", max_body_bytes=MAX_BODY, **backend)
+    )
+    with TestClient(create_app(platform)) as client:
+        yield Api(client, platform, salt=tenant)
+    for ledger in platform.ledgers.values():
+        ledger.close()
+
+
+def _tenant(api: Api) -> str:
+    return api.salt  # the fixture's tenant
+
+
+def _dates(base: str) -> st.SearchStrategy[str]:
+    """The example's date three times in four; else one from two years around it."""
+    day = date.fromisoformat(base)
+    around = st.integers(-400, 400).map(lambda n: (day + timedelta(days=n)).isoformat())
+    return st.integers(0, 3).flatmap(lambda n: st.just(base) if n else around)
+
+
+def _body(collection: str, segment: str) -> st.SearchStrategy[dict[str, Any]]:
+    """A command body: the usual one, its dates redrawn; a correction of drawn fields."""
+    usual = CHANGE[(collection, segment)]
+    if segment == "corrections":
+        fields = CORRECTABLE[collection]
+        changes = st.fixed_dictionaries({}, optional=fields).filter(bool)
+        return st.fixed_dictionaries(
+            {
+                "changes": changes,
+                "reason": st.just("Relecture"),
+                "corrected_on": _dates(usual["corrected_on"]),
+            }
+        )
+    drawn: dict[str, st.SearchStrategy[Any]] = {}
+    for name, value in usual.items():
+        if isinstance(value, str) and (name.endswith("_on") or name.endswith("_date")):
+            drawn[name] = _dates(value)
+        else:
+            drawn[name] = st.just(value)
+    return st.fixed_dictionaries(drawn)
+
+
+def _steps(collection: str) -> st.SearchStrategy[list[tuple[str, dict[str, Any]]]]:
+    """Part of the usual life of the record (with corrections here and there), then
+    any commands: drawn alone, most later steps would be refused for the state."""
+
+    def step(segment: str) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+        return st.tuples(st.just(segment), _body(collection, segment))
+
+    correction = step("corrections")
+    life = LIFE[collection]
+    prefix = st.integers(0, len(life)).flatmap(
+        lambda k: st.tuples(
+            *[st.tuples(st.lists(correction, max_size=1), step(segment)) for segment in life[:k]]
+        )
+    )
+    segments = sorted(segment for (owner, segment) in CHANGE if owner == collection)
+    tail = st.lists(st.sampled_from(segments).flatmap(step), max_size=4)
+    return st.tuples(prefix, tail).map(
+        lambda drawn: [s for before, usual in drawn[0] for s in (*before, usual)] + drawn[1]
+    )
+
+
+@pytest.mark.parametrize("collection", COLLECTIONS)
+def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) -> None:
+    tenant = _tenant(api)
+
+    @given(steps=_steps(collection))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,  # the same sequences every run: a failure is reproducible
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(steps: list[tuple[str, dict[str, Any]]]) -> None:
+        created = api.post(f"/api/{tenant}/{collection}", CREATE[collection], f"{tenant}-recorder")
+        assert created.status_code == 201, created.text
+        record_id, version = created.json()["id"], 1
+        position = created.json()["position"]
+        path = f"/api/{tenant}/{collection}/{record_id}"
+        for segment, body in steps:
+            role = "validator" if (collection, segment) in VALIDATOR_COMMANDS else "recorder"
+            answer = api.post(f"{path}/{segment}", body, f"{tenant}-{role}", version=version)
+            assert answer.status_code in {200, 409, 422}, f"{segment} {body}: {answer.text}"
+            if answer.status_code == 200:
+                assert answer.json()["version"] == version + 1
+                version, position = version + 1, answer.json()["position"]
+
+        read = api.get(path, f"{tenant}-reader")
+        assert read.status_code == 200, read.text
+        state = read.json()
+        row = _listed(api, tenant, collection, record_id, position)
+        shared = (set(state) & set(row)) - NOT_COMPARED
+        assert len(shared) >= 8, sorted(shared)  # the comparison is not vacuous
+        differ = {name: (state[name], row[name]) for name in shared if state[name] != row[name]}
+        assert not differ, f"after {[s for s, _ in steps]}: read vs list {differ}"
+        history = api.get(f"{path}/history", f"{tenant}-reader").json()
+        assert state["version"] == version == len(history["events"])
+
+    check()
+
+
+def _listed(
+    api: Api, tenant: str, collection: str, record_id: str, position: int
+) -> dict[str, Any]:
+    """The record's row in its list, once the list reflects ``position``; money as in reads."""
+    query = f"limit=200&min_position={position}&wait_ms=10000"
+    while True:
+        page = api.get(f"/api/{tenant}/{collection}?{query}", f"{tenant}-reader")
+        assert page.status_code == 200, page.text
+        for item in page.json()["items"]:
+            if item["id"] == record_id:
+                return _reads_money(item)
+        cursor = page.json()["next_cursor"]
+        assert cursor, f"{record_id} is not in the {collection} list"
+        query = f"limit=200&cursor={cursor}"
+
+
+def _reads_money(item: dict[str, Any]) -> dict[str, Any]:
+    row = dict(item)
+    for prefix in MONEY:
+        if prefix in row:
+            money = row.pop(prefix)
+            row[f"{prefix}_amount"] = None if money is None else money["amount"]
+            row[f"{prefix}_currency"] = None if money is None else money["currency"]
+    return row
