@@ -75,7 +75,9 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"description": "Une ligne\u000bune autre"}, "description", "control-character"),
     ("agreements", {"funder": "Fonds\u0007"}, "funder", "control-character"),
     ("delegations", {"host_site": "Asni\u0085ères"}, "host_site", "control-character"),  # C1 NEL
-    ("missions", {"countries": ["VN\u0000"]}, "countries", "control-character"),
+    # A code holding one is no code of its vocabulary: refused as such.
+    ("missions", {"countries": ["VN\u0000"]}, "countries[0]", "iso-3166-alpha-2"),
+    ("missions", {"themes": ["narcotics\u0000"]}, "themes[0]", "vocabulary"),
 ]
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict
+from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict, Text
 
 
 class SignAgreement(Classified):
-    reference: str = Field(max_length=100, examples=["FR-VN-2011-CM"])
-    title: str = Field(
+    reference: Text = Field(max_length=100, examples=["FR-VN-2011-CM"])
+    title: Text = Field(
         max_length=500, examples=["Convention de lutte contre la contrefaçon de médicaments"]
     )
     kind: str = Field(description="An AgreementKind code", examples=["funding-convention"])
@@ -17,10 +17,10 @@ class SignAgreement(Classified):
     partner_organisations: list[str] = Field(default_factory=list, max_length=20, examples=[[]])
     themes: list[str] = Field(max_length=20, examples=[["counterfeit-medicines"]])
     signed_on: IsoDate = Field(examples=["2011-12-09"])
-    signed_at: str = Field(max_length=200, examples=["Hanoï"])
+    signed_at: Text = Field(max_length=200, examples=["Hanoï"])
     duration_months: int | None = Field(default=None, examples=[36])
     funding: MoneyIn | None = None
-    funder: str | None = Field(
+    funder: Text | None = Field(
         default=None, max_length=200, examples=["Ministère de l'Europe et des Affaires étrangères"]
     )
 
@@ -47,7 +47,7 @@ class SignAgreement(Classified):
 
 class AmendAgreement(Strict):
     amended_on: IsoDate = Field(examples=["2013-05-02"])
-    summary: str = Field(max_length=2000, examples=["Extension to Cambodia and Laos"])
+    summary: Text = Field(max_length=2000, examples=["Extension to Cambodia and Laos"])
 
 
 class RenewAgreement(Strict):
@@ -57,7 +57,7 @@ class RenewAgreement(Strict):
 
 class SuspendAgreement(Strict):
     suspended_on: IsoDate = Field(examples=["2020-03-16"])
-    reason: str = Field(max_length=2000, examples=["Sanitary crisis"])
+    reason: Text = Field(max_length=2000, examples=["Sanitary crisis"])
 
 
 class ResumeAgreement(Strict):
@@ -66,4 +66,4 @@ class ResumeAgreement(Strict):
 
 class TerminateAgreement(Strict):
     terminated_on: IsoDate = Field(examples=["2022-01-01"])
-    reason: str = Field(max_length=2000, examples=["Replaced by a new agreement"])
+    reason: Text = Field(max_length=2000, examples=["Replaced by a new agreement"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from services.tenant.schemas.common import Classified, IsoDate, Strict
+from services.tenant.schemas.common import Classified, IsoDate, Strict, Text
 
 
 class PlanDelegation(Classified):
@@ -16,11 +16,11 @@ class PlanDelegation(Classified):
     organisation: str | None = Field(
         default=None, description="An Organisation code", examples=[None]
     )
-    head_of_delegation: str = Field(max_length=200, examples=["Général Nguyen Van A"])
+    head_of_delegation: Text = Field(max_length=200, examples=["Général Nguyen Van A"])
     size: StrictInt = Field(description="People expected", examples=[8])
     start_date: IsoDate = Field(examples=["2024-06-10"])
     end_date: IsoDate = Field(examples=["2024-06-14"])
-    host_site: str = Field(max_length=200, examples=["ENSOSP, Aix-en-Provence"])
+    host_site: Text = Field(max_length=200, examples=["ENSOSP, Aix-en-Provence"])
     topics: list[str] = Field(max_length=20, examples=[["crisis-management-and-civil-protection"]])
     planned_on: IsoDate | None = Field(
         default=None, description="When the visit was agreed", examples=["2024-03-01"]
@@ -60,4 +60,4 @@ class HostDelegation(Strict):
 
 class CancelDelegation(Strict):
     cancelled_on: IsoDate = Field(examples=["2024-05-20"])
-    reason: str = Field(max_length=2000, examples=["Visit postponed sine die by the partner"])
+    reason: Text = Field(max_length=2000, examples=["Visit postponed sine die by the partner"])

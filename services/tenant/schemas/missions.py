@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict
+from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict, Text
 from shared.application.bulk import MAX_ITEMS
 
 #: The documentation's example of a foreign request (one item of an import too).
@@ -26,14 +26,14 @@ CRIME_SCENE_COURSE: dict[str, Any] = {
 
 
 class RequestMission(Classified):
-    title: str = Field(max_length=500, examples=["Gestion d'une scène de crime"])
+    title: Text = Field(max_length=500, examples=["Gestion d'une scène de crime"])
     mission_type: str = Field(description="A MissionType code", examples=["training-course"])
     countries: list[str] = Field(
         max_length=60, description="ISO 3166-1 alpha-2 codes", examples=[["KH"]]
     )
     organisations: list[str] = Field(default_factory=list, max_length=20, examples=[[]])
     themes: list[str] = Field(max_length=20, examples=[["forensic-science"]])
-    requested_by: str = Field(
+    requested_by: Text = Field(
         max_length=200,
         description="The foreign authority that asked",
         examples=["Police nationale cambodgienne"],
@@ -42,7 +42,7 @@ class RequestMission(Classified):
         default=None, description="The post abroad that collected the request (same directorate)"
     )
     requested_on: IsoDate = Field(examples=["2013-03-14"])
-    description: str = Field(default="", max_length=4000, examples=["Two-week course"])
+    description: Text = Field(default="", max_length=4000, examples=["Two-week course"])
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -82,22 +82,22 @@ class ImportMissions(Strict):
 
 class ValidateMission(Strict):
     decided_on: IsoDate = Field(examples=["2013-04-02"])
-    decided_by: str = Field(
+    decided_by: Text = Field(
         max_length=200,
         description="The deciding authority",
         examples=["Ministère de l'Europe et des Affaires étrangères"],
     )
-    decision_reference: str = Field(max_length=100, examples=["MEAE/DCSD/2013-118"])
+    decision_reference: Text = Field(max_length=100, examples=["MEAE/DCSD/2013-118"])
 
 
 class DeclineMission(ValidateMission):
-    reason: str = Field(max_length=2000, examples=["Outside the cooperation priorities"])
+    reason: Text = Field(max_length=2000, examples=["Outside the cooperation priorities"])
 
 
 class ScheduleMission(Strict):
     start_date: IsoDate = Field(examples=["2013-10-07"])
     end_date: IsoDate = Field(examples=["2013-10-18"])
-    place: str = Field(max_length=200, examples=["Phnom Penh"])
+    place: Text = Field(max_length=200, examples=["Phnom Penh"])
     expert_count: StrictInt = Field(examples=[3])
     budget: MoneyIn | None = None
     scheduled_on: IsoDate = Field(description="When the schedule was set", examples=["2013-05-20"])
@@ -126,16 +126,16 @@ class CompleteMission(Strict):
     completed_on: IsoDate = Field(examples=["2013-10-18"])
     participants: StrictInt = Field(examples=[18])
     actual_cost: MoneyIn | None = None
-    outcome: str = Field(max_length=4000, examples=["18 technicians trained; kits handed over"])
+    outcome: Text = Field(max_length=4000, examples=["18 technicians trained; kits handed over"])
 
 
 class CancelMission(Strict):
     cancelled_on: IsoDate = Field(examples=["2013-09-01"])
-    reason: str = Field(max_length=2000, examples=["Security situation"])
+    reason: Text = Field(max_length=2000, examples=["Security situation"])
 
 
 class EvaluateMission(Strict):
     evaluated_on: IsoDate = Field(examples=["2013-12-10"])
     rating: StrictInt = Field(description="1 (poor) to 5 (excellent)", examples=[4])
-    findings: str = Field(max_length=4000, examples=["Good uptake; follow-up requested"])
-    recommendations: str = Field(default="", max_length=4000, examples=["Train trainers next"])
+    findings: Text = Field(max_length=4000, examples=["Good uptake; follow-up requested"])
+    recommendations: Text = Field(default="", max_length=4000, examples=["Train trainers next"])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from services.tenant.schemas.common import Classified, IsoDate, Strict
+from services.tenant.schemas.common import Classified, IsoDate, Strict, Text
 
 
 class OpenPost(Classified):
-    name: str = Field(max_length=200, examples=["SSI Hanoï"])
-    city: str = Field(max_length=200, examples=["Hanoï"])
+    name: Text = Field(max_length=200, examples=["SSI Hanoï"])
+    city: Text = Field(max_length=200, examples=["Hanoï"])
     host_country: str = Field(description="ISO 3166-1 alpha-2 code", examples=["VN"])
     covered_countries: list[str] = Field(
         max_length=60,
