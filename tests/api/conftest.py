@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
 
 from services.tenant.app import create_app
 from services.tenant.bootstrap import Platform, bootstrap
@@ -352,3 +356,18 @@ def client(platform: Platform) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient, platform: Platform) -> Api:
     return Api(client, platform, salt=uuid.uuid4().hex[:12])
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """The URL of a new database on the server of ``server_url``, dropped afterwards."""
+    name = f"t{uuid.uuid4().hex[:10]}_api"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

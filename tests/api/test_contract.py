@@ -16,20 +16,15 @@ PostgreSQL, which refuses input SQLite takes (U+0000 in a filter answered 500).
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from psycopg import sql
 from schemathesis import GenerationMode
 from schemathesis import checks as builtin
 from schemathesis.core.result import Err
@@ -37,7 +32,7 @@ from schemathesis.core.result import Err
 from shared.auth.dev_issuer import DevIssuer
 from shared.cli.main import platform_app
 from shared.settings import Settings
-from tests.api.conftest import CREATE, MAX_BODY
+from tests.api.conftest import CREATE, MAX_BODY, fresh_database
 
 TENANT = "police"
 DOCUMENTS = ("/openapi.json", "/api/audit/openapi.json", "/api/reporting/openapi.json")
@@ -95,21 +90,6 @@ def settings_(
 def platform(settings_: Settings) -> Iterator[TestClient]:
     with TestClient(platform_app(settings_)) as client:
         yield client
-
-
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """The URL of a new database on the server of ``server_url``, dropped afterwards."""
-    name = f"t{uuid.uuid4().hex[:10]}_contract"
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture(scope="module")

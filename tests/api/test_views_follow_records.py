@@ -1,16 +1,17 @@
-"""Whatever commands a record goes through, the lists show it as its own read does.
+"""Whatever commands a record goes through, every way of reading it agrees.
 
 A record's read (``GET /<collection>/<id>``) is its state rebuilt from its
-events; the lists (board, register, calendar, directory) are rows a projector
-wrote from the same events. Hypothesis draws sequences of commands, valid or
-not (dates in and out of order, transitions allowed or not, corrections of
-every correctable field), on a new record of each kind, on SQLite and on
-PostgreSQL. Each answer must be a success or a refusal (never a 500, never a
-412 for the version just read); then the record's row in its list must agree
-with its read on every field both show, and its history must hold one event
-per version. Last, the whole log replayed at once (as ``entente audit``
-replays it) must build exactly the rows the live projector built one command
-at a time.
+events by the ledger; the lists (board, register, calendar, directory) are
+rows a projector wrote from the same events; the audit rebuilds the record by
+itself. Hypothesis draws sequences of commands, valid or not (dates in and out
+of order, transitions allowed or not, corrections of every correctable field),
+on a new record of each kind, on SQLite and on PostgreSQL. Each answer must be
+a success or a refusal (never a 500, never a 412 for the version just read);
+then the record's row in its list must agree with its read on every field both
+show; its history must hold one event per version; the auditor's record as of
+each event's recorded time must be the read that followed that event. Last,
+the whole log replayed at once (as ``entente audit`` replays it) must build
+exactly the rows the live projector built one command at a time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,14 +29,14 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.tenant.app import create_app
-from services.tenant.bootstrap import bootstrap
 from shared.audit.replay import replay_tenant, scratch_views
+from shared.cli.main import platform_app
 from shared.domain.vocabulary import Organisation, Theme
 from shared.log.embedded import EmbeddedEventLog
 from shared.settings import Settings
-from tests.api.conftest import CHANGE, CREATE, MAX_BODY, VALIDATOR_COMMANDS, Api
+from tests.api.conftest import CHANGE, CREATE, MAX_BODY, VALIDATOR_COMMANDS, Api, fresh_database
 
+TENANT = "police"
 #: Sequences drawn per collection and backend.
 EXAMPLES = int(os.environ.get("ENTENTE_FOLLOW_EXAMPLES", "20"))
 #: The list each collection's records appear in (same path as the collection).
@@ -72,30 +74,26 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """One tenant's service; on PostgreSQL a tenant of its own (its own schemas)."""
+    """The platform as ``entente serve`` runs it (the audit beside the tenant service);
+    on PostgreSQL, in a database of its own (events, views, access log)."""
     data: Path = tmp_path_factory.mktemp(f"follow-{request.param}")
-    if request.param == "sqlite":
-        tenant = "police"
-        backend: dict[str, Any] = {"store": "sqlite"}
-    else:
-        tenant = f"t{uuid.uuid4().hex[:10]}"
-        url: str = request.getfixturevalue("postgres_url")
-        backend = {
-            "store": "postgres",
-            "postgres_url": url,
-            "views_url": url.replace("postgresql://", "postgresql+psycopg://", 1),
-        }
-    platform = bootstrap(
-        Settings(tenants=[tenant], data_dir=data, auth="dev", max_body_bytes=MAX_BODY, **backend)
-    )
-    with TestClient(create_app(platform)) as client:
-        yield Api(client, platform, salt=tenant)
-    for ledger in platform.ledgers.values():
-        ledger.close()
-
-
-def _tenant(api: Api) -> str:
-    return api.salt  # the fixture's tenant
+    common: dict[str, Any] = {"tenants": [TENANT], "data_dir": data, "auth": "dev"}
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            settings = Settings(store="sqlite", max_body_bytes=MAX_BODY, **common)
+        else:
+            url = stack.enter_context(fresh_database(request.getfixturevalue("postgres_url")))
+            views = url.replace("postgresql://", "postgresql+psycopg://", 1)
+            settings = Settings(
+                store="postgres",
+                postgres_url=url,
+                views_url=views,
+                max_body_bytes=MAX_BODY,
+                **common,
+            )
+        app = platform_app(settings)
+        with TestClient(app) as client:
+            yield Api(client, app.state.platform, salt=uuid.uuid4().hex[:12])
 
 
 def _dates(base: str) -> st.SearchStrategy[str]:
@@ -150,7 +148,7 @@ def _steps(collection: str) -> st.SearchStrategy[list[tuple[str, dict[str, Any]]
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
 def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) -> None:
-    tenant = _tenant(api)
+    tenant = TENANT
 
     @given(steps=_steps(collection))
     @settings(
@@ -166,6 +164,7 @@ def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) 
         record_id, version = created.json()["id"], 1
         position = created.json()["position"]
         path = f"/api/{tenant}/{collection}/{record_id}"
+        reads = {1: api.get(path, f"{tenant}-reader").json()}  # the read after each version
         for segment, body in steps:
             role = "validator" if (collection, segment) in VALIDATOR_COMMANDS else "recorder"
             answer = api.post(f"{path}/{segment}", body, f"{tenant}-{role}", version=version)
@@ -173,10 +172,9 @@ def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) 
             if answer.status_code == 200:
                 assert answer.json()["version"] == version + 1
                 version, position = version + 1, answer.json()["position"]
+                reads[version] = api.get(path, f"{tenant}-reader").json()
 
-        read = api.get(path, f"{tenant}-reader")
-        assert read.status_code == 200, read.text
-        state = read.json()
+        state = reads[version]
         row = _listed(api, tenant, collection, record_id, position)
         shared = (set(state) & set(row)) - NOT_COMPARED
         assert len(shared) >= 8, sorted(shared)  # the comparison is not vacuous
@@ -184,6 +182,7 @@ def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) 
         assert not differ, f"after {[s for s, _ in steps]}: read vs list {differ}"
         history = api.get(f"{path}/history", f"{tenant}-reader").json()
         assert state["version"] == version == len(history["events"])
+        _audit_agrees(api, record_id, history["events"], reads)
 
     check()
     # Live, the projector applied each command's events in a batch of its own; a
@@ -199,6 +198,36 @@ def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) 
         scratch.dispose()
     assert report.rows[collection] >= EXAMPLES
     assert report.ok, "\n".join(d.line() for d in report.differences[:20])
+
+
+def _audit_agrees(
+    api: Api, record_id: str, events: list[dict[str, Any]], reads: dict[int, dict[str, Any]]
+) -> None:
+    """The auditor's record as of each event's recorded time is the read after that event.
+
+    The audit rebuilds the record from its events by itself; the read comes from the
+    ledger. Both show what was recorded (an agreement's derived ``expired`` aside).
+    """
+    for event in events:
+        at = event["recorded_at"]
+        answer = api.client.get(
+            f"/api/audit/{TENANT}/records/{record_id}/as-of/recorded",
+            params={"at": at},
+            headers=api.auth("auditor"),
+        )
+        assert answer.status_code == 200, answer.text
+        audited = answer.json()
+        assert audited["version"] == event["version"], (at, audited["applied"])
+        read = dict(reads[event["version"]])
+        read["status"] = read.pop("recorded_status", read.get("status"))
+        shared = (set(read) & set(audited["state"])) - NOT_COMPARED
+        assert len(shared) >= 8, sorted(shared)
+        differ = {
+            name: (read[name], audited["state"][name])
+            for name in shared
+            if read[name] != audited["state"][name]
+        }
+        assert not differ, f"version {event['version']}: read vs audit {differ}"
 
 
 def _listed(
