@@ -11,12 +11,14 @@ then the record's row in its list must agree with its read on every field both
 show; its history must hold one event per version; the auditor's record as of
 each event's recorded time must be the read that followed that event. Last,
 the whole log replayed at once (as ``entente audit`` replays it) must build
-exactly the rows the live projector built one command at a time.
+exactly the rows the live projector built one command at a time, and the
+consolidated figures filtered on the directorate must be its annual report.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -37,6 +39,8 @@ from shared.settings import Settings
 from tests.api.conftest import CHANGE, CREATE, MAX_BODY, VALIDATOR_COMMANDS, Api, fresh_database
 
 TENANT = "police"
+#: The years the drawn dates fall in (the usual bodies' dates are in 2011-2024).
+YEARS = range(2011, 2026)
 #: Sequences drawn per collection and backend.
 EXAMPLES = int(os.environ.get("ENTENTE_FOLLOW_EXAMPLES", "20"))
 #: The list each collection's records appear in (same path as the collection).
@@ -198,6 +202,58 @@ def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) 
         scratch.dispose()
     assert report.rows[collection] >= EXAMPLES
     assert report.ok, "\n".join(d.line() for d in report.differences[:20])
+    counted = _reporting_agrees(api, api.get(f"/api/{tenant}/views/position").json()["position"])
+    if collection in {"missions", "agreements"}:
+        assert counted > 0, "no action nor agreement in force: the comparison proved nothing"
+
+
+def _reporting_agrees(api: Api, position: int) -> int:
+    """The directorate's slice of the consolidated figures is its annual report.
+
+    Reporting projects the same events into its own area (``tests/reporting/
+    test_slice.py`` holds the rule on the sample data); here, on the records the
+    drawn commands left behind, for each year they touch.
+    """
+    reporting = api.auth("reporting")
+    counted = 0
+    for year in YEARS:
+        report = api.get(f"/api/{TENANT}/reports/annual/{year}?min_position={position}").json()
+
+        def figures(*group_by: str, year: int = year) -> dict[str, Any]:
+            params: dict[str, Any] = {"year": year, "directorate": TENANT}
+            if group_by:
+                params["group_by"] = ",".join(group_by)
+            for _ in range(200):  # reporting's projector follows the same log
+                answer: dict[str, Any] = api.client.get(
+                    "/api/reporting/figures", params=params, headers=reporting
+                ).json()
+                if answer["positions"][TENANT] >= position:
+                    return answer
+                time.sleep(0.05)
+            raise AssertionError(f"reporting did not reach position {position}")
+
+        def by(dimension: str) -> dict[str, int]:
+            return {c[dimension]: c["actions"] for c in figures(dimension)["cells"]}
+
+        missions, totals = report["missions"], figures()["totals"]
+        assert totals["actions"] == missions["total"], year
+        assert by("mission_type") == missions["by_type"], year
+        assert by("theme") == missions["by_theme"], year
+        assert by("country") == missions["by_country"], year
+        assert totals["budget"] == report["budgets"]["budget"], year
+        assert totals["actual_cost"] == report["budgets"]["actual_cost"], year
+        in_force = api.client.get(
+            "/api/reporting/agreements/in-force",
+            params={"year": year, "directorate": TENANT},
+            headers=reporting,
+        ).json()["totals"]
+        expected = report["agreements"]["in_force_at_year_end"]
+        assert (in_force["in_force"], in_force["by_kind"]) == (
+            expected["total"],
+            expected["by_kind"],
+        ), year
+        counted += missions["total"] + expected["total"]
+    return counted
 
 
 def _audit_agrees(
