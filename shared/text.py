@@ -23,6 +23,10 @@ from typing import Any
 #: Unicode's control characters (category Cc: C0, DEL and C1), except tab, LF and CR.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
+#: The same, as a JSON Schema (ECMA-262) pattern a whole text must match: what the
+#: OpenAPI documents state of free-text fields.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+
 #: The problem rule of text refused for a control character.
 RULE = "control-character"
 

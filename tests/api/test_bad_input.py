@@ -75,6 +75,8 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"description": "Une ligne\u000bune autre"}, "description", "control-character"),
     ("agreements", {"funder": "Fonds\u0007"}, "funder", "control-character"),
     ("delegations", {"host_site": "Asni\u0085ères"}, "host_site", "control-character"),  # C1 NEL
+    # At the end too: refused before whitespace is trimmed, as the documented pattern says.
+    ("posts", {"city": "Hanoï\u0085"}, "city", "control-character"),
     # A code holding one is no code of its vocabulary: refused as such.
     ("missions", {"countries": ["VN\u0000"]}, "countries[0]", "iso-3166-alpha-2"),
     ("missions", {"themes": ["narcotics\u0000"]}, "themes[0]", "vocabulary"),
