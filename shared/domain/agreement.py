@@ -221,6 +221,10 @@ class Agreement(EntenteAggregate):
             raise DomainRuleViolation("open-ended", "an open-ended agreement cannot be renewed")
         if not 1 <= duration_months <= 1200:
             raise ValidationError("duration_months", "range", "duration must be 1 to 1200 months")
+        # The new term starts at the later of the renewal and the current expiry (``apply``):
+        # renewals stack, so its end is checked before anything is recorded.
+        start = max(renewed_on, self.expires_on or renewed_on)
+        values.term_end("duration_months", start, duration_months)
         meta = ctx.meta(renewed_on, self.classification)
         self.trigger_event(
             self.Renewed, renewed_on=renewed_on, duration_months=duration_months, **meta

@@ -81,3 +81,28 @@ def add_months(start: date, months: int) -> date:
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+#: The business dates Entente records: the annual report's years (1900 to 2199).
+#: Beyond them a date is a slip ("9024" for "2024"), and a term computed from one
+#: (an agreement's expiry) could pass year 9999, which no date can hold: such an
+#: event was recorded, then every read of its record and both projections failed.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def business_date_problem(value: date) -> str | None:
+    """Why ``value`` cannot be a business date, or None when it can."""
+    if EARLIEST_DATE <= value <= LATEST_DATE:
+        return None
+    return f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+
+
+def term_end(field: str, start: date, months: int) -> date:
+    """``add_months``, refused with a 422 on ``field`` when the end cannot be a date."""
+    try:
+        return add_months(start, months)
+    except (ValueError, OverflowError):
+        raise ValidationError(
+            field, "range", f"the term would end after {date.max.isoformat()}"
+        ) from None

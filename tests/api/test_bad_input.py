@@ -75,6 +75,11 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"description": "Une ligne\u000bune autre"}, "description", "control-character"),
     ("agreements", {"funder": "Fonds\u0007"}, "funder", "control-character"),
     ("delegations", {"host_site": "Asni\u0085ères"}, "host_site", "control-character"),  # C1 NEL
+    # Business dates are 1900 to 2199: "9024" for "2024" is a slip, and a term computed
+    # from 9999 cannot be a date (a renewal on 9999-01-01 broke every read of its record).
+    ("missions", {"requested_on": "9999-01-01"}, "requested_on", "date-range"),
+    ("agreements", {"signed_on": "1899-12-31"}, "signed_on", "date-range"),
+    ("delegations", {"end_date": "2200-01-01"}, "end_date", "date-range"),
     # At the end too: refused before whitespace is trimmed, as the documented pattern says.
     ("posts", {"city": "Hanoï\u0085"}, "city", "control-character"),
     # A code holding one is no code of its vocabulary: refused as such.
@@ -137,6 +142,7 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
     (("posts", "corrections"), {"changes": {"city": "Ha\u0000"}}, "changes", "control-character"),
     (("missions", "schedule"), {"place": "\u007fLyon"}, "place", "control-character"),
     (("delegations", "hosting"), {"actual_size": 0}, "actual_size", "range"),
+    (("agreements", "renewals"), {"renewed_on": "9999-01-01"}, "renewed_on", "date-range"),
     (
         ("agreements", "renewals"),
         {"duration_months": "24 months"},

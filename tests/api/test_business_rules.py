@@ -113,7 +113,7 @@ def test_a_request_received_in_the_future_is_refused(api: Api) -> None:
     position = api.position()
 
     response = api.post(
-        "/api/police/missions", {**CREATE["missions"], "requested_on": "2999-01-01"}
+        "/api/police/missions", {**CREATE["missions"], "requested_on": "2150-01-01"}
     )
 
     body = problem(response, 422, "not-in-future")

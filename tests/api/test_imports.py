@@ -85,9 +85,22 @@ def test_a_malformed_item_is_named_by_its_index_and_nothing_is_recorded(api: Api
     assert _missions(api) == before
 
 
+def test_an_item_dated_outside_the_ledgers_years_is_named_with_its_index(api: Api) -> None:
+    items = _items(4)
+    items[2]["requested_on"] = "9024-01-01"  # for 2024
+    position = api.position()
+
+    body = problem(api.post(IMPORTS, {"items": items}), 422, "invalid-input")
+
+    assert [(e["index"], e["field"], e["rule"]) for e in body["errors"]] == [
+        (2, "items.2.requested_on", "date-range")
+    ]
+    assert api.position() == position
+
+
 def test_items_breaking_business_rules_are_all_named_and_nothing_is_recorded(api: Api) -> None:
     items = _items(20)
-    items[3]["requested_on"] = "2999-01-01"
+    items[3]["requested_on"] = "2150-01-01"
     items[11]["mission_type"] = "picnic"
     before = _missions(api)
     position = api.position()

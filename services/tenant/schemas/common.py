@@ -6,17 +6,28 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from shared.domain.values import business_date_problem
 from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
 from shared.http.iso import iso_text_only
 from shared.text import RULE as CONTROL_RULE
 from shared.text import TEXT_PATTERN, control_character, first_control_character
 
-#: A date field that refuses numbers, digit strings and booleans (not 1970: a 422).
-IsoDate = Annotated[date, BeforeValidator(iso_text_only)]
+
+def _business_date(value: date) -> date:
+    """A date the ledger records: from 1900 to 2199 (``values.business_date_problem``)."""
+    problem = business_date_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("date-range", problem)
+    return value
+
+
+#: A date field that refuses numbers, digit strings and booleans (not 1970: a 422),
+#: and dates outside 1900-2199 (a slip, and a term computed from one can pass 9999).
+IsoDate = Annotated[date, BeforeValidator(iso_text_only), AfterValidator(_business_date)]
 
 
 class Strict(BaseModel):

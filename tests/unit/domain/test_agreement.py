@@ -433,3 +433,21 @@ def entente_events(events: Sequence[object]) -> list[EntenteAggregate.Event]:
     checked = [e for e in events if isinstance(e, EntenteAggregate.Event)]
     assert len(checked) == len(events)
     return checked
+
+
+def test_renewals_stacking_past_the_last_date_are_refused_before_anything_is_recorded() -> None:
+    # Each renewal starts at the current expiry: 1,200 months at a time, the term
+    # would pass 9999-12-31 (no date can hold it), and every read of the record
+    # and both projections failed on the event recorded before this check.
+    agreement = sign(duration_months=1200)
+    expiry = agreement.expires_on
+    while expiry is not None and expiry.year <= 9999 - 100:
+        agreement.renew(CTX, date(2024, 1, 31), 1200)
+        expiry = agreement.expires_on
+
+    with pytest.raises(ValidationError) as caught:
+        agreement.renew(CTX, date(2024, 1, 31), 1200)
+
+    assert (caught.value.field, caught.value.rule) == ("duration_months", "range")
+    assert agreement.expires_on == expiry  # still readable, unchanged
+    assert len(agreement.collect_events()) == agreement.version  # the refused one is not there
