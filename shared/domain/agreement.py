@@ -119,7 +119,7 @@ class Agreement(EntenteAggregate):
         duration_months: int
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.term_start = max(self.renewed_on, aggregate.expires_on or self.renewed_on)
+            aggregate.term_start = aggregate.renewed_term_start(self.renewed_on)
             aggregate.duration_months = self.duration_months
             aggregate.status = AgreementStatus.IN_FORCE
 
@@ -207,6 +207,10 @@ class Agreement(EntenteAggregate):
             return None
         return values.add_months(self.term_start, self.duration_months)
 
+    def renewed_term_start(self, renewed_on: date) -> date:
+        """Where a renewal's term starts: the current expiry, or the renewal if later."""
+        return max(renewed_on, self.expires_on or renewed_on)
+
     def amend(self, ctx: CommandContext, amended_on: date, summary: str) -> None:
         self.guard_status("amend", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})
         require_order(self.signed_on, amended_on, "signed_on", "amended_on")
@@ -221,10 +225,8 @@ class Agreement(EntenteAggregate):
             raise DomainRuleViolation("open-ended", "an open-ended agreement cannot be renewed")
         if not 1 <= duration_months <= 1200:
             raise ValidationError("duration_months", "range", "duration must be 1 to 1200 months")
-        # The new term starts at the later of the renewal and the current expiry (``apply``):
-        # renewals stack, so its end is checked before anything is recorded.
-        start = max(renewed_on, self.expires_on or renewed_on)
-        values.term_end("duration_months", start, duration_months)
+        # Renewals stack: the new term's end is checked before anything is recorded.
+        values.term_end("duration_months", self.renewed_term_start(renewed_on), duration_months)
         meta = ctx.meta(renewed_on, self.classification)
         self.trigger_event(
             self.Renewed, renewed_on=renewed_on, duration_months=duration_months, **meta
