@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from shared.reporting.sheets import Sheet
 
@@ -84,27 +86,32 @@ def to_xlsx(sheet: Sheet) -> bytes:
     for cell in data[1]:
         cell.font = Font(bold=True)
     for row in sheet.rows:
-        data.append([_xml_text(v) if isinstance(v, str) else v for v in row])
-        for cell, value in zip(data[data.max_row], row, strict=True):
+        for cell, value in zip(_append(data, row), row, strict=True):
             if isinstance(value, Decimal):
                 cell.number_format = "#,##0.00"
-            elif cell.data_type == "f":  # openpyxl reads "=…" as a formula: text it is
-                cell.data_type = "s"
     data.freeze_panes = "A2"
     about = workbook.create_sheet("about")
     for line in sheet.about():
-        about.append([_xml_text(v) for v in line])
-        for cell in about[about.max_row]:
-            if cell.data_type == "f":
-                cell.data_type = "s"
+        _append(about, line)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _xml_text(text: str) -> str:
-    """``text`` as an XLSX cell can hold it: characters XML refuses become U+FFFD."""
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+def _append(worksheet: Worksheet, values: Sequence[object]) -> tuple[Cell | MergedCell, ...]:
+    """Appends ``values`` as a row whose texts stay text, and returns its cells.
+
+    openpyxl makes a text beginning ``=`` a formula: it is set back to text. Characters
+    XML refuses become U+FFFD.
+    """
+    worksheet.append(
+        [ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in values]
+    )
+    cells: tuple[Cell | MergedCell, ...] = worksheet[worksheet.max_row]
+    for cell in cells:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+    return cells
 
 
 def context_headers(sheet: Sheet) -> dict[str, str]:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from shared.domain.reference import country as iso_country
 from shared.views.queries import present
+from shared.views.queries.posts import covering
 from shared.views.store import ViewStore
 from shared.views.tracking import view_position
 
@@ -27,12 +28,6 @@ def country_file(store: ViewStore, tenant: str, country: str, *, today: date) ->
         )
         concerned = select(tables.mission_countries.c.mission_id).where(
             tables.mission_countries.c.country == found.code
-        )
-        coverage = tables.post_coverage
-        covering = select(coverage.c.post_id).where(
-            coverage.c.country == found.code,
-            coverage.c.valid_from <= today,
-            (coverage.c.valid_until.is_(None)) | (coverage.c.valid_until > today),
         )
         agreement_rows = connection.execute(
             select(agreements)
@@ -52,7 +47,7 @@ def country_file(store: ViewStore, tenant: str, country: str, *, today: date) ->
         ).mappings()
         post_rows = connection.execute(
             select(tables.posts)
-            .where(tables.posts.c.id.in_(covering))
+            .where(tables.posts.c.id.in_(covering(tables, found.code, today)))
             .order_by(tables.posts.c.name)
         ).mappings()
         file = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from shared.domain import values
 from shared.domain.reference import country as iso_country
@@ -19,6 +19,17 @@ from shared.domain.vocabulary import PostStatus
 from shared.views.queries.paging import DEFAULT_LIMIT, Ordering, Page, page
 from shared.views.queries.present import plain
 from shared.views.store import ViewStore
+from shared.views.tables import ViewTables
+
+
+def covering(tables: ViewTables, country: str, on: date) -> Select[tuple[str]]:
+    """The ids of the posts covering ``country`` on ``on`` (its coverage periods)."""
+    coverage = tables.post_coverage
+    return select(coverage.c.post_id).where(
+        coverage.c.country == country,
+        coverage.c.valid_from <= on,
+        (coverage.c.valid_until.is_(None)) | (coverage.c.valid_until > on),
+    )
 
 
 def posts_directory(
@@ -42,12 +53,7 @@ def posts_directory(
             code = iso_country(host_country, "host_country").code
             statement = statement.where(table.c.host_country == code)
         if covers is not None:
-            coverage = session.tables.post_coverage
-            covering = select(coverage.c.post_id).where(
-                coverage.c.country == iso_country(covers, "covers").code,
-                coverage.c.valid_from <= today,
-                (coverage.c.valid_until.is_(None)) | (coverage.c.valid_until > today),
-            )
-            statement = statement.where(table.c.id.in_(covering))
+            code = iso_country(covers, "covers").code
+            statement = statement.where(table.c.id.in_(covering(session.tables, code, today)))
         ordering = Ordering("posts", table.c.name, table.c.id, descending=False, text_key=True)
         return page(session, statement, ordering, limit=limit, cursor=cursor, present=plain)
