@@ -24,6 +24,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from psycopg import sql
 
 from services.tenant.app import create_app
@@ -371,3 +372,21 @@ def fresh_database(server_url: str) -> Iterator[str]:
             connection.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def postgres_backend(url: str) -> dict[str, Any]:
+    """``Settings`` fields putting events and views in the PostgreSQL database of ``url``."""
+    views = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return {"store": "postgres", "postgres_url": url, "views_url": views}
+
+
+def reproducible(examples: int) -> settings:
+    """Hypothesis settings for searches against a running service: the same draws every
+    run (a failure is reproducible), no deadline (a request's time is the server's)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -32,7 +32,7 @@ from schemathesis.core.result import Err
 from shared.auth.dev_issuer import DevIssuer
 from shared.cli.main import platform_app
 from shared.settings import Settings
-from tests.api.conftest import CREATE, MAX_BODY, fresh_database
+from tests.api.conftest import CREATE, MAX_BODY, fresh_database, postgres_backend, reproducible
 
 TENANT = "police"
 DOCUMENTS = ("/openapi.json", "/api/audit/openapi.json", "/api/reporting/openapi.json")
@@ -77,12 +77,7 @@ def settings_(
         return
     with fresh_database(request.getfixturevalue("postgres_url")) as url:
         yield Settings(
-            data_dir=data_dir,
-            store="postgres",
-            postgres_url=url,
-            views_url=url.replace("postgresql://", "postgresql+psycopg://", 1),
-            auth="dev",
-            max_body_bytes=MAX_BODY,
+            data_dir=data_dir, auth="dev", max_body_bytes=MAX_BODY, **postgres_backend(url)
         )
 
 
@@ -162,13 +157,7 @@ def _checker(
     strategy = operation.as_strategy(mode, path_parameters=fixed, headers=headers or None)
 
     @given(case=strategy, real=st.booleans())
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,  # the same requests every run: a failure is reproducible
-        suppress_health_check=list(HealthCheck),
-    )
+    @reproducible(EXAMPLES)
     def check(case: Any, real: bool) -> None:
         parameters = case.path_parameters or {}
         if real and "record_id" in parameters and mode is GenerationMode.POSITIVE:

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.audit.replay import replay_tenant, scratch_views
@@ -36,7 +36,16 @@ from shared.cli.main import platform_app
 from shared.domain.vocabulary import Organisation, Theme
 from shared.log.embedded import EmbeddedEventLog
 from shared.settings import Settings
-from tests.api.conftest import CHANGE, CREATE, MAX_BODY, VALIDATOR_COMMANDS, Api, fresh_database
+from tests.api.conftest import (
+    CHANGE,
+    CREATE,
+    MAX_BODY,
+    VALIDATOR_COMMANDS,
+    Api,
+    fresh_database,
+    postgres_backend,
+    reproducible,
+)
 
 TENANT = "police"
 #: The years the drawn dates fall in (the usual bodies' dates are in 2011-2024).
@@ -81,20 +90,14 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     """The platform as ``entente serve`` runs it (the audit beside the tenant service);
     on PostgreSQL, in a database of its own (events, views, access log)."""
     data: Path = tmp_path_factory.mktemp(f"follow-{request.param}")
-    common: dict[str, Any] = {"tenants": [TENANT], "data_dir": data, "auth": "dev"}
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            settings = Settings(store="sqlite", max_body_bytes=MAX_BODY, **common)
-        else:
+        backend: dict[str, Any] = {"store": "sqlite"}
+        if request.param == "postgres":
             url = stack.enter_context(fresh_database(request.getfixturevalue("postgres_url")))
-            views = url.replace("postgresql://", "postgresql+psycopg://", 1)
-            settings = Settings(
-                store="postgres",
-                postgres_url=url,
-                views_url=views,
-                max_body_bytes=MAX_BODY,
-                **common,
-            )
+            backend = postgres_backend(url)
+        settings = Settings(
+            tenants=[TENANT], data_dir=data, auth="dev", max_body_bytes=MAX_BODY, **backend
+        )
         app = platform_app(settings)
         with TestClient(app) as client:
             yield Api(client, app.state.platform, salt=uuid.uuid4().hex[:12])
@@ -164,13 +167,7 @@ def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) 
     tenant = TENANT
 
     @given(steps=_steps(collection))
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,  # the same sequences every run: a failure is reproducible
-        suppress_health_check=list(HealthCheck),
-    )
+    @reproducible(EXAMPLES)
     def check(steps: list[tuple[str, dict[str, Any]]]) -> None:
         created = api.post(f"/api/{tenant}/{collection}", CREATE[collection], f"{tenant}-recorder")
         assert created.status_code == 201, created.text
