@@ -13,6 +13,7 @@ to the state a command needs.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -382,11 +383,18 @@ def postgres_backend(url: str) -> dict[str, Any]:
 
 def reproducible(examples: int) -> settings:
     """Hypothesis settings for searches against a running service: the same draws every
-    run (a failure is reproducible), no deadline (a request's time is the server's)."""
+    run (a failure is reproducible), no deadline (a request's time is the server's).
+
+    ``ENTENTE_HYPOTHESIS_EXPLORE=1`` lets a deep search by hand draw anew on each
+    run instead (pin one with pytest's ``--hypothesis-seed``; a failure prints the
+    seed that reproduces it): the fixed draws only ever search the same corner.
+    """
+    explore = os.environ.get("ENTENTE_HYPOTHESIS_EXPLORE", "") == "1"
     return settings(
         max_examples=examples,
         deadline=None,
         database=None,
-        derandomize=True,
+        derandomize=not explore,
+        print_blob=explore,
         suppress_health_check=list(HealthCheck),
     )
