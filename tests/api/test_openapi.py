@@ -58,3 +58,14 @@ def test_the_document_states_the_bearer_scheme_and_every_error_as_a_problem(
                 assert {"400", "413", "415", "422"} <= errors.keys(), label
             if any(p["name"] == "if-match" for p in operation.get("parameters", [])):
                 assert {"409", "412", "428"} <= errors.keys(), label
+
+
+def test_the_front_page_leads_to_the_documentation(client: TestClient) -> None:
+    """Opening the platform's address in a browser shows the API, not a 404 problem."""
+    answer = client.get("/", follow_redirects=False)
+
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/docs"  # relative: right behind any host or port
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "swagger" in page.text.lower()

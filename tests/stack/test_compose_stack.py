@@ -79,6 +79,13 @@ def test_the_gateway_and_every_tenant_service_are_ready(stack: Stack) -> None:
         assert ready.status_code == 200, (tenant, ready.text)
 
 
+def test_the_front_page_leads_to_the_documentation(stack: Stack) -> None:
+    front = stack.gateway.get("/")
+    assert front.status_code == 307
+    assert front.headers["location"] == "/docs"
+    assert "swagger" in stack.gateway.get("/docs").text.lower()
+
+
 def test_the_image_runs_this_tree_s_code(stack: Stack) -> None:
     """Every module the running services import is the tree's, byte for byte: a build
     that reused an older wheel from its cache would ship yesterday's code."""

@@ -1,16 +1,26 @@
-"""Liveness and readiness: open routes, no data."""
+"""Liveness, readiness and the front page: open routes, no data."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
 
 from shared.errors import NotReadyError
 from shared.http.security import Public
 
 router = APIRouter(tags=["operations"])
 Open = Annotated[None, Depends(Public())]
+
+
+@router.get("/", include_in_schema=False)
+def home(_: Open, request: Request) -> RedirectResponse:
+    """The address people open in a browser leads to the API's documentation, not a 404.
+
+    Relative, so it holds behind any host name or published port.
+    """
+    return RedirectResponse(request.app.docs_url or "/openapi.json", status_code=307)
 
 
 @router.get("/healthz", summary="The process is alive")
