@@ -12,11 +12,17 @@ character, naming the field and the character, and nothing is recorded.
 Tab, line feed and carriage return stay allowed: they are what multi-line
 descriptions and pasted paragraphs are made of, and every store and file
 format holds them.
+
+Text is also kept in one Unicode form, NFC (``composed``): "Saint-Étienne"
+typed on one keyboard and pasted from a PDF on another (an E and a combining
+accent) are the same text to a reader, and must be the same to a filter and
+a report's count by host site, not two look-alike rows.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +35,15 @@ TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*
 
 #: The problem rule of text refused for a control character.
 RULE = "control-character"
+
+
+def composed(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC): canonically the same text, one spelling.
+
+    Only the encoding of the characters changes, never what they are: an ``e``
+    followed by a combining acute accent becomes the one character ``é``.
+    """
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def control_character(text: str) -> str | None:

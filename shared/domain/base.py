@@ -20,7 +20,7 @@ from shared.domain.creation import DirectlyCreated
 from shared.domain.vocabulary import Classification
 from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
 from shared.text import RULE as CONTROL_RULE
-from shared.text import control_character
+from shared.text import composed, control_character
 
 #: Normalises one corrected value (raising ValidationError) into its stored form.
 Normaliser = Callable[[Any], Any]
@@ -119,8 +119,8 @@ def _normalise(name: str, normaliser: Normaliser, value: Any) -> Any:
 
 
 def require_text(field: str, value: str, max_length: int = 500) -> str:
-    """A required, trimmed, bounded text field."""
-    text = value.strip()
+    """A required, trimmed, bounded text field, in composed form (``shared.text.composed``)."""
+    text = composed(value.strip())
     if not text:
         raise ValidationError(field, "required", f"{field} must not be empty")
     _refuse_control_characters(field, text)
@@ -132,8 +132,8 @@ def require_text(field: str, value: str, max_length: int = 500) -> str:
 
 
 def optional_text(field: str, value: str, max_length: int) -> str:
-    """A trimmed, bounded text that may be empty (a description, recommendations)."""
-    text = value.strip()
+    """A trimmed, bounded text that may be empty (a description, recommendations), composed."""
+    text = composed(value.strip())
     _refuse_control_characters(field, text)
     if len(text) > max_length:
         raise ValidationError(

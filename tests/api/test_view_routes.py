@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -268,3 +270,39 @@ def _request(title: str, requested_on: str = "2026-03-02") -> dict[str, object]:
 
 def _day(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def test_text_typed_decomposed_is_recorded_composed_so_filters_and_counts_see_one_site(
+    api: Api,
+) -> None:
+    """ "Saint-Étienne" with a combining accent (a paste from a PDF) and typed with "É"
+    are one site: one filter finds both visits, the annual report counts them together."""
+    composed_site = unicodedata.normalize("NFC", f"Saint-Étienne {api.salt}")
+    decomposed_site = unicodedata.normalize("NFD", composed_site)
+    assert decomposed_site != composed_site
+    ids = []
+    for site in (decomposed_site, composed_site):
+        visit = api.create(
+            "delegations",
+            start_date="2019-04-08",
+            end_date="2019-04-10",
+            host_site=site,
+            planned_on="2019-01-15",
+        )
+        hosted = api.command(visit, "hosting", hosted_on="2019-04-08")
+        ids.append(hosted.id)
+    position = api.position()
+
+    read = api.get(f"/api/police/delegations/{ids[0]}")
+    assert read.json()["host_site"] == composed_site
+    for asked in (decomposed_site, composed_site, f"  {composed_site} "):
+        found = api.get(
+            "/api/police/delegations?" + urlencode({"host_site": asked, "min_position": position})
+        )
+        assert found.status_code == 200, found.text
+        assert sorted(item["id"] for item in found.json()["items"]) == sorted(ids)
+    report = api.get(f"/api/police/reports/annual/2019?min_position={position}").json()
+    by_site = report["delegations"]["by_host_site"]
+    assert {site: count for site, count in by_site.items() if api.salt in site} == {
+        composed_site: 2
+    }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
-from shared.text import control_character, first_control_character
+from shared.domain.base import optional_text, require_text
+from shared.errors import ValidationError
+from shared.text import composed, control_character, first_control_character
 
 
 @pytest.mark.parametrize(
@@ -35,3 +39,27 @@ def test_the_first_one_in_nested_values_is_named_by_its_path() -> None:
     assert first_control_character({"ti\x02tle": "ok"}) == ("", "U+0002 at position 3")
     assert first_control_character(["a", ("b", "c\x03")]) == ("[1][1]", "U+0003 at position 2")
     assert first_control_character({"a": [1, None, {"b": "fine"}]}) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Saint-E\u0301tienne", "Saint-Étienne"),  # E + combining acute: one É
+        ("Hano\u0069\u0308", "Hanoï"),
+        ("Saint-Étienne", "Saint-Étienne"),  # already composed: the same object back
+        ("Ĳ ﬁ ①", "Ĳ ﬁ ①"),  # compatibility characters are left as typed (NFC, not NFKC)
+    ],
+)
+def test_text_is_kept_composed_and_nothing_else_changes(typed: str, kept: str) -> None:
+    assert composed(typed) == kept
+
+
+def test_the_domain_records_text_composed_whatever_path_the_command_took() -> None:
+    """Commands that do not come over HTTP (sample data, imports in code) too."""
+    assert require_text("host_site", "  Saint-E\u0301tienne ") == "Saint-Étienne"
+    assert optional_text("description", "Vidéo\u0301", 50) == unicodedata.normalize(
+        "NFC", "Vidéo\u0301"
+    )
+    with pytest.raises(ValidationError) as refused:
+        require_text("title", "E\u0301" * 3, max_length=2)  # counted as three É, not six
+    assert refused.value.rule == "max-length"

@@ -14,7 +14,7 @@ from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
 from shared.http.iso import iso_text_only
 from shared.text import RULE as CONTROL_RULE
-from shared.text import TEXT_PATTERN, control_character, first_control_character
+from shared.text import TEXT_PATTERN, composed, control_character, first_control_character
 
 
 def _business_date(value: date) -> date:
@@ -37,15 +37,18 @@ class Strict(BaseModel):
 
 
 def _plain_text(value: Any) -> Any:
-    """Refuses text holding a control character (``shared.text``), naming its place.
+    """Refuses text holding a control character (``shared.text``), naming its place;
+    gives the rest in composed form (``shared.text.composed``), as the domain keeps it.
 
     Before the string rules, so before the model strips whitespace: ``"Lyon\x85"``
-    is refused as the documented pattern says, not trimmed to ``"Lyon"``.
+    is refused as the documented pattern says, not trimmed to ``"Lyon"``; and a
+    length bound counts the characters a reader sees, however they were typed.
     """
     if type(value) is str:
         found = control_character(value)
         if found is not None:
             raise PydanticCustomError(CONTROL_RULE, CONTROL_MESSAGE, {"where": found})
+        return composed(value)
     return value
 
 

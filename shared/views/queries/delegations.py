@@ -10,6 +10,7 @@ from shared.domain import values
 from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import DelegationStatus
 from shared.errors import ValidationError
+from shared.text import composed
 from shared.views.queries.paging import DEFAULT_LIMIT, Ordering, Page, page
 from shared.views.queries.present import plain
 from shared.views.store import ViewStore
@@ -43,7 +44,7 @@ def delegations_calendar(
             )
         if country is not None:
             statement = statement.where(table.c.country == iso_country(country, "country").code)
-        if host_site is not None:
-            statement = statement.where(table.c.host_site == host_site)
+        if host_site is not None:  # in the form the ledger records it: trimmed, composed
+            statement = statement.where(table.c.host_site == composed(host_site.strip()))
         ordering = Ordering("delegations", table.c.start_date, table.c.id, descending=False)
         return page(session, statement, ordering, limit=limit, cursor=cursor, present=plain)
