@@ -1,0 +1,111 @@
+"""The README's walk-throughs work as written, against the embedded default (``make run``).
+
+The README is the front door: a desk officer, reporting staff and an auditor
+copy its commands. This test takes every ``sh`` block of the three "Using it
+as…" sections, in order, and runs them as one bash script against
+``entente serve --sample-data`` on a free port, with its own data directory.
+Only the address and the path of the virtual environment are adapted; every
+``curl`` must get a 2xx (``--fail-with-body``) and every command must succeed,
+so an endpoint, a parameter or a body that drifts from the README fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECTIONS = (
+    "## Using it as a desk officer",
+    "## Using it for cross-ministry reporting",
+    "## Using it as an auditor",
+)
+BIN = Path(sys.executable).parent
+
+
+def walkthrough(readme: str, base_url: str) -> str:
+    """The sections' ``sh`` blocks as one script, adapted to this run."""
+    blocks: list[str] = []
+    for heading in SECTIONS:
+        start = readme.index(heading)
+        following = readme.find("\n## ", start + len(heading))
+        section = readme[start : following if following != -1 else None]
+        blocks += re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    script = "\n".join(blocks)
+    assert "curl -s " in script  # what is adapted below
+    assert ".venv/bin/entente" in script
+    return (
+        script.replace("http://127.0.0.1:8000", base_url)
+        .replace(".venv/bin/", f"{BIN}/")
+        .replace("curl -s ", "curl -sS --fail-with-body ")
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """``entente serve --sample-data`` as ``make run`` starts it, on a free port."""
+    data = tmp_path_factory.mktemp("readme-data")
+    env = {**os.environ, "ENTENTE_DATA_DIR": str(data)}
+    for name in [n for n in env if n.startswith("ENTENTE_") and n != "ENTENTE_DATA_DIR"]:
+        if not name.startswith("ENTENTE_TEST"):
+            del env[name]  # the embedded default, whatever the suite's environment says
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "entente"), "serve", "--sample-data", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+            assert time.monotonic() < deadline, "the embedded platform did not start in 90 s"
+            time.sleep(0.5)
+        yield url, env
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_readme_walkthroughs_run_as_written(
+    served: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, env = served
+    script = walkthrough(README.read_text(encoding="utf-8"), url)
+
+    ran = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert ran.returncode == 0, f"{ran.stderr[-3000:]}\n--- stdout ---\n{ran.stdout[-3000:]}"
+    assert '"status":"validated"' in ran.stdout.replace(" ", "")  # the validator's decision
+    assert list(tmp_path.glob("*.xlsx")), "the reporting export was not saved"
+    assert (tmp_path / "police.zip").is_file()  # the auditor's bundle, then verified
