@@ -1,4 +1,4 @@
-"""The README's walk-throughs work as written, against the embedded default (``make run``).
+"""The README's and the guides' walk-throughs work as written, against ``make run``'s platform.
 
 The README is the front door: a desk officer, reporting staff and an auditor
 copy its commands. This test takes every ``sh`` block of the three "Using it
@@ -7,6 +7,9 @@ as…" sections, in order, and runs them as one bash script against
 Only the address and the path of the virtual environment are adapted; every
 ``curl`` must get a 2xx (``--fail-with-body``) and every command must succeed,
 so an endpoint, a parameter or a body that drifts from the README fails here.
+The reporting and audit guides (``docs/reporting.md``, ``docs/audit.md``) run
+the same way, whole; they also show refusals, so there no answer may be a 5xx
+and the refusals must be the ones they show.
 """
 
 from __future__ import annotations
@@ -33,20 +36,35 @@ BIN = Path(sys.executable).parent
 
 
 def walkthrough(readme: str, base_url: str) -> str:
-    """The sections' ``sh`` blocks as one script, adapted to this run."""
+    """The sections' ``sh`` blocks as one script, adapted to this run; any HTTP error fails it."""
     blocks: list[str] = []
     for heading in SECTIONS:
         start = readme.index(heading)
         following = readme.find("\n## ", start + len(heading))
         section = readme[start : following if following != -1 else None]
         blocks += re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
-    script = "\n".join(blocks)
+    return adapted("\n".join(blocks), base_url, "curl -sS --fail-with-body ")
+
+
+def guide(document: str, base_url: str) -> str:
+    """Every ``sh`` block of a guide but ``make run``, adapted to this run.
+
+    The guides also show refusals (a 422 for a bad filter), so each answer's
+    status is written to stderr (``HTTP <code>``) for the test to judge instead.
+    """
+    blocks = re.findall(r"```sh\n(.*?)```", document, flags=re.DOTALL)
+    script = "\n".join(b for b in blocks if b.strip() != "make run")
+    return adapted(script, base_url, "curl -s -w '%{stderr}HTTP %{http_code}\\n' ")
+
+
+def adapted(script: str, base_url: str, curl: str) -> str:
+    """The address of this run's server, this environment's commands, ``curl`` as given."""
     assert "curl -s " in script  # what is adapted below
-    assert ".venv/bin/entente" in script
+    assert ".venv/bin/" in script
     return (
         script.replace("http://127.0.0.1:8000", base_url)
         .replace(".venv/bin/", f"{BIN}/")
-        .replace("curl -s ", "curl -sS --fail-with-body ")
+        .replace("curl -s ", curl)
     )
 
 
@@ -109,3 +127,46 @@ def test_the_readme_walkthroughs_run_as_written(
     assert '"status":"validated"' in ran.stdout.replace(" ", "")  # the validator's decision
     assert list(tmp_path.glob("*.xlsx")), "the reporting export was not saved"
     assert (tmp_path / "police.zip").is_file()  # the auditor's bundle, then verified
+
+
+def run(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_reporting_guide_runs_as_written(
+    served: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, env = served
+    document = (README.parent / "docs" / "reporting.md").read_text(encoding="utf-8")
+
+    ran = run(guide(document, url), tmp_path, env)
+
+    assert ran.returncode == 0, f"{ran.stderr[-3000:]}\n--- stdout ---\n{ran.stdout[-3000:]}"
+    statuses = re.findall(r"^HTTP (\d{3})$", ran.stderr, flags=re.MULTILINE)
+    assert len(statuses) >= 10
+    assert not [s for s in statuses if s.startswith("5")], ran.stderr
+    assert statuses.count("422") == 1  # the guide's one refusal: a theme not in the vocabulary
+    assert "police: 200" in ran.stdout  # each plan_mission prints 200, as the guide says
+    assert "gendarmerie: 200" in ran.stdout
+
+
+def test_the_audit_guide_runs_as_written(
+    served: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, env = served
+    document = (README.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+
+    ran = run(guide(document, url), tmp_path, env)
+
+    assert ran.returncode == 0, f"{ran.stderr[-3000:]}\n--- stdout ---\n{ran.stdout[-3000:]}"
+    statuses = re.findall(r"^HTTP (\d{3})$", ran.stderr, flags=re.MULTILINE)
+    assert statuses
+    assert set(statuses) == {"200"}, ran.stderr
+    assert (tmp_path / "police-bundle.zip").is_file()
