@@ -18,7 +18,9 @@ def project(
         typer.Option(help="Comma-separated tenants to project (default: ENTENTE_TENANTS)"),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface of the operations endpoints")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port of the operations endpoints")] = 8001,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="TCP port of the operations endpoints")
+    ] = 8001,
 ) -> None:
     """Project the tenant topics into the views until stopped (with /status and /metrics).
 

@@ -13,22 +13,39 @@ import typer
 def relay(
     tenant: Annotated[str, typer.Argument(help="The tenant whose events to publish, e.g. police")],
     poll_interval: Annotated[
-        float, typer.Option(help="Seconds between two looks at the event store")
+        float,
+        typer.Option(min=0.01, max=3600, help="Seconds between two looks at the event store"),
     ] = 0.5,
-    page_size: Annotated[int, typer.Option(help="Events per acknowledged page")] = 1000,
-    checkpoint_every: Annotated[int, typer.Option(help="Events between two checkpoints")] = 1000,
+    page_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Events per acknowledged page")
+    ] = 1000,
+    checkpoint_every: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Events between two checkpoints")
+    ] = 1000,
     checkpoint_interval: Annotated[
         float,
-        typer.Option(help="Longest wait, in seconds, of a published chain head for its checkpoint"),
+        typer.Option(
+            min=0,
+            max=3600,
+            help="Longest wait, in seconds, of a published chain head for its checkpoint",
+        ),
     ] = 1.0,
     linger: Annotated[
         float,
-        typer.Option(help="Seconds to wait, when commands keep coming, before the next catch-up"),
+        typer.Option(
+            min=0,
+            max=1,
+            help="Seconds to wait, when commands keep coming, before the next catch-up",
+        ),
     ] = 0.005,
     host: Annotated[str, typer.Option(help="Address of the probes and metrics")] = "127.0.0.1",
     port: Annotated[
         int | None,
-        typer.Option(help="Serve /healthz, /readyz and /metrics on this port (none if not given)"),
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve /healthz, /readyz and /metrics on this port (none if not given)",
+        ),
     ] = None,
 ) -> None:
     """Publish a tenant's events to its Kafka topic until SIGTERM.

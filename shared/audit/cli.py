@@ -101,7 +101,7 @@ def replay(
     tenant: Annotated[str, typer.Argument(help="The tenant whose views to replay")],
     resume: Resume = False,
     kafka: Kafka = None,
-    show: Annotated[int, typer.Option(help="Differences listed at most")] = 50,
+    show: Annotated[int, typer.Option(min=0, help="Differences listed at most")] = 50,
     page_size: PageSize = 1000,
 ) -> None:
     """Rebuild the tenant's views from offset 0 in a scratch area and compare with the live ones."""

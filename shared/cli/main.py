@@ -41,7 +41,7 @@ def _service(name: str) -> Callable[..., Any]:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
     sample_data: Annotated[bool, typer.Option(help="Load the sample data (idempotent)")] = False,
     app_name: Annotated[
         str,
@@ -84,7 +84,9 @@ def token(
     user: Annotated[
         str, typer.Argument(help="A demo user, e.g. police-recorder (see `entente users`)")
     ],
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
+    ttl: Annotated[
+        int, typer.Option(min=1, max=86_400, help="Lifetime in seconds (a day at most)")
+    ] = 3600,
 ) -> None:
     """Print a bearer token for a demo user, signed by the embedded dev issuer."""
     typer.echo(_dev_issuer().token(user, ttl))

@@ -81,6 +81,26 @@ class RelayOptions:
     checkpoint_interval: float = 1.0
     linger: float = 0.005
 
+    def __post_init__(self) -> None:
+        """A page of 0 events would publish nothing for ever, silently; a checkpoint every
+        0 events divides by zero; a negative wait spins. Refused, naming the option."""
+        if self.page_size < 1 or self.checkpoint_every < 1:
+            raise ValueError(
+                f"page_size and checkpoint_every must be at least 1 "
+                f"(got {self.page_size} and {self.checkpoint_every})"
+            )
+        waits = {
+            "poll_interval": self.poll_interval,
+            "max_backoff": self.max_backoff,
+            "checkpoint_interval": self.checkpoint_interval,
+            "linger": self.linger,
+        }
+        negative = [name for name, seconds in waits.items() if not seconds >= 0]
+        if negative or self.poll_interval == 0:
+            raise ValueError(
+                f"relay waits must be positive seconds (poll_interval above 0): {waits}"
+            )
+
 
 class Relay:
     """Publishes one tenant's events; ``catch_up`` once, or ``run`` until stopped."""

@@ -1,4 +1,5 @@
-"""A database's or file system's refusal reaches the operator as one line and exit code 2."""
+"""A database's or file system's refusal, or an option out of its range, reaches the operator
+as one line (or Typer's usage error) and exit code 2."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import errno
 from pathlib import Path
 
 import psycopg
+import pytest
 import sqlalchemy.exc
 from eventsourcing import persistence
 
 from shared.cli.errors import database_refusal, file_refusal
+from shared.relay.relay import RelayOptions
 from tests.cli import entente
 
 
@@ -139,3 +142,40 @@ def test_a_wrong_value_names_the_setting_and_the_allowed_ones() -> None:
         "entente: invalid settings (KafkaSettings): security_protocol: Input should be "
         "'PLAINTEXT', 'SSL', 'SASL_PLAINTEXT' or 'SASL_SSL'"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["token", "police-recorder", "--ttl", "-5"], "--ttl"),  # was an expired token, exit 0
+        (["token", "police-recorder", "--ttl", "864000"], "--ttl"),  # ten days: not a dev token
+        (["serve", "--port", "99999"], "--port"),  # was a traceback from bind()
+        (["relay", "police", "--page-size", "0"], "--page-size"),  # would publish nothing, ever
+        (["relay", "police", "--checkpoint-every", "0"], "--checkpoint-every"),
+        (["relay", "police", "--poll-interval", "-1"], "--poll-interval"),  # would spin
+        (["relay", "police", "--port", "0"], "--port"),
+        (["project", "--port", "70000"], "--port"),
+    ],
+)
+def test_out_of_range_options_are_refused_naming_the_option(args: list[str], named: str) -> None:
+    """Before anything starts: a usage error (exit 2) naming the option and its bound."""
+    ran = entente(*args, ENTENTE_DATA_DIR="/nonexistent/never-created", COLUMNS="200")
+
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert f"Invalid value for '{named}': Input should be" in ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert ran.stdout == ""
+
+
+def test_relay_options_refuse_values_that_would_stall_or_spin_it() -> None:
+    """The same bounds for a relay built in code, not from the command line."""
+    for wrong in (
+        {"page_size": 0},
+        {"checkpoint_every": 0},
+        {"poll_interval": 0},
+        {"linger": -0.1},
+        {"max_backoff": float("nan")},
+    ):
+        with pytest.raises(ValueError, match=r"relay waits|page_size"):
+            RelayOptions(**wrong)
+    assert RelayOptions(linger=0, checkpoint_interval=0).linger == 0
