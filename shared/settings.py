@@ -41,7 +41,11 @@ class Settings(BaseSettings):
     issuer: str = "http://127.0.0.1:8000/dev-issuer"
     audience: str = "entente-api"
     jwks_url: str | None = None
-    max_body_bytes: int = 65536
+    max_body_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        description="Largest accepted request body, in bytes; lower would refuse every command",
+    )
     embedded_projector: bool = True
     sample_data: bool = False
 

@@ -29,3 +29,17 @@ def test_a_reserved_or_malformed_tenant_slug_is_refused(slug: str) -> None:
 
     with pytest.raises(ConfigurationError):
         check_slug(slug)
+
+
+@pytest.mark.parametrize("given", ["-1", "0", "1023"])
+def test_a_body_limit_that_would_refuse_every_command_is_refused(
+    monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """The Helm chart's schema says at least 1024 too; ``0`` took every POST for a 413."""
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("ENTENTE_MAX_BODY_BYTES", given)
+    with pytest.raises(ValidationError, match="max_body_bytes"):
+        Settings()
+    monkeypatch.setenv("ENTENTE_MAX_BODY_BYTES", "1024")
+    assert Settings().max_body_bytes == 1024
