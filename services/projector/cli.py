@@ -19,7 +19,7 @@ def project(
     ] = None,
     host: Annotated[str, typer.Option(help="Interface of the operations endpoints")] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(min=1, max=65535, help="TCP port of the operations endpoints")
+        int, typer.Option(min=0, max=65535, help="TCP port of the operations endpoints")
     ] = 8001,
 ) -> None:
     """Project the tenant topics into the views until stopped (with /status and /metrics).

@@ -42,9 +42,10 @@ def relay(
     port: Annotated[
         int | None,
         typer.Option(
-            min=1,
+            min=0,
             max=65535,
-            help="Serve /healthz, /readyz and /metrics on this port (none if not given)",
+            help="Serve /healthz, /readyz and /metrics on this port (0: any free one; none if "
+            "not given)",
         ),
     ] = None,
 ) -> None:

@@ -41,7 +41,7 @@ def _service(name: str) -> Callable[..., Any]:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
     sample_data: Annotated[bool, typer.Option(help="Load the sample data (idempotent)")] = False,
     app_name: Annotated[
         str,

@@ -153,7 +153,7 @@ def test_a_wrong_value_names_the_setting_and_the_allowed_ones() -> None:
         (["relay", "police", "--page-size", "0"], "--page-size"),  # would publish nothing, ever
         (["relay", "police", "--checkpoint-every", "0"], "--checkpoint-every"),
         (["relay", "police", "--poll-interval", "-1"], "--poll-interval"),  # would spin
-        (["relay", "police", "--port", "0"], "--port"),
+        (["relay", "police", "--port", "-1"], "--port"),  # 0 stays: any free port
         (["project", "--port", "70000"], "--port"),
     ],
 )
