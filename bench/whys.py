@@ -76,9 +76,10 @@ WHY: dict[str, str] = {
     "while the relay prepares, so that work adds to theirs instead of overlapping. "
     "Overlapping the acks, checkpoint and save with the next page's sending would hide "
     "at most about 10 µs of the 84, part of which is the I/O thread's own CPU: at "
-    "best 56/74, about 0.76, so not tried. To close: per-event preparation under 10 µs (a canonical form written "
-    "once beside each stored event, and a cheaper message value), or the preparation "
-    "in another process on a machine with a free core (tried on this one: no gain).",
+    "best 56/74, about 0.76, so not tried. To close: per-event preparation under 10 µs "
+    "(a canonical form written once beside each stored event, and a cheaper message "
+    "value), or the preparation in another process on a machine with a free core "
+    "(tried on this one: no gain).",
     "P1": "profiled (py-spy, and per-statement timings over 5,000 to 80,000 events). Fixed "
     "on 2026-12-05: the projector slowed down as the views grew (5,700 events/s over 5,000"
     " events, 2,200 over 40,000), because psycopg prepares a statement it has run five "
