@@ -25,6 +25,7 @@ def check_command(
     """
     from shared.application.ledger import CooperationLedger
     from shared.checker.check import check
+    from shared.errors import NotFoundError
     from shared.kafka.log import KafkaEventLog
     from shared.kafka.settings import KafkaSettings
     from shared.settings import Settings
@@ -33,6 +34,9 @@ def check_command(
 
     settings = Settings()
     check_slug(tenant)
+    if tenant not in settings.tenants:  # a typo must not check (and create) an empty store
+        served = ", ".join(settings.tenants)
+        raise NotFoundError(f"no tenant {tenant!r} here (ENTENTE_TENANTS: {served})")
     ledger = CooperationLedger(tenant, settings.event_store(tenant))
     log = KafkaEventLog(KafkaSettings()) if topic else None
     store = open_view_store(settings.views_url, settings.data_dir, [tenant]) if views else None

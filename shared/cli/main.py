@@ -106,12 +106,9 @@ def catalogue(
     ] = "docs/event-catalogue.md",
 ) -> None:
     """Rewrite the event catalogue page from the code."""
-    from pathlib import Path
-
     from shared.domain.catalogue_doc import render
 
-    Path(output).write_text(render(), encoding="utf-8")
-    typer.echo(f"wrote {output}")
+    _write(output, render())
 
 
 @app.command()
@@ -119,11 +116,20 @@ def asyncapi(
     output: Annotated[str, typer.Option(help="Where to write the document")] = "docs/asyncapi.yaml",
 ) -> None:
     """Rewrite the AsyncAPI contract of the log (docs/asyncapi.yaml) from the code."""
-    from pathlib import Path
-
     from shared.events.asyncapi import render
 
-    Path(output).write_text(render(), encoding="utf-8")
+    _write(output, render())
+
+
+def _write(output: str, text: str) -> None:
+    """Writes a generated page, or says in one line why it cannot (exit 2), not a traceback."""
+    from pathlib import Path
+
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"entente: cannot write {output}: {error.strerror or error}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"wrote {output}")
 
 

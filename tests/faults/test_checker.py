@@ -312,6 +312,7 @@ def _service_env(tenant: Tenant, data_dir: Path) -> dict[str, str]:
         "ENTENTE_POSTGRES_URL": tenant.postgres_url,
         "ENTENTE_VIEWS_URL": tenant.postgres_url,
         "ENTENTE_DATA_DIR": str(data_dir),
+        "ENTENTE_TENANTS": tenant.name,
         "ENTENTE_KAFKA_BOOTSTRAP_SERVERS": tenant.kafka.bootstrap_servers,
         "ENTENTE_KAFKA_TOPIC_PREFIX": tenant.kafka.topic_prefix,
     }

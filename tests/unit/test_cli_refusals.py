@@ -179,3 +179,23 @@ def test_relay_options_refuse_values_that_would_stall_or_spin_it() -> None:
         with pytest.raises(ValueError, match=r"relay waits|page_size"):
             RelayOptions(**wrong)
     assert RelayOptions(linger=0, checkpoint_interval=0).linger == 0
+
+
+def test_a_check_of_a_tenant_not_served_names_the_served_ones_before_touching_anything() -> None:
+    """A typo was checked against Kafka first (a timeout when no broker answers), and would
+    have opened, hence created, an empty event store for the misspelt tenant."""
+    ran = entente("check", "polce", ENTENTE_TENANTS="police,gendarmerie")
+
+    assert ran.returncode == 2
+    assert ran.stderr.strip() == (
+        "entente: no tenant 'polce' here (ENTENTE_TENANTS: police, gendarmerie)"
+    )
+
+
+def test_a_generated_page_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    for command in ("catalogue", "asyncapi"):
+        target = tmp_path / "missing-folder" / "page.md"
+        ran = entente(command, "--output", str(target))
+
+        assert ran.returncode == 2, ran.stderr
+        assert ran.stderr.strip() == (f"entente: cannot write {target}: No such file or directory")
