@@ -59,6 +59,15 @@ class Settings(BaseSettings):
             return [t.strip() for t in value.split(",") if t.strip()]
         return value
 
+    @field_validator("tenants")
+    @classmethod
+    def _each_once(cls, tenants: list[str]) -> list[str]:
+        """``police,police`` is a slip in a deployment file: said, not silently merged."""
+        repeated = sorted({t for t in tenants if tenants.count(t) > 1})
+        if repeated:
+            raise ValueError(f"tenants named more than once: {', '.join(repeated)}")
+        return tenants
+
     @model_validator(mode="after")
     def _urls_name_served_tenants(self) -> Self:
         """A URL for a tenant not served here is a typo that would leave the real one unread."""

@@ -43,3 +43,11 @@ def test_a_body_limit_that_would_refuse_every_command_is_refused(
         Settings()
     monkeypatch.setenv("ENTENTE_MAX_BODY_BYTES", "1024")
     assert Settings().max_body_bytes == 1024
+
+
+def test_a_tenant_named_twice_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("ENTENTE_TENANTS", "police,gendarmerie,police")
+    with pytest.raises(ValidationError, match="tenants named more than once: police"):
+        Settings()
