@@ -108,29 +108,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         server.wait(timeout=30)
 
 
-def test_the_readme_walkthroughs_run_as_written(
-    served: tuple[str, dict[str, str]], tmp_path: Path
-) -> None:
-    url, env = served
-    script = walkthrough(README.read_text(encoding="utf-8"), url)
-
-    ran = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-    assert ran.returncode == 0, f"{ran.stderr[-3000:]}\n--- stdout ---\n{ran.stdout[-3000:]}"
-    assert '"status":"validated"' in ran.stdout.replace(" ", "")  # the validator's decision
-    assert list(tmp_path.glob("*.xlsx")), "the reporting export was not saved"
-    assert (tmp_path / "police.zip").is_file()  # the auditor's bundle, then verified
-
-
 def run(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    """``script`` under bash, stopping at the first failing command; it must succeed."""
+    ran = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=cwd,
         env=env,
@@ -138,20 +118,40 @@ def run(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProc
         text=True,
         timeout=300,
     )
+    assert ran.returncode == 0, f"{ran.stderr[-3000:]}\n--- stdout ---\n{ran.stdout[-3000:]}"
+    return ran
+
+
+def run_guide(
+    name: str, served: tuple[str, dict[str, str]], cwd: Path
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``docs/<name>`` run whole; its output and the status of each answer, in order."""
+    url, env = served
+    document = (README.parent / "docs" / name).read_text(encoding="utf-8")
+    ran = run(guide(document, url), cwd, env)
+    statuses = re.findall(r"^HTTP (\d{3})$", ran.stderr, flags=re.MULTILINE)
+    assert not [s for s in statuses if s.startswith("5")], ran.stderr
+    return ran, statuses
+
+
+def test_the_readme_walkthroughs_run_as_written(
+    served: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, env = served
+
+    ran = run(walkthrough(README.read_text(encoding="utf-8"), url), tmp_path, env)
+
+    assert '"status":"validated"' in ran.stdout.replace(" ", "")  # the validator's decision
+    assert list(tmp_path.glob("*.xlsx")), "the reporting export was not saved"
+    assert (tmp_path / "police.zip").is_file()  # the auditor's bundle, then verified
 
 
 def test_the_reporting_guide_runs_as_written(
     served: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
-    url, env = served
-    document = (README.parent / "docs" / "reporting.md").read_text(encoding="utf-8")
+    ran, statuses = run_guide("reporting.md", served, tmp_path)
 
-    ran = run(guide(document, url), tmp_path, env)
-
-    assert ran.returncode == 0, f"{ran.stderr[-3000:]}\n--- stdout ---\n{ran.stdout[-3000:]}"
-    statuses = re.findall(r"^HTTP (\d{3})$", ran.stderr, flags=re.MULTILINE)
     assert len(statuses) >= 10
-    assert not [s for s in statuses if s.startswith("5")], ran.stderr
     assert statuses.count("422") == 1  # the guide's one refusal: a theme not in the vocabulary
     assert "police: 200" in ran.stdout  # each plan_mission prints 200, as the guide says
     assert "gendarmerie: 200" in ran.stdout
@@ -160,13 +160,8 @@ def test_the_reporting_guide_runs_as_written(
 def test_the_audit_guide_runs_as_written(
     served: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
-    url, env = served
-    document = (README.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+    _, statuses = run_guide("audit.md", served, tmp_path)
 
-    ran = run(guide(document, url), tmp_path, env)
-
-    assert ran.returncode == 0, f"{ran.stderr[-3000:]}\n--- stdout ---\n{ran.stdout[-3000:]}"
-    statuses = re.findall(r"^HTTP (\d{3})$", ran.stderr, flags=re.MULTILINE)
     assert statuses
-    assert set(statuses) == {"200"}, ran.stderr
+    assert set(statuses) == {"200"}
     assert (tmp_path / "police-bundle.zip").is_file()
