@@ -41,9 +41,10 @@ def composed(text: str) -> str:
     """``text`` in Unicode's composed form (NFC): canonically the same text, one spelling.
 
     Only the encoding of the characters changes, never what they are: an ``e``
-    followed by a combining acute accent becomes the one character ``é``.
+    followed by a combining acute accent becomes the one character ``é``. Text
+    already composed (nearly all) comes back as it is, after CPython's quick check.
     """
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", text)
 
 
 def control_character(text: str) -> str | None:
