@@ -24,6 +24,19 @@ def check_slug(slug: str) -> str:
     return slug
 
 
+def configured_tenant(slug: str, configured: list[str]) -> str:
+    """``slug`` if ENTENTE_TENANTS names it, else NotFoundError naming those it does.
+
+    For commands given a tenant by an operator: a misspelt one must stop before it
+    opens (hence creates) an event store, a topic or views of its own.
+    """
+    check_slug(slug)
+    if slug not in configured:
+        named = ", ".join(configured) or "none"
+        raise NotFoundError(f"no tenant {slug!r} here (ENTENTE_TENANTS: {named})")
+    return slug
+
+
 def served_tenant(slug: str, served: list[str]) -> str:
     """The tenant named in a URL if this process serves it, else NotFoundError (404)."""
     if slug not in served:

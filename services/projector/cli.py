@@ -33,11 +33,14 @@ def project(
     from services.projector.main import build
     from services.projector.settings import ProjectorSettings
     from shared.cli.logs import configure_process_logging
+    from shared.tenancy import configured_tenant
 
     configure_process_logging()
     settings = ProjectorSettings()
     if tenants:
         chosen = [t.strip() for t in tenants.split(",") if t.strip()]
+        for tenant in chosen:  # a subset of ENTENTE_TENANTS: a typo would wait for ever
+            configured_tenant(tenant, settings.tenants)
         settings = settings.model_copy(update={"tenants": chosen})
     application = build(settings)
     typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{port}/status")

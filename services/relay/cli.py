@@ -57,7 +57,10 @@ def relay(
     from shared.cli.logs import configure_process_logging
     from shared.relay.relay import RelayOptions
     from shared.settings import Settings
+    from shared.tenancy import configured_tenant
 
+    settings = Settings()
+    configured_tenant(tenant, settings.tenants)  # a typo would create its topics and store
     configure_process_logging()
     options = RelayOptions(
         page_size=page_size,
@@ -66,4 +69,4 @@ def relay(
         checkpoint_interval=checkpoint_interval,
         linger=linger,
     )
-    run(Settings(), tenant, options=options, http=None if port is None else (host, port))
+    run(settings, tenant, options=options, http=None if port is None else (host, port))

@@ -25,18 +25,14 @@ def check_command(
     """
     from shared.application.ledger import CooperationLedger
     from shared.checker.check import check
-    from shared.errors import NotFoundError
     from shared.kafka.log import KafkaEventLog
     from shared.kafka.settings import KafkaSettings
     from shared.settings import Settings
-    from shared.tenancy import check_slug
+    from shared.tenancy import configured_tenant
     from shared.views.store import open_view_store
 
     settings = Settings()
-    check_slug(tenant)
-    if tenant not in settings.tenants:  # a typo must not check (and create) an empty store
-        served = ", ".join(settings.tenants)
-        raise NotFoundError(f"no tenant {tenant!r} here (ENTENTE_TENANTS: {served})")
+    configured_tenant(tenant, settings.tenants)  # a typo must not check (and create) a store
     ledger = CooperationLedger(tenant, settings.event_store(tenant))
     log = KafkaEventLog(KafkaSettings()) if topic else None
     store = open_view_store(settings.views_url, settings.data_dir, [tenant]) if views else None

@@ -192,6 +192,31 @@ def test_a_check_of_a_tenant_not_served_names_the_served_ones_before_touching_an
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["relay", "polce"],  # would have created entente.polce.* topics and an event store
+        ["project", "--tenants", "police,polce", "--port", "0"],  # would have waited for ever
+    ],
+    ids=["relay", "project"],
+)
+def test_a_tenant_not_configured_is_refused_before_anything_is_opened(
+    command: list[str], tmp_path: Path
+) -> None:
+    ran = entente(
+        *command,
+        ENTENTE_TENANTS="police,gendarmerie",
+        ENTENTE_DATA_DIR=str(tmp_path),
+        ENTENTE_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9",  # nothing listens: never reached
+    )
+
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.strip() == (
+        "entente: no tenant 'polce' here (ENTENTE_TENANTS: police, gendarmerie)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_generated_page_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     for command in ("catalogue", "asyncapi"):
         target = tmp_path / "missing-folder" / "page.md"
