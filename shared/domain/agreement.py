@@ -11,7 +11,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared.domain import values
-from shared.domain.base import EntenteAggregate, optional_text, require_order, require_text
+from shared.domain.base import (
+    EntenteAggregate,
+    list_value,
+    optional_text,
+    require_order,
+    require_text,
+    text_value,
+)
 from shared.domain.context import CommandContext
 from shared.domain.vocabulary import (
     AgreementKind,
@@ -43,10 +50,10 @@ class Agreement(EntenteAggregate):
 
     record_name = "agreement"
     correctable: ClassVar[dict[str, Any]] = {
-        "title": lambda v: require_text("title", str(v)),
-        "signed_at": lambda v: require_text("signed_at", str(v), 200),
-        "themes": lambda v: values.terms("themes", Theme, v),
-        "reference": lambda v: require_text("reference", str(v), 100),
+        "title": lambda v: require_text("title", text_value("title", v)),
+        "signed_at": lambda v: require_text("signed_at", text_value("signed_at", v), 200),
+        "themes": lambda v: values.terms("themes", Theme, list_value("themes", v)),
+        "reference": lambda v: require_text("reference", text_value("reference", v), 100),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)

@@ -154,6 +154,41 @@ def _refuse_control_characters(field: str, text: str) -> None:
         )
 
 
+def text_value(field: str, value: Any) -> str:
+    """``value`` if it is text, else a ValidationError naming the JSON type it is.
+
+    A correction's ``changes`` come as any JSON: ``str()`` of a null, a number or
+    an object would have recorded ``"None"``, ``"42"`` or ``"{'a': 1}"`` for ever.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(field, "type", f"{field} must be text, not {json_type(value)}")
+    return value
+
+
+def list_value(field: str, value: Any) -> list[Any]:
+    """``value`` if it is a list, else a ValidationError (an object would give its keys)."""
+    if not isinstance(value, list):
+        raise ValidationError(field, "type", f"{field} must be a list, not {json_type(value)}")
+    return value
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def require_count(field: str, value: int, low: int, high: int) -> int:
     """A whole number of people or experts within bounds; booleans are refused.
 

@@ -14,9 +14,11 @@ from uuid import UUID
 from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
+    list_value,
     require_count,
     require_order,
     require_text,
+    text_value,
 )
 from shared.domain.context import CommandContext
 from shared.domain.reference import country as iso_country
@@ -43,9 +45,11 @@ class DelegationVisit(EntenteAggregate):
 
     record_name = "delegation visit"
     correctable: ClassVar[dict[str, Any]] = {
-        "head_of_delegation": lambda v: require_text("head_of_delegation", str(v), 200),
-        "host_site": lambda v: require_text("host_site", str(v), 200),
-        "topics": lambda v: values.terms("topics", Theme, v),
+        "head_of_delegation": lambda v: require_text(
+            "head_of_delegation", text_value("head_of_delegation", v), 200
+        ),
+        "host_site": lambda v: require_text("host_site", text_value("host_site", v), 200),
+        "topics": lambda v: values.terms("topics", Theme, list_value("topics", v)),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)

@@ -18,10 +18,12 @@ from uuid import UUID
 from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
+    list_value,
     optional_text,
     require_count,
     require_order,
     require_text,
+    text_value,
 )
 from shared.domain.context import CommandContext
 from shared.domain.vocabulary import Classification, MissionStatus, MissionType, Organisation, Theme
@@ -80,12 +82,16 @@ class Mission(EntenteAggregate):
 
     record_name = "mission"
     correctable: ClassVar[dict[str, Any]] = {
-        "title": lambda v: require_text("title", str(v)),
-        "description": lambda v: optional_text("description", str(v), MAX_LONG_TEXT),
-        "place": lambda v: require_text("place", str(v), 200),
-        "themes": lambda v: values.terms("themes", Theme, v),
-        "requested_by": lambda v: require_text("requested_by", str(v), 200),
-        "organisations": lambda v: values.terms("organisations", Organisation, v, required=False),
+        "title": lambda v: require_text("title", text_value("title", v)),
+        "description": lambda v: optional_text(
+            "description", text_value("description", v), MAX_LONG_TEXT
+        ),
+        "place": lambda v: require_text("place", text_value("place", v), 200),
+        "themes": lambda v: values.terms("themes", Theme, list_value("themes", v)),
+        "requested_by": lambda v: require_text("requested_by", text_value("requested_by", v), 200),
+        "organisations": lambda v: values.terms(
+            "organisations", Organisation, list_value("organisations", v), required=False
+        ),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from shared.domain import values
-from shared.domain.base import EntenteAggregate, require_order, require_text
+from shared.domain.base import EntenteAggregate, require_order, require_text, text_value
 from shared.domain.context import CommandContext
 from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import Classification, PostStatus
@@ -25,8 +25,8 @@ class PostAbroad(EntenteAggregate):
 
     record_name = "post abroad"
     correctable: ClassVar[dict[str, Any]] = {
-        "name": lambda v: require_text("name", str(v), 200),
-        "city": lambda v: require_text("city", str(v), 200),
+        "name": lambda v: require_text("name", text_value("name", v), 200),
+        "city": lambda v: require_text("city", text_value("city", v), 200),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)

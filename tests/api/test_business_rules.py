@@ -189,6 +189,25 @@ def test_a_field_that_is_not_correctable_is_refused(api: Api) -> None:
     assert api.position() == position
 
 
+def test_a_corrected_value_of_the_wrong_type_is_refused_and_nothing_recorded(api: Api) -> None:
+    """A null title was recorded as the text "None", in the history for ever."""
+    record = api.create("missions")
+    position = api.position()
+    body = {
+        "changes": {"title": None, "requested_by": {"a": 1}},
+        "reason": "A client's bug",
+        "corrected_on": "2013-04-01",
+    }
+
+    response = api.post(f"{record.path}/corrections", body, version=1)
+
+    refusal = problem(response, 422, "type")
+    assert (refusal["field"], refusal["rule"]) == ("changes.title", "type")
+    assert refusal["detail"] == "title must be text, not null"
+    assert api.position() == position
+    assert api.get(record.path).json()["title"] != "None"
+
+
 def test_a_whole_mission_from_request_to_evaluation(api: Api) -> None:
     record = api.walk("missions", "validation", "schedule", "launch", "completion", "evaluation")
 

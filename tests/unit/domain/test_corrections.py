@@ -266,3 +266,51 @@ def test_rebuilding_replays_the_correction() -> None:
     assert rebuilt == record
     assert rebuilt.title == "Protection des mineurs"
     assert rebuilt.version == 4
+
+
+BUILDERS = {"mission": mission, "agreement": agreement, "delegation": delegation, "post": post}
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [(kind, field) for kind, build in BUILDERS.items() for field in type(build()).correctable],
+)
+@pytest.mark.parametrize(
+    ("wrong", "named"),
+    [
+        (None, "null"),
+        (42, "a number"),
+        (1.5, "a number"),
+        (True, "a boolean"),
+        ({"a": 1}, "an object"),
+        ({"narcotics": 1}, "an object"),  # its keys would have passed for a list of themes
+    ],
+    ids=["null", "int", "float", "bool", "object", "object-of-codes"],
+)
+def test_a_corrected_value_of_the_wrong_json_type_is_refused_not_stringified(
+    kind: str, field: str, wrong: Any, named: str
+) -> None:
+    """``str(None)`` was recorded as the title "None", for ever."""
+    record = BUILDERS[kind]()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {field: wrong}, "a client's bug", FIXED_ON)
+
+    assert (caught.value.field, caught.value.rule) == (f"changes.{field}", "type")
+    assert caught.value.detail.startswith(f"{field} must be ")
+    assert caught.value.detail.endswith(f", not {named}")
+    assert history(record) == []
+
+
+@pytest.mark.parametrize("given", ["", "ASEANAPOL"])
+def test_a_list_field_given_as_text_is_refused(given: str) -> None:
+    """``""`` was taken for an empty list of organisations (it iterates as nothing)."""
+    record = mission()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {"organisations": given}, "a client's bug", FIXED_ON)
+
+    assert (caught.value.field, caught.value.rule) == ("changes.organisations", "type")
+    assert caught.value.detail == "organisations must be a list, not text"
