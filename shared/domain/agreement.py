@@ -73,6 +73,9 @@ class Agreement(EntenteAggregate):
         status: AgreementStatus
         amendments: list[dict[str, Any]]
         suspended_on: date | None
+        #: The last change of status (signature, renewal, suspension, resumption) and
+        #: its field: the next one may not be dated before it (``_after_last_change``).
+        _status_changed: tuple[str, date]  # not part of the record's public state
 
     class Signed(EntenteAggregate.Created):
         """v2: partners became lists of countries and organisations (v1 had one country)."""
@@ -106,6 +109,7 @@ class Agreement(EntenteAggregate):
             aggregate.status = AgreementStatus.IN_FORCE
             aggregate.amendments = []
             aggregate.suspended_on = None
+            aggregate._status_changed = ("signed_on", self.signed_on)
 
     class Corrected(EntenteAggregate.Corrected):
         """A agreement's descriptive fields fixed, with the reason.
@@ -129,6 +133,7 @@ class Agreement(EntenteAggregate):
             aggregate.term_start = aggregate.renewed_term_start(self.renewed_on)
             aggregate.duration_months = self.duration_months
             aggregate.status = AgreementStatus.IN_FORCE
+            aggregate.changed_status("renewed_on", self.renewed_on)
 
     class Suspended(EntenteAggregate.Event):
         suspended_on: date
@@ -137,6 +142,7 @@ class Agreement(EntenteAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = AgreementStatus.SUSPENDED
             aggregate.suspended_on = self.suspended_on
+            aggregate.changed_status("suspended_on", self.suspended_on)
 
     class Resumed(EntenteAggregate.Event):
         resumed_on: date
@@ -144,6 +150,7 @@ class Agreement(EntenteAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = AgreementStatus.IN_FORCE
             aggregate.suspended_on = None
+            aggregate.changed_status("resumed_on", self.resumed_on)
 
     class Terminated(EntenteAggregate.Event):
         terminated_on: date
@@ -151,6 +158,7 @@ class Agreement(EntenteAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = AgreementStatus.TERMINATED
+            aggregate.changed_status("terminated_on", self.terminated_on)
 
     @classmethod
     def sign(
@@ -218,6 +226,27 @@ class Agreement(EntenteAggregate):
         """Where a renewal's term starts: the current expiry, or the renewal if later."""
         return max(renewed_on, self.expires_on or renewed_on)
 
+    def changed_status(self, field: str, on: date) -> None:
+        """Keeps the latest status change (histories recorded before the rule may go back)."""
+        if on >= self._status_changed[1]:
+            self._status_changed = (field, on)
+
+    @property
+    def last_status_change(self) -> tuple[str, date]:
+        """The field and date of the latest change of status (the signature at first)."""
+        return self._status_changed
+
+    def _after_last_change(self, field: str, on: date) -> None:
+        """Status changes are dated in the order they happen.
+
+        The views (the register, reporting's agreements in force, the annual
+        report) place each change at its date: a suspension or termination dated
+        before an earlier resumption or renewal would leave the record
+        terminated and the figures counting it in force.
+        """
+        last_field, last_on = self._status_changed
+        require_order(last_on, on, last_field, field)
+
     def amend(self, ctx: CommandContext, amended_on: date, summary: str) -> None:
         self.guard_status("amend", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})
         require_order(self.signed_on, amended_on, "signed_on", "amended_on")
@@ -227,7 +256,7 @@ class Agreement(EntenteAggregate):
 
     def renew(self, ctx: CommandContext, renewed_on: date, duration_months: int) -> None:
         self.guard_status("renew", {AgreementStatus.IN_FORCE})
-        require_order(self.signed_on, renewed_on, "signed_on", "renewed_on")
+        self._after_last_change("renewed_on", renewed_on)
         if self.duration_months is None:
             raise DomainRuleViolation("open-ended", "an open-ended agreement cannot be renewed")
         if not 1 <= duration_months <= 1200:
@@ -241,20 +270,20 @@ class Agreement(EntenteAggregate):
 
     def suspend(self, ctx: CommandContext, suspended_on: date, reason: str) -> None:
         self.guard_status("suspend", {AgreementStatus.IN_FORCE})
-        require_order(self.signed_on, suspended_on, "signed_on", "suspended_on")
+        self._after_last_change("suspended_on", suspended_on)
         reason = require_text("reason", reason)
         meta = ctx.meta(suspended_on, self.classification)
         self.trigger_event(self.Suspended, suspended_on=suspended_on, reason=reason, **meta)
 
     def resume(self, ctx: CommandContext, resumed_on: date) -> None:
         self.guard_status("resume", {AgreementStatus.SUSPENDED})
-        require_order(self.suspended_on or self.signed_on, resumed_on, "suspended_on", "resumed_on")
+        self._after_last_change("resumed_on", resumed_on)
         meta = ctx.meta(resumed_on, self.classification)
         self.trigger_event(self.Resumed, resumed_on=resumed_on, **meta)
 
     def terminate(self, ctx: CommandContext, terminated_on: date, reason: str) -> None:
         self.guard_status("terminate", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})
-        require_order(self.signed_on, terminated_on, "signed_on", "terminated_on")
+        self._after_last_change("terminated_on", terminated_on)
         reason = require_text("reason", reason)
         meta = ctx.meta(terminated_on, self.classification)
         self.trigger_event(self.Terminated, terminated_on=terminated_on, reason=reason, **meta)

@@ -208,6 +208,22 @@ def test_a_corrected_value_of_the_wrong_type_is_refused_and_nothing_recorded(api
     assert api.get(record.path).json()["title"] != "None"
 
 
+def test_a_termination_dated_before_the_last_resumption_is_refused(api: Api) -> None:
+    """The record said terminated while the views, placing each change at its date,
+    counted the agreement in force."""
+    record = api.walk("agreements", "suspension", "resumption")  # resumed on 2020-09-01
+    position = api.position()
+    body = {"terminated_on": "2020-06-30", "reason": "Back-dated by mistake"}
+
+    response = api.post(f"{record.path}/termination", body, version=record.version)
+
+    refusal = problem(response, 422, "dates-in-order")
+    assert refusal["field"] == "terminated_on"
+    assert refusal["detail"] == "terminated_on (2020-06-30) is before resumed_on (2020-09-01)"
+    assert api.position() == position
+    assert api.get(record.path).json()["recorded_status"] == "in-force"
+
+
 def test_a_whole_mission_from_request_to_evaluation(api: Api) -> None:
     record = api.walk("missions", "validation", "schedule", "launch", "completion", "evaluation")
 

@@ -341,6 +341,13 @@ def test_illegal_transition_is_refused(path: tuple[Step, ...], status: str, comm
         ((), lambda a: a.suspend(CTX, date(2011, 12, 8), "x"), "suspended_on"),
         ((), lambda a: a.terminate(CTX, date(2011, 12, 8), "x"), "terminated_on"),
         ((suspend,), lambda a: a.resume(CTX, date(2012, 5, 31)), "resumed_on"),
+        # Before the last change of status: the views would count it in force.
+        ((suspend, resume), lambda a: a.terminate(CTX, date(2012, 8, 31), "x"), "terminated_on"),
+        ((suspend, resume), lambda a: a.suspend(CTX, date(2012, 7, 1), "x"), "suspended_on"),
+        ((suspend, resume), lambda a: a.renew(CTX, date(2012, 8, 31), 12), "renewed_on"),
+        ((suspend,), lambda a: a.terminate(CTX, date(2012, 5, 31), "x"), "terminated_on"),
+        ((renew,), lambda a: a.renew(CTX, date(2014, 5, 31), 12), "renewed_on"),
+        ((renew,), lambda a: a.suspend(CTX, date(2013, 1, 1), "x"), "suspended_on"),
     ],
 )
 def test_dates_out_of_order_are_refused(path: tuple[Step, ...], command: Step, field: str) -> None:
@@ -416,7 +423,7 @@ def test_every_event_carries_its_metadata() -> None:
 
 def test_rebuilding_from_the_events_reproduces_the_state() -> None:
     agreement = sign()
-    for step in (amend, renew, suspend, resume):
+    for step in (amend, suspend, resume, renew):
         step(agreement)
     events = agreement.collect_events()
 
@@ -426,6 +433,44 @@ def test_rebuilding_from_the_events_reproduces_the_state() -> None:
 
     assert rebuilt == agreement
     assert (rebuilt.version, rebuilt.expires_on) == (5, date(2016, 12, 9))
+
+
+def test_a_refusal_names_the_change_it_would_precede() -> None:
+    agreement = given(suspend, resume)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        agreement.terminate(CTX, date(2012, 8, 31), "back-dated")
+
+    assert caught.value.detail == "terminated_on (2012-08-31) is before resumed_on (2012-09-01)"
+
+
+def test_the_same_day_as_the_last_change_is_allowed() -> None:
+    agreement = given(suspend)
+
+    agreement.resume(CTX, date(2012, 6, 1))
+    agreement.terminate(CTX, date(2012, 6, 1), "closed the day it resumed")
+
+    assert agreement.status is AgreementStatus.TERMINATED
+
+
+def test_a_history_recorded_out_of_order_before_the_rule_still_replays() -> None:
+    """Stored events are facts: the rule guards new commands, never the replay."""
+    agreement = sign()
+    suspend(agreement)
+    resume(agreement)
+    late = agreement.last_status_change
+    # A suspension dated before the resumption, as a command could record before the rule.
+    on = date(2012, 7, 1)
+    meta = CTX.meta(on, agreement.classification)
+    agreement.trigger_event(Agreement.Suspended, suspended_on=on, reason="x", **meta)
+    events = agreement.collect_events()
+
+    replayed: Any = None
+    for event in events:
+        replayed = event.mutate(replayed)
+
+    assert replayed.status is AgreementStatus.SUSPENDED
+    assert replayed.last_status_change == late == ("resumed_on", date(2012, 9, 1))
 
 
 def entente_events(events: Sequence[object]) -> list[EntenteAggregate.Event]:
