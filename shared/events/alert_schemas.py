@@ -107,8 +107,11 @@ ALERT_SCHEMA: dict[str, Any] = {
         "country": _COUNTRY,
         "theme": {"type": "string"},
         "period": {
-            "type": "object",
-            "description": "The days both missions share, both ends included.",
+            "type": ["object", "null"],
+            "description": (
+                "The days both missions share, both ends included; null when either "
+                "mission is restricted (beside the other's dates, it would give them away)."
+            ),
             "properties": {"start": _DATE, "end": _DATE},
             "required": ["start", "end"],
             "additionalProperties": False,

@@ -21,6 +21,7 @@ exactly when the list changes, never for a batch that rolled back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -197,6 +198,7 @@ def _alert(
     country, theme = pair[0], pair[1]
     ends = [(pair[2], pair[3]), (pair[4], pair[5])]
     name = f"entente:reporting:{kind}:{':'.join(pair)}:{cause.id}"
+    missions = [_summary(session, tenant, mission_id) for tenant, mission_id in ends]
     return OverlapAlert(
         id=str(uuid5(NAMESPACE_URL, name)),
         type=kind,
@@ -207,10 +209,21 @@ def _alert(
         data={
             "country": country,
             "theme": theme,
-            "period": {"start": window[0].isoformat(), "end": window[1].isoformat()},
-            "missions": [_summary(session, tenant, mission_id) for tenant, mission_id in ends],
+            "period": period(window[0], window[1], missions),
+            "missions": missions,
         },
     )
+
+
+def period(start: date, end: date, missions: Sequence[dict[str, Any]]) -> dict[str, str] | None:
+    """The days both missions share, or None when either is restricted.
+
+    The shared days are bounded by each mission's dates: beside an open mission's
+    dates they would give a restricted one's away, which is never detailed.
+    """
+    if any(shown["restricted"] for shown in missions):
+        return None
+    return {"start": start.isoformat(), "end": end.isoformat()}
 
 
 def _summary(session: ReportingSession, tenant: str, mission_id: str) -> dict[str, Any]:

@@ -106,11 +106,16 @@ MISSION_FIELDS = (
 )
 
 
+def _period_cells(period: Mapping[str, str] | None) -> list[str | None]:
+    """The period's start and end, or two empty cells (a restricted mission's pair)."""
+    return [None, None] if period is None else [period["start"], period["end"]]
+
+
 def overlaps_sheet(answer: Mapping[str, Any]) -> Sheet:
     columns = ["country", "theme", "period_start", "period_end", "detected_at"]
     columns += [f"{side}_{name}" for side in ("first", "second") for name in MISSION_FIELDS]
     rows = [
-        [item["country"], item["theme"], item["period"]["start"], item["period"]["end"]]
+        [item["country"], item["theme"], *_period_cells(item["period"])]
         + [item["detected_at"]]
         + [mission.get(name) for mission in item["missions"] for name in MISSION_FIELDS]
         for item in answer["items"]

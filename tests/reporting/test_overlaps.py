@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.domain.mission import Mission
 from shared.domain.vocabulary import Classification
-from shared.reporting import queries
+from shared.reporting import queries, sheets
 from shared.reporting.overlaps import DETECTED, RESOLVED
 from shared.reporting.projector import ReportingProjector
 from shared.reporting.store import ReportingStore
@@ -195,6 +195,22 @@ def test_a_restricted_mission_is_counted_in_an_overlap_but_never_detailed(
         assert world.id("secret") not in text
         assert "Mission secret" not in text
         assert "Lieu secret" not in text
+    # The shared days end where the restricted mission ends: they would give it away.
+    assert item["period"] is None
+    assert alert["data"]["period"] is None
+    (row,) = sheets.overlaps_sheet(listing).rows
+    assert row[2:4] == [None, None]
+
+
+def test_a_pair_of_open_missions_shows_its_period(world: World, store: ReportingStore) -> None:
+    world.mission("police", "open-p", start=date(2024, 3, 4), end=date(2024, 3, 8))
+    world.mission("gendarmerie", "open-g", start=date(2024, 3, 6), end=date(2024, 3, 12))
+    _project(world, store)
+
+    (item,) = queries.overlaps(store, TENANTS, Filters())["items"]
+    alert = queries.alerts(store, TENANTS)["items"][0]
+
+    assert item["period"] == alert["data"]["period"] == {"start": "2024-03-06", "end": "2024-03-08"}
 
 
 def test_pages_of_overlaps_never_skip_or_repeat_a_pair(world: World, store: ReportingStore) -> None:

@@ -3,8 +3,10 @@
 Overlaps are paged with a keyset cursor over their total order (start of the
 overlap, then the pair's key), so pages never skip or repeat a pair while the
 projector adds some. A restricted mission is shown by its directorate only:
-no id, title, place or dates (the overlap's own country, theme and period
-stay — they are what is counted).
+no id, title, place or dates. The overlap's country and theme stay (they are
+what is counted); its period does not when either mission is restricted: the
+days two missions share are bounded by each one's dates, so beside an open
+mission's dates they would give the restricted one's away.
 
 The alerts feed pages on the alerts' sequence number (``after``): a consumer
 without Kafka reads the alert events from here, in the order they were raised.
@@ -22,6 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, select, tuple_
 
 from shared.errors import ValidationError
+from shared.reporting.overlaps import period
 from shared.reporting.queries.common import RESTRICTED, Filters, answer, year_bounds
 from shared.reporting.store import ReportingSession, ReportingStore
 from shared.text import control_character
@@ -121,15 +124,13 @@ def _missions(
 def present(row: RowMapping, missions: dict[tuple[str, str], RowMapping]) -> dict[str, Any]:
     """One overlap as the API shows it."""
     ends = [(row["first_tenant"], row["first_id"]), (row["second_tenant"], row["second_id"])]
+    shown = [mission(missions[end]) for end in ends]
     return {
         "country": row["country"],
         "theme": row["theme"],
-        "period": {
-            "start": row["overlap_start"].isoformat(),
-            "end": row["overlap_end"].isoformat(),
-        },
+        "period": period(row["overlap_start"], row["overlap_end"], shown),
         "detected_at": row["detected_at"].isoformat(),
-        "missions": [mission(missions[end]) for end in ends],
+        "missions": shown,
     }
 
 
