@@ -9,12 +9,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.application.stores import EventStoreConfig, PostgresStore, SqliteStore
+from shared.errors import ConfigurationError
 from shared.tenancy import DEFAULT_TENANTS
+
+
+def checked_url(url: str) -> str:
+    """``url`` if its host and port can be read, else ValueError saying why (not the URL:
+    it may hold a password). A port out of range failed at the first connection, as a
+    traceback."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError as error:
+        raise ValueError(f"not a usable URL: {error}") from None
+    if not parts.scheme:
+        raise ValueError("not a usable URL: it names no scheme (postgresql://…)")
+    return url
 
 
 class Settings(BaseSettings):
@@ -68,6 +84,16 @@ class Settings(BaseSettings):
             raise ValueError(f"tenants named more than once: {', '.join(repeated)}")
         return tenants
 
+    @field_validator("postgres_url", "views_url")
+    @classmethod
+    def _a_url(cls, url: str | None) -> str | None:
+        return None if url is None else checked_url(url)
+
+    @field_validator("postgres_urls")
+    @classmethod
+    def _urls(cls, urls: dict[str, str]) -> dict[str, str]:
+        return {tenant: checked_url(url) for tenant, url in urls.items()}
+
     @model_validator(mode="after")
     def _urls_name_served_tenants(self) -> Self:
         """A URL for a tenant not served here is a typo that would leave the real one unread."""
@@ -85,6 +111,8 @@ class Settings(BaseSettings):
             url = self.postgres_urls.get(tenant) if tenant is not None else None
             url = url or self.postgres_url
             if not url:
-                raise ValueError("ENTENTE_POSTGRES_URL is required when ENTENTE_STORE=postgres")
+                raise ConfigurationError(
+                    "ENTENTE_POSTGRES_URL is required when ENTENTE_STORE=postgres"
+                )
             return PostgresStore(url)
         return SqliteStore(self.data_dir / "events")

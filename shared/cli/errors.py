@@ -27,10 +27,16 @@ def database_refusal(error: BaseException) -> str | None:
     persistence = sys.modules.get("eventsourcing.persistence")
     if persistence is not None and isinstance(error, persistence.PersistenceError):
         cause = error.__cause__
-        if psycopg is not None and isinstance(cause, psycopg.Error):
+        sqlite3 = sys.modules.get("sqlite3")
+        if (psycopg is not None and isinstance(cause, psycopg.Error)) or (
+            sqlite3 is not None and isinstance(cause, sqlite3.Error)
+        ):
             error = cause
         return _line(error)
     if psycopg is not None and isinstance(error, psycopg.Error):
+        return _line(error)
+    sqlite3 = sys.modules.get("sqlite3")  # a store that is not SQLite, or read-only
+    if sqlite3 is not None and isinstance(error, sqlite3.Error):
         return _line(error)
     return None
 
@@ -55,7 +61,15 @@ def file_refusal(error: BaseException) -> str | None:
 #: Refusals that a setting fixes: permissions, read-only or full file systems, a file
 #: where a folder should be.
 _SETTINGS_ERRNOS = frozenset(
-    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR, errno.EEXIST}
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOSPC,
+        errno.ENOTDIR,
+        errno.EEXIST,
+        errno.ENOENT,  # a data directory under a parent that does not exist (/proc/x)
+    }
 )
 
 
@@ -66,6 +80,11 @@ def settings_refusal(error: BaseException) -> str | None:
     the environment: database URLs with their passwords, SASL passwords. Only the
     field names and the reasons are printed, never a value.
     """
+    sources = sys.modules.get("pydantic_settings")
+    if sources is not None and isinstance(error, sources.SettingsError):
+        # Its message names the field and the source ("error parsing value for field
+        # "postgres_urls" from source "EnvSettingsSource"), never the value.
+        return f"invalid settings: {error}"
     pydantic = sys.modules.get("pydantic")
     if pydantic is None or not isinstance(error, pydantic.ValidationError):
         return None

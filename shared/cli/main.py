@@ -123,11 +123,17 @@ def asyncapi(
 
 def _write(output: str, text: str) -> None:
     """Writes a generated page, or says in one line why it cannot (exit 2), not a traceback."""
+    from contextlib import suppress
     from pathlib import Path
 
-    try:
-        Path(output).write_text(text, encoding="utf-8")
+    target = Path(output)
+    partial = target.with_name(f".{target.name}.partial")
+    try:  # beside it, then renamed over it: a full disk never leaves half a page
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
     except OSError as error:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
         typer.echo(f"entente: cannot write {output}: {error.strerror or error}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"wrote {output}")
@@ -144,8 +150,9 @@ def kafka_acls(
     component: Annotated[str, typer.Argument(help="relay, projector, reporting or audit")],
     principal: Annotated[str, typer.Argument(help="Its identity on the cluster, e.g. User:x")],
     tenants: Annotated[
-        str, typer.Option(help="Comma-separated tenants it serves (default: ENTENTE_TENANTS)")
-    ] = "",
+        str | None,
+        typer.Option(help="Comma-separated tenants it serves (default: ENTENTE_TENANTS)"),
+    ] = None,
     apply: Annotated[
         bool, typer.Option(help="Create the ACLs (through an identity allowed to alter ACLs)")
     ] = False,
@@ -176,7 +183,10 @@ def kafka_acls(
         )
     if not principal.startswith("User:") or principal == "User:":
         raise ValidationError("principal", "format", f"{principal!r} is not User:<name>")
-    served = [t.strip() for t in tenants.split(",") if t.strip()] or Settings().tenants
+    served = [t.strip() for t in (tenants or "").split(",") if t.strip()]
+    if tenants is not None and not served:  # an empty "$T" must not grant every tenant
+        raise ValidationError("tenants", "required", f"--tenants {tenants!r} names no tenant")
+    served = served or Settings().tenants
     kafka = KafkaSettings()
     grants = component_grants(component, [check_slug(t) for t in served], kafka)
     if output == "strimzi":

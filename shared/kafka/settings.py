@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -121,6 +121,19 @@ class KafkaSettings(BaseSettings):
                 f"replication_factor ({self.replication_factor}): no write could be acknowledged"
             )
         return self
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _host_and_port_each(cls, servers: str) -> str:
+        """``host:port`` list: an empty one or a bad port failed inside the client, later."""
+        named = [s.strip() for s in servers.split(",") if s.strip()]
+        if not named:
+            raise ValueError("names no broker (host:port, comma-separated)")
+        for index, server in enumerate(named, 1):
+            host, _, port = server.rpartition(":")
+            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ValueError(f"broker {index} is not host:port with a port 1-65535")
+        return servers
 
     def servers(self) -> list[str]:
         """The bootstrap servers as the client wants them."""

@@ -69,7 +69,7 @@ def test_a_read_only_file_system_names_the_path_and_the_setting() -> None:
 
 def test_other_os_errors_are_left_alone() -> None:
     assert file_refusal(ConnectionRefusedError(errno.ECONNREFUSED, "refused")) is None
-    assert file_refusal(FileNotFoundError(errno.ENOENT, "missing", "/x")) is None
+    assert file_refusal(FileNotFoundError(errno.ENOENT, "missing")) is None  # no file named
     assert file_refusal(OSError("no errno")) is None
 
 
@@ -215,6 +215,84 @@ def test_a_tenant_not_configured_is_refused_before_anything_is_opened(
         "entente: no tenant 'polce' here (ENTENTE_TENANTS: police, gendarmerie)"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        (
+            {"ENTENTE_POSTGRES_URLS": "{x"},
+            'invalid settings: error parsing value for field "postgres_urls" from source '
+            '"EnvSettingsSource"',
+        ),
+        (
+            {"ENTENTE_STORE": "postgres"},
+            "ENTENTE_POSTGRES_URL is required when ENTENTE_STORE=postgres",
+        ),
+        (
+            {"ENTENTE_STORE": "postgres", "ENTENTE_POSTGRES_URL": "postgresql://u:pw@h:99999/db"},
+            "invalid settings (AuditSettings): postgres_url: Value error, not a usable URL: "
+            "Port out of range 0-65535",
+        ),
+        (
+            {"ENTENTE_VIEWS_URL": "postgresql://u:pw@[::1/views"},
+            "invalid settings (AuditSettings): views_url: Value error, not a usable URL: "
+            "Invalid IPv6 URL",
+        ),
+        (
+            {"ENTENTE_DATA_DIR": "/proc/entente-nowhere"},
+            "cannot use /proc/entente-nowhere: No such file or directory (set "
+            "ENTENTE_DATA_DIR, or the command's path options, to a writable place)",
+        ),
+    ],
+    ids=["json", "no-url", "port", "ipv6", "data-dir"],
+)
+def test_bad_settings_are_one_line_without_a_traceback(env: dict[str, str], line: str) -> None:
+    ran = entente("audit", "verify", "police", **{"ENTENTE_TENANTS": "police", **env})
+
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.strip().splitlines() == [f"entente: {line}"]
+    assert "pw" not in ran.stderr
+
+
+@pytest.mark.parametrize("servers", ["", ",", "broker", "broker:0", "broker:99999", ":9092"])
+def test_bootstrap_servers_that_name_no_usable_broker_are_refused(servers: str) -> None:
+    ran = entente("relay", "police", ENTENTE_KAFKA_BOOTSTRAP_SERVERS=servers)
+
+    assert ran.returncode == 2, ran.stderr
+    (line,) = ran.stderr.strip().splitlines()
+    assert line.startswith("entente: invalid settings (KafkaSettings): bootstrap_servers: ")
+
+
+def test_a_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "police.events.sqlite3").write_bytes(b"not a database" * 400)
+
+    ran = entente("audit", "verify", "police", ENTENTE_DATA_DIR=str(tmp_path))
+
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.strip().splitlines() == [
+        "entente: the database refused (DatabaseError): file is not a database"
+    ]
+
+
+def test_a_generated_page_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    """Written in place, a full disk cut the page short and its old content was gone."""
+    page = tmp_path / "catalogue.md"
+    page.write_text("the page as it was\n")
+    (tmp_path / ".catalogue.md.partial").mkdir()  # where the new page would be written
+
+    refused = entente("catalogue", "--output", str(page))
+
+    assert refused.returncode == 2, refused.stderr
+    assert page.read_text() == "the page as it was\n"
+
+    (tmp_path / ".catalogue.md.partial").rmdir()
+    written = entente("catalogue", "--output", str(page))
+
+    assert written.returncode == 0, written.stderr
+    assert page.read_text().startswith("# ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogue.md"]
 
 
 def test_a_generated_page_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:

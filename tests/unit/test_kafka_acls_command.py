@@ -56,6 +56,9 @@ def test_topic_names_carry_the_prefix_and_tenants_default_to_the_settings() -> N
         (("gateway", "User:x"), "'gateway' is not one of relay, projector, reporting, audit"),
         (("relay", "entente-relay"), "'entente-relay' is not User:<name>"),
         (("relay", "User:x", "--tenants", "Police"), "Police"),
+        # An empty "$T" in a script would have granted every tenant of ENTENTE_TENANTS.
+        (("relay", "User:x", "--tenants", ""), "--tenants '' names no tenant"),
+        (("relay", "User:x", "--tenants", " , "), "--tenants ' , ' names no tenant"),
     ],
 )
 def test_bad_arguments_get_one_line_and_exit_status_2(args: tuple[str, ...], message: str) -> None:
