@@ -44,3 +44,17 @@ def test_sample_data_loads_once_and_fills_every_view(tmp_path: Path) -> None:
     report = queries.annual_report(views, "civil-protection", 2025)
     assert report["missions"]["total"] > 0
     assert report["delegations"]
+
+
+def test_a_tenant_added_by_configuration_starts_empty_beside_the_samples(tmp_path: Path) -> None:
+    """``ENTENTE_TENANTS=road-safety,police`` stopped ``make run`` on a KeyError."""
+    ledgers = {
+        t: CooperationLedger(t, SqliteStore(tmp_path / "events")) for t in ("road-safety", "police")
+    }
+
+    counts = load(ledgers, TODAY)
+
+    assert counts["road-safety"] == 0
+    assert ledgers["road-safety"].position() in (None, 0)
+    assert counts["police"] > 150
+    assert (ledgers["police"].position() or 0) > 150
