@@ -99,14 +99,7 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     issues = [_issue(e) for e in error.errors()]
     if any(i["rule"] == "json_invalid" for i in issues):
-        return problem(
-            400,
-            "malformed-json",
-            "Malformed JSON",
-            "the body is not valid JSON",
-            field="body",
-            rule="json",
-        )
+        return await _malformed_body(request)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if request.method in {"POST", "PUT", "PATCH"} and media_type != "application/json":
         return problem(
@@ -141,8 +134,44 @@ def _issue(error: Any) -> dict[str, Any]:
     return issue
 
 
+async def _malformed_body(request: Request) -> JSONResponse:
+    """400 for a body that is not JSON, once the route's policy has let the caller in.
+
+    FastAPI parses the body before it resolves any dependency: without this, a
+    stranger, a caller of the wrong role or a tenant not served here got the 400
+    first, though the 401, 403 or 404 comes before anything else.
+    """
+    refused = await _policy_refusal(request)
+    if refused is not None:
+        return refused
+    return problem(
+        400,
+        "malformed-json",
+        "Malformed JSON",
+        "the body is not valid JSON",
+        field="body",
+        rule="json",
+    )
+
+
+async def _policy_refusal(request: Request) -> JSONResponse | None:
+    """The problem the route's policy (``Allow``) answers this request with, if any."""
+    from shared.http.security import BEARER, Allow
+
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for dependency in getattr(dependant, "dependencies", ()):
+        if isinstance(dependency.call, Allow):
+            try:
+                await dependency.call(request, await BEARER(request))
+            except errors.EntenteError as refusal:
+                return await entente_error(request, refusal)
+    return None
+
+
 async def http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and error.detail == "There was an error parsing the body":
+        return await _malformed_body(request)  # nested too deep, a huge number, bad UTF-8
     titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
     slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
     headers = dict(error.headers or {})

@@ -182,6 +182,46 @@ def test_malformed_json_is_refused_with_400(api: Api) -> None:
     assert api.position() == position
 
 
+@pytest.mark.parametrize(
+    ("user", "path", "status", "slug"),
+    [
+        (None, "/api/police/missions", 401, "authentication"),
+        ("auditor", "/api/police/missions", 403, "permission-denied"),
+        ("police-recorder", "/api/nowhere/missions", 404, "not-found"),
+    ],
+    ids=["no-token", "wrong-role", "tenant-not-served"],
+)
+def test_the_policy_answers_before_a_malformed_body_is_looked_at(
+    api: Api, user: str | None, path: str, status: int, slug: str
+) -> None:
+    """FastAPI parses the body before any dependency: a stranger got the 400 first."""
+    headers = {**(api.auth(user) if user else {}), "Content-Type": "application/json"}
+
+    response = api.client.post(path, content=b'{"title": ', headers=headers)
+
+    problem(response, status, slug)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 5000 + b"]" * 5000, b"1" * 5000, b'{"title": "\xff"}'],
+    ids=["nested-too-deep", "huge-number", "not-utf-8"],
+)
+def test_a_body_json_cannot_parse_is_a_malformed_json_problem(api: Api, content: bytes) -> None:
+    position = api.position()
+    headers = {**api.auth("police-recorder"), "Content-Type": "application/json"}
+
+    response = api.client.post("/api/police/missions", content=content, headers=headers)
+
+    body = problem(response, 400, "malformed-json")
+    assert (body["field"], body["rule"]) == ("body", "json")
+    assert api.position() == position
+    no_token = api.client.post(
+        "/api/police/missions", content=content, headers={"Content-Type": "application/json"}
+    )
+    problem(no_token, 401, "authentication")
+
+
 def test_a_body_that_is_not_an_object_is_refused(api: Api) -> None:
     position = api.position()
     headers = {**api.auth("police-recorder"), "Content-Type": "application/json"}
