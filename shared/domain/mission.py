@@ -339,7 +339,7 @@ class Mission(EntenteAggregate):
         self.guard_status("schedule", {MissionStatus.VALIDATED, MissionStatus.SCHEDULED})
         require_order(self.requested_on, start_date, "requested_on", "start_date")
         require_order(start_date, end_date, "start_date", "end_date")
-        require_order(self._reached(self.decided_on), scheduled_on, "decided_on", "scheduled_on")
+        self._after_last_step("scheduled_on", scheduled_on)
         amount, currency = _optional_money("budget", budget)
         self.trigger_event(
             self.Scheduled,
@@ -356,7 +356,7 @@ class Mission(EntenteAggregate):
     def launch(self, ctx: CommandContext, launched_on: date) -> None:
         """Records that delivery has begun."""
         self.guard_status("launch", {MissionStatus.SCHEDULED})
-        require_order(self._reached(self.decided_on), launched_on, "decided_on", "launched_on")
+        self._after_last_step("launched_on", launched_on)
         meta = ctx.meta(launched_on, self.classification)
         self.trigger_event(self.Launched, launched_on=launched_on, **meta)
 
@@ -388,7 +388,7 @@ class Mission(EntenteAggregate):
         self.guard_status(
             "cancel", {MissionStatus.VALIDATED, MissionStatus.SCHEDULED, MissionStatus.LAUNCHED}
         )
-        require_order(self.requested_on, cancelled_on, "requested_on", "cancelled_on")
+        self._after_last_step("cancelled_on", cancelled_on)
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(cancelled_on, self.classification)
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
@@ -421,6 +421,23 @@ class Mission(EntenteAggregate):
             raise DomainRuleViolation(
                 "not-scheduled", "a mission has no place to correct before it is scheduled", "place"
             )
+
+    def _after_last_step(self, field: str, on: date) -> None:
+        """A step is not dated before the last one recorded (decision, scheduling, launch).
+
+        A cancellation dated before the decision it cancels, or a rescheduling
+        before the scheduling it replaces, would put the history out of order.
+        """
+        steps = [("requested_on", self.requested_on)]
+        steps += [
+            (name, when)
+            for name in ("decided_on", "scheduled_on", "launched_on")
+            if (when := getattr(self, name, None)) is not None
+        ]
+        last_field, last_on = max(steps, key=lambda step: step[1])
+        if last_field == field:
+            last_field = f"the previous {field}"
+        require_order(last_on, on, last_field, field)
 
     def _reached(self, step_date: date | None) -> date:
         """A step date the status guard has just ensured is set.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -27,6 +27,7 @@ REQUESTED_ON = date(2013, 3, 4)
 DECIDED_ON = date(2013, 4, 15)
 SCHEDULED_ON = date(2013, 6, 3)
 START, END = date(2013, 10, 7), date(2013, 10, 11)
+ONE_DAY = timedelta(days=1)
 CANCELLED_ON = date(2013, 10, 8)
 EVALUATED_ON = date(2013, 11, 20)
 
@@ -474,6 +475,24 @@ def test_illegal_transition_is_refused_before_any_event(
             "completed_on",
         ),
         ((validate,), lambda m: m.cancel(CTX, date(2013, 3, 3), "no"), "cancelled_on"),
+        # Before the last step recorded: the decision, the scheduling, the launch.
+        ((validate,), lambda m: m.cancel(CTX, DECIDED_ON - ONE_DAY, "no"), "cancelled_on"),
+        (
+            (validate, schedule),
+            lambda m: m.cancel(CTX, SCHEDULED_ON - ONE_DAY, "no"),
+            "cancelled_on",
+        ),
+        (
+            (validate, schedule, launch),
+            lambda m: m.cancel(CTX, START - ONE_DAY, "no"),
+            "cancelled_on",
+        ),
+        ((validate, schedule), lambda m: m.launch(CTX, SCHEDULED_ON - ONE_DAY), "launched_on"),
+        (
+            (validate, schedule),
+            lambda m: m.schedule(CTX, START, END, "PP", 1, None, SCHEDULED_ON - ONE_DAY),
+            "scheduled_on",
+        ),
         (
             (validate, schedule, launch, complete),
             lambda m: m.evaluate(CTX, date(2013, 10, 10), 3, "ok", ""),
@@ -489,6 +508,26 @@ def test_dates_out_of_order_are_refused(path: tuple[Step, ...], command: Step, f
 
     assert (caught.value.rule, caught.value.field) == ("dates-in-order", field)
     assert mission.collect_events() == []
+
+
+def test_a_rescheduling_dated_before_the_scheduling_it_replaces_names_it() -> None:
+    mission = given(validate, schedule)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        mission.schedule(CTX, START, END, "PP", 1, None, SCHEDULED_ON - ONE_DAY)
+
+    earlier = (SCHEDULED_ON - ONE_DAY).isoformat()
+    assert caught.value.detail == (
+        f"scheduled_on ({earlier}) is before the previous scheduled_on ({SCHEDULED_ON.isoformat()})"
+    )
+
+
+def test_a_cancellation_on_the_day_of_the_launch_is_allowed() -> None:
+    mission = given(validate, schedule, launch)
+
+    mission.cancel(CTX, START, "evacuated on arrival")
+
+    assert mission.status is MissionStatus.CANCELLED
 
 
 def test_completion_before_a_late_launch_is_refused() -> None:
