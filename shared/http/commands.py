@@ -21,7 +21,9 @@ from shared.application.ledger import CommandResult, Idempotency
 from shared.errors import ValidationError
 
 _KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,200}$")
-_ETAG = re.compile(r'^(W/)?"(\d+)"$')
+#: A strong ETag only: RFC 9110 (13.1.1) has If-Match compare strongly, so a weak
+#: ``W/"3"`` never matches; taken as "3", a weakened tag would have passed.
+_ETAG = re.compile(r'^"(\d+)"$')
 
 
 class CommandAccepted(BaseModel):
@@ -106,8 +108,10 @@ async def if_match(
         return None
     found = _ETAG.match(if_match.strip())
     if not found:
-        raise ValidationError("If-Match", "format", 'If-Match must be a version ETag such as "3"')
-    return int(found.group(2))
+        raise ValidationError(
+            "If-Match", "format", 'If-Match must be a strong version ETag such as "3"'
+        )
+    return int(found.group(1))
 
 
 def accepted(
