@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,17 +42,80 @@ EVENTS, MANIFEST, CHECKSUMS, README = "events.jsonl", "manifest.json", "SHA256SU
 BUNDLE = "bundle"
 
 
+#: What a line or a manifest that is not what it claims can raise while it is read.
+MALFORMED = (ValueError, KeyError, TypeError, ArithmeticError, RecursionError)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What verification reads in ``manifest.json``, each field checked for its type.
+
+    ``Manifest.parse`` is the one place a manifest is interpreted: a manifest
+    that does not have this shape makes the bundle unreadable (``BundleError``),
+    so nothing further down meets a missing key or a value of the wrong type.
+    """
+
+    tenant: str
+    genesis: str
+    head: str
+    count: int
+    checkpoints: tuple[Checkpoint, ...] = ()
+    #: The sha256 the manifest gives for each file (its ``files``).
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Manifest:
+        """The manifest in ``raw``; BundleError naming the first field that is wrong."""
+        try:
+            document = json.loads(raw)
+        except (ValueError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else "invalid"
+            raise BundleError(f"{MANIFEST} is not JSON ({reason})") from None
+        if not isinstance(document, dict):
+            raise BundleError(f"{MANIFEST} is not a JSON object ({_kind(document)})")
+        if document.get("format") != FORMAT:
+            raise BundleError(f"unknown bundle format {document.get('format')!r} (want {FORMAT})")
+        if document.get("chain") != chain.CHAIN_VERSION:
+            raise BundleError(
+                f"the bundle's chain is {document.get('chain')!r}; this verifier knows "
+                f"{chain.CHAIN_VERSION} only"
+            )
+        tenant = _text(document, "tenant")
+        if not tenant:
+            raise BundleError(f"{MANIFEST}: tenant is empty")
+        files = document.get("files", {})
+        if not isinstance(files, dict):
+            raise BundleError(f"{MANIFEST}: files must be an object, not {_kind(files)}")
+        checkpoints = document.get("checkpoints", [])
+        if not isinstance(checkpoints, list):
+            raise BundleError(f"{MANIFEST}: checkpoints must be a list, not {_kind(checkpoints)}")
+        return cls(
+            tenant=tenant,
+            genesis=_text(document, "genesis"),
+            head=_text(document, "head"),
+            count=_whole(document, "count"),
+            checkpoints=tuple(
+                _checkpoint(tenant, row, f"checkpoints[{number}]")
+                for number, row in enumerate(checkpoints)
+            ),
+            checksums={
+                str(name): _text(_object(about, f"files.{name}"), "sha256", f"files.{name}.")
+                for name, about in files.items()
+            },
+        )
+
+
 @dataclass
 class BundleCopy:
     """What a bundle holds: its manifest, its events as entries, and what is wrong with it."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     entries: list[Entry] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
     @property
     def tenant(self) -> str:
-        return str(self.manifest["tenant"])
+        return self.manifest.tenant
 
 
 def canonical_bytes(document: dict[str, Any]) -> bytes:
@@ -92,66 +156,124 @@ def checkpoint_json(checkpoint: Checkpoint) -> dict[str, Any]:
     }
 
 
-def verify_bundle(path: Path, progress: Progress | None = None) -> VerifyReport:
-    """Checks a bundle offline; the report's findings name the first tampered line."""
-    copy = read_bundle(path, progress)
+def verify_bundle(
+    path: Path, progress: Progress | None = None, tenant: str | None = None
+) -> VerifyReport:
+    """Checks a bundle offline (of ``tenant``, if given); the findings name the first bad line."""
+    copy = read_bundle(path, progress, tenant)
     manifest = copy.manifest
     report = VerifyReport(copy.tenant, findings=copy.findings)
     report.events = len(copy.entries)
     report.head = copy.entries[-1].link if copy.entries else chain.genesis(copy.tenant)
     report.last_position = copy.entries[-1].position if copy.entries else 0
     report.witnesses = [f"bundle {path.name}: manifest, {CHECKSUMS}, chain links"]
-    if manifest.get("checkpoints"):
-        report.witnesses.append(f"{len(manifest['checkpoints'])} checkpoints in the manifest")
+    if manifest.checkpoints:
+        report.witnesses.append(f"{len(manifest.checkpoints)} checkpoints in the manifest")
     return report
 
 
-def read_bundle(path: Path, progress: Progress | None = None) -> BundleCopy:
-    """The bundle's entries and findings; BundleError if it cannot be read at all."""
+def read_bundle(
+    path: Path, progress: Progress | None = None, tenant: str | None = None
+) -> BundleCopy:
+    """The bundle's entries and findings; BundleError if it cannot be read at all.
+
+    With ``tenant``, a bundle of another tenant is refused (BundleError) before its
+    events are read.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             files = {name: archive.read(name) for name in archive.namelist()}
-    except (OSError, zipfile.BadZipFile) as error:
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        RuntimeError,  # an encrypted member
+        NotImplementedError,  # a compression method zipfile does not know
+    ) as error:
         raise BundleError(f"{path} is not a readable bundle: {error}") from None
     if MANIFEST not in files or EVENTS not in files:
         raise BundleError(f"{path} has no {MANIFEST} or no {EVENTS}: not an Entente bundle")
-    manifest = _manifest(files[MANIFEST])
+    try:
+        manifest = Manifest.parse(files[MANIFEST])
+    except BundleError as error:
+        raise BundleError(f"{path}: {error.detail}") from None
+    if tenant is not None and manifest.tenant != tenant:
+        raise BundleError(f"{path} is a bundle of {manifest.tenant!r}, not {tenant!r}")
     copy = BundleCopy(manifest)
     copy.findings.extend(_checksums(files, manifest))
-    if manifest["genesis"] != chain.genesis(copy.tenant):
+    if manifest.genesis != chain.genesis(copy.tenant):
         copy.findings.append(
             _problem(Kind.ALTERED, None, "the manifest's genesis is not the tenant's")
         )
     _lines(copy, files[EVENTS], progress or Quiet())
     _totals(copy)
-    checkpoints = [checkpoint_from_json(copy.tenant, c) for c in manifest.get("checkpoints", [])]
     witness = "a checkpoint in the manifest"
     copy.findings.extend(
-        against_checkpoints(copy.tenant, copy.entries, checkpoints, BUNDLE, witness)
+        against_checkpoints(copy.tenant, copy.entries, manifest.checkpoints, BUNDLE, witness)
     )
     return copy
 
 
-def _manifest(raw: bytes) -> dict[str, Any]:
+def _kind(value: object) -> str:
+    """The JSON name of ``value``'s type, for messages that must not echo the value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    names = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _object(value: object, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BundleError(f"{MANIFEST}: {name} must be an object, not {_kind(value)}")
+    return value
+
+
+def _text(document: dict[str, Any], key: str, prefix: str = "") -> str:
+    """``document[key]``, which must be text that UTF-8 can encode."""
+    if key not in document:
+        raise BundleError(f"{MANIFEST}: {prefix}{key} is missing")
+    value = document[key]
+    if not isinstance(value, str):
+        raise BundleError(f"{MANIFEST}: {prefix}{key} must be a string, not {_kind(value)}")
     try:
-        manifest: dict[str, Any] = json.loads(raw)
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BundleError(f"{MANIFEST}: {prefix}{key} is not valid Unicode text") from None
+    return value
+
+
+def _whole(document: dict[str, Any], key: str, prefix: str = "") -> int:
+    """``document[key]``, which must be a whole number, 0 or more."""
+    if key not in document:
+        raise BundleError(f"{MANIFEST}: {prefix}{key} is missing")
+    value = document[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        shown = "a negative number" if isinstance(value, int) else _kind(value)
+        raise BundleError(f"{MANIFEST}: {prefix}{key} must be a whole number, not {shown}")
+    return value
+
+
+def _checkpoint(tenant: str, row: object, name: str) -> Checkpoint:
+    document = _object(row, name)
+    prefix = f"{name}."
+    size, head = _whole(document, "size", prefix), _text(document, "head", prefix)
+    position, time = _whole(document, "position", prefix), _text(document, "time", prefix)
+    try:
+        moment = datetime.fromisoformat(time)
     except ValueError:
-        raise BundleError(f"{MANIFEST} is not JSON") from None
-    if manifest.get("format") != FORMAT:
-        raise BundleError(f"unknown bundle format {manifest.get('format')!r} (want {FORMAT})")
-    if manifest.get("chain") != chain.CHAIN_VERSION:
-        raise BundleError(
-            f"the bundle's chain is {manifest.get('chain')!r}; this verifier knows "
-            f"{chain.CHAIN_VERSION} only"
-        )
-    return manifest
+        raise BundleError(f"{MANIFEST}: {prefix}time is not an ISO 8601 date and time") from None
+    version = _text(document, "chain", prefix) if "chain" in document else chain.CHAIN_VERSION
+    return Checkpoint(tenant, size, head, position, moment, version)
 
 
-def _checksums(files: dict[str, bytes], manifest: dict[str, Any]) -> list[Finding]:
+def _checksums(files: dict[str, bytes], manifest: Manifest) -> list[Finding]:
     found: list[Finding] = []
     sums = files.get(CHECKSUMS, b"").decode("utf-8", errors="replace").splitlines()
     listed = {name.strip(): digest for digest, _, name in (s.partition("  ") for s in sums if s)}
-    listed.update({n: str(f["sha256"]) for n, f in manifest.get("files", {}).items()})
+    listed.update(manifest.checksums)
     for name in (EVENTS, MANIFEST, README):
         actual = hashlib.sha256(files.get(name, b"")).hexdigest()
         expected = listed.get(name)
@@ -165,7 +287,7 @@ def _checksums(files: dict[str, bytes], manifest: dict[str, Any]) -> list[Findin
 
 def _lines(copy: BundleCopy, raw: bytes, progress: Progress) -> None:
     lines = raw.decode("utf-8", errors="replace").splitlines()
-    expected_count = int(copy.manifest.get("count", len(lines)))
+    expected_count = copy.manifest.count
     short = Kind.MISSING if len(lines) < expected_count else Kind.INSERTED
     broken = Kind.ALTERED if len(lines) == expected_count else short
     progress.stage(f"bundle {EVENTS}", len(lines))
@@ -189,19 +311,28 @@ def _lines(copy: BundleCopy, raw: bytes, progress: Progress) -> None:
 def _line(
     number: int, text: str, claimed: str, recomputed: str, broken: Kind
 ) -> tuple[Entry | None, Finding | None]:
-    """One line as an entry (link recomputed over the bundle) and its problem, if any."""
+    """One line as an entry (link recomputed over the bundle) and its problem, if any.
+
+    A line that is not an event line, or whose event cannot be encoded (a lone
+    surrogate, a value nested too deeply), is an altered line, never a crash.
+    """
+    row: Any = None
     try:
         row = json.loads(text)
+        if not isinstance(row, dict):
+            raise TypeError(f"a line must be a JSON object, not {_kind(row)}")
         if "undecodable" in row:
-            detail = f"line {number}: the store's event could not be decoded: {row['undecodable']}"
+            reason = _printable(str(row["undecodable"]))
+            detail = f"line {number}: the store's event could not be decoded: {reason}"
             return None, _problem(Kind.ALTERED, int(row["position"]), detail)
         document = row["event"]
         event = envelope_of(document)
         claim, position = str(row["link"]), int(row["position"])
-    except (ValueError, KeyError, TypeError) as error:
-        detail = f"line {number} is not an event line ({error!r})"
-        return None, _problem(Kind.ALTERED, None, detail)
-    canonical = chain.canonical(event)
+        canonical, written = chain.canonical(event), canonical_bytes(document)
+    except MALFORMED as error:
+        detail = f"line {number} is not an event line ({type(error).__name__}: "
+        detail += f"{_printable(str(error))})"
+        return None, _problem(Kind.ALTERED, _position(row), detail)
     entry = Entry(
         position=position,
         event_id=event.id,
@@ -214,7 +345,7 @@ def _line(
         where=f"{EVENTS} line {number}",
         canonical=canonical,
     )
-    if canonical != canonical_bytes(document) or position != event.position:
+    if canonical != written or position != event.position:
         detail = f"line {number}'s event is not in canonical form"
         return entry, _problem(Kind.ALTERED, position, detail, entry)
     if chain.link(claimed, event) != claim:
@@ -225,7 +356,7 @@ def _line(
 
 def _totals(copy: BundleCopy) -> None:
     manifest, entries = copy.manifest, copy.entries
-    count, head = int(manifest.get("count", -1)), str(manifest.get("head", ""))
+    count, head = manifest.count, manifest.head
     if count != len(entries):
         kind = Kind.MISSING if len(entries) < count else Kind.INSERTED
         detail = f"the manifest counts {count} events; {EVENTS} holds {len(entries)}"
@@ -238,15 +369,16 @@ def _totals(copy: BundleCopy) -> None:
         copy.findings.append(_problem(Kind.ALTERED, None, detail))
 
 
-def checkpoint_from_json(tenant: str, row: dict[str, Any]) -> Checkpoint:
-    return Checkpoint(
-        tenant,
-        int(row["size"]),
-        str(row["head"]),
-        int(row["position"]),
-        datetime.fromisoformat(row["time"]),
-        str(row.get("chain", chain.CHAIN_VERSION)),
-    )
+def _position(row: Any) -> int | None:
+    """The position a malformed line claims, if it claims one (else the finding has none)."""
+    position = row.get("position") if isinstance(row, dict) else None
+    return position if isinstance(position, int) and not isinstance(position, bool) else None
+
+
+def _printable(text: str, width: int = 200) -> str:
+    """``text`` shortened, and printable whatever it holds (a lone surrogate is escaped)."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _problem(kind: Kind, position: int | None, detail: str, entry: Entry | None = None) -> Finding:

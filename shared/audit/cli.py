@@ -8,9 +8,11 @@ Every run is recorded in the access log, as ``cli:<user>``, before it reads.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from shared.audit.errors import RefusedPathError
 from shared.audit.findings import VerifyReport
 from shared.audit.progress import Counter, CtrlC, Interrupted
 from shared.audit.settings import AuditSettings
@@ -25,6 +28,7 @@ from shared.errors import ConfigurationError, NotFoundError
 
 if TYPE_CHECKING:
     from shared.application.ledger import CooperationLedger
+    from shared.views.store import ViewStore
 
 audit_app = typer.Typer(
     help="Audit a tenant's history: verify the hash chain, replay the views, export a bundle.",
@@ -46,11 +50,25 @@ Kafka = Annotated[
     typer.Option("--kafka/--no-kafka", help="Read the Kafka topics (default: ENTENTE_EVENT_LOG)"),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the report as JSON")]
-PageSize = Annotated[int, typer.Option(min=1, help="Events read per page (and per saved step)")]
+#: Pages are held in memory; beyond this, a page only costs memory (and SQLite refuses 2**63).
+MAX_PAGE_SIZE = 100_000
+PageSize = Annotated[
+    int,
+    typer.Option(min=1, max=MAX_PAGE_SIZE, help="Events read per page (and per saved step)"),
+]
+#: The ``verify`` options that read the platform: meaningless with ``--bundle`` (offline).
+NOT_WITH_BUNDLE = {
+    "against": "--against",
+    "state": "--state",
+    "resume": "--resume",
+    "kafka": "--kafka/--no-kafka",
+    "page_size": "--page-size",
+}
 
 
 @audit_app.command("verify")
 def verify(
+    context: typer.Context,
     tenant: Annotated[str | None, typer.Argument(help="The tenant whose history to verify")] = None,
     bundle: Annotated[
         Path | None, typer.Option(help="Verify this exported bundle offline instead")
@@ -59,7 +77,7 @@ def verify(
         Path | None, typer.Option(help="Also compare the store with this earlier bundle")
     ] = None,
     state: Annotated[
-        Path | None, typer.Option(help="Where progress is saved (default: <data>/audit/)")
+        str | None, typer.Option(help="Where progress is saved (default: <data>/audit/)")
     ] = None,
     resume: Resume = False,
     kafka: Kafka = None,
@@ -70,24 +88,26 @@ def verify(
     if bundle is not None:
         from shared.audit.bundle import verify_bundle
 
+        _refuse_with_bundle(context)
         with _running() as (progress, _stop):
-            report = verify_bundle(bundle, progress)
+            report = verify_bundle(bundle, progress, tenant)
         _finish_verify(report, as_json)
         return
     if tenant is None:
         raise ConfigurationError("name a tenant, or give --bundle FILE")
+    saved = None if state is None else _path(state, "--state")
     settings = AuditSettings()
     from shared.audit.verify import verify_tenant
 
     ledger = _ledger(settings, tenant)
     _record(settings, "audit.verify", f"/{tenant}/chain", tenant)
-    state = state or settings.data_dir / "audit" / f"verify-{tenant}.state.jsonl"
+    saved = saved or settings.data_dir / "audit" / f"verify-{tenant}.state.jsonl"
     with _kafka_reader(settings, kafka) as topic, _running(resume) as (progress, stop):
         report = verify_tenant(
             ledger,
             topic=topic,
             against=against,
-            state=state,
+            state=saved,
             resume=resume,
             page_size=page_size,
             progress=progress,
@@ -110,8 +130,9 @@ def replay(
 
     settings = AuditSettings()
     ledger = _ledger(settings, tenant)
-    _record(settings, "audit.replay", f"/{tenant}/views", tenant)
     live = open_view_store(settings.views_url, settings.data_dir, settings.tenants)
+    _live_views_exist(live, tenant)
+    _record(settings, "audit.replay", f"/{tenant}/views", tenant)
     scratch = scratch_views(settings.views_url, settings.data_dir, tenant)
     try:
         with _event_log(settings, kafka, ledger) as log, _running(resume) as (progress, stop):
@@ -137,26 +158,29 @@ def replay(
 @audit_app.command("export")
 def export(
     tenant: Annotated[str, typer.Argument(help="The tenant whose history to export")],
-    out: Annotated[Path, typer.Option(help="The bundle file to write (a zip)")],
+    out: Annotated[str, typer.Option(help="The bundle file to write (a zip); never replaced")],
     resume: Resume = False,
     kafka: Kafka = None,
     page_size: PageSize = 1000,
 ) -> None:
     """Write a self-contained bundle (events, chain links, manifest, checksums)."""
-    from shared.audit.export import export_bundle
+    from shared.audit.export import check_out, export_bundle
     from shared.audit.topic import read_checkpoints
 
+    bundle = _path(out, "--out")
+    if not resume:
+        check_out(bundle)  # at once; export_bundle checks again, after the saved state
     settings = AuditSettings()
     ledger = _ledger(settings, tenant)
     _record(settings, "audit.export", f"/{tenant}/history", tenant)
     with _kafka_reader(settings, kafka) as topic, _running(resume) as (progress, stop):
         checkpoints = [] if topic is None else read_checkpoints(topic, tenant)
         manifest = export_bundle(
-            ledger, out, resume=resume, checkpoints=checkpoints, page_size=page_size,
+            ledger, bundle, resume=resume, checkpoints=checkpoints, page_size=page_size,
             progress=progress, stop=stop,
         )  # fmt: skip
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    typer.echo(f"wrote {out}: {manifest['count']} events, head {manifest['head']}")
+    digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    typer.echo(f"wrote {bundle}: {manifest['count']} events, head {manifest['head']}")
     typer.echo(f"bundle sha256 {digest} ({len(manifest['checkpoints'])} checkpoints)")
 
 
@@ -186,12 +210,62 @@ def _summary(report: VerifyReport) -> list[str]:
     return lines + [f"  - {finding.line()}" for finding in report.findings[:20]]
 
 
+def _refuse_with_bundle(context: typer.Context) -> None:
+    """A usage error for the first option given that only applies to a tenant's live store."""
+    for name, flag in NOT_WITH_BUNDLE.items():
+        source = context.get_parameter_source(name)
+        if source is not None and source.name != "DEFAULT":
+            raise typer.BadParameter(
+                "does not apply with --bundle (a bundle is verified offline)",
+                ctx=context,
+                param_hint=flag,
+            )
+
+
+def _path(value: str, option: str) -> Path:
+    """The path an option names; an empty one is refused (it would mean the current folder)."""
+    if not value.strip():
+        raise RefusedPathError(f"{option} is empty: name a file")
+    return Path(value)
+
+
 def _ledger(settings: AuditSettings, tenant: str) -> CooperationLedger:
+    """The tenant's ledger, read only: a SQLite store that does not exist is refused, not made."""
+    from shared.application.stores import SqliteStore
     from shared.audit.ledgers import audit_ledger
 
     if tenant not in settings.tenants:
         raise NotFoundError(f"no tenant {tenant!r} here (ENTENTE_TENANTS)")
-    return audit_ledger(tenant, settings.event_store(tenant))
+    store = settings.event_store(tenant)
+    if isinstance(store, SqliteStore):
+        _sqlite_store_exists(settings.data_dir, store.directory, tenant, store.env(tenant))
+    return audit_ledger(tenant, store)
+
+
+def _sqlite_store_exists(data: Path, events: Path, tenant: str, env: dict[str, str]) -> None:
+    """Refuses a SQLite event store that is not there (opening it would create an empty one).
+
+    A data folder that is missing or not a folder is the system's own refusal, naming
+    it (``main`` prints it on one line); a tenant without a store file, ours.
+    """
+    path = Path(env["SQLITE_DBNAME"])
+    if path.is_file():
+        return
+    os.stat(data)  # FileNotFoundError naming a mistyped ENTENTE_DATA_DIR
+    with contextlib.suppress(FileNotFoundError):
+        os.stat(events)  # NotADirectoryError when the data "folder" is a file
+    raise NotFoundError(f"no event store of {tenant!r} at {path} (is ENTENTE_DATA_DIR right?)")
+
+
+def _live_views_exist(live: ViewStore, tenant: str) -> None:
+    """Refuses SQLite live views that do not exist: a replay equals no views only vacuously."""
+    from shared.views.sqlite import SqliteViewStore
+
+    if isinstance(live, SqliteViewStore) and not live.path(tenant).is_file():
+        live.dispose()
+        raise NotFoundError(
+            f"no live views of {tenant!r} at {live.path(tenant)} (is ENTENTE_DATA_DIR right?)"
+        )
 
 
 def _record(settings: AuditSettings, action: str, resource: str, tenant: str) -> None:
@@ -223,7 +297,8 @@ def _running(resume: bool = False) -> Iterator[tuple[Counter, CtrlC]]:
         progress.close()
         typer.echo(f"interrupted: {interrupted.detail}; run again with --resume", err=True)
         raise typer.Exit(130) from None
-    progress.close()
+    finally:
+        progress.close()  # whatever stopped it: an error is printed on a line of its own
 
 
 @contextmanager

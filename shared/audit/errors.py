@@ -52,6 +52,17 @@ class ResumeStateError(AuditError):
     title = "Cannot resume"
 
 
+class RefusedPathError(AuditError):
+    """Raised when a path given to an audit command is not one it may write.
+
+    An audit only ever replaces what it wrote itself (its own saved state, its own
+    interrupted export): an existing file of any other kind, a folder or an empty
+    path is refused before anything is read or written.
+    """
+
+    title = "Refused path"
+
+
 class ViewsKeptMovingError(AuditError):
     """Raised when the live views moved on during every attempt to compare them with a replay."""
 

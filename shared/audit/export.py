@@ -29,7 +29,7 @@ from shared.audit.bundle import (
     README,
     checkpoint_json,
 )
-from shared.audit.errors import ResumeStateError
+from shared.audit.errors import RefusedPathError, ResumeStateError
 from shared.audit.findings import Entry
 from shared.audit.journal import Journal
 from shared.audit.progress import Progress, StopSignal
@@ -65,10 +65,16 @@ def export_bundle(
     stop: StopSignal | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
-    """Writes the bundle to ``out`` and returns its manifest (``Interrupted``: resumable)."""
+    """Writes the bundle to ``out`` and returns its manifest (``Interrupted``: resumable).
+
+    RefusedPathError, before anything is read, if ``out`` exists (a bundle is never
+    written over anything) or if its partial folder holds anything but an export.
+    """
     work = partial_dir(out)
     events = Journal(work / EVENTS)
-    cursor = _resume(ledger.tenant, work, events) if resume else _fresh(ledger.tenant, work, clock)
+    resumed = _resume(ledger.tenant, work, events) if resume else None
+    check_out(out)
+    cursor = _fresh(ledger.tenant, work, clock) if resumed is None else resumed
 
     def write(items: Sequence[Item], entries: Sequence[Entry], _: Cursor) -> None:
         events.append(_row(item, entry) for item, entry in zip(items, entries, strict=True))
@@ -88,7 +94,19 @@ def partial_dir(out: Path) -> Path:
     return out.with_name(out.name + ".partial")
 
 
+def check_out(out: Path) -> None:
+    """Refuses an ``out`` that is a folder or that exists: a bundle replaces nothing."""
+    if out.is_dir():
+        raise RefusedPathError(f"--out {out} is a directory: name the bundle file to write")
+    if out.exists() or out.is_symlink():
+        raise RefusedPathError(f"--out {out} already exists: refusing to overwrite it")
+
+
 def _fresh(tenant: str, work: Path, clock: Callable[[], datetime]) -> Cursor:
+    if (work.exists() or work.is_symlink()) and not (work.is_dir() and (work / STATE).is_file()):
+        raise RefusedPathError(
+            f"{work} exists and is not an interrupted export: refusing to replace it"
+        )
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     state = {"tenant": tenant, "chain": chain.CHAIN_VERSION, "started": clock().isoformat()}
@@ -101,13 +119,34 @@ def _resume(tenant: str, work: Path, events: Journal) -> Cursor:
     """The cursor after the last complete line of an interrupted export of ``tenant``."""
     if not (work / STATE).is_file() or not events.exists():
         raise ResumeStateError(f"no interrupted export to resume in {work}")
-    state = json.loads((work / STATE).read_text(encoding="utf-8"))
+    try:
+        state = json.loads((work / STATE).read_bytes())
+    except (ValueError, RecursionError):
+        state = None
+    if not isinstance(state, dict):
+        raise ResumeStateError(f"{work / STATE} is corrupt: not a JSON object")
     if state.get("tenant") != tenant or state.get("chain") != chain.CHAIN_VERSION:
         raise ResumeStateError(f"{work} holds an export of {state.get('tenant')!r}, not {tenant!r}")
     rows = events.read()
+    for number, row in enumerate(rows, start=1):
+        if not _saved_row(row):
+            raise ResumeStateError(f"{events.path} is corrupt: line {number} is not an event line")
     if not rows:
         return start(tenant)
-    return Cursor(int(rows[-1]["position"]), str(rows[-1]["link"]), len(rows))
+    return Cursor(rows[-1]["position"], rows[-1]["link"], len(rows))
+
+
+def _saved_row(row: dict[str, Any]) -> bool:
+    """Whether ``row`` has the shape ``_row`` writes (what ``_counts`` will read)."""
+    position, event = row.get("position"), row.get("event")
+    if not isinstance(position, int) or isinstance(position, bool):
+        return False
+    if not isinstance(row.get("link"), str):
+        return False
+    if "undecodable" in row:
+        return True
+    fields = ("aggregate_type", "type", "aggregate_id")
+    return isinstance(event, dict) and all(isinstance(event.get(f), str) for f in fields)
 
 
 def _row(item: Item, entry: Entry) -> dict[str, Any]:

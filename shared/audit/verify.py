@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shared.application.ledger import CooperationLedger
-from shared.audit.bundle import BUNDLE, checkpoint_from_json, read_bundle
+from shared.audit.bundle import BUNDLE, read_bundle
 from shared.audit.compare import (
     STORE,
     Canonical,
@@ -30,7 +30,7 @@ from shared.audit.compare import (
     relink,
     version_gaps,
 )
-from shared.audit.errors import BundleError, ResumeStateError
+from shared.audit.errors import RefusedPathError, ResumeStateError
 from shared.audit.findings import Entry, Finding, Kind, VerifyReport
 from shared.audit.journal import Journal
 from shared.audit.progress import Progress, Quiet, StopSignal
@@ -107,6 +107,7 @@ def _store(
     if resume:
         entries, cursor = _saved(ledger.tenant, journal)
     elif journal is not None:
+        _replaceable(journal, ledger.tenant)
         journal.start({"kind": STATE_KIND, "tenant": ledger.tenant, "chain": chain.CHAIN_VERSION})
 
     def keep(_items: Sequence[Item], page: Sequence[Entry], _cursor: Cursor) -> None:
@@ -118,16 +119,48 @@ def _store(
     return entries, cursor
 
 
+def _replaceable(journal: Journal, tenant: str) -> None:
+    """Refuses a state path holding anything but a saved verification of ``tenant``.
+
+    The state file is overwritten, then deleted when the run succeeds: a path that
+    holds anything else (another file, a folder) is never touched.
+    """
+    path = journal.path
+    if path.is_dir():
+        raise RefusedPathError(f"state file {path} is a directory")
+    if not path.exists() and not path.is_symlink():
+        return
+    header = journal.header() if path.is_file() else None
+    if header is None or header.get("kind") != STATE_KIND:
+        raise RefusedPathError(
+            f"state file {path} exists and is not a saved verification: refusing to overwrite it"
+        )
+    if header.get("tenant") != tenant:
+        raise RefusedPathError(
+            f"state file {path} holds the saved verification of {header.get('tenant')!r}, "
+            f"not {tenant!r}: refusing to overwrite it"
+        )
+
+
 def _saved(tenant: str, journal: Journal | None) -> tuple[list[Entry], Cursor]:
+    """The entries saved in ``journal``: its header is checked before anything is read."""
     if journal is None or not journal.exists():
+        if journal is not None and journal.path.is_dir():
+            raise RefusedPathError(f"state file {journal.path} is a directory")
         raise ResumeStateError("no saved verification to resume (give the same --state)")
-    rows = journal.read()
-    header = rows[0] if rows else {}
+    header = journal.header() or {}
     if header.get("kind") != STATE_KIND or header.get("tenant") != tenant:
         raise ResumeStateError(f"{journal.path} is not a verification state of {tenant!r}")
     if header.get("chain") != chain.CHAIN_VERSION:
         raise ResumeStateError(f"{journal.path} was saved for chain {header.get('chain')!r}")
-    entries = [Entry.from_json(row) for row in rows[1:]]
+    rows = journal.read()
+    entries: list[Entry] = []
+    for number, row in enumerate(rows[1:], start=2):
+        try:
+            entries.append(Entry.from_json(row))
+        except (ValueError, KeyError, TypeError) as error:
+            detail = f"line {number} is not a saved entry ({type(error).__name__}: {error})"
+            raise ResumeStateError(f"{journal.path} is corrupt: {detail}") from None
     if not entries:
         return entries, start(tenant)
     return entries, Cursor(entries[-1].position, entries[-1].link, len(entries))
@@ -145,9 +178,7 @@ def _against_bundle(
     tenant: str, entries: list[Entry], path: Path, progress: Progress, canonical: Canonical
 ) -> list[Finding]:
     """The store against a bundle that verified; a tampered bundle witnesses nothing."""
-    bundle = read_bundle(path, progress)
-    if bundle.tenant != tenant:
-        raise BundleError(f"{path} is a bundle of {bundle.tenant!r}, not {tenant!r}")
+    bundle = read_bundle(path, progress, tenant)
     if bundle.findings:
         unusable = Finding(
             Kind.ALTERED,
@@ -161,13 +192,7 @@ def _against_bundle(
     found = against_reference(
         tenant, entries, bundle.entries, BUNDLE, trusted=True, canonical=canonical
     )
-    checkpoints = bundle.manifest.get("checkpoints", [])
+    checkpoints = bundle.manifest.checkpoints
     if checkpoints:
-        found += against_checkpoints(
-            tenant,
-            entries,
-            [checkpoint_from_json(tenant, c) for c in checkpoints],
-            STORE,
-            CHECKPOINT,
-        )
+        found += against_checkpoints(tenant, entries, checkpoints, STORE, CHECKPOINT)
     return found

@@ -94,6 +94,17 @@ def write_history(ledger: CooperationLedger, records: int = 3, rounds: int = 2) 
     return ids
 
 
+class StopAfter:
+    """Asks a walk to stop once ``pages`` pages are done (Ctrl-C, deterministically)."""
+
+    def __init__(self, pages: int) -> None:
+        self.left = pages
+
+    def requested(self) -> bool:
+        self.left -= 1
+        return self.left <= 0
+
+
 class StoreTamper:
     """Plain-SQL changes to a ledger's event table (SQLite file or PostgreSQL schema)."""
 

@@ -25,18 +25,7 @@ from shared.views.projector import Projector
 from shared.views.store import open_view_store
 from shared.views.tracking import tracked_offset
 
-from .support import write_history
-
-
-class StopAfter:
-    """Asks to stop once ``pages`` pages are done."""
-
-    def __init__(self, pages: int) -> None:
-        self.left = pages
-
-    def requested(self) -> bool:
-        self.left -= 1
-        return self.left <= 0
+from .support import StopAfter, write_history
 
 
 @pytest.fixture

@@ -1,0 +1,484 @@
+"""What ``entente audit`` refuses: paths it did not write, malformed bundles, missing stores.
+
+An audit only reads the platform and only replaces what it wrote itself. Whatever
+it cannot use is refused with one line naming the file or option and exit code 2
+("the audit could not run"), never a traceback and never exit code 1, which means
+findings. A bundle whose manifest is malformed cannot be read (2); an event line
+that is malformed inside a readable bundle is an altered line (a finding, 1).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from shared.application.ledger import CooperationLedger
+from shared.application.stores import SqliteStore
+from shared.audit.bundle import verify_bundle
+from shared.audit.errors import BundleError, RefusedPathError, ResumeStateError
+from shared.audit.export import STATE, export_bundle, partial_dir
+from shared.audit.findings import Kind
+from shared.audit.progress import Interrupted
+from shared.audit.verify import verify_tenant
+from shared.cli.main import app
+from shared.errors import EntenteError, NotFoundError
+from shared.log.embedded import EmbeddedEventLog
+from shared.views.projector import Projector
+from shared.views.store import open_view_store
+
+from ..cli import entente
+from .support import StopAfter, write_history
+
+PRECIOUS = b"precious line 1\nprecious line 2"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A police store with a small history, its live views and a bundle (``police.zip``)."""
+    data = tmp_path / "data"
+    ledger = CooperationLedger("police", SqliteStore(data / "events"))
+    write_history(ledger)
+    views = open_view_store(None, data, ["police"])
+    views.setup()
+    Projector(views, EmbeddedEventLog({"police": ledger}), ["police"]).catch_up()
+    views.dispose()
+    export_bundle(ledger, tmp_path / "police.zip")
+    ledger.close()
+    return data
+
+
+@pytest.fixture
+def ledger(data_dir: Path) -> CooperationLedger:
+    return CooperationLedger("police", SqliteStore(data_dir / "events"))
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    return {
+        "ENTENTE_DATA_DIR": str(data_dir),
+        "ENTENTE_TENANTS": '["police"]',
+        "ENTENTE_EVENT_LOG": "embedded",
+        "ENTENTE_STORE": "sqlite",
+    }
+
+
+def _run(data_dir: Path, *args: str) -> Result:
+    return CliRunner(env=_env(data_dir)).invoke(app, ["audit", *args])
+
+
+def _refusal(result: Result) -> str:
+    """The detail of the EntenteError a command stopped with (the CLI prints it, exit 2)."""
+    assert isinstance(result.exception, EntenteError), (result.output, result.exception)
+    return result.exception.detail
+
+
+def _one_line(stderr: str) -> str:
+    """The one line a refusal prints (progress counters, rewritten with ``\\r``, aside)."""
+    lines = [line for line in stderr.splitlines() if line.startswith("entente: ")]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr, stderr
+    return lines[0]
+
+
+def _with_manifest(bundle: Path, out: Path, change: Callable[[Any], Any] | bytes) -> Path:
+    """A copy of ``bundle`` whose manifest is changed (or replaced by raw bytes)."""
+    with zipfile.ZipFile(bundle) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    if isinstance(change, bytes):
+        files["manifest.json"] = change
+    else:
+        files["manifest.json"] = json.dumps(change(json.loads(files["manifest.json"]))).encode()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out
+
+
+def _with_line(bundle: Path, out: Path, number: int, line: bytes) -> Path:
+    """A copy of ``bundle`` whose events line ``number`` (from 1) is replaced."""
+    with zipfile.ZipFile(bundle) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    lines = files["events.jsonl"].split(b"\n")
+    lines[number - 1] = line
+    files["events.jsonl"] = b"\n".join(lines)
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out
+
+
+def _set(key: str, value: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda manifest: {**manifest, key: value}
+
+
+def _drop(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda manifest: {k: v for k, v in manifest.items() if k != key}
+
+
+# 1. --state: only a saved verification is ever overwritten (or resumed, or deleted).
+
+
+def test_an_existing_file_given_as_state_is_refused_and_never_touched(
+    ledger: CooperationLedger, tmp_path: Path
+) -> None:
+    other = tmp_path / "gendarmerie.events.sqlite3"
+    other.write_bytes(PRECIOUS)
+
+    with pytest.raises(RefusedPathError, match="is not a saved verification"):
+        verify_tenant(ledger, state=other)
+    with pytest.raises(ResumeStateError, match="not a verification state of 'police'"):
+        verify_tenant(ledger, state=other, resume=True)
+
+    assert other.read_bytes() == PRECIOUS  # neither overwritten, deleted nor cut
+
+
+def test_a_saved_verification_is_overwritten_and_removed_when_done(
+    ledger: CooperationLedger, tmp_path: Path
+) -> None:
+    state = tmp_path / "verify.state.jsonl"
+    with pytest.raises(Interrupted):
+        verify_tenant(ledger, state=state, page_size=2, stop=StopAfter(1))
+
+    assert verify_tenant(ledger, state=state).ok  # a fresh run over its own state
+    assert not state.exists()
+
+
+def test_a_corrupt_saved_verification_is_refused_on_resume(
+    ledger: CooperationLedger, tmp_path: Path
+) -> None:
+    state = tmp_path / "verify.state.jsonl"
+    with pytest.raises(Interrupted):
+        verify_tenant(ledger, state=state, page_size=2, stop=StopAfter(1))
+    with state.open("a") as stream:
+        stream.write('{"position": "x"}\n{"torn')
+
+    with pytest.raises(ResumeStateError, match=r"is corrupt: line 4 is not a saved entry"):
+        verify_tenant(ledger, state=state, resume=True)
+
+
+def test_state_options_that_name_no_usable_file_are_one_line_refusals(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_bytes(PRECIOUS)
+    env = _env(data_dir)
+
+    empty = entente("audit", "verify", "police", "--state", "", **env)
+    folder = entente("audit", "verify", "police", "--state", str(tmp_path), **env)
+    resumed = entente("audit", "verify", "police", "--state", str(tmp_path), "--resume", **env)
+    existing = entente("audit", "verify", "police", "--state", str(other), **env)
+
+    assert (empty.returncode, _one_line(empty.stderr)) == (
+        2,
+        "entente: --state is empty: name a file",
+    )
+    assert folder.returncode == 2
+    assert _one_line(folder.stderr) == f"entente: state file {tmp_path} is a directory"
+    assert resumed.returncode == 2
+    assert _one_line(resumed.stderr) == f"entente: state file {tmp_path} is a directory"
+    assert existing.returncode == 2
+    assert f"state file {other} exists" in _one_line(existing.stderr)
+    assert other.read_bytes() == PRECIOUS
+
+
+# 2. Malformed bundles: an unreadable manifest is exit 2, a malformed line a finding.
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (b"[]", "manifest.json is not a JSON object (a list)"),
+        (b'"x"', "manifest.json is not a JSON object (a string)"),
+        (b"[" * 100_000, "manifest.json is not JSON (nested too deeply)"),
+        (_drop("tenant"), "manifest.json: tenant is missing"),
+        (_set("tenant", 5), "manifest.json: tenant must be a string, not a number"),
+        (_set("tenant", "\ud800"), "manifest.json: tenant is not valid Unicode text"),
+        (_drop("genesis"), "manifest.json: genesis is missing"),
+        (_set("head", None), "manifest.json: head must be a string, not null"),
+        (_set("count", "abc"), "manifest.json: count must be a whole number, not a string"),
+        (_set("count", None), "manifest.json: count must be a whole number, not null"),
+        (_set("files", [1]), "manifest.json: files must be an object, not a list"),
+        (
+            _set("files", {"events.jsonl": {}}),
+            "manifest.json: files.events.jsonl.sha256 is missing",
+        ),
+        (_set("checkpoints", "abc"), "manifest.json: checkpoints must be a list, not a string"),
+        (
+            _set("checkpoints", [{"size": "x"}]),
+            "manifest.json: checkpoints[0].size must be a whole number, not a string",
+        ),
+        (
+            _set("checkpoints", [{"size": 1, "head": "a", "position": 1, "time": "notatime"}]),
+            "manifest.json: checkpoints[0].time is not an ISO 8601 date and time",
+        ),
+    ],
+)
+def test_a_malformed_manifest_makes_the_bundle_unreadable(
+    data_dir: Path, tmp_path: Path, change: Callable[[Any], Any] | bytes, reason: str
+) -> None:
+    bundle = _with_manifest(tmp_path / "police.zip", tmp_path / "bad.zip", change)
+
+    with pytest.raises(BundleError) as refused:
+        verify_bundle(bundle)
+
+    assert refused.value.detail == f"{bundle}: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"[" * 100_000, " is not an event line (RecursionError"),
+        (b"5", " is not an event line (TypeError: a line must be a JSON object, not a number)"),
+        (b'{"position": 3, "undecodable": "\\ud800"}', ": the store's event could not be decoded"),
+    ],
+)
+def test_a_malformed_event_line_is_an_altered_line(
+    data_dir: Path, tmp_path: Path, line: bytes, reason: str
+) -> None:
+    bundle = _with_line(tmp_path / "police.zip", tmp_path / "bad.zip", 3, line)
+
+    report = verify_bundle(bundle)
+
+    assert not report.ok
+    named = [f for f in report.findings if f.detail.startswith(("line 3 ", "line 3:"))]
+    assert [f.kind for f in named] == [Kind.ALTERED]
+    assert named[0].detail.startswith(f"line 3{reason}")
+    json.dumps(report.as_json(), ensure_ascii=False).encode()  # printable as it is
+
+
+def test_a_lone_surrogate_in_an_event_is_an_altered_line(data_dir: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "police.zip") as archive:
+        row = json.loads(archive.read("events.jsonl").splitlines()[1])
+    row["event"]["data"]["title"] = "\ud800"
+    bundle = _with_line(tmp_path / "police.zip", tmp_path / "bad.zip", 2, json.dumps(row).encode())
+
+    report = verify_bundle(bundle)
+
+    first = report.first
+    assert first is not None
+    assert first.kind == Kind.ALTERED
+    assert "line 2 is not an event line (UnicodeEncodeError" in first.detail
+
+
+def test_malformed_bundles_exit_2_or_1_on_the_command_line(data_dir: Path, tmp_path: Path) -> None:
+    manifest = _with_manifest(tmp_path / "police.zip", tmp_path / "m.zip", b"[]")
+    line = _with_line(tmp_path / "police.zip", tmp_path / "l.zip", 3, b"[" * 100_000)
+    env = _env(data_dir)
+
+    unreadable = entente("audit", "verify", "--bundle", str(manifest), **env)
+    against = entente("audit", "verify", "police", "--against", str(manifest), **env)
+    altered = entente("audit", "verify", "--bundle", str(line), **env)
+
+    assert unreadable.returncode == 2
+    assert _one_line(unreadable.stderr) == (
+        f"entente: {manifest}: manifest.json is not a JSON object (a list)"
+    )
+    assert against.returncode == 2
+    assert "manifest.json is not a JSON object" in _one_line(against.stderr)
+    assert altered.returncode == 1, altered.stderr
+    assert "Traceback" not in altered.stderr
+    assert "line 3 is not an event line (RecursionError" in altered.stdout
+
+
+# 3. The audit commands read: a store or views that are not there are refused, not made.
+
+
+COMMANDS = [["verify", "police"], ["replay", "police"], ["export", "police", "--out", "OUT"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_missing_sqlite_event_store_is_refused_and_not_created(
+    data_dir: Path, tmp_path: Path, command: list[str]
+) -> None:
+    store = data_dir / "events" / "police.events.sqlite3"
+    store.unlink()
+    args = [str(tmp_path / "p.zip") if arg == "OUT" else arg for arg in command]
+
+    refused = _run(data_dir, *args)
+
+    assert isinstance(refused.exception, NotFoundError)
+    assert _refusal(refused) == (
+        f"no event store of 'police' at {store} (is ENTENTE_DATA_DIR right?)"
+    )
+    assert not store.exists()
+    assert not (tmp_path / "p.zip").exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_mistyped_data_folder_is_refused_and_not_created(
+    tmp_path: Path, command: list[str]
+) -> None:
+    typo = tmp_path / "dta"
+    args = [str(tmp_path / "p.zip") if arg == "OUT" else arg for arg in command]
+
+    refused = _run(typo, *args)
+
+    assert isinstance(refused.exception, FileNotFoundError), refused.output
+    assert refused.exception.filename == str(typo)  # main prints "cannot use <it>: ...", exit 2
+    assert not typo.exists()
+    assert not (tmp_path / "p.zip").exists()
+
+
+def test_a_mistyped_data_folder_exits_2_naming_it(tmp_path: Path) -> None:
+    typo = tmp_path / "dta"
+
+    result = entente("audit", "verify", "police", **_env(typo))
+
+    assert result.returncode == 2
+    assert _one_line(result.stderr).startswith(
+        f"entente: cannot use {typo}: No such file or directory"
+    )
+    assert not typo.exists()
+
+
+def test_replay_refuses_missing_live_views(data_dir: Path) -> None:
+    views = data_dir / "views" / "police.views.sqlite3"
+    views.unlink()
+
+    refused = _run(data_dir, "replay", "police")
+
+    assert isinstance(refused.exception, NotFoundError)
+    assert f"no live views of 'police' at {views}" in _refusal(refused)
+    assert not views.exists()
+
+
+# 4. --bundle: the tenant named must be the bundle's; live-store options are usage errors.
+
+
+def test_a_bundle_of_another_tenant_than_the_one_named_is_refused(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "police.zip"
+
+    other = _run(data_dir, "verify", "gendarmerie", "--bundle", str(bundle))
+    same = _run(data_dir, "verify", "police", "--bundle", str(bundle))
+
+    assert isinstance(other.exception, BundleError)
+    assert _refusal(other) == f"{bundle} is a bundle of 'police', not 'gendarmerie'"
+    assert same.exit_code == 0, same.output
+
+
+@pytest.mark.parametrize(
+    ("option", "flag"),
+    [
+        (["--against", "x.zip"], "--against"),
+        (["--state", "s.jsonl"], "--state"),
+        (["--resume"], "--resume"),
+        (["--kafka"], "--kafka/--no-kafka"),
+        (["--no-kafka"], "--kafka/--no-kafka"),
+        (["--page-size", "10"], "--page-size"),
+    ],
+)
+def test_live_store_options_are_usage_errors_with_a_bundle(
+    data_dir: Path, tmp_path: Path, option: list[str], flag: str
+) -> None:
+    result = _run(data_dir, "verify", "--bundle", str(tmp_path / "police.zip"), *option)
+
+    assert result.exit_code == 2, result.output
+    assert flag in result.output
+    assert "does not apply with --bundle" in result.output
+
+
+# 5. export --out: a bundle never replaces anything.
+
+
+def test_export_refuses_an_existing_out_before_reading(
+    ledger: CooperationLedger, data_dir: Path
+) -> None:
+    store = data_dir / "events" / "police.events.sqlite3"
+    before = store.read_bytes()
+
+    with pytest.raises(RefusedPathError, match="already exists: refusing to overwrite it"):
+        export_bundle(ledger, store)
+
+    assert store.read_bytes() == before
+    assert not partial_dir(store).exists()
+
+
+def test_export_refuses_a_directory_as_out_and_leaves_nothing(
+    ledger: CooperationLedger, tmp_path: Path
+) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    with pytest.raises(RefusedPathError, match="is a directory"):
+        export_bundle(ledger, folder)
+
+    assert not partial_dir(folder).exists()
+    assert not folder.with_name("out.tmp").exists()
+
+
+def test_export_never_replaces_a_partial_folder_it_did_not_write(
+    ledger: CooperationLedger, tmp_path: Path
+) -> None:
+    out = tmp_path / "mine.zip"
+    partial_dir(out).mkdir()
+    (partial_dir(out) / "keep.txt").write_bytes(PRECIOUS)
+
+    with pytest.raises(RefusedPathError, match="is not an interrupted export"):
+        export_bundle(ledger, out)
+
+    assert (partial_dir(out) / "keep.txt").read_bytes() == PRECIOUS
+
+
+def test_export_resumes_its_own_partial_after_checking_it(
+    ledger: CooperationLedger, tmp_path: Path
+) -> None:
+    out = tmp_path / "p.zip"
+    with pytest.raises(Interrupted):
+        export_bundle(ledger, out, page_size=2, stop=StopAfter(1))
+    events = partial_dir(out) / "events.jsonl"
+    saved = events.read_bytes()
+    events.write_bytes(saved + b'{"position": "x", "link": 1}\n')
+
+    with pytest.raises(ResumeStateError, match="line 3 is not an event line"):
+        export_bundle(ledger, out, resume=True)
+    (partial_dir(out) / STATE).write_text("{", encoding="utf-8")
+    with pytest.raises(ResumeStateError, match=r"export\.json is corrupt"):
+        export_bundle(ledger, out, resume=True)
+
+
+def test_export_out_options_that_name_no_new_file_are_one_line_refusals(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    env = _env(data_dir)
+    existing = tmp_path / "police.zip"
+    before = existing.read_bytes()
+
+    empty = entente("audit", "export", "police", "--out", "", **env)
+    folder = entente("audit", "export", "police", "--out", str(tmp_path), **env)
+    again = entente("audit", "export", "police", "--out", str(existing), **env)
+
+    assert (empty.returncode, _one_line(empty.stderr)) == (
+        2,
+        "entente: --out is empty: name a file",
+    )
+    assert folder.returncode == 2
+    assert _one_line(folder.stderr) == (
+        f"entente: --out {tmp_path} is a directory: name the bundle file to write"
+    )
+    assert again.returncode == 2
+    assert _one_line(again.stderr) == (
+        f"entente: --out {existing} already exists: refusing to overwrite it"
+    )
+    assert existing.read_bytes() == before
+
+
+# 6. --page-size has a maximum.
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_page_size_beyond_the_maximum_is_a_usage_error(
+    data_dir: Path, tmp_path: Path, command: list[str]
+) -> None:
+    args = [str(tmp_path / "p.zip") if arg == "OUT" else arg for arg in command]
+
+    result = _run(data_dir, *args, "--page-size", "99999999999999999999")
+
+    assert result.exit_code == 2, result.output
+    assert "--page-size" in result.output
