@@ -28,6 +28,7 @@ async def ledger(request: Request, tenant: str) -> CooperationLedger:
 async def command_context(
     request: Request,
     tenant: str,
+    books: Annotated[CooperationLedger, Depends(ledger)],
     x_correlation_id: Annotated[
         str | None, Header(description="Ties the events of one user action")
     ] = None,
@@ -44,9 +45,10 @@ async def command_context(
     if principal is None:  # the route's policy must run first; fail closed if it did not
         raise AuthenticationError("a bearer token is required")
     actor = Actor(principal.subject, principal.name)
+    today = books.today()
     if x_correlation_id:
-        return CommandContext(tenant, actor, x_correlation_id, x_causation_id)
-    return CommandContext(tenant, actor, causation_id=x_causation_id)
+        return CommandContext(tenant, actor, x_correlation_id, x_causation_id, today=today)
+    return CommandContext(tenant, actor, causation_id=x_causation_id, today=today)
 
 
 Ledger = Annotated[CooperationLedger, Depends(ledger)]

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from shared.domain.vocabulary import Classification
+from shared.errors import DomainRuleViolation
 from shared.ids import random_uuid
 
 
@@ -31,6 +32,19 @@ class CommandContext:
     actor: Actor
     correlation_id: str = field(default_factory=lambda: str(random_uuid()))
     causation_id: str | None = None
+    #: The ledger's today, for facts that cannot be dated later (a completion...);
+    #: None where no clock applies (the sample data, which keeps its own dates).
+    today: date | None = None
+
+    def happened(self, field_name: str, on: date) -> None:
+        """Refuses a fact dated after today: it is recorded once it has happened."""
+        if self.today is not None and on > self.today:
+            raise DomainRuleViolation(
+                "not-in-future",
+                f"{field_name} ({on.isoformat()}) is after today ({self.today.isoformat()}): "
+                "record it once it has happened",
+                field_name,
+            )
 
     def meta(
         self, business_time: datetime | date, classification: Classification

@@ -187,6 +187,7 @@ class DelegationVisit(EntenteAggregate):
                 f"({self.start_date.isoformat()} to {self.end_date.isoformat()})",
                 field="hosted_on",
             )
+        ctx.happened("hosted_on", hosted_on)
         actual_size = require_count("actual_size", actual_size, 1, MAX_SIZE)
         meta = ctx.meta(hosted_on, self.classification)
         self.trigger_event(self.Hosted, hosted_on=hosted_on, actual_size=actual_size, **meta)

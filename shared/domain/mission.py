@@ -296,7 +296,7 @@ class Mission(EntenteAggregate):
     ) -> None:
         """Records the deciding ministry's approval of the request."""
         self.guard_status("validate", {MissionStatus.REQUESTED})
-        decision = self._decision(decided_on, decided_by, decision_reference)
+        decision = self._decision(ctx, decided_on, decided_by, decision_reference)
         self.trigger_event(self.Validated, **decision, **ctx.meta(decided_on, self.classification))
 
     def decline(
@@ -309,16 +309,17 @@ class Mission(EntenteAggregate):
     ) -> None:
         """Records the deciding ministry's refusal of the request, with its reason."""
         self.guard_status("decline", {MissionStatus.REQUESTED})
-        decision = self._decision(decided_on, decided_by, decision_reference)
+        decision = self._decision(ctx, decided_on, decided_by, decision_reference)
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(decided_on, self.classification)
         self.trigger_event(self.Declined, **decision, reason=reason, **meta)
 
     def _decision(
-        self, decided_on: date, decided_by: str, decision_reference: str
+        self, ctx: CommandContext, decided_on: date, decided_by: str, decision_reference: str
     ) -> dict[str, Any]:
         """Who decided, when and on what reference: auditors ask for all three."""
         require_order(self.requested_on, decided_on, "requested_on", "decided_on")
+        ctx.happened("decided_on", decided_on)
         return {
             "decided_on": decided_on,
             "decided_by": require_text("decided_by", decided_by, 200),
@@ -357,6 +358,7 @@ class Mission(EntenteAggregate):
         """Records that delivery has begun."""
         self.guard_status("launch", {MissionStatus.SCHEDULED})
         self._after_last_step("launched_on", launched_on)
+        ctx.happened("launched_on", launched_on)
         meta = ctx.meta(launched_on, self.classification)
         self.trigger_event(self.Launched, launched_on=launched_on, **meta)
 
@@ -372,6 +374,7 @@ class Mission(EntenteAggregate):
         self.guard_status("complete", {MissionStatus.LAUNCHED})
         require_order(self._reached(self.start_date), completed_on, "start_date", "completed_on")
         require_order(self._reached(self.launched_on), completed_on, "launched_on", "completed_on")
+        ctx.happened("completed_on", completed_on)
         amount, currency = _optional_money("actual_cost", actual_cost)
         self.trigger_event(
             self.Completed,
@@ -406,6 +409,7 @@ class Mission(EntenteAggregate):
         require_order(
             self._reached(self.completed_on), evaluated_on, "completed_on", "evaluated_on"
         )
+        ctx.happened("evaluated_on", evaluated_on)
         self.trigger_event(
             self.Evaluated,
             evaluated_on=evaluated_on,

@@ -5,6 +5,7 @@ Each refusal names its rule (and field), and nothing is recorded.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -222,6 +223,20 @@ def test_a_termination_dated_before_the_last_resumption_is_refused(api: Api) -> 
     assert refusal["detail"] == "terminated_on (2020-06-30) is before resumed_on (2020-09-01)"
     assert api.position() == position
     assert api.get(record.path).json()["recorded_status"] == "in-force"
+
+
+def test_a_completion_dated_after_today_is_refused(api: Api) -> None:
+    """A fact is recorded once it has happened; the ledger's clock says when today is."""
+    record = api.walk("missions", "validation", "schedule", "launch")
+    position = api.position()
+    later = (api.platform.ledger("police").today() + timedelta(days=30)).isoformat()
+    body = {**CHANGE[("missions", "completion")], "completed_on": later}
+
+    response = api.post(f"{record.path}/completion", body, version=record.version)
+
+    refusal = problem(response, 422, "not-in-future")
+    assert refusal["field"] == "completed_on"
+    assert api.position() == position
 
 
 def test_a_whole_mission_from_request_to_evaluation(api: Api) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import uuid4
@@ -296,3 +297,16 @@ def entente_events(events: Sequence[object]) -> list[EntenteAggregate.Event]:
     checked = [e for e in events if isinstance(e, EntenteAggregate.Event)]
     assert len(checked) == len(events)
     return checked
+
+
+def test_a_visit_cannot_be_hosted_on_a_day_still_to_come() -> None:
+    visit = given()
+    today = replace(CTX, today=date(2024, 5, 13))  # the visit's first day
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        visit.host(today, date(2024, 5, 14), 11)
+
+    assert (caught.value.rule, caught.value.field) == ("not-in-future", "hosted_on")
+    assert visit.collect_events() == []
+    visit.host(today, date(2024, 5, 13), 11)
+    assert visit.status is DelegationStatus.HOSTED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -580,3 +581,49 @@ def test_rebuilding_from_the_events_reproduces_the_state() -> None:
     assert rebuilt == mission
     assert (rebuilt.version, rebuilt.status, rebuilt.rating) == (6, MissionStatus.EVALUATED, 4)
     assert isinstance(rebuilt.id, UUID)
+
+
+ON_TODAY = replace(CTX, today=END)  # the ledger's today, as the API passes it
+
+
+@pytest.mark.parametrize(
+    ("path", "command", "field"),
+    [
+        ((), lambda m, ctx: m.validate(ctx, END + ONE_DAY, "MEAE", "R-1"), "decided_on"),
+        ((), lambda m, ctx: m.decline(ctx, END + ONE_DAY, "MEAE", "R-1", "no"), "decided_on"),
+        ((validate, schedule), lambda m, ctx: m.launch(ctx, END + ONE_DAY), "launched_on"),
+        (
+            (validate, schedule, launch),
+            lambda m, ctx: m.complete(ctx, END + ONE_DAY, 10, None, "done"),
+            "completed_on",
+        ),
+        (
+            (validate, schedule, launch, complete),
+            lambda m, ctx: m.evaluate(ctx, END + ONE_DAY, 4, "useful", ""),
+            "evaluated_on",
+        ),
+    ],
+    ids=["validate", "decline", "launch", "complete", "evaluate"],
+)
+def test_a_fact_dated_after_today_is_refused(
+    path: tuple[Step, ...], command: Any, field: str
+) -> None:
+    mission = given(*path)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        command(mission, ON_TODAY)
+
+    assert (caught.value.rule, caught.value.field) == ("not-in-future", field)
+    assert caught.value.detail == (
+        f"{field} ({(END + ONE_DAY).isoformat()}) is after today ({END.isoformat()}): "
+        "record it once it has happened"
+    )
+    assert mission.collect_events() == []
+
+
+def test_a_fact_dated_today_is_recorded() -> None:
+    mission = given(validate, schedule, launch)
+
+    mission.complete(ON_TODAY, END, 10, None, "done the day it is recorded")
+
+    assert mission.status is MissionStatus.COMPLETED
