@@ -110,6 +110,7 @@ class IdempotencyKeyReusedError(EntenteError):
     """Raised when an ``Idempotency-Key`` is replayed with a different request."""
 
     title = "Idempotency key reused"
+    field = "Idempotency-Key"  # the input to change: a new key for a new request
 
 
 class AuthenticationError(EntenteError):

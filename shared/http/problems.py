@@ -125,7 +125,8 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
 def _issue(error: Any) -> dict[str, Any]:
     loc = [p for p in error.get("loc", ()) if p != "body"]
     issue: dict[str, Any] = {
-        "field": ".".join(str(p) for p in loc),
+        # The body as a whole (missing, or not an object) is named, not left blank.
+        "field": ".".join(str(p) for p in loc) or ("body" if error.get("loc") else ""),
         "rule": str(error.get("type")),
         "message": str(error.get("msg")),
     }

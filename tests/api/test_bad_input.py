@@ -229,7 +229,19 @@ def test_a_body_that_is_not_an_object_is_refused(api: Api) -> None:
     response = api.client.post("/api/police/missions", content=b"[1, 2]", headers=headers)
 
     body = problem(response, 422, "invalid-input")
-    assert (body["field"], body["rule"]) == ("", "model_attributes_type")
+    assert (body["field"], body["rule"]) == ("body", "model_attributes_type")
+    assert api.position() == position
+
+
+def test_an_empty_body_is_refused_naming_the_body(api: Api) -> None:
+    position = api.position()
+    headers = {**api.auth("police-recorder"), "Content-Type": "application/json"}
+
+    response = api.client.post("/api/police/missions", content=b"", headers=headers)
+
+    body = problem(response, 422, "invalid-input")
+    assert (body["field"], body["rule"]) == ("body", "missing")
+    assert body["detail"] == "body: Field required"
     assert api.position() == position
 
 

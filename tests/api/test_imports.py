@@ -180,7 +180,8 @@ def test_a_single_command_key_reused_for_an_import_is_refused(api: Api) -> None:
 
     response = api.post(IMPORTS, {"items": _items(2)}, key="single-then-import-0001")
 
-    problem(response, 422, "idempotency-key-reused")
+    refusal = problem(response, 422, "idempotency-key-reused")
+    assert refusal["field"] == "Idempotency-Key"
     assert api.position() == position
 
 
