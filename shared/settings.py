@@ -51,7 +51,9 @@ class Settings(BaseSettings):
         ),
     )
     views_url: str | None = Field(
-        default=None, description="SQLAlchemy URL of the views database; default: beside the store"
+        default=None,
+        description="PostgreSQL URL of the views database (postgresql://, postgresql+psycopg://); "
+        "without it, SQLite files under data_dir/views",
     )
     auth: Literal["dev", "jwks"] = "dev"
     issuer: str = "http://127.0.0.1:8000/dev-issuer"
@@ -88,6 +90,18 @@ class Settings(BaseSettings):
     @classmethod
     def _a_url(cls, url: str | None) -> str | None:
         return None if url is None else checked_url(url)
+
+    @field_validator("views_url")
+    @classmethod
+    def _views_in_postgres(cls, url: str | None) -> str | None:
+        """Any other database was ignored without a word: the views went to data_dir."""
+        if url and not urlsplit(url).scheme.startswith("postgres"):
+            scheme = urlsplit(url).scheme or "none"
+            raise ValueError(
+                f"the views live in PostgreSQL (postgresql://…), not {scheme}; leave it unset "
+                "for SQLite files under data_dir/views"
+            )
+        return url
 
     @field_validator("postgres_urls")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from shared.settings import Settings
 
@@ -51,3 +52,32 @@ def test_a_tenant_named_twice_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("ENTENTE_TENANTS", "police,gendarmerie,police")
     with pytest.raises(ValidationError, match="tenants named more than once: police"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("sqlite:////srv/views.db", "the views live in PostgreSQL (postgresql://…), not sqlite"),
+        ("mysql://u@h/views", "the views live in PostgreSQL (postgresql://…), not mysql"),
+        ("views.db", "it names no scheme"),
+    ],
+)
+def test_views_anywhere_but_postgres_are_refused_not_ignored(
+    monkeypatch: pytest.MonkeyPatch, url: str, reason: str
+) -> None:
+    """They were silently written to SQLite files under data_dir/views instead."""
+    monkeypatch.setenv("ENTENTE_VIEWS_URL", url)
+
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+
+    assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:p@db/entente", "postgresql+psycopg://u:p@db:5432/entente"]
+)
+def test_postgres_views_urls_are_taken(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("ENTENTE_VIEWS_URL", url)
+
+    assert Settings().views_url == url
