@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.application.stores import EventStoreConfig, PostgresStore, SqliteStore
 from shared.errors import ConfigurationError
-from shared.tenancy import DEFAULT_TENANTS
+from shared.tenancy import DEFAULT_TENANTS, check_slug
 
 
 def checked_url(url: str) -> str:
@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         repeated = sorted({t for t in tenants if tenants.count(t) > 1})
         if repeated:
             raise ValueError(f"tenants named more than once: {', '.join(repeated)}")
+        for tenant in tenants:  # slugs name files and schemas: "../x" would leave data_dir
+            try:
+                check_slug(tenant)
+            except ConfigurationError as error:
+                raise ValueError(error.detail) from None
         return tenants
 
     @field_validator("postgres_url", "views_url")

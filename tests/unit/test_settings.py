@@ -81,3 +81,16 @@ def test_postgres_views_urls_are_taken(monkeypatch: pytest.MonkeyPatch, url: str
     monkeypatch.setenv("ENTENTE_VIEWS_URL", url)
 
     assert Settings().views_url == url
+
+
+@pytest.mark.parametrize("given", ["../../escaped", "Police", "police_1", "reporting"])
+def test_a_tenant_that_is_not_a_slug_is_refused(
+    monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """A tenant names files under data_dir: "../../escaped" wrote a store outside it."""
+    monkeypatch.setenv("ENTENTE_TENANTS", f"police,{given}")
+
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+
+    assert f"tenant slug {given!r}" in str(caught.value)
