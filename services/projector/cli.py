@@ -41,6 +41,8 @@ def project(
         chosen = [t.strip() for t in tenants.split(",") if t.strip()]
         for tenant in chosen:  # a subset of ENTENTE_TENANTS: a typo would wait for ever
             configured_tenant(tenant, settings.tenants)
+        if len(set(chosen)) < len(chosen):
+            raise typer.BadParameter("names a tenant twice", param_hint="--tenants")
         settings = settings.model_copy(update={"tenants": chosen})
     application = build(settings)
     typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{port}/status")

@@ -4,9 +4,7 @@
 views, and reports lost, duplicated and reordered counts, with republished
 copies apart (see ``report.py`` for each definition). The fault tests assert
 on it, and operators run it as ``entente check <tenant>``.
+
+Nothing is imported here: ``entente`` imports the command's module to list it,
+and the check's own imports (the projector, Kafka) would slow every command.
 """
-
-from shared.checker.check import check
-from shared.checker.report import CheckReport, TopicFindings, ViewFindings
-
-__all__ = ["CheckReport", "TopicFindings", "ViewFindings", "check"]

@@ -24,7 +24,8 @@ from psycopg import sql
 from services.projector.settings import ProjectorSettings
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import PostgresStore, schema_for
-from shared.checker import CheckReport, check
+from shared.checker.check import check
+from shared.checker.report import CheckReport
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.names import events_topic
 from shared.kafka.settings import KafkaSettings

@@ -276,6 +276,16 @@ def test_a_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     ]
 
 
+def test_a_tenant_named_twice_to_project_is_a_usage_error(tmp_path: Path) -> None:
+    ran = entente(
+        "project", "--tenants", "police,police", "--port", "0", ENTENTE_DATA_DIR=str(tmp_path)
+    )
+
+    assert ran.returncode == 2, ran.stderr
+    assert "names a tenant twice" in ran.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_generated_page_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
     """Written in place, a full disk cut the page short and its old content was gone."""
     page = tmp_path / "catalogue.md"
