@@ -25,6 +25,7 @@ from sqlalchemy import (
     Date,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -76,6 +77,7 @@ class ReportingTables:
     alerts: Table
     alerts_published: Table
     tracking: Table
+    cursor_keys: Table
 
     @property
     def record_tables(self) -> dict[str, Table]:
@@ -183,5 +185,13 @@ def tables_for(schema: str | None) -> ReportingTables:
             Column("offset", BigInteger, nullable=False),
             Column("position", BigInteger, nullable=False),
             Column("recorded_at", UtcDateTime, nullable=False),
+        ),
+        # The key that seals page cursors (``shared.reporting.cursors``): one row,
+        # shared by every reporting process reading this area.
+        cursor_keys=Table(
+            "cursor_keys",
+            md,
+            Column("id", Integer, primary_key=True, autoincrement=False),
+            Column("key", LargeBinary(32), nullable=False),
         ),
     )

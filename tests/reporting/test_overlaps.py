@@ -9,14 +9,18 @@ nor in an alert.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from datetime import date
 from typing import Any
 
+import pytest
+
 from shared.domain.mission import Mission
 from shared.domain.vocabulary import Classification
-from shared.reporting import queries, sheets
+from shared.errors import ValidationError
+from shared.reporting import cursors, queries, sheets
 from shared.reporting.overlaps import DETECTED, RESOLVED
 from shared.reporting.projector import ReportingProjector
 from shared.reporting.store import ReportingStore
@@ -200,6 +204,53 @@ def test_a_restricted_mission_is_counted_in_an_overlap_but_never_detailed(
     assert alert["data"]["period"] is None
     (row,) = sheets.overlaps_sheet(listing).rows
     assert row[2:4] == [None, None]
+
+
+def test_a_page_cursor_tells_nothing_of_a_restricted_mission(
+    world: World, store: ReportingStore
+) -> None:
+    """The keyset values (mission ids, the overlap's first day) are sealed, not base64."""
+    world.mission(
+        "police", "secret", start=date(2024, 3, 4), classification=Classification.RESTRICTED
+    )
+    world.mission("gendarmerie", "open", start=date(2024, 3, 5))
+    world.mission("police", "later", start=date(2024, 9, 2))
+    world.mission("gendarmerie", "later-g", start=date(2024, 9, 2))
+    _project(world, store)
+
+    first = queries.overlaps(store, TENANTS, Filters(), limit=1)
+    cursor = first["next_cursor"]
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    second = queries.overlaps(store, TENANTS, Filters(), limit=1, cursor=cursor)
+
+    assert first["items"][0]["period"] is None  # the restricted pair comes first
+    for secret in (world.id("secret"), "2024-03-05", "2024-03-04"):
+        assert secret.encode() not in raw
+    assert [item["period"] for item in second["items"]] == [
+        {"start": "2024-09-02", "end": "2024-09-06"}
+    ]
+
+
+def test_a_sealed_cursor_holding_what_postgresql_cannot_compare_is_refused(
+    store: ReportingStore,
+) -> None:
+    with store.read() as session:
+        key = cursors.cursor_key(store, session)
+    forged = ["2024-03-08", "VN", "cybercrime", "gendarmerie", "x\u0000", "police", "y"]
+
+    with pytest.raises(ValidationError) as caught:
+        queries.overlaps(store, TENANTS, Filters(), cursor=cursors.seal(key, "overlaps", forged))
+
+    assert caught.value.rule == "invalid-cursor"
+
+
+def test_a_cursor_of_another_list_is_refused(store: ReportingStore) -> None:
+    with store.read() as session:
+        key = cursors.cursor_key(store, session)
+    other = cursors.seal(key, "alerts", ["2024-03-08", "VN", "x", "a", "b", "c", "d"])
+
+    with pytest.raises(ValidationError):
+        queries.overlaps(store, TENANTS, Filters(), cursor=other)
 
 
 def test_a_pair_of_open_missions_shows_its_period(world: World, store: ReportingStore) -> None:

@@ -14,9 +14,6 @@ without Kafka reads the alert events from here, in the order they were raised.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -24,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, select, tuple_
 
 from shared.errors import ValidationError
+from shared.reporting.cursors import cursor_key, opened, seal
 from shared.reporting.overlaps import period
 from shared.reporting.queries.common import RESTRICTED, Filters, answer, year_bounds
 from shared.reporting.store import ReportingSession, ReportingStore
@@ -64,8 +62,10 @@ def overlaps(
         total = session.connection.execute(
             select(func.count()).select_from(statement.subquery())
         ).scalar_one()
+        key = cursor_key(store, session)
         if cursor:
-            statement = statement.where(tuple_(*(o.c[n] for n in ORDER)) > tuple_(*_decode(cursor)))
+            after = _decode(key, cursor)
+            statement = statement.where(tuple_(*(o.c[n] for n in ORDER)) > tuple_(*after))
         ordered: Select[Any] = statement.order_by(*(o.c[n] for n in ORDER))
         if limit is not None:
             ordered = ordered.limit(limit + 1)
@@ -79,7 +79,7 @@ def overlaps(
             "overlaps",
             filters=filters.as_dict(),
             items=[present(row, missions) for row in rows],
-            next_cursor=_encode(rows[-1]) if more else None,
+            next_cursor=_encode(key, rows[-1]) if more else None,
             total=int(total),
         )
 
@@ -151,21 +151,22 @@ def mission(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def _encode(row: RowMapping) -> str:
+def _encode(key: bytes, row: RowMapping) -> str:
+    """The sealed cursor after ``row`` (``shared.reporting.cursors``: it names mission ids)."""
     values = [row[name].isoformat() if name == "overlap_start" else row[name] for name in ORDER]
-    return base64.urlsafe_b64encode(json.dumps(["overlaps", *values]).encode()).decode().rstrip("=")
+    return seal(key, "overlaps", values)
 
 
-def _decode(cursor: str) -> list[Any]:
+def _decode(key: bytes, cursor: str) -> list[Any]:
+    values = opened(key, "overlaps", cursor)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, start, *rest = json.loads(raw)
-        if name != "overlaps" or len(rest) != len(ORDER) - 1:
-            raise ValueError(name)
+        start, *rest = values
+        if len(rest) != len(ORDER) - 1:
+            raise ValueError(rest)
         if not all(isinstance(value, str) and not control_character(value) for value in rest):
-            raise ValueError(rest)  # made by hand (PostgreSQL cannot compare U+0000)
+            raise ValueError(rest)  # PostgreSQL cannot compare U+0000
         return [date.fromisoformat(start), *rest]
-    except (ValueError, TypeError, binascii.Error):
+    except (ValueError, TypeError):
         raise ValidationError(
             "cursor", "invalid-cursor", "this cursor does not belong to this list"
         ) from None
