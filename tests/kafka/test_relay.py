@@ -493,9 +493,10 @@ def test_the_relay_service_publishes_an_insert_at_once_not_at_its_next_look(
     assert not relay.is_alive()
 
 
-def _relay_env(postgres_url: str, kafka_settings: KafkaSettings) -> dict[str, str]:
+def _relay_env(postgres_url: str, kafka_settings: KafkaSettings, tenant: str) -> dict[str, str]:
     return {
         **os.environ,
+        "ENTENTE_TENANTS": tenant,  # a relay refuses a tenant not configured
         "ENTENTE_STORE": "postgres",
         "ENTENTE_POSTGRES_URL": postgres_url,
         "ENTENTE_KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
@@ -517,7 +518,7 @@ def test_the_relay_process_publishes_serves_its_probes_and_stops_cleanly_on_sigt
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=_relay_env(postgres_url, kafka_settings),
+            env=_relay_env(postgres_url, kafka_settings, tenant),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -558,7 +559,7 @@ def test_a_relay_whose_probe_port_is_taken_stops_with_a_clear_message(
         result = subprocess.run(
             [sys.executable, "-m", "services.relay", tenant, "--port", str(port)],
             cwd=ROOT,
-            env=_relay_env(postgres_url, kafka_settings),
+            env=_relay_env(postgres_url, kafka_settings, tenant),
             capture_output=True,
             text=True,
             timeout=60,
