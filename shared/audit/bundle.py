@@ -35,6 +35,7 @@ from shared.audit.findings import Entry, Finding, Kind, VerifyReport
 from shared.audit.progress import Progress, Quiet
 from shared.events import chain
 from shared.events.envelope import EventEnvelope
+from shared.json_types import json_type
 from shared.relay.checkpoint import Checkpoint
 
 FORMAT = "entente-audit-bundle/1"
@@ -72,7 +73,7 @@ class Manifest:
             reason = "nested too deeply" if isinstance(error, RecursionError) else "invalid"
             raise BundleError(f"{MANIFEST} is not JSON ({reason})") from None
         if not isinstance(document, dict):
-            raise BundleError(f"{MANIFEST} is not a JSON object ({_kind(document)})")
+            raise BundleError(f"{MANIFEST} is not a JSON object ({json_type(document)})")
         if document.get("format") != FORMAT:
             raise BundleError(f"unknown bundle format {document.get('format')!r} (want {FORMAT})")
         if document.get("chain") != chain.CHAIN_VERSION:
@@ -85,10 +86,12 @@ class Manifest:
             raise BundleError(f"{MANIFEST}: tenant is empty")
         files = document.get("files", {})
         if not isinstance(files, dict):
-            raise BundleError(f"{MANIFEST}: files must be an object, not {_kind(files)}")
+            raise BundleError(f"{MANIFEST}: files must be an object, not {json_type(files)}")
         checkpoints = document.get("checkpoints", [])
         if not isinstance(checkpoints, list):
-            raise BundleError(f"{MANIFEST}: checkpoints must be a list, not {_kind(checkpoints)}")
+            raise BundleError(
+                f"{MANIFEST}: checkpoints must be a list, not {json_type(checkpoints)}"
+            )
         return cls(
             tenant=tenant,
             genesis=_text(document, "genesis"),
@@ -215,19 +218,9 @@ def read_bundle(
     return copy
 
 
-def _kind(value: object) -> str:
-    """The JSON name of ``value``'s type, for messages that must not echo the value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    names = {str: "a string", int: "a number", float: "a number", list: "a list", dict: "an object"}
-    return names.get(type(value), type(value).__name__)
-
-
 def _object(value: object, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise BundleError(f"{MANIFEST}: {name} must be an object, not {_kind(value)}")
+        raise BundleError(f"{MANIFEST}: {name} must be an object, not {json_type(value)}")
     return value
 
 
@@ -237,7 +230,7 @@ def _text(document: dict[str, Any], key: str, prefix: str = "") -> str:
         raise BundleError(f"{MANIFEST}: {prefix}{key} is missing")
     value = document[key]
     if not isinstance(value, str):
-        raise BundleError(f"{MANIFEST}: {prefix}{key} must be a string, not {_kind(value)}")
+        raise BundleError(f"{MANIFEST}: {prefix}{key} must be a string, not {json_type(value)}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -251,7 +244,7 @@ def _whole(document: dict[str, Any], key: str, prefix: str = "") -> int:
         raise BundleError(f"{MANIFEST}: {prefix}{key} is missing")
     value = document[key]
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        shown = "a negative number" if isinstance(value, int) else _kind(value)
+        shown = "a negative number" if isinstance(value, int) else json_type(value)
         raise BundleError(f"{MANIFEST}: {prefix}{key} must be a whole number, not {shown}")
     return value
 
@@ -320,7 +313,7 @@ def _line(
     try:
         row = json.loads(text)
         if not isinstance(row, dict):
-            raise TypeError(f"a line must be a JSON object, not {_kind(row)}")
+            raise TypeError(f"a line must be a JSON object, not {json_type(row)}")
         if "undecodable" in row:
             reason = _printable(str(row["undecodable"]))
             detail = f"line {number}: the store's event could not be decoded: {reason}"

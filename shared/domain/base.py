@@ -19,6 +19,7 @@ from shared.domain.context import CommandContext
 from shared.domain.creation import DirectlyCreated
 from shared.domain.vocabulary import Classification
 from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+from shared.json_types import json_type
 from shared.text import RULE as CONTROL_RULE
 from shared.text import composed, control_character
 
@@ -170,23 +171,6 @@ def list_value(field: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
         raise ValidationError(field, "type", f"{field} must be a list, not {json_type(value)}")
     return value
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a decoded value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def require_count(field: str, value: int, low: int, high: int) -> int:

@@ -313,4 +313,4 @@ def test_a_list_field_given_as_text_is_refused(given: str) -> None:
         record.correct(CTX, {"organisations": given}, "a client's bug", FIXED_ON)
 
     assert (caught.value.field, caught.value.rule) == ("changes.organisations", "type")
-    assert caught.value.detail == "organisations must be a list, not text"
+    assert caught.value.detail == "organisations must be a list, not a string"
