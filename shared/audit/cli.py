@@ -233,9 +233,9 @@ def _ledger(settings: AuditSettings, tenant: str) -> CooperationLedger:
     """The tenant's ledger, read only: a SQLite store that does not exist is refused, not made."""
     from shared.application.stores import SqliteStore
     from shared.audit.ledgers import audit_ledger
+    from shared.tenancy import configured_tenant
 
-    if tenant not in settings.tenants:
-        raise NotFoundError(f"no tenant {tenant!r} here (ENTENTE_TENANTS)")
+    configured_tenant(tenant, settings.tenants)
     store = settings.event_store(tenant)
     if isinstance(store, SqliteStore):
         _sqlite_store_exists(settings.data_dir, store.directory, tenant, store.env(tenant))
