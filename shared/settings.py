@@ -100,8 +100,8 @@ class Settings(BaseSettings):
     @classmethod
     def _views_in_postgres(cls, url: str | None) -> str | None:
         """Any other database was ignored without a word: the views went to data_dir."""
-        if url and not urlsplit(url).scheme.startswith("postgres"):
-            scheme = urlsplit(url).scheme or "none"
+        scheme = urlsplit(url).scheme if url else "postgresql"
+        if not scheme.startswith("postgres"):
             raise ValueError(
                 f"the views live in PostgreSQL (postgresql://…), not {scheme}; leave it unset "
                 "for SQLite files under data_dir/views"
