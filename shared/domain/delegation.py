@@ -63,6 +63,7 @@ class DelegationVisit(EntenteAggregate):
         topics: list[str]
         status: DelegationStatus
         reschedulings: int
+        rescheduled_on: date | None
         hosted_on: date | None
         actual_size: int | None
         cancelled_on: date | None
@@ -86,6 +87,7 @@ class DelegationVisit(EntenteAggregate):
             aggregate.organisation = Organisation(self.organisation) if self.organisation else None
             aggregate.status = DelegationStatus.PLANNED
             aggregate.reschedulings = 0
+            aggregate.rescheduled_on = None
             aggregate.hosted_on = aggregate.actual_size = None
             aggregate.cancelled_on = aggregate.cancellation_reason = None
 
@@ -105,6 +107,7 @@ class DelegationVisit(EntenteAggregate):
             aggregate.start_date = self.start_date
             aggregate.end_date = self.end_date
             aggregate.reschedulings += 1
+            aggregate.rescheduled_on = self.rescheduled_on
 
     class Hosted(EntenteAggregate.Event):
         hosted_on: date
@@ -168,6 +171,7 @@ class DelegationVisit(EntenteAggregate):
         """Moves a planned visit to new dates."""
         self.guard_status("reschedule", {DelegationStatus.PLANNED})
         require_order(start_date, end_date, "start_date", "end_date")
+        self._after_last_rescheduling("rescheduled_on", rescheduled_on)
         meta = ctx.meta(rescheduled_on, self.classification)
         self.trigger_event(
             self.Rescheduled,
@@ -195,9 +199,21 @@ class DelegationVisit(EntenteAggregate):
     def cancel(self, ctx: CommandContext, cancelled_on: date, reason: str) -> None:
         """Records that a planned visit will not take place."""
         self.guard_status("cancel", {DelegationStatus.PLANNED})
+        self._after_last_rescheduling("cancelled_on", cancelled_on)
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(cancelled_on, self.classification)
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
+
+    def _after_last_rescheduling(self, field: str, on: date) -> None:
+        """A rescheduling or cancellation is not dated before the last rescheduling.
+
+        A cancellation dated before the rescheduling it undoes, or a rescheduling
+        before the one it replaces, would put the visit's history out of order.
+        (The plan's own date is not compared: without ``planned_on`` it is only
+        the time it was recorded.) Histories recorded before the rule replay.
+        """
+        if self.rescheduled_on is not None:
+            require_order(self.rescheduled_on, on, "the previous rescheduled_on", field)
 
 
 def _visitor(country: str | None, organisation: str | None) -> dict[str, str | None]:

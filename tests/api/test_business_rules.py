@@ -72,6 +72,14 @@ OUT_OF_ORDER: list[tuple[str, list[str], str, dict[str, Any], str]] = [
     ),
     ("delegations", [], "reschedule", {"end_date": "2024-09-15"}, "end_date"),
     ("delegations", [], "hosting", {"hosted_on": "2024-06-15"}, "hosted_on"),
+    (
+        "delegations",
+        ["reschedule"],
+        "reschedule",
+        {"rescheduled_on": "2024-05-01"},
+        "rescheduled_on",
+    ),
+    ("delegations", ["reschedule"], "cancellation", {"cancelled_on": "2024-05-01"}, "cancelled_on"),
     ("posts", [], "coverage", {"effective_on": "2005-08-31"}, "effective_on"),
     ("posts", ["coverage"], "closure", {"closed_on": "2013-12-31"}, "closed_on"),
 ]

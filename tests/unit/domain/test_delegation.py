@@ -209,6 +209,41 @@ def test_host_refuses_an_empty_delegation() -> None:
     assert (caught.value.field, caught.value.rule) == ("actual_size", "range")
 
 
+@pytest.mark.parametrize(
+    "step",
+    [
+        lambda v: v.reschedule(CTX, date(2024, 7, 1), date(2024, 7, 3), date(2024, 4, 19)),
+        lambda v: v.cancel(CTX, date(2024, 4, 19), "flights cancelled"),
+    ],
+    ids=["reschedule", "cancel"],
+)
+def test_a_step_dated_before_the_last_rescheduling_is_refused(
+    step: Callable[[DelegationVisit], None],
+) -> None:
+    visit = given(reschedule)  # rescheduled on 2024-04-20
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        step(visit)
+
+    assert caught.value.rule == "dates-in-order"
+    assert "the previous rescheduled_on (2024-04-20)" in str(caught.value)
+    assert visit.collect_events() == []
+    assert (visit.status, visit.reschedulings) == (DelegationStatus.PLANNED, 1)
+
+
+def test_a_step_on_the_day_of_the_last_rescheduling_is_recorded() -> None:
+    visit = given(reschedule)
+
+    visit.reschedule(CTX, date(2024, 7, 1), date(2024, 7, 3), date(2024, 4, 20))
+    visit.cancel(CTX, date(2024, 4, 20), "flights cancelled")
+
+    assert (visit.status, visit.reschedulings, visit.rescheduled_on) == (
+        DelegationStatus.CANCELLED,
+        2,
+        date(2024, 4, 20),
+    )
+
+
 def test_cancel_records_the_reason() -> None:
     visit = given()
 
