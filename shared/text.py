@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: Unicode's control characters (category Cc: C0, DEL and C1), except tab, LF and CR.
@@ -35,6 +35,15 @@ TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*
 
 #: The problem rule of text refused for a control character.
 RULE = "control-character"
+
+#: Lone surrogates (U+D800 to U+DFFF): JSON can spell one (``"\\ud800"``), but it is
+#: half of a character, and no UTF-8 store, file or answer can hold it (the event
+#: store's encoder failed on one with a 500).
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: The problem rule of text holding a lone surrogate: the rule pydantic gives such
+#: text in the fields it checks itself, so one mistake has one name everywhere.
+SURROGATE_RULE = "string_unicode"
 
 
 def composed(text: str) -> str:
@@ -58,24 +67,37 @@ def control_character(text: str) -> str | None:
     return f"U+{ord(found.group()):04X} at position {found.start() + 1}"
 
 
-def first_control_character(value: Any, path: str = "") -> tuple[str, str] | None:
+def lone_surrogate(text: str) -> str | None:
+    """Where ``text``'s first lone surrogate is (``U+D800 at position 1``), or None."""
+    found = SURROGATE.search(text)
+    if found is None:
+        return None
+    return f"U+{ord(found.group()):04X} at position {found.start() + 1}"
+
+
+def first_control_character(
+    value: Any, path: str = "", find: Callable[[str], str | None] = control_character
+) -> tuple[str, str] | None:
     """The path (``city``, ``[2]``) and place of the first control character in ``value``.
 
     Walks lists and mappings (a correction's ``changes``), so every string a
-    command carries is looked at, however deep.
+    command carries is looked at, however deep. ``find``: what to look for in
+    each string (``lone_surrogate``: the first lone surrogate instead).
     """
     if isinstance(value, str):
-        found = control_character(value)
+        found = find(value)
         return None if found is None else (path, found)
     if isinstance(value, Mapping):
         for key, item in value.items():
-            inner = first_control_character(key, path) if isinstance(key, str) else None
-            inner = inner or first_control_character(item, f"{path}.{key}" if path else str(key))
+            inner = first_control_character(key, path, find) if isinstance(key, str) else None
+            inner = inner or first_control_character(
+                item, f"{path}.{key}" if path else str(key), find
+            )
             if inner is not None:
                 return inner
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            inner = first_control_character(item, f"{path}[{index}]")
+            inner = first_control_character(item, f"{path}[{index}]", find)
             if inner is not None:
                 return inner
     return None

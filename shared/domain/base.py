@@ -21,7 +21,7 @@ from shared.domain.vocabulary import Classification
 from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
 from shared.json_types import json_type
 from shared.text import RULE as CONTROL_RULE
-from shared.text import composed, control_character
+from shared.text import SURROGATE_RULE, composed, control_character, lone_surrogate
 
 #: Normalises one corrected value (raising ValidationError) into its stored form.
 Normaliser = Callable[[Any], Any]
@@ -152,6 +152,11 @@ def _refuse_control_characters(field: str, text: str) -> None:
             CONTROL_RULE,
             f"{field} contains a control character ({found}); only tab, line feed and "
             "carriage return are allowed",
+        )
+    found = lone_surrogate(text)
+    if found is not None:
+        raise ValidationError(
+            field, SURROGATE_RULE, f"{field} holds a lone surrogate ({found}), not Unicode text"
         )
 
 

@@ -139,7 +139,14 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
         "unknown-country",
     ),
     (("posts", "corrections"), {"changes": {}}, "changes", "required"),
-    (("posts", "corrections"), {"changes": {"city": "Ha\u0000"}}, "changes", "control-character"),
+    (
+        ("posts", "corrections"),
+        {"changes": {"city": "Ha\u0000"}},
+        "changes.city",
+        "control-character",
+    ),
+    (("posts", "corrections"), {"changes": {"city": "\ud800"}}, "changes.city", "string_unicode"),
+    (("missions", "schedule"), {"place": "Lyon \udfff"}, "place", "string_unicode"),
     (("missions", "schedule"), {"place": "\u007fLyon"}, "place", "control-character"),
     (("delegations", "hosting"), {"actual_size": 0}, "actual_size", "range"),
     (("agreements", "renewals"), {"renewed_on": "9999-01-01"}, "renewed_on", "date-range"),
@@ -336,10 +343,9 @@ def test_a_control_character_is_named_with_its_place(api: Api) -> None:
         {**CHANGE[("posts", "corrections")], "changes": {"city": "Ha\u0001noï"}},
         version=correction.version,
     )
-    assert (
-        "city contains a control character (U+0001 at position 3)"
-        in problem(deep, 422, "invalid-input")["detail"]
-    )
+    refusal = problem(deep, 422, "invalid-input")
+    assert refusal["field"] == "changes.city"
+    assert "contains a control character (U+0001 at position 3)" in refusal["detail"]
 
 
 def test_tabs_and_line_breaks_are_text_and_kept(api: Api) -> None:

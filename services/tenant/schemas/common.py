@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from shared.domain.values import business_date_problem
@@ -14,7 +14,14 @@ from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
 from shared.http.iso import iso_text_only
 from shared.text import RULE as CONTROL_RULE
-from shared.text import TEXT_PATTERN, composed, control_character, first_control_character
+from shared.text import (
+    SURROGATE_RULE,
+    TEXT_PATTERN,
+    composed,
+    control_character,
+    first_control_character,
+    lone_surrogate,
+)
 
 
 def _business_date(value: date) -> date:
@@ -86,8 +93,34 @@ class Classified(Strict):
     )
 
 
+def _storable_change(value: Any) -> Any:
+    """Refuses a corrected value holding a control character or a lone surrogate, however
+    deep (``shared.text``): the error's place is the field (``changes.title``), and a
+    list item's index is in its message. The domain's normalisers check the known
+    fields again; this also covers values it would refuse for another reason first.
+    """
+    found = first_control_character(value)
+    if found is not None:
+        path, where = found
+        raise PydanticCustomError(CONTROL_RULE, _inner(path) + CONTROL_MESSAGE, {"where": where})
+    found = first_control_character(value, find=lone_surrogate)
+    if found is not None:
+        path, where = found
+        raise PydanticCustomError(
+            SURROGATE_RULE,
+            _inner(path) + "holds a lone surrogate ({where}), not Unicode text",
+            {"where": where},
+        )
+    return value
+
+
+def _inner(path: str) -> str:
+    """``"[2] "`` for an item of a list value, nothing for the value itself."""
+    return f"{path} " if path else ""
+
+
 class Correction(Strict):
-    changes: dict[str, Any] = Field(
+    changes: dict[str, Annotated[Any, BeforeValidator(_storable_change)]] = Field(
         description="Field names and their corrected values",
         examples=[{"title": "Gestion d'une scène de crime"}],
     )
@@ -95,18 +128,6 @@ class Correction(Strict):
     corrected_on: IsoDate = Field(
         description="Business date of the correction", examples=["2024-03-01"]
     )
-
-    @field_validator("changes")
-    @classmethod
-    def _plain_changes(cls, changes: dict[str, Any]) -> dict[str, Any]:
-        """Any value, however deep: the domain's normalisers check the known fields again."""
-        found = first_control_character(changes)
-        if found is not None:
-            path, where = found
-            raise PydanticCustomError(
-                CONTROL_RULE, "{path} " + CONTROL_MESSAGE, {"path": path, "where": where}
-            )
-        return changes
 
 
 class Dated(Strict):
