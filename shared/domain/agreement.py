@@ -247,9 +247,28 @@ class Agreement(EntenteAggregate):
         last_field, last_on = self._status_changed
         require_order(last_on, on, last_field, field)
 
+    def _in_term(self, field: str, on: date) -> None:
+        """An amendment, suspension or termination is dated while the instrument runs.
+
+        After its term (``expires_on``, the last day in force) there is nothing
+        left to amend, suspend or end: the register would show a lapsed
+        instrument as suspended or terminated. A renewal may still revive it,
+        and a resumption lets a suspended one be renewed.
+        """
+        expires_on = self.expires_on
+        if expires_on is not None and on > expires_on:
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"{field} ({on.isoformat()}) is after the agreement expired "
+                f"(expires_on {expires_on.isoformat()}); renew it first",
+                field,
+            )
+
     def amend(self, ctx: CommandContext, amended_on: date, summary: str) -> None:
         self.guard_status("amend", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})
         require_order(self.signed_on, amended_on, "signed_on", "amended_on")
+        ctx.happened("amended_on", amended_on)
+        self._in_term("amended_on", amended_on)
         summary = require_text("summary", summary, 2000)
         meta = ctx.meta(amended_on, self.classification)
         self.trigger_event(self.Amended, amended_on=amended_on, summary=summary, **meta)
@@ -257,6 +276,7 @@ class Agreement(EntenteAggregate):
     def renew(self, ctx: CommandContext, renewed_on: date, duration_months: int) -> None:
         self.guard_status("renew", {AgreementStatus.IN_FORCE})
         self._after_last_change("renewed_on", renewed_on)
+        ctx.happened("renewed_on", renewed_on)
         if self.duration_months is None:
             raise DomainRuleViolation("open-ended", "an open-ended agreement cannot be renewed")
         if not 1 <= duration_months <= 1200:
@@ -271,6 +291,8 @@ class Agreement(EntenteAggregate):
     def suspend(self, ctx: CommandContext, suspended_on: date, reason: str) -> None:
         self.guard_status("suspend", {AgreementStatus.IN_FORCE})
         self._after_last_change("suspended_on", suspended_on)
+        ctx.happened("suspended_on", suspended_on)
+        self._in_term("suspended_on", suspended_on)
         reason = require_text("reason", reason)
         meta = ctx.meta(suspended_on, self.classification)
         self.trigger_event(self.Suspended, suspended_on=suspended_on, reason=reason, **meta)
@@ -278,12 +300,15 @@ class Agreement(EntenteAggregate):
     def resume(self, ctx: CommandContext, resumed_on: date) -> None:
         self.guard_status("resume", {AgreementStatus.SUSPENDED})
         self._after_last_change("resumed_on", resumed_on)
+        ctx.happened("resumed_on", resumed_on)
         meta = ctx.meta(resumed_on, self.classification)
         self.trigger_event(self.Resumed, resumed_on=resumed_on, **meta)
 
     def terminate(self, ctx: CommandContext, terminated_on: date, reason: str) -> None:
         self.guard_status("terminate", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})
         self._after_last_change("terminated_on", terminated_on)
+        ctx.happened("terminated_on", terminated_on)
+        self._in_term("terminated_on", terminated_on)
         reason = require_text("reason", reason)
         meta = ctx.meta(terminated_on, self.classification)
         self.trigger_event(self.Terminated, terminated_on=terminated_on, reason=reason, **meta)

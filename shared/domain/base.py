@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.domain import Aggregate
@@ -39,6 +40,7 @@ class EntenteAggregate(DirectlyCreated):
         tenant: str
         classification: Classification
         status: Any
+        _began_on: date | None  # the business date of the record's first event, if known
 
     class Event(Aggregate.Event):
         tenant: str
@@ -53,6 +55,8 @@ class EntenteAggregate(DirectlyCreated):
         def apply(self, aggregate: Any) -> None:
             aggregate.tenant = self.tenant
             aggregate.classification = Classification(self.classification)
+            # Not public state (``_``): what a correction may not be dated before.
+            aggregate._began_on = self.business_time.date()
 
     class Corrected(Event):
         """A mistake fixed: ``changes`` maps field names to their corrected values."""
@@ -88,6 +92,10 @@ class EntenteAggregate(DirectlyCreated):
             raise ValidationError(
                 "changes", "required", "a correction must change at least one field"
             )
+        corrected_on = on.date() if isinstance(on, datetime) else on
+        if self._began_on is not None:
+            require_order(self._began_on, corrected_on, "the record's first date", "corrected_on")
+        ctx.happened("corrected_on", corrected_on)
         normalised: dict[str, Any] = {}
         for name, value in changes.items():
             normaliser = {**self.correctable, "classification": Classification}.get(name)
@@ -100,6 +108,12 @@ class EntenteAggregate(DirectlyCreated):
                 )
             normalised[name] = _normalise(name, normaliser, value)
         self.check_correction(normalised)
+        if all(_plain(getattr(self, name, None)) == value for name, value in normalised.items()):
+            raise ValidationError(
+                "changes",
+                "no-change",
+                "the correction changes nothing: every field named already has that value",
+            )
         classification = Classification(normalised.get("classification", self.classification))
         self.trigger_event(
             self.Corrected, changes=normalised, reason=reason, **ctx.meta(on, classification)
@@ -107,6 +121,15 @@ class EntenteAggregate(DirectlyCreated):
 
     def check_correction(self, changes: Mapping[str, Any]) -> None:
         """Cross-field rules a correction must keep (dates in order...)."""
+
+
+def _plain(value: Any) -> Any:
+    """A field's current value as a correction gives it: enumerations by their value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _normalise(name: str, normaliser: Normaliser, value: Any) -> Any:

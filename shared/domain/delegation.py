@@ -88,6 +88,10 @@ class DelegationVisit(EntenteAggregate):
             aggregate.status = DelegationStatus.PLANNED
             aggregate.reschedulings = 0
             aggregate.rescheduled_on = None
+            if self.business_time == self.timestamp:
+                # Planned without ``planned_on``: its business time is only when it was
+                # recorded, not a date to hold a correction to (``correct``).
+                aggregate._began_on = None
             aggregate.hosted_on = aggregate.actual_size = None
             aggregate.cancelled_on = aggregate.cancellation_reason = None
 
@@ -150,6 +154,8 @@ class DelegationVisit(EntenteAggregate):
         time is the recorded time, the best the system knows.
         """
         require_order(start_date, end_date, "start_date", "end_date")
+        if planned_on is not None:
+            ctx.happened("planned_on", planned_on)
         recorded = cls.Planned.create_timestamp()
         return cls._create(
             cls.Planned,
@@ -172,6 +178,7 @@ class DelegationVisit(EntenteAggregate):
         self.guard_status("reschedule", {DelegationStatus.PLANNED})
         require_order(start_date, end_date, "start_date", "end_date")
         self._after_last_rescheduling("rescheduled_on", rescheduled_on)
+        ctx.happened("rescheduled_on", rescheduled_on)
         meta = ctx.meta(rescheduled_on, self.classification)
         self.trigger_event(
             self.Rescheduled,
@@ -191,6 +198,7 @@ class DelegationVisit(EntenteAggregate):
                 f"({self.start_date.isoformat()} to {self.end_date.isoformat()})",
                 field="hosted_on",
             )
+        self._after_last_rescheduling("hosted_on", hosted_on)
         ctx.happened("hosted_on", hosted_on)
         actual_size = require_count("actual_size", actual_size, 1, MAX_SIZE)
         meta = ctx.meta(hosted_on, self.classification)
@@ -200,12 +208,13 @@ class DelegationVisit(EntenteAggregate):
         """Records that a planned visit will not take place."""
         self.guard_status("cancel", {DelegationStatus.PLANNED})
         self._after_last_rescheduling("cancelled_on", cancelled_on)
+        ctx.happened("cancelled_on", cancelled_on)
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(cancelled_on, self.classification)
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
 
     def _after_last_rescheduling(self, field: str, on: date) -> None:
-        """A rescheduling or cancellation is not dated before the last rescheduling.
+        """A rescheduling, hosting or cancellation is not dated before the last rescheduling.
 
         A cancellation dated before the rescheduling it undoes, or a rescheduling
         before the one it replaces, would put the visit's history out of order.

@@ -341,6 +341,7 @@ class Mission(EntenteAggregate):
         require_order(self.requested_on, start_date, "requested_on", "start_date")
         require_order(start_date, end_date, "start_date", "end_date")
         self._after_last_step("scheduled_on", scheduled_on)
+        ctx.happened("scheduled_on", scheduled_on)
         amount, currency = _optional_money("budget", budget)
         self.trigger_event(
             self.Scheduled,
@@ -392,6 +393,7 @@ class Mission(EntenteAggregate):
             "cancel", {MissionStatus.VALIDATED, MissionStatus.SCHEDULED, MissionStatus.LAUNCHED}
         )
         self._after_last_step("cancelled_on", cancelled_on)
+        ctx.happened("cancelled_on", cancelled_on)
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(cancelled_on, self.classification)
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)

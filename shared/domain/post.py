@@ -98,6 +98,7 @@ class PostAbroad(EntenteAggregate):
     ) -> PostAbroad:
         """Records a new post and the countries it covers from the start."""
         host = iso_country(host_country, "host_country").code
+        ctx.happened("opened_on", opened_on)
         return cls._create(
             cls.Opened,
             id=id,
@@ -120,6 +121,7 @@ class PostAbroad(EntenteAggregate):
         self.guard_status("change_coverage", {PostStatus.OPEN})
         require_order(self.opened_on, effective_on, "opened_on", "effective_on")
         require_order(self.coverage_since, effective_on, "coverage_since", "effective_on")
+        ctx.happened("effective_on", effective_on)
         countries = _coverage(self.host_country, covered_countries)
         meta = ctx.meta(effective_on, self.classification)
         self.trigger_event(
@@ -130,6 +132,7 @@ class PostAbroad(EntenteAggregate):
         """Records the closure; the post covers nothing from ``closed_on`` on."""
         self.guard_status("close", {PostStatus.OPEN})
         require_order(self.coverage_since, closed_on, "coverage_since", "closed_on")
+        ctx.happened("closed_on", closed_on)
         self.trigger_event(
             self.Closed, closed_on=closed_on, **ctx.meta(closed_on, self.classification)
         )

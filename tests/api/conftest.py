@@ -87,10 +87,10 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Extension to Cambodia and Laos",
     },
     ("agreements", "renewals"): {"renewed_on": "2014-12-01", "duration_months": 24},
-    ("agreements", "suspension"): {"suspended_on": "2020-03-16", "reason": "Sanitary crisis"},
-    ("agreements", "resumption"): {"resumed_on": "2020-09-01"},
+    ("agreements", "suspension"): {"suspended_on": "2013-03-16", "reason": "Sanitary crisis"},
+    ("agreements", "resumption"): {"resumed_on": "2013-09-01"},
     ("agreements", "termination"): {
-        "terminated_on": "2022-01-01",
+        "terminated_on": "2014-01-01",
         "reason": "Replaced by a new agreement",
     },
     ("agreements", "corrections"): {
@@ -183,7 +183,7 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
     ("agreements", "suspension"): {
         "status": "expired",
         "recorded_status": "suspended",
-        "suspended_on": "2020-03-16",
+        "suspended_on": "2013-03-16",
     },
     ("agreements", "resumption"): {"recorded_status": "in-force", "suspended_on": None},
     ("agreements", "termination"): {"status": "terminated", "recorded_status": "terminated"},

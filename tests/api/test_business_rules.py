@@ -220,15 +220,15 @@ def test_a_corrected_value_of_the_wrong_type_is_refused_and_nothing_recorded(api
 def test_a_termination_dated_before_the_last_resumption_is_refused(api: Api) -> None:
     """The record said terminated while the views, placing each change at its date,
     counted the agreement in force."""
-    record = api.walk("agreements", "suspension", "resumption")  # resumed on 2020-09-01
+    record = api.walk("agreements", "suspension", "resumption")  # resumed on 2013-09-01
     position = api.position()
-    body = {"terminated_on": "2020-06-30", "reason": "Back-dated by mistake"}
+    body = {"terminated_on": "2013-06-30", "reason": "Back-dated by mistake"}
 
     response = api.post(f"{record.path}/termination", body, version=record.version)
 
     refusal = problem(response, 422, "dates-in-order")
     assert refusal["field"] == "terminated_on"
-    assert refusal["detail"] == "terminated_on (2020-06-30) is before resumed_on (2020-09-01)"
+    assert refusal["detail"] == "terminated_on (2013-06-30) is before resumed_on (2013-09-01)"
     assert api.position() == position
     assert api.get(record.path).json()["recorded_status"] == "in-force"
 
@@ -244,6 +244,102 @@ def test_a_completion_dated_after_today_is_refused(api: Api) -> None:
 
     refusal = problem(response, 422, "not-in-future")
     assert refusal["field"] == "completed_on"
+    assert api.position() == position
+
+
+# (collection, commands before, command, its business date): a fact is recorded once
+# it has happened, so a status or a coverage never shows what is still to come.
+DATED_STEPS = [
+    ("missions", ["validation"], "schedule", "scheduled_on"),
+    ("missions", ["validation"], "cancellation", "cancelled_on"),
+    ("missions", [], "corrections", "corrected_on"),
+    ("agreements", [], "amendments", "amended_on"),
+    ("agreements", [], "renewals", "renewed_on"),
+    ("agreements", [], "suspension", "suspended_on"),
+    ("agreements", ["suspension"], "resumption", "resumed_on"),
+    ("agreements", [], "termination", "terminated_on"),
+    ("delegations", [], "reschedule", "rescheduled_on"),
+    ("delegations", [], "cancellation", "cancelled_on"),
+    ("posts", [], "coverage", "effective_on"),
+    ("posts", [], "closure", "closed_on"),
+]
+
+
+@pytest.mark.parametrize(("collection", "before", "segment", "field"), DATED_STEPS)
+def test_a_step_dated_after_today_is_refused(
+    api: Api, collection: str, before: list[str], segment: str, field: str
+) -> None:
+    record = api.walk(collection, *before)
+    position = api.position()
+    later = (api.platform.ledger("police").today() + timedelta(days=1)).isoformat()
+    body = {**CHANGE[(collection, segment)], field: later}
+
+    response = api.post(f"{record.path}/{segment}", body, version=record.version)
+
+    refusal = problem(response, 422, "not-in-future")
+    assert refusal["field"] == field
+    assert api.position() == position
+
+
+@pytest.mark.parametrize(
+    ("collection", "field"), [("posts", "opened_on"), ("delegations", "planned_on")]
+)
+def test_a_record_dated_after_today_is_refused(api: Api, collection: str, field: str) -> None:
+    position = api.position()
+    later = (api.platform.ledger("police").today() + timedelta(days=1)).isoformat()
+
+    response = api.post(f"/api/police/{collection}", {**CREATE[collection], field: later})
+
+    assert problem(response, 422, "not-in-future")["field"] == field
+    assert api.position() == position
+
+
+@pytest.mark.parametrize(
+    ("segment", "field"),
+    [
+        ("amendments", "amended_on"),
+        ("suspension", "suspended_on"),
+        ("termination", "terminated_on"),
+    ],
+)
+def test_an_agreement_is_not_changed_after_it_expired(api: Api, segment: str, field: str) -> None:
+    """Signed on 2011-12-09 for 36 months: in force until 2014-12-09, the last day."""
+    record = api.walk("agreements")
+    position = api.position()
+    body = {**CHANGE[("agreements", segment)], field: "2014-12-10"}
+
+    response = api.post(f"{record.path}/{segment}", body, version=record.version)
+
+    refusal = problem(response, 422, "dates-in-order")
+    assert refusal["field"] == field
+    assert "after the agreement expired (expires_on 2014-12-09)" in refusal["detail"]
+    assert api.position() == position
+    on_the_last_day = {**CHANGE[("agreements", segment)], field: "2014-12-09"}
+    assert api.post(f"{record.path}/{segment}", on_the_last_day, version=1).status_code == 200
+
+
+def test_a_lapsed_agreement_can_still_be_renewed(api: Api) -> None:
+    record = api.walk("agreements")
+
+    body = {"renewed_on": "2015-06-01", "duration_months": 24}
+    response = api.post(f"{record.path}/renewals", body, version=record.version)
+
+    assert response.status_code == 200, response.text
+    assert api.get(record.path).json()["expires_on"] == "2017-06-01"
+
+
+def test_a_correction_dated_before_the_record_began_is_refused(api: Api) -> None:
+    record = api.walk("missions")  # requested on 2013-03-14
+    position = api.position()
+    body = {**CHANGE[("missions", "corrections")], "corrected_on": "2013-03-13"}
+
+    response = api.post(f"{record.path}/corrections", body, version=record.version)
+
+    refusal = problem(response, 422, "dates-in-order")
+    assert refusal["field"] == "corrected_on"
+    assert refusal["detail"] == (
+        "corrected_on (2013-03-13) is before the record's first date (2013-03-14)"
+    )
     assert api.position() == position
 
 

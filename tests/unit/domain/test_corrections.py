@@ -79,6 +79,7 @@ def delegation() -> DelegationVisit:
         host_site="Aix-en-Provence",
         topics=["crisis-management-and-civil-protection"],
         classification=Classification.PUBLIC,
+        planned_on=date(2013, 4, 2),
     )
 
 
@@ -314,3 +315,54 @@ def test_a_list_field_given_as_text_is_refused(given: str) -> None:
 
     assert (caught.value.field, caught.value.rule) == ("changes.organisations", "type")
     assert caught.value.detail == "organisations must be a list, not a string"
+
+
+def test_a_correction_is_not_dated_before_the_record_began() -> None:
+    record = delegation()  # planned on 2013-04-02
+    record.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, {"host_site": "Valabre"}, "Wrong site", date(2013, 4, 1))
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "corrected_on")
+    assert record.collect_events() == []
+
+
+def test_a_visit_planned_without_its_date_takes_a_correction_of_any_date() -> None:
+    """Without ``planned_on`` the plan's business time is when it was recorded: no fact."""
+    record = DelegationVisit.plan(
+        CTX,
+        id=uuid4(),
+        country="MA",
+        organisation=None,
+        head_of_delegation="Général Amrani",
+        size=6,
+        start_date=date(2013, 6, 10),
+        end_date=date(2013, 6, 12),
+        host_site="Aix-en-Provence",
+        topics=["crisis-management-and-civil-protection"],
+        classification=Classification.PUBLIC,
+    )
+
+    record.correct(CTX, {"host_site": "Valabre"}, "Wrong site", date(2013, 4, 1))
+
+    assert record.host_site == "Valabre"
+
+
+def test_a_correction_that_changes_nothing_is_refused() -> None:
+    record = delegation()
+    record.collect_events()
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(
+            CTX,
+            {
+                "host_site": " Aix-en-Provence ",
+                "topics": ["crisis-management-and-civil-protection"],
+            },
+            "Same",
+            date(2013, 5, 1),
+        )
+
+    assert (caught.value.rule, caught.value.field) == ("no-change", "changes")
+    assert record.collect_events() == []

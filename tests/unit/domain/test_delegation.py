@@ -231,6 +231,17 @@ def test_a_step_dated_before_the_last_rescheduling_is_refused(
     assert (visit.status, visit.reschedulings) == (DelegationStatus.PLANNED, 1)
 
 
+def test_hosting_before_the_last_rescheduling_is_refused() -> None:
+    """Moved on 4 June to 3-5 June: the visit cannot have been hosted on the 3rd."""
+    visit = given(lambda v: v.reschedule(CTX, date(2024, 6, 3), date(2024, 6, 5), date(2024, 6, 4)))
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        visit.host(CTX, date(2024, 6, 3), 8)
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "hosted_on")
+    assert visit.collect_events() == []
+
+
 def test_a_step_on_the_day_of_the_last_rescheduling_is_recorded() -> None:
     visit = given(reschedule)
 
