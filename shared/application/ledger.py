@@ -206,7 +206,7 @@ class CooperationLedger(Application[UUID]):
                 f"the current version is {record.version}"
             )
         action(record)
-        return self._save(record, idempotency)
+        return self._save(record, idempotency, expected_version)
 
     def record(self, record_type: type[A], record_id: UUID) -> A:
         """The current state of one record of this tenant, or NotFoundError."""
@@ -323,7 +323,18 @@ class CooperationLedger(Application[UUID]):
         position = position_of(self.recorder, receipt.record_id, receipt.record_version)
         return CommandResult(receipt.record_id, receipt.record_version, position or 0, True)
 
-    def _save(self, record: EntenteAggregate, idempotency: Idempotency | None) -> CommandResult:
+    def _save(
+        self,
+        record: EntenteAggregate,
+        idempotency: Idempotency | None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """Saves ``record`` with its receipt; a collision is a retry's answer, or a refusal.
+
+        A change whose If-Match version was current when read but taken by another
+        writer before the save is the If-Match failing: 412, as for a stale version
+        (clients branch on the status), naming the version that won.
+        """
         receipt = None
         if idempotency is not None:
             receipt = CommandReceipt.issue(
@@ -338,6 +349,12 @@ class CooperationLedger(Application[UUID]):
             replay = self._replay(idempotency)
             if replay is not None:
                 return replay
+            if expected_version is not None:
+                current = self.record(type(record), record.id).version
+                raise PreconditionFailedError(
+                    f"If-Match names version {expected_version}; the current version is "
+                    f"{current} (another change was recorded first)"
+                ) from None
             raise ConflictError(
                 "another change to this record was recorded first; reload it and retry"
             ) from None

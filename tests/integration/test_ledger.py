@@ -168,6 +168,23 @@ def test_two_writers_on_one_record_conflict_and_the_loser_records_nothing(
     assert one.record(Agreement, created.record_id).version == 2
 
 
+def test_a_change_that_loses_the_race_after_its_if_match_check_is_a_412(
+    store: EventStoreConfig,
+) -> None:
+    """Its If-Match version was current when read; the winner took it before the save.
+    Same condition as a stale If-Match, so the same answer: clients branch on 412."""
+    one, other = CooperationLedger("police", store), CooperationLedger("police", store)
+    created = _sign(one)
+
+    def amend_after_the_winner(agreement: Agreement) -> None:
+        _amend(one, created.record_id, 1)  # commits version 2 meanwhile
+        agreement.amend(CTX, date(2013, 1, 1), "Avenant concurrent")
+
+    with pytest.raises(PreconditionFailedError, match="the current version is 2"):
+        other.change(Agreement, created.record_id, 1, amend_after_the_winner, None)
+    assert one.record(Agreement, created.record_id).version == 2
+
+
 def test_a_record_of_another_type_or_unknown_id_is_not_found(ledger: CooperationLedger) -> None:
     created = _sign(ledger)
     with pytest.raises(NotFoundError):
