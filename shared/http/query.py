@@ -5,7 +5,9 @@ if it were the filtered one: for a desk officer's search or a figure in an
 official report, a silent wrong answer. Every route's policy
 (``shared.http.security``: ``Allow`` once the caller is verified, ``Public``)
 ends with ``declared_only``, which answers 422 naming the unknown parameter
-and the ones the operation takes. It also refuses a value holding a control
+and the ones the operation takes, or a parameter given twice that takes one
+value (``?status=requested&status=scheduled`` answered the scheduled ones
+alone: the last value won, silently). It also refuses a value holding a control
 character (``shared.text``): PostgreSQL cannot compare text with U+0000, and a
 filter carrying one answered a 500 instead of naming the parameter.
 """
@@ -13,6 +15,8 @@ filter carrying one answered a 500 instead of naming the parameter.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
@@ -28,7 +32,7 @@ LARGEST_ID = 2**63 - 1
 #: The query parameters each route takes, by ``id`` of the route. The route is kept with
 #: them: alive, its id cannot be reused by a later app's route (tests build hundreds).
 #: (Routes are unhashable, so no weak dictionary.)
-_TAKEN: dict[int, tuple[object, frozenset[str]]] = {}
+_TAKEN: dict[int, tuple[object, frozenset[str], frozenset[str]]] = {}
 
 
 async def declared_only(request: Request) -> None:
@@ -42,14 +46,21 @@ async def declared_only(request: Request) -> None:
         return
     found = _TAKEN.get(id(route))
     if found is None:
-        found = _TAKEN[id(route)] = (route, frozenset(_query_names(dependant)))
-    taken = found[1]
+        names = dict(_query_names(dependant))
+        found = _TAKEN[id(route)] = (route, frozenset(names), _repeatable(names))
+    _, taken, repeatable = found
+    seen: set[str] = set()
     for name, value in request.query_params.multi_items():
         if name not in taken:
             accepted = ", ".join(sorted(taken)) or "none"
             raise ValidationError(
                 name, "unknown-parameter", f"unknown query parameter {name!r}; accepted: {accepted}"
             )
+        if name in seen and name not in repeatable:
+            raise ValidationError(
+                name, "repeated-parameter", f"{name} is given twice; it takes one value"
+            )
+        seen.add(name)
         where = control_character(value)
         if where is not None:  # PostgreSQL cannot even compare it: a 500 before this
             raise ValidationError(
@@ -57,8 +68,23 @@ async def declared_only(request: Request) -> None:
             )
 
 
-def _query_names(dependant: Dependant) -> Iterator[str]:
+def _query_names(dependant: Dependant) -> Iterator[tuple[str, bool]]:
+    """Each query parameter's name, and whether it takes a list (may be repeated)."""
     for field in dependant.query_params:
-        yield field.alias
+        yield field.alias, _takes_list(field.field_info.annotation)
     for dependency in dependant.dependencies:
         yield from _query_names(dependency)
+
+
+def _repeatable(names: dict[str, bool]) -> frozenset[str]:
+    return frozenset(name for name, many in names.items() if many)
+
+
+def _takes_list(annotation: Any) -> bool:
+    """``list[str]``, ``list[str] | None``, ``Annotated[list[str], …]``: a repeatable parameter."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_list(get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        return any(_takes_list(arg) for arg in get_args(annotation))
+    return origin in (list, tuple, set, frozenset)

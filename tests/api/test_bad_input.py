@@ -306,6 +306,21 @@ def test_a_query_parameter_the_operation_does_not_take_is_refused_naming_it(api:
     problem(api.get("/healthz?verbose=1"), 422, "unknown-parameter")  # public routes too
 
 
+def test_a_query_parameter_given_twice_is_refused_naming_it(api: Api) -> None:
+    # Kept, the last value answered the scheduled missions alone, as if asked for them.
+    twice = api.get("/api/police/missions?status=requested&status=scheduled")
+
+    body = problem(twice, 422, "repeated-parameter")
+    assert (body["field"], body["rule"]) == ("status", "repeated-parameter")
+
+
+def test_readiness_tells_no_directorate_s_position(api: Api) -> None:
+    """The probe is open: a position would tell anyone how much a directorate records."""
+    ready = api.client.get("/readyz")
+
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+
+
 def test_a_date_in_a_query_is_iso_8601_not_a_number(api: Api) -> None:
     body = problem(api.get("/api/police/delegations?from=0"), 422, "invalid-input")
 

@@ -174,12 +174,17 @@ def test_bad_filters_are_problems_naming_the_field(reporting: Reporting) -> None
         ({"type": "party"}, "type"),
         ({"directorate": "customs"}, "directorate"),
         ({"group_by": "post"}, "group_by"),
+        ({"country": "UK"}, "country"),  # GB's ISO code: "UK" would answer a zero
+        ({"country": "EU"}, "country"),
+        ({"country": ["VN", "KH"]}, "country"),  # one value; the last one won, silently
     ]:
         response = reporting.get("/api/reporting/figures", **params)
         assert response.status_code == 422, params
         assert response.json()["field"] == field
     both = reporting.get("/api/reporting/agreements/in-force", year=2024, on="2024-06-01")
     assert both.status_code == 422
+    grouped = reporting.get("/api/reporting/figures", group_by=["country", "directorate"])
+    assert grouped.status_code == 200, grouped.text  # a list parameter may be repeated
 
 
 def test_restricted_items_are_counted_but_not_detailed(reporting: Reporting) -> None:

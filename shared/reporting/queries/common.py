@@ -8,19 +8,18 @@ log position and recorded time it reflects.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import MissionType, Theme
 from shared.errors import ValidationError
 from shared.reporting.rules import RULES
 from shared.reporting.store import ReportingSession
 from shared.reporting.tracking import as_of
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 RESTRICTED = "restricted"
 
 
@@ -36,8 +35,9 @@ class Filters:
 
     def checked(self, tenants: Sequence[str]) -> Filters:
         """These filters, or a ValidationError naming the first bad one."""
-        if self.country is not None and not _COUNTRY.match(self.country):
-            raise ValidationError("country", "format", "country is an ISO 3166-1 alpha-2 code")
+        if self.country is not None:
+            # A code of no country ("UK" for GB, "EU") would answer a published zero.
+            iso_country(self.country, "country")
         if self.directorate is not None and self.directorate not in tenants:
             known = ", ".join(tenants)
             raise ValidationError("directorate", "vocabulary", f"directorate is one of {known}")
