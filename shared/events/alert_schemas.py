@@ -104,6 +104,14 @@ ALERT_SCHEMA: dict[str, Any] = {
         "that meet (detected), or such a pair that no longer overlaps (resolved)."
     ),
     "properties": {
+        "pair": {
+            **_UUID,
+            "description": (
+                "The pair's stable id: a resolution names the pair its detection named, "
+                "even when a mission became restricted in between (absent from alerts "
+                "raised before 2026-12-06)."
+            ),
+        },
         "country": _COUNTRY,
         "theme": {"type": "string"},
         "period": {

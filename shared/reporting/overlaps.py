@@ -138,10 +138,10 @@ def _stored(session: ReportingSession, tenant: str, mission_id: str) -> dict[Pai
     first = and_(table.c.first_tenant == tenant, table.c.first_id == mission_id)
     second = and_(table.c.second_tenant == tenant, table.c.second_id == mission_id)
     rows = session.connection.execute(select(table).where(or_(first, second))).mappings()
-    return {_pair_of(row): (row["overlap_start"], row["overlap_end"]) for row in rows}
+    return {pair_of(row): (row["overlap_start"], row["overlap_end"]) for row in rows}
 
 
-def _pair_of(row: RowMapping) -> PairKey:
+def pair_of(row: RowMapping) -> PairKey:
     country, theme, first_tenant, first_id, second_tenant, second_id = (
         str(row[name]) for name in _PAIR_COLUMNS
     )
@@ -207,12 +207,24 @@ def _alert(
         theme=theme,
         caused_by=cause.id,
         data={
+            "pair": pair_id(pair),
             "country": country,
             "theme": theme,
             "period": period(window[0], window[1], missions),
             "missions": missions,
         },
     )
+
+
+def pair_id(pair: PairKey) -> str:
+    """The pair's stable, opaque id: what a subscriber matches a resolution to its detection by.
+
+    A restricted mission is shown without its id, and a mission may become
+    restricted between the two alerts: the missions shown cannot tell pairs
+    apart, this can. Derived from the pair's key (country, theme, both
+    missions), whose restricted mission id, random, cannot be guessed back.
+    """
+    return str(uuid5(NAMESPACE_URL, f"entente:reporting:pair:{':'.join(pair)}"))
 
 
 def period(start: date, end: date, missions: Sequence[dict[str, Any]]) -> dict[str, str] | None:

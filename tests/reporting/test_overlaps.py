@@ -214,8 +214,10 @@ def test_a_page_cursor_tells_nothing_of_a_restricted_mission(
         "police", "secret", start=date(2024, 3, 4), classification=Classification.RESTRICTED
     )
     world.mission("gendarmerie", "open", start=date(2024, 3, 5))
-    world.mission("police", "later", start=date(2024, 9, 2))
-    world.mission("gendarmerie", "later-g", start=date(2024, 9, 2))
+    world.mission(
+        "police", "secret-2", start=date(2024, 5, 6), classification=Classification.RESTRICTED
+    )
+    world.mission("gendarmerie", "open-2", start=date(2024, 5, 7))
     _project(world, store)
 
     first = queries.overlaps(store, TENANTS, Filters(), limit=1)
@@ -223,12 +225,11 @@ def test_a_page_cursor_tells_nothing_of_a_restricted_mission(
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     second = queries.overlaps(store, TENANTS, Filters(), limit=1, cursor=cursor)
 
-    assert first["items"][0]["period"] is None  # the restricted pair comes first
-    for secret in (world.id("secret"), "2024-03-05", "2024-03-04"):
+    assert first["items"][0]["period"] is None  # a restricted pair: not dated, not ordered by date
+    assert second["items"][0]["period"] is None
+    assert second["next_cursor"] is None
+    for secret in (world.id("secret"), world.id("secret-2"), "2024-03-05", "2024-05-07"):
         assert secret.encode() not in raw
-    assert [item["period"] for item in second["items"]] == [
-        {"start": "2024-09-02", "end": "2024-09-06"}
-    ]
 
 
 def test_a_sealed_cursor_holding_what_postgresql_cannot_compare_is_refused(
@@ -286,3 +287,68 @@ def test_pages_of_overlaps_never_skip_or_repeat_a_pair(world: World, store: Repo
         p for p in _pairs(store) if "civil-protection" in p
     }
     assert _pairs(store, year=2023) == set()
+
+
+def test_a_pair_keeps_its_id_when_a_mission_becomes_restricted(
+    world: World, store: ReportingStore
+) -> None:
+    """A subscriber folds the alerts by ``pair``: the resolution names a restricted mission
+    by its directorate only, but its pair id is the one the detection gave."""
+    world.mission("police", "p", start=date(2024, 3, 4))
+    world.mission("gendarmerie", "g", start=date(2024, 3, 5))
+    _project(world, store)
+    (listed,) = queries.overlaps(store, TENANTS, Filters())["items"]
+    gendarmerie = world.context("gendarmerie")
+    world.change(
+        Mission,
+        "g",
+        lambda m: m.correct(
+            gendarmerie, {"classification": "restricted"}, "Classified", date(2024, 2, 1)
+        ),
+    )
+    world.change(
+        Mission,
+        "g",
+        lambda m: m.schedule(
+            gendarmerie, date(2024, 6, 3), date(2024, 6, 7), "Hanoï", 2, None, date(2024, 2, 2)
+        ),
+    )
+    _project(world, store)
+
+    detected, resolved = queries.alerts(store, TENANTS)["items"]
+    assert (detected["type"], resolved["type"]) == (DETECTED, RESOLVED)
+    assert resolved["data"]["missions"][0] == {"directorate": "gendarmerie", "restricted": True}
+    assert detected["data"]["pair"] == resolved["data"]["pair"] == listed["pair"]
+
+
+def test_what_a_restricted_mission_hides_does_not_act_on_the_list(
+    world: World, store: ReportingStore
+) -> None:
+    """Its type and year do not filter, its dates do not order, its record time is not shown."""
+    world.mission(
+        "police", "secret", start=date(2024, 3, 4), classification=Classification.RESTRICTED
+    )
+    world.mission("gendarmerie", "open", start=date(2024, 3, 5), mission_type="expert-mission")
+    world.mission("police", "later", start=date(2024, 9, 2))
+    world.mission("gendarmerie", "later-g", start=date(2024, 9, 2))
+    _project(world, store)
+
+    items = queries.overlaps(store, TENANTS, Filters())["items"]
+    assert [item["period"] is None for item in items] == [False, True]  # hidden pairs last
+    assert items[1]["detected_at"] is None
+    assert queries.overlaps(store, TENANTS, Filters(year=2024))["total"] == 1
+    assert queries.overlaps(store, TENANTS, Filters(mission_type="seminar"))["total"] == 1
+    assert queries.overlaps(store, TENANTS, Filters(mission_type="expert-mission"))["total"] == 1
+
+
+def test_a_cursor_is_bound_to_the_filters_of_its_list(world: World, store: ReportingStore) -> None:
+    for name, start in (("a", date(2024, 3, 4)), ("b", date(2024, 9, 2))):
+        world.mission("police", f"{name}-p", start=start)
+        world.mission("gendarmerie", f"{name}-g", start=start)
+    _project(world, store)
+    cursor = queries.overlaps(store, TENANTS, Filters(country="VN"), limit=1)["next_cursor"]
+
+    assert queries.overlaps(store, TENANTS, Filters(country="VN"), limit=1, cursor=cursor)
+    with pytest.raises(ValidationError) as caught:
+        queries.overlaps(store, TENANTS, Filters(country="KH"), limit=1, cursor=cursor)
+    assert caught.value.rule == "invalid-cursor"

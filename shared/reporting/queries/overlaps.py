@@ -8,30 +8,54 @@ what is counted); its period does not when either mission is restricted: the
 days two missions share are bounded by each one's dates, so beside an open
 mission's dates they would give the restricted one's away.
 
+Nor may what is hidden act on the list. A pair with a restricted mission
+comes after every dated pair (sorted by the overlap's start, its place in the
+list bracketed the hidden dates), a ``year`` filter does not select it, a
+``type`` filter looks at its open mission alone, and its ``detected_at`` (the
+time the restricted mission's event was recorded) is not shown. A cursor is
+bound to the filters of its list, so it cannot probe another one.
+
 The alerts feed pages on the alerts' sequence number (``after``): a consumer
 without Kafka reads the alert events from here, in the order they were raised.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    RowMapping,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    tuple_,
+)
 
 from shared.errors import ValidationError
 from shared.reporting.cursors import cursor_key, opened, seal
-from shared.reporting.overlaps import period
+from shared.reporting.overlaps import pair_id, pair_of, period
 from shared.reporting.queries.common import RESTRICTED, Filters, answer, year_bounds
 from shared.reporting.store import ReportingSession, ReportingStore
 from shared.text import control_character
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-#: The total order of the list (the cursor carries these values of the last pair).
+#: Where a pair with a restricted mission sorts: after every dated pair.
+HIDDEN_START = date(9999, 12, 31)
+#: The total order of the list (the cursor carries these values of the last pair):
+#: ``sort_start`` is the overlap's start, or ``HIDDEN_START`` (``_sort_start``).
 ORDER = (
-    "overlap_start",
+    "sort_start",
     "country",
     "theme",
     "first_tenant",
@@ -56,17 +80,20 @@ def overlaps(
     filters = filters.checked(tenants)
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise ValidationError("limit", "range", f"limit must be 1 to {MAX_LIMIT}")
+    list_name = _list_name(filters)
     with store.read() as session:
         o = session.tables.overlaps
-        statement = select(o).where(*_conditions(session, filters))
+        sort_start = _sort_start(session)
+        statement = select(o, sort_start.label("sort_start")).where(*_conditions(session, filters))
         total = session.connection.execute(
             select(func.count()).select_from(statement.subquery())
         ).scalar_one()
         key = cursor_key(store, session)
+        columns = [sort_start, *(o.c[n] for n in ORDER[1:])]
         if cursor:
-            after = _decode(key, cursor)
-            statement = statement.where(tuple_(*(o.c[n] for n in ORDER)) > tuple_(*after))
-        ordered: Select[Any] = statement.order_by(*(o.c[n] for n in ORDER))
+            after = _decode(key, list_name, cursor)
+            statement = statement.where(tuple_(*columns) > tuple_(*after))
+        ordered: Select[Any] = statement.order_by(*columns)
         if limit is not None:
             ordered = ordered.limit(limit + 1)
         rows = list(session.connection.execute(ordered).mappings())
@@ -79,9 +106,37 @@ def overlaps(
             "overlaps",
             filters=filters.as_dict(),
             items=[present(row, missions) for row in rows],
-            next_cursor=_encode(key, rows[-1]) if more else None,
+            next_cursor=_encode(key, list_name, rows[-1]) if more else None,
             total=int(total),
         )
+
+
+def _list_name(filters: Filters) -> str:
+    """What a cursor is bound to: this list, with these filters."""
+    chosen = filters.as_dict()
+    return f"overlaps {json.dumps(chosen, sort_keys=True)}" if chosen else "overlaps"
+
+
+def _hidden(session: ReportingSession) -> ColumnElement[bool]:
+    """Either mission of the pair is restricted."""
+    o, m = session.tables.overlaps, session.tables.missions
+
+    def restricted(tenant: Any, mission_id: Any) -> ColumnElement[bool]:
+        return (
+            select(m.c.id)
+            .where(m.c.tenant == tenant, m.c.id == mission_id, m.c.classification == RESTRICTED)
+            .exists()
+        )
+
+    return or_(
+        restricted(o.c.first_tenant, o.c.first_id), restricted(o.c.second_tenant, o.c.second_id)
+    )
+
+
+def _sort_start(session: ReportingSession) -> ColumnElement[Any]:
+    """The overlap's start, or ``HIDDEN_START`` for a pair with a restricted mission."""
+    hidden_start = literal(HIDDEN_START, Date)
+    return case((_hidden(session), hidden_start), else_=session.tables.overlaps.c.overlap_start)
 
 
 def _conditions(session: ReportingSession, filters: Filters) -> list[ColumnElement[bool]]:
@@ -97,9 +152,12 @@ def _conditions(session: ReportingSession, filters: Filters) -> list[ColumnEleme
         )
     if filters.year is not None:
         first, last = year_bounds(filters.year)
-        found.append(and_(o.c.overlap_start <= last, o.c.overlap_end >= first))
+        period = and_(o.c.overlap_start <= last, o.c.overlap_end >= first)
+        found.append(and_(period, not_(_hidden(session))))  # its period is not shown
     if filters.mission_type is not None:
-        typed = select(m.c.id).where(m.c.mission_type == filters.mission_type)
+        typed = select(m.c.id).where(
+            m.c.mission_type == filters.mission_type, m.c.classification != RESTRICTED
+        )
         first_typed = o.c.first_id.in_(typed.where(m.c.tenant == o.c.first_tenant))
         second_typed = o.c.second_id.in_(typed.where(m.c.tenant == o.c.second_tenant))
         found.append(or_(first_typed, second_typed))
@@ -125,11 +183,14 @@ def present(row: RowMapping, missions: dict[tuple[str, str], RowMapping]) -> dic
     """One overlap as the API shows it."""
     ends = [(row["first_tenant"], row["first_id"]), (row["second_tenant"], row["second_id"])]
     shown = [mission(missions[end]) for end in ends]
+    hidden = any(side["restricted"] for side in shown)
     return {
+        "pair": pair_id(pair_of(row)),
         "country": row["country"],
         "theme": row["theme"],
         "period": period(row["overlap_start"], row["overlap_end"], shown),
-        "detected_at": row["detected_at"].isoformat(),
+        # When the restricted mission's event was recorded: not shown either.
+        "detected_at": None if hidden else row["detected_at"].isoformat(),
         "missions": shown,
     }
 
@@ -151,14 +212,19 @@ def mission(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def _encode(key: bytes, row: RowMapping) -> str:
+def _encode(key: bytes, list_name: str, row: RowMapping) -> str:
     """The sealed cursor after ``row`` (``shared.reporting.cursors``: it names mission ids)."""
-    values = [row[name].isoformat() if name == "overlap_start" else row[name] for name in ORDER]
-    return seal(key, "overlaps", values)
+    values = [_day(row[name]) if name == "sort_start" else row[name] for name in ORDER]
+    return seal(key, list_name, values)
 
 
-def _decode(key: bytes, cursor: str) -> list[Any]:
-    values = opened(key, "overlaps", cursor)
+def _day(value: date | str) -> str:
+    """A date as ISO text (SQLite may hand a computed date back as text already)."""
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def _decode(key: bytes, list_name: str, cursor: str) -> list[Any]:
+    values = opened(key, list_name, cursor)
     try:
         start, *rest = values
         if len(rest) != len(ORDER) - 1:
