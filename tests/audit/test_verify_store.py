@@ -147,7 +147,7 @@ def _lose_a_race(ledger: CooperationLedger, record: UUID) -> None:
     ctx = CommandContext(ledger.tenant, RECORDER)
     winner, loser = ledger.record(Agreement, record), ledger.record(Agreement, record)
     winner.correct(ctx, {"classification": Classification.INTERNAL.value}, "race", winner.signed_on)
-    loser.correct(ctx, {"classification": Classification.PUBLIC.value}, "race", loser.signed_on)
+    loser.correct(ctx, {"classification": Classification.RESTRICTED.value}, "race", loser.signed_on)
     ledger.save(winner)
     with pytest.raises(IntegrityError):
         ledger.save(loser)
