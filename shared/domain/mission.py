@@ -360,6 +360,14 @@ class Mission(EntenteAggregate):
         self.guard_status("launch", {MissionStatus.SCHEDULED})
         self._after_last_step("launched_on", launched_on)
         ctx.happened("launched_on", launched_on)
+        start, end = self._reached(self.start_date), self._reached(self.end_date)
+        if not start <= launched_on <= end:  # as a delegation is hosted within its dates
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"launched_on ({launched_on.isoformat()}) is outside the mission's dates "
+                f"({start.isoformat()} to {end.isoformat()}); reschedule it first",
+                field="launched_on",
+            )
         meta = ctx.meta(launched_on, self.classification)
         self.trigger_event(self.Launched, launched_on=launched_on, **meta)
 

@@ -627,3 +627,25 @@ def test_a_fact_dated_today_is_recorded() -> None:
     mission.complete(ON_TODAY, END, 10, None, "done the day it is recorded")
 
     assert mission.status is MissionStatus.COMPLETED
+
+
+@pytest.mark.parametrize("day", [START - ONE_DAY, END + ONE_DAY], ids=["before", "after"])
+def test_a_launch_outside_the_mission_s_dates_is_refused(day: date) -> None:
+    """Delivery begins within the scheduled dates, as a delegation is hosted within its own."""
+    mission = given(validate, schedule)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        mission.launch(CTX, day)
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "launched_on")
+    assert "outside the mission's dates (2013-10-07 to 2013-10-11)" in caught.value.detail
+    assert mission.collect_events() == []
+
+
+@pytest.mark.parametrize("day", [START, END], ids=["first-day", "last-day"])
+def test_a_launch_on_either_end_of_the_dates_is_recorded(day: date) -> None:
+    mission = given(validate, schedule)
+
+    mission.launch(CTX, day)
+
+    assert mission.launched_on == day
