@@ -56,6 +56,17 @@ def composed(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def invisible(text: str) -> bool:
+    """Text made only of spaces and format characters (U+200B, U+FEFF...): empty to a reader.
+
+    ``str.strip`` removes spaces, not zero-width format characters, so a title of
+    one zero-width space passed as not empty while a no-break space was refused.
+    """
+    return not text.isascii() and all(
+        char.isspace() or unicodedata.category(char) == "Cf" for char in text
+    )
+
+
 def control_character(text: str) -> str | None:
     """Where ``text``'s first control character is (``U+0000 at position 2``), or None.
 

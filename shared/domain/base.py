@@ -22,7 +22,7 @@ from shared.domain.vocabulary import Classification
 from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
 from shared.json_types import json_type
 from shared.text import RULE as CONTROL_RULE
-from shared.text import SURROGATE_RULE, composed, control_character, lone_surrogate
+from shared.text import SURROGATE_RULE, composed, control_character, invisible, lone_surrogate
 
 #: Normalises one corrected value (raising ValidationError) into its stored form.
 Normaliser = Callable[[Any], Any]
@@ -145,7 +145,7 @@ def _normalise(name: str, normaliser: Normaliser, value: Any) -> Any:
 def require_text(field: str, value: str, max_length: int = 500) -> str:
     """A required, trimmed, bounded text field, in composed form (``shared.text.composed``)."""
     text = composed(value.strip())
-    if not text:
+    if not text or invisible(text):
         raise ValidationError(field, "required", f"{field} must not be empty")
     _refuse_control_characters(field, text)
     if len(text) > max_length:

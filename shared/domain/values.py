@@ -73,7 +73,7 @@ def money(field: str, amount: Decimal, code: str) -> tuple[Decimal, str]:
         )
     if quantised != quantised.quantize(CENTS):
         raise ValidationError(f"{field}.amount", "scale", "amount has more than 2 decimals")
-    return quantised.quantize(CENTS), code
+    return quantised.quantize(CENTS) + 0, code  # + 0: "-0" is recorded as 0.00, not -0.00
 
 
 def add_months(start: date, months: int) -> date:

@@ -35,6 +35,7 @@ def _slug(rule: str) -> str:
 # (collection, changes to its create body, field, rule)
 INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"colour": "blue"}, "colour", "extra_forbidden"),
+    ("missions", {"title": "\u200b\ufeff"}, "title", "required"),  # zero-width: nothing shown
     ("posts", {"budget": {"amount": "1"}}, "budget", "extra_forbidden"),
     ("missions", {"countries": "KH"}, "countries", "list_type"),
     ("missions", {"title": 42}, "title", "string_type"),
@@ -129,7 +130,19 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
         "end_date",
         "date_from_datetime_parsing",
     ),
-    (("missions", "schedule"), {"budget": {"amount": "1e3"}}, "budget.currency", "missing"),
+    (("missions", "schedule"), {"budget": {"amount": "1000"}}, "budget.currency", "missing"),
+    (
+        ("missions", "schedule"),
+        {"budget": {"amount": "1_000", "currency": "EUR"}},
+        "budget.amount",
+        "decimal_parsing",
+    ),
+    (
+        ("missions", "schedule"),
+        {"budget": {"amount": "\uff11\uff12", "currency": "EUR"}},
+        "budget.amount",
+        "decimal_parsing",
+    ),
     (("missions", "schedule"), {"place": "x" * 201}, "place", "string_too_long"),
     (("missions", "validation"), {"decided_by": ""}, "decided_by", "required"),
     (

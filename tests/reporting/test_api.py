@@ -169,7 +169,7 @@ def test_answers_state_rule_and_positions_per_directorate(reporting: Reporting) 
 
 
 def test_bad_filters_are_problems_naming_the_field(reporting: Reporting) -> None:
-    for params, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"theme": "cyber"}, "theme"),
         ({"type": "party"}, "type"),
         ({"directorate": "customs"}, "directorate"),
@@ -177,7 +177,8 @@ def test_bad_filters_are_problems_naming_the_field(reporting: Reporting) -> None
         ({"country": "UK"}, "country"),  # GB's ISO code: "UK" would answer a zero
         ({"country": "EU"}, "country"),
         ({"country": ["VN", "KH"]}, "country"),  # one value; the last one won, silently
-    ]:
+    ]
+    for params, field in cases:
         response = reporting.get("/api/reporting/figures", **params)
         assert response.status_code == 422, params
         assert response.json()["field"] == field

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -76,8 +77,22 @@ Text = Annotated[
 ]
 
 
+#: An amount written as text: ASCII digits, an optional sign and decimal point, as the
+#: OpenAPI document's pattern states. Python's ``Decimal`` also reads "1_000", "1e3",
+#: " 5" and other scripts' digits ("١٢"), none of which a desk officer means.
+_AMOUNT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def _amount_text(value: Any) -> Any:
+    if type(value) is str and not _AMOUNT_TEXT.fullmatch(value):
+        raise PydanticCustomError(
+            "decimal_parsing", "write the amount in digits with a decimal point, as 1000.00"
+        )
+    return value
+
+
 class MoneyIn(Strict):
-    amount: Decimal = Field(
+    amount: Annotated[Decimal, BeforeValidator(_amount_text)] = Field(
         description="Decimal amount, at most 2 decimals", examples=["1000000.00"]
     )
     currency: str = Field(description="ISO 4217 code", examples=["EUR"], min_length=3, max_length=3)

@@ -135,6 +135,13 @@ def test_money_is_recorded_with_exactly_two_decimals(amount: str) -> None:
     assert str(recorded) == "1000.00"
 
 
+@pytest.mark.parametrize("amount", ["-0", "-0.00", "+0"])
+def test_a_zero_amount_is_recorded_without_a_sign(amount: str) -> None:
+    recorded, _ = values.money("budget", Decimal(amount), "EUR")
+
+    assert str(recorded) == "0.00"  # "-0.00" was recorded for ever
+
+
 @pytest.mark.parametrize(
     ("amount", "rule"),
     [
