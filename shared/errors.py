@@ -98,12 +98,14 @@ class PreconditionFailedError(EntenteError):
     """Raised when ``If-Match`` names a version that is no longer current."""
 
     title = "Precondition failed"
+    field = "If-Match"  # the input to change: the record's current version
 
 
 class PreconditionRequiredError(EntenteError):
     """Raised when a change to an existing record comes without ``If-Match``."""
 
     title = "Precondition required"
+    field = "If-Match"  # the header to send
 
 
 class IdempotencyKeyReusedError(EntenteError):

@@ -156,6 +156,29 @@ def test_a_mission_naming_an_unknown_post_is_refused(api: Api, owner: str) -> No
     assert api.position() == position
 
 
+@pytest.mark.parametrize(
+    ("requested_on", "when"),
+    [("2005-08-31", "opened on 2005-09-01"), ("2020-08-31", "closed on 2020-08-31")],
+    ids=["before-its-opening", "once-closed"],
+)
+def test_a_mission_naming_a_post_not_open_when_it_was_requested_is_refused(
+    api: Api, requested_on: str, when: str
+) -> None:
+    """Opened on 2005-09-01, closed on 2020-08-31: it collected requests in between."""
+    post = api.walk("posts", "closure")
+    position = api.position()
+    body = {**CREATE["missions"], "post_id": post.id, "requested_on": requested_on}
+
+    response = api.post("/api/police/missions", body)
+
+    refusal = problem(response, 422, "post-not-open")
+    assert (refusal["field"], refusal["rule"]) == ("post_id", "post-not-open")
+    assert when in refusal["detail"]
+    assert api.position() == position
+    open_then = {**body, "requested_on": "2020-08-30"}
+    assert api.post("/api/police/missions", open_then).status_code == 201
+
+
 def test_a_post_must_cover_its_host_country(api: Api) -> None:
     position = api.position()
 

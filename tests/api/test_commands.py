@@ -157,7 +157,7 @@ def test_a_change_without_if_match_is_refused_with_428(api: Api, command: tuple[
 
     response = api.post(f"{record.path}/{segment}", CHANGE[command], _user(command))
 
-    problem(response, 428, "precondition-required")
+    assert problem(response, 428, "precondition-required")["field"] == "If-Match"
     assert api.position() == before
 
 
@@ -175,6 +175,7 @@ def test_a_change_with_a_stale_if_match_is_refused_with_412(
 
     body = problem(response, 412, "precondition-failed")
     assert f"the current version is {record.version}" in body["detail"]
+    assert body["field"] == "If-Match"
     assert api.position() == before
 
 

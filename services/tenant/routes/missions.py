@@ -7,6 +7,7 @@ cannot both collect a request and approve it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -54,7 +55,7 @@ def request(
     key: Key,
     response: Response,
 ) -> CommandAccepted:
-    post_id = _known_post(ledger, body.post_id)
+    post_id = _collecting(_known_post(ledger, body.post_id), body.requested_on)
     result = ledger.create(_requested(ctx, ledger, body, post_id), key)
     return accepted(result, response, f"/api/{ctx.tenant}/missions/{result.record_id}")
 
@@ -74,15 +75,15 @@ def import_requests(
     response: Response,
 ) -> ImportAccepted:
     """One transaction: every item is checked (with its index in any error) before any is saved."""
-    posts: dict[UUID, str] = {}
+    posts: dict[UUID, PostAbroad | None] = {}
 
     def build(item: RequestMission) -> Callable[[UUID], Mission]:
         def built(id_: UUID) -> Mission:
             post_id = None
             if item.post_id is not None:
                 if item.post_id not in posts:  # each post looked up once per import
-                    posts[item.post_id] = str(_known_post(ledger, item.post_id))
-                post_id = posts[item.post_id]
+                    posts[item.post_id] = _known_post(ledger, item.post_id)
+                post_id = _collecting(posts[item.post_id], item.requested_on)
             return _requested(ctx, ledger, item, post_id)(id_)
 
         return built
@@ -213,14 +214,35 @@ change_route(
 )
 
 
-def _known_post(ledger: CooperationLedger, post_id: UUID | None) -> str | None:
-    """The post's id as stored, once it is known to exist in this tenant (422 otherwise)."""
+def _known_post(ledger: CooperationLedger, post_id: UUID | None) -> PostAbroad | None:
+    """The post, once it is known to exist in this tenant (422 otherwise)."""
     if post_id is None:
         return None
     try:
-        ledger.record(PostAbroad, post_id)
+        return ledger.record(PostAbroad, post_id)
     except NotFoundError:
         raise ValidationError(
             "post_id", "unknown-post", f"no post abroad {post_id} in this directorate"
         ) from None
-    return str(post_id)
+
+
+def _collecting(post: PostAbroad | None, requested_on: date) -> str | None:
+    """The post's id as stored, if it was open on the day the request was collected.
+
+    A post opened after the request, or closed by then, cannot have collected it:
+    the country file and the annual report by post would count it there.
+    """
+    if post is None:
+        return None
+    closed_on = post.closed_on
+    if requested_on < post.opened_on or (closed_on is not None and requested_on >= closed_on):
+        when = f"opened on {post.opened_on.isoformat()}" + (
+            f", closed on {closed_on.isoformat()}" if closed_on is not None else ""
+        )
+        raise ValidationError(
+            "post_id",
+            "post-not-open",
+            f"the post {post.name} ({when}) was not open on {requested_on.isoformat()}, "
+            "when the request was made",
+        )
+    return str(post.id)
