@@ -71,8 +71,9 @@ class BatchRejectedError(EntenteError):
 
     def __init__(self, errors: list[dict[str, object]], size: int) -> None:
         first = errors[0]
+        invalid = len({error.get("index") for error in errors})  # an item may break several
         super().__init__(
-            f"{len(errors)} of {size} items are invalid and nothing was recorded; "
+            f"{invalid} of {size} items are invalid and nothing was recorded; "
             f"first: {first['field']}: {first['message']}"
         )
         self.errors = errors

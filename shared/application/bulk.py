@@ -92,6 +92,19 @@ def create_all(
     return BulkResult(tuple(created), position)
 
 
+class ItemRejectedError(Exception):
+    """Raised by an item's build when its body failed the format checks already.
+
+    The other items are still built, so one answer names every bad item: the
+    malformed ones with each format error (``issues``: field within the item,
+    rule, message), the well-formed ones with the business rule they break.
+    """
+
+    def __init__(self, issues: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__(f"{len(issues)} format errors")
+        self.issues = issues
+
+
 def _build_all(builds: Sequence[Build]) -> list[EntenteAggregate]:
     """Every record, or BatchRejectedError listing each item that broke a rule."""
     records: list[EntenteAggregate] = []
@@ -99,14 +112,28 @@ def _build_all(builds: Sequence[Build]) -> list[EntenteAggregate]:
     for index, build in enumerate(builds):
         try:
             records.append(build(random_uuid()))
+        except ItemRejectedError as rejected:
+            errors += [
+                {"index": index, "field": _place(index, f), "rule": rule, "message": message}
+                for f, rule, message in rejected.issues
+            ]
         except (ValidationError, DomainRuleViolation) as error:
-            field = f"items.{index}.{error.field}" if error.field else f"items.{index}"
             errors.append(
-                {"index": index, "field": field, "rule": error.rule, "message": error.detail}
+                {
+                    "index": index,
+                    "field": _place(index, error.field),
+                    "rule": error.rule,
+                    "message": error.detail,
+                }
             )
     if errors:
         raise BatchRejectedError(errors, len(builds))
     return records
+
+
+def _place(index: int, field: str | None) -> str:
+    """``items.3.title``: the field of an item, as a single command's error names it."""
+    return f"items.{index}.{field}" if field else f"items.{index}"
 
 
 def _replay(ledger: CooperationLedger, idempotency: Idempotency | None) -> BulkResult | None:

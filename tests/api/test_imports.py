@@ -77,7 +77,7 @@ def test_a_malformed_item_is_named_by_its_index_and_nothing_is_recorded(api: Api
 
     response = api.post(IMPORTS, {"items": items})
 
-    body = problem(response, 422, "invalid-input")
+    body = problem(response, 422, "batch-rejected")
     assert [(e["index"], e["field"], e["rule"]) for e in body["errors"]] == [
         (5, "items.5.title", "missing"),
         (7, "items.7.colour", "extra_forbidden"),
@@ -85,12 +85,33 @@ def test_a_malformed_item_is_named_by_its_index_and_nothing_is_recorded(api: Api
     assert _missions(api) == before
 
 
+def test_malformed_items_and_rule_breaking_items_are_named_in_one_answer(api: Api) -> None:
+    """The well-formed items' business rules are checked too: one round trip fixes all."""
+    items = _items(5)
+    items[0]["title"] = "x" * 501
+    items[0]["colour"] = "blue"
+    items[2]["countries"] = ["XX"]
+    items[3]["requested_on"] = "2150-01-01"
+    position = api.position()
+
+    body = problem(api.post(IMPORTS, {"items": items}), 422, "batch-rejected")
+
+    assert [(e["index"], e["field"], e["rule"]) for e in body["errors"]] == [
+        (0, "items.0.title", "string_too_long"),
+        (0, "items.0.colour", "extra_forbidden"),
+        (2, "items.2.countries[0]", "unknown-country"),
+        (3, "items.3.requested_on", "not-in-future"),
+    ]
+    assert body["detail"].startswith("3 of 5 items are invalid and nothing was recorded")
+    assert api.position() == position
+
+
 def test_an_item_dated_outside_the_ledgers_years_is_named_with_its_index(api: Api) -> None:
     items = _items(4)
     items[2]["requested_on"] = "9024-01-01"  # for 2024
     position = api.position()
 
-    body = problem(api.post(IMPORTS, {"items": items}), 422, "invalid-input")
+    body = problem(api.post(IMPORTS, {"items": items}), 422, "batch-rejected")
 
     assert [(e["index"], e["field"], e["rule"]) for e in body["errors"]] == [
         (2, "items.2.requested_on", "date-range")

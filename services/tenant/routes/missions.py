@@ -15,7 +15,7 @@ from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route
-from services.tenant.schemas.common import Correction, record_state
+from services.tenant.schemas.common import Correction, InvalidItem, record_state
 from services.tenant.schemas.missions import (
     CancelMission,
     CompleteMission,
@@ -77,8 +77,10 @@ def import_requests(
     """One transaction: every item is checked (with its index in any error) before any is saved."""
     posts: dict[UUID, PostAbroad | None] = {}
 
-    def build(item: RequestMission) -> Callable[[UUID], Mission]:
+    def build(item: RequestMission | InvalidItem) -> Callable[[UUID], Mission]:
         def built(id_: UUID) -> Mission:
+            if isinstance(item, InvalidItem):
+                raise item.rejected()  # named beside the others' rule breaks
             post_id = None
             if item.post_id is not None:
                 if item.post_id not in posts:  # each post looked up once per import

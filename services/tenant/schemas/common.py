@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+)
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from shared.application.bulk import ItemRejectedError
 from shared.domain.values import business_date_problem
 from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
@@ -89,6 +99,38 @@ def _amount_text(value: Any) -> Any:
             "decimal_parsing", "write the amount in digits with a decimal point, as 1000.00"
         )
     return value
+
+
+@dataclass(frozen=True)
+class InvalidItem:
+    """A batch item that failed its format checks, kept in its place (``keep_invalid``).
+
+    ``issues``: each format error as (field within the item, rule, message).
+    """
+
+    issues: tuple[tuple[str, str, str], ...]
+
+    def rejected(self) -> ItemRejectedError:
+        return ItemRejectedError(self.issues)
+
+
+def keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """The item, or an ``InvalidItem`` instead of failing the whole body (a batch item's
+    ``WrapValidator``; its schema stays the model's).
+
+    FastAPI answers a body's format errors before the route runs, so the business
+    rules of the well-formed items went unchecked, and a client fixed one kind of
+    error per round trip. The route builds the others and names every bad item.
+    """
+    try:
+        return handler(value)
+    except PydanticValidationError as error:
+        return InvalidItem(
+            tuple(
+                (".".join(str(p) for p in e["loc"]) or "", str(e["type"]), str(e["msg"]))
+                for e in error.errors(include_url=False)
+            )
+        )
 
 
 class MoneyIn(Strict):

@@ -6,12 +6,19 @@ a number of experts or participants.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt, WrapValidator
 
-from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict, Text
+from services.tenant.schemas.common import (
+    Classified,
+    IsoDate,
+    MoneyIn,
+    Strict,
+    Text,
+    keep_invalid,
+)
 from shared.application.bulk import MAX_ITEMS
 
 #: The documentation's example of a foreign request (one item of an import too).
@@ -57,10 +64,14 @@ class RequestMission(Classified):
     )
 
 
+#: An item of an import: its format errors are named with the other items' rule breaks.
+BatchMission = Annotated[RequestMission, WrapValidator(keep_invalid)]
+
+
 class ImportMissions(Strict):
     """Several foreign requests recorded together: all of them, or none."""
 
-    items: list[RequestMission] = Field(
+    items: list[BatchMission] = Field(
         min_length=1,
         max_length=MAX_ITEMS,
         description=f"1 to {MAX_ITEMS} bodies of `POST /missions`, recorded in this order",
