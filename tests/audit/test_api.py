@@ -232,3 +232,17 @@ def test_the_embedded_server_serves_the_audit_api_beside_the_tenant_service(tmp_
         assert client.get("/api/audit/access-log", headers=headers).json()["items"][0][
             "action"
         ] == ("audit.tenants")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("tenant=POLICE", "tenant"), ("action=reporting", "action"), ("action=bogus", "action")],
+)
+def test_an_access_log_filter_naming_nothing_is_refused(
+    client: TestClient, service: AuditService, query: str, field: str
+) -> None:
+    """An empty page would read as "nobody consulted this"."""
+    response = _get(client, service, f"/api/audit/access-log?{query}")
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
