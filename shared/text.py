@@ -63,8 +63,14 @@ def invisible(text: str) -> bool:
     one zero-width space passed as not empty while a no-break space was refused.
     """
     return not text.isascii() and all(
-        char.isspace() or unicodedata.category(char) == "Cf" for char in text
+        char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
+        for char in text
     )
+
+
+#: Default-ignorable characters outside the format category: the combining grapheme
+#: joiner and the Hangul and Khmer fillers, which show nothing either.
+_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
 
 
 def control_character(text: str) -> str | None:

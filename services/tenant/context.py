@@ -45,7 +45,7 @@ async def command_context(
     if principal is None:  # the route's policy must run first; fail closed if it did not
         raise AuthenticationError("a bearer token is required")
     actor = Actor(principal.subject, principal.name)
-    today = books.today()
+    today = books.latest_today()
     if x_correlation_id:
         return CommandContext(tenant, actor, x_correlation_id, x_causation_id, today=today)
     return CommandContext(tenant, actor, causation_id=x_causation_id, today=today)

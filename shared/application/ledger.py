@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
@@ -51,6 +51,9 @@ from shared.ids import random_uuid
 
 A = TypeVar("A", bound=EntenteAggregate)
 D = TypeVar("D")
+
+#: UTC+14 (Kiribati): where each day begins first.
+LATEST_UTC_OFFSET = timedelta(hours=14)
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,18 @@ class CooperationLedger(Application[UUID]):
         return transcoder
 
     def today(self) -> date:
-        """The date commands compare "not in the future" against."""
+        """Today's date in UTC: what a record's derived status (expired...) is judged on."""
         return self.clock().date()
+
+    def latest_today(self) -> date:
+        """The date commands compare "not in the future" against: the latest date anywhere.
+
+        Desk officers in Paris, and posts from Nouméa (UTC+11) to Papeete, record
+        what happened on their own today; in UTC it may still be yesterday (a
+        request received at 00:30 in Paris was refused for an hour). A date is in
+        the future only once it is so in the last time zone on Earth (UTC+14).
+        """
+        return (self.clock().astimezone(UTC) + LATEST_UTC_OFFSET).date()
 
     def create(
         self,

@@ -76,6 +76,7 @@ class Agreement(EntenteAggregate):
         #: The last change of status (signature, renewal, suspension, resumption) and
         #: its field: the next one may not be dated before it (``_after_last_change``).
         _status_changed: tuple[str, date]  # not part of the record's public state
+        _lapses: list[tuple[date, date]]
 
     class Signed(EntenteAggregate.Created):
         """v2: partners became lists of countries and organisations (v1 had one country)."""
@@ -110,6 +111,7 @@ class Agreement(EntenteAggregate):
             aggregate.amendments = []
             aggregate.suspended_on = None
             aggregate._status_changed = ("signed_on", self.signed_on)
+            aggregate._lapses = []  # (expired on, renewed on): where it was not in force
 
     class Corrected(EntenteAggregate.Corrected):
         """A agreement's descriptive fields fixed, with the reason.
@@ -130,6 +132,9 @@ class Agreement(EntenteAggregate):
         duration_months: int
 
         def apply(self, aggregate: Any) -> None:
+            expired_on = aggregate.expires_on
+            if expired_on is not None and self.renewed_on > expired_on:  # revived after a lapse
+                aggregate._lapses.append((expired_on, self.renewed_on))
             aggregate.term_start = aggregate.renewed_term_start(self.renewed_on)
             aggregate.duration_months = self.duration_months
             aggregate.status = AgreementStatus.IN_FORCE
@@ -257,12 +262,21 @@ class Agreement(EntenteAggregate):
         """
         expires_on = self.expires_on
         if expires_on is not None and on > expires_on:
+            then = "resume and renew" if self.status is AgreementStatus.SUSPENDED else "renew"
             raise DomainRuleViolation(
                 "dates-in-order",
                 f"{field} ({on.isoformat()}) is after the agreement expired "
-                f"(expires_on {expires_on.isoformat()}); renew it first",
+                f"(expires_on {expires_on.isoformat()}); {then} it first",
                 field,
             )
+        for expired_on, renewed_on in self._lapses:
+            if expired_on < on < renewed_on:
+                raise DomainRuleViolation(
+                    "dates-in-order",
+                    f"{field} ({on.isoformat()}) falls while the agreement had lapsed "
+                    f"(expired {expired_on.isoformat()}, renewed {renewed_on.isoformat()})",
+                    field,
+                )
 
     def amend(self, ctx: CommandContext, amended_on: date, summary: str) -> None:
         self.guard_status("amend", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})

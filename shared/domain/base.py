@@ -86,7 +86,7 @@ class EntenteAggregate(DirectlyCreated):
         self, ctx: CommandContext, changes: Mapping[str, Any], reason: str, on: date | datetime
     ) -> None:
         """Records a correction of descriptive fields, with its reason."""
-        if not reason.strip():
+        if not reason.strip() or invisible(reason.strip()):
             raise ValidationError("reason", "required", "a correction needs a reason")
         if not changes:
             raise ValidationError(

@@ -214,15 +214,19 @@ class DelegationVisit(EntenteAggregate):
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
 
     def _after_last_rescheduling(self, field: str, on: date) -> None:
-        """A rescheduling, hosting or cancellation is not dated before the last rescheduling.
+        """A rescheduling, hosting or cancellation is dated after the last step recorded.
 
-        A cancellation dated before the rescheduling it undoes, or a rescheduling
-        before the one it replaces, would put the visit's history out of order.
-        (The plan's own date is not compared: without ``planned_on`` it is only
-        the time it was recorded.) Histories recorded before the rule replay.
+        A cancellation dated before the rescheduling it undoes, a rescheduling before
+        the one it replaces, or either before the plan was agreed (``planned_on``)
+        would put the visit's history out of order. A plan recorded without
+        ``planned_on`` has no such date (its business time is only when it was
+        recorded), so only its reschedulings count. Histories recorded before the
+        rule replay.
         """
         if self.rescheduled_on is not None:
             require_order(self.rescheduled_on, on, "the previous rescheduled_on", field)
+        elif self._began_on is not None:
+            require_order(self._began_on, on, "planned_on", field)
 
 
 def _visitor(country: str | None, organisation: str | None) -> dict[str, str | None]:

@@ -260,7 +260,7 @@ def test_a_completion_dated_after_today_is_refused(api: Api) -> None:
     """A fact is recorded once it has happened; the ledger's clock says when today is."""
     record = api.walk("missions", "validation", "schedule", "launch")
     position = api.position()
-    later = (api.platform.ledger("police").today() + timedelta(days=30)).isoformat()
+    later = (api.platform.ledger("police").latest_today() + timedelta(days=30)).isoformat()
     body = {**CHANGE[("missions", "completion")], "completed_on": later}
 
     response = api.post(f"{record.path}/completion", body, version=record.version)
@@ -294,7 +294,7 @@ def test_a_step_dated_after_today_is_refused(
 ) -> None:
     record = api.walk(collection, *before)
     position = api.position()
-    later = (api.platform.ledger("police").today() + timedelta(days=1)).isoformat()
+    later = (api.platform.ledger("police").latest_today() + timedelta(days=1)).isoformat()
     body = {**CHANGE[(collection, segment)], field: later}
 
     response = api.post(f"{record.path}/{segment}", body, version=record.version)
@@ -309,7 +309,7 @@ def test_a_step_dated_after_today_is_refused(
 )
 def test_a_record_dated_after_today_is_refused(api: Api, collection: str, field: str) -> None:
     position = api.position()
-    later = (api.platform.ledger("police").today() + timedelta(days=1)).isoformat()
+    later = (api.platform.ledger("police").latest_today() + timedelta(days=1)).isoformat()
 
     response = api.post(f"/api/police/{collection}", {**CREATE[collection], field: later})
 
@@ -349,6 +349,26 @@ def test_a_lapsed_agreement_can_still_be_renewed(api: Api) -> None:
 
     assert response.status_code == 200, response.text
     assert api.get(record.path).json()["expires_on"] == "2017-06-01"
+
+
+@pytest.mark.parametrize(("segment", "field"), [("amendments", "amended_on")])
+def test_an_agreement_is_not_changed_while_it_had_lapsed(
+    api: Api, segment: str, field: str
+) -> None:
+    """Expired on 2014-12-09, renewed on 2015-06-01: nothing happened to it in between."""
+    record = api.command(api.walk("agreements"), "renewals", renewed_on="2015-06-01")
+    position = api.position()
+    body = {**CHANGE[("agreements", segment)], field: "2015-03-01"}
+
+    response = api.post(f"{record.path}/{segment}", body, version=record.version)
+
+    refusal = problem(response, 422, "dates-in-order")
+    assert refusal["field"] == field
+    assert (
+        "while the agreement had lapsed (expired 2014-12-09, renewed 2015-06-01)"
+        in (refusal["detail"])
+    )
+    assert api.position() == position
 
 
 def test_a_correction_dated_before_the_record_began_is_refused(api: Api) -> None:

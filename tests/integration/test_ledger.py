@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -256,3 +256,20 @@ def test_the_postgres_settings_keep_the_insert_lock_whatever_the_environment(
     if ledger.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
         assert ledger.env.get("POSTGRES_LOCK_TIMEOUT") == "5"
         assert ledger.env.get("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT") == "10"
+
+
+@pytest.mark.parametrize(
+    ("now", "latest"),
+    [
+        ("2026-12-06T09:59:59+00:00", "2026-12-06"),
+        ("2026-12-06T10:00:00+00:00", "2026-12-07"),  # midnight in Kiribati (UTC+14)
+        ("2026-12-06T23:30:00+00:00", "2026-12-07"),  # 00:30 in Paris: its today is the 7th
+    ],
+)
+def test_not_in_the_future_means_not_after_today_anywhere(
+    store: EventStoreConfig, now: str, latest: str
+) -> None:
+    moment = datetime.fromisoformat(now)
+    ledger = CooperationLedger("police", store, clock=lambda: moment)
+
+    assert (ledger.today(), ledger.latest_today()) == (moment.date(), date.fromisoformat(latest))

@@ -43,7 +43,7 @@ def sign(
             **body.model_dump(exclude={"funding", "classification"}),
             funding=body.funding.pair() if body.funding else None,
             classification=body.classification,
-            today=ledger.today(),
+            today=ledger.latest_today(),
         ),
         key,
     )

@@ -111,7 +111,7 @@ def _requested(
         requested_on=body.requested_on,
         description=body.description,
         classification=body.classification,
-        today=ledger.today(),
+        today=ledger.latest_today(),
     )
 
 

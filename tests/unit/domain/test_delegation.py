@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -356,3 +356,33 @@ def test_a_visit_cannot_be_hosted_on_a_day_still_to_come() -> None:
     assert visit.collect_events() == []
     visit.host(today, date(2024, 5, 13), 11)
     assert visit.status is DelegationStatus.HOSTED
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        lambda v, on: v.reschedule(CTX, date(2024, 7, 1), date(2024, 7, 3), on),
+        lambda v, on: v.cancel(CTX, on, "flights cancelled"),
+    ],
+    ids=["reschedule", "cancel"],
+)
+def test_a_step_dated_before_the_plan_was_agreed_is_refused(
+    step: Callable[[DelegationVisit, date], None],
+) -> None:
+    visit = given()  # planned on PLANNED_ON
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        step(visit, PLANNED_ON - timedelta(days=1))
+
+    assert caught.value.rule == "dates-in-order"
+    assert f"is before planned_on ({PLANNED_ON.isoformat()})" in str(caught.value)
+    assert visit.collect_events() == []
+
+
+def test_a_plan_recorded_without_its_date_does_not_order_the_steps() -> None:
+    """Its business time is only when it was recorded: a cancellation may predate it."""
+    visit = given(planned_on=None)
+
+    visit.cancel(CTX, PLANNED_ON - timedelta(days=1), "flights cancelled")
+
+    assert visit.status == DelegationStatus.CANCELLED
