@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -61,6 +64,27 @@ def cursor_key(store: ReportingStore, session: ReportingSession) -> bytes:
                 insert(writing.tables.cursor_keys).values(id=KEY_ID, key=found)
             )
         return found
+
+
+def key_in(session: ReportingSession) -> bytes:
+    """The area's key, in a session that writes (the projection's): made there if new."""
+    found = _stored(session)
+    if found is None:
+        found = AESGCM.generate_key(bit_length=256)
+        session.connection.execute(insert(session.tables.cursor_keys).values(id=KEY_ID, key=found))
+    return found
+
+
+def pair_id(key: bytes, names: Sequence[str]) -> str:
+    """An opaque, stable id of an overlap pair (its key's ``names``): a keyed hash.
+
+    A plain hash of the pair's country, theme and mission ids could be computed by
+    any reader who knows an open mission's id and guesses which restricted one it
+    now meets; keyed with the area's key (its own derivation of it), it cannot.
+    """
+    pair_key = hmac.digest(key, b"entente:reporting:pair-id", "sha256")
+    digest = hmac.digest(pair_key, ":".join(names).encode(), "sha256")
+    return str(UUID(bytes=digest[:16], version=4))
 
 
 def _stored(session: ReportingSession) -> bytes | None:

@@ -31,6 +31,7 @@ from sqlalchemy import RowMapping, and_, delete, insert, or_, select, update
 
 from shared.events.alert_schemas import ALERT_DETECTED, ALERT_RESOLVED
 from shared.events.envelope import EventEnvelope
+from shared.reporting.cursors import key_in, pair_id
 from shared.reporting.store import ReportingSession
 from shared.views.queries.report import COUNTED_STATUSES
 
@@ -103,9 +104,11 @@ def recheck(session: ReportingSession, cause: EventEnvelope, alerts: OverlapAler
     before = _stored(session, cause.tenant, cause.aggregate_id)
     after = _current(session, cause.tenant, cause.aggregate_id)
     table = session.tables.overlaps
+    # The pair ids' key, read only when an alert is raised (most events raise none).
+    key = key_in(session) if before.keys() != after.keys() else b""
     for pair in sorted(before.keys() - after.keys()):
         session.connection.execute(delete(table).where(*_match(table, pair)))
-        alerts.publish(session, _alert(session, RESOLVED, pair, before[pair], cause))
+        alerts.publish(session, _alert(session, key, RESOLVED, pair, before[pair], cause))
     for pair in sorted(after.keys() - before.keys()):
         start, end = after[pair]
         row = dict(zip(_PAIR_COLUMNS, pair, strict=True))
@@ -114,7 +117,7 @@ def recheck(session: ReportingSession, cause: EventEnvelope, alerts: OverlapAler
                 **row, overlap_start=start, overlap_end=end, detected_at=cause.time
             )
         )
-        alerts.publish(session, _alert(session, DETECTED, pair, after[pair], cause))
+        alerts.publish(session, _alert(session, key, DETECTED, pair, after[pair], cause))
     for pair in sorted(before.keys() & after.keys()):
         if before[pair] != after[pair]:
             start, end = after[pair]
@@ -192,7 +195,12 @@ def _counts(row: RowMapping) -> bool:
 
 
 def _alert(
-    session: ReportingSession, kind: str, pair: PairKey, window: Window, cause: EventEnvelope
+    session: ReportingSession,
+    key: bytes,
+    kind: str,
+    pair: PairKey,
+    window: Window,
+    cause: EventEnvelope,
 ) -> OverlapAlert:
     """The alert event; its id is derived from the pair and the cause, so a retry keeps it."""
     country, theme = pair[0], pair[1]
@@ -207,24 +215,13 @@ def _alert(
         theme=theme,
         caused_by=cause.id,
         data={
-            "pair": pair_id(pair),
+            "pair": pair_id(key, pair),
             "country": country,
             "theme": theme,
             "period": period(window[0], window[1], missions),
             "missions": missions,
         },
     )
-
-
-def pair_id(pair: PairKey) -> str:
-    """The pair's stable, opaque id: what a subscriber matches a resolution to its detection by.
-
-    A restricted mission is shown without its id, and a mission may become
-    restricted between the two alerts: the missions shown cannot tell pairs
-    apart, this can. Derived from the pair's key (country, theme, both
-    missions), whose restricted mission id, random, cannot be guessed back.
-    """
-    return str(uuid5(NAMESPACE_URL, f"entente:reporting:pair:{':'.join(pair)}"))
 
 
 def period(start: date, end: date, missions: Sequence[dict[str, Any]]) -> dict[str, str] | None:

@@ -112,10 +112,10 @@ def _period_cells(period: Mapping[str, str] | None) -> list[str | None]:
 
 
 def overlaps_sheet(answer: Mapping[str, Any]) -> Sheet:
-    columns = ["country", "theme", "period_start", "period_end", "detected_at"]
+    columns = ["pair", "country", "theme", "period_start", "period_end", "detected_at"]
     columns += [f"{side}_{name}" for side in ("first", "second") for name in MISSION_FIELDS]
     rows = [
-        [item["country"], item["theme"], *_period_cells(item["period"])]
+        [item["pair"], item["country"], item["theme"], *_period_cells(item["period"])]
         + [item["detected_at"]]
         + [mission.get(name) for mission in item["missions"] for name in MISSION_FIELDS]
         for item in answer["items"]

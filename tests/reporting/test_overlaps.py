@@ -203,7 +203,7 @@ def test_a_restricted_mission_is_counted_in_an_overlap_but_never_detailed(
     assert item["period"] is None
     assert alert["data"]["period"] is None
     (row,) = sheets.overlaps_sheet(listing).rows
-    assert row[2:4] == [None, None]
+    assert row[3:5] == [None, None]  # period_start, period_end
 
 
 def test_a_page_cursor_tells_nothing_of_a_restricted_mission(
@@ -319,6 +319,11 @@ def test_a_pair_keeps_its_id_when_a_mission_becomes_restricted(
     assert (detected["type"], resolved["type"]) == (DETECTED, RESOLVED)
     assert resolved["data"]["missions"][0] == {"directorate": "gendarmerie", "restricted": True}
     assert detected["data"]["pair"] == resolved["data"]["pair"] == listed["pair"]
+    # Keyed with the reporting area's key: a reader cannot compute it from ids it knows.
+    with store.read() as session:
+        key = cursors.cursor_key(store, session)
+    names = ("VN", "cybercrime", "gendarmerie", world.id("g"), "police", world.id("p"))
+    assert listed["pair"] == cursors.pair_id(key, names) != cursors.pair_id(b"k" * 32, names)
 
 
 def test_what_a_restricted_mission_hides_does_not_act_on_the_list(

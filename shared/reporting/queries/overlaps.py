@@ -42,8 +42,8 @@ from sqlalchemy import (
 )
 
 from shared.errors import ValidationError
-from shared.reporting.cursors import cursor_key, opened, seal
-from shared.reporting.overlaps import pair_id, pair_of, period
+from shared.reporting.cursors import cursor_key, opened, pair_id, seal
+from shared.reporting.overlaps import pair_of, period
 from shared.reporting.queries.common import RESTRICTED, Filters, answer, year_bounds
 from shared.reporting.store import ReportingSession, ReportingStore
 from shared.text import control_character
@@ -105,7 +105,7 @@ def overlaps(
             tenants,
             "overlaps",
             filters=filters.as_dict(),
-            items=[present(row, missions) for row in rows],
+            items=[present(key, row, missions) for row in rows],
             next_cursor=_encode(key, list_name, rows[-1]) if more else None,
             total=int(total),
         )
@@ -179,13 +179,15 @@ def _missions(
     return {(r["tenant"], r["id"]): r for r in found if (r["tenant"], r["id"]) in wanted}
 
 
-def present(row: RowMapping, missions: dict[tuple[str, str], RowMapping]) -> dict[str, Any]:
+def present(
+    key: bytes, row: RowMapping, missions: dict[tuple[str, str], RowMapping]
+) -> dict[str, Any]:
     """One overlap as the API shows it."""
     ends = [(row["first_tenant"], row["first_id"]), (row["second_tenant"], row["second_id"])]
     shown = [mission(missions[end]) for end in ends]
     hidden = any(side["restricted"] for side in shown)
     return {
-        "pair": pair_id(pair_of(row)),
+        "pair": pair_id(key, pair_of(row)),
         "country": row["country"],
         "theme": row["theme"],
         "period": period(row["overlap_start"], row["overlap_end"], shown),
