@@ -23,7 +23,10 @@ from shared.errors import ValidationError
 _KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,200}$")
 #: A strong ETag only: RFC 9110 (13.1.1) has If-Match compare strongly, so a weak
 #: ``W/"3"`` never matches; taken as "3", a weakened tag would have passed.
-_ETAG = re.compile(r'^"(\d+)"$')
+#: The ETags the API issues: a version as ASCII digits, no leading zero. ``\d`` also
+#: took "07" and other scripts' digits ("٣") for version 7 and 3; they are no ETag
+#: of ours, so they are refused rather than matched.
+_ETAG = re.compile(r'^"(0|[1-9][0-9]{0,17})"$')
 
 
 class CommandAccepted(BaseModel):
@@ -109,7 +112,9 @@ async def if_match(
     found = _ETAG.match(if_match.strip())
     if not found:
         raise ValidationError(
-            "If-Match", "format", 'If-Match must be a strong version ETag such as "3"'
+            "If-Match",
+            "format",
+            'If-Match must be a strong version ETag such as "3" (as the ETag header gives it)',
         )
     return int(found.group(1))
 

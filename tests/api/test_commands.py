@@ -180,7 +180,7 @@ def test_a_change_with_a_stale_if_match_is_refused_with_412(
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=_ids)
-@pytest.mark.parametrize("value", ["3", '"three"', "W/3", 'W/"3"', '"1", "2"'])
+@pytest.mark.parametrize("value", ["3", '"three"', "W/3", 'W/"3"', '"1", "2"', '"07"'])
 def test_a_malformed_if_match_is_refused_with_422(
     api: Api, command: tuple[str, str], value: str
 ) -> None:
