@@ -97,6 +97,25 @@ def _client_certificate(pod: dict[str, Any]) -> tuple[str, list[str]] | None:
 
 
 @pytest.mark.timeout(1800)
+def test_each_served_pod_runs_its_own_app_only(helm_validated: str) -> None:
+    """``serve`` alone mounts every app: a tenant pod ran reporting's projector and the
+    audit API as well (as docker-compose.yml does not)."""
+    pods = _pods("five-tenants")
+    served = {
+        name: pod["containers"][0]["args"]
+        for name, pod in pods.items()
+        if pod["containers"][0].get("args", [None])[0] == "serve"
+    }
+    apps = {name: args[args.index("--app") + 1] for name, args in served.items() if "--app" in args}
+
+    assert apps == {
+        name: "tenant" if name.startswith("entente-tenant-") else name.split("-", 1)[1]
+        for name in served
+    }
+    assert sorted(set(apps.values())) == ["audit", "reporting", "tenant"]
+
+
+@pytest.mark.timeout(1800)
 def test_each_kafka_component_presents_its_own_certificate_and_no_other_pod_holds_one(
     helm_validated: str,
 ) -> None:
