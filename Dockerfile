@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # One image for every Entente service; the command picks the process:
-#   serve --host 0.0.0.0 --port 8000   a tenant service (ENTENTE_TENANTS=police)
+#   serve --app tenant --host 0.0.0.0 --port 8000   a tenant service (ENTENTE_TENANTS=police)
+#                                      (without --app: every app, as `make run`)
 #   relay police                       the relay of one tenant (event store -> Kafka)
 #   project --host 0.0.0.0 --port 8001 the projector (Kafka -> views)
 #   projections rebuild police         a one-off rebuild (platform:admin)
