@@ -24,7 +24,7 @@ import hashlib
 import json
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -292,6 +292,8 @@ def _lines(copy: BundleCopy, raw: bytes, progress: Progress) -> None:
             detail = f"line {number} holds position {entry.position} after {last_position}"
             problem = _problem(Kind.REORDERED, entry.position, detail, entry)
         if problem is not None:
+            if entry is None and problem.position is None:  # it comes after the last line read
+                problem = replace(problem, after=last_position)
             copy.findings.append(problem)
         if entry is None:
             continue

@@ -92,6 +92,9 @@ class Finding:
     record: str | None = None
     event_id: str | None = None
     precise: bool = True
+    #: Where a finding without a position comes in notification order: after this
+    #: position (a bundle line too malformed to say its own). Only orders ``first``.
+    after: int | None = None
 
     def line(self) -> str:
         where = "position ?" if self.position is None else f"position {self.position}"
@@ -137,15 +140,7 @@ class VerifyReport:
             return None
         pool = [f for f in self.findings if f.precise] or self.findings
         order = {"store": 0, "bundle": 1, "topic": 2}
-        return min(
-            pool,
-            key=lambda f: (
-                f.position is None,
-                f.position or 0,
-                f.witness == "the record's version sequence",
-                order.get(f.source, 3),
-            ),
-        )
+        return min(pool, key=lambda f: (*_place(f), order.get(f.source, 3)))
 
     def as_json(self) -> dict[str, Any]:
         first = self.first
@@ -186,3 +181,11 @@ def _flatten(document: dict[str, Any]) -> dict[str, Any]:
 def _short(value: Any, width: int = 60) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _place(finding: Finding) -> tuple[bool, float, bool]:
+    """Where ``finding`` comes in notification order (unplaced ones last), for ``first``."""
+    at: float | None = finding.position
+    if at is None and finding.after is not None:
+        at = finding.after + 0.5  # before the next line's, whose link it breaks
+    return (at is None, at or 0, finding.witness == "the record's version sequence")

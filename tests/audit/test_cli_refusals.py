@@ -248,6 +248,7 @@ def test_a_malformed_event_line_is_an_altered_line(
     named = [f for f in report.findings if f.detail.startswith(("line 3 ", "line 3:"))]
     assert [f.kind for f in named] == [Kind.ALTERED]
     assert named[0].detail.startswith(f"line 3{reason}")
+    assert report.first == named[0]  # not line 4, whose link breaks because of it
     json.dumps(report.as_json(), ensure_ascii=False).encode()  # printable as it is
 
 
