@@ -123,6 +123,12 @@ class PostAbroad(EntenteAggregate):
         require_order(self.coverage_since, effective_on, "coverage_since", "effective_on")
         ctx.happened("effective_on", effective_on)
         countries = _coverage(self.host_country, covered_countries)
+        if sorted(countries) == sorted(self.covered_countries):
+            raise ValidationError(
+                "covered_countries",
+                "no-change",
+                "the post already covers exactly these countries: nothing to record",
+            )
         meta = ctx.meta(effective_on, self.classification)
         self.trigger_event(
             self.CoverageChanged, covered_countries=countries, effective_on=effective_on, **meta

@@ -127,6 +127,16 @@ def test_covered_on_returns_a_copy() -> None:
     assert post.covered_on(OPENED_ON) == ["VN", "KH", "LA"]
 
 
+def test_a_coverage_change_to_the_same_countries_is_refused() -> None:
+    post = given_open()  # covers VN, KH, LA
+
+    with pytest.raises(ValidationError) as caught:
+        post.change_coverage(CTX, ["LA", "VN", "KH"], CHANGED_ON)
+
+    assert (caught.value.field, caught.value.rule) == ("covered_countries", "no-change")
+    assert post.collect_events() == []
+
+
 def test_change_coverage_must_keep_the_host_country() -> None:
     post = given_open()
 
