@@ -66,7 +66,7 @@ def agreement() -> Agreement:
     )
 
 
-def delegation() -> DelegationVisit:
+def delegation(planned_on: date | None = date(2013, 4, 2)) -> DelegationVisit:
     return DelegationVisit.plan(
         CTX,
         id=uuid4(),
@@ -79,7 +79,7 @@ def delegation() -> DelegationVisit:
         host_site="Aix-en-Provence",
         topics=["crisis-management-and-civil-protection"],
         classification=Classification.PUBLIC,
-        planned_on=date(2013, 4, 2),
+        planned_on=planned_on,
     )
 
 
@@ -330,19 +330,7 @@ def test_a_correction_is_not_dated_before_the_record_began() -> None:
 
 def test_a_visit_planned_without_its_date_takes_a_correction_of_any_date() -> None:
     """Without ``planned_on`` the plan's business time is when it was recorded: no fact."""
-    record = DelegationVisit.plan(
-        CTX,
-        id=uuid4(),
-        country="MA",
-        organisation=None,
-        head_of_delegation="Général Amrani",
-        size=6,
-        start_date=date(2013, 6, 10),
-        end_date=date(2013, 6, 12),
-        host_site="Aix-en-Provence",
-        topics=["crisis-management-and-civil-protection"],
-        classification=Classification.PUBLIC,
-    )
+    record = delegation(planned_on=None)
 
     record.correct(CTX, {"host_site": "Valabre"}, "Wrong site", date(2013, 4, 1))
 
