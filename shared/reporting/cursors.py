@@ -7,6 +7,9 @@ would hand them to whoever decodes the cursor. So the values are sealed with
 AES-GCM under a key kept in the reporting area itself (``cursor_keys``), the
 one every reporting process reading that area shares, created on first use. The
 list's name is the associated data: a cursor of one list is refused by another.
+
+The same key, through a derivation of its own, makes the overlap pairs' ids
+(``pair_id``): stable for subscribers, not computable by a reader.
 """
 
 from __future__ import annotations
@@ -57,13 +60,7 @@ def cursor_key(store: ReportingStore, session: ReportingSession) -> bytes:
     if found is not None:
         return found
     with store.write() as writing:  # the area's write lock: one key, whoever comes first
-        found = _stored(writing)
-        if found is None:
-            found = AESGCM.generate_key(bit_length=256)
-            writing.connection.execute(
-                insert(writing.tables.cursor_keys).values(id=KEY_ID, key=found)
-            )
-        return found
+        return key_in(writing)
 
 
 def key_in(session: ReportingSession) -> bytes:
