@@ -19,6 +19,7 @@ from starlette.routing import compile_path
 
 from shared import errors
 from shared.http.openapi import describe
+from shared.http.strict_json import DUPLICATE_KEY, DuplicateKeyError
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://entente.interieur.gouv.fr/problems/"
@@ -135,7 +136,9 @@ def _issue(error: Any) -> dict[str, Any]:
     return issue
 
 
-async def _malformed_body(request: Request) -> JSONResponse:
+async def _malformed_body(
+    request: Request, detail: str = "the body is not valid JSON", rule: str = "json"
+) -> JSONResponse:
     """400 for a body that is not JSON, once the route's policy has let the caller in.
 
     FastAPI parses the body before it resolves any dependency: without this, a
@@ -145,14 +148,7 @@ async def _malformed_body(request: Request) -> JSONResponse:
     refused = await _policy_refusal(request)
     if refused is not None:
         return refused
-    return problem(
-        400,
-        "malformed-json",
-        "Malformed JSON",
-        "the body is not valid JSON",
-        field="body",
-        rule="json",
-    )
+    return problem(400, "malformed-json", "Malformed JSON", detail, field="body", rule=rule)
 
 
 async def _policy_refusal(request: Request) -> JSONResponse | None:
@@ -172,6 +168,9 @@ async def _policy_refusal(request: Request) -> JSONResponse | None:
 async def http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     if error.status_code == 400 and error.detail == "There was an error parsing the body":
+        cause = error.__cause__
+        if isinstance(cause, DuplicateKeyError):  # a key named twice in one object
+            return await _malformed_body(request, str(cause), DUPLICATE_KEY)
         return await _malformed_body(request)  # nested too deep, a huge number, bad UTF-8
     titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
     slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}

@@ -200,13 +200,16 @@ def test_an_invalid_change_is_refused_with_422_naming_field_and_rule(
     ],
     ids=["no-token", "wrong-role", "tenant-not-served"],
 )
+@pytest.mark.parametrize(
+    "content", [b'{"title": ', b'{"title": "A", "title": "B"}'], ids=["cut-short", "key-twice"]
+)
 def test_the_policy_answers_before_a_malformed_body_is_looked_at(
-    api: Api, user: str | None, path: str, status: int, slug: str
+    api: Api, user: str | None, path: str, status: int, slug: str, content: bytes
 ) -> None:
     """FastAPI parses the body before any dependency: a stranger got the 400 first."""
     headers = {**(api.auth(user) if user else {}), "Content-Type": "application/json"}
 
-    response = api.client.post(path, content=b'{"title": ', headers=headers)
+    response = api.client.post(path, content=content, headers=headers)
 
     problem(response, status, slug)
 
@@ -233,6 +236,35 @@ def test_a_body_that_is_not_a_json_object_is_refused_naming_the_body(
 
     body = problem(response, status, slug)
     assert (body["field"], body["rule"]) == ("body", rule)
+    assert api.position() == position
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "key"),
+    [
+        ("/api/police/missions", b'{"title": "A", "title": "B"}', "title"),
+        (
+            "/api/police/missions/imports",
+            b'{"items": [{"countries": ["VN"]}, {"title": "x", "mission_type": "a", '
+            b'"mission_type": "b"}]}',
+            "mission_type",
+        ),
+        ("/api/police/agreements", b'{"budget": {"amount": "1", "amount": "9"}}', "amount"),
+    ],
+    ids=["top-level", "inside-an-import-item", "nested-object"],
+)
+def test_a_body_naming_a_key_twice_is_refused_not_read_last_wins(
+    api: Api, path: str, content: bytes, key: str
+) -> None:
+    """``{"budget": 1, "budget": 9}`` was recorded as 9: which the client meant is unknowable."""
+    position = api.position()
+    headers = {**api.auth("police-recorder"), "Content-Type": "application/json"}
+
+    response = api.client.post(path, content=content, headers=headers)
+
+    body = problem(response, 400, "malformed-json")
+    assert (body["field"], body["rule"]) == ("body", "duplicate-key")
+    assert repr(key) in body["detail"]
     assert api.position() == position
 
 

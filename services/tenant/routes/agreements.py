@@ -20,11 +20,11 @@ from services.tenant.schemas.agreements import (
 from services.tenant.schemas.common import Correction, record_state
 from shared.domain.agreement import Agreement
 from shared.http.commands import CommandAccepted, accepted, etag
-from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
+from shared.http.strict_json import LedgerRoute
 from shared.views.queries.present import agreement_status
 
-router = APIRouter(prefix="/api/{tenant}/agreements", tags=["agreements"], route_class=OneHopRoute)
+router = APIRouter(prefix="/api/{tenant}/agreements", tags=["agreements"], route_class=LedgerRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record a signed agreement")

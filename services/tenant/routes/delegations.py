@@ -18,11 +18,11 @@ from services.tenant.schemas.delegations import (
 )
 from shared.domain.delegation import DelegationVisit
 from shared.http.commands import CommandAccepted, accepted, etag
-from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
+from shared.http.strict_json import LedgerRoute
 
 router = APIRouter(
-    prefix="/api/{tenant}/delegations", tags=["delegations"], route_class=OneHopRoute
+    prefix="/api/{tenant}/delegations", tags=["delegations"], route_class=LedgerRoute
 )
 
 

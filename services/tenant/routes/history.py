@@ -23,10 +23,10 @@ from shared.domain.mission import Mission
 from shared.domain.post import PostAbroad
 from shared.events.envelope import EventEnvelope
 from shared.http.commands import etag
-from shared.http.routing import OneHopRoute
 from shared.http.security import Reader
+from shared.http.strict_json import LedgerRoute
 
-router = APIRouter(tags=["history"], route_class=OneHopRoute)
+router = APIRouter(tags=["history"], route_class=LedgerRoute)
 
 #: URL collection name → the aggregate its records are.
 COLLECTIONS: dict[str, type[EntenteAggregate]] = {

@@ -40,10 +40,10 @@ from shared.http.commands import (
     etag,
     imported,
 )
-from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder, Validator
+from shared.http.strict_json import LedgerRoute
 
-router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"], route_class=OneHopRoute)
+router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"], route_class=LedgerRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record a foreign request")

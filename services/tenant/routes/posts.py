@@ -13,10 +13,10 @@ from services.tenant.schemas.common import Correction, record_state
 from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag
-from shared.http.routing import OneHopRoute
 from shared.http.security import Reader, Recorder
+from shared.http.strict_json import LedgerRoute
 
-router = APIRouter(prefix="/api/{tenant}/posts", tags=["posts"], route_class=OneHopRoute)
+router = APIRouter(prefix="/api/{tenant}/posts", tags=["posts"], route_class=LedgerRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record the opening of a post")

@@ -16,13 +16,13 @@ from pydantic import BeforeValidator
 
 from shared.http.iso import iso_text_only
 from shared.http.query import LARGEST_ID
-from shared.http.routing import OneHopRoute
 from shared.http.security import Reader
+from shared.http.strict_json import LedgerRoute
 from shared.views import queries
 from shared.views.store import ViewStore
 from shared.views.waiting import current_position, wait_for_position
 
-router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=OneHopRoute)
+router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=LedgerRoute)
 
 #: A date in a query: ISO 8601 text only (``?from=0`` is a 422, not 1 January 1970).
 QueryDate = Annotated[date, BeforeValidator(iso_text_only)]
