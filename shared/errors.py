@@ -117,9 +117,18 @@ class IdempotencyKeyReusedError(EntenteError):
 
 
 class AuthenticationError(EntenteError):
-    """Raised when a request carries no token or a token that fails verification."""
+    """Raised when a request carries no token or a token that fails verification.
+
+    ``challenge``: the RFC 6750 §3.1 error code the 401's ``WWW-Authenticate``
+    gives: ``invalid_token`` for a token that came and was refused,
+    ``invalid_request`` for a malformed request, None when no token came.
+    """
 
     title = "Unauthenticated"
+
+    def __init__(self, detail: str, *, challenge: str | None = "invalid_token") -> None:
+        super().__init__(detail)
+        self.challenge = challenge
 
 
 class PermissionDeniedError(EntenteError):

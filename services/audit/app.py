@@ -12,6 +12,7 @@ from services.audit import routes
 from services.audit.bootstrap import AuditService
 from shared.errors import NotReadyError
 from shared.http import problems
+from shared.http.no_store import NoStoreForAuthenticated
 from shared.http.security import Public
 
 DESCRIPTION = """
@@ -80,6 +81,7 @@ def create_app(service: AuditService) -> FastAPI:
     app.state.verifier = service.verifier
     app.state.tenants = service.tenants
     problems.install(app)
+    app.add_middleware(NoStoreForAuthenticated)
     app.include_router(operations)
     app.include_router(routes.router)
     return app

@@ -46,7 +46,7 @@ def project(
         settings = settings.model_copy(update={"tenants": chosen})
     application = build(settings)
     typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{port}/status")
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
 
 
 projections = typer.Typer(help="Read views: rebuild them from the log.", no_args_is_help=True)

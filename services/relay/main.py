@@ -112,7 +112,9 @@ def _serve(
 
     host, port = http
     app = create_app(tenant, relay.health, ledger.position)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, server_header=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="entente-relay-http", daemon=True)
     thread.start()

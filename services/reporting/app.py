@@ -18,6 +18,7 @@ from services.reporting.routes import router as reporting_router
 from shared.auth.tokens import TokenVerifier
 from shared.errors import NotReadyError
 from shared.http import problems
+from shared.http.no_store import NoStoreForAuthenticated
 from shared.http.security import Public
 
 operations = APIRouter(tags=["operations"])
@@ -74,6 +75,7 @@ def create_app(service: ReportingService, verifier: TokenVerifier) -> FastAPI:
     app.state.verifier = verifier
     app.state.tenants = list(service.tenants)
     problems.install(app)
+    app.add_middleware(NoStoreForAuthenticated)
     app.include_router(operations)
     app.include_router(reporting_router)
     return app

@@ -21,6 +21,7 @@ from services.tenant.routes import (
 )
 from shared.http import problems
 from shared.http.limits import BodyLimit
+from shared.http.no_store import NoStoreForAuthenticated
 
 DESCRIPTION = """
 The cooperation ledger of one or more directorates. Every command is a POST
@@ -50,6 +51,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.tenants = list(platform.ledgers)
     app.state.access = platform.access  # auditors' reads are recorded (shared.http.security)
     problems.install(app)
+    app.add_middleware(NoStoreForAuthenticated)
     app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
     app.add_middleware(ProjectAfterCommands, written=platform.written)
 

@@ -43,7 +43,7 @@ async def command_context(
             )
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:  # the route's policy must run first; fail closed if it did not
-        raise AuthenticationError("a bearer token is required")
+        raise AuthenticationError("a bearer token is required", challenge=None)
     actor = Actor(principal.subject, principal.name)
     today = books.latest_today()
     if x_correlation_id:

@@ -15,6 +15,7 @@ forged or altered token is other text, so it never hits and is verified in full.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -31,6 +32,24 @@ from shared.errors import AuthenticationError
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+
+
+#: NumericDate claims (RFC 7519 §2): a JSON number, never text PyJWT would convert.
+TIME_CLAIMS = ("exp", "iat", "nbf")
+#: Characters an identity may not hold: controls (line breaks forge log lines), surrogates.
+_NOT_IN_IDENTITY = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _identity_text(claims: dict[str, Any], claim: str) -> str | None:
+    """A text claim naming the caller; None when absent or blank; refused when malformed."""
+    value = claims.get(claim)
+    if value is None:
+        return None
+    if not isinstance(value, str) or _NOT_IN_IDENTITY.search(value):
+        raise AuthenticationError(
+            f"the token's {claim!r} claim must be text without control characters"
+        )
+    return value if value.strip() else None
 
 
 @dataclass(frozen=True)
@@ -108,13 +127,31 @@ class TokenVerifier:
 
     @staticmethod
     def _principal(claims: dict[str, Any]) -> Principal:
+        """Who the token names, from claims of the types RFC 7519 and Keycloak give them.
+
+        The signature proves who issued the claims, not that they are well formed:
+        a misconfigured mapper can sign ``realm_access: ["auditor"]`` (a 500
+        before), an ``exp`` spelt as text (PyJWT reads it as a number), or an
+        empty or multi-line subject, which the access log would then record as
+        the reader's identity.
+        """
         if claims.get("typ") != "Bearer":
             raise AuthenticationError("only access tokens (typ Bearer) are accepted")
-        roles = claims.get("realm_access", {}).get("roles", [])
+        for claim in TIME_CLAIMS:
+            value = claims.get(claim)
+            if value is not None and (type(value) not in (int, float)):
+                raise AuthenticationError(f"the token's {claim!r} claim is not a number")
+        realm_access = claims.get("realm_access", {})
+        if not isinstance(realm_access, dict):
+            raise AuthenticationError("the token's roles are malformed")
+        roles = realm_access.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise AuthenticationError("the token's roles are malformed")
-        name = claims.get("name") or claims.get("preferred_username") or claims["sub"]
-        return Principal(subject=str(claims["sub"]), name=str(name), roles=frozenset(roles))
+        subject = _identity_text(claims, "sub")
+        if subject is None:
+            raise AuthenticationError("the token's 'sub' claim is empty")
+        name = _identity_text(claims, "name") or _identity_text(claims, "preferred_username")
+        return Principal(subject=subject, name=name or subject, roles=frozenset(roles))
 
     def _claims(self, token: str) -> tuple[dict[str, Any], str, PyJWK]:
         try:

@@ -59,11 +59,17 @@ def serve(
     if sample_data:
         settings = settings.model_copy(update={"sample_data": True})
     if app_name != "all":
-        uvicorn.run(_service(app_name)(settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            _service(app_name)(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            server_header=False,
+        )
         return
     application = platform_app(settings)
     typer.echo(_banner(settings, host, port))
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
 
 
 def platform_app(settings: Settings) -> Any:

@@ -23,6 +23,8 @@ from shared.http.strict_json import DUPLICATE_KEY, DuplicateKeyError
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://entente.interieur.gouv.fr/problems/"
+#: The 401's challenge (RFC 6750); a refused token adds ``error="invalid_token"``.
+BEARER_CHALLENGE = 'Bearer realm="entente"'
 #: The body field holding a batch command's items; their errors carry an ``index``.
 BATCH_ITEMS = "items"
 log = logging.getLogger("entente.http")
@@ -58,7 +60,7 @@ def problem(
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = dict(headers or {})
     if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="entente"'
+        headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
     if status == 503:
         headers["Retry-After"] = "1"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -84,11 +86,15 @@ async def entente_error(request: Request, error: Exception) -> JSONResponse:
         log.info("not yet visible on %s: %s", request.url.path, error.detail)
     elif status >= 500:
         log.error("server error on %s: %s", request.url.path, error.detail)
+    headers = None
+    if isinstance(error, errors.AuthenticationError) and error.challenge is not None:
+        headers = {"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="{error.challenge}"'}
     return problem(
         status,
         getattr(error, "rule", None) or _slug(error),
         error.title,
         error.detail,
+        headers=headers,
         field=getattr(error, "field", None),
         rule=getattr(error, "rule", None),
         position=getattr(error, "position", None),

@@ -38,8 +38,20 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
     token = credentials.credentials.strip() if credentials is not None else ""
     if not token:
-        raise AuthenticationError("a bearer token is required")
+        raise AuthenticationError("a bearer token is required", challenge=None)
     return token
+
+
+def one_authorization(request: Request) -> None:
+    """Refuses a request with several ``Authorization`` headers.
+
+    Starlette reads the first: a proxy or firewall reading the last would have
+    judged another identity than the one served.
+    """
+    if len(request.headers.getlist("authorization")) > 1:
+        raise AuthenticationError(
+            "send one Authorization header, not several", challenge="invalid_request"
+        )
 
 
 class Allow:
@@ -51,6 +63,7 @@ class Allow:
 
     async def __call__(self, request: Request, credentials: Credentials) -> Principal:
         verifier: TokenVerifier = request.app.state.verifier
+        one_authorization(request)
         token = bearer_token(credentials)
         # A token verified before is checked in the event loop (clock and key set,
         # no I/O); a new one in a worker thread, as its keys may need fetching.

@@ -22,32 +22,57 @@ if TYPE_CHECKING:
     from .conftest import Api
 
 WWW_AUTHENTICATE = 'Bearer realm="entente"'
+#: RFC 6750 §3.1: a token that came and was refused is named so in the challenge.
+INVALID_TOKEN = 'Bearer realm="entente", error="invalid_token"'
 
 
-def _refused_token(api: Api, response_token: str | None) -> None:
+def _refused_token(api: Api, response_token: str | None, challenge: str = INVALID_TOKEN) -> None:
     position = api.position()
     headers = {} if response_token is None else {"Authorization": response_token}
 
     response = api.client.post("/api/police/posts", json=CREATE["posts"], headers=headers)
 
     problem(response, 401, "authentication")
-    assert response.headers["WWW-Authenticate"] == WWW_AUTHENTICATE
+    assert response.headers["WWW-Authenticate"] == challenge
     assert api.position() == position
 
 
 def test_no_token_is_a_401_with_www_authenticate(api: Api) -> None:
-    _refused_token(api, None)
+    _refused_token(api, None, WWW_AUTHENTICATE)
     read = api.client.get("/api/police/posts/0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a")
     assert problem(read, 401, "authentication")["detail"] == "a bearer token is required"
     assert read.headers["WWW-Authenticate"] == WWW_AUTHENTICATE
 
 
 @pytest.mark.parametrize(
-    "authorization",
-    ["Bearer", "Bearer not.a.jwt", "Basic cG9saWNlOnBvbGljZQ==", "Bearer eyJhbGciOi"],
+    ("authorization", "challenge"),
+    [
+        ("Bearer", WWW_AUTHENTICATE),  # no token came
+        ("Bearer not.a.jwt", INVALID_TOKEN),
+        ("Basic cG9saWNlOnBvbGljZQ==", WWW_AUTHENTICATE),
+        ("Bearer eyJhbGciOi", INVALID_TOKEN),
+    ],
 )
-def test_a_garbage_token_is_a_401(api: Api, authorization: str) -> None:
-    _refused_token(api, authorization)
+def test_a_garbage_token_is_a_401(api: Api, authorization: str, challenge: str) -> None:
+    _refused_token(api, authorization, challenge)
+
+
+@pytest.mark.parametrize("good_first", [True, False], ids=["good-first", "good-last"])
+def test_two_authorization_headers_are_refused_whichever_comes_first(
+    api: Api, good_first: bool
+) -> None:
+    """Starlette reads the first: a proxy reading the last judged another identity."""
+    good = api.auth("police-reader")["Authorization"]
+    sent = [good, "Bearer x"] if good_first else ["Bearer x", good]
+
+    response = api.client.get(
+        "/api/police/missions", headers=[("Authorization", value) for value in sent]
+    )
+
+    assert "several" in problem(response, 401, "authentication")["detail"]
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="entente", error="invalid_request"'
+    )
 
 
 def test_an_expired_token_is_a_401(api: Api) -> None:
@@ -238,3 +263,16 @@ def test_reporting_admin_and_other_directorates_cannot_read_records(
 
     problem(read, 403, "permission-denied")
     problem(history, 403, "permission-denied")
+
+
+def test_an_authenticated_answer_is_never_stored_by_a_cache(api: Api) -> None:
+    """Records read with a token must not outlive it in a browser's or proxy's cache."""
+    read = api.client.get("/api/police/missions", headers=api.auth("police-reader"))
+    expired = api.token("police-reader", ttl_seconds=-120)
+    refused = api.client.get("/api/police/missions", headers={"Authorization": f"Bearer {expired}"})
+    probe = api.client.get("/healthz")
+
+    assert read.status_code == 200
+    assert read.headers["Cache-Control"] == "no-store"
+    assert refused.headers["Cache-Control"] == "no-store"  # the problem names the caller's fate
+    assert "Cache-Control" not in probe.headers

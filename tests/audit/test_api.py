@@ -67,6 +67,7 @@ def _get(
 def _log(client: TestClient, service: AuditService, **query: Any) -> list[dict[str, Any]]:
     response = _get(client, service, "/api/audit/access-log?limit=1000")
     assert response.status_code == 200, response.text
+    assert response.headers["Cache-Control"] == "no-store"  # never kept by a cache
     items: list[dict[str, Any]] = response.json()["items"]
     return [i for i in items if all(i[k] == v for k, v in query.items())]
 

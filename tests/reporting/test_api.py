@@ -114,7 +114,9 @@ def test_every_route_declares_its_policy_first(reporting: Reporting) -> None:
 
 @pytest.mark.parametrize("path", ROUTES)
 def test_only_reporting_readers_read_reporting(reporting: Reporting, path: str) -> None:
-    assert reporting.get(path).status_code == 200
+    read = reporting.get(path)
+    assert read.status_code == 200
+    assert read.headers["Cache-Control"] == "no-store"  # figures never kept by a cache
     for user in DENIED:
         assert reporting.get(path, user).status_code == 403, user
     assert reporting.get(path, None).status_code == 401

@@ -113,7 +113,26 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
     "no token type": lambda: _token(typ=None),
     "not a JWT": lambda: "not-a-token",
     "roles not a list": lambda: _token(realm_access={"roles": "platform:admin"}),
+    # Signed by the issuer, but malformed: a misconfigured mapper (realm_access a list was a 500).
+    "realm_access a list": lambda: _token(realm_access=["auditor"]),
+    "realm_access text": lambda: _token(realm_access="auditor"),
+    "exp as text": lambda: _token(exp=str(int(time.time()) + 300)),
+    "iat as text": lambda: _token(iat=str(int(time.time()))),
+    "nbf as text": lambda: _token(nbf=str(int(time.time()) - 10)),
+    "exp true": lambda: _token(exp=True),
+    "empty sub": lambda: _token(sub=""),
+    "blank sub": lambda: _token(sub="  "),
+    "sub not text": lambda: _token(sub=42),
+    "sub with NUL": lambda: _token(sub="a\x00b"),
+    "name with a line break": lambda: _token(name="Agent\nINJECTED line"),
+    "name not text": lambda: _token(name={"x": 1}),
+    "preferred_username not text": lambda: _token(name=None, preferred_username=["x"]),
 }
+
+
+def test_a_name_falls_back_to_the_username_then_the_subject(verifier: TokenVerifier) -> None:
+    assert verifier.verify(_token(name=None, preferred_username="jdupont")).name == "jdupont"
+    assert verifier.verify(_token(name="", preferred_username=None)).name == "user-1"
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TOKENS))
