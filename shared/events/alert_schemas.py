@@ -31,8 +31,8 @@ ALERT_HEADERS_SCHEMA: dict[str, Any] = {
         "ce_specversion": {"type": "string", "const": "1.0"},
         "ce_id": {
             **_UUID,
-            "description": "Deterministic (kind, pair, causing event): a republished alert "
-            "keeps it, so readers de-duplicate on it.",
+            "description": "Deterministic (kind, pair, causing event, keyed with the reporting "
+            "area's key): a republished alert keeps it, so readers de-duplicate on it.",
         },
         "ce_source": {"type": "string", "const": ALERT_SOURCE},
         "ce_type": {"type": "string", "enum": list(ALERT_TYPES)},
@@ -44,11 +44,13 @@ ALERT_HEADERS_SCHEMA: dict[str, Any] = {
         "ce_time": {
             "type": "string",
             "format": "date-time",
-            "description": "When the event that changed the overlaps list was recorded.",
+            "description": "When the event that changed the overlaps list was recorded; "
+            "absent when the alert names a restricted mission.",
         },
         "ce_causationid": {
             **_UUID,
-            "description": "The id of the tenant event that raised the alert.",
+            "description": "The id of the tenant event that raised the alert; absent when the "
+            "alert names a restricted mission.",
         },
         "content-type": {"type": "string", "const": "application/json"},
     },
@@ -58,8 +60,6 @@ ALERT_HEADERS_SCHEMA: dict[str, Any] = {
         "ce_source",
         "ce_type",
         "ce_subject",
-        "ce_time",
-        "ce_causationid",
         "content-type",
     ],
 }

@@ -20,6 +20,7 @@ from cloudevents.core.v1.event import CloudEvent
 
 from shared.events.alert_schemas import ALERT_SOURCE, ALERT_TYPES
 from shared.events.wire import UndecodableMessageError, WireMessage
+from shared.reporting.overlaps import withholds
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,10 @@ class PublishedAlert:
 
     id: str
     type: str
-    time: datetime
+    #: None (and ``caused_by`` too) when the alert names a restricted mission.
+    time: datetime | None
     subject: str
-    caused_by: str
+    caused_by: str | None
     data: dict[str, Any]
 
 
@@ -40,7 +42,12 @@ def subject_of(country: str, theme: str) -> str:
 
 
 def encode_alert(row: dict[str, Any]) -> WireMessage:
-    """The message for one ``alerts`` row (id, type, time, country, theme, caused_by, data)."""
+    """The message for one ``alerts`` row (id, type, time, country, theme, caused_by, data).
+
+    An alert naming a restricted mission carries no ``ce_time`` and no
+    ``ce_causationid`` (both optional in CloudEvents): the cause is often the
+    restricted mission's own event, whose record time and id would give it away.
+    """
     subject = subject_of(str(row["country"]), str(row["theme"]))
     attributes: dict[str, Any] = {
         "id": str(row["id"]),
@@ -51,10 +58,13 @@ def encode_alert(row: dict[str, Any]) -> WireMessage:
         "datacontenttype": "application/json",
         "causationid": str(row["caused_by"]),
     }
+    withheld = withholds(row["data"])
+    if withheld:
+        del attributes["causationid"]
     message = ce_kafka.to_binary_event(CloudEvent(attributes=attributes, data=row["data"]))
-    return WireMessage(
-        key=subject.encode(), headers=list(message.headers.items()), value=message.value
-    )
+    # The binding makes up a time when there is none: the row's is written, then dropped.
+    headers = [(k, v) for k, v in message.headers.items() if not (withheld and k == "ce_time")]
+    return WireMessage(key=subject.encode(), headers=headers, value=message.value)
 
 
 def decode_alert(headers: list[tuple[str, bytes]], value: bytes) -> PublishedAlert:
@@ -70,16 +80,22 @@ def decode_alert(headers: list[tuple[str, bytes]], value: bytes) -> PublishedAle
             data = json.loads(data)
         if not isinstance(data, dict):
             raise UndecodableMessageError("the alert's value is not a JSON object")
-        time = event.get_time()
+        names = {name for name, _ in headers}
+        time = event.get_time() if "ce_time" in names else None  # else made up by the binding
+        cause = event.get_extension("causationid")
         return PublishedAlert(
             id=str(event.get_id()),
             type=str(event.get_type()),
-            time=time if isinstance(time, datetime) else datetime.fromisoformat(str(time)),
+            time=time if time is None or isinstance(time, datetime) else _time(time),
             subject=str(event.get_subject()),
-            caused_by=str(event.get_extension("causationid")),
+            caused_by=None if cause is None else str(cause),
             data=data,
         )
     except UndecodableMessageError:
         raise
     except Exception as error:
         raise UndecodableMessageError(f"not an Entente overlap alert: {error}") from None
+
+
+def _time(spelled: Any) -> datetime:
+    return datetime.fromisoformat(str(spelled))

@@ -84,6 +84,17 @@ def pair_id(key: bytes, names: Sequence[str]) -> str:
     return str(UUID(bytes=digest[:16], version=4))
 
 
+def alert_id(key: bytes, name: str) -> str:
+    """An alert's id: stable for its (kind, pair, cause) ``name``, keyed like ``pair_id``.
+
+    A plain uuid5 of the name (the first release's) let a reader who knows an open
+    mission's id recompute an alert's id for each restricted mission it guesses.
+    """
+    alert_key = hmac.digest(key, b"entente:reporting:alert-id", "sha256")
+    digest = hmac.digest(alert_key, name.encode(), "sha256")
+    return str(UUID(bytes=digest[:16], version=4))
+
+
 def _stored(session: ReportingSession) -> bytes | None:
     keys = session.tables.cursor_keys
     found = session.connection.execute(

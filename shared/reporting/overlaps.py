@@ -25,13 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
-from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import RowMapping, and_, delete, insert, or_, select, update
 
 from shared.events.alert_schemas import ALERT_DETECTED, ALERT_RESOLVED
 from shared.events.envelope import EventEnvelope
-from shared.reporting.cursors import key_in, pair_id
+from shared.reporting.cursors import alert_id, key_in, pair_id
 from shared.reporting.store import ReportingSession
 from shared.views.queries.report import COUNTED_STATUSES
 
@@ -208,7 +207,7 @@ def _alert(
     name = f"entente:reporting:{kind}:{':'.join(pair)}:{cause.id}"
     missions = [_summary(session, tenant, mission_id) for tenant, mission_id in ends]
     return OverlapAlert(
-        id=str(uuid5(NAMESPACE_URL, name)),
+        id=alert_id(key, name),
         type=kind,
         time=cause.time,
         country=country,
@@ -233,6 +232,36 @@ def period(start: date, end: date, missions: Sequence[dict[str, Any]]) -> dict[s
     if any(shown["restricted"] for shown in missions):
         return None
     return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def withholds(data: dict[str, Any]) -> bool:
+    """Whether an alert names a restricted mission: its time and cause are then withheld.
+
+    The cause is the event that changed the list, often the restricted mission's
+    own: its record time is the ``detected_at`` the list hides, and its id is
+    derived from the mission's id and version.
+    """
+    return any(shown.get("restricted") for shown in data.get("missions", ()))
+
+
+def restricted_since(data: dict[str, Any], now_restricted: set[tuple[str, str]]) -> dict[str, Any]:
+    """An alert's data as it may be shown now: missions restricted since, by directorate only.
+
+    An alert keeps what was shown when it was raised; a mission corrected to
+    restricted afterwards must not stay readable in it (its period goes too).
+    """
+    missions = data.get("missions", ())
+    if not any(
+        (shown["directorate"], shown.get("mission_id")) in now_restricted for shown in missions
+    ):
+        return data
+    shown_now = [
+        {"directorate": shown["directorate"], "restricted": True}
+        if (shown["directorate"], shown.get("mission_id")) in now_restricted
+        else shown
+        for shown in missions
+    ]
+    return {**data, "period": None, "missions": shown_now}
 
 
 def _summary(session: ReportingSession, tenant: str, mission_id: str) -> dict[str, Any]:

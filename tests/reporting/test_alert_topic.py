@@ -140,6 +140,12 @@ def test_the_alerts_table_is_published_in_order_and_each_message_honours_the_con
     vn = next(decode_alert(r.headers, r.value) for r in records if r.key and r.key[:2] == b"VN")
     assert {"directorate": "civil-protection", "restricted": True} in vn.data["missions"]
     assert "vn-c" not in str(vn.data)
+    # Its cause is the restricted mission's event: no record time, no causation id on the log.
+    assert (vn.time, vn.caused_by) == (None, None)
+    vn_record = next(r for r in records if r.key and r.key[:2] == b"VN")
+    assert not {"ce_time", "ce_causationid"} & {name for name, _ in vn_record.headers}
+    others = [decode_alert(r.headers, r.value) for r in records if r is not vn_record]
+    assert all(a.time is not None and a.caused_by is not None for a in others)
 
 
 def test_a_later_change_publishes_its_resolution_after_what_was_already_published(

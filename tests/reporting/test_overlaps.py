@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from datetime import date
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 
@@ -202,6 +203,8 @@ def test_a_restricted_mission_is_counted_in_an_overlap_but_never_detailed(
     # The shared days end where the restricted mission ends: they would give it away.
     assert item["period"] is None
     assert alert["data"]["period"] is None
+    # Its cause is the restricted mission's event: record time (the hidden detected_at) and id.
+    assert (alert["time"], alert["caused_by"]) == (None, None)
     (row,) = sheets.overlaps_sheet(listing).rows
     assert row[3:5] == [None, None]  # period_start, period_end
 
@@ -263,6 +266,50 @@ def test_a_pair_of_open_missions_shows_its_period(world: World, store: Reporting
     alert = queries.alerts(store, TENANTS)["items"][0]
 
     assert item["period"] == alert["data"]["period"] == {"start": "2024-03-06", "end": "2024-03-08"}
+    assert alert["time"] is not None
+    assert alert["caused_by"] is not None
+
+
+def test_an_alert_id_is_keyed_so_no_reader_recomputes_it_from_mission_ids() -> None:
+    """A plain uuid5 of (kind, pair, cause) let a reader confirm a guessed restricted mission."""
+    name = "entente:reporting:detected:VN:cybercrime:gendarmerie:g:police:p:cause"
+
+    keyed = cursors.alert_id(b"k" * 32, name)
+
+    assert keyed == cursors.alert_id(b"k" * 32, name)  # stable: a retry keeps it
+    assert keyed not in {cursors.alert_id(b"j" * 32, name), str(uuid5(NAMESPACE_URL, name))}
+
+
+def test_an_alert_read_after_its_mission_became_restricted_no_longer_details_it(
+    world: World, store: ReportingStore
+) -> None:
+    """The alert was raised with the mission open; read again, it says what the list says."""
+    world.mission("police", "p", start=date(2024, 3, 4))
+    world.mission("gendarmerie", "g", start=date(2024, 3, 5))
+    _project(world, store)
+    gendarmerie = world.context("gendarmerie")
+    world.change(
+        Mission,
+        "g",
+        lambda m: m.correct(
+            gendarmerie, {"classification": "restricted"}, "Classified", date(2024, 2, 1)
+        ),
+    )
+    _project(world, store)
+
+    (detected,) = queries.alerts(store, TENANTS)["items"]
+
+    assert detected["type"] == DETECTED
+    assert {"directorate": "gendarmerie", "restricted": True} in detected["data"]["missions"]
+    assert world.id("g") not in json.dumps(detected)
+    assert "Mission g" not in json.dumps(detected)
+    assert (detected["data"]["period"], detected["time"], detected["caused_by"]) == (
+        None,
+        None,
+        None,
+    )
+    police = next(m for m in detected["data"]["missions"] if m["directorate"] == "police")
+    assert police["mission_id"] == world.id("p")  # the open mission is still shown
 
 
 def test_pages_of_overlaps_never_skip_or_repeat_a_pair(world: World, store: ReportingStore) -> None:

@@ -43,7 +43,7 @@ from sqlalchemy import (
 
 from shared.errors import ValidationError
 from shared.reporting.cursors import cursor_key, opened, pair_id, seal
-from shared.reporting.overlaps import pair_of, period
+from shared.reporting.overlaps import pair_of, period, restricted_since, withholds
 from shared.reporting.queries.common import RESTRICTED, Filters, answer, year_bounds
 from shared.reporting.store import ReportingSession, ReportingStore
 from shared.text import control_character
@@ -257,17 +257,38 @@ def alerts(
         bounded = min(after, LARGEST_SEQ)
         statement = select(a).where(a.c.seq > bounded).order_by(a.c.seq).limit(limit)
         rows = list(session.connection.execute(statement).mappings())
-        items = [
-            {
-                "seq": row["seq"],
-                "id": row["id"],
-                "type": row["type"],
-                "source": "/entente/reporting",
-                "time": row["time"].isoformat(),
-                "caused_by": row["caused_by"],
-                "data": row["data"],
-            }
-            for row in rows
-        ]
+        now_restricted = _restricted_now(session, rows)
+        items = []
+        for row in rows:
+            data = restricted_since(row["data"], now_restricted)
+            withheld = withholds(data)
+            items.append(
+                {
+                    "seq": row["seq"],
+                    "id": row["id"],
+                    "type": row["type"],
+                    "source": "/entente/reporting",
+                    "time": None if withheld else row["time"].isoformat(),
+                    "caused_by": None if withheld else row["caused_by"],
+                    "data": data,
+                }
+            )
         last = items[-1]["seq"] if items else after
         return answer(session, tenants, "alerts", items=items, next_after=last)
+
+
+def _restricted_now(session: ReportingSession, rows: Sequence[RowMapping]) -> set[tuple[str, str]]:
+    """The missions an alert of ``rows`` shows in full that are restricted now."""
+    shown = {
+        (mission["directorate"], mission["mission_id"])
+        for row in rows
+        for mission in row["data"].get("missions", ())
+        if not mission.get("restricted")
+    }
+    if not shown:
+        return set()
+    m = session.tables.missions
+    statement = select(m.c.tenant, m.c.id).where(
+        m.c.classification == RESTRICTED, m.c.id.in_(sorted({i for _, i in shown}))
+    )
+    return {(str(t), str(i)) for t, i in session.connection.execute(statement) if (t, i) in shown}
