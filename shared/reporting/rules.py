@@ -19,13 +19,14 @@ RULES: dict[str, dict[str, str]] = {
         "compte dans chacune de ses cases, si bien que les cases peuvent dépasser les totaux, "
         "qui comptent chaque action une fois. Budgets prévus et coûts réels additionnés par "
         "devise, jamais convertis. Les actions à diffusion restreinte sont comptées, jamais "
-        "détaillées.",
+        "détaillées : leurs budgets et coûts ne sont pas dans les sommes.",
         "en": "Actions: missions scheduled, launched, completed or evaluated, counted in the "
         "year of their start date (the annual report's rule). A cell crosses country, "
         "directorate, year, mission type and theme; an action with several countries or "
         "themes counts in each of its cells, so cells may add up to more than the totals, "
         "which count each action once. Planned budgets and actual costs are summed per "
-        "currency, never converted. Restricted actions are counted, never detailed.",
+        "currency, never converted. Restricted actions are counted, never detailed: their "
+        "budgets and costs are not in the sums.",
     },
     "matrix": {
         "fr": "Qui travaille avec quel pays sur quel thème : par direction, pays et thème, les "

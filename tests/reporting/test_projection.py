@@ -70,11 +70,25 @@ def test_restricted_actions_are_counted_in_cells_and_totals(projected: Reporting
     assert _cells(answer) == {
         ("KH",): (1, 0, {"EUR": "20000.00"}),
         ("MA",): (1, 0, {}),
-        ("VN",): (3, 1, {"EUR": "35000.00"}),  # m1, m2 and the restricted g1
+        # m1, m2 and the restricted g1, whose 5,000 EUR are not summed: counted, not detailed.
+        ("VN",): (3, 1, {"EUR": "30000.00"}),
     }
     assert answer["totals"]["actions"] == 4
     assert answer["totals"]["restricted"] == 1
     assert "Mission g1" not in str(answer)
+
+
+def test_a_cell_narrowed_to_one_restricted_action_shows_no_money(projected: ReportingStore) -> None:
+    """Filters narrow a cell to the restricted g1 alone: its budget was shown there."""
+    answer = queries.figures(projected, TENANTS, Filters(directorate="gendarmerie", country="VN"))
+
+    assert answer["totals"] | {"by_directorate": None} == {
+        "actions": 1,
+        "restricted": 1,
+        "budget": {},
+        "actual_cost": {},
+        "by_directorate": None,
+    }
 
 
 def test_a_country_or_theme_filter_keeps_only_its_own_cells(projected: ReportingStore) -> None:

@@ -28,7 +28,12 @@ DIMENSIONS = ("country", "directorate", "year", "mission_type", "theme")
 
 @dataclass
 class Tally:
-    """Actions, restricted actions and money of one cell (or of the totals)."""
+    """Actions, restricted actions and money of one cell (or of the totals).
+
+    A restricted action is counted, and its money left out: filters narrow a cell
+    to one action (a country, theme, type and year), and its budget summed there
+    was that restricted mission's budget.
+    """
 
     actions: int = 0
     restricted: int = 0
@@ -37,7 +42,9 @@ class Tally:
 
     def add(self, row: RowMapping) -> None:
         self.actions += 1
-        self.restricted += row["classification"] == RESTRICTED
+        if row["classification"] == RESTRICTED:
+            self.restricted += 1
+            return
         if row["budget_amount"] is not None:
             self.budget[row["budget_currency"]] += row["budget_amount"]
         if row["actual_cost_amount"] is not None:
