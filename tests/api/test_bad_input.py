@@ -41,6 +41,10 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"title": 42}, "title", "string_type"),
     ("delegations", {"size": "eight"}, "size", "int_type"),
     ("delegations", {"size": True}, "size", "int_type"),
+    # Read as 1 month, 3 months, 1 month before: the agreement's expiry was altered silently.
+    ("agreements", {"duration_months": True}, "duration_months", "int_type"),
+    ("agreements", {"duration_months": "3"}, "duration_months", "int_type"),
+    ("agreements", {"duration_months": 1.0}, "duration_months", "int_type"),
     ("missions", {"post_id": "SSI-Hanoi"}, "post_id", "uuid_parsing"),
     ("missions", {"classification": "secret"}, "classification", "enum"),
     ("missions", {"title": None}, "title", "string_type"),
@@ -124,6 +128,8 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
     ),
     (("missions", "schedule"), {"expert_count": 501}, "expert_count", "range"),
     (("missions", "schedule"), {"expert_count": 2.5}, "expert_count", "int_type"),
+    (("agreements", "renewals"), {"duration_months": True}, "duration_months", "int_type"),
+    (("agreements", "renewals"), {"duration_months": "24"}, "duration_months", "int_type"),
     (
         ("missions", "schedule"),
         {"end_date": "2013-10-32"},
@@ -167,7 +173,7 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
         ("agreements", "renewals"),
         {"duration_months": "24 months"},
         "duration_months",
-        "int_parsing",
+        "int_type",
     ),
 ]
 

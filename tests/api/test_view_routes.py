@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import unicodedata
 from collections.abc import Iterator
@@ -241,6 +243,27 @@ def test_bad_filters_are_precise_problems(api: Api) -> None:
     assert problem(api.get("/api/police/countries/XX"), 422, "unknown-country")
     assert problem(api.get("/api/police/missions?cursor=garbage"), 422, "invalid-cursor")
     assert problem(api.get("/api/police/missions?limit=0"), 422, "invalid-input")
+
+
+def _hand_made(*parts: object, raw: bytes | None = None) -> str:
+    text = raw if raw is not None else json.dumps(list(parts)).encode()
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        ("missions", _hand_made(raw=b"[" * 5000 + b"]" * 5000)),  # a RecursionError: was a 500
+        ("missions", _hand_made("missions", "2026-12-05", "\ud800")),  # unencodable: a 500
+        ("posts", _hand_made("posts", "\ud800", "0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a")),
+        ("missions", _hand_made("missions", "2026-12-05", "zzz")),  # no record is named so
+        ("missions", _hand_made("missions", "2026-12-05", "0B5F2F8E3C1D4F7A9A632F1E5D8C7B6A")),
+    ],
+    ids=["nested-deep", "surrogate-id", "surrogate-key", "not-a-uuid", "uuid-spelt-otherwise"],
+)
+def test_a_hand_made_cursor_is_refused_not_a_500(api: Api, path: str, cursor: str) -> None:
+    body = problem(api.get(f"/api/police/{path}?cursor={cursor}"), 422, "invalid-cursor")
+    assert body["field"] == "cursor"
 
 
 def test_views_follow_the_same_access_rules(api: Api) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict, Text
 
@@ -18,7 +18,7 @@ class SignAgreement(Classified):
     themes: list[str] = Field(max_length=20, examples=[["counterfeit-medicines"]])
     signed_on: IsoDate = Field(examples=["2011-12-09"])
     signed_at: Text = Field(max_length=200, examples=["Hanoï"])
-    duration_months: int | None = Field(default=None, examples=[36])
+    duration_months: StrictInt | None = Field(default=None, examples=[36])
     funding: MoneyIn | None = None
     funder: Text | None = Field(
         default=None, max_length=200, examples=["Ministère de l'Europe et des Affaires étrangères"]
@@ -52,7 +52,7 @@ class AmendAgreement(Strict):
 
 class RenewAgreement(Strict):
     renewed_on: IsoDate = Field(examples=["2014-12-01"])
-    duration_months: int = Field(examples=[24])
+    duration_months: StrictInt = Field(examples=[24])
 
 
 class SuspendAgreement(Strict):

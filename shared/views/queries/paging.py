@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Column, ColumnElement, Select, and_, func, or_, select
 
 from shared.errors import ValidationError
-from shared.text import control_character
+from shared.text import control_character, lone_surrogate
 from shared.views.queries.present import Row
 from shared.views.store import ViewSession
 from shared.views.tracking import ViewPosition
@@ -79,10 +80,13 @@ class Ordering:
             name, key, row_id = json.loads(raw)
             if name != self.name or not isinstance(row_id, str) or not isinstance(key, str):
                 raise ValueError(name)
-            if control_character(key) or control_character(row_id):
-                raise ValueError(key)  # made by hand: PostgreSQL cannot compare U+0000
+            if control_character(key) or lone_surrogate(key):
+                raise ValueError(key)  # made by hand: U+0000, or text no database can encode
+            if str(UUID(row_id)) != row_id:
+                raise ValueError(row_id)  # every list's rows are records, named by their uuid
             return (key if self.text_key else date.fromisoformat(key)), row_id
-        except (ValueError, TypeError, binascii.Error):
+        except (ValueError, TypeError, binascii.Error, RecursionError):
+            # RecursionError: JSON nested thousands deep, made by hand (it was a 500).
             raise ValidationError(
                 "cursor", "invalid-cursor", "this cursor does not belong to this list"
             ) from None
