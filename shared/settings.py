@@ -60,7 +60,9 @@ class Settings(BaseSettings):
     audience: str = "entente-api"
     jwks_url: str | None = None
     max_body_bytes: int = Field(
-        default=65536,
+        # 4 MiB: the largest valid import (100 items at every length limit, non-ASCII
+        # escaped) is about 2.9 MB; 64 KiB refused 100 ordinary French descriptions.
+        default=4 * 1024 * 1024,
         ge=1024,
         description="Largest accepted request body, in bytes; lower would refuse every command",
     )

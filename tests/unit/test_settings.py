@@ -94,3 +94,33 @@ def test_a_tenant_that_is_not_a_slug_is_refused(
         Settings()
 
     assert f"tenant slug {given!r}" in str(caught.value)
+
+
+def test_the_default_body_cap_admits_the_largest_valid_import() -> None:
+    """100 items at every length limit, in the JSON a client escaping non-ASCII sends.
+
+    The first default (64 KiB) refused a 100-item import of ordinary French
+    descriptions, though the README promises 1 to 100 items per import.
+    """
+    import json
+
+    from services.tenant.schemas.missions import ImportMissions
+    from shared.domain.vocabulary import MissionType, Organisation, Theme
+
+    longest = sorted(Theme, key=len)[-20:]
+    item = {
+        "title": "é" * 500,
+        "mission_type": max(MissionType, key=len).value,
+        "countries": ["VN"] * 60,
+        "organisations": [max(Organisation, key=len).value] * 20,
+        "themes": [t.value for t in longest],
+        "requested_by": "é" * 200,
+        "post_id": "0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a",
+        "requested_on": "2026-11-02",
+        "description": "é" * 4000,
+        "classification": "restricted",
+    }
+    body = json.dumps({"items": [item] * 100}).encode()  # ASCII: each é is 6 bytes
+    ImportMissions.model_validate_json(body)  # valid as far as the schema goes
+
+    assert len(body) <= Settings().max_body_bytes
