@@ -42,11 +42,14 @@ RULES: dict[str, dict[str, str]] = {
         "fr": "En vigueur à une date : signés au plus tard ce jour-là, ni suspendus, ni "
         "dénoncés, ni expirés à cette date (règle du rapport annuel au 31 décembre). Un "
         "accord à plusieurs pays partenaires compte pour chacun, une fois dans les totaux. "
-        "Les accords à diffusion restreinte sont comptés, jamais détaillés.",
+        "Les accords à diffusion restreinte sont comptés, jamais détaillés : à l'année "
+        "(en vigueur un jour au moins de l'année de la date), pour que leurs dates ne se "
+        "déduisent pas d'un jour à l'autre.",
         "en": "In force on a date: signed by then, and neither suspended, terminated nor "
         "expired on that date (the annual report's rule for 31 December). An agreement with "
         "several partner countries counts for each, once in the totals. Restricted "
-        "agreements are counted, never detailed.",
+        "agreements are counted, never detailed: by year (in force on at least one day of "
+        "the date's year), so that their dates cannot be found by asking day after day.",
     },
     "overlaps": {
         "fr": "Chevauchements : paires de missions de deux directions différentes ayant un "

@@ -31,20 +31,64 @@ def reference_date(on: date | None, year: int | None, today: date) -> date:
 
 
 def in_force(session: ReportingSession, on: date) -> list[RowMapping]:
-    """The agreements in force on ``on``, of every directorate."""
+    """The agreements in force on ``on``, of every directorate.
+
+    A restricted agreement counts when it was in force on any day of ``on``'s
+    year: counted on each day, it appeared between the eve of its signature and
+    the day itself (and went between its last day and the next), so asking day
+    after day found its dates, which are never detailed. By year, it says no
+    more than the figures' ``year`` does.
+    """
     a, t = session.tables.agreements, session.tables.agreement_terms
-    terms = session.connection.execute(select(t).where(t.c.effective_on <= on)).mappings()
-    latest: dict[tuple[str, str], RowMapping] = {}
+    year_end = date(on.year, 12, 31)
+    terms = session.connection.execute(select(t).where(t.c.effective_on <= year_end)).mappings()
+    histories: defaultdict[tuple[str, str], list[RowMapping]] = defaultdict(list)
     for term in sorted(terms, key=lambda r: (r["effective_on"], r["version"])):
-        latest[term["tenant"], term["agreement_id"]] = term
-    rows = session.connection.execute(select(a).where(a.c.signed_on <= on)).mappings()
-    return [
-        row
-        for row in rows
-        if (found := latest.get((row["tenant"], row["id"]))) is not None
-        and found["status"] == "in-force"
-        and (found["expires_on"] is None or found["expires_on"] >= on)
-    ]
+        histories[term["tenant"], term["agreement_id"]].append(term)
+    rows = session.connection.execute(select(a).where(a.c.signed_on <= year_end)).mappings()
+    found = []
+    for row in rows:
+        history = histories.get((row["tenant"], row["id"]), [])
+        if row["classification"] == RESTRICTED:
+            days = _turning_days(row, history, date(on.year, 1, 1), year_end)
+            kept = any(_in_force_on(row, history, day) for day in days)
+        else:
+            kept = _in_force_on(row, history, on)
+        if kept:
+            found.append(row)
+    return found
+
+
+def _in_force_on(row: RowMapping, history: Sequence[RowMapping], day: date) -> bool:
+    """Signed by ``day``, and the latest status change by then is in force, not expired."""
+    if row["signed_on"] > day:
+        return False
+    latest = None
+    for term in history:  # in (effective_on, version) order
+        if term["effective_on"] > day:
+            break
+        latest = term
+    return (
+        latest is not None
+        and latest["status"] == "in-force"
+        and (latest["expires_on"] is None or latest["expires_on"] >= day)
+    )
+
+
+def _turning_days(
+    row: RowMapping, history: Sequence[RowMapping], first: date, last: date
+) -> set[date]:
+    """The days of ``first``..``last`` on which the agreement can come into force.
+
+    Only its signature and its status changes bring it into force (an expiry
+    only ends it), so if it was in force on some day of the period it was on
+    the first day or on one of these.
+    """
+    days = {first}
+    days.update(term["effective_on"] for term in history if first <= term["effective_on"] <= last)
+    if first <= row["signed_on"] <= last:
+        days.add(row["signed_on"])
+    return days
 
 
 @dataclass(frozen=True)
