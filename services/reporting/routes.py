@@ -21,6 +21,7 @@ from pydantic import BeforeValidator
 
 from services.reporting.bootstrap import ReportingService
 from shared.auth.roles import Principal
+from shared.errors import ValidationError
 from shared.http.iso import iso_text_only
 from shared.http.query import LARGEST_ID
 from shared.http.security import ReportingReader
@@ -105,13 +106,28 @@ def figures(
     _record(request, principal, "figures", directorate)
     service = _service(request)
     filters = queries.Filters(country, directorate, year, mission_type, theme)
-    dimensions = (
-        queries.DIMENSIONS
-        if group_by is None
-        else [name.strip() for value in group_by for name in value.split(",") if name.strip()]
-    )
+    dimensions = queries.DIMENSIONS if group_by is None else group_by_names(group_by)
     answer = queries.figures(service.store, service.tenants, filters, dimensions)
     return _respond(answer, format, sheets.figures_sheet)
+
+
+def group_by_names(values: list[str]) -> list[str]:
+    """The dimensions ``group_by`` names: repeated or comma-separated, each once.
+
+    ``group_by=`` alone asks for the totals. A blank between commas or a
+    dimension named twice was dropped silently (``,,`` answered the totals).
+    """
+    if values == [""]:
+        return []
+    names = [name.strip() for value in values for name in value.split(",")]
+    if "" in names:
+        raise ValidationError(
+            "group_by", "format", "group_by names dimensions separated by commas, none empty"
+        )
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValidationError("group_by", "repeated", f"group_by names {twice[0]!r} twice")
+    return names
 
 
 @router.get("/matrix", summary="Who works with which country on which theme", responses=FILES)
@@ -129,7 +145,7 @@ def matrix(
     _record(request, principal, "matrix", directorate)
     service = _service(request)
     filters = queries.Filters(country, directorate, year, mission_type, theme)
-    reference = on or queries.reference_date(None, year, service.today())
+    reference = queries.reference_date(on, year, service.today())
     answer = queries.matrix(service.store, service.tenants, filters, reference)
     return _respond(answer, format, sheets.matrix_sheet)
 
@@ -176,6 +192,10 @@ def overlaps(
     _record(request, principal, "overlaps", directorate)
     service = _service(request)
     filters = queries.Filters(country, directorate, year, mission_type, theme)
+    if cursor is not None and format != "json":
+        raise ValidationError(
+            "cursor", "whole-list", "a file holds every overlap the filters select: no cursor"
+        )
     size = limit if format == "json" else None
     answer = queries.overlaps(service.store, service.tenants, filters, limit=size, cursor=cursor)
     return _respond(answer, format, sheets.overlaps_sheet)

@@ -14,6 +14,7 @@ filter carrying one answered a 500 instead of naming the parameter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -32,7 +33,7 @@ LARGEST_ID = 2**63 - 1
 #: The query parameters each route takes, by ``id`` of the route. The route is kept with
 #: them: alive, its id cannot be reused by a later app's route (tests build hundreds).
 #: (Routes are unhashable, so no weak dictionary.)
-_TAKEN: dict[int, tuple[object, frozenset[str], frozenset[str]]] = {}
+_TAKEN: dict[int, tuple[object, frozenset[str], frozenset[str], frozenset[str]]] = {}
 
 
 async def declared_only(request: Request) -> None:
@@ -47,8 +48,9 @@ async def declared_only(request: Request) -> None:
     found = _TAKEN.get(id(route))
     if found is None:
         names = dict(_query_names(dependant))
-        found = _TAKEN[id(route)] = (route, frozenset(names), _repeatable(names))
-    _, taken, repeatable = found
+        integers = frozenset(_integer_names(dependant))
+        found = _TAKEN[id(route)] = (route, frozenset(names), _repeatable(names), integers)
+    _, taken, repeatable, integers = found
     seen: set[str] = set()
     for name, value in request.query_params.multi_items():
         if name not in taken:
@@ -66,6 +68,10 @@ async def declared_only(request: Request) -> None:
             raise ValidationError(
                 name, CONTROL_RULE, f"{name} contains a control character ({where})"
             )
+        if name in integers and not _INTEGER.fullmatch(value):
+            raise ValidationError(
+                name, "integer", f"{name} must be a whole number in the digits 0-9, such as 2025"
+            )
 
 
 def _query_names(dependant: Dependant) -> Iterator[tuple[str, bool]]:
@@ -74,6 +80,29 @@ def _query_names(dependant: Dependant) -> Iterator[tuple[str, bool]]:
         yield field.alias, _takes_list(field.field_info.annotation)
     for dependency in dependant.dependencies:
         yield from _query_names(dependency)
+
+
+#: A whole number as a query gives it: pydantic also read ``2025.0``, ``+2025``, `` 2025``.
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _integer_names(dependant: Dependant) -> Iterator[str]:
+    """The query parameters that take a whole number (``int``, ``int | None``)."""
+    for field in dependant.query_params:
+        if _takes_int(field.field_info.annotation):
+            yield field.alias
+    for dependency in dependant.dependencies:
+        yield from _integer_names(dependency)
+
+
+def _takes_int(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_int(get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        args = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return len(args) == 1 and _takes_int(args[0])
+    return annotation is int
 
 
 def _repeatable(names: dict[str, bool]) -> frozenset[str]:

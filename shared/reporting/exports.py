@@ -64,7 +64,24 @@ def to_csv(sheet: Sheet) -> bytes:
 
 
 #: What a spreadsheet reads as the start of a formula in a CSV cell (OWASP's list).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Full-width and small forms too: some spreadsheet locales and input methods read
+#: ``＝1+1`` as ``=1+1``.
+FORMULA_STARTS = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\uff1d",  # ＝
+    "\uff0b",  # ＋
+    "\uff0d",  # －
+    "\uff20",  # ＠
+    "\ufe66",  # ﹦
+    "\ufe62",  # ﹢
+    "\ufe63",  # ﹣
+    "\ufe6b",  # ﹫
+)
 
 
 def _csv_cell(value: object) -> object:

@@ -179,13 +179,27 @@ def test_bad_filters_are_problems_naming_the_field(reporting: Reporting) -> None
         ({"country": "UK"}, "country"),  # GB's ISO code: "UK" would answer a zero
         ({"country": "EU"}, "country"),
         ({"country": ["VN", "KH"]}, "country"),  # one value; the last one won, silently
+        # Dropped silently: ",," answered the totals, a repeated dimension counted once.
+        ({"group_by": "country,,year"}, "group_by"),
+        ({"group_by": ",,"}, "group_by"),
+        ({"group_by": "country,country"}, "group_by"),
+        ({"group_by": ["country", "country"]}, "group_by"),
+        # pydantic read these as 2025: only digits are a year.
+        ({"year": "2025.0"}, "year"),
+        ({"year": "+2025"}, "year"),
+        ({"year": " 2025"}, "year"),
     ]
     for params, field in cases:
         response = reporting.get("/api/reporting/figures", **params)
         assert response.status_code == 422, params
         assert response.json()["field"] == field
-    both = reporting.get("/api/reporting/agreements/in-force", year=2024, on="2024-06-01")
-    assert both.status_code == 422
+    for path in ("/api/reporting/agreements/in-force", "/api/reporting/matrix"):
+        both = reporting.get(path, year=2024, on="2024-06-01")
+        assert (both.status_code, both.json()["field"]) == (422, "on"), path
+        for far in ("0001-01-01", "9999-12-31"):  # as year: 1900 to 2200
+            assert reporting.get(path, on=far).json()["rule"] == "range", (path, far)
+    assert reporting.get("/api/reporting/overlaps", cursor="").json()["rule"] == "invalid-cursor"
+    assert reporting.get("/api/reporting/figures", group_by="").status_code == 200  # totals
     grouped = reporting.get("/api/reporting/figures", group_by=["country", "directorate"])
     assert grouped.status_code == 200, grouped.text  # a list parameter may be repeated
 
@@ -268,6 +282,16 @@ def test_matrix_and_agreements_export_the_rows_of_their_answer(
     assert expected
     assert from_csv == expected
     assert [tuple(str(row[k]) for k in key) for row in rows] == expected
+
+
+def test_an_overlaps_file_takes_no_cursor(reporting: Reporting) -> None:
+    """A file from a page's cursor on held the rest of the list, named as the whole of it."""
+    cursor = reporting.get("/api/reporting/overlaps", limit=1).json()["next_cursor"]
+    assert cursor is not None
+
+    for fmt in ("csv", "xlsx"):
+        refused = reporting.get("/api/reporting/overlaps", cursor=cursor, format=fmt)
+        assert (refused.status_code, refused.json()["field"]) == (422, "cursor")
 
 
 def test_an_overlaps_file_holds_every_overlap_not_a_page(reporting: Reporting) -> None:

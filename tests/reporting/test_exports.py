@@ -22,6 +22,9 @@ TITLES = [
     "-Formation",
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "\tIndenté",
+    "\uff1d1+1",  # full-width ＝: some locales and input methods read it as =
+    "\ufe66HYPERLINK(A1)",  # small form ﹦
+    "\uff0b33 1 40",
     "Formation = réussite",  # an equals sign further on is plain text
     "Stage de formation",
 ]
@@ -56,8 +59,8 @@ def test_csv_defuses_text_a_spreadsheet_would_run() -> None:
     text = to_csv(_sheet(TITLES)).decode("utf-8-sig")
     titles = [row["title"] for row in csv.DictReader(io.StringIO(text))]
 
-    assert titles[:5] == [f"'{title}" for title in TITLES[:5]]
-    assert titles[5:] == TITLES[5:]  # the others are written as they are
+    assert titles[:8] == [f"'{title}" for title in TITLES[:8]]
+    assert titles[8:] == TITLES[8:]  # the others are written as they are
 
 
 def test_xlsx_writes_what_xml_cannot_hold_as_a_replacement_character() -> None:

@@ -25,6 +25,8 @@ def reference_date(on: date | None, year: int | None, today: date) -> date:
     """The date a question about "in force" is asked for."""
     if on is not None and year is not None:
         raise ValidationError("on", "exclusive", "give a date (on) or a year, not both")
+    if on is not None and not 1900 <= on.year <= 2200:  # as ``year``, and business dates
+        raise ValidationError("on", "range", "on must be a date of 1900 to 2200")
     if year is not None:
         return date(year, 12, 31)
     return on or today

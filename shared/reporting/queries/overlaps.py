@@ -90,7 +90,7 @@ def overlaps(
         ).scalar_one()
         key = cursor_key(store, session)
         columns = [sort_start, *(o.c[n] for n in ORDER[1:])]
-        if cursor:
+        if cursor is not None:  # an empty cursor names no pair: refused, not read as none
             after = _decode(key, list_name, cursor)
             statement = statement.where(tuple_(*columns) > tuple_(*after))
         ordered: Select[Any] = statement.order_by(*columns)

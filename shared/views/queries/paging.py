@@ -129,7 +129,7 @@ def page(
         .scalar_subquery()
         .label(_RECORDED_AT),
     )
-    if cursor:
+    if cursor is not None:  # an empty cursor names no row: refused, not read as none
         statement = statement.where(ordering.after(cursor))
     names = [column.name for column in statement.selected_columns]
     found = list(
