@@ -24,6 +24,7 @@ import hashlib
 import json
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -175,17 +176,30 @@ def verify_bundle(
     return report
 
 
+#: The largest manifest, checksum list or README a bundle may hold (an export writes a few
+#: kilobytes; the manifest grows by one checkpoint per thousand events).
+MAX_SMALL_MEMBER = 64 * 1024 * 1024
+#: The longest event line read (an export writes lines of a few kilobytes).
+MAX_LINE = 16 * 1024 * 1024
+#: Verification stops reading lines after this many problems: a bundle is untrusted input,
+#: and one of a few hundred kilobytes unzipped to 2 GB of empty lines, a finding each.
+MAX_LINE_FINDINGS = 1000
+_CHUNK = 1024 * 1024
+
+
 def read_bundle(
     path: Path, progress: Progress | None = None, tenant: str | None = None
 ) -> BundleCopy:
     """The bundle's entries and findings; BundleError if it cannot be read at all.
 
     With ``tenant``, a bundle of another tenant is refused (BundleError) before its
-    events are read.
+    events are read. ``events.jsonl`` is streamed (twice: its lines counted and its
+    checksum taken, then each line read), so memory does not grow with what a
+    tampered bundle unzips to.
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            files = {name: archive.read(name) for name in archive.namelist()}
+            return _read_archive(path, archive, progress or Quiet(), tenant)
     except (
         OSError,
         EOFError,
@@ -195,27 +209,92 @@ def read_bundle(
         NotImplementedError,  # a compression method zipfile does not know
     ) as error:
         raise BundleError(f"{path} is not a readable bundle: {error}") from None
-    if MANIFEST not in files or EVENTS not in files:
+
+
+def _read_archive(
+    path: Path, archive: zipfile.ZipFile, progress: Progress, tenant: str | None
+) -> BundleCopy:
+    names = archive.namelist()
+    if MANIFEST not in names or EVENTS not in names:
         raise BundleError(f"{path} has no {MANIFEST} or no {EVENTS}: not an Entente bundle")
+    small = {name: _small_member(path, archive, name) for name in (MANIFEST, CHECKSUMS, README)}
     try:
-        manifest = Manifest.parse(files[MANIFEST])
+        manifest = Manifest.parse(small[MANIFEST] or b"")
     except BundleError as error:
         raise BundleError(f"{path}: {error.detail}") from None
     if tenant is not None and manifest.tenant != tenant:
         raise BundleError(f"{path} is a bundle of {manifest.tenant!r}, not {tenant!r}")
     copy = BundleCopy(manifest)
-    copy.findings.extend(_checksums(files, manifest))
+    line_count, events_digest = _count_and_digest(archive)
+    digests = {
+        EVENTS: events_digest,
+        **{name: hashlib.sha256(raw or b"").hexdigest() for name, raw in small.items()},
+    }
+    copy.findings.extend(_checksums(digests, small.get(CHECKSUMS), manifest))
+    copy.findings.extend(
+        _problem(Kind.INSERTED, None, f"the bundle holds a file an export never writes: {name!r}")
+        for name in sorted(set(names) - {EVENTS, MANIFEST, CHECKSUMS, README})
+    )
     if manifest.genesis != chain.genesis(copy.tenant):
         copy.findings.append(
             _problem(Kind.ALTERED, None, "the manifest's genesis is not the tenant's")
         )
-    _lines(copy, files[EVENTS], progress or Quiet())
+    _lines(copy, _event_lines(archive), line_count, progress)
     _totals(copy)
     witness = "a checkpoint in the manifest"
     copy.findings.extend(
         against_checkpoints(copy.tenant, copy.entries, manifest.checkpoints, BUNDLE, witness)
     )
     return copy
+
+
+def _small_member(path: Path, archive: zipfile.ZipFile, name: str) -> bytes | None:
+    """A member other than the events, whole; None when absent; refused when oversized."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > MAX_SMALL_MEMBER:
+        raise BundleError(
+            f"{path}: {name} unzips to {info.file_size} bytes, more than an export writes"
+        )
+    return archive.read(name)
+
+
+def _chunks(archive: zipfile.ZipFile) -> Iterator[bytes]:
+    with archive.open(EVENTS) as stream:
+        while chunk := stream.read(_CHUNK):
+            yield chunk
+
+
+def _count_and_digest(archive: zipfile.ZipFile) -> tuple[int, str]:
+    """How many lines ``events.jsonl`` holds (as ``_event_lines`` reads them), and its sha256."""
+    digest, lines, last = hashlib.sha256(), 0, b"\n"
+    for chunk in _chunks(archive):
+        digest.update(chunk)
+        lines += chunk.count(b"\n")
+        last = chunk[-1:]
+    return lines + (last != b"\n"), digest.hexdigest()
+
+
+def _event_lines(archive: zipfile.ZipFile) -> Iterator[str | None]:
+    """Each line of ``events.jsonl`` as text (a ``\\r`` before its end dropped); None for a
+    line longer than ``MAX_LINE``, which is skipped without being held in memory."""
+    pending, too_long = b"", False
+    for chunk in _chunks(archive):
+        *whole, rest = (pending + chunk).split(b"\n")
+        for raw in whole:
+            yield None if too_long else _text_of(raw)
+            too_long = False
+        if len(rest) > MAX_LINE:
+            too_long, rest = True, b""
+        pending = rest
+    if pending or too_long:
+        yield None if too_long else _text_of(pending)
+
+
+def _text_of(raw: bytes) -> str:
+    return raw.removesuffix(b"\r").decode("utf-8", errors="replace")
 
 
 def _object(value: object, name: str) -> dict[str, Any]:
@@ -262,13 +341,15 @@ def _checkpoint(tenant: str, row: object, name: str) -> Checkpoint:
     return Checkpoint(tenant, size, head, position, moment, version)
 
 
-def _checksums(files: dict[str, bytes], manifest: Manifest) -> list[Finding]:
+def _checksums(
+    digests: dict[str, str], checksums: bytes | None, manifest: Manifest
+) -> list[Finding]:
     found: list[Finding] = []
-    sums = files.get(CHECKSUMS, b"").decode("utf-8", errors="replace").splitlines()
+    sums = (checksums or b"").decode("utf-8", errors="replace").splitlines()
     listed = {name.strip(): digest for digest, _, name in (s.partition("  ") for s in sums if s)}
     listed.update(manifest.checksums)
     for name in (EVENTS, MANIFEST, README):
-        actual = hashlib.sha256(files.get(name, b"")).hexdigest()
+        actual = digests[name]
         expected = listed.get(name)
         if expected is None:
             found.append(_problem(Kind.MISSING, None, f"no checksum is given for {name}"))
@@ -278,20 +359,33 @@ def _checksums(files: dict[str, bytes], manifest: Manifest) -> list[Finding]:
     return found
 
 
-def _lines(copy: BundleCopy, raw: bytes, progress: Progress) -> None:
-    lines = raw.decode("utf-8", errors="replace").splitlines()
+def _lines(
+    copy: BundleCopy, lines: Iterable[str | None], line_count: int, progress: Progress
+) -> None:
     expected_count = copy.manifest.count
-    short = Kind.MISSING if len(lines) < expected_count else Kind.INSERTED
-    broken = Kind.ALTERED if len(lines) == expected_count else short
-    progress.stage(f"bundle {EVENTS}", len(lines))
+    short = Kind.MISSING if line_count < expected_count else Kind.INSERTED
+    broken = Kind.ALTERED if line_count == expected_count else short
+    progress.stage(f"bundle {EVENTS}", line_count)
     claimed = recomputed = chain.genesis(copy.tenant)
     last_position = 0
+    problems = 0
     for number, text in enumerate(lines, start=1):
-        entry, problem = _line(number, text, claimed, recomputed, broken)
+        if problems >= MAX_LINE_FINDINGS:
+            detail = f"stopped reading {EVENTS} at line {number}: {problems} lines had problems"
+            copy.findings.append(replace(_problem(broken, None, detail), after=last_position))
+            return
+        if text is None:
+            entry: Entry | None = None
+            problem: Finding | None = _problem(
+                Kind.ALTERED, None, f"line {number} is longer than {MAX_LINE} bytes: not read"
+            )
+        else:
+            entry, problem = _line(number, text, claimed, recomputed, broken)
         if entry is not None and entry.position <= last_position:  # its link breaks because of it
             detail = f"line {number} holds position {entry.position} after {last_position}"
             problem = _problem(Kind.REORDERED, entry.position, detail, entry)
         if problem is not None:
+            problems += 1
             if entry is None and problem.position is None:  # it comes after the last line read
                 problem = replace(problem, after=last_position)
             copy.findings.append(problem)

@@ -125,6 +125,7 @@ def replay(
     page_size: PageSize = 1000,
 ) -> None:
     """Rebuild the tenant's views from offset 0 in a scratch area and compare with the live ones."""
+    from shared.audit.errors import UndecodableHistoryError
     from shared.audit.replay import replay_tenant, scratch_views
     from shared.views.store import open_view_store
 
@@ -140,6 +141,9 @@ def replay(
                 live, scratch, log, tenant, resume=resume, page_size=page_size,
                 progress=progress, stop=stop,
             )  # fmt: skip
+    except UndecodableHistoryError as error:  # an altered store: a finding, exit 1
+        typer.echo(f"STOPPED: {error.detail}")
+        raise typer.Exit(1) from None
     finally:
         live.dispose()
         scratch.dispose()
@@ -250,11 +254,39 @@ def _sqlite_store_exists(data: Path, events: Path, tenant: str, env: dict[str, s
     """
     path = Path(env["SQLITE_DBNAME"])
     if path.is_file():
+        _holds_events(path, tenant)
         return
     os.stat(data)  # FileNotFoundError naming a mistyped ENTENTE_DATA_DIR
     with contextlib.suppress(FileNotFoundError):
         os.stat(events)  # NotADirectoryError when the data "folder" is a file
     raise NotFoundError(f"no event store of {tenant!r} at {path} (is ENTENTE_DATA_DIR right?)")
+
+
+def _holds_events(path: Path, tenant: str) -> None:
+    """Refuses a store file without its events table (emptied, truncated, another file).
+
+    Opened as it was, the library made a new empty table in it: the audit then
+    said "0 events ... OK" over a destroyed store, and overwrote the evidence.
+    Looked at here read-only, before the ledger opens it.
+    """
+    import sqlite3
+
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stored_events'"
+            ).fetchone()
+    except sqlite3.DatabaseError as error:
+        raise NotFoundError(
+            f"the event store of {tenant!r} at {path} cannot be read as one: {error}"
+        ) from None
+    if found is None:
+        raise NotFoundError(
+            f"the event store of {tenant!r} at {path} holds no events table: "
+            "it was emptied, or it is not an event store"
+        )
 
 
 def _live_views_exist(live: ViewStore, tenant: str) -> None:
@@ -265,6 +297,29 @@ def _live_views_exist(live: ViewStore, tenant: str) -> None:
         live.dispose()
         raise NotFoundError(
             f"no live views of {tenant!r} at {live.path(tenant)} (is ENTENTE_DATA_DIR right?)"
+        )
+    if isinstance(live, SqliteViewStore):
+        _live_tables_exist(live, live.path(tenant), tenant)
+
+
+def _live_tables_exist(live: ViewStore, path: Path, tenant: str) -> None:
+    """Refuses live views that lack a table, looked at read-only before anything opens them.
+
+    The view store makes its tables on first use, so a replay recreated a dropped
+    table, empty, in the live views it only ever reads.
+    """
+    import sqlite3
+
+    from shared.views.sqlite import TABLES
+
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        present = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    missing = sorted(set(TABLES.metadata.tables) - present)
+    if missing:
+        live.dispose()
+        raise NotFoundError(
+            f"the live views of {tenant!r} at {path} lack tables ({', '.join(missing)}): "
+            "they were altered, or are not views"
         )
 
 

@@ -67,3 +67,13 @@ class ViewsKeptMovingError(AuditError):
     """Raised when the live views moved on during every attempt to compare them with a replay."""
 
     title = "Views kept moving"
+
+
+class UndecodableHistoryError(AuditError):
+    """Raised when a replay meets a stored event it cannot decode (an altered store).
+
+    The replay cannot go on past it; ``entente audit verify`` names every such
+    event. The CLI reports it as a finding (exit 1), never a traceback.
+    """
+
+    title = "Undecodable history"

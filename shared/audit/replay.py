@@ -15,13 +15,16 @@ Dead letters are parked in the scratch views only (never on a Kafka topic).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.domain import EventSourcingError
 from sqlalchemy import select
 
-from shared.audit.errors import AuditError, ViewsKeptMovingError
+from shared.audit.errors import AuditError, UndecodableHistoryError, ViewsKeptMovingError
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
 from shared.log.ports import EventLog, LogRecord, topic_for
 from shared.views.projector import Projector
@@ -77,10 +80,29 @@ class BoundedLog:
         bound = self.bounds.get((topic, partition), -1)
         if after >= bound:
             return []
-        return [r for r in self.log.read(topic, partition, after, limit) if r.offset <= bound]
+        with _decoding(topic, after):
+            records = self.log.read(topic, partition, after, limit)
+        return [r for r in records if r.offset <= bound]
 
     def end_offset(self, topic: str, partition: int) -> int:
-        return min(self.log.end_offset(topic, partition), self.bounds.get((topic, partition), -1))
+        with _decoding(topic, None):
+            end = self.log.end_offset(topic, partition)
+        return min(end, self.bounds.get((topic, partition), -1))
+
+
+@contextlib.contextmanager
+def _decoding(topic: str, after: int | None) -> Iterator[None]:
+    """The embedded log decodes stored events as it reads them: one a tampered store no
+    longer holds in a decodable form stops the replay with a finding, not a traceback."""
+    try:
+        yield
+    except (EventSourcingError, TypeError, ValueError) as error:
+        where = "" if after is None or after < 0 else f" after offset {after}"
+        raise UndecodableHistoryError(
+            f"{topic} holds an event{where} that cannot be decoded "
+            f"({type(error).__name__}: {str(error)[:300]}); `entente audit verify` names "
+            "every altered event"
+        ) from None
 
 
 def scratch_views(

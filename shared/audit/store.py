@@ -180,6 +180,9 @@ def _items(
     items: list[Any] = []
     append = items.append
     for row in rows:
+        if type(row[4]) is not bytes or type(row[2]) is not int:  # SQLite keeps any type
+            append(make(_mistyped(row)))
+            continue
         found = chained(*row)
         if found is None:
             append(_library_item(ledger, row))
@@ -203,9 +206,30 @@ def _rows(ledger: CooperationLedger, after: int, limit: int) -> Sequence[Row]:
         start=max(after, 0), limit=limit, topics=DOMAIN_EVENT_TOPICS, inclusive_of_start=False
     )
     return [
-        (n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
+        (n.id, str(n.originator_id), n.originator_version, n.topic, _bytes_or_as_is(n.state))
         for n in notifications
     ]
+
+
+def _bytes_or_as_is(state: Any) -> Any:
+    """The stored state as bytes; a NULL or text state (tampered: SQLite keeps any type in
+    any column) is kept as it is, and ``_items`` reports it."""
+    return bytes(state) if isinstance(state, bytes | bytearray | memoryview) else state
+
+
+def _mistyped(row: Row) -> tuple[Any, ...]:
+    """The item fields of a row whose state is not bytes or whose version is not a number."""
+    position, _, version, _, state = row
+    if type(version) is not int:
+        reason = f"its version is {_shown(version)}, not a whole number"
+    else:
+        reason = f"its state is {_shown(state)}, not stored bytes"
+    raw = state if isinstance(state, bytes) else str(state).encode("utf-8", "backslashreplace")
+    return (position, "", "?", "?", 0, raw, f"the stored event cannot be decoded: {reason}")
+
+
+def _shown(value: Any) -> str:
+    return "NULL" if value is None else f"{type(value).__name__} {str(value)[:40]!r}"
 
 
 def _workers() -> int:

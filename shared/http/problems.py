@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from eventsourcing.persistence import MapperDeserialisationError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -211,8 +212,26 @@ async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return problem(500, "internal-error", "Internal error", "an unexpected error occurred")
 
 
+async def undecodable_history(request: Request, error: Exception) -> JSONResponse:
+    """500 naming the fault: a stored event the library cannot decode (an altered store).
+
+    Not the caller's mistake and not a passing outage: the record's history was
+    changed where it is kept. Said so, for the operator and the auditors, instead
+    of "an unexpected error occurred".
+    """
+    log.error("undecodable stored event on %s: %s", request.url.path, error)
+    return problem(
+        500,
+        "undecodable-history",
+        "Undecodable history",
+        "a stored event of this record cannot be decoded: the event store was altered "
+        "(`entente audit verify <tenant>` names the event)",
+    )
+
+
 def install(app: FastAPI) -> None:
     """Registers every handler on ``app``, and has its OpenAPI document state them."""
+    app.add_exception_handler(MapperDeserialisationError, undecodable_history)
     app.add_exception_handler(errors.EntenteError, entente_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -118,3 +120,28 @@ def test_the_history_of_another_directorates_record_is_not_found(api: Api) -> No
     response = api.get(f"/api/police/posts/{theirs.id}/history")
 
     assert problem(response, 404, "not-found")["detail"] == f"no post abroad {theirs.id}"
+
+
+def test_a_record_whose_stored_event_was_altered_is_named_as_such_not_an_unexpected_error(
+    api: Api,
+) -> None:
+    """An event store changed where it is kept: a 500 that says so, for operators and auditors."""
+    record = api.create("missions")
+    store = api.platform.settings.data_dir / "events" / "police.events.sqlite3"
+    key = uuid.UUID(record.id).hex
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        (state,) = db.execute(
+            "SELECT state FROM stored_events WHERE originator_id = ?", (key,)
+        ).fetchone()
+        db.execute("UPDATE stored_events SET state = ? WHERE originator_id = ?", (b"{", key))
+        db.commit()
+        try:
+            response = api.get(record.path)
+            history = api.get(f"{record.path}/history")
+        finally:  # the module's other tests share the store
+            db.execute("UPDATE stored_events SET state = ? WHERE originator_id = ?", (state, key))
+            db.commit()
+
+    for answer in (response, history):
+        body = problem(answer, 500, "undecodable-history")
+        assert "entente audit verify" in body["detail"]

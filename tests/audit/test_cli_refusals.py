@@ -9,7 +9,9 @@ that is malformed inside a readable bundle is an altered line (a finding, 1).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,7 @@ from typer.testing import CliRunner, Result
 
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import SqliteStore
+from shared.audit import bundle as bundle_format
 from shared.audit.bundle import verify_bundle
 from shared.audit.errors import BundleError, RefusedPathError, ResumeStateError
 from shared.audit.export import STATE, export_bundle, partial_dir
@@ -252,6 +255,68 @@ def test_a_malformed_event_line_is_an_altered_line(
     json.dumps(report.as_json(), ensure_ascii=False).encode()  # printable as it is
 
 
+def _with_member(bundle: Path, out: Path, name: str, data: bytes) -> Path:
+    """A copy of ``bundle`` with member ``name`` replaced, or added."""
+    with zipfile.ZipFile(bundle) as archive:
+        files = {member: archive.read(member) for member in archive.namelist()}
+    files[name] = data
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, content in files.items():
+            archive.writestr(member, content)
+    return out
+
+
+def test_a_bundle_unzipping_to_empty_lines_is_read_with_bounded_findings(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """160 KB unzipped to 20 million empty lines: a finding each, 6.8 GB, four minutes."""
+    with zipfile.ZipFile(tmp_path / "police.zip") as archive:
+        events = archive.read("events.jsonl")
+    bomb = _with_member(
+        tmp_path / "police.zip", tmp_path / "bomb.zip", "events.jsonl", events + b"\n" * 50_000
+    )
+
+    report = verify_bundle(bomb)
+
+    assert not report.ok
+    assert len(report.findings) <= bundle_format.MAX_LINE_FINDINGS + 10
+    assert any(f.detail.startswith("stopped reading events.jsonl") for f in report.findings)
+
+
+def test_a_line_longer_than_any_event_is_named_and_not_held(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundle_format, "MAX_LINE", 4096)
+    monkeypatch.setattr(bundle_format, "_CHUNK", 1000)  # the line spans many chunks
+    bundle = _with_line(tmp_path / "police.zip", tmp_path / "long.zip", 3, b"x" * 50_000)
+
+    report = verify_bundle(bundle)
+
+    assert report.first is not None
+    assert report.first.detail == "line 3 is longer than 4096 bytes: not read"
+
+
+def test_an_oversized_manifest_makes_the_bundle_unreadable(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundle_format, "MAX_SMALL_MEMBER", 1024)
+    bundle = _with_manifest(tmp_path / "police.zip", tmp_path / "m.zip", b" " * 2048 + b"{}")
+
+    with pytest.raises(BundleError, match=r"manifest\.json unzips to 2050 bytes"):
+        verify_bundle(bundle)
+
+
+def test_a_file_an_export_never_writes_is_a_finding(data_dir: Path, tmp_path: Path) -> None:
+    bundle = _with_member(tmp_path / "police.zip", tmp_path / "x.zip", "../../evil.txt", b"x")
+
+    report = verify_bundle(bundle)
+
+    assert [f.detail for f in report.findings] == [
+        "the bundle holds a file an export never writes: '../../evil.txt'"
+    ]
+    assert report.findings[0].kind is Kind.INSERTED
+
+
 def test_a_lone_surrogate_in_an_event_is_an_altered_line(data_dir: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "police.zip") as archive:
         row = json.loads(archive.read("events.jsonl").splitlines()[1])
@@ -310,6 +375,77 @@ def test_a_missing_sqlite_event_store_is_refused_and_not_created(
     assert not (tmp_path / "p.zip").exists()
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("state", None, "its state is NULL, not stored bytes"),
+        ("state", '{"title": "x"}', 'its state is str \'{"title": "x"}\', not stored bytes'),
+        ("originator_version", None, "its version is NULL, not a whole number"),
+        ("originator_version", "four", "its version is str 'four', not a whole number"),
+    ],
+    ids=["state-null", "state-text", "version-null", "version-text"],
+)
+def test_a_stored_value_of_the_wrong_type_is_an_altered_event_not_a_traceback(
+    data_dir: Path, tmp_path: Path, column: str, value: object, reason: str
+) -> None:
+    """SQLite keeps any type in any column: a NULL state was a TypeError (exit 1, as findings)."""
+    store = data_dir / "events" / "police.events.sqlite3"
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        (rowid,) = db.execute("SELECT MIN(rowid) + 2 FROM stored_events").fetchone()
+        db.execute(f"UPDATE stored_events SET {column} = ? WHERE rowid = ?", (value, rowid))
+        db.commit()
+
+    verified = _run(data_dir, "verify", "police")
+    against = _run(data_dir, "verify", "police", "--against", str(tmp_path / "police.zip"))
+
+    for result in (verified, against):
+        assert result.exit_code == 1, result.output  # findings, not a crash
+        assert f"the stored event cannot be decoded: {reason}" in result.output
+
+
+@pytest.mark.parametrize("state", [None, b"not json", b'{"title": "cut'])
+def test_a_replay_meeting_an_undecodable_event_stops_with_a_finding(
+    data_dir: Path, state: bytes | None
+) -> None:
+    """It crashed with a traceback (exit 1, which also means "findings")."""
+    store = data_dir / "events" / "police.events.sqlite3"
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        (rowid,) = db.execute("SELECT MIN(rowid) + 2 FROM stored_events").fetchone()
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state, rowid))
+        db.commit()
+
+    replayed = _run(data_dir, "replay", "police")
+
+    assert replayed.exit_code == 1
+    assert isinstance(replayed.exception, SystemExit)  # typer's Exit, not a traceback
+    assert replayed.output.startswith("STOPPED: entente.police.events holds an event")
+    assert "`entente audit verify` names every altered event" in replayed.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("damage", ["emptied", "table-dropped"])
+def test_a_destroyed_sqlite_event_store_is_refused_and_left_as_it_is(
+    data_dir: Path, tmp_path: Path, command: list[str], damage: str
+) -> None:
+    """Opened as it was, an empty table was made in it and the audit said OK over 0 events."""
+    store = data_dir / "events" / "police.events.sqlite3"
+    if damage == "emptied":
+        store.write_bytes(b"")
+    else:
+        with contextlib.closing(sqlite3.connect(store)) as db:
+            db.execute("DROP TABLE stored_events")
+            db.commit()
+    before = store.read_bytes()
+    args = [str(tmp_path / "p.zip") if arg == "OUT" else arg for arg in command]
+
+    refused = _run(data_dir, *args)
+
+    assert isinstance(refused.exception, NotFoundError)
+    assert "holds no events table" in _refusal(refused)
+    assert store.read_bytes() == before  # the evidence is left as it was found
+    assert not (tmp_path / "p.zip").exists()
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_mistyped_data_folder_is_refused_and_not_created(
     tmp_path: Path, command: list[str]
@@ -346,6 +482,32 @@ def test_replay_refuses_missing_live_views(data_dir: Path) -> None:
     assert isinstance(refused.exception, NotFoundError)
     assert f"no live views of 'police' at {views}" in _refusal(refused)
     assert not views.exists()
+
+
+def test_replay_refuses_live_views_missing_a_table_and_leaves_them_as_they_are(
+    data_dir: Path,
+) -> None:
+    """The view store made its tables on first use: the replay recreated the dropped one."""
+    views = data_dir / "views" / "police.views.sqlite3"
+    with contextlib.closing(sqlite3.connect(views)) as db:
+        db.execute("DROP TABLE mission_themes")
+        db.commit()
+    before = (
+        sqlite3.connect(f"{views.as_uri()}?mode=ro", uri=True)
+        .execute("SELECT name FROM sqlite_master ORDER BY name")
+        .fetchall()
+    )
+
+    refused = _run(data_dir, "replay", "police")
+
+    assert isinstance(refused.exception, NotFoundError)
+    assert "lack tables (mission_themes)" in _refusal(refused)
+    after = (
+        sqlite3.connect(f"{views.as_uri()}?mode=ro", uri=True)
+        .execute("SELECT name FROM sqlite_master ORDER BY name")
+        .fetchall()
+    )
+    assert after == before  # nothing made in the live views
 
 
 # 4. --bundle: the tenant named must be the bundle's; live-store options are usage errors.
