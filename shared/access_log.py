@@ -18,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,8 @@ SCHEMA = "entente_access"
 TABLE = "access_log"
 MAX_LIMIT = 1000
 _REFUSE = "the access log is append-only"
+
+log = logging.getLogger("entente.access_log")
 
 
 class AccessLogError(NotReadyError):
@@ -170,7 +173,13 @@ class AccessLog:
                 result = connection.execute(insert(self.table).values(**values))
                 key = result.inserted_primary_key
         except Exception as error:
-            raise AccessLogError(f"the access log could not record {action}: {error}") from None
+            # The database's own message holds the statement and its parameters (the
+            # reader's subject, the resource): for the operator's log, not the answer.
+            log.error("the access log could not record %s: %s", action, error)
+            raise AccessLogError(
+                f"the access log could not record {action} ({type(error).__name__}); "
+                "the read is not served unrecorded"
+            ) from None
         assert key is not None
         return AccessEntry(id=int(key[0]), **values)
 

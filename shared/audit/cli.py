@@ -95,7 +95,7 @@ def verify(
         return
     if tenant is None:
         raise ConfigurationError("name a tenant, or give --bundle FILE")
-    saved = None if state is None else _path(state, "--state")
+    saved = None if state is None else _in_existing_folder(_path(state, "--state"), "--state")
     settings = AuditSettings()
     from shared.audit.verify import verify_tenant
 
@@ -171,7 +171,7 @@ def export(
     from shared.audit.export import check_out, export_bundle
     from shared.audit.topic import read_checkpoints
 
-    bundle = _path(out, "--out")
+    bundle = _in_existing_folder(_path(out, "--out"), "--out")
     if not resume:
         check_out(bundle)  # at once; export_bundle checks again, after the saved state
     settings = AuditSettings()
@@ -231,6 +231,13 @@ def _path(value: str, option: str) -> Path:
     if not value.strip():
         raise RefusedPathError(f"{option} is empty: name a file")
     return Path(value)
+
+
+def _in_existing_folder(path: Path, option: str) -> Path:
+    """A file the user names goes in a folder that exists: a typo made folders anywhere."""
+    if not path.parent.is_dir():
+        raise RefusedPathError(f"{option} {path}: the folder {path.parent} does not exist")
+    return path
 
 
 def _ledger(settings: AuditSettings, tenant: str) -> CooperationLedger:

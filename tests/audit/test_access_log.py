@@ -117,3 +117,25 @@ def _execute(access: AccessLog, tmp_path: Path, statement: str) -> None:
     url = access.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url) as connection:
         connection.execute(statement)
+
+
+def test_a_failed_record_names_no_statement_and_no_reader(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database's message (the INSERT and its parameters) reached the 503's detail."""
+    from shared.access_log import AccessLogError
+
+    log = AccessLog.open(None, tmp_path, clock=Ticking())
+    log.record(AUDITOR_ALICE, "audit.tenants", "/api/audit/tenants", None)  # made and ready
+    with log.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE access_log")
+
+    with pytest.raises(AccessLogError) as refused:
+        log.record(AUDITOR_ALICE, "audit.history", "/api/audit/police/records/x/history", "police")
+    log.dispose()
+
+    assert "INSERT" not in refused.value.detail
+    assert "sub-alice" not in refused.value.detail
+    assert "/records/x/" not in refused.value.detail
+    assert "could not record audit.history" in refused.value.detail
+    assert "sub-alice" in caplog.text  # the operator's log keeps the database's message

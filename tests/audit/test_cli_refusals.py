@@ -189,6 +189,21 @@ def test_state_options_that_name_no_usable_file_are_one_line_refusals(
     assert other.read_bytes() == PRECIOUS
 
 
+@pytest.mark.parametrize("option", ["--state", "--out"])
+def test_a_file_in_a_folder_that_does_not_exist_is_refused_and_no_folder_made(
+    data_dir: Path, tmp_path: Path, option: str
+) -> None:
+    """A typo in the folder made it, with every missing parent, wherever it pointed."""
+    typo = tmp_path / "nowhere" / "deeper" / "f.jsonl"
+    command = ["verify", "police"] if option == "--state" else ["export", "police"]
+
+    refused = _run(data_dir, *command, option, str(typo))
+
+    assert isinstance(refused.exception, RefusedPathError)
+    assert _refusal(refused) == f"{option} {typo}: the folder {typo.parent} does not exist"
+    assert not (tmp_path / "nowhere").exists()
+
+
 # 2. Malformed bundles: an unreadable manifest is exit 2, a malformed line a finding.
 
 
