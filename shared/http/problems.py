@@ -20,7 +20,7 @@ from starlette.routing import compile_path
 
 from shared import errors
 from shared.http.openapi import describe
-from shared.http.strict_json import DUPLICATE_KEY, DuplicateKeyError
+from shared.http.strict_json import DUPLICATE_KEY, DuplicateKeyError, UnsupportedBodyError
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://entente.interieur.gouv.fr/problems/"
@@ -178,6 +178,15 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
         cause = error.__cause__
         if isinstance(cause, DuplicateKeyError):  # a key named twice in one object
             return await _malformed_body(request, str(cause), DUPLICATE_KEY)
+        if isinstance(cause, UnsupportedBodyError):  # compressed, or not UTF-8
+            return await _policy_refusal(request) or problem(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                str(cause),
+                field=cause.header,
+                rule="media-type",
+            )
         return await _malformed_body(request)  # nested too deep, a huge number, bad UTF-8
     titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
     slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}

@@ -46,13 +46,39 @@ def unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+class UnsupportedBodyError(ValueError):
+    """The body is compressed, or declared in a charset other than UTF-8: a 415 naming
+    ``header``. (Read as it came, a gzip body was "not valid JSON", a Latin-1 one UTF-8.)"""
+
+    def __init__(self, header: str, detail: str) -> None:
+        super().__init__(detail)
+        self.header = header
+
+
 class StrictJSONRequest(Request):
-    """A request whose JSON body may not repeat a key in any object."""
+    """A request whose JSON body is UTF-8, uncompressed, and repeats no key in any object."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
+            _plain_utf8(self)
             self._json = json.loads(await self.body(), object_pairs_hook=unique_object)
         return self._json
+
+
+def _plain_utf8(request: Request) -> None:
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise UnsupportedBodyError(
+            "Content-Encoding", f"bodies are taken uncompressed, not {encoding!r}"
+        )
+    _, _, parameters = request.headers.get("content-type", "").partition(";")
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise UnsupportedBodyError(
+                "Content-Type", f"JSON bodies are UTF-8 (RFC 8259), not {charset!r}"
+            )
 
 
 class LedgerRoute(OneHopRoute):

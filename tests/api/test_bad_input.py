@@ -6,6 +6,7 @@ type, status, field and rule, and that the log position did not move.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -272,6 +273,40 @@ def test_a_body_naming_a_key_twice_is_refused_not_read_last_wins(
     assert (body["field"], body["rule"]) == ("body", "duplicate-key")
     assert repr(key) in body["detail"]
     assert api.position() == position
+
+
+@pytest.mark.parametrize(
+    ("headers", "field"),
+    [
+        ({"Content-Encoding": "gzip"}, "Content-Encoding"),  # was "not valid JSON"
+        ({"Content-Type": "application/json; charset=latin-1"}, "Content-Type"),  # read as UTF-8
+        ({"Content-Type": 'application/json; charset="UTF-16"'}, "Content-Type"),
+    ],
+    ids=["gzip", "latin-1", "utf-16"],
+)
+def test_a_compressed_or_non_utf8_body_is_a_415_naming_the_header(
+    api: Api, headers: dict[str, str], field: str
+) -> None:
+    position = api.position()
+    sent = {**api.auth("police-recorder"), "Content-Type": "application/json", **headers}
+
+    response = api.client.post(
+        "/api/police/missions", content=json.dumps(CREATE["missions"]).encode(), headers=sent
+    )
+
+    body = problem(response, 415, "unsupported-media-type")
+    assert body["field"] == field
+    assert api.position() == position
+    stranger = api.client.post("/api/police/missions", content=b"{}", headers=headers)
+    problem(stranger, 401, "authentication")  # the policy still answers first
+
+
+def test_a_body_declared_utf8_is_taken(api: Api) -> None:
+    sent = {**api.auth("police-recorder"), "Content-Type": "application/json; charset=UTF-8"}
+    response = api.client.post(
+        "/api/police/missions", content=json.dumps(CREATE["missions"]).encode(), headers=sent
+    )
+    assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize(
