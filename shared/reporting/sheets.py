@@ -9,7 +9,7 @@ the counting rule, the filters and, per directorate, the position reflected.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,9 @@ class Sheet:
     counting_rule: dict[str, str]
     as_of: dict[str, dict[str, Any]]
     filters: dict[str, Any]
+    #: The answer's ``totals``, flattened (``totals.budget.EUR``): rows of cells add up to
+    #: more than them (an action with two countries is in both rows), so they are given.
+    totals: dict[str, str] = field(default_factory=dict)
 
     @property
     def filename_stem(self) -> str:
@@ -40,6 +43,7 @@ class Sheet:
         for tenant, found in self.as_of.items():
             lines.append((f"position.{tenant}", str(found["position"])))
             lines.append((f"recorded_at.{tenant}", str(found["recorded_at"] or "")))
+        lines += sorted(self.totals.items())
         return lines
 
 
@@ -50,7 +54,18 @@ def _sheet(
     for extra in ("on", "agreements_on"):  # the reference date of agreements in force
         if extra in answer:
             filters["on"] = answer[extra]
-    return Sheet(name, columns, rows, answer["counting_rule"], answer["as_of"], filters)
+    if "group_by" in answer:  # two groupings of one question are two files
+        filters["group_by"] = "+".join(answer["group_by"]) or "none"
+    totals = dict(_flat("totals", answer.get("totals", {})))
+    return Sheet(name, columns, rows, answer["counting_rule"], answer["as_of"], filters, totals)
+
+
+def _flat(prefix: str, value: Any) -> Iterable[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield from _flat(f"{prefix}.{key}", inner)
+    else:
+        yield prefix, str(value)
 
 
 def _currencies(items: Iterable[Mapping[str, Any]], field: str) -> list[str]:

@@ -232,7 +232,8 @@ def test_figures_exported_as_csv_and_xlsx_read_back_as_the_same_figures(
     reporting: Reporting,
 ) -> None:
     params: dict[str, Any] = {"year": 2024, "group_by": "country,directorate"}
-    cells = reporting.get("/api/reporting/figures", **params).json()["cells"]
+    answer = reporting.get("/api/reporting/figures", **params).json()
+    cells = answer["cells"]
     expected = [
         (c["country"], c["directorate"], c["actions"], _amount(c["budget"].get("EUR")))
         for c in cells
@@ -243,7 +244,7 @@ def test_figures_exported_as_csv_and_xlsx_read_back_as_the_same_figures(
 
     assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
     assert as_csv.headers["content-disposition"] == (
-        'attachment; filename="entente-figures-year-2024.csv"'
+        'attachment; filename="entente-figures-group_by-country+directorate-year-2024.csv"'
     )
     assert as_csv.headers["entente-positions"].startswith("police=")
     assert [
@@ -259,6 +260,12 @@ def test_figures_exported_as_csv_and_xlsx_read_back_as_the_same_figures(
     assert about["filter.year"] == "2024"
     assert int(about["position.police"]) > 0
     assert about["counting_rule.fr"].startswith("Actions")
+    # The totals count each action once; the rows (an action in each of its countries) may
+    # add up to more: the file gives them, as the JSON answer does.
+    assert int(about["totals.actions"]) == answer["totals"]["actions"]
+    assert int(about["totals.restricted"]) == answer["totals"]["restricted"]
+    for currency, amount in answer["totals"]["budget"].items():
+        assert about[f"totals.budget.{currency}"] == amount
 
 
 @pytest.mark.parametrize(
