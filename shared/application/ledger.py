@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     JSONTranscoder,
+    Mapper,
     Notification,
     OperationalError,
     Recording,
@@ -31,6 +32,7 @@ from eventsourcing.utils import Environment, get_topic, retry
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from shared.application.known_topics import KnownTopicsMapper
 from shared.application.positions import position_of
 from shared.application.receipt import CommandReceipt, receipt_id
 from shared.application.stores import EventStoreConfig
@@ -152,6 +154,12 @@ class CooperationLedger(Application[UUID]):
         self._notify(recordings)
         self.notify(processing_event.events)  # the library's (deprecated) hook, as it calls it
         return recordings
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, resolving only Entente's own topics (``known_topics``)."""
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=KnownTopicsMapper
+        )
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format and transcodings, plus dates, written by orjson."""

@@ -266,14 +266,17 @@ def test_bootstrap_servers_that_name_no_usable_broker_are_refused(servers: str) 
 
 def test_a_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "events").mkdir()
-    (tmp_path / "events" / "police.events.sqlite3").write_bytes(b"not a database" * 400)
+    store = tmp_path / "events" / "police.events.sqlite3"
+    store.write_bytes(b"not a database" * 400)
 
     ran = entente("audit", "verify", "police", ENTENTE_DATA_DIR=str(tmp_path))
 
     assert ran.returncode == 2, ran.stderr
     assert ran.stderr.strip().splitlines() == [
-        "entente: the database refused (DatabaseError): file is not a database"
+        f"entente: the event store of 'police' at {store} cannot be read as one: "
+        "file is not a database"
     ]
+    assert store.read_bytes() == b"not a database" * 400
 
 
 def test_a_tenant_named_twice_to_project_is_a_usage_error(tmp_path: Path) -> None:
