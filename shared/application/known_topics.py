@@ -7,7 +7,8 @@ top-level code) and hand the stored state to any class: ``os:system`` was
 imported by the audit's walk and the tenant service alike. ``KnownTopicsMapper``
 refuses a topic that is not one of Entente's events or receipts, as an event
 that cannot be decoded (``MapperDeserialisationError``): the audit reports it
-as altered, the API as an undecodable history.
+as altered, the API as an undecodable history. A state that does not decode as
+its topic's class (another class's event: its upcasters fail) is refused alike.
 """
 
 from __future__ import annotations
@@ -37,4 +38,13 @@ class KnownTopicsMapper(Mapper[UUID]):
                 f"{stored_event.originator_id} has topic {stored_event.topic[:120]!r}, "
                 "which is no event type of Entente"
             )
-        return super().to_domain_event(stored_event)
+        try:
+            return super().to_domain_event(stored_event)
+        except MapperDeserialisationError:
+            raise
+        except Exception as error:  # another class's state: its upcasters fail on it
+            raise MapperDeserialisationError(
+                f"the stored event at version {stored_event.originator_version} of "
+                f"{stored_event.originator_id} does not decode as {stored_event.topic!r} "
+                f"({type(error).__name__}: {error})"
+            ) from error

@@ -228,7 +228,7 @@ def _read_archive(
     line_count, events_digest = _count_and_digest(archive)
     digests = {
         EVENTS: events_digest,
-        **{name: hashlib.sha256(raw or b"").hexdigest() for name, raw in small.items()},
+        **{name: hashlib.sha256(raw).hexdigest() for name, raw in small.items() if raw is not None},
     }
     copy.findings.extend(_checksums(digests, small.get(CHECKSUMS), manifest))
     copy.findings.extend(
@@ -349,7 +349,10 @@ def _checksums(
     listed = {name.strip(): digest for digest, _, name in (s.partition("  ") for s in sums if s)}
     listed.update(manifest.checksums)
     for name in (EVENTS, MANIFEST, README):
-        actual = digests[name]
+        actual = digests.get(name)
+        if actual is None:  # an export always writes it
+            found.append(_problem(Kind.MISSING, None, f"the bundle has no {name}"))
+            continue
         expected = listed.get(name)
         if expected is None:
             found.append(_problem(Kind.MISSING, None, f"no checksum is given for {name}"))

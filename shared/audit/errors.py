@@ -70,10 +70,11 @@ class ViewsKeptMovingError(AuditError):
 
 
 class UndecodableHistoryError(AuditError):
-    """Raised when a replay meets a stored event it cannot decode (an altered store).
+    """Raised when a replay meets a stored event it cannot decode, or a log that ends
+    before what the live views read (an altered store).
 
-    The replay cannot go on past it; ``entente audit verify`` names every such
-    event. The CLI reports it as a finding (exit 1), never a traceback.
+    The replay cannot go on; ``entente audit verify`` names the events. The CLI
+    reports it as a finding (exit 1), never a traceback.
     """
 
     title = "Undecodable history"

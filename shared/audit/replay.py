@@ -142,7 +142,20 @@ def replay_tenant(
                 continue  # the live views moved on: replay further and compare again
             expected = _keyed(session)
         with scratch.read(tenant) as session:
-            if _offsets(session) != bounds:
+            reached = _offsets(session)
+            short = {
+                key: reached.get(key, -1) for key, bound in bounds.items()
+                if reached.get(key, -1) < bound
+            }  # fmt: skip
+            if short:  # the log ended before what the live views had read: events went
+                shown = ", ".join(f"{t}[{p}] ends at {o}" for (t, p), o in sorted(short.items()))
+                wanted = ", ".join(f"{t}[{p}]@{o}" for (t, p), o in sorted(bounds.items()))
+                raise UndecodableHistoryError(
+                    f"the log ends before the offsets the live views reflect ({shown}; the "
+                    f"views read up to {wanted}): events were removed from the store; "
+                    "`entente audit verify` names them against a witness"
+                )
+            if reached != bounds:
                 raise AuditError(
                     "the scratch replay is ahead of the live views: run without --resume"
                 )

@@ -38,8 +38,11 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
 from psycopg.rows import tuple_row
 
+from shared.application.known_topics import KNOWN_TOPICS
 from shared.application.ledger import AGGREGATES_BY_TOPIC, CooperationLedger, domain_rows_query
 from shared.audit.findings import Entry
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
@@ -168,8 +171,19 @@ def link_page(
 
 
 def read_page(ledger: CooperationLedger, after: int, limit: int) -> list[Item]:
-    """The next events after ``after``, each decoded, or marked undecodable with the reason."""
-    return _items(ledger, _rows(ledger, after, limit))
+    """The next events after ``after``, each decoded, or marked undecodable with the reason.
+
+    Rows are read by topic (the domain events'); the rows of the same positions
+    whose topic is no event of Entente, or a receipt's at a version a receipt
+    never has, are read beside them (``_odd_rows``): an event whose topic was
+    changed dropped out of the walk, and as a record's last event it went unseen.
+    """
+    rows = list(_rows(ledger, after, limit))
+    until = rows[-1][0] if len(rows) == limit else None  # a short page: to the store's end
+    odd = _odd_rows(ledger, after, until)
+    if odd:
+        rows = sorted([*rows, *odd], key=lambda row: row[0])
+    return _items(ledger, rows)
 
 
 def _items(
@@ -182,6 +196,9 @@ def _items(
     for row in rows:
         if type(row[4]) is not bytes or type(row[2]) is not int:  # SQLite keeps any type
             append(make(_mistyped(row)))
+            continue
+        if row[3] not in DOMAIN_TOPICS:  # read by ``_odd_rows``: a topic that was changed
+            append(make(_retyped(row)))
             continue
         found = chained(*row)
         if found is None:
@@ -209,6 +226,77 @@ def _rows(ledger: CooperationLedger, after: int, limit: int) -> Sequence[Row]:
         (n.id, str(n.originator_id), n.originator_version, n.topic, _bytes_or_as_is(n.state))
         for n in notifications
     ]
+
+
+#: The topics the walk reads as events, and the receipts' (rows that are not events).
+DOMAIN_TOPICS = frozenset(DOMAIN_EVENT_TOPICS)
+RECEIPT_TOPICS = sorted(KNOWN_TOPICS - DOMAIN_TOPICS)
+
+
+def _odd_rows(
+    ledger: CooperationLedger, after: int, until: int | None, connection: Any = None
+) -> list[Row]:
+    """Rows after ``after`` (up to ``until``) that are neither an event nor a receipt.
+
+    A receipt is created once (version 1) and never changed; any other version
+    under a receipt's topic, or a topic of no Entente class, is a row whose topic
+    was changed. One query per page, over the page's positions: it returns nothing
+    on an untouched store. ``connection``: a forked worker's own (PostgreSQL).
+    """
+    recorder = ledger.recorder
+    known, receipts = sorted(KNOWN_TOPICS), RECEIPT_TOPICS
+    bound = 2**63 - 1 if until is None else until
+    if isinstance(recorder, PostgresApplicationRecorder):
+        query = sql.SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id > %s AND notification_id <= %s "
+            "AND (NOT topic = ANY(%s) OR (topic = ANY(%s) AND originator_version <> 1)) "
+            "ORDER BY notification_id"
+        ).format(
+            schema=sql.Identifier(recorder.datastore.schema),
+            table=sql.Identifier(recorder.events_table_name),
+        )
+        parameters = (max(after, 0), bound, known, receipts)
+        if connection is not None:
+            found: Any = connection.cursor(binary=True, row_factory=tuple_row).execute(
+                query, parameters
+            )
+            return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in found.fetchall()]
+        with recorder.datastore.get_connection() as pooled:
+            found = pooled.cursor(binary=True, row_factory=tuple_row).execute(query, parameters)
+            return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in found.fetchall()]
+    assert isinstance(recorder, SQLiteApplicationRecorder)
+    marks = ", ".join("?" * len(known))
+    receipt_marks = ", ".join("?" * len(receipts))
+    statement = (
+        f"SELECT rowid, originator_id, originator_version, topic, state "
+        f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? "
+        f"AND (topic IS NULL OR topic NOT IN ({marks}) "
+        f"OR (topic IN ({receipt_marks}) AND originator_version IS NOT 1)) ORDER BY rowid"
+    )
+    with recorder.datastore.transaction(commit=False) as sqlite_cursor:
+        sqlite_cursor.execute(statement, [max(after, 0), bound, *known, *receipts])
+        rows = sqlite_cursor.fetchall()
+    return [(row[0], _text_id(row[1]), row[2], row[3], _bytes_or_as_is(row[4])) for row in rows]
+
+
+def _text_id(stored: Any) -> str:
+    """A stored record id as the walk names it (the library keeps uuids as 32 hex digits)."""
+    try:
+        return str(UUID(str(stored)))
+    except ValueError:
+        return str(stored)
+
+
+def _retyped(row: Row) -> tuple[Any, ...]:
+    """The item fields of a row whose topic is no event of Entente, or a receipt's misused."""
+    position, _, version, topic, state = row
+    if topic in KNOWN_TOPICS:
+        reason = f"its topic is a command receipt's, at version {version} (a receipt has one)"
+    else:
+        shown = "NULL" if topic is None else repr(str(topic)[:120])
+        reason = f"its topic {shown} is no event type of Entente"
+    return (position, "", "?", "?", 0, state, f"the stored event cannot be decoded: {reason}")
 
 
 def _bytes_or_as_is(state: Any) -> Any:
@@ -299,6 +387,9 @@ def _decode_range(after: int, until: int, limit: int) -> tuple[list[tuple[Any, .
         domain_rows_query(recorder, id_as_text=True, bounded=True),
         (after, until, list(DOMAIN_EVENT_TOPICS), limit),
     ).fetchall()
+    odd = _odd_rows(ledger, after, rows[-1][0] if len(rows) == limit else until, _worker_connection)
+    if odd:
+        rows = sorted([*rows, *odd], key=lambda row: row[0])
     items = _items(ledger, rows, tuple)  # plain tuples: quicker to send
     sha256 = hashlib.sha256
     digests = [sha256(item[5] or b"").hexdigest() for item in items]

@@ -37,7 +37,7 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 #: NumericDate claims (RFC 7519 §2): a JSON number, never text PyJWT would convert.
 TIME_CLAIMS = ("exp", "iat", "nbf")
 #: Characters an identity may not hold: controls (line breaks forge log lines), surrogates.
-_NOT_IN_IDENTITY = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NOT_IN_IDENTITY = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _identity_text(claims: dict[str, Any], claim: str) -> str | None:

@@ -86,6 +86,14 @@ def _query_names(dependant: Dependant) -> Iterator[tuple[str, bool]]:
 _INTEGER = re.compile(r"-?[0-9]+")
 
 
+def whole_number(value: object) -> object:
+    """A path's whole number as digits only (``BeforeValidator``): ``2025.0``, ``+2025``,
+    `` 2025`` and ``2_025`` all answered the 2025 report."""
+    if isinstance(value, str) and not _INTEGER.fullmatch(value):
+        raise ValueError("give a whole number in the digits 0-9, such as 2025")
+    return value
+
+
 def _integer_names(dependant: Dependant) -> Iterator[str]:
     """The query parameters that take a whole number (``int``, ``int | None``)."""
     for field in dependant.query_params:

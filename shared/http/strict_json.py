@@ -61,11 +61,17 @@ class StrictJSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             _plain_utf8(self)
-            self._json = json.loads(await self.body(), object_pairs_hook=unique_object)
+            # Decoded first: ``json.loads`` of bytes also guesses UTF-16 and UTF-32. Bytes
+            # that are not UTF-8 are malformed JSON (RFC 8259), the 400 of any other.
+            text = (await self.body()).decode("utf-8")
+            self._json = json.loads(text, object_pairs_hook=unique_object)
         return self._json
 
 
 def _plain_utf8(request: Request) -> None:
+    for header in ("Content-Type", "Content-Encoding"):  # the first was read, a proxy may
+        if len(request.headers.getlist(header)) > 1:  # read the last
+            raise UnsupportedBodyError(header, f"send one {header} header, not several")
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding not in ("", "identity"):
         raise UnsupportedBodyError(

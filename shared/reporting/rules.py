@@ -31,12 +31,14 @@ RULES: dict[str, dict[str, str]] = {
     "matrix": {
         "fr": "Qui travaille avec quel pays sur quel thème : par direction, pays et thème, les "
         "actions comptées comme dans les chiffres (dans l'année si elle est donnée) et les "
-        "accords en vigueur à la date de référence (31 décembre de l'année, sinon "
-        "aujourd'hui) dont ce pays est partenaire et qui portent sur ce thème.",
+        "accords en vigueur à la date de référence (31 décembre de l'année, la date "
+        "demandée, sinon aujourd'hui) dont ce pays est partenaire et qui portent sur ce "
+        "thème ; les accords à diffusion restreinte y sont comptés à l'année.",
         "en": "Who works with which country on which theme: per directorate, country and "
         "theme, the actions counted as in the figures (in the year, if one is given) and the "
-        "agreements in force on the reference date (31 December of the year, else today) "
-        "with that partner country and theme.",
+        "agreements in force on the reference date (31 December of the year, the date asked "
+        "for, else today) with that partner country and theme; restricted agreements are "
+        "counted there by year.",
     },
     "agreements": {
         "fr": "En vigueur à une date : signés au plus tard ce jour-là, ni suspendus, ni "

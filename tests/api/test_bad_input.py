@@ -228,10 +228,19 @@ def test_the_policy_answers_before_a_malformed_body_is_looked_at(
         (b"[" * 5000 + b"]" * 5000, 400, "malformed-json", "json"),  # FastAPI's own 400s
         (b"1" * 5000, 400, "malformed-json", "json"),
         (b'{"title": "\xff"}', 400, "malformed-json", "json"),
+        ('{"title": "x"}'.encode("utf-16"), 400, "malformed-json", "json"),  # was read
         (b"[1, 2]", 422, "invalid-input", "model_attributes_type"),
         (b"", 422, "invalid-input", "missing"),
     ],
-    ids=["cut-short", "nested-too-deep", "huge-number", "not-utf-8", "not-an-object", "empty"],
+    ids=[
+        "cut-short",
+        "nested-too-deep",
+        "huge-number",
+        "not-utf-8",
+        "utf-16",
+        "not-an-object",
+        "empty",
+    ],
 )
 def test_a_body_that_is_not_a_json_object_is_refused_naming_the_body(
     api: Api, content: bytes, status: int, slug: str, rule: str
@@ -281,14 +290,25 @@ def test_a_body_naming_a_key_twice_is_refused_not_read_last_wins(
         ({"Content-Encoding": "gzip"}, "Content-Encoding"),  # was "not valid JSON"
         ({"Content-Type": "application/json; charset=latin-1"}, "Content-Type"),  # read as UTF-8
         ({"Content-Type": 'application/json; charset="UTF-16"'}, "Content-Type"),
+        # The first was read, a proxy may read the last: two are refused.
+        ([("Content-Encoding", "identity"), ("Content-Encoding", "gzip")], "Content-Encoding"),
+        (
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Content-Type", "application/json; charset=latin1"),
+            ],
+            "Content-Type",
+        ),
     ],
-    ids=["gzip", "latin-1", "utf-16"],
+    ids=["gzip", "latin-1", "utf-16", "two-encodings", "two-types"],
 )
 def test_a_compressed_or_non_utf8_body_is_a_415_naming_the_header(
-    api: Api, headers: dict[str, str], field: str
+    api: Api, headers: dict[str, str] | list[tuple[str, str]], field: str
 ) -> None:
     position = api.position()
-    sent = {**api.auth("police-recorder"), "Content-Type": "application/json", **headers}
+    given = list(headers.items()) if isinstance(headers, dict) else headers
+    typed = [] if any(name == "Content-Type" for name, _ in given) else [JSON_TYPE]
+    sent = [*api.auth("police-recorder").items(), *typed, *given]
 
     response = api.client.post(
         "/api/police/missions", content=json.dumps(CREATE["missions"]).encode(), headers=sent
@@ -297,8 +317,11 @@ def test_a_compressed_or_non_utf8_body_is_a_415_naming_the_header(
     body = problem(response, 415, "unsupported-media-type")
     assert body["field"] == field
     assert api.position() == position
-    stranger = api.client.post("/api/police/missions", content=b"{}", headers=headers)
+    stranger = api.client.post("/api/police/missions", content=b"{}", headers=given)
     problem(stranger, 401, "authentication")  # the policy still answers first
+
+
+JSON_TYPE = ("Content-Type", "application/json")
 
 
 def test_a_body_declared_utf8_is_taken(api: Api) -> None:

@@ -122,24 +122,30 @@ def test_the_history_of_another_directorates_record_is_not_found(api: Api) -> No
     assert problem(response, 404, "not-found")["detail"] == f"no post abroad {theirs.id}"
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("state", b"{"), ("topic", "shared.domain.agreement:Agreement.Signed")],
+    ids=["state-cut-short", "another-class"],  # another class's upcaster: a KeyError, a 500
+)
 def test_a_record_whose_stored_event_was_altered_is_named_as_such_not_an_unexpected_error(
-    api: Api,
+    api: Api, column: str, value: object
 ) -> None:
     """An event store changed where it is kept: a 500 that says so, for operators and auditors."""
     record = api.create("missions")
     store = api.platform.settings.data_dir / "events" / "police.events.sqlite3"
     key = uuid.UUID(record.id).hex
+    change = f"UPDATE stored_events SET {column} = ? WHERE originator_id = ?"
     with contextlib.closing(sqlite3.connect(store)) as db:
-        (state,) = db.execute(
-            "SELECT state FROM stored_events WHERE originator_id = ?", (key,)
+        (kept,) = db.execute(
+            f"SELECT {column} FROM stored_events WHERE originator_id = ?", (key,)
         ).fetchone()
-        db.execute("UPDATE stored_events SET state = ? WHERE originator_id = ?", (b"{", key))
+        db.execute(change, (value, key))
         db.commit()
         try:
             response = api.get(record.path)
             history = api.get(f"{record.path}/history")
         finally:  # the module's other tests share the store
-            db.execute("UPDATE stored_events SET state = ? WHERE originator_id = ?", (state, key))
+            db.execute(change, (kept, key))
             db.commit()
 
     for answer in (response, history):

@@ -129,6 +129,13 @@ class StoreTamper:
                 self._q(f"UPDATE {{t}} SET state = {p} WHERE {self.id} = {p}"), (raw, position)
             )
 
+    def retype(self, position: int, topic: str) -> None:
+        """Changes the stored topic (the event class) of the event at ``position``."""
+        with self._cursor() as (cursor, p):
+            cursor.execute(
+                self._q(f"UPDATE {{t}} SET topic = {p} WHERE {self.id} = {p}"), (topic, position)
+            )
+
     def delete(self, position: int) -> None:
         with self._cursor() as (cursor, p):
             cursor.execute(self._q(f"DELETE FROM {{t}} WHERE {self.id} = {p}"), (position,))

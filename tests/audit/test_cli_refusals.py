@@ -321,6 +321,21 @@ def test_an_oversized_manifest_makes_the_bundle_unreadable(
         verify_bundle(bundle)
 
 
+def test_a_bundle_without_its_readme_says_it_is_missing(data_dir: Path, tmp_path: Path) -> None:
+    """It was an ALTERED README whose sha256 was the empty file's."""
+    with zipfile.ZipFile(tmp_path / "police.zip") as archive:
+        files = {n: archive.read(n) for n in archive.namelist() if n != "README.txt"}
+    with zipfile.ZipFile(tmp_path / "no-readme.zip", "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+
+    report = verify_bundle(tmp_path / "no-readme.zip")
+
+    assert [(f.kind, f.detail) for f in report.findings] == [
+        (Kind.MISSING, "the bundle has no README.txt")
+    ]
+
+
 def test_a_file_an_export_never_writes_is_a_finding(data_dir: Path, tmp_path: Path) -> None:
     bundle = _with_member(tmp_path / "police.zip", tmp_path / "x.zip", "../../evil.txt", b"x")
 
@@ -416,6 +431,20 @@ def test_a_stored_value_of_the_wrong_type_is_an_altered_event_not_a_traceback(
     for result in (verified, against):
         assert result.exit_code == 1, result.output  # findings, not a crash
         assert f"the stored event cannot be decoded: {reason}" in result.output
+
+
+def test_a_replay_of_a_store_that_lost_its_last_events_says_so(data_dir: Path) -> None:
+    """It said the scratch replay was ahead of the live views, and to run without --resume."""
+    store = data_dir / "events" / "police.events.sqlite3"
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        db.execute("DELETE FROM stored_events WHERE rowid = (SELECT MAX(rowid) FROM stored_events)")
+        db.commit()
+
+    replayed = _run(data_dir, "replay", "police")
+
+    assert replayed.exit_code == 1, replayed.output
+    assert "\nSTOPPED: the log ends before the offsets the live views" in replayed.output
+    assert "--resume" not in replayed.output
 
 
 @pytest.mark.parametrize("state", [None, b"not json", b'{"title": "cut'])

@@ -14,8 +14,10 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from shared.application.ledger import CooperationLedger
+from shared.application.receipt import CommandReceipt
 from shared.audit.export import export_bundle
 from shared.audit.findings import Finding, Kind, VerifyReport
 from shared.audit.verify import verify_tenant
@@ -24,6 +26,8 @@ from shared.domain.context import CommandContext
 from shared.domain.vocabulary import Classification
 
 from .support import RECORDER, StoreTamper, write_history
+
+RECEIPT = get_topic(CommandReceipt.Issued)
 
 Tamper = Callable[[StoreTamper, list[int]], int]
 
@@ -125,6 +129,32 @@ def test_a_stored_event_that_cannot_be_decoded_is_reported_as_altered(
     first = _first(report)
     assert (first.kind, first.source, first.position) == (Kind.ALTERED, "store", positions[2])
     assert "cannot be decoded" in first.detail
+
+
+@pytest.mark.parametrize(
+    ("which", "topic", "reason"),
+    [
+        (-1, "os:system", "its topic 'os:system' is no event type of Entente"),
+        (3, "nowhere:Event", "its topic 'nowhere:Event' is no event type of Entente"),
+        (-1, RECEIPT, "its topic is a command receipt's, at version"),
+    ],
+    ids=["last-event-to-a-module", "middle-event-to-nothing", "last-event-to-a-receipt"],
+)
+def test_an_event_whose_topic_was_changed_is_altered_even_without_a_witness(
+    ledger: CooperationLedger, postgres: str | None, which: int, topic: str, reason: str
+) -> None:
+    """Read by topic, it dropped out of the walk: as a record's last event, unseen (OK)."""
+    write_history(ledger)
+    positions = _positions(ledger)
+    assert verify_tenant(ledger).ok
+
+    StoreTamper(ledger, postgres).retype(positions[which], topic)
+    report = verify_tenant(ledger)
+
+    first = _first(report)
+    assert (first.kind, first.source, first.position) == (Kind.ALTERED, "store", positions[which])
+    assert reason in first.detail
+    assert report.events == len(positions)  # still counted where it stands
 
 
 def test_holes_in_notification_ids_are_never_flagged(

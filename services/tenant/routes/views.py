@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BeforeValidator
 
 from shared.http.iso import iso_text_only
-from shared.http.query import LARGEST_ID
+from shared.http.query import LARGEST_ID, whole_number
 from shared.http.security import Reader
 from shared.http.strict_json import LedgerRoute
 from shared.views import queries
@@ -240,7 +240,7 @@ def annual_report(
     principal: Reader,
     request: Request,
     tenant: str,
-    year: int,
+    year: Annotated[int, BeforeValidator(whole_number)],
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:

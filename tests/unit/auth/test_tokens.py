@@ -125,6 +125,7 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
     "sub not text": lambda: _token(sub=42),
     "sub with NUL": lambda: _token(sub="a\x00b"),
     "name with a line break": lambda: _token(name="Agent\nINJECTED line"),
+    "name with a line separator": lambda: _token(name="Agent\u2028INJECTED line"),
     "name not text": lambda: _token(name={"x": 1}),
     "preferred_username not text": lambda: _token(name=None, preferred_username=["x"]),
 }
