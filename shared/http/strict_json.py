@@ -62,8 +62,9 @@ class StrictJSONRequest(Request):
         if not hasattr(self, "_json"):
             _plain_utf8(self)
             # Decoded first: ``json.loads`` of bytes also guesses UTF-16 and UTF-32. Bytes
-            # that are not UTF-8 are malformed JSON (RFC 8259), the 400 of any other.
-            text = (await self.body()).decode("utf-8")
+            # that are not UTF-8 are malformed JSON (RFC 8259), the 400 of any other; a byte
+            # order mark, which some Windows tools write, is ignored as RFC 8259 allows.
+            text = (await self.body()).decode("utf-8").removeprefix("\ufeff")
             self._json = json.loads(text, object_pairs_hook=unique_object)
         return self._json
 
