@@ -18,6 +18,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 
+from shared.domain.context import CommandContext
 from shared.domain.mission import Mission
 from shared.domain.vocabulary import Classification
 from shared.errors import ValidationError
@@ -280,6 +281,17 @@ def test_an_alert_id_is_keyed_so_no_reader_recomputes_it_from_mission_ids() -> N
     assert keyed not in {cursors.alert_id(b"j" * 32, name), str(uuid5(NAMESPACE_URL, name))}
 
 
+def _restrict(world: World, tenant: str, name: str) -> CommandContext:
+    """Corrects the mission ``name`` to restricted; the directorate's context, to go on."""
+    ctx = world.context(tenant)
+    world.change(
+        Mission,
+        name,
+        lambda m: m.correct(ctx, {"classification": "restricted"}, "Classified", date(2024, 2, 1)),
+    )
+    return ctx
+
+
 def test_an_alert_read_after_its_mission_became_restricted_no_longer_details_it(
     world: World, store: ReportingStore
 ) -> None:
@@ -287,14 +299,7 @@ def test_an_alert_read_after_its_mission_became_restricted_no_longer_details_it(
     world.mission("police", "p", start=date(2024, 3, 4))
     world.mission("gendarmerie", "g", start=date(2024, 3, 5))
     _project(world, store)
-    gendarmerie = world.context("gendarmerie")
-    world.change(
-        Mission,
-        "g",
-        lambda m: m.correct(
-            gendarmerie, {"classification": "restricted"}, "Classified", date(2024, 2, 1)
-        ),
-    )
+    _restrict(world, "gendarmerie", "g")
     _project(world, store)
 
     (detected,) = queries.alerts(store, TENANTS)["items"]
@@ -345,14 +350,7 @@ def test_a_pair_keeps_its_id_when_a_mission_becomes_restricted(
     world.mission("gendarmerie", "g", start=date(2024, 3, 5))
     _project(world, store)
     (listed,) = queries.overlaps(store, TENANTS, Filters())["items"]
-    gendarmerie = world.context("gendarmerie")
-    world.change(
-        Mission,
-        "g",
-        lambda m: m.correct(
-            gendarmerie, {"classification": "restricted"}, "Classified", date(2024, 2, 1)
-        ),
-    )
+    gendarmerie = _restrict(world, "gendarmerie", "g")
     world.change(
         Mission,
         "g",

@@ -24,17 +24,22 @@ def _in_force(store: ReportingStore, on: date) -> tuple[int, int]:
     return totals["in_force"], totals["restricted"]
 
 
-def test_a_restricted_agreement_counts_all_year_and_an_open_one_by_the_day(
-    world: World, store: ReportingStore
-) -> None:
+def _secret(world: World, signed_on: date) -> None:
+    """The gendarmerie's restricted agreement "secret" with Chad, on terrorism."""
     world.agreement(
         "gendarmerie",
         "secret",
         countries=["TD"],
         themes=["terrorism"],
-        signed_on=date(2024, 6, 1),
+        signed_on=signed_on,
         classification=Classification.RESTRICTED,
     )
+
+
+def test_a_restricted_agreement_counts_all_year_and_an_open_one_by_the_day(
+    world: World, store: ReportingStore
+) -> None:
+    _secret(world, signed_on=date(2024, 6, 1))
     world.agreement(
         "police", "open", countries=["TD"], themes=["terrorism"], signed_on=date(2024, 6, 1)
     )
@@ -58,14 +63,7 @@ def test_a_restricted_agreement_never_in_force_in_the_year_is_not_counted(
     world: World, store: ReportingStore
 ) -> None:
     """Suspended all year: no day of it brings the agreement into force."""
-    world.agreement(
-        "gendarmerie",
-        "secret",
-        countries=["TD"],
-        themes=["terrorism"],
-        signed_on=date(2023, 3, 1),
-        classification=Classification.RESTRICTED,
-    )
+    _secret(world, signed_on=date(2023, 3, 1))
     gendarmerie = world.context("gendarmerie")
     world.change(Agreement, "secret", lambda a: a.suspend(gendarmerie, date(2023, 11, 1), "Gel"))
     ReportingProjector(store, world.log, TENANTS).catch_up()

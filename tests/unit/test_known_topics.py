@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import sys
-from datetime import date
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import MapperDeserialisationError
@@ -16,62 +14,43 @@ from shared.application.known_topics import KNOWN_TOPICS
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import SqliteStore
 from shared.domain.agreement import Agreement
-from shared.domain.context import Actor, CommandContext
-from shared.domain.vocabulary import Classification
+from tests.audit.support import sign, write_history
 
 CANARY = "tests.unit.topic_canary"
 
 
-def _signed(ledger: CooperationLedger) -> str:
-    ctx = CommandContext("police", Actor("u-1", "Agent"), today=date(2026, 11, 23))
-    result = ledger.create(
-        lambda id_: Agreement.sign(
-            ctx,
-            id=id_,
-            reference="FR-VN-1",
-            title="Accord",
-            kind="administrative-arrangement",
-            partner_countries=["VN"],
-            partner_organisations=[],
-            themes=["narcotics"],
-            signed_on=date(2020, 1, 1),
-            signed_at="Paris",
-            duration_months=None,
-            funding=None,
-            funder=None,
-            classification=Classification.INTERNAL,
-            today=date(2026, 11, 23),
-        ),
-        None,
-    )
-    return str(result.record_id)
+def _topics(store: Path) -> set[str]:
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        return {topic for (topic,) in db.execute("SELECT topic FROM stored_events")}
 
 
 def test_a_stored_topic_naming_another_module_is_refused_and_never_imported(
     tmp_path: Path,
 ) -> None:
     ledger = CooperationLedger("police", SqliteStore(tmp_path))
-    record = _signed(ledger)
+    record = sign(ledger, "FR-VN-1")
     with contextlib.closing(sqlite3.connect(tmp_path / "police.events.sqlite3")) as db:
         db.execute(
             "UPDATE stored_events SET topic = ? WHERE originator_id = ?",
-            (f"{CANARY}:Canary", record.replace("-", "")),
+            (f"{CANARY}:Canary", record.hex),
         )
         db.commit()
 
     with pytest.raises(MapperDeserialisationError, match="no event type of Entente"):
-        ledger.record(Agreement, UUID(record))
+        ledger.record(Agreement, record)
     ledger.close()
 
     assert CANARY not in sys.modules
 
 
 def test_every_topic_the_ledger_writes_is_known(tmp_path: Path) -> None:
+    """A history with amendments, corrections and command receipts reads back whole."""
     ledger = CooperationLedger("police", SqliteStore(tmp_path))
-    _signed(ledger)
-    with contextlib.closing(sqlite3.connect(tmp_path / "police.events.sqlite3")) as db:
-        written = {topic for (topic,) in db.execute("SELECT topic FROM stored_events")}
+    write_history(ledger)
     ledger.close()
 
-    assert written  # an agreement and its receipt-less creation at least
+    written = _topics(tmp_path / "police.events.sqlite3")
+
+    assert any("receipt" in topic for topic in written)  # receipts are rows too
+    assert len(written) > 2
     assert written <= KNOWN_TOPICS
