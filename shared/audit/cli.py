@@ -276,24 +276,25 @@ def _holds_events(path: Path, tenant: str) -> None:
     said "0 events ... OK" over a destroyed store, and overwrote the evidence.
     Looked at here read-only, before the ledger opens it.
     """
+    if "stored_events" not in _tables_in(path, f"the event store of {tenant!r}"):
+        raise NotFoundError(
+            f"the event store of {tenant!r} at {path} holds no events table: "
+            "it was emptied, or it is not an event store"
+        )
+
+
+def _tables_in(path: Path, what: str) -> set[str]:
+    """The tables of a SQLite file, read without writing to it (no table made, no WAL mode)."""
     import sqlite3
 
     try:
         with contextlib.closing(
             sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         ) as db:
-            found = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stored_events'"
-            ).fetchone()
+            rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     except sqlite3.DatabaseError as error:
-        raise NotFoundError(
-            f"the event store of {tenant!r} at {path} cannot be read as one: {error}"
-        ) from None
-    if found is None:
-        raise NotFoundError(
-            f"the event store of {tenant!r} at {path} holds no events table: "
-            "it was emptied, or it is not an event store"
-        )
+        raise NotFoundError(f"{what} at {path} cannot be read as one: {error}") from None
+    return {name for (name,) in rows}
 
 
 def _live_views_exist(live: ViewStore, tenant: str) -> None:
@@ -315,12 +316,13 @@ def _live_tables_exist(live: ViewStore, path: Path, tenant: str) -> None:
     The view store makes its tables on first use, so a replay recreated a dropped
     table, empty, in the live views it only ever reads.
     """
-    import sqlite3
-
     from shared.views.sqlite import TABLES
 
-    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
-        present = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    try:
+        present = _tables_in(path, f"the live views of {tenant!r}")
+    except NotFoundError:
+        live.dispose()
+        raise
     missing = sorted(set(TABLES.metadata.tables) - present)
     if missing:
         live.dispose()
