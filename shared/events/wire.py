@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+import orjson
 from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from dateutil import tz  # type: ignore[import-untyped]  # the binding's time zones
 
-from shared.events.chain import canonical_document, iso
+from shared.events.chain import canonical_document, iso, plain
 from shared.events.envelope import EventEnvelope, assemble
 
 #: Extension attributes (lowercase alphanumerics, as CloudEvents requires).
@@ -39,6 +41,30 @@ EXTENSIONS = (
 
 class UndecodableMessageError(ValueError):
     """Raised when a log message is not an Entente CloudEvent (a poison message)."""
+
+
+class ValueFormat(JSONFormat):
+    """The binding's JSON format, with plain values written by orjson.
+
+    The standard encoder took 6.7 µs per event, orjson 0.4: a twelfth of the
+    relay's time per event. Readers parse the value as JSON (the spelling
+    differs: no spaces, UTF-8 rather than ``\\u`` escapes), so what they read is
+    the same. Only plain values (``chain.plain``: no floats, which orjson
+    writes as ``null`` when not finite) go to orjson; anything else, and what
+    orjson refuses (integers past 64 bits, lone surrogates), is the binding's own.
+    """
+
+    def write_data(self, data: Any, datacontenttype: str | None) -> bytes:
+        if type(data) is dict and plain(data):
+            try:
+                return orjson.dumps(data)
+            except orjson.JSONEncodeError:
+                pass
+        return super().write_data(data, datacontenttype)
+
+
+#: The one format every event message is written with (``encode`` and the binding alike).
+VALUE_FORMAT = ValueFormat()
 
 
 @dataclass(frozen=True)
@@ -83,16 +109,30 @@ def encode_document(document: Mapping[str, Any], chain_hash: str) -> WireMessage
     ``encode`` over whole histories). The document's ``time`` must be the
     stored text in canonical UTC spelling (``published`` sees to it), which
     ``encode`` writes with ``Z`` and, as ``isoformat`` does, without a zero fraction.
+    Its data must be plain (``chain.plain``), as ``published`` builds it.
     """
     time = document["time"]
     spelled = f"{time[:19] if time[19:26] == '.000000' else time[:26]}Z"
-    value = _value(document["data"], document["actor_id"], document["actor_name"])
+    body = {
+        "payload": document["data"],
+        "actor": {"id": document["actor_id"], "name": document["actor_name"]},
+    }
+    try:  # plain by construction (``published`` refuses the rest): no second walk to check it
+        value = orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        value = json.dumps(body).encode()
     return _message(document, spelled, value, chain_hash)
 
 
 def _value(data: Any, actor_id: Any, actor_name: Any) -> bytes:
-    """The message value: the binding's JSON format, without a default."""
-    return json.dumps({"payload": data, "actor": {"id": actor_id, "name": actor_name}}).encode()
+    """The message value, as ``VALUE_FORMAT`` writes it (raising where the binding would)."""
+    body = {"payload": data, "actor": {"id": actor_id, "name": actor_name}}
+    if plain(body):
+        try:
+            return orjson.dumps(body)
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(body).encode()
 
 
 def _message(
@@ -153,7 +193,7 @@ def _encode_with_binding(event: EventEnvelope, chain_hash: str) -> WireMessage:
     if event.causation_id is not None:
         attributes["causationid"] = event.causation_id
     body = {"payload": event.data, "actor": {"id": event.actor_id, "name": event.actor_name}}
-    message = ce_kafka.to_binary_event(CloudEvent(attributes=attributes, data=body))
+    message = ce_kafka.to_binary_event(CloudEvent(attributes=attributes, data=body), VALUE_FORMAT)
     return WireMessage(
         key=event.aggregate_id.encode(),
         headers=[(name, value) for name, value in message.headers.items()],

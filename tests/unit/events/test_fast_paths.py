@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
+import orjson
 import pytest
 from cloudevents.core.exceptions import CloudEventValidationError
 from eventsourcing.persistence import Notification
@@ -108,6 +110,32 @@ def test_event_ids_are_uuid5_of_the_name() -> None:
 def test_wire_encoding_equals_the_cloudevents_binding(change: dict[str, Any]) -> None:
     event = replace(EVENT, **change)
     assert wire.encode(event, "ab" * 32) == wire._encode_with_binding(event, "ab" * 32)
+
+
+def test_message_values_read_as_the_standard_encoder_s_for_every_character() -> None:
+    """orjson writes plain values: other bytes (UTF-8, no spaces), the same JSON read back."""
+    data = {"t": "".join(TEXTS), "k": {c: [c, 1, None, True] for c in TEXTS}, "big": 2**63 - 1}
+    message = wire.encode(replace(EVENT, data=data, actor_name="Zoë \U0001f600"), "ab" * 32)
+    standard = {"payload": data, "actor": {"id": EVENT.actor_id, "name": "Zoë \U0001f600"}}
+    assert message.value == orjson.dumps(standard)
+    assert json.loads(message.value) == standard
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"x": math.nan, "y": math.inf, "z": 0.1},  # orjson would write null for the first two
+        {"n": 2**64},  # past 64 bits: orjson refuses
+        {"s": "\ud800"},  # a lone surrogate: orjson refuses
+    ],
+)
+def test_message_values_orjson_cannot_write_as_written_are_the_standard_encoder_s(
+    data: dict[str, Any],
+) -> None:
+    message = wire.encode(replace(EVENT, data=data), "ab" * 32)
+    body = {"payload": data, "actor": {"id": EVENT.actor_id, "name": EVENT.actor_name}}
+    assert message.value == json.dumps(body).encode()
+    assert message == wire._encode_with_binding(replace(EVENT, data=data), "ab" * 32)
 
 
 @pytest.mark.parametrize("change", [{"id": ""}, {"time": datetime(2020, 1, 1)}, {"subject": ""}])
