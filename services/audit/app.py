@@ -12,6 +12,7 @@ from services.audit import routes
 from services.audit.bootstrap import AuditService
 from shared.errors import NotReadyError
 from shared.http import problems
+from shared.http.api_docs import documented_app
 from shared.http.no_store import NoStoreForAuthenticated
 from shared.http.security import Public
 
@@ -68,7 +69,7 @@ def create_app(service: AuditService) -> FastAPI:
         finally:
             service.stop()
 
-    app = FastAPI(
+    app = documented_app(
         title="Entente — audit service",
         version="0.1.0",
         description=DESCRIPTION,

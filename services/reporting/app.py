@@ -18,6 +18,7 @@ from services.reporting.routes import router as reporting_router
 from shared.auth.tokens import TokenVerifier
 from shared.errors import NotReadyError
 from shared.http import problems
+from shared.http.api_docs import documented_app
 from shared.http.no_store import NoStoreForAuthenticated
 from shared.http.security import Public
 
@@ -60,7 +61,7 @@ def create_app(service: ReportingService, verifier: TokenVerifier) -> FastAPI:
         finally:
             service.stop()
 
-    app = FastAPI(
+    app = documented_app(
         title="Entente — reporting",
         version="0.1.0",
         description=DESCRIPTION,

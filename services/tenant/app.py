@@ -20,6 +20,7 @@ from services.tenant.routes import (
     views,
 )
 from shared.http import problems
+from shared.http.api_docs import documented_app
 from shared.http.limits import BodyLimit
 from shared.http.no_store import NoStoreForAuthenticated
 
@@ -40,7 +41,9 @@ def create_app(platform: Platform) -> FastAPI:
         finally:
             platform.stop()
 
-    app = FastAPI(
+    app = documented_app(
+        docs_url="/docs",
+        redoc_url="/redoc",
         title="Entente — tenant service",
         version="0.1.0",
         description=DESCRIPTION,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+
+from shared.cli.main import platform_app
+from shared.settings import Settings
 
 
 def test_every_operation_has_a_summary_and_every_body_field_an_example(client: TestClient) -> None:
@@ -69,3 +75,40 @@ def test_the_front_page_leads_to_the_documentation(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert "swagger" in page.text.lower()
+
+
+@pytest.fixture(scope="module")
+def whole_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """``entente serve`` as ``make run`` starts it: tenants, reporting and audit on one server."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("docs"), store="sqlite", auth="dev")
+    with TestClient(platform_app(settings)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc", "/api/reporting/docs", "/api/audit/docs"])
+def test_documentation_pages_load_nothing_from_outside_the_platform(
+    whole_platform: TestClient, page: str
+) -> None:
+    """A ministry network without Internet access shows the pages (no CDN, no web fonts)."""
+    answer = whole_platform.get(page)
+    assert answer.status_code == 200
+    sources = re.findall(r"""(?:src|href)\s*[=:]\s*['"]([^'"]+)['"]""", answer.text)
+    scripts = [s for s in sources if s.endswith(".js")]
+    assert scripts, answer.text
+    outside = [s for s in sources if not s.startswith("/")]
+    assert outside == [], outside
+    assert "https://" not in answer.text.replace("https://fastapi.tiangolo.com", "")
+    for source in sources:
+        asset = whole_platform.get(source)
+        assert asset.status_code == 200, source
+        assert len(asset.content) > 1000 or source.endswith(".png"), source
+
+
+def test_swagger_ui_served_reads_openapi_3_1(whole_platform: TestClient) -> None:
+    """FastAPI writes OpenAPI 3.1, which Swagger UI reads from version 5 on."""
+    bundle = whole_platform.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    major = re.search(r'PACKAGE_VERSION:"(\d+)\.\d+\.\d+"', bundle.text)
+    assert major is not None
+    assert int(major.group(1)) >= 5
+    assert whole_platform.get("/openapi.json").json()["openapi"].startswith("3.1")

@@ -2,7 +2,7 @@
 
 The walk fails on any route without an ``Allow`` or ``Public`` policy among its
 dependencies, so a new route without a rule fails the suite; only FastAPI's own
-documentation routes (the OpenAPI document and its viewers) are exempt.
+documentation routes (the OpenAPI document, its viewers and their files) are exempt.
 """
 
 from __future__ import annotations
@@ -33,7 +33,15 @@ def _policies(dependant: Dependant | None) -> list[Policy]:
 
 
 def _documentation_paths(app: FastAPI) -> set[str | None]:
-    return {app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    """The OpenAPI document, its viewers, and the viewers' script files (``api_docs``)."""
+    assets = f"{app.docs_url}/assets" if app.docs_url else None
+    return {
+        app.openapi_url,
+        app.docs_url,
+        app.redoc_url,
+        app.swagger_ui_oauth2_redirect_url,
+        assets,
+    }
 
 
 def routes_without_policy(app: FastAPI) -> list[str]:

@@ -84,6 +84,16 @@ def test_the_front_page_leads_to_the_documentation(stack: Stack) -> None:
     assert front.status_code == 307
     assert front.headers["location"] == "/docs"
     assert "swagger" in stack.gateway.get("/docs").text.lower()
+    # The pages' scripts come through the gateway too (no CDN on a closed network).
+    for asset in (
+        "/docs/assets/swagger-ui-bundle.js",
+        "/docs/assets/redoc.standalone.js",
+        "/api/reporting/docs/assets/swagger-ui.css",
+        "/api/audit/docs/assets/swagger-ui-bundle.js",
+    ):
+        answer = stack.gateway.get(asset)
+        assert answer.status_code == 200, asset
+        assert len(answer.content) > 100_000, asset
 
 
 def test_the_image_runs_this_tree_s_code(stack: Stack) -> None:
