@@ -70,8 +70,9 @@ class ViewsKeptMovingError(AuditError):
 
 
 class UndecodableHistoryError(AuditError):
-    """Raised when a replay meets a stored event it cannot decode, or a log that ends
-    before what the live views read (an altered store).
+    """Raised when a replay meets a stored event it cannot decode or the views cannot
+    apply (a record's version skipped, data its handler cannot read), or a log that
+    ends before what the live views read (an altered store).
 
     The replay cannot go on; ``entente audit verify`` names the events. The CLI
     reports it as a finding (exit 1), never a traceback.

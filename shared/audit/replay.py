@@ -27,6 +27,7 @@ from sqlalchemy import select
 from shared.audit.errors import AuditError, UndecodableHistoryError, ViewsKeptMovingError
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
 from shared.log.ports import EventLog, LogRecord, topic_for
+from shared.views.errors import ProjectionError
 from shared.views.projector import Projector
 from shared.views.rebuild import view_contents
 from shared.views.store import ViewSession, ViewStore, open_view_store
@@ -176,11 +177,27 @@ def _catch_up(
     total = sum(max(log.end_offset(topic, p), 0) for p in log.partitions(topic))
     progress.stage(f"replay of {topic} (offsets)", total)
     projector = Projector(scratch, log, [tenant], page_size=page_size)
-    while projector.run_once(max_records=page_size):
+    while _applied(projector, page_size):
         with scratch.read(tenant) as session:
             progress.update(sum(max(o, 0) for o in _offsets(session).values()))
         if stop.requested():
             raise Interrupted("replay stopped; the scratch views keep their progress (--resume)")
+
+
+def _applied(projector: Projector, page_size: int) -> int:
+    """One page replayed; a history the views cannot apply is a finding, not a crash.
+
+    The live projector stops on the same events (a record's version skipped, data
+    its handler cannot read, a message failing its schema): the history as it is
+    stored cannot give the views, which is what the replay is there to find out.
+    """
+    try:
+        return projector.run_once(max_records=page_size)
+    except ProjectionError as error:
+        raise UndecodableHistoryError(
+            f"the history cannot be replayed: {error.detail}; `entente audit verify` names "
+            "missing and altered events"
+        ) from None
 
 
 def _empty(scratch: ViewStore, tenant: str) -> None:
