@@ -115,6 +115,36 @@ def test_each_served_pod_runs_its_own_app_only(helm_validated: str) -> None:
     assert sorted(set(apps.values())) == ["audit", "reporting", "tenant"]
 
 
+def _ingress_routes(values: str) -> dict[tuple[str, str], str]:
+    """(path, pathType) → service of the Ingress validate.sh rendered for ``values``."""
+    out = Path(os.environ.get("ENTENTE_TOOLS_DIR", ROOT / ".cache")) / "validate"
+    documents = yaml.safe_load_all((out / f"manifests-{values}.yaml").read_text(encoding="utf-8"))
+    (ingress,) = [d for d in documents if d and d["kind"] == "Ingress"]
+    (rule,) = ingress["spec"]["rules"]
+    return {
+        (p["path"], p["pathType"]): p["backend"]["service"]["name"] for p in rule["http"]["paths"]
+    }
+
+
+@pytest.mark.timeout(1800)
+def test_the_ingress_serves_the_embedded_mode_s_paths_documentation_included(
+    helm_validated: str,
+) -> None:
+    """The API documentation was not routed: /docs answered the controller's 404 on Kubernetes."""
+    routes = _ingress_routes("five-tenants")
+    slugs = ["police", "gendarmerie", "civil-protection", "road-safety", "immigration"]
+
+    assert routes == {
+        **{(f"/api/{slug}", "Prefix"): f"entente-tenant-{slug}" for slug in slugs},
+        ("/api/reporting", "Prefix"): "entente-reporting",
+        ("/api/audit", "Prefix"): "entente-audit",
+        ("/", "Exact"): "entente-tenant-police",
+        ("/docs", "Prefix"): "entente-tenant-police",  # with its Swagger UI files
+        ("/redoc", "Exact"): "entente-tenant-police",
+        ("/openapi.json", "Exact"): "entente-tenant-police",
+    }
+
+
 @pytest.mark.timeout(1800)
 def test_each_kafka_component_presents_its_own_certificate_and_no_other_pod_holds_one(
     helm_validated: str,
