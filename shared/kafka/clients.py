@@ -18,8 +18,11 @@ from shared.errors import ConfigurationError
 from shared.kafka.crc import require_native_crc32c
 from shared.kafka.errors import BrokerRequestError, BrokerUnavailableError
 from shared.kafka.settings import KafkaSettings
+from shared.kafka.slow_steps import leave_out_slow_steps
 
 T = TypeVar("T")
+
+leave_out_slow_steps()  # every process that builds a client here: see the module
 
 #: Idempotence needs retries; the delivery timeout bounds them, as in the Java client.
 RETRIES = 2**31 - 1
