@@ -69,8 +69,9 @@ class RelayCollector(Collector):
 
     - ``entente_relay_published_position{tenant}``: the last notification id published;
     - ``entente_relay_chain_size{tenant}``: events in the published hash chain;
-    - ``entente_relay_store_position{tenant}``: the last notification id stored, and
-      ``entente_relay_lag{tenant}``, their difference (left out, with
+    - ``entente_relay_store_position{tenant}``: the notification id of the last domain
+      event stored (receipts, never published, do not count), and
+      ``entente_relay_lag{tenant}``, their difference: 0 when caught up (left out, with
       ``entente_relay_store_up`` 0, when the store cannot be read);
     - ``entente_relay_last_look_timestamp_seconds{tenant}``: the last successful look;
     - ``entente_relay_retrying{tenant}``: 1 while the relay waits out a failure;
@@ -105,7 +106,7 @@ class RelayCollector(Collector):
             yield self._gauge("store_up", "1 when the event store could be read", 0)
             return
         yield self._gauge("store_up", "1 when the event store could be read", 1)
-        yield self._gauge("store_position", "Last notification id stored", stored)
+        yield self._gauge("store_position", "Notification id of the last event stored", stored)
         if seen.position is not None:
             lag = max(stored - seen.position, 0)
             yield self._gauge("lag", "Notifications stored but not yet published", lag)

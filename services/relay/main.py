@@ -111,7 +111,7 @@ def _serve(
     from services.relay.app import create_app
 
     host, port = http
-    app = create_app(tenant, relay.health, ledger.position)
+    app = create_app(tenant, relay.health, ledger.last_event_position)
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, server_header=False
     )

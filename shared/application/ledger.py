@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, get_topic, retry
 from psycopg import sql
 from psycopg.rows import tuple_row
@@ -317,6 +318,40 @@ class CooperationLedger(Application[UUID]):
     def position(self) -> int:
         """The highest notification id recorded so far (0 when empty)."""
         return self.recorder.max_notification_id() or 0
+
+    def last_event_position(self) -> int:
+        """The notification id of the last domain event (0 when none): the relay's goal.
+
+        Receipts are stored after their command's events and never published, so
+        the store's last id (``position``) stays ahead of a caught-up relay after
+        any command sent with an Idempotency-Key. Read backwards from the end:
+        the last event is at most a receipt or two before it.
+        """
+        recorder = self.recorder
+        topics = list(DOMAIN_EVENT_TOPICS)
+        if isinstance(recorder, PostgresApplicationRecorder):
+            query = sql.SQL(
+                "SELECT notification_id FROM {schema}.{table} WHERE topic = ANY(%s) "
+                "ORDER BY notification_id DESC LIMIT 1"
+            ).format(
+                schema=sql.Identifier(recorder.datastore.schema),
+                table=sql.Identifier(recorder.events_table_name),
+            )
+            with recorder.datastore.get_connection() as connection:
+                cursor = connection.cursor(row_factory=tuple_row)
+                row = cursor.execute(query, (topics,)).fetchone()
+            return int(row[0]) if row else 0
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            marks = ",".join("?" * len(topics))
+            statement = (
+                f"SELECT rowid FROM {recorder.events_table_name} WHERE topic IN ({marks}) "
+                "ORDER BY rowid DESC LIMIT 1"
+            )
+            with recorder.datastore.transaction(commit=False) as lite:
+                lite.execute(statement, topics)
+                found = lite.fetchone()
+            return int(found[0]) if found else 0
+        return self.position()  # another recorder: the store's last id, receipts included
 
     def receipt(self, idempotency: Idempotency | None) -> CommandReceipt | None:
         """The receipt of an earlier command with this key, if any.

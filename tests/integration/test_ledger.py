@@ -69,6 +69,18 @@ def test_a_command_answers_its_record_version_and_position(ledger: CooperationLe
     assert ledger.record(Agreement, first.record_id).amendments[0]["summary"] == "Avenant"
 
 
+def test_the_last_event_position_leaves_out_receipts(ledger: CooperationLedger) -> None:
+    """What the relay's lag is measured against: receipts are never published."""
+    assert ledger.last_event_position() == 0
+    first = _sign(ledger)
+    assert ledger.last_event_position() == first.position == ledger.position()
+
+    second = _amend(ledger, first.record_id, 1, Idempotency("amend-key-0001", "fingerprint"))
+
+    assert ledger.position() > second.position  # the receipt, stored after the event
+    assert ledger.last_event_position() == second.position
+
+
 def test_a_retry_with_the_same_key_returns_the_first_result_and_records_nothing(
     ledger: CooperationLedger,
 ) -> None:

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.relay.app import create_app
-from shared.application.ledger import CooperationLedger
+from shared.application.ledger import CooperationLedger, Idempotency
 from shared.application.stores import SqliteStore
 from shared.events.wire import WireMessage
 from shared.kafka.errors import PublishFailedError
@@ -26,6 +26,7 @@ from shared.relay.health import RelayHealth
 from shared.relay.ports import RelayState, RelayStateStore
 from shared.relay.relay import Relay, RelayOptions
 from shared.relay.state import relay_state_store
+from tests.audit.support import sign as receipted_sign
 from tests.kafka.conftest import sign
 from tests.unit.test_relay_under_a_trickle import Clock
 from tests.unit.test_relay_under_a_trickle import ledger as ledger
@@ -77,7 +78,7 @@ def running(ledger: CooperationLedger, tmp_path: Path) -> Iterator[tuple[Flaky, 
     thread = threading.Thread(target=run)
     thread.start()
     try:
-        with TestClient(create_app(TENANT, relay.health, ledger.position)) as client:
+        with TestClient(create_app(TENANT, relay.health, ledger.last_event_position)) as client:
             yield publisher, relay, client
     finally:
         stop.set()
@@ -117,6 +118,24 @@ def test_a_publishing_relay_is_alive_and_ready_and_says_how_far_it_is(
     assert seen["entente_relay_events_published_total"] == 3
     assert seen["entente_relay_retrying"] == 0
     assert seen["entente_relay_store_up"] == 1
+
+
+def test_a_caught_up_relay_has_no_lag_when_the_store_ends_with_a_receipt(
+    ledger: CooperationLedger, running: tuple[Flaky, Relay, TestClient]
+) -> None:
+    """A command sent with an Idempotency-Key stores a receipt after its event, which no
+    relay publishes: the lag said 1 for ever, and "alert on lag > 0" fired on quiet tenants."""
+    publisher, _relay, client = running
+    receipted_sign(ledger, "A-0", key=Idempotency("key-A-0", "fingerprint"))
+    eventually(lambda: len(publisher.accepted) == 1)
+    eventually(lambda: client.get("/readyz").json().get("count") == 1)
+
+    event = ledger.position() - 1  # the receipt is last in the store
+    assert ledger.last_event_position() == event
+    seen = series(client)
+    assert seen["entente_relay_store_position"] == event
+    assert seen["entente_relay_published_position"] == event
+    assert seen["entente_relay_lag"] == 0
 
 
 def test_a_relay_waiting_out_a_broker_outage_is_alive_not_ready_and_catches_up_after(
