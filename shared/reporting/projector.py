@@ -23,6 +23,7 @@ from shared.reporting.handlers import HANDLERS, Handler
 from shared.reporting.overlaps import OverlapAlerts, TableOverlapAlerts
 from shared.reporting.store import ReportingStore
 from shared.reporting.tracking import advance
+from shared.views.data_refusals import DATA_EXCEPTIONS, refused
 from shared.views.errors import UndecodableMessageError
 from shared.views.tracking import tracked_offset
 
@@ -73,14 +74,18 @@ class ReportingProjector:
 
     def project_batch(self, tenant: str, topic: str, partition: int, limit: int) -> int:
         """One transaction: the next ``limit`` records of one partition; returns how many."""
-        with self.store.write() as written, deferring_inserts(written) as session:
-            after = tracked_offset(session, topic, partition)
-            records = self._read(topic, partition, after, limit)
-            versions = stored_versions(session, tenant, records)
-            for record in records:
-                apply_record(session, tenant, record, self.handlers, self.alerts, versions)
-            if records:
-                advance(session, tenant, records)
+        after = -1
+        try:
+            with self.store.write() as written, deferring_inserts(written) as session:
+                after = tracked_offset(session, topic, partition)
+                records = self._read(topic, partition, after, limit)
+                versions = stored_versions(session, tenant, records)
+                for record in records:
+                    apply_record(session, tenant, record, self.handlers, self.alerts, versions)
+                if records:
+                    advance(session, tenant, records)
+        except DATA_EXCEPTIONS as error:  # refused again at every retry: a stop, not a retry
+            raise refused(error, topic, partition, after) from error
         return len(records)
 
     def _read(self, topic: str, partition: int, after: int, limit: int) -> list[LogRecord]:

@@ -108,3 +108,15 @@ class UnknownViewTenantError(NotFoundError):
     """
 
     title = "Unknown tenant"
+
+
+class RefusedDataError(ProjectionError):
+    """Raised when the views' database refuses a batch's values (SQLSTATE class 22).
+
+    A value the database cannot store (U+0000 in PostgreSQL text, a number out of
+    range) is refused again at every retry: the same events give the same values.
+    Retried, the projector looked merely busy (``running``, no error) while its
+    figures fell behind for good; stopped, readiness names the batch and the reason.
+    """
+
+    title = "Data refused by the database"

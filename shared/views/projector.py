@@ -25,6 +25,7 @@ from typing import Protocol
 from shared.log.ports import EventLog, LogRecord, UndecodableRecordError
 from shared.log.turns import PASS_RECORDS, in_turns
 from shared.views.apply import apply_record, prefetch
+from shared.views.data_refusals import DATA_EXCEPTIONS, refused
 from shared.views.dead_letters import (
     SCHEMA_VIOLATION,
     UNKNOWN_TYPE,
@@ -140,16 +141,20 @@ class Projector:
 
         Returns how many were consumed, parked ones included.
         """
-        with self.store.write(tenant, self.area) as session:
-            after = tracked_offset(session, topic, partition)
-            records, undecodable = self._read(topic, partition, after, limit)
-            report = self._apply(session, tenant, topic, partition, records)
-            if undecodable is not None:
-                self._park(session, undecodable)
-                parked = (*report.parked, undecodable)
-                report = replace(report, parked=parked, offset=undecodable.offset)
-            if report.consumed:
-                self._track(session, records, report)
+        after = -1
+        try:
+            with self.store.write(tenant, self.area) as session:
+                after = tracked_offset(session, topic, partition)
+                records, undecodable = self._read(topic, partition, after, limit)
+                report = self._apply(session, tenant, topic, partition, records)
+                if undecodable is not None:
+                    self._park(session, undecodable)
+                    parked = (*report.parked, undecodable)
+                    report = replace(report, parked=parked, offset=undecodable.offset)
+                if report.consumed:
+                    self._track(session, records, report)
+        except DATA_EXCEPTIONS as error:  # refused again at every retry: a stop, not a retry
+            raise refused(error, topic, partition, after) from error
         if report.consumed:
             self.observer.committed(report)
         return report.consumed
