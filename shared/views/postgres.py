@@ -98,6 +98,14 @@ class PostgresViewStore:
             connection.execute(CreateSchema(schema))
             tables_for(schema).metadata.create_all(connection)
 
+    def discard(self, tenant: str, area: Area) -> None:
+        if area != REBUILD:
+            raise ValueError("only the rebuild area is ever discarded")
+        schema = self.schema(check_tenant(tenant, self.tenants), area)
+        with self.engine.begin() as connection:
+            _lock(connection, schema)
+            connection.execute(DropSchema(schema, cascade=True, if_exists=True))
+
     def analyze(self, tenant: str, area: Area) -> None:
         """ANALYZE of every table of ``area``, so that reads of rebuilt tables are planned well.
 

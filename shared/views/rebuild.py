@@ -32,11 +32,15 @@ def rebuild(
     """Replays ``tenant``'s log into fresh tables, swaps them in; returns their position."""
     store.reset(tenant, REBUILD)
     fresh = Projector(store, log, [tenant], handlers=handlers, area=REBUILD)
-    fresh.catch_up()
-    store.analyze(tenant, REBUILD)  # before the swap: rebuilt tables are read at once
-    with store.write(tenant, LIVE) as live:
+    try:
         fresh.catch_up()
-        store.promote(tenant, live)
+        store.analyze(tenant, REBUILD)  # before the swap: rebuilt tables are read at once
+        with store.write(tenant, LIVE) as live:
+            fresh.catch_up()
+            store.promote(tenant, live)
+    except BaseException:  # a failed or interrupted rebuild leaves no half-filled area behind
+        store.discard(tenant, REBUILD)
+        raise
     with store.read(tenant) as session:
         return view_position(session)
 

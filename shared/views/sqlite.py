@@ -87,6 +87,13 @@ class SqliteViewStore:
     def reset(self, tenant: str, area: Area) -> None:
         if area != REBUILD:
             raise ValueError("only the rebuild area is ever reset; live views are swapped")
+        self.discard(tenant, area)
+        with self._get(tenant, area).begin() as connection:
+            TABLES.metadata.create_all(connection)
+
+    def discard(self, tenant: str, area: Area) -> None:
+        if area != REBUILD:
+            raise ValueError("only the rebuild area is ever discarded")
         check_tenant(tenant, self.tenants)
         with self._lock:
             for key in [k for k in self._engines if k[:2] == (tenant, area)]:
@@ -94,8 +101,6 @@ class SqliteViewStore:
         path = self.path(tenant, area)
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
-        with self._get(tenant, area).begin() as connection:
-            TABLES.metadata.create_all(connection)
 
     def analyze(self, tenant: str, area: Area) -> None:
         """Nothing: the rebuilt rows are copied into the live database, whose planner

@@ -73,6 +73,10 @@ class ViewStore(Protocol):
         """Empties ``area`` into a fresh, empty table set (used before a rebuild)."""
         ...
 
+    def discard(self, tenant: str, area: Area) -> None:
+        """Removes ``area`` (a rebuild that failed): nothing of it is left behind."""
+        ...
+
     def analyze(self, tenant: str, area: Area) -> None:
         """Gathers the planner's statistics of ``area``'s tables (a rebuild, before its swap)."""
         ...

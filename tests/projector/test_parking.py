@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from shared.log.ports import RawRecord
 from shared.views.dead_letters import DeadLetter, parked_count, parked_letters
@@ -25,10 +26,12 @@ from shared.views.errors import (
     UnknownEventTypeError,
 )
 from shared.views.handlers import HANDLERS, Handler
+from shared.views.postgres import PostgresViewStore
 from shared.views.projector import Projector
 from shared.views.rebuild import rebuild, view_contents
 from shared.views.runner import ProjectorThread
-from shared.views.store import ViewSession, ViewStore
+from shared.views.sqlite import SqliteViewStore
+from shared.views.store import REBUILD, ViewSession, ViewStore
 from shared.views.tracking import tracked_offset, view_position
 
 from .support import (
@@ -229,3 +232,34 @@ def test_without_dead_letters_poison_stops_with_its_named_error(
         assert stopped.value.offset == poison.offset
         assert tracking(store)[0] == records[3].offset
     assert parked_count_of(store) == 0
+
+
+def _rebuild_area_exists(store: ViewStore) -> bool:
+    if isinstance(store, PostgresViewStore):
+        with store.engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :name"),
+                {"name": store.schema(TENANT, REBUILD)},
+            )
+            return found.first() is not None
+    assert isinstance(store, SqliteViewStore)
+    return store.path(TENANT, REBUILD).exists()
+
+
+def test_a_rebuild_that_stops_leaves_the_live_views_and_no_rebuild_area(
+    store: ViewStore, scenario: Recording
+) -> None:
+    """A failed rebuild kept its half-filled area (``…_views_new``) until the next one."""
+    records = spaced(scenario)
+    projector(store, PoisonLog(records)).catch_up()
+    with store.read(TENANT) as session:
+        before = view_contents(session)
+    lost = 6  # an amendment: the rebuild meets a version gap
+    gapped = PoisonLog([*records[:lost], *records[lost + 1 :]])
+
+    with pytest.raises(AggregateVersionGapError):
+        rebuild(store, gapped, TENANT)
+
+    assert not _rebuild_area_exists(store)
+    with store.read(TENANT) as session:
+        assert view_contents(session) == before
