@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from services.audit import routes
-from services.audit.bootstrap import AuditService
+from services.audit.bootstrap import AuditService, StoreUnavailableError
 from shared.errors import NotReadyError
 from shared.http import problems
 from shared.http.api_docs import documented_app
@@ -42,9 +42,11 @@ def readyz(_: Open, request: Request) -> dict[str, object]:
     """
     service: AuditService = request.app.state.audit
     unreadable: list[str] = []
-    for tenant, ledger in service.ledgers.items():
+    for tenant in service.tenants:
         try:
-            ledger.position()
+            service.ledger(tenant).position()
+        except StoreUnavailableError as error:  # could not be opened: its reason, as said
+            unreadable.append(f"{tenant} ({error.detail})")
         except Exception as error:  # each tenant's reason, in one answer
             reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
             unreadable.append(f"{tenant} ({type(error).__name__}: {reason})")

@@ -8,46 +8,103 @@ access log.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+import psycopg
 
 from shared.access_log import AccessLog, access_log_for
 from shared.application.ledger import CooperationLedger
+from shared.application.stores import EventStoreConfig, PostgresStore
 from shared.audit.ledgers import audit_ledger
 from shared.audit.settings import AuditSettings
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
 from shared.auth.tokens import TokenPolicy, TokenVerifier
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, NotReadyError
 from shared.tenancy import check_slug, served_tenant
+
+#: How long a store that could not be opened is answered for from memory (seconds):
+#: opening one that does not answer takes the pool's whole connect timeout (30 s).
+RETRY_OPEN_AFTER = 30.0
+#: Seconds one direct connection attempt may take before a ledger is opened.
+CONNECT_TIMEOUT = 5
+
+
+class StoreUnavailableError(NotReadyError):
+    """Raised (503) for a tenant whose event store could not be opened."""
 
 
 @dataclass
 class AuditService:
-    """The tenants' ledgers (read), the token verifier and the access log."""
+    """The tenants' ledgers (read, each opened on first use), the token verifier and the
+    access log.
+
+    Why lazily: opening a PostgreSQL ledger connects at once (the library registers
+    its types), so one tenant's unreachable or misnamed store made the whole service
+    fail at start-up, after the pool's 30 s timeout, naming no tenant. Now the others
+    are audited, readiness names the one that cannot be read, and its reads are 503.
+    """
 
     settings: AuditSettings
-    ledgers: dict[str, CooperationLedger]
+    stores: dict[str, EventStoreConfig]
     verifier: TokenVerifier
     issuer: DevIssuer | None
     access: AccessLog
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _opened: dict[str, CooperationLedger] = field(default_factory=dict)
+    _failed: dict[str, tuple[float, str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def tenants(self) -> list[str]:
-        return list(self.ledgers)
+        return list(self.stores)
 
     def ledger(self, tenant: str) -> CooperationLedger:
-        """The tenant's ledger, or NotFoundError (404) for a tenant not served here."""
-        return self.ledgers[served_tenant(tenant, self.tenants)]
+        """The tenant's ledger: NotFoundError (404) for a tenant not served here,
+        StoreUnavailableError (503) while its store cannot be opened."""
+        tenant = served_tenant(tenant, self.tenants)
+        with self._lock:  # one opening per tenant at a time
+            if tenant in self._opened:
+                return self._opened[tenant]
+            failed = self._failed.get(tenant)
+            if failed is not None and time.monotonic() - failed[0] < RETRY_OPEN_AFTER:
+                raise StoreUnavailableError(failed[1])
+            try:
+                ledger = self._open(tenant)
+            except Exception as error:
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+                detail = (
+                    f"the event store of {tenant!r} cannot be read "
+                    f"({type(error).__name__}: {reason}); its URL: ENTENTE_POSTGRES_URLS, "
+                    "else ENTENTE_POSTGRES_URL"
+                )
+                self._failed[tenant] = (time.monotonic(), detail)
+                raise StoreUnavailableError(detail) from None
+            self._failed.pop(tenant, None)
+            self._opened[tenant] = ledger
+            return ledger
+
+    def _open(self, tenant: str) -> CooperationLedger:
+        store = self.stores[tenant]
+        if isinstance(store, PostgresStore):
+            # The library's pool retries for 30 s and then says only that; one direct
+            # attempt answers at once with the server's reason (no such database, refused).
+            psycopg.connect(store.url, connect_timeout=CONNECT_TIMEOUT).close()
+        return audit_ledger(tenant, store, self.clock)
 
     def start(self) -> None:
         self.access.setup()
 
     def stop(self) -> None:
         self.access.dispose()
-        for ledger in self.ledgers.values():
-            ledger.close()
+        with self._lock:
+            for ledger in self._opened.values():
+                ledger.close()
+            self._opened.clear()
 
 
 def bootstrap(
@@ -57,9 +114,9 @@ def bootstrap(
     if not tenants:
         raise ConfigurationError("ENTENTE_TENANTS names no tenant")
     # A tenant whose store is in a cluster of its own has its URL in ENTENTE_POSTGRES_URLS.
-    ledgers = {t: audit_ledger(t, settings.event_store(t), clock) for t in tenants}
+    stores = {t: settings.event_store(t) for t in tenants}
     issuer, verifier = _auth(settings, tenants)
-    return AuditService(settings, ledgers, verifier, issuer, access_log_for(settings, clock))
+    return AuditService(settings, stores, verifier, issuer, access_log_for(settings, clock), clock)
 
 
 def _auth(settings: AuditSettings, tenants: list[str]) -> tuple[DevIssuer | None, TokenVerifier]:

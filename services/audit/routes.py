@@ -145,8 +145,8 @@ def access_log(
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and moment.tzinfo is None:
             raise ValidationError(name, "timezone", f"give {name} with its offset (Z or +02:00)")
-    if tenant is not None and tenant not in service.ledgers:  # "POLICE" answered nothing
-        known = ", ".join(sorted(service.ledgers))
+    if tenant is not None and tenant not in service.tenants:  # "POLICE" answered nothing
+        known = ", ".join(sorted(service.tenants))
         raise ValidationError("tenant", "unknown-tenant", f"tenant is one of {known}")
     entries = service.access.entries(
         subject=subject,

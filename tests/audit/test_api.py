@@ -48,11 +48,11 @@ def client(service: AuditService) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def records(service: AuditService) -> dict[str, UUID]:
-    police = service.ledgers["police"]
+    police = service.ledger("police")
     agreement = sign(police, "FR-VN-2011")
     amend(police, agreement, date(2012, 1, 1), "Extension to Laos")
     correct(police, agreement, date(2011, 12, 20), title="Accord corrigé")
-    return {"police": agreement, "gendarmerie": sign(service.ledgers["gendarmerie"], "GN-KH-2013")}
+    return {"police": agreement, "gendarmerie": sign(service.ledger("gendarmerie"), "GN-KH-2013")}
 
 
 def _get(

@@ -10,6 +10,7 @@ only in its own, so reading it from the other would find nothing.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,3 +142,33 @@ def test_the_audit_service_is_ready_only_when_every_tenant_s_store_answers(
     assert "cannot be read: gendarmerie (" in detail
     assert "police" not in detail.split("(their URL")[0].split("cannot be read:")[1]
     assert "ENTENTE_POSTGRES_URLS" in detail
+
+
+def test_a_tenant_whose_database_does_not_answer_leaves_the_others_audited(
+    two_databases: tuple[str, str], tmp_path: Path, postgres_url: str
+) -> None:
+    """One misnamed database made the service fail at start-up (30 s, no tenant named)."""
+    shared_url, _own_url = two_databases
+    police = CooperationLedger("police", PostgresStore(shared_url))
+    try:
+        record = write_history(police, records=1, rounds=1)[0]
+    finally:
+        police.close()
+    missing = urlunsplit(urlsplit(postgres_url)._replace(path=f"/t{uuid.uuid4().hex[:10]}_none"))
+
+    started = time.monotonic()
+    with _audit_client(shared_url, {"gendarmerie": missing}, tmp_path) as client:
+        issuer = client.app.state.audit.issuer  # type: ignore[attr-defined]
+        token = {"Authorization": f"Bearer {issuer.token('auditor', 600)}"}
+        ready = client.get("/api/audit/readyz")
+        history = client.get(f"/api/audit/police/records/{record}/history", headers=token)
+        unread = client.get(f"/api/audit/gendarmerie/records/{uuid.uuid4()}/history", headers=token)
+    assert time.monotonic() - started < 20  # no pool waiting out its 30 s
+
+    assert ready.status_code == 503
+    detail = ready.json()["detail"]
+    assert "cannot be read: gendarmerie (the event store of 'gendarmerie' cannot be read" in detail
+    assert "does not exist" in detail  # the server's own reason
+    assert history.status_code == 200, history.text
+    assert unread.status_code == 503, unread.text
+    assert unread.json()["detail"].startswith("the event store of 'gendarmerie' cannot be read")
