@@ -12,7 +12,11 @@ from shared.errors import ConfigurationError, NotFoundError
 
 DEFAULT_TENANTS = ("police", "gendarmerie", "civil-protection")
 #: Path segments other services own under /api: a tenant cannot take them.
-RESERVED = frozenset({"reporting", "audit", "dev-issuer"})
+RESERVED = frozenset({"reporting", "audit", "dev-issuer", "access"})
+#: A tenant's views live in schemas named after its events schema plus these: a slug
+#: ending so would give its events schema the name of another tenant's views
+#: (``police-views`` → ``entente_police_views``), which a rebuild drops.
+VIEW_SCHEMA_ENDINGS = ("-views", "-views-new", "-views-old")
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -21,6 +25,12 @@ def check_slug(slug: str) -> str:
         raise ConfigurationError(f"tenant slug {slug!r} must be lowercase words joined by '-'")
     if slug in RESERVED:
         raise ConfigurationError(f"tenant slug {slug!r} is reserved for another service")
+    for ending in VIEW_SCHEMA_ENDINGS:
+        if slug.endswith(ending):
+            raise ConfigurationError(
+                f"tenant slug {slug!r} may not end in {ending!r}: its event store would share "
+                f"its PostgreSQL schema with the views of tenant {slug[: -len(ending)]!r}"
+            )
     return slug
 
 

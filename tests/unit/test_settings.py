@@ -32,6 +32,28 @@ def test_a_reserved_or_malformed_tenant_slug_is_refused(slug: str) -> None:
         check_slug(slug)
 
 
+@pytest.mark.parametrize(
+    ("slug", "schema"),
+    [
+        ("police-views", "entente_police_views"),  # police's views: a rebuild dropped it
+        ("police-views-new", "entente_police_views_new"),
+        ("police-views-old", "entente_police_views_old"),
+        ("access", "entente_access"),  # the access log's
+    ],
+)
+def test_a_slug_whose_event_store_would_take_another_schema_is_refused(
+    slug: str, schema: str
+) -> None:
+    from shared.application.stores import schema_for
+    from shared.errors import ConfigurationError
+    from shared.tenancy import check_slug
+
+    assert schema_for(slug) == schema
+    with pytest.raises(ConfigurationError, match="may not end in|is reserved"):
+        check_slug(slug)
+    assert check_slug("views-police") == "views-police"  # the ending alone matters
+
+
 @pytest.mark.parametrize("given", ["-1", "0", "1023"])
 def test_a_body_limit_that_would_refuse_every_command_is_refused(
     monkeypatch: pytest.MonkeyPatch, given: str
