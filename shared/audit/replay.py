@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.domain import EventSourcingError
-from sqlalchemy import select
 
 from shared.audit.errors import AuditError, UndecodableHistoryError, ViewsKeptMovingError
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
@@ -31,6 +30,7 @@ from shared.views.errors import ProjectionError
 from shared.views.projector import Projector
 from shared.views.rebuild import view_contents
 from shared.views.store import ViewSession, ViewStore, open_view_store
+from shared.views.tracking import tracked_offsets
 
 PAGE_SIZE = 1000
 SCRATCH_PREFIX = "audit_replay_"
@@ -214,9 +214,7 @@ def _empty(scratch: ViewStore, tenant: str) -> None:
 
 
 def _offsets(session: ViewSession) -> Offsets:
-    table = session.tables.tracking
-    rows = session.connection.execute(select(table.c.topic, table.c.partition, table.c.offset))
-    return {(row.topic, int(row.partition)): int(row.offset) for row in rows}
+    return tracked_offsets(session)
 
 
 Rows = dict[tuple[Any, ...], dict[str, Any]]

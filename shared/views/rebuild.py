@@ -19,11 +19,18 @@ from typing import Any
 
 from sqlalchemy import select
 
+from shared.errors import ConflictError
 from shared.log.ports import EventLog
 from shared.views.handlers import HANDLERS, Handler
 from shared.views.projector import Projector
 from shared.views.store import LIVE, REBUILD, ViewSession, ViewStore
-from shared.views.tracking import ViewPosition, view_position
+from shared.views.tracking import ViewPosition, tracked_offsets, view_position
+
+
+class RebuildBehindError(ConflictError):
+    """Raised when a rebuild would swap in views older than the live ones."""
+
+    title = "Rebuild behind the live views"
 
 
 def rebuild(
@@ -37,12 +44,37 @@ def rebuild(
         store.analyze(tenant, REBUILD)  # before the swap: rebuilt tables are read at once
         with store.write(tenant, LIVE) as live:
             fresh.catch_up()
+            _refuse_going_back(store, tenant, live)
             store.promote(tenant, live)
-    except BaseException:  # a failed or interrupted rebuild leaves no half-filled area behind
+    finally:  # a failed rebuild leaves no half-filled area; SQLite's copied one goes too
         store.discard(tenant, REBUILD)
-        raise
     with store.read(tenant) as session:
         return view_position(session)
+
+
+def _refuse_going_back(store: ViewStore, tenant: str, live: ViewSession) -> None:
+    """The log only grows, so a whole replay reaches at least what the live views read.
+
+    Short of it, the log read is not the one the views came from (a mistyped data
+    folder, store or topic prefix gave an empty one): swapping it in emptied the
+    live views and said "rebuilt".
+    """
+    with store.write(tenant, REBUILD) as rebuilt:
+        reached = tracked_offsets(rebuilt)
+    behind = {
+        key: (offset, reached.get(key, -1))
+        for key, offset in tracked_offsets(live).items()
+        if reached.get(key, -1) < offset
+    }
+    if behind:
+        where = "; ".join(
+            f"{topic}[{partition}] ends at {got}, the live views read up to {offset}"
+            for (topic, partition), (offset, got) in sorted(behind.items())
+        )
+        raise RebuildBehindError(
+            f"the log of {tenant!r} holds less than the live views reflect ({where}): "
+            "is it the right store, data folder or topic prefix? The live views are kept"
+        )
 
 
 def view_contents(session: ViewSession) -> dict[str, list[dict[str, Any]]]:

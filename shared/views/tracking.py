@@ -58,6 +58,13 @@ def tracked_offset(session: TrackingSession, topic: str, partition: int) -> int:
     return -1 if found is None else int(found)
 
 
+def tracked_offsets(session: TrackingSession) -> dict[tuple[str, int], int]:
+    """Every partition's tracked offset, by (topic, partition)."""
+    table = session.tables.tracking
+    rows = session.connection.execute(select(table.c.topic, table.c.partition, table.c.offset))
+    return {(row.topic, int(row.partition)): int(row.offset) for row in rows}
+
+
 def advance(session: ViewSession, records: Sequence[LogRecord]) -> None:
     """``record_offset``, then tells readers waiting on the views (NOTIFY at commit)."""
     record_offset(session, records)

@@ -28,7 +28,7 @@ from shared.views.errors import (
 from shared.views.handlers import HANDLERS, Handler
 from shared.views.postgres import PostgresViewStore
 from shared.views.projector import Projector
-from shared.views.rebuild import rebuild, view_contents
+from shared.views.rebuild import RebuildBehindError, rebuild, view_contents
 from shared.views.runner import ProjectorThread
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import REBUILD, ViewSession, ViewStore
@@ -261,5 +261,26 @@ def test_a_rebuild_that_stops_leaves_the_live_views_and_no_rebuild_area(
         rebuild(store, gapped, TENANT)
 
     assert not _rebuild_area_exists(store)
+    with store.read(TENANT) as session:
+        assert view_contents(session) == before
+
+
+def test_a_rebuild_from_a_log_shorter_than_the_live_views_is_refused(
+    store: ViewStore, scenario: Recording
+) -> None:
+    """A mistyped data folder gave an empty log: the rebuild swapped in empty views, exit 0."""
+    records = spaced(scenario)
+    projector(store, PoisonLog(records)).catch_up()
+    with store.read(TENANT) as session:
+        before = view_contents(session)
+
+    with pytest.raises(RebuildBehindError, match="holds less than the live views reflect"):
+        rebuild(store, PoisonLog(records[:3]), TENANT)
+
+    assert not _rebuild_area_exists(store)
+    with store.read(TENANT) as session:
+        assert view_contents(session) == before
+    rebuild(store, PoisonLog(records), TENANT)  # the whole log: swapped in
+    assert not _rebuild_area_exists(store)  # SQLite's copied file is not left behind
     with store.read(TENANT) as session:
         assert view_contents(session) == before
