@@ -18,6 +18,7 @@ import typer
 from shared.audit.cli import audit_app
 from shared.checker.cli import check_command
 from shared.cli.errors import database_refusal, file_refusal, settings_refusal
+from shared.connect_timeout import bound_connection_attempts
 from shared.errors import EntenteError
 from shared.heap import collect_less_often, keep_freed_memory
 from shared.settings import Settings
@@ -309,6 +310,7 @@ def _plug_in_commands() -> None:
 def main() -> None:
     keep_freed_memory()  # every entente process works in batches (shared.heap)
     collect_less_often()
+    bound_connection_attempts()  # libpq waits for ever on a server that never answers
     try:
         _plug_in_commands()
         app()
