@@ -1,24 +1,20 @@
 """``python -m services.relay <tenant>``: the relay process without the ``entente`` command.
 
-Refusals are one line and exit status 2, as under ``entente relay``.
+It is ``entente relay`` itself (``shared.cli.main``), so refusals are the same one
+line and exit status 2: it ran the command on its own, and a bad setting printed a
+traceback whose values included the Kafka password and the database URL.
 """
 
 from __future__ import annotations
 
 import sys
 
-import typer
-
-from services.relay.cli import relay
-from shared.errors import EntenteError
+from shared.cli.main import main as entente
 
 
 def main() -> None:
-    try:
-        typer.run(relay)
-    except EntenteError as error:
-        typer.echo(f"entente: {error.detail}", err=True)
-        sys.exit(2)
+    sys.argv = ["entente", "relay", *sys.argv[1:]]
+    entente()
 
 
 if __name__ == "__main__":

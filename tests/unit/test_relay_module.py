@@ -1,0 +1,48 @@
+"""``python -m services.relay`` refuses bad settings as ``entente relay`` does: one line, exit 2.
+
+It ran the command on its own: a bad setting printed a traceback whose values
+included the Kafka password and the database URL with its password.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRETS = ("hunter2secret", "TopSecretPw")
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"ENTENTE_KAFKA_SASL_PASSWORD": "hunter2secret"}, "SASL credentials are set"),
+        (
+            {
+                "ENTENTE_STORE": "postgres",
+                "ENTENTE_POSTGRES_URL": "postgresql://u:TopSecretPw@h:99999/d",
+            },
+            "postgres_url",
+        ),
+        ({"ENTENTE_STORE": "foo"}, "store: Input should be 'sqlite' or 'postgres'"),
+    ],
+    ids=["kafka-password", "database-url", "store"],
+)
+def test_a_bad_setting_is_one_line_without_secrets(
+    tmp_path: Path, setting: dict[str, str], said: str
+) -> None:
+    env = {**os.environ, "ENTENTE_DATA_DIR": str(tmp_path), **setting}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.relay", "police"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("entente: invalid settings"), done.stderr
+    assert said in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not any(secret in done.stdout + done.stderr for secret in SECRETS)
