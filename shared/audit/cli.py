@@ -308,6 +308,42 @@ def _live_views_exist(live: ViewStore, tenant: str) -> None:
         )
     if isinstance(live, SqliteViewStore):
         _live_tables_exist(live, live.path(tenant), tenant)
+        return
+    _live_schema_complete(live, tenant)
+
+
+def _live_schema_complete(live: ViewStore, tenant: str) -> None:
+    """On PostgreSQL, the live views' schema and every table of it, looked up in the
+    catalogue: opening them would create what is missing (a replay of a tenant without
+    views made them, and over a dropped schema said the replay equalled the live views)."""
+    from sqlalchemy import text
+
+    from shared.views.postgres import PostgresViewStore
+    from shared.views.tables import tables_for
+
+    if not isinstance(live, PostgresViewStore):
+        return
+    schema = live.schema(tenant)
+    with live.engine.connect() as connection:
+        present = set(
+            connection.execute(
+                text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+                {"s": schema},
+            ).scalars()
+        )
+    expected = {table.name for table in tables_for(schema).metadata.sorted_tables}
+    if not present:
+        live.dispose()
+        raise NotFoundError(
+            f"no live views of {tenant!r} in schema {schema} (is ENTENTE_VIEWS_URL right?)"
+        )
+    missing = sorted(expected - present)
+    if missing:
+        live.dispose()
+        raise NotFoundError(
+            f"the live views of {tenant!r} in schema {schema} lack tables ({', '.join(missing)}): "
+            "they were altered, or are not views"
+        )
 
 
 def _live_tables_exist(live: ViewStore, path: Path, tenant: str) -> None:

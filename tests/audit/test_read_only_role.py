@@ -26,6 +26,10 @@ from shared.application.ledger import CooperationLedger
 from shared.application.recorder import FUNCTION
 from shared.application.stores import PostgresStore, schema_for
 from shared.cli.main import app
+from shared.errors import NotFoundError
+from shared.log.embedded import EmbeddedEventLog
+from shared.views.postgres import PostgresViewStore
+from shared.views.projector import Projector
 from tests.audit.support import write_history
 
 pytestmark = pytest.mark.postgres
@@ -192,3 +196,45 @@ def test_a_role_without_grants_gets_one_line_and_exit_code_2(
         "entente: the database refused (InsufficientPrivilege): "
         "permission denied for schema entente_police"
     )
+
+
+def test_a_replay_without_live_views_is_refused_and_makes_none(
+    deployed_store: tuple[str, str, str], tmp_path: Path
+) -> None:
+    """On PostgreSQL the replay created the live views it only reads (SQLite refused)."""
+    owner_url, reader_url, _ = deployed_store
+    env = _audit_env(reader_url, owner_url, tmp_path)
+    result = CliRunner(env=env).invoke(app, ["audit", "replay", "police"])
+
+    assert isinstance(result.exception, NotFoundError), result.output  # `entente`: exit 2
+    assert result.exception.detail == (
+        "no live views of 'police' in schema entente_police_views (is ENTENTE_VIEWS_URL right?)"
+    )
+    with psycopg.connect(owner_url) as connection:
+        made = connection.execute(
+            "SELECT 1 FROM information_schema.schemata WHERE schema_name = 'entente_police_views'"
+        ).fetchone()
+    assert made is None
+
+
+def test_a_replay_of_live_views_on_postgresql_compares_them(
+    deployed_store: tuple[str, str, str], tmp_path: Path
+) -> None:
+    """The catalogue check lets complete live views through (the replay then compares)."""
+    owner_url, reader_url, _ = deployed_store
+    views_url = owner_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    ledger = CooperationLedger(TENANT, PostgresStore(owner_url))
+    views = PostgresViewStore(views_url, [TENANT])
+    try:
+        views.setup()
+        Projector(views, EmbeddedEventLog({TENANT: ledger}), [TENANT]).catch_up()
+    finally:
+        views.dispose()
+        ledger.close()
+
+    result = CliRunner(env=_audit_env(reader_url, owner_url, tmp_path)).invoke(
+        app, ["audit", "replay", "police"]
+    )
+
+    assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
+    assert "OK: the replay equals the live views" in result.output
