@@ -25,6 +25,7 @@ from shared.audit.findings import VerifyReport
 from shared.audit.progress import Counter, CtrlC, Interrupted
 from shared.audit.settings import AuditSettings
 from shared.errors import ConfigurationError, NotFoundError
+from shared.settings import Settings
 
 if TYPE_CHECKING:
     from shared.application.ledger import CooperationLedger
@@ -99,7 +100,7 @@ def verify(
     settings = AuditSettings()
     from shared.audit.verify import verify_tenant
 
-    ledger = _ledger(settings, tenant)
+    ledger = read_only_ledger(settings, tenant)
     _record(settings, "audit.verify", f"/{tenant}/chain", tenant)
     saved = saved or settings.data_dir / "audit" / f"verify-{tenant}.state.jsonl"
     with _kafka_reader(settings, kafka) as topic, _running(resume) as (progress, stop):
@@ -130,9 +131,9 @@ def replay(
     from shared.views.store import open_view_store
 
     settings = AuditSettings()
-    ledger = _ledger(settings, tenant)
+    ledger = read_only_ledger(settings, tenant)
     live = open_view_store(settings.views_url, settings.data_dir, settings.tenants)
-    _live_views_exist(live, tenant)
+    live_views_exist(live, tenant)
     _record(settings, "audit.replay", f"/{tenant}/views", tenant)
     scratch = scratch_views(settings.views_url, settings.data_dir, tenant)
     try:
@@ -175,7 +176,7 @@ def export(
     if not resume:
         check_out(bundle)  # at once; export_bundle checks again, after the saved state
     settings = AuditSettings()
-    ledger = _ledger(settings, tenant)
+    ledger = read_only_ledger(settings, tenant)
     _record(settings, "audit.export", f"/{tenant}/history", tenant)
     with _kafka_reader(settings, kafka) as topic, _running(resume) as (progress, stop):
         checkpoints = [] if topic is None else read_checkpoints(topic, tenant)
@@ -240,7 +241,7 @@ def _in_existing_folder(path: Path, option: str) -> Path:
     return path
 
 
-def _ledger(settings: AuditSettings, tenant: str) -> CooperationLedger:
+def read_only_ledger(settings: Settings, tenant: str) -> CooperationLedger:
     """The tenant's ledger, read only: a SQLite store that does not exist is refused, not made."""
     from shared.application.stores import SqliteStore
     from shared.audit.ledgers import audit_ledger
@@ -297,7 +298,7 @@ def _tables_in(path: Path, what: str) -> set[str]:
     return {name for (name,) in rows}
 
 
-def _live_views_exist(live: ViewStore, tenant: str) -> None:
+def live_views_exist(live: ViewStore, tenant: str) -> None:
     """Refuses SQLite live views that do not exist: a replay equals no views only vacuously."""
     from shared.views.sqlite import SqliteViewStore
 

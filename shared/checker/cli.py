@@ -23,19 +23,25 @@ def check_command(
     Run it while the tenant is quiet (relay and projector caught up): events
     still in flight count as lost.
     """
-    from shared.application.ledger import CooperationLedger
+    from shared.audit.cli import live_views_exist, read_only_ledger
     from shared.checker.check import check
     from shared.kafka.log import KafkaEventLog
     from shared.kafka.settings import KafkaSettings
     from shared.settings import Settings
-    from shared.tenancy import configured_tenant
     from shared.views.store import open_view_store
 
     settings = Settings()
-    configured_tenant(tenant, settings.tenants)  # a typo must not check (and create) a store
-    ledger = CooperationLedger(tenant, settings.event_store(tenant))
-    log = KafkaEventLog(KafkaSettings()) if topic else None
+    # Read only, as the audit reads: a mistyped tenant, data folder or database is
+    # refused; the check made an empty store and views there and said "OK, 0 events".
+    ledger = read_only_ledger(settings, tenant)
     store = open_view_store(settings.views_url, settings.data_dir, [tenant]) if views else None
+    if store is not None:
+        try:
+            live_views_exist(store, tenant)
+        except BaseException:
+            ledger.close()
+            raise
+    log = KafkaEventLog(KafkaSettings()) if topic else None
     try:
         report = check(ledger, log, store)
     finally:

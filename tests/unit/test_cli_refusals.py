@@ -192,6 +192,20 @@ def test_a_check_of_a_tenant_not_served_names_the_served_ones_before_touching_an
     )
 
 
+def test_a_check_where_no_store_is_refused_and_makes_none(tmp_path: Path) -> None:
+    """A mistyped data folder: the check made an empty store and views, and said OK."""
+    data = tmp_path / "typo"
+    ran = entente(
+        "check", "police", "--no-topic", ENTENTE_DATA_DIR=str(data), ENTENTE_STORE="sqlite"
+    )
+
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.strip().splitlines()[-1].startswith("entente: ")
+    assert "OK" not in ran.stdout
+    assert not (data / "events" / "police.events.sqlite3").exists()
+    assert not (data / "views").exists()
+
+
 @pytest.mark.parametrize(
     "command",
     [
