@@ -15,6 +15,7 @@ main thread, so a fatal error still ends the process with a non-zero status.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -43,6 +44,18 @@ log = logging.getLogger("entente.relay")
 
 #: How long the probes' server may take to listen.
 SERVE_WITHIN_S = 10.0
+#: How long a stop may wait for the page in flight (see ``_stop_on_signals``).
+STOP_WITHIN_S = 20.0
+
+
+def _leave_now(within: float) -> None:
+    log.warning(
+        "relay: not stopped %.0f s after the signal (waiting on the store or the broker): "
+        "leaving now; the page in flight is published again at the next start",
+        within,
+    )
+    logging.shutdown()
+    os._exit(1)
 
 
 def prepare_topics(kafka: KafkaSettings, tenant: str) -> None:
@@ -142,12 +155,22 @@ def _listen_for_inserts(
     return listener
 
 
-def _stop_on_signals() -> threading.Event:
+def _stop_on_signals(within: float = STOP_WITHIN_S) -> threading.Event:
+    """SIGTERM or SIGINT stop the relay after its page; past ``within`` seconds, at once.
+
+    A page takes well under a second; a relay still running after that is waiting on
+    a store or broker that does not answer (its library's retries took 150 s), past
+    compose's and Kubernetes' grace periods. Leaving then loses nothing: the position
+    is saved only after the broker acknowledged, so the page is published again.
+    """
     stop = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
         log.info("relay: %s received, stopping after the current page", signal.strsignal(signum))
         stop.set()
+        timer = threading.Timer(within, _leave_now, args=(within,))
+        timer.daemon = True
+        timer.start()
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)

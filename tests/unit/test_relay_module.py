@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,27 @@ def test_a_bad_setting_is_one_line_without_secrets(
     assert said in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not any(secret in done.stdout + done.stderr for secret in SECRETS)
+
+
+STUCK = """
+import logging, os, signal, time
+logging.basicConfig(level=logging.INFO)
+from services.relay.main import _stop_on_signals
+stop = _stop_on_signals(within=0.5)
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(30)  # a loop waiting on a store that does not answer
+"""
+
+
+def test_a_relay_stuck_after_sigterm_leaves_within_its_bound() -> None:
+    """It waited about 150 s on a database outage, past every grace period."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", STUCK],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert time.monotonic() - started < 15
+    assert done.returncode == 1
+    assert "stopping after the current page" in done.stderr
+    assert "leaving now; the page in flight is published again" in done.stderr
