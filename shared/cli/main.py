@@ -56,9 +56,12 @@ def serve(
     """Serve the tenant services (all configured tenants) in one process."""
     import uvicorn
 
+    from shared.cli.databases import databases_answer
+
     settings = Settings()
     if sample_data:
         settings = settings.model_copy(update={"sample_data": True})
+    databases_answer(settings)  # one line naming the setting, not uvicorn's traceback
     if app_name != "all":
         uvicorn.run(
             _service(app_name)(settings),

@@ -329,3 +329,23 @@ def test_a_generated_page_that_cannot_be_written_is_one_line(tmp_path: Path) -> 
 
         assert ran.returncode == 2, ran.stderr
         assert ran.stderr.strip() == (f"entente: cannot write {target}: No such file or directory")
+
+
+@pytest.mark.parametrize("app_name", ["all", "tenant", "reporting", "audit"])
+def test_serve_with_a_views_database_that_does_not_answer_says_so_in_one_line(
+    tmp_path: Path, app_name: str
+) -> None:
+    """uvicorn printed its start-up's traceback (about 170 lines) and exited 3."""
+    ran = entente(
+        "serve", "--port", "0", "--app", app_name,
+        ENTENTE_DATA_DIR=str(tmp_path),
+        ENTENTE_VIEWS_URL="postgresql+psycopg://u:secretpw@127.0.0.1:1/db",
+    )  # fmt: skip
+
+    assert ran.returncode == 2, ran.stderr
+    (line,) = ran.stderr.strip().splitlines()
+    assert line.startswith(
+        "entente: ENTENTE_VIEWS_URL: the database at 127.0.0.1:1/db does not answer "
+        "(OperationalError: "
+    )
+    assert "secretpw" not in ran.stdout + ran.stderr
