@@ -32,6 +32,7 @@ def project(
 
     from services.projector.main import build
     from services.projector.settings import ProjectorSettings
+    from shared.cli.databases import databases_answer
     from shared.cli.logs import configure_process_logging
     from shared.tenancy import configured_tenant
 
@@ -44,6 +45,7 @@ def project(
         if len(set(chosen)) < len(chosen):
             raise typer.BadParameter("names a tenant twice", param_hint="--tenants")
         settings = settings.model_copy(update={"tenants": chosen})
+    databases_answer(settings)  # one line naming the setting, not uvicorn's traceback
     application = build(settings)
     typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{port}/status")
     uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)

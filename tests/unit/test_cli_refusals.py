@@ -331,13 +331,17 @@ def test_a_generated_page_that_cannot_be_written_is_one_line(tmp_path: Path) -> 
         assert ran.stderr.strip() == (f"entente: cannot write {target}: No such file or directory")
 
 
-@pytest.mark.parametrize("app_name", ["all", "tenant", "reporting", "audit"])
-def test_serve_with_a_views_database_that_does_not_answer_says_so_in_one_line(
-    tmp_path: Path, app_name: str
+@pytest.mark.parametrize(
+    "command",
+    [["serve", "--app", app] for app in ("all", "tenant", "reporting", "audit")] + [["project"]],
+    ids=["serve-all", "serve-tenant", "serve-reporting", "serve-audit", "project"],
+)
+def test_a_server_whose_views_database_does_not_answer_says_so_in_one_line(
+    tmp_path: Path, command: list[str]
 ) -> None:
     """uvicorn printed its start-up's traceback (about 170 lines) and exited 3."""
     ran = entente(
-        "serve", "--port", "0", "--app", app_name,
+        *command, "--port", "0",
         ENTENTE_DATA_DIR=str(tmp_path),
         ENTENTE_VIEWS_URL="postgresql+psycopg://u:secretpw@127.0.0.1:1/db",
     )  # fmt: skip
