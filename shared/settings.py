@@ -93,6 +93,20 @@ class Settings(BaseSettings):
                 raise ValueError(error.detail) from None
         return tenants
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _a_folder_named(cls, folder: object) -> object:
+        """An empty value was the current folder (the dev issuer's key written there), and
+        ``~`` was taken literally (a folder named ``~`` made in the current one)."""
+        if isinstance(folder, str) and not folder.strip():
+            raise ValueError("data_dir is empty: name the folder of the data (ENTENTE_DATA_DIR)")
+        if str(folder).startswith("~"):
+            raise ValueError(
+                f"data_dir {str(folder)!r} starts with ~, which is not expanded here: "
+                "give the full path"
+            )
+        return folder
+
     @field_validator("postgres_url", "views_url")
     @classmethod
     def _a_url(cls, url: str | None) -> str | None:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from shared.cli.errors import named_interface
 from shared.errors import EntenteError
 
 
@@ -17,7 +18,9 @@ def project(
         str | None,
         typer.Option(help="Comma-separated tenants to project (default: ENTENTE_TENANTS)"),
     ] = None,
-    host: Annotated[str, typer.Option(help="Interface of the operations endpoints")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(callback=named_interface, help="Interface of the operations endpoints")
+    ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="TCP port of the operations endpoints")
     ] = 8001,

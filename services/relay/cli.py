@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from shared.cli.errors import named_interface
+
 
 def relay(
     tenant: Annotated[str, typer.Argument(help="The tenant whose events to publish, e.g. police")],
@@ -38,7 +40,9 @@ def relay(
             help="Seconds to wait, when commands keep coming, before the next catch-up",
         ),
     ] = 0.005,
-    host: Annotated[str, typer.Option(help="Address of the probes and metrics")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(callback=named_interface, help="Address of the probes and metrics")
+    ] = "127.0.0.1",
     port: Annotated[
         int | None,
         typer.Option(

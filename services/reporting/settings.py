@@ -11,11 +11,16 @@ it, a PostgreSQL views database is used, else the SQLite file
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from shared.settings import Settings
+from shared.settings import Settings, checked_url
+
+#: A schema name PostgreSQL takes unquoted, within its 63 characters.
+_SCHEMA = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 class ReportingSettings(Settings):
@@ -34,6 +39,37 @@ class ReportingSettings(Settings):
         default=0.5, gt=0, description="Seconds between two looks at the log when caught up"
     )
     reporting_page_size: int = Field(default=1000, ge=1, description="Records per transaction")
+
+    @field_validator("reporting_url")
+    @classmethod
+    def _reporting_in_postgres(cls, url: str | None) -> str | None:
+        """Any other scheme was ignored without a word: reporting went to data_dir."""
+        if url is None:
+            return None
+        scheme = urlsplit(checked_url(url)).scheme
+        if not scheme.lower().startswith("postgres") or scheme != scheme.lower():
+            raise ValueError(
+                f"the reporting area lives in PostgreSQL (postgresql://…), not {scheme}; leave "
+                "it unset for the views database, or SQLite under data_dir"
+            )
+        return url
+
+    @field_validator("reporting_schema")
+    @classmethod
+    def _own_schema(cls, schema: str) -> str:
+        """A plain name of its own: empty or ``pg_…`` failed with a traceback, and a
+        tenant's schema (``entente_police``) took the reporting tables beside its events."""
+        if not _SCHEMA.fullmatch(schema) or schema.startswith("pg_"):
+            raise ValueError(
+                f"{schema!r} is not a schema name to use: lowercase letters, digits and _, "
+                "starting with a letter, not pg_…"
+            )
+        if schema.startswith("entente_") and schema != "entente_reporting":
+            raise ValueError(
+                f"{schema!r} is in the entente_ namespace of the tenants' and the platform's "
+                "own schemas: use entente_reporting or a name of your own"
+            )
+        return schema
 
     def reporting_store_url(self) -> str | None:
         """The reporting database: its own URL, else a PostgreSQL views database, else none."""

@@ -93,3 +93,16 @@ def settings_refusal(error: BaseException) -> str | None:
         for found in error.errors(include_input=False, include_url=False, include_context=False)
     ]
     return f"invalid settings ({error.title}): " + "; ".join(reasons)
+
+
+def named_interface(host: str) -> str:
+    """``--host``, refused when empty: an empty host is every interface to asyncio, so an
+    unset ``--host "$HOST"`` exposed the service to the network instead of refusing."""
+    if not host.strip():
+        import typer
+
+        raise typer.BadParameter(
+            "is empty: name an interface (127.0.0.1 for this machine alone, 0.0.0.0 for all)",
+            param_hint="--host",
+        )
+    return host

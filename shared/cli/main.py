@@ -17,7 +17,7 @@ import typer
 
 from shared.audit.cli import audit_app
 from shared.checker.cli import check_command
-from shared.cli.errors import database_refusal, file_refusal, settings_refusal
+from shared.cli.errors import database_refusal, file_refusal, named_interface, settings_refusal
 from shared.connect_timeout import bound_connection_attempts
 from shared.errors import EntenteError
 from shared.heap import collect_less_often, keep_freed_memory
@@ -41,7 +41,9 @@ def _service(name: str) -> Callable[..., Any]:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(callback=named_interface, help="Interface to listen on")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
     sample_data: Annotated[bool, typer.Option(help="Load the sample data (idempotent)")] = False,
     app_name: Annotated[

@@ -353,3 +353,43 @@ def test_a_server_whose_views_database_does_not_answer_says_so_in_one_line(
         "(OperationalError: "
     )
     assert "secretpw" not in ran.stdout + ran.stderr
+
+
+@pytest.mark.parametrize("command", [["serve"], ["project"], ["relay", "police", "--port", "0"]])
+def test_an_empty_host_is_refused_not_every_interface(command: list[str]) -> None:
+    """asyncio reads an empty host as every interface: an unset "$HOST" exposed the API."""
+    ran = entente(*command, "--host", "")
+
+    assert ran.returncode == 2, ran.stderr
+    assert "Invalid value for --host: is empty: name an interface" in " ".join(ran.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("ENTENTE_DATA_DIR", "", "data_dir is empty"),
+        ("ENTENTE_DATA_DIR", "~/entente", "starts with ~, which is not expanded here"),
+        (
+            "ENTENTE_REPORTING_URL",
+            "mysql://u@h/d",
+            "lives in PostgreSQL (postgresql://…), not mysql",
+        ),
+        ("ENTENTE_REPORTING_URL", "garbage", "not a usable URL"),
+        ("ENTENTE_REPORTING_SCHEMA", "", "is not a schema name to use"),
+        ("ENTENTE_REPORTING_SCHEMA", "pg_catalog", "is not a schema name to use"),
+        ("ENTENTE_REPORTING_SCHEMA", "entente_police", "in the entente_ namespace"),
+    ],
+)
+def test_settings_that_were_silently_misread_are_refused(
+    tmp_path: Path, variable: str, value: str, said: str
+) -> None:
+    """Each was taken: the current folder, a folder named ~, SQLite instead of the named
+    database, a traceback, the reporting tables in a tenant's event store schema."""
+    env = {"ENTENTE_DATA_DIR": str(tmp_path / "data"), variable: value}
+    ran = entente("serve", "--app", "reporting", "--port", "0", **env)
+
+    assert ran.returncode == 2, ran.stderr
+    (line,) = ran.stderr.strip().splitlines()
+    assert line.startswith("entente: invalid settings"), line
+    assert said in line, line
+    assert not (tmp_path / "data").exists()
