@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import (
@@ -30,7 +31,7 @@ from keycloak.exceptions import (
     KeycloakError,
     KeycloakGetError,
 )
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic import ValidationError as SettingsError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -67,13 +68,38 @@ class AdminAccess(BaseSettings):
     keycloak_admin_password: SecretStr
     demo_password: SecretStr | None = None
 
+    @field_validator("keycloak_url")
+    @classmethod
+    def _a_plain_http_url(cls, url: str) -> str:
+        """http(s), a host, a port in range, no credentials: messages name this URL, and one
+        holding a password printed it; ``not-a-url`` and port 99999 read "is it running?"."""
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - reading it checks it
+        except ValueError as error:
+            raise ValueError(f"not a usable URL: {error}") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("not a Keycloak URL: it needs http:// or https:// and a host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(
+                "holds credentials: give them in ENTENTE_KEYCLOAK_ADMIN and "
+                "ENTENTE_KEYCLOAK_ADMIN_PASSWORD, not in the URL"
+            )
+        return url
+
     @classmethod
     def from_environment(cls) -> AdminAccess:
         try:
             return cls()
         except SettingsError as error:
-            missing = ", ".join(f"ENTENTE_{e['loc'][0]}".upper() for e in error.errors())
-            raise ConfigurationError(f"set {missing} to reach Keycloak's admin API") from None
+            problems = error.errors()
+            missing = [p for p in problems if p["type"] == "missing"]
+            if len(missing) < len(problems):
+                wrong = next(p for p in problems if p["type"] != "missing")
+                name = f"ENTENTE_{wrong['loc'][0]}".upper()
+                raise ConfigurationError(f"{name}: {wrong['msg']}") from None
+            names = ", ".join(f"ENTENTE_{p['loc'][0]}".upper() for p in missing)
+            raise ConfigurationError(f"set {names} to reach Keycloak's admin API") from None
 
 
 @dataclass

@@ -183,3 +183,34 @@ def test_provisioning_names_the_missing_settings() -> None:
         "entente: set ENTENTE_KEYCLOAK_URL, ENTENTE_KEYCLOAK_ADMIN_PASSWORD "
         "to reach Keycloak's admin API\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (
+            "http://admin:s3cr3t@127.0.0.1:1",
+            "holds credentials: give them in ENTENTE_KEYCLOAK_ADMIN",
+        ),
+        ("not-a-url", "not a Keycloak URL: it needs http:// or https:// and a host"),
+        ("http://127.0.0.1:99999", "not a usable URL: Port out of range 0-65535"),
+    ],
+)
+def test_a_keycloak_url_that_cannot_be_one_is_named_without_its_credentials(
+    url: str, said: str
+) -> None:
+    """A URL with a password printed it ("cannot reach Keycloak at http://admin:s3cr3t@…");
+    a malformed one read "is it running?"."""
+    done = _entente(
+        {
+            "ENTENTE_KEYCLOAK_URL": url,
+            "ENTENTE_KEYCLOAK_ADMIN": "admin",
+            "ENTENTE_KEYCLOAK_ADMIN_PASSWORD": "admin",
+        }
+    )
+
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("entente: ENTENTE_KEYCLOAK_URL: ")
+    assert said in line
+    assert "s3cr3t" not in done.stdout + done.stderr
