@@ -36,6 +36,7 @@ from psycopg.rows import tuple_row
 from shared.application.known_topics import KnownTopicsMapper
 from shared.application.positions import position_of
 from shared.application.receipt import CommandReceipt, receipt_id
+from shared.application.recorder import events_table
 from shared.application.stores import EventStoreConfig
 from shared.application.transcodings import DateAsISO, PlainJSONTranscoder
 from shared.domain.base import EntenteAggregate
@@ -331,12 +332,9 @@ class CooperationLedger(Application[UUID]):
         topics = list(DOMAIN_EVENT_TOPICS)
         if isinstance(recorder, PostgresApplicationRecorder):
             query = sql.SQL(
-                "SELECT notification_id FROM {schema}.{table} WHERE topic = ANY(%s) "
+                "SELECT notification_id FROM {events} WHERE topic = ANY(%s) "
                 "ORDER BY notification_id DESC LIMIT 1"
-            ).format(
-                schema=sql.Identifier(recorder.datastore.schema),
-                table=sql.Identifier(recorder.events_table_name),
-            )
+            ).format(events=events_table(recorder))
             with recorder.datastore.get_connection() as connection:
                 cursor = connection.cursor(row_factory=tuple_row)
                 row = cursor.execute(query, (topics,)).fetchone()
@@ -466,11 +464,10 @@ def domain_rows_query(
     """
     return sql.SQL(
         "SELECT notification_id, originator_id{cast}, originator_version, topic, state "
-        "FROM {schema}.{table} WHERE notification_id > %s{bound} AND topic = ANY(%s) "
+        "FROM {events} WHERE notification_id > %s{bound} AND topic = ANY(%s) "
         "ORDER BY notification_id LIMIT %s"
     ).format(
         cast=sql.SQL("::text" if id_as_text else ""),
-        schema=sql.Identifier(recorder.datastore.schema),
-        table=sql.Identifier(recorder.events_table_name),
+        events=events_table(recorder),
         bound=sql.SQL(" AND notification_id <= %s" if bounded else ""),
     )

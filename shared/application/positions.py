@@ -16,6 +16,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 
+from shared.application.recorder import events_table
+
 
 def position_of(recorder: ApplicationRecorder, record_id: UUID, version: int) -> int | None:
     """The notification id of the event, or None if there is no such event."""
@@ -30,12 +32,8 @@ def position_of(recorder: ApplicationRecorder, record_id: UUID, version: int) ->
         return int(row[0]) if row else None
     if isinstance(recorder, PostgresApplicationRecorder):
         query = sql.SQL(
-            "SELECT notification_id FROM {schema}.{table} "
-            "WHERE originator_id=%s AND originator_version=%s"
-        ).format(
-            schema=sql.Identifier(recorder.datastore.schema),
-            table=sql.Identifier(recorder.events_table_name),
-        )
+            "SELECT notification_id FROM {events} WHERE originator_id=%s AND originator_version=%s"
+        ).format(events=events_table(recorder))
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(query, (record_id, version))
             found = cursor.fetchone()

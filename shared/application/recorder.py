@@ -30,7 +30,7 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 #: The function's name; its definition is (re)written by ``create_table``.
 FUNCTION = "entente_insert_events"
@@ -119,3 +119,10 @@ class LockingInsertRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             cursor.execute(self._call, parameters, prepare=True)
             return [row["n"] for row in cursor.fetchall()]
+
+
+def events_table(recorder: PostgresApplicationRecorder) -> Composed:
+    """``schema.table`` of a PostgreSQL recorder's events, quoted, for queries of our own."""
+    return SQL("{}.{}").format(
+        Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+    )

@@ -44,6 +44,7 @@ from psycopg.rows import tuple_row
 
 from shared.application.known_topics import KNOWN_TOPICS
 from shared.application.ledger import AGGREGATES_BY_TOPIC, CooperationLedger, domain_rows_query
+from shared.application.recorder import events_table
 from shared.audit.findings import Entry
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
 from shared.domain.catalogue import DOMAIN_EVENT_TOPICS, aggregate_type_of
@@ -249,13 +250,10 @@ def _odd_rows(
     if isinstance(recorder, PostgresApplicationRecorder):
         query = sql.SQL(
             "SELECT notification_id, originator_id::text, originator_version, topic, state "
-            "FROM {schema}.{table} WHERE notification_id > %s AND notification_id <= %s "
+            "FROM {events} WHERE notification_id > %s AND notification_id <= %s "
             "AND (NOT topic = ANY(%s) OR (topic = ANY(%s) AND originator_version <> 1)) "
             "ORDER BY notification_id"
-        ).format(
-            schema=sql.Identifier(recorder.datastore.schema),
-            table=sql.Identifier(recorder.events_table_name),
-        )
+        ).format(events=events_table(recorder))
         parameters = (max(after, 0), bound, known, receipts)
         if connection is not None:
             found: Any = connection.cursor(binary=True, row_factory=tuple_row).execute(

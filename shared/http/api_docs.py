@@ -26,3 +26,12 @@ def documented_app(*, docs_url: str, redoc_url: str | None = None, **settings: A
     app.docs_url = docs_url
     app.redoc_url = redoc_url
     return app
+
+
+def documentation_paths(app: FastAPI) -> set[str]:
+    """The paths the API documentation takes (the OpenAPI document, its two viewers, the
+    OAuth redirect, the viewers' files): public by construction, no policy of ours."""
+    paths = {app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    if app.docs_url:
+        paths.add(f"{app.docs_url}/assets")
+    return {path for path in paths if path}

@@ -91,10 +91,10 @@ class PostgresViewStore:
     def reset(self, tenant: str, area: Area) -> None:
         if area != REBUILD:
             raise ValueError("only the rebuild area is ever reset; live views are swapped")
-        schema = self.schema(check_tenant(tenant, self.tenants), area)
+        self.discard(tenant, area)
+        schema = self.schema(tenant, area)
         with self.engine.begin() as connection:
             _lock(connection, schema)
-            connection.execute(DropSchema(schema, cascade=True, if_exists=True))
             connection.execute(CreateSchema(schema))
             tables_for(schema).metadata.create_all(connection)
 

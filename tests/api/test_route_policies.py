@@ -14,6 +14,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 
 from shared.auth.roles import Action
+from shared.http.api_docs import documentation_paths
 from shared.http.security import Allow, Public
 
 if TYPE_CHECKING:
@@ -32,23 +33,11 @@ def _policies(dependant: Dependant | None) -> list[Policy]:
     return found
 
 
-def _documentation_paths(app: FastAPI) -> set[str | None]:
-    """The OpenAPI document, its viewers, and the viewers' script files (``api_docs``)."""
-    assets = f"{app.docs_url}/assets" if app.docs_url else None
-    return {
-        app.openapi_url,
-        app.docs_url,
-        app.redoc_url,
-        app.swagger_ui_oauth2_redirect_url,
-        assets,
-    }
-
-
 def routes_without_policy(app: FastAPI) -> list[str]:
     """``METHOD path`` of every route that declares no policy."""
     missing = []
     for route in iter_route_contexts(app.routes):
-        if route.path in _documentation_paths(app):
+        if route.path in documentation_paths(app):
             continue
         if not _policies(getattr(route, "dependant", None)):
             methods = ",".join(sorted(route.methods or ["*"]))

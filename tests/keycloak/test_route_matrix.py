@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from shared.auth.dev_issuer import demo_users
 from shared.auth.roles import Action, Principal
+from shared.http.api_docs import documentation_paths
 from shared.http.security import Allow, Public
 from shared.tenancy import DEFAULT_TENANTS
 
@@ -78,15 +79,12 @@ def route_table(app: FastAPI) -> list[Route]:
 
     FastAPI's own documentation routes are public by construction.
     """
-    documentation = {
-        app.openapi_url,
-        app.docs_url,
-        app.redoc_url,
-        app.swagger_ui_oauth2_redirect_url,
-    }
+    documentation = documentation_paths(app)
     routes: list[Route] = []
     undeclared: list[str] = []
     for route in iter_route_contexts(app.routes):
+        if route.path in documentation and not getattr(route, "methods", None):
+            continue  # the viewers' files (a static mount), not a route of the API
         policy: Policy | None = Public() if route.path in documentation else None
         policy = policy or _policy(getattr(route, "dependant", None))
         methods = sorted(set(route.methods or ["*"]) - {"HEAD"})

@@ -9,14 +9,14 @@ other event, never parks it twice, and still stops on a version gap.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from shared.log.ports import RawRecord
+from shared.log.ports import LogRecord, RawRecord
 from shared.views.dead_letters import DeadLetter, parked_count, parked_letters
 from shared.views.errors import (
     AggregateVersionGapError,
@@ -246,41 +246,44 @@ def _rebuild_area_exists(store: ViewStore) -> bool:
     return store.path(TENANT, REBUILD).exists()
 
 
-def test_a_rebuild_that_stops_leaves_the_live_views_and_no_rebuild_area(
-    store: ViewStore, scenario: Recording
+def _live_views_of(store: ViewStore) -> dict[str, list[dict[str, Any]]]:
+    with store.read(TENANT) as session:
+        return view_contents(session)
+
+
+@pytest.mark.parametrize(
+    ("log_of", "refusal"),
+    [
+        # A failed rebuild kept its half-filled area (``…_views_new``) until the next one.
+        (lambda r: [*r[:6], *r[7:]], AggregateVersionGapError),  # an amendment lost: a gap
+        # A mistyped data folder gave an empty log: it swapped in empty views, exit 0.
+        (lambda r: r[:3], RebuildBehindError),
+    ],
+    ids=["stops-half-way", "log-shorter-than-the-views"],
+)
+def test_a_refused_rebuild_leaves_the_live_views_and_no_rebuild_area(
+    store: ViewStore,
+    scenario: Recording,
+    log_of: Callable[[list[LogRecord]], list[LogRecord]],
+    refusal: type[Exception],
 ) -> None:
-    """A failed rebuild kept its half-filled area (``…_views_new``) until the next one."""
     records = spaced(scenario)
     projector(store, PoisonLog(records)).catch_up()
-    with store.read(TENANT) as session:
-        before = view_contents(session)
-    lost = 6  # an amendment: the rebuild meets a version gap
-    gapped = PoisonLog([*records[:lost], *records[lost + 1 :]])
+    before = _live_views_of(store)
 
-    with pytest.raises(AggregateVersionGapError):
-        rebuild(store, gapped, TENANT)
+    with pytest.raises(refusal):
+        rebuild(store, PoisonLog(log_of(records)), TENANT)
 
     assert not _rebuild_area_exists(store)
-    with store.read(TENANT) as session:
-        assert view_contents(session) == before
+    assert _live_views_of(store) == before
 
 
-def test_a_rebuild_from_a_log_shorter_than_the_live_views_is_refused(
+def test_a_whole_rebuild_is_swapped_in_and_leaves_no_rebuild_area(
     store: ViewStore, scenario: Recording
 ) -> None:
-    """A mistyped data folder gave an empty log: the rebuild swapped in empty views, exit 0."""
     records = spaced(scenario)
     projector(store, PoisonLog(records)).catch_up()
-    with store.read(TENANT) as session:
-        before = view_contents(session)
-
-    with pytest.raises(RebuildBehindError, match="holds less than the live views reflect"):
-        rebuild(store, PoisonLog(records[:3]), TENANT)
-
-    assert not _rebuild_area_exists(store)
-    with store.read(TENANT) as session:
-        assert view_contents(session) == before
+    before = _live_views_of(store)
     rebuild(store, PoisonLog(records), TENANT)  # the whole log: swapped in
     assert not _rebuild_area_exists(store)  # SQLite's copied file is not left behind
-    with store.read(TENANT) as session:
-        assert view_contents(session) == before
+    assert _live_views_of(store) == before
