@@ -8,6 +8,18 @@ Every class says when it is raised, so a caller knows which one to catch.
 from __future__ import annotations
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message, or its ``repr`` when the message is empty.
+
+    Why: a driver's error runs over several lines (psycopg adds DETAIL, HINT and
+    CONTEXT; SQLAlchemy adds the statement and its parameters, which may hold
+    official text); the first says what failed and is what a one-line answer, a
+    finding or a log line repeats. An error with no message still names itself.
+    """
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else repr(error)
+
+
 class EntenteError(Exception):
     """Base of every error the platform raises on purpose."""
 

@@ -33,6 +33,19 @@ def checked_url(url: str) -> str:
     return url
 
 
+def postgres_url(url: str, lives: str, unset: str) -> str:
+    """``url`` if it names a PostgreSQL database, else ValueError: a database setting
+    given another scheme (``sqlite://``, ``mysql://``) was ignored without a word, and
+    the data went to files under data_dir. ``lives``/``unset`` complete the message:
+    what lives in PostgreSQL, and what leaving the setting unset gives."""
+    scheme = urlsplit(checked_url(url)).scheme  # urlsplit gives it in lower case
+    if not scheme.startswith("postgres"):
+        raise ValueError(
+            f"{lives} in PostgreSQL (postgresql://…), not {scheme}; leave it unset for {unset}"
+        )
+    return url
+
+
 class Settings(BaseSettings):
     """Every knob of a service, with the embedded default's values."""
 
@@ -107,6 +120,28 @@ class Settings(BaseSettings):
             )
         return folder
 
+    @field_validator("issuer", "audience")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        """Empty, every token was refused for an issuer or audience of ''; said here instead."""
+        if not value.strip():
+            raise ValueError("is empty: tokens are checked against it")
+        return value
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_over_http(cls, url: str | None) -> str | None:
+        """``not-a-url`` started a service that looked ready and refused every token."""
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "must be the realm's certificates URL, http(s)://host/realms/<realm>/"
+                "protocol/openid-connect/certs"
+            )
+        return checked_url(url)  # the port
+
     @field_validator("postgres_url", "views_url")
     @classmethod
     def _a_url(cls, url: str | None) -> str | None:
@@ -115,14 +150,9 @@ class Settings(BaseSettings):
     @field_validator("views_url")
     @classmethod
     def _views_in_postgres(cls, url: str | None) -> str | None:
-        """Any other database was ignored without a word: the views went to data_dir."""
-        scheme = urlsplit(url).scheme if url else "postgresql"
-        if not scheme.startswith("postgres"):
-            raise ValueError(
-                f"the views live in PostgreSQL (postgresql://…), not {scheme}; leave it unset "
-                "for SQLite files under data_dir/views"
-            )
-        return url
+        if url is None:
+            return None
+        return postgres_url(url, "the views live", "SQLite files under data_dir/views")
 
     @field_validator("postgres_urls")
     @classmethod

@@ -20,9 +20,17 @@ VIEW_SCHEMA_ENDINGS = ("-views", "-views-new", "-views-old")
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
+#: Longest slug: it names PostgreSQL schemas and Kafka topics, with their prefixes and
+#: endings, within PostgreSQL's 63-byte identifiers.
+MAX_SLUG = 40
+
+
 def check_slug(slug: str) -> str:
-    if not _SLUG.match(slug) or len(slug) > 40:
-        raise ConfigurationError(f"tenant slug {slug!r} must be lowercase words joined by '-'")
+    if not _SLUG.match(slug) or len(slug) > MAX_SLUG:
+        raise ConfigurationError(
+            f"tenant slug {slug!r} must be lowercase words joined by '-', "
+            f"at most {MAX_SLUG} characters"
+        )
     if slug in RESERVED:
         raise ConfigurationError(f"tenant slug {slug!r} is reserved for another service")
     for ending in VIEW_SCHEMA_ENDINGS:
@@ -52,3 +60,22 @@ def served_tenant(slug: str, served: list[str]) -> str:
     if slug not in served:
         raise NotFoundError(f"no tenant {slug!r} here")
     return slug
+
+
+def chosen_tenants(option: str | None, configured: list[str]) -> list[str]:
+    """The tenants a ``--tenants a,b`` option names (``configured`` when not given).
+
+    Why each refusal: an empty value (an unset ``"$T"`` in a script) took every
+    configured tenant; a misspelt one waited for ever for a topic nobody writes, or
+    was granted one; a tenant named twice was projected by two consumers at once.
+    """
+    if option is None:
+        return list(configured)
+    chosen = [t.strip() for t in option.split(",") if t.strip()]
+    if not chosen:
+        raise ConfigurationError(f"--tenants {option!r} names no tenant")
+    for tenant in chosen:
+        configured_tenant(tenant, configured)
+    if len(set(chosen)) < len(chosen):
+        raise ConfigurationError(f"--tenants {option!r} names a tenant twice")
+    return chosen

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from services.audit import routes
 from services.audit.bootstrap import AuditService, StoreUnavailableError
-from shared.errors import NotReadyError
+from shared.errors import NotReadyError, first_line
 from shared.http import problems
 from shared.http.api_docs import documented_app
 from shared.http.no_store import NoStoreForAuthenticated
@@ -48,8 +48,7 @@ def readyz(_: Open, request: Request) -> dict[str, object]:
         except StoreUnavailableError as error:  # could not be opened: its reason, as said
             unreadable.append(f"{tenant} ({error.detail})")
         except Exception as error:  # each tenant's reason, in one answer
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            unreadable.append(f"{tenant} ({type(error).__name__}: {reason})")
+            unreadable.append(f"{tenant} ({type(error).__name__}: {first_line(error)})")
     if unreadable:
         raise NotReadyError(
             "the event stores of these tenants cannot be read: "

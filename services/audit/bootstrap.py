@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import psycopg
-
 from shared.access_log import AccessLog, access_log_for
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import EventStoreConfig, PostgresStore
@@ -24,7 +22,8 @@ from shared.audit.settings import AuditSettings
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
 from shared.auth.tokens import TokenPolicy, TokenVerifier
-from shared.errors import ConfigurationError, NotReadyError
+from shared.errors import ConfigurationError, NotReadyError, first_line
+from shared.pg_probe import answers
 from shared.tenancy import check_slug, served_tenant
 
 #: How long a store that could not be opened is answered for from memory (seconds):
@@ -76,11 +75,10 @@ class AuditService:
             try:
                 ledger = self._open(tenant)
             except Exception as error:
-                reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
                 detail = (
                     f"the event store of {tenant!r} cannot be read "
-                    f"({type(error).__name__}: {reason}); its URL: ENTENTE_POSTGRES_URLS, "
-                    "else ENTENTE_POSTGRES_URL"
+                    f"({type(error).__name__}: {first_line(error)}); "
+                    "its URL: ENTENTE_POSTGRES_URLS, else ENTENTE_POSTGRES_URL"
                 )
                 self._failed[tenant] = (time.monotonic(), detail)
                 raise StoreUnavailableError(detail) from None
@@ -91,9 +89,8 @@ class AuditService:
     def _open(self, tenant: str) -> CooperationLedger:
         store = self.stores[tenant]
         if isinstance(store, PostgresStore):
-            # The library's pool retries for 30 s and then says only that; one direct
-            # attempt answers at once with the server's reason (no such database, refused).
-            psycopg.connect(store.url, connect_timeout=CONNECT_TIMEOUT).close()
+            # The library's pool retries for 30 s and then says only that.
+            answers(store.url, CONNECT_TIMEOUT)
         return audit_ledger(tenant, store, self.clock)
 
     def start(self) -> None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from shared.settings import Settings, checked_url
+from shared.settings import Settings, postgres_url
 
 #: A schema name PostgreSQL takes unquoted, within its 63 characters.
 _SCHEMA = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -43,16 +42,11 @@ class ReportingSettings(Settings):
     @field_validator("reporting_url")
     @classmethod
     def _reporting_in_postgres(cls, url: str | None) -> str | None:
-        """Any other scheme was ignored without a word: reporting went to data_dir."""
         if url is None:
             return None
-        scheme = urlsplit(checked_url(url)).scheme
-        if not scheme.lower().startswith("postgres") or scheme != scheme.lower():
-            raise ValueError(
-                f"the reporting area lives in PostgreSQL (postgresql://…), not {scheme}; leave "
-                "it unset for the views database, or SQLite under data_dir"
-            )
-        return url
+        return postgres_url(
+            url, "the reporting area lives", "the views database, or SQLite under data_dir"
+        )
 
     @field_validator("reporting_schema")
     @classmethod

@@ -30,7 +30,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -255,13 +255,13 @@ def _odd_rows(
             "ORDER BY notification_id"
         ).format(events=events_table(recorder))
         parameters = (max(after, 0), bound, known, receipts)
-        if connection is not None:
-            found: Any = connection.cursor(binary=True, row_factory=tuple_row).execute(
-                query, parameters
-            )
-            return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in found.fetchall()]
-        with recorder.datastore.get_connection() as pooled:
-            found = pooled.cursor(binary=True, row_factory=tuple_row).execute(query, parameters)
+        opened: Any = (
+            nullcontext(connection)
+            if connection is not None
+            else recorder.datastore.get_connection()
+        )
+        with opened as reading:
+            found = reading.cursor(binary=True, row_factory=tuple_row).execute(query, parameters)
             return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in found.fetchall()]
     assert isinstance(recorder, SQLiteApplicationRecorder)
     marks = ", ".join("?" * len(known))

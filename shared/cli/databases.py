@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, first_line
+from shared.pg_probe import answers
 from shared.settings import Settings
 
 
@@ -38,14 +39,12 @@ def named_databases(settings: Settings) -> dict[str, str]:
 def databases_answer(settings: Settings) -> None:
     """ConfigurationError naming the first database that does not answer."""
     for name, url in named_databases(settings).items():
-        parts = urlsplit(url)
-        plain = parts._replace(scheme="postgresql").geturl()  # SQLAlchemy's +psycopg aside
         try:
-            psycopg.connect(plain).close()
+            answers(url)
         except psycopg.Error as error:
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            parts = urlsplit(url)
             where = f"{parts.hostname}:{parts.port or 5432}{parts.path}"  # no credentials
             raise ConfigurationError(
                 f"{name}: the database at {where} does not answer ({type(error).__name__}: "
-                f"{reason})"
+                f"{first_line(error)})"
             ) from None

@@ -13,6 +13,7 @@ import sqlite3
 import psycopg
 import sqlalchemy.exc
 
+from shared.errors import first_line
 from shared.views.errors import RefusedDataError
 
 #: What a database raises for a value it cannot store (SQLAlchemy wraps the drivers';
@@ -22,7 +23,7 @@ DATA_EXCEPTIONS = (sqlalchemy.exc.DataError, psycopg.DataError, sqlite3.DataErro
 
 def refused(error: Exception, topic: str, partition: int, after: int) -> RefusedDataError:
     """The projection error of a batch (records after offset ``after``) the database refused."""
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    reason = first_line(getattr(error, "orig", None) or error)
     return RefusedDataError(
         f"the database refused a value of the batch after offset {after}: {reason}",
         topic,

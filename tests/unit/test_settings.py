@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -30,6 +32,16 @@ def test_a_reserved_or_malformed_tenant_slug_is_refused(slug: str) -> None:
 
     with pytest.raises(ConfigurationError):
         check_slug(slug)
+
+
+def test_a_slug_too_long_says_the_limit() -> None:
+    """It said only "lowercase words joined by '-'", which the slug was."""
+    from shared.errors import ConfigurationError
+    from shared.tenancy import check_slug
+
+    assert check_slug("a" * 40) == "a" * 40
+    with pytest.raises(ConfigurationError, match="at most 40 characters"):
+        check_slug("a" * 41)
 
 
 @pytest.mark.parametrize(
@@ -146,3 +158,28 @@ def test_the_default_body_cap_admits_the_largest_valid_import() -> None:
     ImportMissions.model_validate_json(body)  # valid as far as the schema goes
 
     assert len(body) <= Settings().max_body_bytes
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("ENTENTE_ISSUER", "", "issuer\n  Value error, is empty: tokens are checked against it"),
+        ("ENTENTE_AUDIENCE", "  ", "audience\n  Value error, is empty"),
+        # It started ready, then refused every token as "no key".
+        ("ENTENTE_JWKS_URL", "not-a-url", "must be the realm's certificates URL, http(s)://"),
+        ("ENTENTE_JWKS_URL", "ftp://kc/certs", "must be the realm's certificates URL"),
+        ("ENTENTE_JWKS_URL", "https:///certs", "must be the realm's certificates URL"),
+        ("ENTENTE_JWKS_URL", "http://kc:99999/certs", "Port out of range"),
+    ],
+)
+def test_token_settings_that_would_refuse_every_token_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=re.escape(said)):
+        Settings()
+
+
+def test_a_keycloak_certificates_url_is_taken() -> None:
+    url = "https://sso.interieur.gouv.fr/realms/entente/protocol/openid-connect/certs"
+    assert Settings(auth="jwks", jwks_url=url).jwks_url == url
