@@ -37,17 +37,14 @@ def project(
     from services.projector.settings import ProjectorSettings
     from shared.cli.databases import databases_answer
     from shared.cli.logs import configure_process_logging
-    from shared.tenancy import configured_tenant
+    from shared.tenancy import chosen_tenants
 
     configure_process_logging()
     settings = ProjectorSettings()
-    if tenants:
-        chosen = [t.strip() for t in tenants.split(",") if t.strip()]
-        for tenant in chosen:  # a subset of ENTENTE_TENANTS: a typo would wait for ever
-            configured_tenant(tenant, settings.tenants)
-        if len(set(chosen)) < len(chosen):
-            raise typer.BadParameter("names a tenant twice", param_hint="--tenants")
-        settings = settings.model_copy(update={"tenants": chosen})
+    if tenants is not None:  # a subset of ENTENTE_TENANTS
+        settings = settings.model_copy(
+            update={"tenants": chosen_tenants(tenants, settings.tenants)}
+        )
     databases_answer(settings)  # one line naming the setting, not uvicorn's traceback
     application = build(settings)
     typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{port}/status")

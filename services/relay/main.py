@@ -2,7 +2,8 @@
 
 ``run`` refuses to start unless the CRC-32C extension is in use and the
 tenant's topics exist with the log's configuration (it creates missing ones
-explicitly, and refuses misconfigured ones). It then publishes until SIGTERM or
+explicitly, and refuses misconfigured ones); a broker that does not answer yet
+is waited for, the probes saying so. It then publishes until SIGTERM or
 SIGINT, finishing the page in flight, so a clean stop never republishes. On
 PostgreSQL it is woken by each insert's notification (``shared.notify``) and
 otherwise looks every ``poll_interval`` seconds.
@@ -27,6 +28,7 @@ from shared.application.recorder import CHANNEL, LockingInsertRecorder
 from shared.application.stores import EventStoreConfig, PostgresStore
 from shared.errors import ConfigurationError
 from shared.kafka.crc import require_native_crc32c
+from shared.kafka.errors import BrokerUnavailableError
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
@@ -46,6 +48,8 @@ log = logging.getLogger("entente.relay")
 SERVE_WITHIN_S = 10.0
 #: How long a stop may wait for the page in flight (see ``_stop_on_signals``).
 STOP_WITHIN_S = 20.0
+#: The longest wait between two tries to reach the broker at start-up (doubling from 1 s).
+MAX_BROKER_WAIT_S = 30.0
 
 
 def _leave_now(within: float) -> None:
@@ -82,20 +86,22 @@ def run(
     check_slug(tenant)
     kafka = kafka or KafkaSettings()
     require_native_crc32c()
-    prepare_topics(kafka, tenant)
     if stop is None:
         stop = _stop_on_signals()
     store = settings.event_store(tenant)
     ledger = CooperationLedger(tenant, store)
-    publisher = KafkaPublisher(kafka)
-    state = relay_state_store(store, tenant)
-    wake = threading.Event()
-    listener = _listen_for_inserts(store, ledger, wake)
-    relay = Relay(ledger, publisher, state, options, health=RelayHealth())
-    server = None
+    health = RelayHealth()
+    server = listener = publisher = state = None
     try:
-        if http is not None:
-            server = _serve(tenant, relay, ledger, http)
+        if http is not None:  # first: a relay waiting for its broker answers "not ready, why"
+            server = _serve(tenant, health, ledger, http)
+        if not topics_prepared(kafka, tenant, health, stop):
+            return
+        publisher = KafkaPublisher(kafka)
+        state = relay_state_store(store, tenant)
+        wake = threading.Event()
+        listener = _listen_for_inserts(store, ledger, wake)
+        relay = Relay(ledger, publisher, state, options, health=health)
         log.info("relay %s: publishing to %s", tenant, kafka.bootstrap_servers)
         relay.run(stop, wake)
     finally:
@@ -103,14 +109,48 @@ def run(
             server.should_exit = True
         if listener is not None:
             listener.stop()
-        publisher.close()
-        state.close()
+        if publisher is not None:
+            publisher.close()
+        if state is not None:
+            state.close()
         ledger.close()
         log.info("relay %s: stopped", tenant)
 
 
+def topics_prepared(
+    kafka: KafkaSettings,
+    tenant: str,
+    health: RelayHealth,
+    stop: threading.Event,
+    first_wait: float = 1.0,
+) -> bool:
+    """Prepares the tenant's topics, waiting out a broker that does not answer yet.
+
+    Why: a relay started before its broker (a whole stack started at once, a cluster
+    being restarted) exited after 30 s, and its orchestrator's back-off then delayed
+    publication for minutes after the broker came back. Like an outage during a run,
+    it now waits, alive and not ready, saying why. False if ``stop`` was set meanwhile;
+    a misconfigured topic (TopicMisconfiguredError) is still fatal: waiting cannot fix it.
+    """
+    wait = first_wait
+    while not stop.is_set():
+        health.beat()
+        try:
+            prepare_topics(kafka, tenant)
+            return True
+        except BrokerUnavailableError as error:
+            health.failed(error)
+            log.warning(
+                "relay %s: waiting for the broker (next try in %.0f s): %s", tenant, wait, error
+            )
+        if stop.wait(wait):
+            break
+        wait = min(wait * 2, MAX_BROKER_WAIT_S)
+    return False
+
+
 def _serve(
-    tenant: str, relay: Relay, ledger: CooperationLedger, http: tuple[str, int]
+    tenant: str, health: RelayHealth, ledger: CooperationLedger, http: tuple[str, int]
 ) -> uvicorn.Server:
     """Serves the relay's probes and metrics from a daemon thread (uvicorn leaves signals
     to the main thread there).
@@ -124,7 +164,7 @@ def _serve(
     from services.relay.app import create_app
 
     host, port = http
-    app = create_app(tenant, relay.health, ledger.last_event_position)
+    app = create_app(tenant, health, ledger.last_event_position)
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, server_header=False
     )

@@ -44,6 +44,16 @@ def demo_users(tenants: list[str]) -> dict[str, DemoUser]:
     return users
 
 
+def known_user(users: dict[str, DemoUser], username: str) -> DemoUser:
+    """The demo user named ``username``, else ConfigurationError listing the known ones."""
+    user = users.get(username)
+    if user is None:
+        raise ConfigurationError(
+            f"no demo user {username!r}; known users: {', '.join(sorted(users))}"
+        )
+    return user
+
+
 class DevIssuer:
     """Signs demo users' access tokens with an RSA key kept in ``directory``."""
 
@@ -68,10 +78,7 @@ class DevIssuer:
 
     def token(self, username: str, ttl_seconds: int = 3600) -> str:
         """An access token for a demo user, with Keycloak's claim layout."""
-        user = self.users.get(username)
-        if user is None:
-            known = ", ".join(sorted(self.users))
-            raise ConfigurationError(f"no demo user {username!r}; known users: {known}")
+        user = known_user(self.users, username)
         now = int(time.time())
         claims = {
             "iss": self.issuer,

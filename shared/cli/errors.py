@@ -12,6 +12,8 @@ from __future__ import annotations
 import errno
 import sys
 
+from shared.errors import first_line
+
 
 def database_refusal(error: BaseException) -> str | None:
     """The line to print for ``error`` if a database raised it, else None.
@@ -42,8 +44,7 @@ def database_refusal(error: BaseException) -> str | None:
 
 
 def _line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines() or [""]
-    return f"the database refused ({type(error).__name__}): {lines[0]}"
+    return f"the database refused ({type(error).__name__}): {first_line(error)}"
 
 
 def file_refusal(error: BaseException) -> str | None:
@@ -88,11 +89,42 @@ def settings_refusal(error: BaseException) -> str | None:
     pydantic = sys.modules.get("pydantic")
     if pydantic is None or not isinstance(error, pydantic.ValidationError):
         return None
+    prefix = _env_prefix(error.title)
     reasons = [
-        f"{'.'.join(str(part) for part in found['loc']) or 'settings'}: {found['msg']}"
+        f"{_variable(prefix, found['loc'])}: {found['msg']}"
         for found in error.errors(include_input=False, include_url=False, include_context=False)
     ]
-    return f"invalid settings ({error.title}): " + "; ".join(reasons)
+    shown = "" if prefix is not None else f" ({error.title})"
+    return f"invalid settings{shown}: " + "; ".join(reasons)
+
+
+def _env_prefix(title: str) -> str | None:
+    """The environment prefix of the settings class named ``title`` (None if none is).
+
+    Why: the operator sets ``ENTENTE_JWKS_URL``, not the field ``jwks_url`` of a class
+    named ``Settings``; the error should name what to change.
+    """
+    sources = sys.modules.get("pydantic_settings")
+    if sources is None:
+        return None
+    pending = list(sources.BaseSettings.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls.__name__ == title:
+            return str(cls.model_config.get("env_prefix", ""))
+        pending.extend(cls.__subclasses__())
+    return None
+
+
+def _variable(prefix: str | None, loc: tuple[int | str, ...]) -> str:
+    """``ENTENTE_POSTGRES_URLS[police]`` for the location ``("postgres_urls", "police")``;
+    ``ENTENTE_KAFKA_*`` for a rule of the whole class (no location)."""
+    if prefix is None:
+        return ".".join(str(part) for part in loc) or "settings"
+    if not loc:
+        return f"{prefix}*"
+    first, *rest = loc
+    return f"{prefix}{first}".upper() + "".join(f"[{part}]" for part in rest)
 
 
 def named_interface(host: str) -> str:

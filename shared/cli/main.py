@@ -32,9 +32,11 @@ app = typer.Typer(
 
 
 def _service(name: str) -> Callable[..., Any]:
-    found = [e for e in entry_points(group="entente.apps") if e.name == name]
+    installed = entry_points(group="entente.apps")
+    found = [e for e in installed if e.name == name]
     if not found:
-        raise EntenteError(f"no service {name!r} installed (entry point group entente.apps)")
+        choices = ", ".join(["all", *sorted(e.name for e in installed)])
+        raise EntenteError(f"no service {name!r} here; --app is one of {choices}")
     loaded: Callable[..., Any] = found[0].load()
     return loaded
 
@@ -63,10 +65,11 @@ def serve(
     settings = Settings()
     if sample_data:
         settings = settings.model_copy(update={"sample_data": True})
+    service = None if app_name == "all" else _service(app_name)  # a typo: before any wait
     databases_answer(settings)  # one line naming the setting, not uvicorn's traceback
-    if app_name != "all":
+    if service is not None:
         uvicorn.run(
-            _service(app_name)(settings),
+            service(settings),
             host=host,
             port=port,
             log_level="info",
@@ -101,13 +104,21 @@ def token(
     ] = 3600,
 ) -> None:
     """Print a bearer token for a demo user, signed by the embedded dev issuer."""
-    typer.echo(_dev_issuer().token(user, ttl))
+    from shared.auth.dev_issuer import DevIssuer, demo_users, known_user
+
+    settings = _dev_settings()
+    # Before the issuer, which makes the data folder and its key: a mistyped name made them.
+    known_user(demo_users(settings.tenants), user)
+    issuer = DevIssuer(settings.data_dir, settings.issuer, settings.audience, settings.tenants)
+    typer.echo(issuer.token(user, ttl))
 
 
 @app.command()
 def users() -> None:
-    """List the demo users and their roles."""
-    for user in _dev_issuer().users.values():
+    """List the demo users and their roles (no key needed: nothing is made on disk)."""
+    from shared.auth.dev_issuer import demo_users
+
+    for user in demo_users(_dev_settings().tenants).values():
         typer.echo(f"{user.username:32} {', '.join(user.roles)}")
 
 
@@ -135,17 +146,11 @@ def asyncapi(
 
 def _write(output: str, text: str) -> None:
     """Writes a generated page, or says in one line why it cannot (exit 2), not a traceback."""
-    from contextlib import suppress
-    from pathlib import Path
+    from shared.cli.pages import write_page
 
-    target = Path(output)
-    partial = target.with_name(f".{target.name}.partial")
-    try:  # beside it, then renamed over it: a full disk never leaves half a page
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(target)
+    try:
+        write_page(output, text)
     except OSError as error:
-        with suppress(OSError):
-            partial.unlink(missing_ok=True)
         typer.echo(f"entente: cannot write {output}: {error.strerror or error}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"wrote {output}")
@@ -184,10 +189,16 @@ def kafka_acls(
     --format strimzi prints a KafkaUser with exactly these ACLs, for the user operator.
     """
     from shared.errors import ValidationError
-    from shared.kafka.access import COMPONENTS, KafkaAccessAdmin, component_grants, strimzi_user
+    from shared.kafka.access import (
+        COMPONENTS,
+        KafkaAccessAdmin,
+        checked_kubernetes_names,
+        component_grants,
+        strimzi_user,
+    )
     from shared.kafka.settings import KafkaSettings
     from shared.settings import Settings
-    from shared.tenancy import check_slug
+    from shared.tenancy import chosen_tenants
 
     if component not in COMPONENTS:
         raise ValidationError(
@@ -195,12 +206,9 @@ def kafka_acls(
         )
     if not principal.startswith("User:") or principal == "User:":
         raise ValidationError("principal", "format", f"{principal!r} is not User:<name>")
-    served = [t.strip() for t in (tenants or "").split(",") if t.strip()]
-    if tenants is not None and not served:  # an empty "$T" must not grant every tenant
-        raise ValidationError("tenants", "required", f"--tenants {tenants!r} names no tenant")
-    served = served or Settings().tenants
+    served = chosen_tenants(tenants, Settings().tenants)
     kafka = KafkaSettings()
-    grants = component_grants(component, [check_slug(t) for t in served], kafka)
+    grants = component_grants(component, served, kafka)
     if output == "strimzi":
         import yaml
 
@@ -209,6 +217,7 @@ def kafka_acls(
                 "authentication", "unknown", f"{authentication!r} is not scram-sha-512 or tls"
             )
         user = strimzi_user(principal, grants, cluster, authentication)
+        checked_kubernetes_names(user)
         typer.echo(yaml.safe_dump(user, sort_keys=False), nl=False)
     elif output == "lines":
         for grant in grants:
@@ -280,22 +289,28 @@ def _serve_beside(main: Any, prefix: str, other: Any) -> None:
     main.router.lifespan_context = lifespan
 
 
-def _dev_issuer() -> Any:
-    from shared.auth.dev_issuer import DevIssuer
-
+def _dev_settings() -> Settings:
+    """The settings, where the dev issuer signs the tokens (not under ENTENTE_AUTH=jwks)."""
     settings = Settings()
     if settings.auth != "dev":
         raise EntenteError("tokens come from Keycloak here (ENTENTE_AUTH=jwks), not the dev issuer")
-    return DevIssuer(settings.data_dir, settings.issuer, settings.audience, settings.tenants)
+    return settings
 
 
 def _banner(settings: Settings, host: str, port: int) -> str:
     base = f"http://{host}:{port}"
+    tenant = settings.tenants[0]
+    recorder = f"{tenant}-recorder"
+    token = (
+        f"TOKEN=$(.venv/bin/entente token {recorder})"
+        if settings.auth == "dev"
+        else f"from Keycloak, for a user with the role {tenant}:recorder (ENTENTE_AUTH=jwks)"
+    )
     return (
         f"\nEntente is starting on {base} (tenants: {', '.join(settings.tenants)})\n"
         f"  API docs:   {base}/docs\n"
-        f"  A token:    TOKEN=$(.venv/bin/entente token police-recorder)\n"
-        f'  First call: curl -s -H "Authorization: Bearer $TOKEN" {base}/api/police/missions\n'
+        f"  A token:    {token}\n"
+        f'  First call: curl -s -H "Authorization: Bearer $TOKEN" {base}/api/{tenant}/missions\n'
     )
 
 

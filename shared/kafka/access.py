@@ -20,12 +20,13 @@ No consumer group and no transactional id: readers keep their own positions.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, ValidationError
 from shared.kafka.errors import BrokerUnavailableError
 from shared.kafka.names import alerts_topic, checkpoints_topic, dead_letter_topic, events_topic
 from shared.kafka.settings import KafkaSettings
@@ -113,6 +114,35 @@ def strimzi_user(
             },
         },
     }
+
+
+#: What Kubernetes accepts as an object's name (an RFC 1123 subdomain, at most 253
+#: characters) and as a label's value (at most 63).
+_OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+
+
+def checked_kubernetes_names(user: dict[str, Any]) -> None:
+    """ValidationError unless the KafkaUser's name and cluster label are ones Kubernetes
+    accepts. Why: a principal such as ``User:CN=audit,O=Ministry`` was printed as the
+    name ``audit,O=Ministry``, which ``kubectl apply`` refused only at deployment."""
+    metadata = user["metadata"]
+    name, cluster = metadata["name"], metadata["labels"]["strimzi.io/cluster"]
+    if not _OBJECT_NAME.fullmatch(name):
+        raise ValidationError(
+            "principal",
+            "kubernetes_name",
+            f"the KafkaUser would be named {name!r}, which Kubernetes refuses (lower-case "
+            "letters, digits, '-' and '.', at most 253): the principal must be User:<name>, "
+            "or User:CN=<name> with --authentication tls",
+        )
+    if not _LABEL_VALUE.fullmatch(cluster) or not cluster:
+        raise ValidationError(
+            "cluster",
+            "kubernetes_label",
+            f"--cluster {cluster!r} is not a Kubernetes label value (letters, digits, '-', "
+            "'_' and '.', at most 63)",
+        )
 
 
 class KafkaAccessAdmin:

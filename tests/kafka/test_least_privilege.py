@@ -159,6 +159,7 @@ def test_entente_kafka_acls_apply_grants_the_audit_what_it_reads(
             **os.environ,
             "ENTENTE_KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
             "ENTENTE_KAFKA_TOPIC_PREFIX": kafka_settings.topic_prefix,
+            "ENTENTE_TENANTS": tenant,  # the tenants --tenants may name
         },
         capture_output=True,
         text=True,

@@ -549,6 +549,94 @@ def test_the_relay_process_publishes_serves_its_probes_and_stops_cleanly_on_sigt
         _drop_schema(postgres_url, store, tenant)
 
 
+def test_a_relay_started_before_its_broker_waits_not_ready_then_publishes(
+    postgres_url: str, kafka_settings: KafkaSettings, tenant: str
+) -> None:
+    """It exited after 30 s, and its orchestrator's back-off then delayed publication for
+    minutes after the broker came: it now waits, alive, not ready, saying why."""
+    store = PostgresStore(postgres_url)
+    ledger = CooperationLedger(tenant, store)
+    state = relay_state_store(store, tenant)
+    broker_port, probes = _free_port(), _free_port()
+    env = _relay_env(postgres_url, kafka_settings, tenant)
+    env["ENTENTE_KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"  # nobody there yet
+    env["ENTENTE_KAFKA_BOOTSTRAP_TIMEOUT_MS"] = "1000"
+    command = [sys.executable, "-m", "services.relay", tenant, "--port", str(probes)]
+    forwarder = None
+    try:
+        write_interleaved(ledger, records=3, amendments=0)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{probes}"
+            waiting = _eventually_answer(f"{url}/readyz", process, lambda r: "Broker" in r.text)
+            assert waiting.status_code == 503
+            assert "the relay is retrying: BrokerUnavailableError" in waiting.json()["detail"]
+            assert httpx.get(f"{url}/healthz").status_code == 200  # alive: no restart
+            assert process.poll() is None
+
+            forwarder = _forward(broker_port, kafka_settings.bootstrap_servers.split(",")[0])
+            _wait_until_published(state, 3, process, within=60)
+            ready = _eventually_answer(f"{url}/readyz", process, lambda r: r.status_code == 200)
+            assert ready.json()["count"] == 3
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, output
+        assert f"relay {tenant}: waiting for the broker" in output
+    finally:
+        if forwarder is not None:
+            forwarder.close()
+        state.close()
+        ledger.close()
+        _drop_schema(postgres_url, store, tenant)
+
+
+def _eventually_answer(
+    url: str, process: subprocess.Popen[str], good: Callable[[httpx.Response], bool]
+) -> httpx.Response:
+    """The first answer of ``url`` that is ``good`` (within 30 s, the process alive)."""
+    deadline = time.monotonic() + 30
+    while True:
+        assert process.poll() is None, process.communicate()[0]
+        try:
+            answer = httpx.get(url)
+            if good(answer):
+                return answer
+        except httpx.TransportError:  # not listening yet
+            answer = None
+        assert time.monotonic() < deadline, None if answer is None else answer.text
+        time.sleep(0.1)
+
+
+def _forward(port: int, target: str) -> socket.socket:
+    """A TCP forwarder from 127.0.0.1:``port`` to ``target`` (the broker arriving late)."""
+    host, target_port = target.rsplit(":", 1)
+    listening = socket.create_server(("127.0.0.1", port))
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        with source, sink:
+            while data := source.recv(65536):
+                sink.sendall(data)
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = listening.accept()
+            except OSError:  # closed: the test is over
+                return
+            upstream = socket.create_connection((host, int(target_port)))
+            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listening
+
+
 def test_a_relay_whose_probe_port_is_taken_stops_with_a_clear_message(
     postgres_url: str, kafka_settings: KafkaSettings, tenant: str
 ) -> None:
@@ -578,12 +666,12 @@ def _free_port() -> int:
 
 
 def _wait_until_published(
-    state: RelayStateStore, count: int, process: subprocess.Popen[str]
+    state: RelayStateStore, count: int, process: subprocess.Popen[str], within: float = 30
 ) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + within
     while state.load().count < count:
         assert process.poll() is None, process.communicate()[0]
-        assert time.monotonic() < deadline, "the relay published nothing in 30 s"
+        assert time.monotonic() < deadline, f"the relay published nothing in {within:.0f} s"
         time.sleep(0.1)
 
 

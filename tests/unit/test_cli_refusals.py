@@ -4,6 +4,10 @@ as one line (or Typer's usage error) and exit code 2."""
 from __future__ import annotations
 
 import errno
+import os
+import resource
+import stat
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -13,7 +17,7 @@ from eventsourcing import persistence
 
 from shared.cli.errors import database_refusal, file_refusal
 from shared.relay.relay import RelayOptions
-from tests.cli import entente
+from tests.cli import ENTENTE, entente
 
 
 def test_a_psycopg_error_is_one_line_naming_its_kind() -> None:
@@ -108,7 +112,7 @@ def test_bad_kafka_settings_are_one_line_without_the_password() -> None:
     assert "Traceback" not in done.stderr
     assert "s3cret-from-a-secret" not in done.stdout + done.stderr
     assert done.stderr.strip().splitlines() == [
-        "entente: invalid settings (KafkaSettings): settings: Value error, SASL credentials "
+        "entente: invalid settings: ENTENTE_KAFKA_*: Value error, SASL credentials "
         "are set but security_protocol is PLAINTEXT: they would never be sent (use SASL_SSL)"
     ]
 
@@ -129,7 +133,7 @@ def test_bad_store_settings_are_one_line_without_the_urls(tmp_path: Path) -> Non
     for secret in ("shared-pw", "own-pw"):
         assert secret not in done.stdout + done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        "entente: invalid settings (AuditSettings): settings: Value error, postgres_urls names "
+        "entente: invalid settings: ENTENTE_*: Value error, postgres_urls names "
         "gendarmrie, not among the tenants (police)"
     )
 
@@ -139,7 +143,7 @@ def test_a_wrong_value_names_the_setting_and_the_allowed_ones() -> None:
 
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        "entente: invalid settings (KafkaSettings): security_protocol: Input should be "
+        "entente: invalid settings: ENTENTE_KAFKA_SECURITY_PROTOCOL: Input should be "
         "'PLAINTEXT', 'SSL', 'SASL_PLAINTEXT' or 'SASL_SSL'"
     )
 
@@ -245,13 +249,12 @@ def test_a_tenant_not_configured_is_refused_before_anything_is_opened(
         ),
         (
             {"ENTENTE_STORE": "postgres", "ENTENTE_POSTGRES_URL": "postgresql://u:pw@h:99999/db"},
-            "invalid settings (AuditSettings): postgres_url: Value error, not a usable URL: "
+            "invalid settings: ENTENTE_POSTGRES_URL: Value error, not a usable URL: "
             "Port out of range 0-65535",
         ),
         (
             {"ENTENTE_VIEWS_URL": "postgresql://u:pw@[::1/views"},
-            "invalid settings (AuditSettings): views_url: Value error, not a usable URL: "
-            "Invalid IPv6 URL",
+            "invalid settings: ENTENTE_VIEWS_URL: Value error, not a usable URL: Invalid IPv6 URL",
         ),
         (
             {"ENTENTE_DATA_DIR": "/proc/entente-nowhere"},
@@ -275,7 +278,7 @@ def test_bootstrap_servers_that_name_no_usable_broker_are_refused(servers: str) 
 
     assert ran.returncode == 2, ran.stderr
     (line,) = ran.stderr.strip().splitlines()
-    assert line.startswith("entente: invalid settings (KafkaSettings): bootstrap_servers: ")
+    assert line.startswith("entente: invalid settings: ENTENTE_KAFKA_BOOTSTRAP_SERVERS: ")
 
 
 def test_a_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
@@ -293,13 +296,24 @@ def test_a_store_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     assert store.read_bytes() == b"not a database" * 400
 
 
-def test_a_tenant_named_twice_to_project_is_a_usage_error(tmp_path: Path) -> None:
-    ran = entente(
-        "project", "--tenants", "police,police", "--port", "0", ENTENTE_DATA_DIR=str(tmp_path)
-    )
+@pytest.mark.parametrize(
+    ("tenants", "said"),
+    [
+        ("police,police", "entente: --tenants 'police,police' names a tenant twice"),
+        # An unset "$T" in a script projected every tenant.
+        ("", "entente: --tenants '' names no tenant"),
+        (" , ", "entente: --tenants ' , ' names no tenant"),
+        ("polcie", "entente: no tenant 'polcie' here (ENTENTE_TENANTS: police, gendarmerie, "
+         "civil-protection)"),
+    ],
+)  # fmt: skip
+def test_tenants_to_project_are_some_of_the_configured_ones(
+    tmp_path: Path, tenants: str, said: str
+) -> None:
+    ran = entente("project", "--tenants", tenants, "--port", "0", ENTENTE_DATA_DIR=str(tmp_path))
 
     assert ran.returncode == 2, ran.stderr
-    assert "names a tenant twice" in ran.stderr
+    assert ran.stderr.strip() == said
     assert list(tmp_path.iterdir()) == []
 
 
@@ -307,19 +321,76 @@ def test_a_generated_page_is_replaced_whole_or_not_at_all(tmp_path: Path) -> Non
     """Written in place, a full disk cut the page short and its old content was gone."""
     page = tmp_path / "catalogue.md"
     page.write_text("the page as it was\n")
-    (tmp_path / ".catalogue.md.partial").mkdir()  # where the new page would be written
 
-    refused = entente("catalogue", "--output", str(page))
+    def small_disk() -> None:  # files of 1,000 bytes at most: the page is longer
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    refused = subprocess.run(
+        [str(ENTENTE), "catalogue", "--output", str(page)],
+        preexec_fn=small_disk,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.strip() == f"entente: cannot write {page}: File too large"
     assert page.read_text() == "the page as it was\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogue.md"]
 
-    (tmp_path / ".catalogue.md.partial").rmdir()
     written = entente("catalogue", "--output", str(page))
 
     assert written.returncode == 0, written.stderr
     assert page.read_text().startswith("# ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogue.md"]
+
+
+def test_a_link_planted_beside_the_page_is_not_written_through(tmp_path: Path) -> None:
+    """The page was written under a fixed name beside it, opened as it stood: a symbolic
+    link there had the page written into the file it pointed to."""
+    other = tmp_path / "someone-elses-file"
+    other.write_text("not the page\n")
+    (tmp_path / ".catalogue.md.partial").symlink_to(other)
+    page = tmp_path / "catalogue.md"
+
+    written = entente("catalogue", "--output", str(page))
+
+    assert written.returncode == 0, written.stderr
+    assert other.read_text() == "not the page\n"
+    assert page.read_text().startswith("# ")
+    assert not page.is_symlink()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(page.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
+
+
+@pytest.mark.parametrize("output", ["", " ", ".", "..", "/", "{folder}", "{folder}/page.md/"])
+def test_a_path_naming_no_file_is_refused(tmp_path: Path, output: str) -> None:
+    """'' and '.' were a traceback; 'x/' wrote a file named x."""
+    output = output.format(folder=tmp_path)
+    for command in ("catalogue", "asyncapi"):
+        ran = entente(command, "--output", output)
+
+        assert ran.returncode == 2, ran.stderr
+        assert ran.stderr.count("\n") == 1, ran.stderr
+        assert "give a file path" in ran.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_page_is_not_replaced(tmp_path: Path) -> None:
+    page = tmp_path / "asyncapi.yaml"
+    page.write_text("kept\n")
+    page.chmod(0o444)
+
+    ran = entente("asyncapi", "--output", str(page))
+
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.strip() == (
+        f"entente: {page} is read-only: make it writable (chmod u+w) to replace it"
+    )
+    assert page.read_text() == "kept\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["asyncapi.yaml"]
 
 
 def test_a_generated_page_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
@@ -393,3 +464,57 @@ def test_settings_that_were_silently_misread_are_refused(
     assert line.startswith("entente: invalid settings"), line
     assert said in line, line
     assert not (tmp_path / "data").exists()
+
+
+def test_listing_the_demo_users_or_a_mistyped_one_makes_nothing_on_disk(tmp_path: Path) -> None:
+    """Both made the data folder and a signing key, under whatever folder was mistyped."""
+    data = tmp_path / "data"
+
+    listed = entente("users", ENTENTE_DATA_DIR=str(data), ENTENTE_TENANTS="police")
+    refused = entente("token", "police-recroder", ENTENTE_DATA_DIR=str(data))
+
+    assert listed.returncode == 0, listed.stderr
+    assert "police-recorder" in listed.stdout
+    assert refused.returncode == 2
+    assert "no demo user 'police-recroder'; known users: admin, auditor," in refused.stderr
+    assert not data.exists()
+
+    issued = entente("token", "police-recorder", ENTENTE_DATA_DIR=str(data))
+
+    assert issued.returncode == 0, issued.stderr
+    assert issued.stdout.count(".") == 2  # a JWT
+    assert (data / "dev-issuer-key.pem").exists()
+
+
+def test_an_unknown_service_to_serve_lists_the_choices(tmp_path: Path) -> None:
+    ran = entente("serve", "--app", "tenants", "--port", "0", ENTENTE_DATA_DIR=str(tmp_path))
+
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.strip() == (
+        "entente: no service 'tenants' here; --app is one of all, audit, reporting, tenant"
+    )
+
+
+@pytest.mark.parametrize(
+    ("auth", "token_line"),
+    [
+        ("dev", "  A token:    TOKEN=$(.venv/bin/entente token gendarmerie-recorder)"),
+        # It suggested `entente token`, which refuses under jwks.
+        (
+            "jwks",
+            "  A token:    from Keycloak, for a user with the role gendarmerie:recorder "
+            "(ENTENTE_AUTH=jwks)",
+        ),
+    ],
+)
+def test_the_start_up_banner_says_where_tokens_come_from(auth: str, token_line: str) -> None:
+    from shared.cli.main import _banner
+    from shared.settings import Settings
+
+    settings = Settings(
+        auth=auth, jwks_url="http://kc:8080/certs", tenants=["gendarmerie", "police"]
+    )
+    banner = _banner(settings, "127.0.0.1", 8000).splitlines()
+
+    assert token_line in banner
+    assert banner[-1].endswith("http://127.0.0.1:8000/api/gendarmerie/missions")

@@ -59,6 +59,11 @@ def test_topic_names_carry_the_prefix_and_tenants_default_to_the_settings() -> N
         # An empty "$T" in a script would have granted every tenant of ENTENTE_TENANTS.
         (("relay", "User:x", "--tenants", ""), "--tenants '' names no tenant"),
         (("relay", "User:x", "--tenants", " , "), "--tenants ' , ' names no tenant"),
+        # A misspelt tenant granted a topic nobody writes, and the real one nothing.
+        (
+            ("relay", "User:x", "--tenants", "police,polcie"),
+            "no tenant 'polcie' here (ENTENTE_TENANTS: police, gendarmerie, civil-protection)",
+        ),
     ],
 )
 def test_bad_arguments_get_one_line_and_exit_status_2(args: tuple[str, ...], message: str) -> None:
@@ -147,4 +152,29 @@ def test_unknown_formats_and_authentications_are_refused(
     done = _acls("relay", "User:x", "--tenants", "police", *args)
 
     assert done.returncode == 2
+    assert message in done.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("principal", "args", "message"),
+    [
+        # kubectl refused these names only at deployment.
+        (
+            "User:CN=entente-audit,O=Ministere",
+            ("--authentication", "tls"),
+            "the KafkaUser would be named 'entente-audit,O=Ministere', which Kubernetes refuses",
+        ),
+        ("User:Entente Audit", (), "named 'Entente Audit', which Kubernetes refuses"),
+        ("User:" + "a" * 254, (), "which Kubernetes refuses"),
+        ("User:audit", ("--cluster", "ministry kafka"), "'ministry kafka' is not a Kubernetes"),
+        ("User:audit", ("--cluster", "k" * 64), "is not a Kubernetes label value"),
+    ],
+)
+def test_a_kafka_user_kubernetes_would_refuse_is_not_printed(
+    principal: str, args: tuple[str, ...], message: str
+) -> None:
+    done = _acls("audit", principal, "--tenants", "police", "--format", "strimzi", *args)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
     assert message in done.stderr.strip().splitlines()[-1]

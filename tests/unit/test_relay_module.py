@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -27,9 +28,9 @@ SECRETS = ("hunter2secret", "TopSecretPw")
                 "ENTENTE_STORE": "postgres",
                 "ENTENTE_POSTGRES_URL": "postgresql://u:TopSecretPw@h:99999/d",
             },
-            "postgres_url",
+            "ENTENTE_POSTGRES_URL: Value error",
         ),
-        ({"ENTENTE_STORE": "foo"}, "store: Input should be 'sqlite' or 'postgres'"),
+        ({"ENTENTE_STORE": "foo"}, "ENTENTE_STORE: Input should be 'sqlite' or 'postgres'"),
     ],
     ids=["kafka-password", "database-url", "store"],
 )
@@ -71,3 +72,37 @@ def test_a_relay_stuck_after_sigterm_leaves_within_its_bound() -> None:
     assert done.returncode == 1
     assert "stopping after the current page" in done.stderr
     assert "leaving now; the page in flight is published again" in done.stderr
+
+
+def test_a_relay_waiting_for_its_broker_at_start_up_stops_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Waiting, it is alive and not ready, with the reason; a stop ends the wait at once."""
+    from services.relay import main
+    from shared.kafka.errors import BrokerUnavailableError
+    from shared.kafka.settings import KafkaSettings
+    from shared.relay.health import RelayHealth
+
+    tries: list[float] = []
+    stop = threading.Event()
+
+    def unreachable(_kafka: KafkaSettings, _tenant: str) -> None:
+        tries.append(time.monotonic())
+        if len(tries) == 3:
+            stop.set()  # SIGTERM during the third try
+        raise BrokerUnavailableError("no Kafka broker answered in time at k:9092")
+
+    monkeypatch.setattr(main, "prepare_topics", unreachable)
+    health = RelayHealth()
+
+    prepared = main.topics_prepared(KafkaSettings(), "police", health, stop, first_wait=0.05)
+
+    assert prepared is False
+    assert len(tries) == 3
+    assert tries[1] - tries[0] >= 0.05
+    assert tries[2] - tries[1] >= 0.1  # it backs off (doubling)
+    seen = health.snapshot()
+    assert seen.alive
+    assert not seen.ready
+    assert seen.failure == "BrokerUnavailableError: no Kafka broker answered in time at k:9092"
+    assert seen.failures_total == 3
