@@ -35,8 +35,9 @@ def healthz(_: Open) -> dict[str, str]:
 @router.get("/readyz", summary="The projector runs (a version gap or other stop fails this)")
 def readyz(_: Open, request: Request) -> dict[str, Any]:
     runner = _service(request).runner
-    if runner.stopped_by_error:
-        raise NotReadyError(f"the projector stopped: {runner.failure}")
+    reason = runner.stop_reason("the projector")
+    if reason is not None:
+        raise NotReadyError(reason)
     if not runner.is_alive():
         raise NotReadyError("the projector is not running")
     return {"status": "ready"}

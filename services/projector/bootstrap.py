@@ -23,6 +23,7 @@ from shared.auth.tokens import TokenPolicy, TokenVerifier
 from shared.errors import ConfigurationError
 from shared.kafka.settings import KafkaSettings
 from shared.tenancy import check_slug
+from shared.views.halts import PartitionHalts
 from shared.views.projector import Projector
 from shared.views.runner import ProjectorThread
 from shared.views.store import ViewStore, open_view_store
@@ -99,6 +100,7 @@ def bootstrap(
         page_size=settings.page_size,
         dead_letters=sources.dead_letters,
         observer=metrics,
+        halts=PartitionHalts(logging.getLogger("entente.views")),  # one tenant's stop
     )
     runner = ProjectorThread(projector, poll_interval=settings.poll_interval)
     issuer, verifier = _auth(settings, tenants)

@@ -12,7 +12,8 @@ Read at each scrape:
 - ``entente_projector_lag{tenant,topic,partition}``: end offset - tracked offset;
 - ``entente_projector_end_offset`` and ``entente_projector_tracked_offset``, same labels;
 - ``entente_projector_last_pass_timestamp_seconds``: end of the last successful pass;
-- ``entente_projector_stopped``: 1 once a projection error stopped it (a version gap);
+- ``entente_projector_stopped``: 1 once a projection error stopped it (a version gap),
+  whole or for one tenant; ``entente_projector_tenant_stopped{tenant}``: 1 for that tenant;
 - ``entente_projector_status_up``: 0 when the offsets could not be read (database
   or broker down), in which case the offset series are left out of that scrape.
 """
@@ -86,6 +87,14 @@ class _ScrapeTime:
         )
         stopped.add_metric([], 1.0 if self.runner.stopped_by_error else 0.0)
         yield stopped
+        by_tenant = GaugeMetricFamily(
+            "entente_projector_tenant_stopped",
+            "1 for a tenant whose projection an error stopped (the others go on)",
+            labels=["tenant"],
+        )
+        for tenant in self.runner.stopped_tenants:
+            by_tenant.add_metric([tenant], 1.0)
+        yield by_tenant
         if self.runner.last_pass_at is not None:
             last = GaugeMetricFamily(
                 "entente_projector_last_pass_timestamp_seconds",

@@ -84,7 +84,8 @@ def partitions_of(store: ViewStore, log: EventLog, tenants: Sequence[str]) -> li
 
 
 def runner_state(runner: ProjectorThread) -> dict[str, Any]:
-    """``running``, ``retrying`` (after an infrastructure error) or ``stopped``, and why."""
+    """``running``, ``retrying`` (after an infrastructure error) or ``stopped``, and why;
+    ``stopped_tenants``: those whose projection an error stopped while the others go on."""
     failure = runner.failure
     state = "stopped"
     if runner.is_alive():
@@ -94,6 +95,9 @@ def runner_state(runner: ProjectorThread) -> dict[str, Any]:
         "state": state,
         "last_pass_at": None if last is None else datetime.fromtimestamp(last, UTC).isoformat(),
         "failure": None if failure is None else describe(failure),
+        "stopped_tenants": {
+            tenant: describe(error) for tenant, error in runner.stopped_tenants.items()
+        },
     }
 
 

@@ -42,8 +42,9 @@ def healthz(_: Open) -> dict[str, str]:
 @operations.get("/readyz", summary="The reporting projector runs")
 def readyz(_: Open, request: Request) -> dict[str, Any]:
     runner = request.app.state.reporting.runner
-    if runner.stopped_by_error:
-        raise NotReadyError(f"the reporting projector stopped: {runner.failure}")
+    reason = runner.stop_reason("the reporting projector")
+    if reason is not None:
+        raise NotReadyError(reason)
     if not runner.is_alive():
         raise NotReadyError("the reporting projector is not running")
     alerts = request.app.state.reporting.alert_relay

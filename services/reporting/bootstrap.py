@@ -28,6 +28,7 @@ from shared.reporting.projector import ReportingProjector
 from shared.reporting.runner import ReportingThread
 from shared.reporting.store import ReportingStore, open_reporting_store
 from shared.tenancy import check_slug
+from shared.views.halts import PartitionHalts
 
 log = logging.getLogger("entente.reporting")
 Clock = Callable[[], datetime]
@@ -112,7 +113,12 @@ def bootstrap(
         settings.reporting_store_url(), settings.data_dir, settings.reporting_schema
     )
     projector = ReportingProjector(
-        store, log, tenants, alerts=alerts, page_size=settings.reporting_page_size
+        store,
+        log,
+        tenants,
+        alerts=alerts,
+        page_size=settings.reporting_page_size,
+        halts=PartitionHalts(logging.getLogger("entente.reporting")),  # one tenant's stop
     )
     runner = ReportingThread(projector, poll_interval=settings.reporting_poll_interval)
     access = access or access_log_for(settings, clock)

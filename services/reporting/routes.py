@@ -227,6 +227,8 @@ def status(principal: ReportingReader, request: Request) -> dict[str, Any]:
         "running": runner.is_alive(),
         "stopped_by_error": runner.stopped_by_error,
         "failure": failure,
+        # A directorate whose events an error stopped; the others' figures go on.
+        "stopped_tenants": {tenant: str(error) for tenant, error in runner.stopped_tenants.items()},
         "positions": {tenant: found["position"] for tenant, found in reflected.items()},
         "as_of": reflected,
     }

@@ -21,6 +21,7 @@ from shared.log.embedded import EmbeddedEventLog
 from shared.sample_data.loader import load as load_sample_data
 from shared.settings import Settings
 from shared.tenancy import check_slug
+from shared.views.halts import PartitionHalts
 from shared.views.notifications import ViewChangeListener
 from shared.views.passes import PassSignal
 from shared.views.postgres import PostgresViewStore
@@ -98,7 +99,8 @@ def bootstrap(
     projector = None
     if settings.embedded_projector:
         log_ = EmbeddedEventLog(ledgers)
-        projector = ProjectorThread(Projector(views, log_, tenants))
+        halts = PartitionHalts(logging.getLogger("entente.views"))  # one tenant's stop
+        projector = ProjectorThread(Projector(views, log_, tenants, halts=halts))
     access = access_log_for(settings, clock)
     listener = None
     if projector is None and isinstance(views, PostgresViewStore):

@@ -25,6 +25,7 @@ from shared.reporting.store import ReportingStore
 from shared.reporting.tracking import advance
 from shared.views.data_refusals import DATA_EXCEPTIONS, refused
 from shared.views.errors import UndecodableMessageError
+from shared.views.halts import PartitionHalts
 from shared.views.tracking import tracked_offset
 
 #: Records per batch (one transaction): large sections read the log faster.
@@ -47,6 +48,7 @@ class ReportingProjector:
         handlers: Mapping[str, Handler] = HANDLERS,
         alerts: OverlapAlerts | None = None,
         page_size: int = PAGE_SIZE,
+        halts: PartitionHalts | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -56,14 +58,17 @@ class ReportingProjector:
         self.handlers = handlers
         self.alerts = alerts or TableOverlapAlerts()
         self.page_size = page_size
+        self.halts = halts
 
     def run_once(self, max_records: int = PASS_RECORDS) -> int:
         """Consumes up to ``max_records`` pending records; returns how many.
 
         One batch per partition in turn, so one directorate's backlog does not
-        hold up the others'.
+        hold up the others'. With ``halts``, a ProjectionError stops that directorate's
+        partition only (``shared.views.halts``): the others' figures go on.
         """
-        return in_turns(self.log, self.tenants, self.project_batch, self.page_size, max_records)
+        batch = self.project_batch if self.halts is None else self.halts.guard(self.project_batch)
+        return in_turns(self.log, self.tenants, batch, self.page_size, max_records)
 
     def catch_up(self) -> int:
         """Runs until every topic has nothing more; returns how many records were consumed."""

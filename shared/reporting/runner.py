@@ -3,8 +3,9 @@
 It polls every ``poll_interval`` seconds (on Kafka, a caught-up pass waits on the
 broker instead: ``shared.log.idle``) and can be woken with ``wake()``. A
 ``ProjectionError`` (version gap, unknown type, bad payload, poison message)
-stops it — retrying cannot fix those and the tracking stays before the
-event — and ``failure`` tells readiness why. Any other error (a locked file,
+stops it, or with the projector's ``halts`` only that directorate's partition —
+retrying cannot fix those and the tracking stays before the event — and
+``stop_reason`` tells readiness why. Any other error (a locked file,
 a dropped connection, a broker away) rolled its batch back and is retried
 with a growing pause.
 """

@@ -1,8 +1,9 @@
 """What can go wrong while projecting the log into views.
 
-A ``ProjectionError`` stops the projector *before* the tracking position moves
-past the offending event: a consumer never logs a failure and moves on, since
-the view would then silently disagree with the log for ever. The one other
+A ``ProjectionError`` stops the projector (in a service, that tenant's partition
+only: ``halts.py``) *before* the tracking position moves past the offending
+event: a consumer never logs a failure and moves on, since the view would then
+silently disagree with the log for ever. The one other
 outcome is parking (``dead_letters.py``): a poison message (undecodable, of an
 unknown type, failing its schema) is recorded with its reason and the tracking
 moves past it in the same transaction, so it is handled, not skipped. Without

@@ -42,6 +42,7 @@ from shared.views.errors import (
     PoisonOffsetError,
     UndecodableMessageError,
 )
+from shared.views.halts import PartitionHalts
 from shared.views.handlers import HANDLERS, Handler
 from shared.views.store import LIVE, Area, ViewSession, ViewStore
 from shared.views.tracking import advance, tracked_offset
@@ -91,7 +92,8 @@ class Projector:
     ``area`` is ``live`` in service; a rebuild projects into ``rebuild``.
     ``handlers`` is injectable so tests can make a batch fail half-way.
     ``dead_letters`` parks poison messages (None: they stop the projector);
-    ``schema_check`` says why a record breaks its message schema, if it does.
+    ``schema_check`` says why a record breaks its message schema, if it does;
+    ``halts`` (a service's) stops one partition on a ProjectionError instead of raising.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class Projector:
         schema_check: SchemaCheck | None = message_schema_violation,
         observer: ProjectionObserver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        halts: PartitionHalts | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -120,14 +123,17 @@ class Projector:
         self.schema_check = schema_check
         self.observer = observer or _Unobserved()
         self.clock = clock
+        self.halts = halts
 
     def run_once(self, max_records: int = PASS_RECORDS) -> int:
         """Applies up to ``max_records`` pending records; returns how many were consumed.
 
         Takes one batch per partition in turn, so a tenant with a large
-        backlog does not hold up the others' read-your-writes.
+        backlog does not hold up the others' read-your-writes. With ``halts``, a
+        ProjectionError stops its partition only (``shared.views.halts``).
         """
-        return in_turns(self.log, self.tenants, self.project_batch, self.page_size, max_records)
+        batch = self.project_batch if self.halts is None else self.halts.guard(self.project_batch)
+        return in_turns(self.log, self.tenants, batch, self.page_size, max_records)
 
     def catch_up(self) -> int:
         """Runs until the log has nothing more; returns how many records were consumed."""

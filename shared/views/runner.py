@@ -6,7 +6,8 @@ own write rarely waits a whole interval. On Kafka, a caught-up pass waits on
 the broker instead (``shared.log.idle``), which answers as soon as a record arrives.
 
 A ``ProjectionError`` (version gap, tenant mismatch, bad payload; a poison
-message is parked instead, see ``dead_letters.py``) stops the thread: retrying
+message is parked instead, see ``dead_letters.py``) stops the thread, or with
+the projector's ``halts`` only that tenant's partition (``halts.py``): retrying
 cannot fix it, and the tracking stays before the event. ``failure`` tells
 readiness checks why; ``last_pass_at`` when a pass last succeeded. Any other
 error (a locked database, a dropped connection, a dead-letter topic that did
@@ -24,6 +25,7 @@ from typing import Generic, Protocol, TypeVar
 from shared.log.idle import wait_for_more
 from shared.log.turns import PASS_RECORDS
 from shared.views.errors import ProjectionError
+from shared.views.halts import PartitionHalts
 from shared.views.passes import PassSignal
 from shared.views.projector import Projector
 
@@ -37,6 +39,11 @@ class Passes(Protocol):
 
     @property
     def log(self) -> object: ...
+
+    @property
+    def halts(self) -> PartitionHalts | None:
+        """The partitions a ProjectionError stopped (None: such an error ends the pass)."""
+        ...
 
     def run_once(self) -> int:
         """One pass; fewer than ``PASS_RECORDS`` consumed means the log was read to its end."""
@@ -67,7 +74,27 @@ class PassThread(Generic[P]):
 
     @property
     def stopped_by_error(self) -> bool:
-        """True when a projection error stopped the thread (readiness should fail)."""
+        """True when a projection error stopped the thread, or one tenant's partition
+        (``shared.views.halts``): readiness fails either way."""
+        return self._thread_stopped() or bool(self.stopped_tenants)
+
+    @property
+    def stopped_tenants(self) -> dict[str, ProjectionError]:
+        """The tenants whose partition a projection error stopped, with the error."""
+        halts = self.projector.halts
+        return {} if halts is None else halts.by_tenant()
+
+    def stop_reason(self, what: str) -> str | None:
+        """Why ``what`` (the projector, as the reader knows it) stopped, or None."""
+        if self._thread_stopped():
+            return f"{what} stopped: {self.failure}"
+        stopped = self.stopped_tenants
+        if not stopped:
+            return None
+        each = "; ".join(f"for {tenant}: {error}" for tenant, error in stopped.items())
+        return f"{what} stopped {each} (the other tenants go on)"
+
+    def _thread_stopped(self) -> bool:
         return isinstance(self.failure, ProjectionError) and not self._thread.is_alive()
 
     def start(self) -> None:

@@ -1,5 +1,5 @@
 """The projector service over HTTP: lag and counters on /metrics, /status for admins only,
-/readyz failing once a version gap stopped it.
+/readyz failing once a version gap stopped a tenant's views (the others go on).
 
 The service is wired by its real composition root (SQLite views, the dev
 issuer) with the log given by the test: the embedded log of a real ledger, or
@@ -21,7 +21,7 @@ from services.projector.app import create_app
 from services.projector.bootstrap import ProjectorService, bootstrap
 from services.projector.settings import ProjectorSettings
 from services.projector.sources import Sources
-from shared.log.ports import EventLog
+from shared.log.ports import EventLog, LogRecord, topic_for
 from shared.views.dead_letters import ViewStoreDeadLetters
 from tests.api.test_route_policies import routes_without_policy
 
@@ -30,9 +30,11 @@ from .support import TENANT, TOPIC, Item, PoisonLog, Recording, garbage, record_
 LABELS = {"tenant": TENANT, "topic": TOPIC, "partition": "0"}
 
 
-def service_over(log: EventLog, data_dir: Path) -> ProjectorService:
+def service_over(
+    log: EventLog, data_dir: Path, tenants: list[str] | None = None
+) -> ProjectorService:
     settings = ProjectorSettings(
-        data_dir=data_dir, tenants=[TENANT], auth="dev", poll_interval=0.01
+        data_dir=data_dir, tenants=tenants or [TENANT], auth="dev", poll_interval=0.01
     )
     return bootstrap(settings, sources=Sources(log, log, ViewStoreDeadLetters()))
 
@@ -149,25 +151,75 @@ def test_a_running_projector_is_ready(service: ProjectorService, recording: Reco
         assert as_user(client, service, "admin").json()["state"] == "running"
 
 
-def test_a_version_gap_stops_the_projector_and_fails_readiness(
+def test_a_version_gap_stops_that_tenant_s_views_only_and_fails_readiness(
     tmp_path: Path, scenario: Recording
 ) -> None:
+    """One projector serves every tenant: a gap in police's topic stopped gendarmerie's
+    views too. Police's partition stops before the gap; gendarmerie's is projected."""
     records = [replace(r, offset=i) for i, r in enumerate(scenario.records())]
     lost = next(i for i, r in enumerate(records) if r.event.version == 2)
-    service = service_over(PoisonLog([*records[:lost], *records[lost + 1 :]]), tmp_path)
+    other = [_of(OTHER, r) for r in records]
+    log = ByTopic(
+        {
+            TOPIC: PoisonLog([*records[:lost], *records[lost + 1 :]]),
+            topic_for(OTHER): PoisonLog(other),
+        }
+    )
+    service = service_over(log, tmp_path, [TENANT, OTHER])
 
     with TestClient(create_app(service)) as client:
         assert wait_until(lambda: service.runner.stopped_by_error)
+        assert wait_until(lambda: sample(client, "entente_projector_lag", **OTHER_LABELS) == 0)
         ready = client.get("/readyz")
         status = as_user(client, service, "admin").json()
         stopped = sample(client, "entente_projector_stopped")
+        police_stopped = sample(client, "entente_projector_tenant_stopped", tenant=TENANT)
+        other_stopped = sample(client, "entente_projector_tenant_stopped", tenant=OTHER)
+        assert service.runner.is_alive()  # still projecting the other tenant
 
     assert ready.status_code == 503
-    assert "the next event is version" in ready.json()["detail"]
-    assert status["state"] == "stopped"
-    assert status["failure"]["error"] == "AggregateVersionGapError"
-    assert status["failure"]["offset"] > records[lost].offset
-    assert stopped == 1
+    detail = ready.json()["detail"]
+    assert detail.startswith("the projector stopped for police: ")
+    assert "the next event is version" in detail
+    assert detail.endswith("(the other tenants go on)")
+    assert status["state"] == "running"
+    assert status["failure"] is None
+    assert list(status["stopped_tenants"]) == [TENANT]
+    assert status["stopped_tenants"][TENANT]["error"] == "AggregateVersionGapError"
+    assert status["stopped_tenants"][TENANT]["offset"] > records[lost].offset
+    assert status["tenants"][TENANT]["partitions"][0]["tracked_offset"] < records[lost].offset
+    assert status["tenants"][OTHER]["partitions"][0]["tracked_offset"] == other[-1].offset
+    assert status["tenants"][OTHER]["position"]["position"] == other[-1].event.position
+    assert (stopped, police_stopped, other_stopped) == (1, 1, None)
+
+
+OTHER = "gendarmerie"
+OTHER_LABELS = {"tenant": OTHER, "topic": topic_for(OTHER), "partition": "0"}
+
+
+def _of(tenant: str, record: LogRecord) -> LogRecord:
+    """``record`` as if ``tenant`` had recorded it."""
+    event = replace(record.event, tenant=tenant)
+    return replace(record, topic=topic_for(tenant), event=event)
+
+
+class ByTopic:
+    """A log made of one log per topic (each tenant's, hand-made)."""
+
+    def __init__(self, logs: dict[str, EventLog]) -> None:
+        self.logs = logs
+
+    def topics(self) -> list[str]:
+        return list(self.logs)
+
+    def partitions(self, topic: str) -> list[int]:
+        return self.logs[topic].partitions(topic)
+
+    def read(self, topic: str, partition: int, after: int, limit: int) -> list[LogRecord]:
+        return self.logs[topic].read(topic, partition, after, limit)
+
+    def end_offset(self, topic: str, partition: int) -> int:
+        return self.logs[topic].end_offset(topic, partition)
 
 
 def test_every_route_declares_its_policy(service: ProjectorService) -> None:

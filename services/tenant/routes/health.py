@@ -32,8 +32,9 @@ def healthz(_: Open) -> dict[str, str]:
 def readyz(_: Open, request: Request) -> dict[str, object]:
     platform = request.app.state.platform
     projector = platform.projector
-    if projector is not None and projector.stopped_by_error:
-        raise NotReadyError(f"the projector stopped: {projector.failure}")
+    reason = None if projector is None else projector.stop_reason("the projector")
+    if reason is not None:
+        raise NotReadyError(reason)
     for ledger in platform.ledgers.values():
         ledger.position()  # the store answers (or this raises: 503)
     # No positions: the probe is open, and each directorate's log position tells anyone
