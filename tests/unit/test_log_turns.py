@@ -12,6 +12,7 @@ import logging
 import time
 
 from shared.log.turns import PASS_RECORDS, in_turns
+from shared.views.halts import PartitionHalts
 from shared.views.runner import PassThread
 
 PARTITIONS = 3
@@ -76,6 +77,7 @@ class Projector:
 
     def __init__(self, first: int) -> None:
         self.log = object()
+        self.halts: PartitionHalts | None = None
         self.first = first
         self.passes = 0
 
