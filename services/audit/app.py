@@ -13,6 +13,7 @@ from services.audit.bootstrap import AuditService, StoreUnavailableError
 from shared.errors import NotReadyError, first_line
 from shared.http import problems
 from shared.http.api_docs import documented_app
+from shared.http.head import HeadAsGet
 from shared.http.no_store import NoStoreForAuthenticated
 from shared.http.security import Public
 
@@ -84,6 +85,7 @@ def create_app(service: AuditService) -> FastAPI:
     app.state.tenants = service.tenants
     problems.install(app)
     app.add_middleware(NoStoreForAuthenticated)
+    app.add_middleware(HeadAsGet)
     app.include_router(operations)
     app.include_router(routes.router)
     return app

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from services.projector.bootstrap import ProjectorService
 from shared.errors import NotReadyError
 from shared.http import problems
+from shared.http.head import HeadAsGet
 from shared.http.security import Admin, Public
 from shared.metrics import metrics_response
 
@@ -67,10 +68,12 @@ def create_app(service: ProjectorService) -> FastAPI:
         version="0.1.0",
         description="Consumes the tenant topics into the read views.",
         lifespan=lifespan,
+        redirect_slashes=False,  # no redirect built from the Host header (shared.http.api_docs)
     )
     app.state.service = service
     app.state.verifier = service.verifier
     app.state.tenants = list(service.tenants)
     problems.install(app)
+    app.add_middleware(HeadAsGet)
     app.include_router(router)
     return app

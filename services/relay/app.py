@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from shared.errors import NotReadyError
 from shared.http import problems
+from shared.http.head import HeadAsGet
 from shared.http.security import Public
 from shared.metrics import metrics_response
 from shared.relay.health import HealthSnapshot, RelayHealth
@@ -128,11 +129,13 @@ def create_app(tenant: str, health: RelayHealth, store_position: Callable[[], in
         title=f"Entente — relay of {tenant}",
         version="0.1.0",
         description="Probes and metrics of one tenant's relay (event store → Kafka).",
+        redirect_slashes=False,  # no redirect built from the Host header (shared.http.api_docs)
     )
     registry = CollectorRegistry()
     registry.register(RelayCollector(tenant, health, store_position))
     app.state.health = health
     app.state.registry = registry
     problems.install(app)
+    app.add_middleware(HeadAsGet)
     app.include_router(router)
     return app

@@ -19,6 +19,7 @@ from shared.auth.tokens import TokenVerifier
 from shared.errors import NotReadyError
 from shared.http import problems
 from shared.http.api_docs import documented_app
+from shared.http.head import HeadAsGet
 from shared.http.no_store import NoStoreForAuthenticated
 from shared.http.security import Public
 
@@ -78,6 +79,7 @@ def create_app(service: ReportingService, verifier: TokenVerifier) -> FastAPI:
     app.state.tenants = list(service.tenants)
     problems.install(app)
     app.add_middleware(NoStoreForAuthenticated)
+    app.add_middleware(HeadAsGet)
     app.include_router(operations)
     app.include_router(reporting_router)
     return app

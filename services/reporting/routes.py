@@ -22,7 +22,7 @@ from pydantic import BeforeValidator
 from services.reporting.bootstrap import ReportingService
 from shared.auth.roles import Principal
 from shared.errors import ValidationError
-from shared.http.iso import iso_text_only
+from shared.http.iso import iso_date_only
 from shared.http.query import LARGEST_ID
 from shared.http.security import ReportingReader
 from shared.reporting import queries, sheets
@@ -31,6 +31,8 @@ from shared.reporting.queries.overlaps import MAX_LIMIT
 from shared.reporting.tracking import as_of
 
 router = APIRouter(prefix="/api/reporting", tags=["reporting"])
+#: Overlaps per JSON page when the request names no limit.
+DEFAULT_PAGE = 50
 
 Country = Annotated[str | None, Query(description="ISO 3166-1 alpha-2 code", examples=["VN"])]
 Directorate = Annotated[str | None, Query(description="A tenant slug", examples=["police"])]
@@ -40,7 +42,7 @@ MissionType = Annotated[
 ]
 Theme = Annotated[str | None, Query(description="A theme code", examples=["cybercrime"])]
 On = Annotated[
-    Annotated[date, BeforeValidator(iso_text_only)] | None,
+    Annotated[date, BeforeValidator(iso_date_only)] | None,
     Query(description="Reference date for agreements in force (ISO 8601)"),
 ]
 Format = Annotated[
@@ -184,19 +186,26 @@ def overlaps(
     year: Year = None,
     mission_type: MissionType = None,
     theme: Theme = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (JSON)")] = 50,
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_LIMIT, description="Page size (JSON only; default 50)")
+    ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     format: Format = "json",
 ) -> Any:
-    """A page in JSON; a file holds every overlap the filters select (one snapshot)."""
+    """A page in JSON; a file holds every overlap the filters select (one snapshot).
+
+    A file refuses ``cursor`` and ``limit`` rather than ignore them: ``limit=5`` with a
+    file gave every overlap, and a parameter is refused, never ignored.
+    """
     _record(request, principal, "overlaps", directorate)
     service = _service(request)
     filters = queries.Filters(country, directorate, year, mission_type, theme)
-    if cursor is not None and format != "json":
-        raise ValidationError(
-            "cursor", "whole-list", "a file holds every overlap the filters select: no cursor"
-        )
-    size = limit if format == "json" else None
+    for name, given in (("cursor", cursor), ("limit", limit)):
+        if given is not None and format != "json":
+            raise ValidationError(
+                name, "whole-list", f"a file holds every overlap the filters select: no {name}"
+            )
+    size = (limit or DEFAULT_PAGE) if format == "json" else None
     answer = queries.overlaps(service.store, service.tenants, filters, limit=size, cursor=cursor)
     return _respond(answer, format, sheets.overlaps_sheet)
 

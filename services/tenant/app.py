@@ -21,6 +21,7 @@ from services.tenant.routes import (
 )
 from shared.http import problems
 from shared.http.api_docs import documented_app
+from shared.http.head import HeadAsGet
 from shared.http.limits import BodyLimit
 from shared.http.no_store import NoStoreForAuthenticated
 
@@ -54,9 +55,11 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.tenants = list(platform.ledgers)
     app.state.access = platform.access  # auditors' reads are recorded (shared.http.security)
     problems.install(app)
-    app.add_middleware(NoStoreForAuthenticated)
     app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
     app.add_middleware(ProjectAfterCommands, written=platform.written)
+    # Last, so outermost: every answer to a token's request, the 413 above included.
+    app.add_middleware(NoStoreForAuthenticated)
+    app.add_middleware(HeadAsGet)
 
     # Views first: /missions/awaiting-validation must win over /missions/{record_id}.
     for module in (health, views, agreements, missions, delegations, posts, history, dev_issuer):

@@ -142,7 +142,8 @@ def _replay(ledger: CooperationLedger, idempotency: Idempotency | None) -> BulkR
         return None
     if not isinstance(receipt, ImportReceipt):  # the key of a single command, same body
         raise IdempotencyKeyReusedError(
-            "this Idempotency-Key was already used with a different request"
+            "this Idempotency-Key was already used with a different request, or by another "
+            "caller: send a fresh key (a UUID) with each new request"
         )
     records: tuple[tuple[UUID, int], ...] = tuple(
         zip(receipt.record_ids, receipt.record_versions, strict=True)

@@ -64,20 +64,20 @@ LATEST_UTC_OFFSET = timedelta(hours=14)
 class Idempotency:
     """A client's ``Idempotency-Key`` and the fingerprint of its request.
 
-    ``earlier``, when given, computes the fingerprint an earlier release gave
-    the same request: receipts recorded then still match their retries. It is
-    only called when a receipt does not match ``fingerprint``.
+    ``earlier``, when given, computes the fingerprints earlier releases gave the
+    same request: receipts recorded then still match their retries. It is only
+    called when a receipt does not match ``fingerprint``.
     """
 
     key: str
     fingerprint: str
-    earlier: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+    earlier: Callable[[], Sequence[str]] | None = field(default=None, compare=False, repr=False)
 
     def matches(self, fingerprint: str) -> bool:
         """Whether a receipt's ``fingerprint`` is this request's."""
         if fingerprint == self.fingerprint:
             return True
-        return self.earlier is not None and fingerprint == self.earlier()
+        return self.earlier is not None and fingerprint in self.earlier()
 
 
 @dataclass(frozen=True)
@@ -366,7 +366,8 @@ class CooperationLedger(Application[UUID]):
         assert isinstance(receipt, CommandReceipt)
         if not idempotency.matches(receipt.fingerprint):
             raise IdempotencyKeyReusedError(
-                "this Idempotency-Key was already used with a different request"
+                "this Idempotency-Key was already used with a different request, or by another "
+                "caller: send a fresh key (a UUID) with each new request"
             )
         return receipt
 

@@ -9,7 +9,7 @@ caught up — or the events still in flight are reported as lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from shared.checker.report import CheckReport, EventKey
@@ -57,11 +57,13 @@ def check(
     store: StoredEvents,
     topic: RawTopicReader | None = None,
     views: ViewStore | None = None,
+    shown_as: Callable[[str], str] = str,
 ) -> CheckReport:
     """Checks ``store``'s tenant: its topic (read through ``topic``) and its ``views``.
 
     With the views, the messages their projector parked are known, so poison
-    messages it parked do not fail the topic's check.
+    messages it parked do not fail the topic's check. ``shown_as``: the topic's name
+    as the report gives it (the broker's, with the deployment's prefix).
     """
     tenant = store.tenant
     events = stored_events(store)
@@ -70,7 +72,9 @@ def check(
         name = events_topic(tenant)
         partitions = (read_partition(topic, name, p) for p in topic.partitions(name))
         parked = set() if views is None else parked_offsets(views, tenant, name)
-        topic_findings = examine_topic(tenant, name, chained(tenant, events), partitions, parked)
+        topic_findings = examine_topic(
+            tenant, shown_as(name), chained(tenant, events), partitions, parked
+        )
     view_findings = None if views is None else check_views(views, tenant, events)
     return CheckReport(tenant, len(events), topic_findings, view_findings)
 

@@ -41,9 +41,11 @@ def check_command(
         except BaseException:
             ledger.close()
             raise
-    log = KafkaEventLog(KafkaSettings()) if topic else None
+    kafka = KafkaSettings() if topic else None
+    log = None if kafka is None else KafkaEventLog(kafka)
+    shown_as = str if kafka is None else kafka.physical  # the name an operator looks up
     try:
-        report = check(ledger, log, store)
+        report = check(ledger, log, store, shown_as)
     finally:
         ledger.close()
         if log is not None:

@@ -19,6 +19,9 @@ from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import Classification, PostStatus
 from shared.errors import ValidationError
 
+#: Where the posts are not: the internal-security services abroad cover foreign countries.
+FRANCE = "FR"
+
 
 class PostAbroad(EntenteAggregate):
     """An internal-security service in an embassy, and the countries it covers."""
@@ -98,6 +101,12 @@ class PostAbroad(EntenteAggregate):
     ) -> PostAbroad:
         """Records a new post and the countries it covers from the start."""
         host = iso_country(host_country, "host_country").code
+        if host == FRANCE:
+            raise ValidationError(
+                "host_country",
+                "abroad",
+                "a post abroad is hosted outside France: give the host country's code",
+            )
         ctx.happened("opened_on", opened_on)
         return cls._create(
             cls.Opened,
@@ -161,8 +170,14 @@ class PostAbroad(EntenteAggregate):
 
 
 def _coverage(host_country: str, covered_countries: list[str]) -> list[str]:
-    """Validated covered countries, which must include the host country."""
+    """Validated covered countries, which must include the host country, and not France."""
     countries = values.countries("covered_countries", covered_countries)
+    if FRANCE in countries:  # a slip: the services abroad cover foreign countries
+        raise ValidationError(
+            f"covered_countries[{countries.index(FRANCE)}]",
+            "abroad",
+            "a post abroad covers countries outside France",
+        )
     if host_country not in countries:
         raise ValidationError(
             "covered_countries",

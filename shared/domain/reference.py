@@ -64,7 +64,16 @@ def currency(code: str, field: str = "currency") -> Currency:
         raise ValidationError(
             field, "unknown-currency", f"{code!r} is not an ISO 4217 currency code"
         )
+    if code in NOT_MONEY:
+        raise ValidationError(
+            field, "not-money", f"{code!r} ({found.name}) is an ISO 4217 code but no currency"
+        )
     return Currency(code, str(found.name))
+
+
+#: ISO 4217 codes that name no money a budget is counted in: "no currency", the
+#: testing code, precious metals and bond-market units (XAF, XOF, XPF, XCD are currencies).
+NOT_MONEY = frozenset({"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD"})
 
 
 def all_countries() -> list[Country]:

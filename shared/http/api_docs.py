@@ -17,7 +17,14 @@ from fastapi_offline import FastAPIOffline
 
 
 def documented_app(*, docs_url: str, redoc_url: str | None = None, **settings: Any) -> FastAPI:
-    """A FastAPI app (``settings`` are FastAPI's) whose docs pages need nothing outside it."""
+    """A FastAPI app (``settings`` are FastAPI's) whose docs pages need nothing outside it.
+
+    No redirect for a trailing slash: Starlette's answered ``/api/police/missions/``,
+    before any token was checked, with a 307 to a URL built from the request's Host
+    header (``http://evil.example/…``) and no problem document; a path we do not
+    serve is a 404 problem like any other.
+    """
+    settings.setdefault("redirect_slashes", False)
     app = FastAPIOffline(
         docs_url=docs_url, redoc_url=redoc_url, static_url=f"{docs_url}/assets", **settings
     )

@@ -44,7 +44,14 @@ async def idempotency(
         str | None, Header(description="Makes a retry return the first result")
     ] = None,
 ) -> Idempotency | None:
-    """The request's key and fingerprint (method, path and canonical JSON body)."""
+    """The request's key and fingerprint (caller, method, path and canonical JSON body).
+
+    The caller (the token's subject) is part of the fingerprint: another user sending
+    the same key (two desk officers copying the README's example key) got the first
+    user's answer, 201 "replayed", and their command was never recorded; now it is
+    refused (422) like any reuse of a key. Receipts recorded before, without the
+    caller, still answer their retries (``earlier``).
+    """
     if idempotency_key is None:
         return None
     if not _KEY.match(idempotency_key):
@@ -60,12 +67,22 @@ async def idempotency(
             parsed = await request.json()  # parsed once: FastAPI has read it for the body
         except ValueError:
             parsed = _NOT_JSON
-    head = f"{request.method} {request.url.path}\n"
+    route = f"{request.method} {request.url.path}\n"
+    head = f"{route}caller {_caller(request)}\n"
     return Idempotency(
         idempotency_key,
         fingerprint(head, body, parsed),
-        earlier=lambda: first_fingerprint(head, body),
+        earlier=lambda: (fingerprint(route, body, parsed), first_fingerprint(route, body)),
     )
+
+
+def _caller(request: Request) -> str:
+    """The verified caller's subject; the routes authorize before they read the key."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # a route declaring its key before its caller: a bug, not input
+        raise RuntimeError("the Idempotency-Key was read before the caller was verified")
+    subject: str = principal.subject
+    return subject
 
 
 #: A body that is not JSON: fingerprinted as its text.

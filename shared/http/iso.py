@@ -10,7 +10,7 @@ every date and instant the APIs read goes through ``iso_text_only`` first.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 #: How an ISO 8601 date, or an instant's date part, begins (ASCII digits only).
 _ISO_DATE_START = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
@@ -27,3 +27,21 @@ def iso_text_only(value: object) -> object:
     if isinstance(value, str) and _ISO_DATE_START.match(value):
         return value
     raise ValueError("give an ISO 8601 date, such as 2024-03-01 (an instant: 2024-03-01T09:00:00Z)")
+
+
+#: A calendar date as ISO 8601 writes it, and nothing after it.
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
+
+
+def iso_date_only(value: object) -> object:
+    """``value`` unchanged if it is a date or ``YYYY-MM-DD`` text, else ``ValueError``.
+
+    For fields that hold a day: pydantic read ``"2026-11-02T00:00:00-10:00"`` as
+    2 November and dropped the time and the offset (a day that, written in UTC, is
+    the 3rd): a slip in the client, refused rather than read one way.
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("give a calendar date, such as 2024-03-01 (no time, no offset)")

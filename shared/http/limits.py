@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.http.problems import PROBLEM_BASE, PROBLEM_JSON
+from shared.http.problems import problem
 
 
 class BodyLimit:
@@ -23,7 +22,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         received = 0
 
@@ -39,23 +38,17 @@ class BodyLimit:
 
         await self.app(scope, counting_receive, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": PROBLEM_BASE + "payload-too-large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"the body exceeds {self.max_bytes} bytes",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await too_large(self.max_bytes)(scope, receive, send)
+
+
+def too_large(max_bytes: int) -> Response:
+    """The 413 problem, whether the size was declared or counted as the body came."""
+    return problem(
+        413,
+        "payload-too-large",
+        "Payload too large",
+        f"the body exceeds {max_bytes} bytes",
+        field="body",
+        rule="max-bytes",
+    )

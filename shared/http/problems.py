@@ -130,8 +130,16 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+#: Where FastAPI says a parameter came from; the field is named without it, as the
+#: platform's own checks name ``limit`` or ``Idempotency-Key`` (``query.limit`` was one
+#: spelling for the framework's checks and another for ours).
+_SOURCES = frozenset({"query", "path", "header", "cookie"})
+
+
 def _issue(error: Any) -> dict[str, Any]:
     loc = [p for p in error.get("loc", ()) if p != "body"]
+    if len(loc) > 1 and loc[0] in _SOURCES:
+        loc = loc[1:]
     issue: dict[str, Any] = {
         # The body as a whole (missing, or not an object) is named, not left blank.
         "field": ".".join(str(p) for p in loc) or ("body" if error.get("loc") else ""),
@@ -188,7 +196,12 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
                 rule="media-type",
             )
         return await _malformed_body(request)  # nested too deep, a huge number, bad UTF-8
-    titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+    if error.status_code == 413:  # counted while the body came (shared.http.limits)
+        return problem(
+            413, "payload-too-large", "Payload too large", str(error.detail),
+            field="body", rule="max-bytes",
+        )  # fmt: skip
+    titles = {404: "Not found", 405: "Method not allowed"}
     slugs = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
     headers = dict(error.headers or {})
     if error.status_code == 405:

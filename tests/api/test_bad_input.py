@@ -26,6 +26,8 @@ DOMAIN_RULES = {
     "required",
     "range",
     "scale",
+    "not-money",
+    "abroad",
 }
 
 
@@ -56,6 +58,11 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"requested_on": "86400"}, "requested_on", "value_error"),
     ("missions", {"requested_on": 86400}, "requested_on", "value_error"),
     ("delegations", {"start_date": "0"}, "start_date", "value_error"),
+    # A day, not an instant: the time and its offset were dropped (2 November at -10:00
+    # is the 3rd in UTC), the day kept as if that were what was meant.
+    ("missions", {"requested_on": "2026-11-02T00:00:00-10:00"}, "requested_on", "value_error"),
+    ("delegations", {"start_date": "2024-06-10T09:00:00Z"}, "start_date", "value_error"),
+    ("agreements", {"signed_on": "2012-01-10 "}, "signed_on", "value_error"),
     ("missions", {"countries": ["VN", "ZZ"]}, "countries[1]", "unknown-country"),
     ("missions", {"countries": ["ZZ"]}, "countries[0]", "unknown-country"),
     ("missions", {"countries": ["KHM"]}, "countries[0]", "iso-3166-alpha-2"),
@@ -74,6 +81,22 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
         "unknown-currency",
     ),
     ("agreements", {"funding": {"amount": "1.001", "currency": "EUR"}}, "funding.amount", "scale"),
+    # ISO 4217 codes, but no money: "no currency", the testing code, gold.
+    (
+        "agreements",
+        {"funding": {"amount": "10", "currency": "XXX"}},
+        "funding.currency",
+        "not-money",
+    ),
+    (
+        "agreements",
+        {"funding": {"amount": "10", "currency": "XAU"}},
+        "funding.currency",
+        "not-money",
+    ),
+    # The services abroad: a post in France, or covering it, is a slip.
+    ("posts", {"host_country": "FR", "covered_countries": ["FR"]}, "host_country", "abroad"),
+    ("posts", {"covered_countries": ["VN", "FR"]}, "covered_countries[1]", "abroad"),
     ("agreements", {"funding": {"amount": "-5", "currency": "EUR"}}, "funding.amount", "range"),
     # PostgreSQL cannot hold U+0000 (it stopped the projection), XLSX no other C0 control.
     ("missions", {"title": "Stage\u0000"}, "title", "control-character"),
@@ -355,6 +378,8 @@ def test_an_oversized_body_is_refused_with_413(api: Api, declared: bool) -> None
 
     body = problem(response, 413, "payload-too-large")
     assert body["detail"] == f"the body exceeds {MAX_BODY} bytes"
+    assert (body["field"], body["rule"]) == ("body", "max-bytes")
+    assert response.headers["cache-control"] == "no-store"  # as every answer to a token
     assert api.position() == position
 
 
@@ -379,7 +404,7 @@ def test_a_record_id_that_is_not_a_uuid_is_refused(api: Api) -> None:
     response = api.get("/api/police/missions/mission-1")
 
     body = problem(response, 422, "invalid-input")
-    assert (body["field"], body["rule"]) == ("path.record_id", "uuid_parsing")
+    assert (body["field"], body["rule"]) == ("record_id", "uuid_parsing")
 
 
 def test_a_missing_record_is_a_404_problem(api: Api) -> None:
@@ -435,8 +460,30 @@ def test_readiness_tells_no_directorate_s_position(api: Api) -> None:
 def test_a_date_in_a_query_is_iso_8601_not_a_number(api: Api) -> None:
     body = problem(api.get("/api/police/delegations?from=0"), 422, "invalid-input")
 
-    assert body["field"] == "query.from"
+    assert body["field"] == "from"
     assert api.get("/api/police/delegations?from=2024-01-01").status_code == 200
+
+
+def test_query_problems_name_the_parameter_as_sent(api: Api) -> None:
+    """``query.limit`` for the framework's checks, ``limit`` for ours: one spelling now.
+    And ``to_date`` (no parameter of the request) for dates out of order."""
+    framework = problem(api.get("/api/police/missions?limit=0"), 422, "invalid-input")
+    ours = problem(
+        api.get("/api/police/delegations?from=2027-07-01&to=2027-06-01"), 422, "dates-in-order"
+    )
+
+    assert framework["field"] == "limit"
+    assert framework["errors"][0]["field"] == "limit"
+    assert (ours["field"], ours["detail"]) == ("to", "to is before from")
+
+
+def test_a_post_filter_that_is_no_post_id_is_refused(api: Api) -> None:
+    """``post_id=abc`` answered an empty board, as if the post had collected nothing."""
+    body = problem(api.get("/api/police/missions?post_id=abc"), 422, "invalid-input")
+
+    assert (body["field"], body["rule"]) == ("post_id", "uuid_parsing")
+    post = api.create("posts")
+    assert api.get(f"/api/police/missions?post_id={post.id}").status_code == 200
 
 
 def test_the_query_is_looked_at_only_once_the_caller_is_verified(api: Api) -> None:
@@ -499,3 +546,32 @@ def test_a_control_character_in_a_query_is_refused_naming_the_parameter(
 
     assert body["field"] == path.split("?")[1].split("=")[0]
     assert body["rule"] == "control-character"
+
+
+@pytest.mark.parametrize("path", ["/api/police/missions/", "/healthz/"])
+def test_a_trailing_slash_is_a_404_problem_not_a_redirect_to_the_host_header(
+    api: Api, path: str
+) -> None:
+    """Starlette answered 307 to http://evil.example/… before any token was checked."""
+    response = api.client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+
+    problem(response, 404, "not-found")
+    assert "location" not in response.headers
+
+
+def test_head_is_answered_wherever_get_is_with_the_get_s_status_and_headers(api: Api) -> None:
+    """HEAD answered 405 (RFC 9110 requires it wherever GET is served; probes use it)."""
+    reader = api.auth("police-reader")
+    for path, headers in [("/healthz", {}), ("/api/police/missions", reader)]:
+        got = api.client.get(path, headers=headers)
+        head = api.client.head(path, headers=headers)
+
+        assert (head.status_code, head.content) == (200, b""), path
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["content-length"] == got.headers["content-length"]
+    assert api.client.head("/api/police/missions", headers=reader).headers["cache-control"] == (
+        "no-store"
+    )
+    refused = api.client.head("/api/police/missions")  # authorized as its GET: no token, 401
+    assert (refused.status_code, refused.content) == (401, b"")
+    assert refused.headers["content-type"] == "application/problem+json"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from shared.auth.dev_issuer import DemoUser
 from shared.http import commands
 from shared.http.commands import fingerprint, first_fingerprint
 
@@ -52,7 +53,7 @@ def test_a_receipt_of_the_first_release_still_answers_its_retry(
 ) -> None:
     with monkeypatch.context() as first_release:
         first_release.setattr(
-            commands, "fingerprint", lambda head, body, _: first_fingerprint(head, body)
+            commands, "fingerprint", lambda head, body, _: first_fingerprint(_route(head), body)
         )
         first = api.post(
             "/api/police/missions",
@@ -82,7 +83,7 @@ def test_an_import_receipt_of_the_first_release_still_answers_its_retry(
     body = {"items": [MISSION, {**MISSION, "title": "Deuxième « été »"}]}
     with monkeypatch.context() as first_release:
         first_release.setattr(
-            commands, "fingerprint", lambda head, raw, _: first_fingerprint(head, raw)
+            commands, "fingerprint", lambda head, raw, _: first_fingerprint(_route(head), raw)
         )
         first = api.post("/api/police/missions/imports", body, key="old-import-0001")
     assert first.status_code == 201, first.text
@@ -91,6 +92,50 @@ def test_an_import_receipt_of_the_first_release_still_answers_its_retry(
 
     assert again.status_code == 201, again.text
     assert again.json() == {**first.json(), "replayed": True}
+
+
+def _route(head: str) -> str:
+    """The fingerprint's head as releases before the caller wrote it: method and path."""
+    return head.split("caller ", 1)[0]
+
+
+def test_a_receipt_recorded_before_the_caller_was_fingerprinted_answers_its_retry(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as before:
+        original = commands.fingerprint
+        before.setattr(
+            commands, "fingerprint", lambda head, body, parsed: original(_route(head), body, parsed)
+        )
+        first = api.post("/api/police/missions", MISSION, key="pre-caller-0001")
+    assert first.status_code == 201, first.text
+
+    again = api.post("/api/police/missions", MISSION, key="pre-caller-0001")
+
+    assert again.status_code == 201, again.text
+    assert again.json() == {**first.json(), "replayed": True}
+
+
+def test_another_caller_reusing_a_key_is_refused_not_given_the_first_one_s_answer(
+    api: Api,
+) -> None:
+    """Two desk officers sending the same key: the second got the first's record, 201
+    "replayed", and their own command was never recorded."""
+    api.issuer.users["police-recorder-2"] = DemoUser(
+        "police-recorder-2", "Second recorder", ("police:recorder",)
+    )
+    first = api.post("/api/police/missions", MISSION, key="shared-key-0001")
+    position = api.position()
+    headers = {"Idempotency-Key": f"shared-key-0001.{api.salt}", **api.auth("police-recorder-2")}
+
+    other = api.client.post("/api/police/missions", json=MISSION, headers=headers)
+    again = api.post("/api/police/missions", MISSION, key="shared-key-0001")
+
+    assert first.status_code == 201, first.text
+    refused = problem(other, 422, "idempotency-key-reused")
+    assert "or by another caller" in refused["detail"]
+    assert api.position() == position  # nothing recorded for the second caller
+    assert again.json() == {**first.json(), "replayed": True}  # the first caller's retry
 
 
 HEAD = "POST /api/police/missions\n"

@@ -302,6 +302,9 @@ def test_entente_check_exits_1_and_prints_the_counts_on_a_broken_run(
     assert done.returncode == 1, done.stderr
     assert f"check of {tenant.name}: FAILED" in done.stdout
     assert "lost 1, duplicated 0, reordered 0" in done.stdout
+    # The broker's name, prefix included: the one an operator looks up (it lacked the prefix).
+    assert tenant.kafka.topic_prefix
+    assert f"  topic {tenant.kafka.physical(events_topic(tenant.name))}: " in done.stdout
 
 
 def _service_env(tenant: Tenant, data_dir: Path) -> dict[str, str]:

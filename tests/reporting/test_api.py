@@ -198,6 +198,8 @@ def test_bad_filters_are_problems_naming_the_field(reporting: Reporting) -> None
         assert (both.status_code, both.json()["field"]) == (422, "on"), path
         for far in ("0001-01-01", "9999-12-31"):  # as year: 1900 to 2200
             assert reporting.get(path, on=far).json()["rule"] == "range", (path, far)
+        instant = reporting.get(path, on="2024-06-01T00:00:00")  # a day: no time dropped
+        assert (instant.status_code, instant.json()["field"]) == (422, "on"), path
     assert reporting.get("/api/reporting/overlaps", cursor="").json()["rule"] == "invalid-cursor"
     assert reporting.get("/api/reporting/figures", group_by="").status_code == 200  # totals
     grouped = reporting.get("/api/reporting/figures", group_by=["country", "directorate"])
@@ -291,20 +293,26 @@ def test_matrix_and_agreements_export_the_rows_of_their_answer(
     assert [tuple(str(row[k]) for k in key) for row in rows] == expected
 
 
-def test_an_overlaps_file_takes_no_cursor(reporting: Reporting) -> None:
-    """A file from a page's cursor on held the rest of the list, named as the whole of it."""
+def test_an_overlaps_file_takes_no_cursor_and_no_limit(reporting: Reporting) -> None:
+    """A file from a page's cursor on held the rest of the list, named as the whole of it;
+    a limit was ignored (every overlap came), and a parameter is refused, never ignored."""
     cursor = reporting.get("/api/reporting/overlaps", limit=1).json()["next_cursor"]
     assert cursor is not None
 
     for fmt in ("csv", "xlsx"):
         refused = reporting.get("/api/reporting/overlaps", cursor=cursor, format=fmt)
         assert (refused.status_code, refused.json()["field"]) == (422, "cursor")
+        limited = reporting.get("/api/reporting/overlaps", limit=5, format=fmt)
+        assert (limited.status_code, limited.json()["field"]) == (422, "limit")
+        assert limited.json()["detail"] == (
+            "a file holds every overlap the filters select: no limit"
+        )
 
 
 def test_an_overlaps_file_holds_every_overlap_not_a_page(reporting: Reporting) -> None:
     page = reporting.get("/api/reporting/overlaps", limit=1).json()
 
-    rows = _csv(reporting.get("/api/reporting/overlaps", format="csv", limit=1))
+    rows = _csv(reporting.get("/api/reporting/overlaps", format="csv"))
 
     assert page["next_cursor"] is not None
     assert len(rows) == page["total"] >= 4

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BeforeValidator
 
-from shared.http.iso import iso_text_only
+from shared.http.iso import iso_date_only
 from shared.http.query import LARGEST_ID, whole_number
 from shared.http.security import Reader
 from shared.http.strict_json import LedgerRoute
@@ -25,7 +26,7 @@ from shared.views.waiting import current_position, wait_for_position
 router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=LedgerRoute)
 
 #: A date in a query: ISO 8601 text only (``?from=0`` is a 422, not 1 January 1970).
-QueryDate = Annotated[date, BeforeValidator(iso_text_only)]
+QueryDate = Annotated[date, BeforeValidator(iso_date_only)]
 MinPosition = Annotated[
     int | None,
     Query(
@@ -94,7 +95,8 @@ def missions_board(
     theme: Annotated[str | None, Query(description="A theme code")] = None,
     mission_type: Annotated[str | None, Query(description="A mission type code")] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
-    post_id: Annotated[str | None, Query(description="Missions collected by this post")] = None,
+    # A UUID: "abc" answered an empty board, as if the post had no mission.
+    post_id: Annotated[UUID | None, Query(description="Missions collected by this post")] = None,
     limit: Limit = queries.DEFAULT_LIMIT,
     cursor: Cursor = None,
     min_position: MinPosition = None,
@@ -108,7 +110,7 @@ def missions_board(
         theme=theme,
         mission_type=mission_type,
         year=year,
-        post_id=post_id,
+        post_id=None if post_id is None else str(post_id),
         limit=limit,
         cursor=cursor,
     )

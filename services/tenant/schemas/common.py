@@ -23,7 +23,7 @@ from shared.application.bulk import ItemRejectedError
 from shared.domain.values import business_date_problem
 from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
-from shared.http.iso import iso_text_only
+from shared.http.iso import iso_date_only
 from shared.text import RULE as CONTROL_RULE
 from shared.text import (
     SURROGATE_RULE,
@@ -45,7 +45,7 @@ def _business_date(value: date) -> date:
 
 #: A date field that refuses numbers, digit strings and booleans (not 1970: a 422),
 #: and dates outside 1900-2199 (a slip, and a term computed from one can pass 9999).
-IsoDate = Annotated[date, BeforeValidator(iso_text_only), AfterValidator(_business_date)]
+IsoDate = Annotated[date, BeforeValidator(iso_date_only), AfterValidator(_business_date)]
 
 
 class Strict(BaseModel):

@@ -30,7 +30,7 @@ def delegations_calendar(
 ) -> Page:
     """Visits overlapping ``[from_date, to_date]`` (both optional), earliest first."""
     if from_date is not None and to_date is not None and to_date < from_date:
-        raise ValidationError("to_date", "dates-in-order", "to_date is before from_date")
+        raise ValidationError("to", "dates-in-order", "to is before from")  # the parameters' names
     with store.read(tenant, one_statement=True) as session:
         table = session.tables.delegations
         statement = select(table)
