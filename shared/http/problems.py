@@ -20,7 +20,12 @@ from starlette.routing import compile_path
 
 from shared import errors
 from shared.http.openapi import describe
-from shared.http.strict_json import DUPLICATE_KEY, DuplicateKeyError, UnsupportedBodyError
+from shared.http.strict_json import (
+    DUPLICATE_KEY,
+    DuplicateKeyError,
+    NotJSONConstantError,
+    UnsupportedBodyError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://entente.interieur.gouv.fr/problems/"
@@ -186,6 +191,8 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
         cause = error.__cause__
         if isinstance(cause, DuplicateKeyError):  # a key named twice in one object
             return await _malformed_body(request, str(cause), DUPLICATE_KEY)
+        if isinstance(cause, NotJSONConstantError):  # NaN, Infinity: Python's, not JSON's
+            return await _malformed_body(request, str(cause))
         if isinstance(cause, UnsupportedBodyError):  # compressed, or not UTF-8
             return await _policy_refusal(request) or problem(
                 415,

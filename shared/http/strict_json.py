@@ -46,6 +46,19 @@ def unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+class NotJSONConstantError(ValueError):
+    """The body holds ``NaN``, ``Infinity`` or ``-Infinity``, which Python's ``json`` reads
+    but RFC 8259 does not have: malformed JSON (it was read, then refused as a number)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not JSON (RFC 8259 has no NaN or infinity)")
+
+
+def no_constant(name: str) -> Any:
+    """``json``'s ``parse_constant``: always NotJSONConstantError."""
+    raise NotJSONConstantError(name)
+
+
 class UnsupportedBodyError(ValueError):
     """The body is compressed, or declared in a charset other than UTF-8: a 415 naming
     ``header``. (Read as it came, a gzip body was "not valid JSON", a Latin-1 one UTF-8.)"""
@@ -65,7 +78,9 @@ class StrictJSONRequest(Request):
             # that are not UTF-8 are malformed JSON (RFC 8259), the 400 of any other; a byte
             # order mark, which some Windows tools write, is ignored as RFC 8259 allows.
             text = (await self.body()).decode("utf-8").removeprefix("\ufeff")
-            self._json = json.loads(text, object_pairs_hook=unique_object)
+            self._json = json.loads(
+                text, object_pairs_hook=unique_object, parse_constant=no_constant
+            )
         return self._json
 
 

@@ -307,6 +307,22 @@ def test_a_body_naming_a_key_twice_is_refused_not_read_last_wins(
     assert api.position() == position
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_malformed_json_not_numbers(api: Api, constant: str) -> None:
+    """Python's ``json`` reads them, RFC 8259 has them not: they were read, then refused as a
+    422 about the field's number, as if the client had sent JSON."""
+    position = api.position()
+    headers = {**api.auth("police-recorder"), "Content-Type": "application/json"}
+    content = b'{"funding": {"amount": ' + constant.encode() + b', "currency": "EUR"}}'
+
+    response = api.client.post("/api/police/agreements", content=content, headers=headers)
+
+    body = problem(response, 400, "malformed-json")
+    assert (body["field"], body["rule"]) == ("body", "json")
+    assert body["detail"] == f"{constant} is not JSON (RFC 8259 has no NaN or infinity)"
+    assert api.position() == position
+
+
 @pytest.mark.parametrize(
     ("headers", "field"),
     [
