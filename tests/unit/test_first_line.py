@@ -5,7 +5,6 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from shared.cli.errors import database_refusal
 from shared.errors import first_line
 from shared.views.data_refusals import refused
 
@@ -26,8 +25,3 @@ def test_a_refused_batch_without_a_message_becomes_a_projection_error() -> None:
     error = refused(psycopg.DataError(""), "police", 0, 41)
     assert error.offset == 42
     assert "after offset 41: DataError('')" in str(error)
-
-
-def test_the_command_line_tells_a_database_refusal_in_one_line() -> None:
-    line = database_refusal(psycopg.errors.InsufficientPrivilege("permission denied\nHINT: x"))
-    assert line == "the database refused (InsufficientPrivilege): permission denied"
