@@ -32,6 +32,12 @@ page and the code disagree. Every event is published on its tenant's topic
 Events are never edited: a `corrected` event names the changed fields, their
 new values and a reason, and both stay in the history. Upcasters turn stored
 older versions into the current one when they are read.
+
+An amount (`…_amount`, beside its ISO 4217 `…_currency`) travels as a decimal
+string with its currency's minor unit: `1000.00` EUR, `1500000` XOF, `1.250`
+TND. Events recorded before 2026-12-06 carry two decimals in every currency
+(`1000.00` JPY) and the earliest the amount as sent (`1E+3`); readers take the
+value, never the digits' count.
 """
 
 

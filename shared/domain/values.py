@@ -14,9 +14,12 @@ from shared.errors import ValidationError
 
 E = TypeVar("E", bound=StrEnum)
 
-#: Money amounts are bounded so a typo of six zeros is caught before it is a fact.
-MAX_AMOUNT = Decimal("1000000000")
-CENTS = Decimal("0.01")
+#: Money amounts are bounded, whatever the currency: a thousand million million
+#: units. The bound was a thousand million until 2026-12-06, which refused real
+#: budgets in currencies of small units (2,000,000 EUR is about 1,300,000,000 XOF,
+#: 2,400,000,000 KRW or 57,000,000,000 VND); without exchange rates no bound can be
+#: a typo guard in every currency, so this one only keeps amounts reasonable.
+MAX_AMOUNT = Decimal("1000000000000000")
 
 
 def countries(field: str, codes: Iterable[str], *, required: bool = True) -> list[str]:
@@ -55,25 +58,36 @@ def one(field: str, vocabulary: type[E], value: str) -> E:
 
 
 def money(field: str, amount: Decimal, code: str) -> tuple[Decimal, str]:
-    """A non-negative Decimal amount with at most 2 decimals, and its ISO 4217 currency.
+    """A non-negative Decimal amount in its ISO 4217 currency, with that currency's decimals.
 
-    The amount is recorded with exactly two decimals, so ``1E+3``, ``1000`` and
-    ``1000.0`` are all recorded (and shown, and exported) as ``1000.00``.
+    ISO 4217 gives each currency's minor unit: an amount has at most that many
+    decimals and is recorded with exactly that many, so in EUR ``1E+3``, ``1000``
+    and ``1000.0`` are all recorded (and shown, and exported) as ``1000.00``; in
+    XOF or JPY (no minor unit) as ``1000``; in TND (millimes) as ``1000.000``.
+    Until 2026-12-06 every currency had two decimals: ``10.50 JPY`` was accepted,
+    a dinar's third decimal refused.
     """
-    currency(code, f"{field}.currency")
+    decimals = currency(code, f"{field}.currency").minor_unit
     try:
-        quantised = Decimal(amount)
+        given = Decimal(amount)
     except (InvalidOperation, TypeError):
         raise ValidationError(
             f"{field}.amount", "decimal", "amount must be a decimal number"
         ) from None
-    if not quantised.is_finite() or quantised < 0 or quantised > MAX_AMOUNT:
+    if not given.is_finite() or given < 0 or given > MAX_AMOUNT:
         raise ValidationError(
-            f"{field}.amount", "range", f"amount must be between 0 and {MAX_AMOUNT}"
+            f"{field}.amount", "range", f"amount must be between 0 and {MAX_AMOUNT:,}"
         )
-    if quantised != quantised.quantize(CENTS):
-        raise ValidationError(f"{field}.amount", "scale", "amount has more than 2 decimals")
-    return quantised.quantize(CENTS) + 0, code  # + 0: "-0" is recorded as 0.00, not -0.00
+    unit = Decimal(1).scaleb(-decimals)
+    if given != given.quantize(unit):
+        raise ValidationError(f"{field}.amount", "scale", _too_precise(code, decimals))
+    return given.quantize(unit) + 0, code  # + 0: "-0" is recorded as 0.00, not -0.00
+
+
+def _too_precise(code: str, decimals: int) -> str:
+    if decimals == 0:
+        return f"an amount in {code} is a whole number: {code} has no minor unit (ISO 4217)"
+    return f"an amount in {code} has at most {decimals} decimals (ISO 4217)"
 
 
 def add_months(start: date, months: int) -> date:

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from shared import errors
+from shared.http.fields import BATCH_ITEMS, field_path
 from shared.http.openapi import describe
 from shared.http.strict_json import (
     DUPLICATE_KEY,
@@ -31,8 +32,6 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://entente.interieur.gouv.fr/problems/"
 #: The 401's challenge (RFC 6750); a refused token adds ``error="invalid_token"``.
 BEARER_CHALLENGE = 'Bearer realm="entente"'
-#: The body field holding a batch command's items; their errors carry an ``index``.
-BATCH_ITEMS = "items"
 log = logging.getLogger("entente.http")
 
 STATUS: dict[type[errors.EntenteError], int] = {
@@ -147,7 +146,7 @@ def _issue(error: Any) -> dict[str, Any]:
         loc = loc[1:]
     issue: dict[str, Any] = {
         # The body as a whole (missing, or not an object) is named, not left blank.
-        "field": ".".join(str(p) for p in loc) or ("body" if error.get("loc") else ""),
+        "field": field_path(loc) or ("body" if error.get("loc") else ""),
         "rule": str(error.get("type")),
         "message": str(error.get("msg")),
     }

@@ -29,7 +29,7 @@ from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from shared.reporting.sheets import Sheet
@@ -103,9 +103,13 @@ def to_xlsx(sheet: Sheet) -> bytes:
     for cell in data[1]:
         cell.font = Font(bold=True)
     for row in sheet.rows:
-        for cell, value in zip(_append(data, row), row, strict=True):
+        cells = [_beyond_a_double(v) if isinstance(v, Decimal) else v for v in row]
+        for cell, value in zip(_append(data, cells), row, strict=True):
             if isinstance(value, Decimal):
-                cell.number_format = "#,##0.00"
+                if isinstance(cell.value, str):
+                    cell.alignment = Alignment(horizontal="right")
+                else:
+                    cell.number_format = amount_format(value)
     data.freeze_panes = "A2"
     about = workbook.create_sheet("about")
     for line in sheet.about():
@@ -113,6 +117,32 @@ def to_xlsx(sheet: Sheet) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+#: Significant digits a spreadsheet number (an IEEE 754 double) holds exactly.
+SPREADSHEET_DIGITS = 15
+
+
+def _beyond_a_double(value: Decimal) -> Decimal | str:
+    """``value``, or its exact text when a spreadsheet number would change it.
+
+    Excel and LibreOffice keep 15 significant digits: ``123456789012345.67`` EUR was
+    written as ``123456789012345.7`` under a two-decimal format, disagreeing with the
+    JSON and the CSV. Such an amount is written as text (right-aligned, as numbers
+    are), so the file never shows an amount that was not recorded.
+    """
+    return str(value) if len(value.as_tuple().digits) > SPREADSHEET_DIGITS else value
+
+
+def amount_format(value: Decimal) -> str:
+    """The cell format showing every decimal the amount has: ``1.255`` TND is not ``1.26``.
+
+    Amounts carry their currency's decimals (none for XOF, three for TND), so the
+    format follows the value rather than a fixed two.
+    """
+    exponent = value.as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
 def _append(worksheet: Worksheet, values: Sequence[object]) -> tuple[Cell | MergedCell, ...]:

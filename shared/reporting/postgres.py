@@ -18,6 +18,7 @@ from sqlalchemy.schema import CreateSchema, DropSchema
 
 from shared.reporting.store import SCHEMA, ReportingSession
 from shared.reporting.tables import tables_for
+from shared.views.tables import widen_money_columns
 
 #: First key of the reporting advisory locks ("ENTR"), apart from the views' ("ENTV").
 LOCK_NAMESPACE = 0x454E5452
@@ -73,6 +74,7 @@ class PostgresReportingStore:
                 _lock(connection, self.schema)
                 connection.execute(CreateSchema(self.schema, if_not_exists=True))
                 self.tables.metadata.create_all(connection)
+                widen_money_columns(connection, self.tables.metadata)
             self._ready = True
 
 

@@ -35,30 +35,73 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.types import TypeEngine
 
 
 class Money(TypeDecorator[Decimal]):
-    """An exact amount: NUMERIC in PostgreSQL, text in SQLite (whose NUMERIC is a float)."""
+    """An exact amount: NUMERIC in PostgreSQL, text in SQLite (whose NUMERIC is a float).
+
+    The amount is kept with the decimals it was given (its currency's, see
+    ``shared.views.handlers.common.amount``): PostgreSQL's NUMERIC without a scale
+    stores ``1.250`` as ``1.250`` and ``1000`` as ``1000``. Until 2026-12-06 the
+    column was NUMERIC(18, 2), which would round a dinar's third decimal away
+    silently; ``widen_money_columns`` turns existing columns into this one.
+    """
 
     impl = String(32)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
+            return dialect.type_descriptor(Numeric(asdecimal=True))
         return dialect.type_descriptor(String(32))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        amount = Decimal(value).quantize(Decimal("0.01"))
+        amount = Decimal(value)
         return amount if dialect.name == "postgresql" else str(amount)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+        return None if value is None else Decimal(str(value))
+
+
+def widen_money_columns(connection: Connection, metadata: MetaData) -> None:
+    """Turns the NUMERIC(18, 2) amount columns of earlier releases into NUMERIC (PostgreSQL).
+
+    ``create_all`` never alters a table that exists, so a tenant's views made by an
+    earlier release kept columns that round a third decimal (TND, KWD…) away. The
+    change keeps every stored value; it runs once (an altered column has no scale).
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    wanted = {
+        (table.schema, table.name, column.name)
+        for table in metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, Money)
+    }
+    schemas = sorted({schema for schema, _, _ in wanted if schema is not None})
+    found = connection.execute(
+        text(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = ANY(:schemas) AND data_type = 'numeric' "
+            "AND numeric_scale IS NOT NULL"
+        ),
+        {"schemas": schemas},
+    )
+    quote = connection.dialect.identifier_preparer.quote
+    for schema, table, column in sorted(tuple(row) for row in found):
+        if (schema, table, column) in wanted:
+            connection.execute(
+                text(
+                    f"ALTER TABLE {quote(schema)}.{quote(table)} "
+                    f"ALTER COLUMN {quote(column)} TYPE NUMERIC"
+                )
+            )
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -133,6 +176,7 @@ def create_views(connection: Connection, tables: ViewTables) -> None:
     without the second step (``CREATE INDEX IF NOT EXISTS``).
     """
     tables.metadata.create_all(connection)
+    widen_money_columns(connection, tables.metadata)
     for table in tables.metadata.sorted_tables:
         for index in table.indexes:
             # IF NOT EXISTS, not ``checkfirst``: a long generated name is shortened when

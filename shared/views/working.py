@@ -408,11 +408,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
 
-_CENT = Decimal("0.01")
-
-
 def _money(value: Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(_CENT)
+    return None if value is None else Decimal(value)
 
 
 def _json(value: Any) -> str:

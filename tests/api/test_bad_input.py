@@ -41,6 +41,9 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"title": "\u200b\ufeff"}, "title", "required"),  # zero-width: nothing shown
     ("posts", {"budget": {"amount": "1"}}, "budget", "extra_forbidden"),
     ("missions", {"countries": "KH"}, "countries", "list_type"),
+    # One place, one name: the schema's check said countries.0, the domain's countries[0].
+    ("missions", {"countries": [5]}, "countries[0]", "string_type"),
+    ("missions", {"themes": ["narcotics", 7]}, "themes[1]", "string_type"),
     ("missions", {"title": 42}, "title", "string_type"),
     ("delegations", {"size": "eight"}, "size", "int_type"),
     ("delegations", {"size": True}, "size", "int_type"),
@@ -81,6 +84,23 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
         "unknown-currency",
     ),
     ("agreements", {"funding": {"amount": "1.001", "currency": "EUR"}}, "funding.amount", "scale"),
+    # Finer than the currency's ISO 4217 minor unit: CFA francs and yen have none,
+    # the Tunisian dinar three (10.50 JPY was accepted until 2026-12-06).
+    (
+        "agreements",
+        {"funding": {"amount": "1500000.5", "currency": "XOF"}},
+        "funding.amount",
+        "scale",
+    ),
+    ("agreements", {"funding": {"amount": "10.50", "currency": "JPY"}}, "funding.amount", "scale"),
+    ("agreements", {"funding": {"amount": "1.2555", "currency": "TND"}}, "funding.amount", "scale"),
+    # A unit of account, no money a budget is counted in.
+    (
+        "agreements",
+        {"funding": {"amount": "10", "currency": "XDR"}},
+        "funding.currency",
+        "not-money",
+    ),
     # ISO 4217 codes, but no money: "no currency", the testing code, gold.
     (
         "agreements",

@@ -92,6 +92,7 @@ def test_malformed_items_and_rule_breaking_items_are_named_in_one_answer(api: Ap
     items[0]["colour"] = "blue"
     items[2]["countries"] = ["XX"]
     items[3]["requested_on"] = "2150-01-01"
+    items[4]["countries"] = [5]  # named as the domain names a list's item: countries[0]
     position = api.position()
 
     body = problem(api.post(IMPORTS, {"items": items}), 422, "batch-rejected")
@@ -101,8 +102,9 @@ def test_malformed_items_and_rule_breaking_items_are_named_in_one_answer(api: Ap
         (0, "items.0.colour", "extra_forbidden"),
         (2, "items.2.countries[0]", "unknown-country"),
         (3, "items.3.requested_on", "not-in-future"),
+        (4, "items.4.countries[0]", "string_type"),
     ]
-    assert body["detail"].startswith("3 of 5 items are invalid and nothing was recorded")
+    assert body["detail"].startswith("4 of 5 items are invalid and nothing was recorded")
     assert api.position() == position
 
 

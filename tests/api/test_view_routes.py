@@ -336,3 +336,25 @@ def test_text_typed_decomposed_is_recorded_composed_so_filters_and_counts_see_on
     assert {site: count for site, count in by_site.items() if api.salt in site} == {
         composed_site: 2
     }
+
+
+@pytest.mark.parametrize(
+    ("sent", "currency", "recorded"),
+    [("1.25", "TND", "1.250"), ("1.255", "TND", "1.255"), ("1500000.00", "XOF", "1500000")],
+)
+def test_a_budget_is_recorded_and_shown_with_its_currencys_decimals(
+    api: Api, sent: str, currency: str, recorded: str
+) -> None:
+    """ISO 4217 minor units: three for the dinar (its third decimal was refused until
+    2026-12-06), none for the CFA franc; the record and the board agree."""
+    record = api.walk("missions", "validation")
+
+    scheduled = api.command(record, "schedule", budget={"amount": sent, "currency": currency})
+
+    state = api.get(record.path).json()
+    assert (state["budget_amount"], state["budget_currency"]) == (recorded, currency)
+    position = api.position()  # the log's end: the schedule's event and all before
+    board = api.get(f"/api/police/missions?status=scheduled&min_position={position}&limit=200")
+    assert board.status_code == 200, board.text
+    item = next(i for i in board.json()["items"] if i["id"] == scheduled.id)
+    assert item["budget"] == {"amount": recorded, "currency": currency}

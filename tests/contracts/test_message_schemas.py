@@ -456,12 +456,14 @@ def test_an_absent_causation_id_is_an_absent_header(sample: list[Published]) -> 
     assert list(validator.iter_errors(sample[0].headers)) == []
 
 
-def test_an_amount_given_in_exponent_form_is_recorded_with_cents_and_old_forms_stay_valid(
+def test_an_amount_given_in_exponent_form_is_recorded_in_its_currency_and_old_forms_stay_valid(
     tmp_path: Path,
 ) -> None:
-    """The domain records ``1E+3`` as ``1000.00``; events recorded earlier with the
-    exponent form are facts of the log, so the schema keeps accepting them (refusing
-    them would park real events on the dead-letter topic at the next rebuild).
+    """The domain records ``1E+3`` CFA francs as ``1000`` (XOF has no minor unit);
+    events recorded earlier with the exponent form, or with two decimals in every
+    currency (before 2026-12-06), are facts of the log, so the schema keeps accepting
+    them (refusing them would park real events on the dead-letter topic at the next
+    rebuild).
     """
     ledger = CooperationLedger(TENANT, SqliteStore(tmp_path), clock=_clock)
     ctx = CommandContext(TENANT, Actor("u-1", "Claire Martin"))
@@ -488,11 +490,15 @@ def test_an_amount_given_in_exponent_form_is_recorded_with_cents_and_old_forms_s
     [published] = _publish(ledger)
     ledger.close()
 
-    assert published.value["payload"]["funding_amount"] == "1000.00"  # recorded with cents
+    assert published.value["payload"]["funding_amount"] == "1000"  # XOF: no decimals
     schemas.validate_message(published.event.type, published.message.value)
-    # Events recorded before amounts were normalised carry "1E+3": the log keeps them.
-    older = {**published.value, "payload": {**published.value["payload"], "funding_amount": "1E+3"}}
-    schemas.validate_message(published.event.type, json.dumps(older))
+    # Events recorded before amounts were normalised carry "1E+3", and before amounts
+    # followed their currency "1000.00": the log keeps them.
+    for earlier in ("1E+3", "1000.00"):
+        payload = {**published.value["payload"], "funding_amount": earlier}
+        schemas.validate_message(
+            published.event.type, json.dumps({**published.value, "payload": payload})
+        )
 
 
 # --- what must fail ----------------------------------------------------------

@@ -955,3 +955,52 @@ def _eventually(condition: Callable[[], bool], within_s: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not within the time allowed"
         time.sleep(0.05)
+
+
+# --- amounts in their currency's decimals -------------------------------------------
+
+
+def test_amounts_keep_their_currencys_decimals_and_earlier_records_are_never_rounded(
+    store: ViewStore, recording: Recording
+) -> None:
+    """A dinar's third decimal reaches the views (the PostgreSQL column was NUMERIC(18, 2),
+    which rounds it away), a CFA franc budget shows no decimals, and an amount recorded by
+    an earlier release with two decimals in yen is shown in yen's form when no digit
+    changes (``1000.00`` → ``1000``), and exactly as recorded otherwise (``10.50``)."""
+    budgets = {
+        "TND": (Decimal("1.255"), "TND"),
+        "XOF": (Decimal("1311914000"), "XOF"),
+        "JPY-old": (Decimal(1000), "JPY"),
+        "JPY-odd": (Decimal(10), "JPY"),
+    }
+    for name, budget in budgets.items():
+        _request(recording, name, "training-course", ["TN"], ["narcotics"], date(2013, 4, 1))
+        _through(recording, name, date(2013, 4, 2), date(2013, 5, 6), date(2013, 5, 7), budget)
+    earlier = {  # what releases before 2026-12-06 recorded: two decimals in every currency
+        str(recording.ids["JPY-old"]): "1000.00",
+        str(recording.ids["JPY-odd"]): "10.50",
+    }
+
+    def as_recorded_then(record: LogRecord) -> LogRecord:
+        data = record.event.data
+        if record.event.aggregate_id in earlier and "budget_amount" in data:
+            data = {**data, "budget_amount": earlier[record.event.aggregate_id]}
+        return replace(record, event=replace(record.event, data=data))
+
+    log = ListLog([as_recorded_then(r) for r in recording.records()])
+    Projector(store, log, [TENANT]).catch_up()
+
+    board = queries.missions_board(store, TENANT, limit=10).items
+    shown = {recording.name_of(item): item["budget"] for item in board}
+    assert shown == {
+        "TND": {"amount": "1.255", "currency": "TND"},
+        "XOF": {"amount": "1311914000", "currency": "XOF"},
+        "JPY-old": {"amount": "1000", "currency": "JPY"},
+        "JPY-odd": {"amount": "10.50", "currency": "JPY"},
+    }
+    report = queries.annual_report(store, TENANT, 2013)
+    assert report["budgets"]["budget"] == {
+        "JPY": "1010.50",
+        "TND": "1.255",
+        "XOF": "1311914000",
+    }

@@ -69,3 +69,35 @@ def test_xlsx_writes_what_xml_cannot_hold_as_a_replacement_character() -> None:
 
     values = [row[0].value for row in workbook["overlaps"].iter_rows(min_row=2)]
     assert values == ["Sta\ufffdge\ufffd", "ligne\nsuite"]
+
+
+def _amounts(amounts: list[Decimal]) -> Sheet:
+    return Sheet(
+        name="figures",
+        columns=["budget"],
+        rows=[[amount] for amount in amounts],
+        counting_rule={"fr": "règle", "en": "rule"},
+        as_of={"police": {"position": 3, "recorded_at": None}},
+        filters={},
+    )
+
+
+def test_xlsx_shows_every_decimal_of_an_amount_in_its_currencys_form() -> None:
+    """A fixed ``#,##0.00`` showed a dinar's 1.255 as 1.26 and a CFA franc amount with
+    two decimals it has not."""
+    amounts = [Decimal("1.255"), Decimal("1500000"), Decimal("1200.50"), Decimal("0.0001")]
+    data = load_workbook(io.BytesIO(to_xlsx(_amounts(amounts))))["figures"]
+
+    formats = [row[0].number_format for row in data.iter_rows(min_row=2)]
+    assert formats == ["#,##0.000", "#,##0", "#,##0.00", "#,##0.0000"]
+
+
+def test_xlsx_writes_an_amount_a_spreadsheet_number_would_round_as_its_exact_text() -> None:
+    """Past 15 significant digits a spreadsheet's number (a double) rounds:
+    123456789012345.67 EUR was written as 123456789012345.7."""
+    amounts = [Decimal("123456789012345.67"), Decimal("1999999999999999.999"), Decimal("1.255")]
+    data = load_workbook(io.BytesIO(to_xlsx(_amounts(amounts))))["figures"]
+
+    cells = [row[0] for row in data.iter_rows(min_row=2)]
+    assert [cell.value for cell in cells] == ["123456789012345.67", "1999999999999999.999", 1.255]
+    assert [cell.data_type for cell in cells] == ["s", "s", "n"]

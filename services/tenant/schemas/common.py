@@ -23,6 +23,7 @@ from shared.application.bulk import ItemRejectedError
 from shared.domain.values import business_date_problem
 from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
+from shared.http.fields import field_path
 from shared.http.iso import iso_date_only
 from shared.text import RULE as CONTROL_RULE
 from shared.text import (
@@ -127,7 +128,7 @@ def keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     except PydanticValidationError as error:
         return InvalidItem(
             tuple(
-                (".".join(str(p) for p in e["loc"]) or "", str(e["type"]), str(e["msg"]))
+                (field_path(e["loc"]), str(e["type"]), str(e["msg"]))
                 for e in error.errors(include_url=False)
             )
         )
@@ -135,7 +136,11 @@ def keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 class MoneyIn(Strict):
     amount: Annotated[Decimal, BeforeValidator(_amount_text)] = Field(
-        description="Decimal amount, at most 2 decimals", examples=["1000000.00"]
+        description=(
+            "Decimal amount, with at most the currency's ISO 4217 decimals "
+            "(EUR 2, XOF and JPY none, TND 3); recorded with exactly that many"
+        ),
+        examples=["1000000.00"],
     )
     currency: str = Field(description="ISO 4217 code", examples=["EUR"], min_length=3, max_length=3)
 

@@ -65,7 +65,7 @@ def scheduled(session: ReportingSession, event: EventEnvelope) -> None:
         start_date=required_day(data["start_date"]),
         end_date=required_day(data["end_date"]),
         place=data["place"],
-        budget_amount=amount(data["budget_amount"]),
+        budget_amount=amount(data["budget_amount"], data["budget_currency"]),
         budget_currency=data["budget_currency"],
     )
 
@@ -90,7 +90,7 @@ HANDLERS: dict[str, Handler] = {
     event_type("mission", "completed"): _status(
         "completed",
         "completed_on",
-        actual_cost_amount=lambda d: amount(d["actual_cost_amount"]),
+        actual_cost_amount=lambda d: amount(d["actual_cost_amount"], d["actual_cost_currency"]),
         actual_cost_currency=lambda d: d["actual_cost_currency"],
     ),
     event_type("mission", "cancelled"): _status("cancelled", "cancelled_on"),

@@ -65,7 +65,7 @@ def signed(session: ViewSession, event: EventEnvelope) -> None:
         duration_months=data["duration_months"],
         term_start=signed_on,
         expires_on=_expiry(signed_on, data["duration_months"]),
-        funding_amount=amount(data["funding_amount"]),
+        funding_amount=amount(data["funding_amount"], data["funding_currency"]),
         funding_currency=data["funding_currency"],
         funder=data["funder"],
         partner_countries=countries,

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Date, Table
 
+from shared.domain.reference import minor_unit
 from shared.events.envelope import TYPE_PREFIX, EventEnvelope
 from shared.views.store import ViewSession
 
@@ -96,9 +97,26 @@ def required_day(value: Any) -> date:
     return found
 
 
-def amount(value: Any) -> Decimal | None:
-    """An exact amount from its string form (never through float)."""
-    return None if value is None else Decimal(str(value))
+def amount(value: Any, currency: Any) -> Decimal | None:
+    """An exact amount from its string form (never through float), in its currency's decimals.
+
+    Events recorded before 2026-12-06 carry two decimals whatever the currency
+    (``1000.00`` JPY), and the earliest ones the Decimal as sent (``1E+3``): each is
+    shown with its currency's ISO 4217 decimals (``1000`` JPY, ``1000.00`` EUR)
+    when that changes no digit; otherwise (``10.50`` JPY, accepted then) exactly as
+    recorded, never rounded.
+    """
+    if value is None:
+        return None
+    found = Decimal(str(value))
+    decimals = minor_unit(currency) if isinstance(currency, str) else None
+    if decimals is None or not found.is_finite():
+        return found
+    try:
+        shown = found.quantize(Decimal(1).scaleb(-decimals))
+    except InvalidOperation:  # more digits than a Decimal context holds: keep it as recorded
+        return found
+    return shown if shown == found else found
 
 
 def codes(value: Any) -> list[str]:

@@ -85,7 +85,7 @@ def scheduled(session: ViewSession, event: EventEnvelope) -> None:
         end_date=required_day(data["end_date"]),
         place=data["place"],
         expert_count=int(data["expert_count"]),
-        budget_amount=amount(data["budget_amount"]),
+        budget_amount=amount(data["budget_amount"], data["budget_currency"]),
         budget_currency=data["budget_currency"],
         scheduled_on=day(data["scheduled_on"]),
         board_year=start.year,
@@ -106,7 +106,7 @@ def completed(session: ViewSession, event: EventEnvelope) -> None:
         status="completed",
         completed_on=required_day(data["completed_on"]),
         participants=int(data["participants"]),
-        actual_cost_amount=amount(data["actual_cost_amount"]),
+        actual_cost_amount=amount(data["actual_cost_amount"], data["actual_cost_currency"]),
         actual_cost_currency=data["actual_cost_currency"],
         outcome=data["outcome"],
     )
