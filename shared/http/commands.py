@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 import orjson
@@ -72,7 +73,27 @@ async def idempotency(
     return Idempotency(
         idempotency_key,
         fingerprint(head, body, parsed),
-        earlier=lambda: (fingerprint(route, body, parsed), first_fingerprint(route, body)),
+        earlier=lambda: _earlier(head, route, body, parsed),
+    )
+
+
+def _earlier(head: str, route: str, body: bytes, parsed: Any) -> tuple[str, ...]:
+    """The fingerprints earlier releases gave this request, so their receipts still answer.
+
+    Until 2026-12-06 numbers with a fraction were read as binary floats (and so
+    fingerprinted); before that the caller was not part of it; the first release
+    wrote its canonical body with ``json.dumps``.
+    """
+    floats = parsed
+    if parsed is not _NOT_JSON and parsed is not None:
+        try:
+            floats = json.loads(body)
+        except ValueError:
+            floats = parsed
+    return (
+        fingerprint(head, body, floats),
+        fingerprint(route, body, floats),
+        first_fingerprint(route, body),
     )
 
 
@@ -92,20 +113,38 @@ _NOT_JSON = object()
 def fingerprint(head: str, body: bytes, parsed: Any) -> str:
     """SHA-256 of the method, path and canonical body: sorted keys, compact, by orjson.
 
-    Two bodies that are the same JSON (key order, spacing) are the same request.
-    NaN and infinities, which orjson would write as null, and integers beyond
-    64 bits keep the first release's canonical form.
+    Two bodies that are the same JSON (key order, spacing) are the same request. A
+    number with a fraction or an exponent is written as its exact value's text (as
+    a JSON string), so ``12345678901234.566`` and ``…567`` are two requests (read
+    as floats, they were one, and the second amount got the first's answer).
+    What orjson cannot write faithfully (NaN and infinities, which it writes as
+    null, integers beyond 64 bits, lone surrogates) is written by ``json.dumps``,
+    as the first release wrote every body.
     """
     if parsed is _NOT_JSON:
         canonical = body.decode("utf-8", "replace").encode()
     elif b"NaN" in body or b"Infinity" in body:
-        return first_fingerprint(head, body)
+        canonical = _dumps(parsed)
     else:
         try:
-            canonical = orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
+            canonical = orjson.dumps(parsed, default=_exact, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
-            return first_fingerprint(head, body)
+            canonical = _dumps(parsed)
     return hashlib.sha256(head.encode() + canonical).hexdigest()
+
+
+def _dumps(parsed: Any) -> bytes:
+    """The first release's canonical form (``json.dumps``, ASCII), decimals written exactly."""
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), default=_exact).encode()
+
+
+def _exact(value: Any) -> str:
+    """A JSON number with a fraction or an exponent, as the text of its exact value:
+    ``1.50`` and ``1.5`` are one number (as they were one float), ``…567`` and ``…566``
+    two."""
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def first_fingerprint(head: str, body: bytes) -> str:

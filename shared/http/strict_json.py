@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request, Response
@@ -69,7 +70,12 @@ class UnsupportedBodyError(ValueError):
 
 
 class StrictJSONRequest(Request):
-    """A request whose JSON body is UTF-8, uncompressed, and repeats no key in any object."""
+    """A request whose JSON body is UTF-8, uncompressed, and repeats no key in any object.
+
+    A number with a fraction or an exponent is read as the exact ``Decimal`` it writes,
+    never a binary float: ``12345678901234.567`` TND was recorded as ``…566``, and
+    ``1.2550000000000000000001`` passed the three-decimal check as ``1.255``.
+    """
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -79,7 +85,10 @@ class StrictJSONRequest(Request):
             # order mark, which some Windows tools write, is ignored as RFC 8259 allows.
             text = (await self.body()).decode("utf-8").removeprefix("\ufeff")
             self._json = json.loads(
-                text, object_pairs_hook=unique_object, parse_constant=no_constant
+                text,
+                object_pairs_hook=unique_object,
+                parse_constant=no_constant,
+                parse_float=Decimal,
             )
         return self._json
 

@@ -5,7 +5,9 @@ Each refusal names its rule (and field), and nothing is recorded.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -437,3 +439,49 @@ def test_a_record_of_another_directorate_is_not_found_with_the_same_wording(api:
 
     assert problem(response, 404, "not-found")["detail"] == f"no mission {theirs.id}"
     assert problem(missing, 404, "not-found")["detail"] == f"no mission {nowhere}"
+
+
+def _with_number(body: dict[str, Any], literal: str) -> bytes:
+    """``body`` as JSON whose budget amount is the JSON number ``literal``, as written."""
+    placeholder = {**body, "budget": {"amount": "@amount@", "currency": "TND"}}
+    return json.dumps(placeholder).replace('"@amount@"', literal).encode()
+
+
+def _schedule(api: Api, content: bytes, key: str | None = None) -> Any:
+    record = api.walk("missions", "validation")
+    headers = {**api.auth("police-recorder"), "If-Match": f'"{record.version}"'}
+    headers["Content-Type"] = "application/json"
+    if key is not None:
+        headers["Idempotency-Key"] = f"{key}.{api.salt}"
+    return record, api.client.post(f"{record.path}/schedule", content=content, headers=headers)
+
+
+@pytest.mark.parametrize("literal", ["12345678901234.567", "10000000000000.001", "1255e-3"])
+def test_an_amount_sent_as_a_json_number_is_recorded_exactly(api: Api, literal: str) -> None:
+    """JSON numbers were read as binary floats: 12345678901234.567 TND was recorded as
+    12345678901234.566, a different amount, without an error."""
+    record, response = _schedule(api, _with_number(CHANGE["missions", "schedule"], literal))
+
+    assert response.status_code == 200, response.text
+    state = api.get(record.path).json()
+    assert Decimal(state["budget_amount"]) == Decimal(literal)
+
+
+@pytest.mark.parametrize(
+    ("literal", "rule"),
+    [
+        ("1.2550000000000000000001", "scale"),  # a float read it as 1.255
+        ("1e-400", "scale"),  # a float read it as 0: recorded as 0.000
+        ("999999999999999.9999", "scale"),  # a float read it as 1000000000000000
+        ("1000000000000000.0001", "range"),
+    ],
+)
+def test_a_json_number_gets_the_checks_its_exact_value_fails(
+    api: Api, literal: str, rule: str
+) -> None:
+    position = api.position()
+    _, response = _schedule(api, _with_number(CHANGE["missions", "schedule"], literal))
+
+    body = problem(response, 422, rule)
+    assert (body["field"], body["rule"]) == ("budget.amount", rule)
+    assert api.position() == position + 2  # the record and its validation only

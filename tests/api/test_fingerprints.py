@@ -9,6 +9,7 @@ its retry, and a different body under the same key is still refused.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -164,3 +165,43 @@ def test_different_bodies_and_routes_have_different_fingerprints() -> None:
 def test_a_body_that_is_not_json_is_fingerprinted_as_its_text() -> None:
     not_json = commands._NOT_JSON
     assert fingerprint(HEAD, b"{oops", not_json) != fingerprint(HEAD, b"{oops!", not_json)
+
+
+def test_amounts_that_one_float_would_hold_are_two_requests(api: Api) -> None:
+    """Read as floats, 12345678901234.567 and …566 were the same body: the second amount
+    got the first's answer, "replayed", and was never recorded."""
+    base = json.dumps({**MISSION, "requested_on": "2013-03-01"})
+    bodies = [
+        base.replace('"2013-03-01"', '"2013-03-01", "x": ' + literal).encode()
+        for literal in ("12345678901234.567", "12345678901234.566")
+    ]
+    fingerprints = {fingerprint(HEAD, b, _exact_json(b)) for b in bodies}
+    assert len(fingerprints) == 2
+    # the same exact value written two ways is one request
+    assert fingerprint(HEAD, b'{"x": 1.50}', _exact_json(b'{"x": 1.50}')) == fingerprint(
+        HEAD, b'{"x": 1.5}', _exact_json(b'{"x": 1.5}')
+    )
+
+
+def _exact_json(body: bytes) -> Any:
+    return json.loads(body, parse_float=Decimal)
+
+
+def test_a_key_resent_with_an_amount_one_float_apart_is_refused_not_replayed(api: Api) -> None:
+    def body(literal: str) -> bytes:
+        funding = {"amount": "@amount@", "currency": "TND"}
+        text = json.dumps({**CREATE["agreements"], "funding": funding})
+        return text.replace('"@amount@"', literal).encode()
+
+    first = raw_post(api, "/api/police/agreements", body("12345678901234.567"), "float-0001")
+    position = api.position()
+    other = raw_post(api, "/api/police/agreements", body("12345678901234.566"), "float-0001")
+    again = raw_post(api, "/api/police/agreements", body("12345678901234.5670"), "float-0001")
+
+    assert first.status_code == 201, first.text
+    problem(other, 422, "idempotency-key-reused")
+    assert again.status_code == 201, again.text  # the same value: the retry's answer
+    assert again.json() == {**first.json(), "replayed": True}
+    assert api.position() == position
+    recorded = api.get(f"/api/police/agreements/{first.json()['id']}").json()
+    assert recorded["funding_amount"] == "12345678901234.567"
