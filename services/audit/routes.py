@@ -7,7 +7,7 @@ before anything is read. If the access log cannot record, nothing is served (503
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -25,7 +25,7 @@ from services.audit.schemas import (
 from shared.audit.history import Axis, record_history, state_as_of
 from shared.auth.roles import Principal
 from shared.errors import ValidationError
-from shared.http.iso import iso_text_only
+from shared.http.iso import iso_instant_text
 from shared.http.query import LARGEST_ID
 from shared.http.security import Auditor
 
@@ -54,7 +54,7 @@ Service = Annotated[AuditService, Depends(_service)]
 
 
 #: An instant in a query: ISO 8601 text (its offset is checked where it is used).
-Instant = Annotated[datetime, BeforeValidator(iso_text_only)]
+Instant = Annotated[datetime, BeforeValidator(iso_instant_text)]
 At = Annotated[
     Instant,
     Query(description="An ISO 8601 instant with its offset, e.g. 2013-04-01T00:00:00Z"),
@@ -126,6 +126,24 @@ def state_as_of_business_time(
     return _as_of(service, tenant, record_id, at, "business")
 
 
+def _utc(name: str, moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC; a 422 naming ``name`` when it has no offset or no UTC form.
+
+    ``9999-12-31T23:59:59-14:00`` is a valid instant whose UTC form lies past year 9999,
+    which no datetime holds: the conversion's OverflowError was a 500.
+    """
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValidationError(name, "timezone", f"give {name} with its offset (Z or +02:00)")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            name, "range", f"{name} must fall between years 1 and 9999 once written in UTC"
+        ) from None
+
+
 @router.get("/access-log", summary="Who consulted what, when (oldest first)")
 def access_log(
     _: Annotated[Principal, Depends(Audited("audit.access-log"))],
@@ -142,9 +160,7 @@ def access_log(
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessLogPage:
-    for name, moment in (("since", since), ("until", until)):
-        if moment is not None and moment.tzinfo is None:
-            raise ValidationError(name, "timezone", f"give {name} with its offset (Z or +02:00)")
+    since, until = _utc("since", since), _utc("until", until)
     if tenant is not None and tenant not in service.tenants:  # "POLICE" answered nothing
         known = ", ".join(sorted(service.tenants))
         raise ValidationError("tenant", "unknown-tenant", f"tenant is one of {known}")

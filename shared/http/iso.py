@@ -29,6 +29,19 @@ def iso_text_only(value: object) -> object:
     raise ValueError("give an ISO 8601 date, such as 2024-03-01 (an instant: 2024-03-01T09:00:00Z)")
 
 
+def iso_instant_text(value: object) -> object:
+    """``iso_text_only`` for fields that hold an instant: its message shows an instant.
+
+    The date's example (``2024-03-01``) was then refused for want of an offset.
+    """
+    try:
+        return iso_text_only(value)
+    except ValueError:
+        raise ValueError(
+            "give an ISO 8601 instant with its offset, such as 2024-03-01T09:00:00Z"
+        ) from None
+
+
 #: A calendar date as ISO 8601 writes it, and nothing after it.
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
 

@@ -200,6 +200,40 @@ def test_an_instant_is_iso_8601_with_its_offset_never_a_bare_number(
     assert ok.status_code == 200, ok.text
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "since=9999-12-31T23:59:59-14:00",
+        "since=0001-01-01T00:00:00%2B01:00",
+        "until=9999-12-31T23:59:59-01:00",
+        "until=0001-01-01T00:00:00%2B14:00",
+    ],
+)
+def test_an_instant_with_no_utc_form_is_a_422_not_a_server_error(
+    client: TestClient, service: AuditService, query: str
+) -> None:
+    """Valid ISO 8601 instants whose UTC form lies outside years 1 to 9999: the
+    conversion overflowed, a 500 that also reset the client's connection."""
+    response = _get(client, service, f"/api/audit/access-log?{query}")
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    name = query.split("=")[0]
+    assert (response.json()["field"], response.json()["rule"]) == (name, "range")
+
+
+def test_an_instants_format_error_shows_an_instant_the_route_accepts(
+    client: TestClient, service: AuditService
+) -> None:
+    """It said "such as 2024-03-01", which the route then refused for want of an offset."""
+    response = _get(client, service, "/api/audit/access-log?since=abc")
+
+    assert response.status_code == 422, response.text
+    example = response.json()["detail"].split("such as ")[1]
+    assert example == "2024-03-01T09:00:00Z"
+    assert _get(client, service, f"/api/audit/access-log?since={example}").status_code == 200
+
+
 def test_a_cursor_beyond_64_bits_is_refused_not_a_database_error(
     client: TestClient, service: AuditService
 ) -> None:
