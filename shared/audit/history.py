@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -45,6 +45,7 @@ from shared.audit.errors import (
 from shared.domain.base import EntenteAggregate
 from shared.domain.catalogue import AGGREGATE_TYPES
 from shared.events.envelope import EventEnvelope, envelope, to_json
+from shared.views.queries.present import agreement_status
 
 Axis = Literal["recorded", "business"]
 
@@ -109,8 +110,9 @@ def record_history(ledger: CooperationLedger, record_id: UUID) -> RecordHistory:
         after = snapshot(aggregate)
         steps.append(Step(published, diff(before, after)))
         before = after
+    state = shown(kind, before, ledger.today())
     return RecordHistory(
-        ledger.tenant, str(record_id), kind, events[-1].originator_version, steps, before
+        ledger.tenant, str(record_id), kind, events[-1].originator_version, steps, state
     )
 
 
@@ -138,8 +140,26 @@ def state_as_of(ledger: CooperationLedger, record_id: UUID, at: datetime, axis: 
         applied[-1],
         applied,
         left_out,
-        snapshot(aggregate),
+        shown(kind, snapshot(aggregate), at.astimezone(UTC).date()),
     )
+
+
+def shown(kind: str, state: dict[str, Any], day: date) -> dict[str, Any]:
+    """``state`` with the status the register shows on ``day``, as the record read gives it.
+
+    An agreement's ``expired`` is derived from its expiry, never recorded: the audit
+    said ``in-force`` of an agreement the register, the record read and reporting
+    had listed as expired for years. ``recorded_status`` keeps the last status an
+    event recorded (what the history's ``changes`` show).
+    """
+    if kind != "agreement" or "status" not in state:
+        return state
+    expires_on = state.get("expires_on")
+    recorded = {
+        "status": state["status"],
+        "expires_on": date.fromisoformat(expires_on) if expires_on else None,
+    }
+    return {**state, "status": agreement_status(recorded, day), "recorded_status": state["status"]}
 
 
 def snapshot(aggregate: EntenteAggregate) -> dict[str, Any]:

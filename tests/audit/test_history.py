@@ -8,7 +8,7 @@ last, but dated (business time) 20 Dec 2011, before the amendment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from uuid import UUID, uuid4
 
 import pytest
@@ -114,6 +114,34 @@ def test_as_of_a_business_time_applies_a_back_dated_correction_and_says_what_it_
     assert (later.applied, later.left_out) == ([1, 2, 3], [])
     with pytest.raises(NotExistingYetError):
         state_as_of(ledger, story.record, datetime(2011, 12, 8, tzinfo=UTC), "business")
+
+
+def test_an_agreements_status_is_the_one_the_register_shows_on_the_day_asked(
+    ledger: CooperationLedger, story: Story
+) -> None:
+    """Signed 2011-12-09 for 36 months: expired after 2014-12-09. The audit said
+    ``in-force`` for ever, where the record read and the register said ``expired``."""
+    history = record_history(ledger, story.record)
+    in_term = state_as_of(ledger, story.record, datetime(2013, 6, 1, tzinfo=UTC), "business")
+    last_day = state_as_of(
+        ledger, story.record, datetime(2014, 12, 9, 23, 0, tzinfo=UTC), "business"
+    )
+    after = state_as_of(ledger, story.record, datetime(2030, 1, 1, tzinfo=UTC), "business")
+    # the instant's day in UTC: 10 December 01:00 in Paris is still the 9th
+    paris = timezone(timedelta(hours=1))
+    late_evening = state_as_of(
+        ledger, story.record, datetime(2014, 12, 10, 0, 30, tzinfo=paris), "business"
+    )
+
+    assert (history.state["status"], history.state["recorded_status"]) == ("expired", "in-force")
+    assert (in_term.state["status"], in_term.state["recorded_status"]) == ("in-force", "in-force")
+    assert last_day.state["status"] == "in-force"  # the expiry day is the last day in force
+    assert (after.state["status"], after.state["recorded_status"]) == ("expired", "in-force")
+    assert late_evening.state["status"] == "in-force"
+    # the history's changes stay what the events recorded
+    created = {c.field: c.after for c in history.steps[0].changes}
+    assert created["status"] == "in-force"
+    assert "recorded_status" not in created
 
 
 def test_an_unknown_id_or_a_command_receipt_is_not_a_record(ledger: CooperationLedger) -> None:
