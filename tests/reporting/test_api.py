@@ -333,15 +333,24 @@ def test_an_overlaps_cursor_made_by_hand_is_refused_not_a_500(reporting: Reporti
         assert (refused.status_code, refused.json()["rule"]) == (422, "invalid-cursor"), forged
 
 
-@pytest.mark.parametrize("after", [2**31 - 1, 2**31, 2**63 - 1])
-def test_an_alerts_cursor_beyond_every_alert_reads_an_empty_page(
-    reporting: Reporting, after: int
+@pytest.mark.parametrize("beyond", [1, 2**31 - 1, 2**31, 2**63 - 1])
+def test_an_alerts_cursor_beyond_the_last_alert_is_refused_not_an_empty_page(
+    reporting: Reporting, beyond: int
 ) -> None:
-    # The sequence is a 32-bit column: PostgreSQL refused larger numbers with a 500.
-    page = reporting.get("/api/reporting/alerts", after=after)
+    """It read an empty page whose ``next_after`` was the cursor itself: a subscriber with
+    a mistyped (or another installation's) cursor silently skipped every alert raised
+    until the feed caught up. The sequence is a 32-bit column: larger numbers were a 500."""
+    last = 0
+    while page := reporting.get("/api/reporting/alerts", after=last, limit=500).json()["items"]:
+        last = page[-1]["seq"]
+    at_the_end = reporting.get("/api/reporting/alerts", after=last)
+    refused = reporting.get("/api/reporting/alerts", after=min(last + beyond, 2**63 - 1))
 
-    assert page.status_code == 200, page.text
-    assert (page.json()["items"], page.json()["next_after"]) == ([], after)
+    assert at_the_end.status_code == 200, at_the_end.text
+    assert (at_the_end.json()["items"], at_the_end.json()["next_after"]) == ([], last)
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["field"], refused.json()["rule"]) == ("after", "beyond-last")
+    assert f"beyond the last alert ({last})" in refused.json()["detail"]
     assert reporting.get("/api/reporting/alerts", after=2**63).status_code == 422
 
 

@@ -257,6 +257,8 @@ def alerts(
         bounded = min(after, LARGEST_SEQ)
         statement = select(a).where(a.c.seq > bounded).order_by(a.c.seq).limit(limit)
         rows = list(session.connection.execute(statement).mappings())
+        if not rows and after > 0:
+            _not_beyond_the_last(session, after)
         now_restricted = _restricted_now(session, rows)
         items = []
         for row in rows:
@@ -275,6 +277,22 @@ def alerts(
             )
         last = items[-1]["seq"] if items else after
         return answer(session, tenants, "alerts", items=items, next_after=last)
+
+
+def _not_beyond_the_last(session: ReportingSession, after: int) -> None:
+    """Refuses a cursor past the last alert: no page gave it (a typo, or the feed of
+    another installation, or one rebuilt since). It read an empty page with
+    ``next_after`` = the cursor, so the subscriber silently skipped every alert
+    raised until the feed caught up with it."""
+    a = session.tables.alerts
+    last = session.connection.execute(select(func.max(a.c.seq))).scalar_one() or 0
+    if after > last:
+        raise ValidationError(
+            "after",
+            "beyond-last",
+            f"after ({after}) is beyond the last alert ({last}): no page gave it; "
+            f"start again from {last}",
+        )
 
 
 def _restricted_now(session: ReportingSession, rows: Sequence[RowMapping]) -> set[tuple[str, str]]:
