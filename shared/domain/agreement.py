@@ -321,6 +321,9 @@ class Agreement(EntenteAggregate):
     def terminate(self, ctx: CommandContext, terminated_on: date, reason: str) -> None:
         self.guard_status("terminate", {AgreementStatus.IN_FORCE, AgreementStatus.SUSPENDED})
         self._after_last_change("terminated_on", terminated_on)
+        if self.amendments:  # an instrument amended after it ended would be in the register
+            last = max(amendment["on"] for amendment in self.amendments)
+            require_order(last, terminated_on, "the last amended_on", "terminated_on")
         ctx.happened("terminated_on", terminated_on)
         self._in_term("terminated_on", terminated_on)
         reason = require_text("reason", reason)

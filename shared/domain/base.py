@@ -107,7 +107,7 @@ class EntenteAggregate(DirectlyCreated):
                     f"{name!r} cannot be corrected; correctable fields: {allowed}",
                 )
             normalised[name] = _normalise(name, normaliser, value)
-        self.check_correction(normalised)
+        self.check_correction(normalised, corrected_on)
         if all(_plain(getattr(self, name, None)) == value for name, value in normalised.items()):
             raise ValidationError(
                 "changes",
@@ -119,7 +119,7 @@ class EntenteAggregate(DirectlyCreated):
             self.Corrected, changes=normalised, reason=reason, **ctx.meta(on, classification)
         )
 
-    def check_correction(self, changes: Mapping[str, Any]) -> None:
+    def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """Cross-field rules a correction must keep (dates in order...)."""
 
 
@@ -211,6 +211,25 @@ def require_count(field: str, value: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ValidationError(field, "range", f"{field} must be between {low} and {high}")
     return value
+
+
+def require_reachable(
+    decided: date, end: date, decided_name: str, end_name: str, then: str
+) -> None:
+    """Refuses a decision dated after the period it sets has ended.
+
+    The next step (a launch, a hosting) must fall within the period and on or
+    after the decision: a mission scheduled on the 16th to end on the 9th was
+    accepted, then every launch date was refused, and it stayed counted as a
+    scheduled action for ever.
+    """
+    if end < decided:
+        raise DomainRuleViolation(
+            "dates-in-order",
+            f"{decided_name} ({decided.isoformat()}) is after {end_name} ({end.isoformat()}): "
+            f"{then}",
+            field=decided_name,
+        )
 
 
 def require_order(first: date, second: date, first_name: str, second_name: str) -> None:

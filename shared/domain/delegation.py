@@ -17,6 +17,7 @@ from shared.domain.base import (
     list_value,
     require_count,
     require_order,
+    require_reachable,
     require_text,
     text_value,
 )
@@ -156,6 +157,7 @@ class DelegationVisit(EntenteAggregate):
         require_order(start_date, end_date, "start_date", "end_date")
         if planned_on is not None:
             ctx.happened("planned_on", planned_on)
+            require_reachable(planned_on, end_date, "planned_on", "end_date", _NEVER_HOSTED)
         recorded = cls.Planned.create_timestamp()
         return cls._create(
             cls.Planned,
@@ -179,6 +181,7 @@ class DelegationVisit(EntenteAggregate):
         require_order(start_date, end_date, "start_date", "end_date")
         self._after_last_rescheduling("rescheduled_on", rescheduled_on)
         ctx.happened("rescheduled_on", rescheduled_on)
+        require_reachable(rescheduled_on, end_date, "rescheduled_on", "end_date", _NEVER_HOSTED)
         meta = ctx.meta(rescheduled_on, self.classification)
         self.trigger_event(
             self.Rescheduled,
@@ -227,6 +230,11 @@ class DelegationVisit(EntenteAggregate):
             require_order(self.rescheduled_on, on, "the previous rescheduled_on", field)
         elif self._began_on is not None:
             require_order(self._began_on, on, "planned_on", field)
+
+
+#: Why a visit cannot be agreed after it ended: hosting is dated within the visit and
+#: on or after the last decision, so no date would do (it could only be cancelled).
+_NEVER_HOSTED = "it could never be recorded as hosted"
 
 
 def _visitor(country: str | None, organisation: str | None) -> dict[str, str | None]:

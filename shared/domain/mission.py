@@ -22,6 +22,7 @@ from shared.domain.base import (
     optional_text,
     require_count,
     require_order,
+    require_reachable,
     require_text,
     text_value,
 )
@@ -206,6 +207,8 @@ class Mission(EntenteAggregate):
                 "scheduled_on",
             ):
                 setattr(aggregate, name, getattr(self, name))
+            if getattr(aggregate, "_placed_on", None) is None:  # a rescheduling keeps it
+                aggregate._placed_on = self.scheduled_on
 
     class Launched(EntenteAggregate.Event):
         launched_on: date
@@ -342,6 +345,9 @@ class Mission(EntenteAggregate):
         require_order(start_date, end_date, "start_date", "end_date")
         self._after_last_step("scheduled_on", scheduled_on)
         ctx.happened("scheduled_on", scheduled_on)
+        require_reachable(
+            scheduled_on, end_date, "scheduled_on", "end_date", "it could never be launched"
+        )
         amount, currency = _optional_money("budget", budget)
         self.trigger_event(
             self.Scheduled,
@@ -429,12 +435,20 @@ class Mission(EntenteAggregate):
             **ctx.meta(evaluated_on, self.classification),
         )
 
-    def check_correction(self, changes: Mapping[str, Any]) -> None:
-        """A place can only be corrected once the mission has one (it is scheduled)."""
-        if "place" in changes and self.place is None:
+    def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
+        """A place can only be corrected once the mission has one (it is scheduled), and
+        as of a day it had one: a correction dated before the first scheduling put a
+        place on the requested mission of the audit's business-time replay, a state the
+        record never had."""
+        if "place" not in changes:
+            return
+        if self.place is None:
             raise DomainRuleViolation(
                 "not-scheduled", "a mission has no place to correct before it is scheduled", "place"
             )
+        placed_on = getattr(self, "_placed_on", None)
+        if placed_on is not None:
+            require_order(placed_on, corrected_on, "the first scheduled_on", "corrected_on")
 
     def _after_last_step(self, field: str, on: date) -> None:
         """A step is not dated before the last one recorded (decision, scheduling, launch).

@@ -127,7 +127,7 @@ class PostAbroad(EntenteAggregate):
         Changes come in date order (after the opening and the last change), so
         the history reads as consecutive periods.
         """
-        self.guard_status("change_coverage", {PostStatus.OPEN})
+        self.guard_status("change the coverage of", {PostStatus.OPEN})
         require_order(self.opened_on, effective_on, "opened_on", "effective_on")
         require_order(self.coverage_since, effective_on, "coverage_since", "effective_on")
         ctx.happened("effective_on", effective_on)

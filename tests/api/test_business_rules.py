@@ -181,6 +181,28 @@ def test_a_mission_naming_a_post_not_open_when_it_was_requested_is_refused(
     assert api.post("/api/police/missions", open_then).status_code == 201
 
 
+def test_a_mission_naming_a_post_that_covered_none_of_its_countries_is_refused(
+    api: Api,
+) -> None:
+    """SSI Hanoï covers VN, KH and LA: a mission to Senegal it could not have collected
+    was accepted, and listed under it in Senegal's country file."""
+    post = api.create("posts")
+    position = api.position()
+    body = {**CREATE["missions"], "post_id": post.id, "countries": ["SN"]}
+
+    response = api.post("/api/police/missions", body)
+
+    refusal = problem(response, 422, "post-not-covering")
+    assert (refusal["field"], refusal["rule"]) == ("post_id", "post-not-covering")
+    assert "covered VN, KH, LA" in refusal["detail"]
+    assert api.position() == position
+    regional = {**body, "countries": ["SN", "LA"]}  # one country it covers will do
+    assert api.post("/api/police/missions", regional).status_code == 201
+    items = {"items": [CREATE["missions"], body]}
+    batch = problem(api.post("/api/police/missions/imports", items), 422, "batch-rejected")
+    assert [(e["index"], e["rule"]) for e in batch["errors"]] == [(1, "post-not-covering")]
+
+
 def test_a_post_must_cover_its_host_country(api: Api) -> None:
     position = api.position()
 
@@ -209,6 +231,23 @@ def test_a_delegation_of_an_organisation_is_recorded(api: Api) -> None:
     assert response.status_code == 201, response.text
     state = api.get(f"/api/police/delegations/{response.json()['id']}").json()
     assert (state["country"], state["organisation"]) == (None, "EUROPOL")
+
+
+@pytest.mark.parametrize(
+    "changes", [{"title": "Nouveau titre", "title ": "x"}, {" title ": "Clé entourée"}]
+)
+def test_a_correction_names_its_fields_exactly(api: Api, changes: dict[str, str]) -> None:
+    """Keys were stripped after the duplicate-key check: ``title`` and ``title `` became
+    one key and the last value was recorded, the first dropped without a word."""
+    record = api.create("missions")
+    position = api.position()
+    body = {"changes": changes, "reason": "Titre", "corrected_on": "2013-04-01"}
+
+    response = api.post(f"{record.path}/corrections", body, version=1)
+
+    refusal = problem(response, 422, "not-correctable")
+    assert refusal["field"] in {"changes.title ", "changes. title "}
+    assert api.position() == position
 
 
 def test_a_field_that_is_not_correctable_is_refused(api: Api) -> None:

@@ -55,8 +55,9 @@ def request(
     key: Key,
     response: Response,
 ) -> CommandAccepted:
-    post_id = _collecting(_known_post(ledger, body.post_id), body.requested_on)
-    result = ledger.create(_requested(ctx, ledger, body, post_id), key)
+    post = _known_post(ledger, body.post_id)
+    post_id = _collecting(post, body.requested_on)
+    result = ledger.create(_requested(ctx, ledger, body, post_id, post), key)
     return accepted(result, response, f"/api/{ctx.tenant}/missions/{result.record_id}")
 
 
@@ -81,12 +82,13 @@ def import_requests(
         def built(id_: UUID) -> Mission:
             if isinstance(item, InvalidItem):
                 raise item.rejected()  # named beside the others' rule breaks
-            post_id = None
+            post, post_id = None, None
             if item.post_id is not None:
                 if item.post_id not in posts:  # each post looked up once per import
                     posts[item.post_id] = _known_post(ledger, item.post_id)
-                post_id = _collecting(posts[item.post_id], item.requested_on)
-            return _requested(ctx, ledger, item, post_id)(id_)
+                post = posts[item.post_id]
+                post_id = _collecting(post, item.requested_on)
+            return _requested(ctx, ledger, item, post_id, post)(id_)
 
         return built
 
@@ -95,10 +97,50 @@ def import_requests(
 
 
 def _requested(
-    ctx: CommandContext, ledger: CooperationLedger, body: RequestMission, post_id: str | None
+    ctx: CommandContext,
+    ledger: CooperationLedger,
+    body: RequestMission,
+    post_id: str | None,
+    post: PostAbroad | None = None,
 ) -> Callable[[UUID], Mission]:
-    """Builds the new mission of one request body (the domain runs its guards)."""
-    return lambda id_: Mission.request(
+    """Builds the new mission of one request body (the domain runs its guards first)."""
+
+    def build(id_: UUID) -> Mission:
+        mission = _new_mission(ctx, ledger, body, post_id, id_)
+        _covering(post, mission.countries, body.requested_on)
+        return mission
+
+    return build
+
+
+def _covering(post: PostAbroad | None, countries: list[str], requested_on: date) -> None:
+    """Refuses a post that covered none of the mission's countries the day it was requested.
+
+    A post collects the requests of the countries it covers: a mission to Senegal
+    collected by the post in Hanoi was accepted, and the country file of Senegal
+    listed it under a post that never covered it.
+    """
+    if post is None:
+        return
+    covered = post.covered_on(requested_on)
+    if not set(countries) & set(covered):
+        raise ValidationError(
+            "post_id",
+            "post-not-covering",
+            f"the post {post.name} covered {', '.join(covered) or 'no country'} on "
+            f"{requested_on.isoformat()}, none of the mission's countries "
+            f"({', '.join(countries)})",
+        )
+
+
+def _new_mission(
+    ctx: CommandContext,
+    ledger: CooperationLedger,
+    body: RequestMission,
+    post_id: str | None,
+    id_: UUID,
+) -> Mission:
+    return Mission.request(
         ctx,
         id=id_,
         title=body.title,

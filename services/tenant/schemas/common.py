@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidatorFunctionWrapHandler,
 )
 from pydantic import ValidationError as PydanticValidationError
@@ -181,8 +182,14 @@ def _inner(path: str) -> str:
     return f"{path} " if path else ""
 
 
+#: A field name in ``changes``, exactly as sent: the model's whitespace stripping also
+#: stripped dict keys, after the body's duplicate-key check, so ``{"title": "New",
+#: "title ": "x"}`` recorded ``x`` (last wins) and ``" title "`` corrected ``title``.
+FieldName = Annotated[str, StringConstraints(strip_whitespace=False)]
+
+
 class Correction(Strict):
-    changes: dict[str, Annotated[Any, BeforeValidator(_storable_change)]] = Field(
+    changes: dict[FieldName, Annotated[Any, BeforeValidator(_storable_change)]] = Field(
         description="Field names and their corrected values",
         examples=[{"title": "Gestion d'une scène de crime"}],
     )

@@ -310,6 +310,20 @@ def test_terminate_ends_the_agreement(path: tuple[Step, ...]) -> None:
     assert agreement.status is AgreementStatus.TERMINATED
 
 
+def test_a_termination_dated_before_an_amendment_is_refused() -> None:
+    """Amended on 1 March 2012, then terminated as of the 1st of February: the register
+    showed an instrument amended a month after it ended."""
+    agreement = given(amend)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        agreement.terminate(CTX, date(2012, 2, 1), "programme closed")
+
+    assert (caught.value.field, caught.value.rule) == ("terminated_on", "dates-in-order")
+    assert "is before the last amended_on (2012-03-01)" in caught.value.detail
+    agreement.terminate(CTX, date(2012, 3, 1), "programme closed")  # the same day will do
+    assert agreement.status is AgreementStatus.TERMINATED
+
+
 @pytest.mark.parametrize(
     ("path", "status", "command"),
     [

@@ -197,6 +197,26 @@ def test_a_scheduled_mission_place_can_be_corrected() -> None:
     assert (record.start_date, record.expert_count) == (date(2013, 7, 8), 2)
 
 
+def test_a_place_correction_is_not_dated_before_the_mission_had_a_place() -> None:
+    """Dated before the first scheduling, the audit's business-time replay showed a
+    requested mission with a place, a state it never had. A rescheduling keeps the
+    first scheduling's date: the place existed since then."""
+    record = mission()
+    record.validate(CTX, date(2013, 4, 1), "MEAE", "MEAE/2013/9")
+    record.schedule(CTX, date(2013, 7, 8), date(2013, 7, 12), "Hanoi", 2, None, date(2013, 5, 1))
+    record.schedule(CTX, date(2013, 8, 5), date(2013, 8, 9), "Hanoi", 2, None, date(2013, 6, 3))
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, {"place": "Hanoï"}, "spelling", date(2013, 4, 20))
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "corrected_on")
+    assert "the first scheduled_on (2013-05-01)" in caught.value.detail
+    assert history(record) == []
+    record.correct(CTX, {"place": "Hanoï"}, "spelling", date(2013, 5, 2))
+    assert record.place == "Hanoï"
+
+
 def test_reclassification_applies_to_the_correction_and_what_follows() -> None:
     record = mission()
     record.correct(CTX, {"classification": "restricted"}, "names of minors", FIXED_ON)

@@ -148,6 +148,28 @@ def test_plan_ending_before_it_starts_is_refused() -> None:
     assert (caught.value.rule, caught.value.field) == ("dates-in-order", "end_date")
 
 
+def test_a_plan_agreed_after_the_visit_ended_is_refused() -> None:
+    """Hosting is dated within the visit and on or after planned_on: a visit entered
+    after the fact with planned_on = the day of entry could never be hosted."""
+    with pytest.raises(DomainRuleViolation) as caught:
+        plan(planned_on=END + timedelta(days=2))
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "planned_on")
+    assert "it could never be recorded as hosted" in caught.value.detail
+    visit = plan(planned_on=END)  # agreed on its last day: hosted that day
+    visit.host(CTX, END, 5)
+
+
+def test_a_rescheduling_to_dates_already_past_is_refused() -> None:
+    visit = given()
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        visit.reschedule(CTX, date(2024, 3, 1), date(2024, 3, 4), date(2024, 4, 20))
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "rescheduled_on")
+    assert visit.collect_events() == []
+
+
 def test_reschedule_moves_the_dates() -> None:
     visit = given()
 

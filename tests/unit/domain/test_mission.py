@@ -301,7 +301,9 @@ def test_schedule_sets_dates_place_experts_and_budget() -> None:
 def test_schedule_again_is_a_rescheduling_and_the_latest_holds() -> None:
     mission = given(validate, schedule)
 
-    mission.schedule(CTX, date(2013, 11, 4), date(2013, 11, 8), "Siem Reap", 2, None, TODAY)
+    mission.schedule(
+        CTX, date(2013, 11, 4), date(2013, 11, 8), "Siem Reap", 2, None, date(2013, 9, 2)
+    )
 
     then_one(mission, Mission.Scheduled)
     assert (mission.start_date, mission.place, mission.expert_count) == (
@@ -310,6 +312,21 @@ def test_schedule_again_is_a_rescheduling_and_the_latest_holds() -> None:
         2,
     )
     assert (mission.budget_amount, mission.budget_currency) == (None, None)
+
+
+@pytest.mark.parametrize("scheduled_on", [date(2013, 10, 12), date(2013, 12, 1)])
+def test_a_schedule_decided_after_the_mission_would_end_is_refused(scheduled_on: date) -> None:
+    """Launch is dated within the mission and on or after its scheduling: scheduled on
+    the 12th to end on the 11th, no launch date would do, and it stayed "scheduled"."""
+    mission = given(validate)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        mission.schedule(CTX, START, END, "Phnom Penh", 3, None, scheduled_on)
+
+    assert (caught.value.field, caught.value.rule) == ("scheduled_on", "dates-in-order")
+    assert "it could never be launched" in caught.value.detail
+    mission.schedule(CTX, START, END, "Phnom Penh", 3, None, END)  # the last day will do
+    mission.launch(CTX, END)
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,8 @@ def test_close_before_the_current_coverage_is_refused() -> None:
 
 
 AFTER_CLOSURE: dict[str, Callable[[PostAbroad], None]] = {
-    "change_coverage": lambda post: post.change_coverage(CTX, ["VN"], date(2021, 1, 1)),
+    # the refusal reads "cannot change the coverage of this post abroad", not the method name
+    "change the coverage of": lambda post: post.change_coverage(CTX, ["VN"], date(2021, 1, 1)),
     "close": lambda post: post.close(CTX, date(2021, 1, 1)),
 }
 
@@ -203,6 +204,7 @@ def test_a_closed_post_is_final(command: str) -> None:
         AFTER_CLOSURE[command](post)
 
     assert (caught.value.status, caught.value.command) == ("closed", command)
+    assert caught.value.detail.startswith(f"cannot {command} this post abroad: it is closed")
     assert post.collect_events() == []
 
 
