@@ -14,6 +14,7 @@ from shared.errors import NotReadyError, first_line
 from shared.http import problems
 from shared.http.api_docs import documented_app
 from shared.http.head import HeadAsGet
+from shared.http.limits import TargetLimit
 from shared.http.no_store import NoStoreForAuthenticated
 from shared.http.security import Public
 
@@ -86,6 +87,7 @@ def create_app(service: AuditService) -> FastAPI:
     problems.install(app)
     app.add_middleware(NoStoreForAuthenticated)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(TargetLimit)
     app.include_router(operations)
     app.include_router(routes.router)
     return app

@@ -16,6 +16,7 @@ from services.projector.bootstrap import ProjectorService
 from shared.errors import NotReadyError
 from shared.http import problems
 from shared.http.head import HeadAsGet
+from shared.http.limits import TargetLimit
 from shared.http.security import Admin, Public
 from shared.metrics import metrics_response
 
@@ -75,5 +76,6 @@ def create_app(service: ProjectorService) -> FastAPI:
     app.state.tenants = list(service.tenants)
     problems.install(app)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(TargetLimit)
     app.include_router(router)
     return app

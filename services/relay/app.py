@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from shared.errors import NotReadyError
 from shared.http import problems
 from shared.http.head import HeadAsGet
+from shared.http.limits import TargetLimit
 from shared.http.security import Public
 from shared.metrics import metrics_response
 from shared.relay.health import HealthSnapshot, RelayHealth
@@ -137,5 +138,6 @@ def create_app(tenant: str, health: RelayHealth, store_position: Callable[[], in
     app.state.registry = registry
     problems.install(app)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(TargetLimit)
     app.include_router(router)
     return app

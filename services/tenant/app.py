@@ -22,7 +22,7 @@ from services.tenant.routes import (
 from shared.http import problems
 from shared.http.api_docs import documented_app
 from shared.http.head import HeadAsGet
-from shared.http.limits import BodyLimit
+from shared.http.limits import BodyLimit, TargetLimit
 from shared.http.no_store import NoStoreForAuthenticated
 
 DESCRIPTION = """
@@ -57,9 +57,11 @@ def create_app(platform: Platform) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
     app.add_middleware(ProjectAfterCommands, written=platform.written)
-    # Last, so outermost: every answer to a token's request, the 413 above included.
+    # Outside the ones above: every answer to a token's request, the 413 included. A HEAD
+    # passes through it as its GET; a 414 is answered before any token is read.
     app.add_middleware(NoStoreForAuthenticated)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(TargetLimit)
 
     # Views first: /missions/awaiting-validation must win over /missions/{record_id}.
     for module in (health, views, agreements, missions, delegations, posts, history, dev_issuer):

@@ -32,7 +32,9 @@ class CommandContext:
     actor: Actor
     correlation_id: str = field(default_factory=lambda: str(random_uuid()))
     causation_id: str | None = None
-    #: The ledger's today, for facts that cannot be dated later (a completion...);
+    #: The ledger's today, for facts that cannot be dated later (a completion...): the
+    #: latest date anywhere (UTC+14, ``CooperationLedger.latest_today``), as the refusal
+    #: says, or a Paris user told "today (the 7th)" on the 6th is left puzzled;
     #: None where no clock applies (the sample data, which keeps its own dates).
     today: date | None = None
 
@@ -41,8 +43,8 @@ class CommandContext:
         if self.today is not None and on > self.today:
             raise DomainRuleViolation(
                 "not-in-future",
-                f"{field_name} ({on.isoformat()}) is after today ({self.today.isoformat()}): "
-                "record it once it has happened",
+                f"{field_name} ({on.isoformat()}) is after today ({self.today.isoformat()} at "
+                "UTC+14, the latest date anywhere): record it once it has happened",
                 field_name,
             )
 

@@ -232,6 +232,8 @@ def _allowed_methods(request: Request) -> str:
     for route in iter_route_contexts(request.app.routes):
         if route.path and route.methods and compile_path(route.path)[0].match(path):
             methods |= route.methods
+    if "GET" in methods:  # answered wherever GET is (shared.http.head)
+        methods.add("HEAD")
     return ", ".join(sorted(methods))
 
 

@@ -536,9 +536,22 @@ def test_a_method_the_path_does_not_take_is_a_405_naming_every_one_it_does(api: 
     probe = api.client.delete("/healthz")
 
     problem(response, 405, "method-not-allowed")
-    assert response.headers["allow"] == "GET, POST"  # RFC 9110 requires it
+    assert response.headers["allow"] == "GET, HEAD, POST"  # RFC 9110 requires it
     problem(probe, 405, "method-not-allowed")
-    assert probe.headers["allow"] == "GET"
+    assert probe.headers["allow"] == "GET, HEAD"  # HEAD is answered wherever GET is
+    assert api.client.head("/healthz").status_code == 200
+
+
+def test_a_request_target_longer_than_8_kib_is_a_414_not_echoed_back(api: Api) -> None:
+    """A 100,000-character filter was parsed and echoed whole in its 422 (a 100 KB answer)."""
+    long = api.get("/api/police/missions?status=" + "a" * 20_000)
+    at_the_limit = api.get("/api/police/missions?status=" + "a" * 8_000)
+
+    body = problem(long, 414, "uri-too-long")
+    assert (body["field"], body["rule"]) == ("uri", "max-bytes")
+    assert len(long.content) < 1000
+    problem(at_the_limit, 422, "vocabulary")  # served, and refused for what it says
+    assert problem(api.client.get("/" + "x" * 9000), 414, "uri-too-long")
 
 
 def test_a_control_character_is_named_with_its_place(api: Api) -> None:

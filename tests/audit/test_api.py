@@ -234,6 +234,15 @@ def test_an_instants_format_error_shows_an_instant_the_route_accepts(
     assert _get(client, service, f"/api/audit/access-log?since={example}").status_code == 200
 
 
+def test_a_request_target_longer_than_8_kib_is_a_414(
+    client: TestClient, service: AuditService
+) -> None:
+    response = _get(client, service, "/api/audit/access-log?subject=" + "a" * 9000)
+
+    assert response.status_code == 414, response.text
+    assert response.json()["rule"] == "max-bytes"
+
+
 def test_a_cursor_beyond_64_bits_is_refused_not_a_database_error(
     client: TestClient, service: AuditService
 ) -> None:

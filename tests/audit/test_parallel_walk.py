@@ -11,13 +11,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from shared.application.ledger import CooperationLedger
+from shared.application.ledger import CooperationLedger, Idempotency
 from shared.audit import store
 from shared.audit.findings import Entry
 from shared.audit.progress import Interrupted
 from shared.audit.store import Cursor, Item, start, walk
 
-from .support import StoreTamper, write_history
+from .support import StoreTamper, sign, write_history
 
 
 def _walk(
@@ -114,3 +114,27 @@ def test_only_the_audit_commands_let_a_walk_fork_workers() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.split() == ["False", "True"]
+
+
+def test_a_finished_walk_shows_its_counter_at_the_end_even_past_the_last_event(
+    ledger: CooperationLedger,
+) -> None:
+    """The last positions were command receipts, which the walk skips: the counter of a
+    finished walk said 2405 / 2406 (99 %)."""
+    sign(ledger, "FR-VN-2011", key=Idempotency("walk-counter-0001", "fingerprint"))
+    seen: list[tuple[str, int | None, int]] = []
+
+    class Recorded:
+        total: int | None = None
+
+        def stage(self, label: str, total: int | None) -> None:
+            self.total = total
+
+        def update(self, done: int) -> None:
+            seen.append(("update", self.total, done))
+
+    end = walk(ledger, start(ledger.tenant), lambda *_: None, progress=Recorded())
+
+    last = ledger.position()
+    assert end.position < last  # a receipt after the last event
+    assert seen[-1] == ("update", last, last)

@@ -632,8 +632,8 @@ def test_a_fact_dated_after_today_is_refused(
 
     assert (caught.value.rule, caught.value.field) == ("not-in-future", field)
     assert caught.value.detail == (
-        f"{field} ({(END + ONE_DAY).isoformat()}) is after today ({END.isoformat()}): "
-        "record it once it has happened"
+        f"{field} ({(END + ONE_DAY).isoformat()}) is after today ({END.isoformat()} at UTC+14, "
+        "the latest date anywhere): record it once it has happened"
     )
     assert mission.collect_events() == []
 
