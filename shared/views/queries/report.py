@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import RowMapping, select
@@ -188,5 +188,7 @@ def _evaluations(rows: Sequence[RowMapping]) -> dict[str, Any]:
     ratings = [int(row["rating"]) for row in rows if row["rating"] is not None]
     average = None
     if ratings:
-        average = str((Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01")))
+        # Half up, as a report reader rounds (4.125 → 4.13); Decimal's default is half even.
+        exact = Decimal(sum(ratings)) / len(ratings)
+        average = str(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return {"count": len(ratings), "average_rating": average}
