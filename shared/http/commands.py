@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Annotated, Any
 
 import orjson
@@ -143,7 +143,9 @@ def _exact(value: Any) -> str:
     ``1.50`` and ``1.5`` are one number (as they were one float), ``…567`` and ``…566``
     two."""
     if isinstance(value, Decimal):
-        return str(value.normalize())
+        # In a context as precise as the number: the default 28 digits would round a
+        # longer one, and two numbers differing past that digit would be one request.
+        return str(value.normalize(Context(prec=max(1, len(value.as_tuple().digits)))))
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 

@@ -177,6 +177,9 @@ def test_amounts_that_one_float_would_hold_are_two_requests(api: Api) -> None:
     ]
     fingerprints = {fingerprint(HEAD, b, _exact_json(b)) for b in bodies}
     assert len(fingerprints) == 2
+    # past a Decimal's default 28 digits too
+    long = [b'{"x": 1.25500000000000000000000000001}', b'{"x": 1.25500000000000000000000000002}']
+    assert len({fingerprint(HEAD, b, _exact_json(b)) for b in long}) == 2
     # the same exact value written two ways is one request
     assert fingerprint(HEAD, b'{"x": 1.50}', _exact_json(b'{"x": 1.50}')) == fingerprint(
         HEAD, b'{"x": 1.5}', _exact_json(b'{"x": 1.5}')
