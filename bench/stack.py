@@ -19,6 +19,7 @@ from psycopg import sql
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import PostgresStore, schema_for
 from shared.domain.agreement import Agreement
+from shared.domain.catalogue import DOMAIN_EVENT_TOPICS
 from shared.domain.context import Actor, CommandContext
 from shared.domain.vocabulary import Classification
 from shared.kafka.settings import KafkaSettings
@@ -146,12 +147,16 @@ def clone(stack: Stack, tenant: str, events: int) -> int:
 
     Each copy gets a fresh record id (so version sequences stay 1, 2, …) and a
     new notification id in order; decoding and chaining see ordinary events.
-    Returns the number of rows stored.
+    Only events are copied and counted (each agreement's reference claim, and
+    the claims marker, are bookkeeping rows that no reader of the log reads).
+    Returns the number of events stored.
     """
     table = sql.Identifier(schema_for(tenant), EVENTS_TABLE)
+    topics = list(DOMAIN_EVENT_TOPICS)
     with psycopg.connect(stack.postgres_url, autocommit=True) as connection:
         while True:
-            row = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
+            count = sql.SQL("SELECT count(*) FROM {} WHERE topic = ANY(%s)").format(table)
+            row = connection.execute(count, (topics,)).fetchone()
             have = int(row[0]) if row else 0
             if have >= events or have == 0:
                 return have
@@ -159,7 +164,8 @@ def clone(stack: Stack, tenant: str, events: int) -> int:
                 sql.SQL(
                     "INSERT INTO {t} (originator_id, originator_version, topic, state) "
                     "SELECT gen_random_uuid(), originator_version, topic, state FROM {t} "
-                    "WHERE originator_version = 1 ORDER BY notification_id LIMIT %s"
+                    "WHERE originator_version = 1 AND topic = ANY(%s) "
+                    "ORDER BY notification_id LIMIT %s"
                 ).format(t=table),
-                (events - have,),
+                (topics, events - have),
             )

@@ -107,6 +107,19 @@ class ConflictError(EntenteError):
     title = "Conflict"
 
 
+class ValueTakenError(ConflictError):
+    """Raised when a value unique within a directorate (an agreement's reference) is
+    already another record's: ``holder`` names that record, ``field`` the input."""
+
+    title = "Value already taken"
+
+    def __init__(self, field: str, rule: str, detail: str, holder: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.rule = rule
+        self.holder = holder
+
+
 class PreconditionFailedError(EntenteError):
     """Raised when ``If-Match`` names a version that is no longer current."""
 

@@ -19,13 +19,24 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic
 
+from shared.application.claims import ClaimsReady, ValueClaim
 from shared.application.receipt import CommandReceipt, ImportReceipt
 from shared.domain.catalogue import DOMAIN_EVENT_TOPICS
 
-#: Every topic the ledger writes: the domain events and the command receipts.
-KNOWN_TOPICS = frozenset(
-    [*DOMAIN_EVENT_TOPICS, get_topic(CommandReceipt.Issued), get_topic(ImportReceipt.Imported)]
-)
+#: Bookkeeping written once, at version 1, and never changed: receipts, the claims
+#: marker, and a claim's first event (the audit reports any other version of them).
+RECEIPT_TOPICS = frozenset([get_topic(CommandReceipt.Issued), get_topic(ImportReceipt.Imported)])
+CREATED_ONCE_TOPICS = RECEIPT_TOPICS | {
+    get_topic(ClaimsReady.Marked),
+    get_topic(ValueClaim.Claimed),
+}
+
+#: A claim's later events: only ever after its ``Claimed`` (the audit checks it).
+CLAIMED_TOPIC = get_topic(ValueClaim.Claimed)
+CLAIM_CHANGE_TOPICS = frozenset([get_topic(ValueClaim.Released), get_topic(ValueClaim.Retaken)])
+
+#: Every topic the ledger writes: the domain events, the receipts and the claims.
+KNOWN_TOPICS = frozenset([*DOMAIN_EVENT_TOPICS, *CREATED_ONCE_TOPICS, *CLAIM_CHANGE_TOPICS])
 
 
 class KnownTopicsMapper(Mapper[UUID]):

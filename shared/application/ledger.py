@@ -39,6 +39,7 @@ from shared.application.receipt import CommandReceipt, receipt_id
 from shared.application.recorder import events_table
 from shared.application.stores import EventStoreConfig
 from shared.application.transcodings import DateAsISO, PlainJSONTranscoder
+from shared.application.uniqueness import claims_for, collision, ensure_ready, values_of
 from shared.domain.base import EntenteAggregate
 from shared.domain.catalogue import AGGREGATES, DOMAIN_EVENT_TOPICS, aggregate_type_of
 from shared.errors import (
@@ -48,6 +49,7 @@ from shared.errors import (
     NotFoundError,
     PreconditionFailedError,
     PreconditionRequiredError,
+    ValueTakenError,
 )
 from shared.events.envelope import EventEnvelope, envelope
 from shared.events.stored import NoDecoder, Published, RowDecoder
@@ -111,6 +113,7 @@ class CooperationLedger(Application[UUID]):
         created, so a database role with SELECT alone is enough."""
         self.tenant = tenant
         self.clock = clock
+        self._claims_ready = False  # whether this store's records all have their claims
         env = store.env(tenant)
         if read_only:
             env["CREATE_TABLE"] = "n"
@@ -204,7 +207,7 @@ class CooperationLedger(Application[UUID]):
             if replay is not None:
                 return replay
             raise
-        return self._save(record, idempotency)
+        return self._save(record, idempotency, before=None)
 
     def change(
         self,
@@ -228,8 +231,9 @@ class CooperationLedger(Application[UUID]):
                 f"If-Match names version {expected_version}; "
                 f"the current version is {record.version}"
             )
+        before = values_of(record)
         action(record)
-        return self._save(record, idempotency, expected_version)
+        return self._save(record, idempotency, expected_version, before=before)
 
     def record(self, record_type: type[A], record_id: UUID) -> A:
         """The current state of one record of this tenant, or NotFoundError."""
@@ -383,13 +387,28 @@ class CooperationLedger(Application[UUID]):
         record: EntenteAggregate,
         idempotency: Idempotency | None,
         expected_version: int | None = None,
+        *,
+        before: dict[str, str] | None = None,
     ) -> CommandResult:
-        """Saves ``record`` with its receipt; a collision is a retry's answer, or a refusal.
+        """Saves ``record`` with its receipt and claims; a collision is a retry's answer,
+        or a refusal.
 
+        ``before``: the record's unique values before a change (None: a new record).
         A change whose If-Match version was current when read but taken by another
         writer before the save is the If-Match failing: 412, as for a stale version
-        (clients branch on the status), naming the version that won.
+        (clients branch on the status), naming the version that won. A value another
+        record took meanwhile is that value taken (409).
         """
+        prefix = "" if before is None else "changes."
+        try:
+            claims = self._claims(record, before, prefix)
+        except ValueTakenError:
+            # A retry whose value is now taken (by its own first attempt, or since)
+            # is answered from its receipt, as a retry whose guards now fail is.
+            replay = self._replay(idempotency)
+            if replay is not None:
+                return replay
+            raise
         receipt = None
         if idempotency is not None:
             receipt = CommandReceipt.issue(
@@ -399,24 +418,47 @@ class CooperationLedger(Application[UUID]):
                 record.version,
             )
         try:
-            recordings = self.save(record, receipt)
+            recordings = self.save(record, *claims, receipt)
         except IntegrityError:
             replay = self._replay(idempotency)
             if replay is not None:
                 return replay
+            taken = collision(self, record, claims, prefix)
+            if taken is not None:
+                raise taken from None
             if expected_version is not None:
                 current = self.record(type(record), record.id).version
                 raise PreconditionFailedError(
                     f"If-Match names version {expected_version}; the current version is "
                     f"{current} (another change was recorded first)"
                 ) from None
+            if before is None:  # a new record: the new store's claims marker, saved by another
+                raise ConflictError(
+                    "another command was recorded at the same moment; send this one again"
+                ) from None
             raise ConflictError(
                 "another change to this record was recorded first; reload it and retry"
             ) from None
+        if claims:
+            self._claims_ready = True  # the marker, if it came along, is saved
         position = max(
             r.notification.id for r in recordings if r.domain_event.originator_id == record.id
         )
         return CommandResult(record.id, record.version, position)
+
+    def _claims(
+        self, record: EntenteAggregate, before: dict[str, str] | None, prefix: str
+    ) -> list[Aggregate]:
+        """The claims a save of ``record`` takes or releases (``uniqueness``), and on a
+        new store the marker that its records all have theirs."""
+        if not type(record).unique:
+            return []
+        marker = None
+        if not self._claims_ready:
+            marker = ensure_ready(self, self.tenant)
+            self._claims_ready = marker is None
+        claims: list[Aggregate] = [*claims_for(self, self.tenant, record, before, prefix)]
+        return claims if marker is None else [*claims, marker]
 
 
 def _aggregate_type_of_topic(event_topic: str) -> str:

@@ -42,7 +42,13 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from shared.application.known_topics import KNOWN_TOPICS
+from shared.application.known_topics import (
+    CLAIM_CHANGE_TOPICS,
+    CLAIMED_TOPIC,
+    CREATED_ONCE_TOPICS,
+    KNOWN_TOPICS,
+    RECEIPT_TOPICS,
+)
 from shared.application.ledger import AGGREGATES_BY_TOPIC, CooperationLedger, domain_rows_query
 from shared.application.recorder import events_table
 from shared.audit.findings import Entry
@@ -232,32 +238,40 @@ def _rows(ledger: CooperationLedger, after: int, limit: int) -> Sequence[Row]:
     ]
 
 
-#: The topics the walk reads as events, and the receipts' (rows that are not events).
+#: The topics the walk reads as events, and the bookkeeping's written once (rows that
+#: are not events: receipts, a claim's first event, the claims marker).
 DOMAIN_TOPICS = frozenset(DOMAIN_EVENT_TOPICS)
-RECEIPT_TOPICS = sorted(KNOWN_TOPICS - DOMAIN_TOPICS)
+ONCE_TOPICS = sorted(CREATED_ONCE_TOPICS)
+CHANGE_TOPICS = sorted(CLAIM_CHANGE_TOPICS)
 
 
 def _odd_rows(
     ledger: CooperationLedger, after: int, until: int | None, connection: Any = None
 ) -> list[Row]:
-    """Rows after ``after`` (up to ``until``) that are neither an event nor a receipt.
+    """Rows after ``after`` (up to ``until``) that are neither an event nor bookkeeping.
 
-    A receipt is created once (version 1) and never changed; any other version
-    under a receipt's topic, or a topic of no Entente class, is a row whose topic
-    was changed. One query per page, over the page's positions: it returns nothing
-    on an untouched store. ``connection``: a forked worker's own (PostgreSQL).
+    A receipt (or a claim's first event, or the claims marker) is written once, at
+    version 1; a claim's release or retaking follows its ``Claimed``. Any other
+    version under such a topic, a release of a record that is no claim, or a topic
+    of no Entente class, is a row whose topic was changed (the walk, which reads
+    events by topic, would otherwise not see it). One query per page, over the
+    page's positions: it returns nothing on an untouched store. ``connection``: a
+    forked worker's own (PostgreSQL).
     """
     recorder = ledger.recorder
-    known, receipts = sorted(KNOWN_TOPICS), RECEIPT_TOPICS
+    known, receipts = sorted(KNOWN_TOPICS), ONCE_TOPICS
     bound = 2**63 - 1 if until is None else until
     if isinstance(recorder, PostgresApplicationRecorder):
         query = sql.SQL(
             "SELECT notification_id, originator_id::text, originator_version, topic, state "
-            "FROM {events} WHERE notification_id > %s AND notification_id <= %s "
-            "AND (NOT topic = ANY(%s) OR (topic = ANY(%s) AND originator_version <> 1)) "
+            "FROM {events} e WHERE notification_id > %s AND notification_id <= %s "
+            "AND (NOT topic = ANY(%s) OR (topic = ANY(%s) AND originator_version <> 1) "
+            "OR (topic = ANY(%s) AND NOT EXISTS (SELECT 1 FROM {events} f "
+            "WHERE f.originator_id = e.originator_id AND f.originator_version = 1 "
+            "AND f.topic = %s))) "
             "ORDER BY notification_id"
         ).format(events=events_table(recorder))
-        parameters = (max(after, 0), bound, known, receipts)
+        parameters = (max(after, 0), bound, known, receipts, CHANGE_TOPICS, CLAIMED_TOPIC)
         opened: Any = (
             nullcontext(connection)
             if connection is not None
@@ -269,14 +283,22 @@ def _odd_rows(
     assert isinstance(recorder, SQLiteApplicationRecorder)
     marks = ", ".join("?" * len(known))
     receipt_marks = ", ".join("?" * len(receipts))
+    change_marks = ", ".join("?" * len(CHANGE_TOPICS))
+    table = recorder.events_table_name
     statement = (
         f"SELECT rowid, originator_id, originator_version, topic, state "
-        f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? "
+        f"FROM {table} e WHERE rowid > ? AND rowid <= ? "
         f"AND (topic IS NULL OR topic NOT IN ({marks}) "
-        f"OR (topic IN ({receipt_marks}) AND originator_version IS NOT 1)) ORDER BY rowid"
+        f"OR (topic IN ({receipt_marks}) AND originator_version IS NOT 1) "
+        f"OR (topic IN ({change_marks}) AND NOT EXISTS (SELECT 1 FROM {table} f "
+        f"WHERE f.originator_id = e.originator_id AND f.originator_version = 1 "
+        f"AND f.topic = ?))) ORDER BY rowid"
     )
     with recorder.datastore.transaction(commit=False) as sqlite_cursor:
-        sqlite_cursor.execute(statement, [max(after, 0), bound, *known, *receipts])
+        sqlite_cursor.execute(
+            statement,
+            [max(after, 0), bound, *known, *receipts, *CHANGE_TOPICS, CLAIMED_TOPIC],
+        )
         rows = sqlite_cursor.fetchall()
     return [(row[0], _text_id(row[1]), row[2], row[3], _bytes_or_as_is(row[4])) for row in rows]
 
@@ -292,8 +314,12 @@ def _text_id(stored: Any) -> str:
 def _retyped(row: Row) -> tuple[Any, ...]:
     """The item fields of a row whose topic is no event of Entente, or a receipt's misused."""
     position, _, version, topic, state = row
-    if topic in KNOWN_TOPICS:
+    if topic in RECEIPT_TOPICS:
         reason = f"its topic is a command receipt's, at version {version} (a receipt has one)"
+    elif topic in CLAIM_CHANGE_TOPICS:
+        reason = f"its topic {topic!r} changes a claim, and its record is no claim"
+    elif topic in KNOWN_TOPICS:
+        reason = f"its topic {topic!r} is written at version 1 only, not {version}"
     else:
         shown = "NULL" if topic is None else repr(str(topic)[:120])
         reason = f"its topic {shown} is no event type of Entente"

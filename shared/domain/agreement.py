@@ -49,6 +49,7 @@ class Agreement(EntenteAggregate):
     """An agreement, letter of intent, arrangement, memorandum or funding convention."""
 
     record_name = "agreement"
+    unique = ("reference",)  # how letters, reports and audits cite it
     correctable: ClassVar[dict[str, Any]] = {
         "title": lambda v: require_text("title", text_value("title", v)),
         "signed_at": lambda v: require_text("signed_at", text_value("signed_at", v), 200),

@@ -34,6 +34,9 @@ class EntenteAggregate(DirectlyCreated):
     #: Fields a ``correct`` command may change, each with its normaliser.
     correctable: ClassVar[Mapping[str, Normaliser]] = {}
     record_name: ClassVar[str] = "record"
+    #: Fields no two records of this kind in one directorate may share (compared as
+    #: ``shared.application.claims.comparable``); the ledger keeps the rule.
+    unique: ClassVar[tuple[str, ...]] = ()
 
     if TYPE_CHECKING:  # state set by events' apply(); annotations here would make
         # the library turn the aggregate into a dataclass with a required __init__.

@@ -39,6 +39,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "field": {"type": "string", "description": "The input at fault (dotted path)"},
         "rule": {"type": "string", "description": "The rule it breaks, a stable code"},
         "position": {"type": "integer", "description": "The log position waited for (503)"},
+        "holder": {
+            "type": "string",
+            "format": "uuid",
+            "description": "The record that already holds the value (409 reference-taken)",
+        },
         "errors": {
             "type": "array",
             "description": "Every input at fault; for a batch, each with its item's index",
@@ -65,7 +70,11 @@ MEANING: dict[int, tuple[str, dict[str, str]]] = {
     ),
     403: ("The caller's roles do not allow this action on this tenant", {}),
     404: ("No such tenant here, or no such record for the caller", {}),
-    409: ("The record's status does not allow this command, or another change came first", {}),
+    409: (
+        "The record's status does not allow this command, another change came first, or a "
+        "value unique in the directorate (an agreement's reference) is another record's",
+        {},
+    ),
     412: ("If-Match names a version that is no longer current", {}),
     413: ("The body is larger than the service accepts", {}),
     415: ("The body is not sent as application/json", {}),

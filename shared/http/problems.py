@@ -104,6 +104,7 @@ async def entente_error(request: Request, error: Exception) -> JSONResponse:
         rule=getattr(error, "rule", None),
         position=getattr(error, "position", None),
         errors=getattr(error, "errors", None),
+        holder=getattr(error, "holder", None),
     )
 
 

@@ -250,6 +250,7 @@ class Api:
     client: TestClient
     platform: Platform
     salt: str
+    created: int = 0  # records made by ``create``: numbers each agreement's own reference
 
     @property
     def issuer(self) -> DevIssuer:
@@ -293,12 +294,19 @@ class Api:
 
     def create(self, collection: str, tenant: str = "police", **overrides: Any) -> Created:
         response = self.post(
-            f"/api/{tenant}/{collection}",
-            {**CREATE[collection], **overrides},
-            f"{tenant}-recorder",
+            f"/api/{tenant}/{collection}", self.body(collection, **overrides), f"{tenant}-recorder"
         )
         assert response.status_code == 201, response.text
         return Created(collection, response.json()["id"], response.json()["version"], tenant)
+
+    def body(self, collection: str, **overrides: Any) -> dict[str, Any]:
+        """``CREATE[collection]`` with ``overrides``; an agreement with a reference of its
+        own (two agreements of one directorate may not share one)."""
+        body = {**CREATE[collection], **overrides}
+        if collection == "agreements" and "reference" not in overrides:
+            self.created += 1
+            body["reference"] = f"{body['reference']}-{self.salt}-{self.created}"
+        return body
 
     def command(self, record: Created, segment: str, **overrides: Any) -> Created:
         """Runs one change command as the role it needs; the record at its new version."""

@@ -524,3 +524,51 @@ def test_a_json_number_gets_the_checks_its_exact_value_fails(
     body = problem(response, 422, rule)
     assert (body["field"], body["rule"]) == ("budget.amount", rule)
     assert api.position() == position + 2  # the record and its validation only
+
+
+def test_an_agreement_reference_already_taken_in_the_directorate_is_a_409(api: Api) -> None:
+    """Two signings under one reference were both recorded: every letter and report that
+    cites it then names two agreements."""
+    reference = f"FR-VN-2011-CM-{api.salt}"
+    first = api.create("agreements", reference=reference)
+    position = api.position()
+
+    response = api.post(
+        "/api/police/agreements", api.body("agreements", reference=f" {reference.lower()}")
+    )
+
+    refusal = problem(response, 409, "reference-taken")
+    assert (refusal["field"], refusal["rule"]) == ("reference", "reference-taken")
+    assert refusal["holder"] == first.id
+    assert api.position() == position
+    gendarmerie = api.post(
+        "/api/gendarmerie/agreements",
+        api.body("agreements", reference=reference),
+        "gendarmerie-recorder",
+    )
+    assert gendarmerie.status_code == 201, gendarmerie.text  # one register per directorate
+
+
+def test_a_reference_corrected_to_another_agreement_s_is_a_409_and_the_freed_one_reusable(
+    api: Api,
+) -> None:
+    taken = api.create("agreements")
+    other = api.create("agreements")
+    taken_reference = api.get(taken.path).json()["reference"]
+    correction = {"reason": "Référence du JO", "corrected_on": "2012-01-05"}
+
+    response = api.post(
+        f"{other.path}/corrections",
+        {**correction, "changes": {"reference": taken_reference}},
+        version=other.version,
+    )
+
+    refusal = problem(response, 409, "reference-taken")
+    assert (refusal["field"], refusal["holder"]) == ("changes.reference", taken.id)
+    moved = api.post(
+        f"{taken.path}/corrections",
+        {**correction, "changes": {"reference": f"{taken_reference}-bis"}},
+        version=taken.version,
+    )
+    assert moved.status_code == 200, moved.text
+    api.create("agreements", reference=taken_reference)  # given up: free again

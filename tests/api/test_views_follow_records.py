@@ -38,7 +38,6 @@ from shared.log.embedded import EmbeddedEventLog
 from shared.settings import Settings
 from tests.api.conftest import (
     CHANGE,
-    CREATE,
     MAX_BODY,
     VALIDATOR_COMMANDS,
     Api,
@@ -169,7 +168,8 @@ def test_the_lists_show_each_record_as_its_read_does(api: Api, collection: str) 
     @given(steps=_steps(collection))
     @reproducible(EXAMPLES)
     def check(steps: list[tuple[str, dict[str, Any]]]) -> None:
-        created = api.post(f"/api/{tenant}/{collection}", CREATE[collection], f"{tenant}-recorder")
+        body = api.body(collection)
+        created = api.post(f"/api/{tenant}/{collection}", body, f"{tenant}-recorder")
         assert created.status_code == 201, created.text
         record_id, version = created.json()["id"], 1
         position = created.json()["position"]

@@ -80,14 +80,19 @@ def correct(ledger: CooperationLedger, record: UUID, on: date, **changes: Any) -
     ).version
 
 
-def write_history(ledger: CooperationLedger, records: int = 3, rounds: int = 2) -> list[UUID]:
-    """``records`` agreements, then ``rounds`` amendments of each: interleaved histories.
+def write_history(
+    ledger: CooperationLedger, records: int = 3, rounds: int = 2, prefix: str = "A"
+) -> list[UUID]:
+    """``records`` agreements (references ``A-0``, ``A-1``…), then ``rounds`` amendments
+    of each: interleaved histories. Call it again on one store with another ``prefix``.
 
-    The first signature carries an Idempotency-Key, so its receipt takes notification
-    id 2: the chain's positions have a hole there, as in real histories.
+    The first signature carries an Idempotency-Key, so its receipt follows its
+    event and reference claim (and, in a new store, the claims marker): the
+    chain's positions have holes there, as in real histories.
     """
-    first = sign(ledger, "A-0", key=Idempotency(f"key-{ledger.tenant}-A-0", "fingerprint"))
-    ids = [first] + [sign(ledger, f"A-{i}") for i in range(1, records)]
+    key = Idempotency(f"key-{ledger.tenant}-{prefix}-0", "fingerprint")
+    first = sign(ledger, f"{prefix}-0", key=key)
+    ids = [first] + [sign(ledger, f"{prefix}-{i}") for i in range(1, records)]
     for round_ in range(rounds):
         for i, record in enumerate(ids):
             amend(ledger, record, date(2012, 1 + round_, 1 + i % 28), f"Avenant {round_ + 1}")

@@ -56,8 +56,11 @@ def test_verify_export_and_offline_bundle_verification(data_dir: Path) -> None:
     exported = _run(data_dir, "export", "police", "--out", str(data_dir / "police.zip"))
     offline = _run(data_dir, "verify", "--bundle", str(data_dir / "police.zip"))
 
+    ledger = CooperationLedger("police", SqliteStore(data_dir / "events"))
+    last = ledger.position()  # the walk reads to the end, past the last claim and receipt
+    ledger.close()
     assert verified.exit_code == 0, verified.output
-    assert "verified police: 9 events up to position 10" in verified.output
+    assert f"verified police: 9 events up to position {last}" in verified.output
     assert "OK: nothing altered, missing, inserted or reordered" in verified.output
     assert "no witness outside the store" in verified.output
     assert exported.exit_code == 0, exported.output
@@ -70,7 +73,8 @@ def test_verify_export_and_offline_bundle_verification(data_dir: Path) -> None:
 def test_a_tampered_store_exits_1_and_names_the_first_problem(data_dir: Path) -> None:
     assert _run(data_dir, "export", "police", "--out", str(data_dir / "before.zip")).exit_code == 0
     ledger = CooperationLedger("police", SqliteStore(data_dir / "events"))
-    StoreTamper(ledger).update_state(5, lambda state: state.update(summary="Falsifié"))
+    amended = [p for p, _ in ledger.read_log(0, 100)][3]  # A-0's first amendment
+    StoreTamper(ledger).update_state(amended, lambda state: state.update(summary="Falsifié"))
     ledger.close()
 
     result = _run(data_dir, "verify", "police", "--against", str(data_dir / "before.zip"))
@@ -79,7 +83,7 @@ def test_a_tampered_store_exits_1_and_names_the_first_problem(data_dir: Path) ->
     )
 
     assert result.exit_code == 1, result.output
-    assert "FIRST PROBLEM: ALTERED in the store at position 5" in result.output
+    assert f"FIRST PROBLEM: ALTERED in the store at position {amended}" in result.output
     assert 'data.summary: "Avenant 1" became "Falsifié"' in result.output
     assert as_json.exit_code == 1
     assert '"kind": "altered"' in as_json.output

@@ -173,7 +173,8 @@ def test_entente_audit_verify_runs_with_the_audit_role(
     result = CliRunner(env=env).invoke(app, ["audit", "verify", "police"])
 
     assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
-    assert "verified police: 4 events up to position 5" in result.output
+    # 4 events, a receipt, the claims marker and the two agreements' reference claims
+    assert "verified police: 4 events up to position 8" in result.output
     assert "OK: nothing altered, missing, inserted or reordered" in result.output
 
 

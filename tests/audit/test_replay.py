@@ -121,7 +121,7 @@ def test_the_replay_stops_at_what_the_live_views_reflect(
 ) -> None:
     live, scratch, _url = views
     log = _project(live, history)
-    write_history(history, records=2, rounds=1)  # recorded, not yet projected
+    write_history(history, records=2, rounds=1, prefix="B")  # recorded, not yet projected
 
     report = replay_tenant(live, scratch, log, TENANT)
 

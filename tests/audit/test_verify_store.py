@@ -16,6 +16,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
+from shared.application.claims import ValueClaim
 from shared.application.ledger import CooperationLedger
 from shared.application.receipt import CommandReceipt
 from shared.audit.export import export_bundle
@@ -28,6 +29,8 @@ from shared.domain.vocabulary import Classification
 from .support import RECORDER, StoreTamper, write_history
 
 RECEIPT = get_topic(CommandReceipt.Issued)
+CLAIMED = get_topic(ValueClaim.Claimed)
+RELEASED = get_topic(ValueClaim.Released)
 
 Tamper = Callable[[StoreTamper, list[int]], int]
 
@@ -137,8 +140,18 @@ def test_a_stored_event_that_cannot_be_decoded_is_reported_as_altered(
         (-1, "os:system", "its topic 'os:system' is no event type of Entente"),
         (3, "nowhere:Event", "its topic 'nowhere:Event' is no event type of Entente"),
         (-1, RECEIPT, "its topic is a command receipt's, at version"),
+        (-1, CLAIMED, "is written at version 1 only, not 3"),
+        (-1, RELEASED, "changes a claim, and its record is no claim"),
+        (0, RELEASED, "changes a claim, and its record is no claim"),
     ],
-    ids=["last-event-to-a-module", "middle-event-to-nothing", "last-event-to-a-receipt"],
+    ids=[
+        "last-event-to-a-module",
+        "middle-event-to-nothing",
+        "last-event-to-a-receipt",
+        "last-event-to-a-claim",
+        "last-event-to-a-claim-s-release",
+        "first-event-to-a-claim-s-release",
+    ],
 )
 def test_an_event_whose_topic_was_changed_is_altered_even_without_a_witness(
     ledger: CooperationLedger, postgres: str | None, which: int, topic: str, reason: str

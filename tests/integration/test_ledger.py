@@ -73,7 +73,7 @@ def test_the_last_event_position_leaves_out_receipts(ledger: CooperationLedger) 
     """What the relay's lag is measured against: receipts are never published."""
     assert ledger.last_event_position() == 0
     first = _sign(ledger)
-    assert ledger.last_event_position() == first.position == ledger.position()
+    assert ledger.last_event_position() == first.position < ledger.position()  # its claim
 
     second = _amend(ledger, first.record_id, 1, Idempotency("amend-key-0001", "fingerprint"))
 

@@ -6,6 +6,7 @@ broker without sharing a topic, and its own tenant slug for the event store.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -141,9 +142,14 @@ def amend(ledger: CooperationLedger, record: UUID, version: int) -> None:
     )
 
 
+#: Agreement references never used twice: a directorate's references are unique, and
+#: a test may write several histories into one store.
+REFERENCES = itertools.count()
+
+
 def write_interleaved(ledger: CooperationLedger, records: int, amendments: int) -> list[UUID]:
     """``records`` agreements, then ``amendments`` rounds amending each: interleaved histories."""
-    ids = [sign(ledger, f"A-{i}") for i in range(records)]
+    ids = [sign(ledger, f"A-{next(REFERENCES)}") for _ in range(records)]
     for round_ in range(amendments):
         for record in ids:
             amend(ledger, record, round_ + 1)

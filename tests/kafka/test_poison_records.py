@@ -19,7 +19,7 @@ from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
 from shared.log.ports import UndecodableRecordError
-from tests.kafka.conftest import sign
+from tests.kafka.conftest import REFERENCES, sign
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -37,8 +37,8 @@ def topic(topic_admin: KafkaTopicAdmin, tenant: str) -> str:
 
 
 def good_messages(ledger: CooperationLedger, count: int) -> list[wire.WireMessage]:
-    for i in range(count):
-        sign(ledger, f"A-{i}")
+    for _ in range(count):
+        sign(ledger, f"A-{next(REFERENCES)}")
     head, messages = chain.genesis(ledger.tenant), []
     for _position, event in ledger.read_log(0, 100):
         head = chain.link(head, event)

@@ -531,7 +531,7 @@ def test_the_relay_process_publishes_serves_its_probes_and_stops_cleanly_on_sigt
                 assert time.monotonic() < deadline, ready.text
                 time.sleep(0.1)
             assert ready.status_code == 200
-            assert ready.json()["position"] == ledger.position()
+            assert ready.json()["position"] == ledger.last_event_position()
             assert httpx.get(f"{url}/healthz").status_code == 200
             metrics = httpx.get(f"{url}/metrics").text
             assert f'entente_relay_chain_size{{tenant="{tenant}"}} 3.0' in metrics

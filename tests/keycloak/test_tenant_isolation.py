@@ -60,9 +60,12 @@ class Records:
 
 
 def _create(client: TestClient, keycloak: Keycloak, tenant: str, collection: str) -> Any:
+    body = dict(CREATE[collection])
+    if collection == "agreements":  # a directorate's references are unique: one of its own
+        body["reference"] = f"{body['reference']}-{uuid.uuid4().hex[:12]}"
     response = client.post(
         f"/api/{tenant}/{collection}",
-        json=CREATE[collection],
+        json=body,
         headers=keycloak.auth(f"{tenant}-recorder"),
     )
     assert response.status_code == 201, response.text

@@ -9,6 +9,7 @@ event was spoilt stands for an unknown type or a schema violation.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -156,9 +157,14 @@ def open_recording(directory: Path) -> Recording:
     return Recording(ledger, EmbeddedEventLog({TENANT: ledger}))
 
 
+#: Agreement references never used twice (a directorate's are unique; a test may
+#: record several batches into one store).
+REFERENCES = itertools.count()
+
+
 def record_some(recording: Recording, records: int = 4, amendments: int = 2) -> None:
     """``records`` agreements, each amended ``amendments`` times, interleaved."""
-    ids = [recording.sign(f"A-{i}") for i in range(records)]
+    ids = [recording.sign(f"A-{next(REFERENCES)}") for _ in range(records)]
     for _ in range(amendments):
         for record in ids:
             recording.amend(record)

@@ -26,6 +26,7 @@ import pytest
 from eventsourcing.domain import Aggregate, CanInitAggregate
 from eventsourcing.persistence import JSONTranscoder, Mapper, TranscodingNotRegisteredError
 
+from shared.application.claims import ClaimsReady, ValueClaim
 from shared.application.ledger import CooperationLedger
 from shared.application.receipt import CommandReceipt, ImportReceipt
 from shared.application.stores import SqliteStore
@@ -95,7 +96,7 @@ def test_every_creation_of_the_sample_data_takes_the_direct_path(
 ) -> None:
     creations, _ = recorded
     kinds = {(c.cls, c.event_class) for c in creations}
-    assert {cls for cls, _ in kinds} == {*AGGREGATES, CommandReceipt}
+    assert {cls for cls, _ in kinds} == {*AGGREGATES, CommandReceipt, ValueClaim, ClaimsReady}
     for cls, event_class in kinds:
         assert creation.takes_direct_path(cls, event_class), (cls, event_class)
 

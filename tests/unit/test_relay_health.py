@@ -109,11 +109,12 @@ def test_a_publishing_relay_is_alive_and_ready_and_says_how_far_it_is(
     assert client.get("/healthz").status_code == 200
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "position": ledger.position(), "count": 3}
+    last = ledger.last_event_position()  # each agreement's reference claim follows its event
+    assert ready.json() == {"status": "ready", "position": last, "count": 3}
     seen = series(client)
     assert seen["entente_relay_chain_size"] == 3
-    assert seen["entente_relay_published_position"] == ledger.position()
-    assert seen["entente_relay_store_position"] == ledger.position()
+    assert seen["entente_relay_published_position"] == last
+    assert seen["entente_relay_store_position"] == last
     assert seen["entente_relay_lag"] == 0
     assert seen["entente_relay_events_published_total"] == 3
     assert seen["entente_relay_retrying"] == 0
@@ -130,7 +131,9 @@ def test_a_caught_up_relay_has_no_lag_when_the_store_ends_with_a_receipt(
     eventually(lambda: len(publisher.accepted) == 1)
     eventually(lambda: client.get("/readyz").json().get("count") == 1)
 
-    event = ledger.position() - 1  # the receipt is last in the store
+    # The store: the event, its reference claim, the claims marker, the receipt.
+    (event,) = [position for position, _ in ledger.read_log(0, 10)]
+    assert ledger.position() == event + 3
     assert ledger.last_event_position() == event
     seen = series(client)
     assert seen["entente_relay_store_position"] == event
