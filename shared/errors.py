@@ -105,6 +105,7 @@ class ConflictError(EntenteError):
     """Raised when a concurrent write to the same record won the race."""
 
     title = "Conflict"
+    rule = "conflict"  # a stable code, as every refusal a client acts on carries one
 
 
 class ValueTakenError(ConflictError):
@@ -125,6 +126,7 @@ class PreconditionFailedError(EntenteError):
 
     title = "Precondition failed"
     field = "If-Match"  # the input to change: the record's current version
+    rule = "precondition-failed"
 
 
 class PreconditionRequiredError(EntenteError):
@@ -132,6 +134,7 @@ class PreconditionRequiredError(EntenteError):
 
     title = "Precondition required"
     field = "If-Match"  # the header to send
+    rule = "precondition-required"
 
 
 class IdempotencyKeyReusedError(EntenteError):
@@ -139,6 +142,7 @@ class IdempotencyKeyReusedError(EntenteError):
 
     title = "Idempotency key reused"
     field = "Idempotency-Key"  # the input to change: a new key for a new request
+    rule = "idempotency-key-reused"
 
 
 class AuthenticationError(EntenteError):

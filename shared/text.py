@@ -68,6 +68,17 @@ def invisible(text: str) -> bool:
     )
 
 
+def shown(text: str) -> str:
+    """``text`` without what shows nothing: format characters (U+200B, U+FEFF, soft
+    hyphen, bidi marks...) and the blank letters below. Two texts equal once so
+    reduced look the same to a reader."""
+    if text.isascii():
+        return text
+    return "".join(
+        char for char in text if char not in _BLANK_LETTERS and unicodedata.category(char) != "Cf"
+    )
+
+
 #: Default-ignorable characters outside the format category: the combining grapheme
 #: joiner and the Hangul and Khmer fillers, which show nothing either.
 _BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")

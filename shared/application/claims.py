@@ -31,15 +31,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from shared.domain.creation import DirectlyCreated
+from shared.text import shown
 
 
 def comparable(value: str) -> str:
     """A value as people compare it: ``fr-vn-2011-cm`` is ``FR-VN-2011-CM``.
 
-    Compatibility normalisation (full-width letters, ligatures), case folding
-    and runs of spaces made one: what differs only in these is the same value.
+    Compatibility normalisation (full-width letters, ligatures), case folding,
+    characters that show nothing dropped (a zero-width space, a soft hyphen, a
+    bidi mark: ``FR-VN-2011-CM\u200b`` looks exactly like ``FR-VN-2011-CM``) and
+    runs of spaces made one: what differs only in these is the same value.
     """
-    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+    return " ".join(shown(unicodedata.normalize("NFKC", value)).casefold().split())
 
 
 def claim_id(tenant: str, record_name: str, field: str, value: str) -> UUID:

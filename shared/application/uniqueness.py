@@ -73,7 +73,7 @@ def claims_for(
         elif claim.holder is None:
             claim.retake(record.id, value)
         elif claim.holder != record.id:
-            raise taken(kind, name, value, claim.holder, field_prefix)
+            raise taken(kind, name, value, claim, field_prefix)
         else:
             continue  # a value it held and, by a correction of case or spacing, still holds
         changed.append(claim)
@@ -89,19 +89,23 @@ def collision(
             continue  # a release: it cannot collide with another record's value
         stored = _claim(app, claim.id)
         if stored is not None and stored.holder is not None and stored.holder != record.id:
-            return taken(type(record), claim.field, claim.value, stored.holder, prefix)
+            return taken(type(record), claim.field, claim.value, stored, prefix)
     return None
 
 
 def taken(
-    kind: type[EntenteAggregate], name: str, value: str, holder: UUID, prefix: str
+    kind: type[EntenteAggregate], name: str, value: str, held: ValueClaim, prefix: str
 ) -> ValueTakenError:
+    """The refusal of ``value``: ``held``'s holder has it, as written in ``held.value``."""
+    record = kind.record_name
+    same = "" if held.value == value else f" as {held.value!r}"
     return ValueTakenError(
         f"{prefix}{name}",
         f"{name}-taken",
-        f"{name} {value!r} is already that of {kind.record_name} {holder} in this directorate "
-        f"(compared regardless of case and spacing): give this {kind.record_name} its own",
-        str(holder),
+        f"{name} {value!r} is already that of {record} {held.holder}{same} in this "
+        "directorate (compared regardless of case, width, spacing and invisible "
+        f"characters): give this {record} its own",
+        str(held.holder),
     )
 
 

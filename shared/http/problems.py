@@ -83,6 +83,13 @@ def _slug(error: errors.EntenteError) -> str:
     return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
 
 
+def _rule(error: errors.EntenteError) -> str | None:
+    """The error's stable code: set on it, or on its own class. A subclass does not
+    inherit its parent's (``RebuildBehindError`` is no plain ``conflict``)."""
+    found = vars(error).get("rule") or vars(type(error)).get("rule")
+    return str(found) if found else None
+
+
 async def entente_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, errors.EntenteError)
     status = _status_of(error)
@@ -94,14 +101,15 @@ async def entente_error(request: Request, error: Exception) -> JSONResponse:
     headers = None
     if isinstance(error, errors.AuthenticationError) and error.challenge is not None:
         headers = {"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="{error.challenge}"'}
+    rule = _rule(error)
     return problem(
         status,
-        getattr(error, "rule", None) or _slug(error),
+        rule or _slug(error),
         error.title,
         error.detail,
         headers=headers,
         field=getattr(error, "field", None),
-        rule=getattr(error, "rule", None),
+        rule=rule,
         position=getattr(error, "position", None),
         errors=getattr(error, "errors", None),
         holder=getattr(error, "holder", None),

@@ -108,7 +108,8 @@ def test_a_key_reused_with_another_body_is_refused(api: Api, collection: str) ->
 
     response = api.post(f"/api/police/{collection}", other, key="reused-key-0001")
 
-    problem(response, 422, "idempotency-key-reused")
+    refusal = problem(response, 422, "idempotency-key-reused")
+    assert (refusal["field"], refusal["rule"]) == ("Idempotency-Key", "idempotency-key-reused")
     assert api.position() == position
 
 
@@ -162,7 +163,8 @@ def test_a_change_without_if_match_is_refused_with_428(api: Api, command: tuple[
 
     response = api.post(f"{record.path}/{segment}", CHANGE[command], _user(command))
 
-    assert problem(response, 428, "precondition-required")["field"] == "If-Match"
+    refusal = problem(response, 428, "precondition-required")
+    assert (refusal["field"], refusal["rule"]) == ("If-Match", "precondition-required")
     assert api.position() == before
 
 
@@ -180,7 +182,7 @@ def test_a_change_with_a_stale_if_match_is_refused_with_412(
 
     body = problem(response, 412, "precondition-failed")
     assert f"the current version is {record.version}" in body["detail"]
-    assert body["field"] == "If-Match"
+    assert (body["field"], body["rule"]) == ("If-Match", "precondition-failed")
     assert api.position() == before
 
 

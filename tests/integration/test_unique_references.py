@@ -81,7 +81,9 @@ def test_a_second_agreement_with_a_reference_already_taken_is_refused_and_nothin
     assert refused.value.field == "reference"
     assert refused.value.rule == "reference-taken"
     assert refused.value.holder == str(first.record_id)
-    assert str(first.record_id) in refused.value.detail
+    assert f"{first.record_id} as 'FR-VN-2009'" in refused.value.detail  # as the holder has it
+    with pytest.raises(ValueTakenError):
+        _sign(ledger, "FR-VN-2009\u200b")  # looks exactly the same
     assert ledger.position() == before
     assert len(ledger.read_log(0, 100)) == 1
 
@@ -89,6 +91,9 @@ def test_a_second_agreement_with_a_reference_already_taken_is_refused_and_nothin
 def test_references_are_compared_as_people_compare_them() -> None:
     assert comparable("FR-VN-2009") == comparable("  fr-vn-2009 ") == comparable("ＦＲ-ＶＮ-2009")
     assert comparable("FR  VN 2009") == comparable("fr vn 2009")
+    # What shows nothing: zero-width space, BOM, joiner, soft hyphen, bidi mark, filler.
+    for hidden in ("\u200b", "\ufeff", "\u200d", "\u00ad", "\u200f", "\u180e", "\u034f"):
+        assert comparable(f"FR-VN{hidden}-2009{hidden}") == comparable("FR-VN-2009"), hidden
     assert comparable("FR-VN-2009") != comparable("FR-VN-2010")
     assert comparable("FR-VN-2009") != comparable("FRVN2009")
 
