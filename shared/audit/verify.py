@@ -3,7 +3,8 @@
 1. The event store is read in notification order and chained (resumable: the
    entries go to a state file page by page; ``resume=True`` continues after
    the last saved position with its link). Each record's versions must run
-   1, 2, 3… — the one check that needs no witness.
+   1, 2, 3… — the one check that needs no witness — and each reference claim
+   must name a record that has events (``audit.claims``: a deleted signing).
 2. With Kafka: the topic is read and compared with the store event by event
    (``compare.against_reference``, which also says which copy is wrong), and
    both copies are checked against every published checkpoint.
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from shared.application.ledger import CooperationLedger
 from shared.audit.bundle import BUNDLE, read_bundle
+from shared.audit.claims import held_by_no_record
 from shared.audit.compare import (
     STORE,
     Canonical,
@@ -61,6 +63,8 @@ def verify_tenant(
     report.findings.extend(_undecodable(entries))
     report.findings.extend(version_gaps(entries))
     report.witnesses.append("each record's version sequence")
+    orphans = held_by_no_record(ledger, entries)
+    report.findings.extend(orphans)
 
     def canonical(position: int) -> bytes | None:
         items = read_page(ledger, position - 1, 1)

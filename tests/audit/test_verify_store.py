@@ -26,7 +26,7 @@ from shared.domain.agreement import Agreement
 from shared.domain.context import CommandContext
 from shared.domain.vocabulary import Classification
 
-from .support import RECORDER, StoreTamper, write_history
+from .support import RECORDER, StoreTamper, sign, write_history
 
 RECEIPT = get_topic(CommandReceipt.Issued)
 CLAIMED = get_topic(ValueClaim.Claimed)
@@ -194,3 +194,27 @@ def _lose_a_race(ledger: CooperationLedger, record: UUID) -> None:
     ledger.save(winner)
     with pytest.raises(IntegrityError):
         ledger.save(loser)
+
+
+def test_a_deleted_signing_is_missing_by_its_reference_claim_even_without_a_witness(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    """An agreement's only event deleted: no version sequence has a gap, and verify said
+    OK; the agreement's reference claim still names it."""
+    write_history(ledger)
+    lone = sign(ledger, "LONE-1")  # one event, the store's last
+    position = _positions(ledger)[-1]
+    assert verify_tenant(ledger).ok
+
+    StoreTamper(ledger, postgres).delete(position)
+    report = verify_tenant(ledger)
+
+    first = _first(report)
+    assert (first.kind, first.source, first.witness) == (
+        Kind.MISSING,
+        "store",
+        "the reference claims",
+    )
+    assert first.record == f"agreement {lone}"
+    assert "'LONE-1'" in first.detail
+    assert len(report.findings) == 1
