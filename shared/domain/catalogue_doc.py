@@ -38,6 +38,12 @@ string with its currency's minor unit: `1000.00` EUR, `1500000` XOF, `1.250`
 TND. Events recorded before 2026-12-06 carry two decimals in every currency
 (`1000.00` JPY) and the earliest the amount as sent (`1E+3`); readers take the
 value, never the digits' count.
+
+The event store also holds bookkeeping rows that are no events and are never
+published, projected or chained: command receipts (an `Idempotency-Key`'s first
+answer, ADR 2) and reference claims (an agreement's reference held by one
+agreement of the directorate, ADR 7). Their notification ids are holes in the
+published positions.
 """
 
 
