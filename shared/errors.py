@@ -182,6 +182,18 @@ class NotYetVisibleError(EntenteError):
         self.position = position
 
 
+class TooManyWaitingError(EntenteError):
+    """Raised when a read would wait for a position while too many reads already wait.
+
+    A waiting read holds one of the process's worker threads; unbounded, one
+    tenant's readers could hold them all and stall every directorate's requests.
+    """
+
+    title = "Too many waiting reads"
+    rule = "too-many-waiting-reads"
+    field = "min_position"
+
+
 class NotReadyError(EntenteError):
     """Raised by readiness checks when a component cannot serve (a stopped projector)."""
 

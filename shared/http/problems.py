@@ -48,6 +48,7 @@ STATUS: dict[type[errors.EntenteError], int] = {
     errors.PermissionDeniedError: 403,
     errors.PayloadTooLargeError: 413,
     errors.NotYetVisibleError: 503,
+    errors.TooManyWaitingError: 503,
     errors.NotReadyError: 503,
     errors.ConfigurationError: 500,
 }

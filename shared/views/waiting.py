@@ -12,13 +12,25 @@ pass: no CPU is spent while nothing happens, which matters when many readers
 wait at once (a polling reader costs a query every few milliseconds, and on a
 busy service those queries are what delays the projector it waits for).
 Without one (the projector in its own process), it polls with a growing pause.
+
+A waiting read holds one of the process's worker threads (the routes are
+synchronous) for up to 30 s. Unbounded, one directorate's reader sending a few
+dozen waits for a position never reached held every thread, and every tenant's
+reads and commands, the reporting and the audit queued behind them (measured
+by a probe: 0.08 s answers took 7 s). ``WAITING`` bounds the reads that wait at
+once, per tenant and in all: past it a read that would wait answers 503 at once
+(``too-many-waiting-reads``, Retry-After), and reads that need no wait are
+never refused.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from shared.errors import NotYetVisibleError, ValidationError
+from shared.errors import NotYetVisibleError, TooManyWaitingError, ValidationError
 from shared.views.passes import PassSignal
 from shared.views.store import ViewStore
 from shared.views.tracking import ViewPosition, view_position
@@ -28,6 +40,43 @@ MAX_TIMEOUT_S = 30.0
 #: Longest sleep on a signal between two looks: a lost notification delays, never strands.
 FALLBACK_S = 0.25
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.002, 0.05
+
+
+class WaitingReads:
+    """How many reads wait at once: at most ``per_tenant`` of one tenant, ``total`` in all.
+
+    ``total`` stays well below the worker thread pool (40 by default), so commands
+    and plain reads always find a thread; ``per_tenant`` below ``total``, so one
+    directorate cannot take every waiting place either.
+    """
+
+    def __init__(self, total: int = 16, per_tenant: int = 6) -> None:
+        self.total = total
+        self.per_tenant = per_tenant
+        self._lock = threading.Lock()
+        self._waiting: dict[str, int] = {}
+
+    @contextmanager
+    def place(self, tenant: str) -> Iterator[None]:
+        """A waiting place for one read of ``tenant``, or TooManyWaitingError."""
+        with self._lock:
+            mine = self._waiting.get(tenant, 0)
+            if mine >= self.per_tenant or sum(self._waiting.values()) >= self.total:
+                raise TooManyWaitingError(
+                    f"{mine} reads of the {tenant} views already wait for a position here "
+                    f"(at most {self.per_tenant} per directorate, {self.total} in all): "
+                    "retry shortly, or read without min_position"
+                )
+            self._waiting[tenant] = mine + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting[tenant] -= 1
+
+
+#: The process's bound (every app of a process shares its worker threads).
+WAITING = WaitingReads()
 
 
 def current_position(store: ViewStore, tenant: str) -> ViewPosition:
@@ -42,20 +91,39 @@ def wait_for_position(
     position: int,
     timeout_s: float = 5.0,
     signal: PassSignal | None = None,
+    waiting: WaitingReads | None = None,
 ) -> ViewPosition:
     """Returns once the views reflect ``position``; NotYetVisibleError after ``timeout_s``.
 
-    ``signal``: the in-process projector's, if there is one (see the module's docstring).
+    ``signal``: the in-process projector's, if there is one (see the module's
+    docstring). A read that must wait takes a place in ``waiting`` (the
+    process's ``WAITING`` by default) first: TooManyWaitingError when there is none.
     """
     if not 0 <= timeout_s <= MAX_TIMEOUT_S:
         raise ValidationError("timeout", "range", f"timeout must be 0 to {MAX_TIMEOUT_S:g} s")
     deadline = time.monotonic() + timeout_s
+    seen = signal.passes if signal is not None else 0
+    reached = current_position(store, tenant)
+    if reached.position >= position:
+        return reached
+    with (waiting or WAITING).place(tenant):
+        return _wait(store, tenant, position, timeout_s, deadline, signal, seen, reached)
+
+
+def _wait(
+    store: ViewStore,
+    tenant: str,
+    position: int,
+    timeout_s: float,
+    deadline: float,
+    signal: PassSignal | None,
+    seen: int,
+    reached: ViewPosition,
+) -> ViewPosition:
+    """``wait_for_position``'s loop, once the first look (``seen``, ``reached``) found
+    the views behind."""
     pause = _FIRST_PAUSE
     while True:
-        seen = signal.passes if signal is not None else 0
-        reached = current_position(store, tenant)
-        if reached.position >= position:
-            return reached
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise NotYetVisibleError(
@@ -65,6 +133,10 @@ def wait_for_position(
             )
         if signal is not None:
             signal.wait_after(seen, min(remaining, FALLBACK_S))
-            continue
-        time.sleep(min(pause, remaining))
-        pause = min(pause * 2, _LONGEST_PAUSE)
+        else:
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, _LONGEST_PAUSE)
+        seen = signal.passes if signal is not None else 0
+        reached = current_position(store, tenant)
+        if reached.position >= position:
+            return reached

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+import shared.views.waiting as waiting_module
 from services.tenant.bootstrap import Platform, bootstrap
 from shared.settings import Settings
 from tests.api.conftest import TENANTS, Api, problem
@@ -44,6 +47,34 @@ def test_a_new_request_is_on_the_board_when_the_client_waits_for_its_position(ap
     assert board.status_code == 200, board.text
     assert board.json()["position"] >= position
     assert created.json()["id"] in [m["id"] for m in board.json()["items"]]
+
+
+def test_reads_waiting_past_their_places_are_refused_at_once_and_others_served(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """45 police reads waiting for a position never reached held every worker thread:
+    gendarmerie's reads, commands, reporting and audit answered in 7 s, not 0.08."""
+    monkeypatch.setattr(waiting_module, "WAITING", waiting_module.WaitingReads(2, 1))
+    never = "min_position=99999999"
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(api.get, f"/api/police/missions?{never}&wait_ms=3000")
+        deadline = time.monotonic() + 5
+        while waiting_module.WAITING._waiting.get("police") != 1:
+            assert time.monotonic() < deadline, "the first read never waited"
+            time.sleep(0.01)
+        started = time.monotonic()
+
+        refused = api.get(f"/api/police/views/position?{never}&wait_ms=3000")
+        other = api.get(f"/api/gendarmerie/missions?{never}&wait_ms=50", "gendarmerie-reader")
+        plain = api.get("/api/police/missions?limit=1")
+
+        assert time.monotonic() - started < 2  # not queued behind the waiting read
+        body = problem(refused, 503, "too-many-waiting-reads")
+        assert (body["field"], body["rule"]) == ("min_position", "too-many-waiting-reads")
+        assert refused.headers["retry-after"] == "1"
+        problem(other, 503, "not-yet-visible")  # gendarmerie had a place, and waited
+        assert plain.status_code == 200, plain.text
+        problem(first.result(), 503, "not-yet-visible")
 
 
 def test_a_request_waits_for_validation_with_its_age(api: Api) -> None:
