@@ -36,8 +36,12 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 
 #: NumericDate claims (RFC 7519 §2): a JSON number, never text PyJWT would convert.
 TIME_CLAIMS = ("exp", "iat", "nbf")
-#: Characters an identity may not hold: controls (line breaks forge log lines), surrogates.
-_NOT_IN_IDENTITY = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: Characters an identity may not hold: controls (line breaks forge log lines), surrogates,
+#: and bidirectional controls (an override makes a logged name read as another text;
+#: names in right-to-left scripts need none of them).
+_NOT_IN_IDENTITY = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _identity_text(claims: dict[str, Any], claim: str) -> str | None:
@@ -47,7 +51,8 @@ def _identity_text(claims: dict[str, Any], claim: str) -> str | None:
         return None
     if not isinstance(value, str) or _NOT_IN_IDENTITY.search(value):
         raise AuthenticationError(
-            f"the token's {claim!r} claim must be text without control characters"
+            f"the token's {claim!r} claim must be text without control characters "
+            "(bidirectional ones included)"
         )
     return value if value.strip() else None
 
@@ -150,7 +155,9 @@ class TokenVerifier:
         subject = _identity_text(claims, "sub")
         if subject is None:
             raise AuthenticationError("the token's 'sub' claim is empty")
-        name = _identity_text(claims, "name") or _identity_text(claims, "preferred_username")
+        name = _identity_text(claims, "name")
+        username = _identity_text(claims, "preferred_username")  # checked even when unused
+        name = name or username
         return Principal(subject=subject, name=name or subject, roles=frozenset(roles))
 
     def _claims(self, token: str) -> tuple[dict[str, Any], str, PyJWK]:

@@ -128,11 +128,19 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
     "name with a line separator": lambda: _token(name="Agent\u2028INJECTED line"),
     "name not text": lambda: _token(name={"x": 1}),
     "preferred_username not text": lambda: _token(name=None, preferred_username=["x"]),
+    # Checked even beside a good name (it was only read, and checked, without one).
+    "preferred_username with NUL": lambda: _token(name="Agent", preferred_username="a\x00b"),
+    "preferred_username with ESC": lambda: _token(name="Agent", preferred_username="\x1b[31m"),
+    "name with a bidi override": lambda: _token(name="Agent \u202egnp.exe"),
+    "name with a right-to-left mark": lambda: _token(name="Agent\u200f"),
+    "username with an isolate": lambda: _token(name="A", preferred_username="\u2066x\u2069"),
 }
 
 
 def test_a_name_falls_back_to_the_username_then_the_subject(verifier: TokenVerifier) -> None:
     assert verifier.verify(_token(name=None, preferred_username="jdupont")).name == "jdupont"
+    arabic = "\u0639\u0644\u064a \u062d\u0633\u0646"  # right to left, no control needed
+    assert verifier.verify(_token(name=arabic)).name == arabic
     assert verifier.verify(_token(name="", preferred_username=None)).name == "user-1"
 
 
