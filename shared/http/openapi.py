@@ -82,7 +82,8 @@ MEANING: dict[int, tuple[str, dict[str, str]]] = {
     428: ("A change to an existing record needs If-Match with its version", {}),
     500: ("An unexpected error; nothing was recorded", {}),
     503: (
-        "Not ready, or the views have not reached the position waited for: retry",
+        "Not ready, the views have not reached the position waited for, or too many "
+        "reads already wait for one: retry",
         {"Retry-After": "Seconds to wait before retrying"},
     ),
 }
