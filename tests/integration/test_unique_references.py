@@ -6,16 +6,18 @@ these tests go through the ledger as the API does, on both stores.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 
 from shared.application.claims import ClaimsReady, ValueClaim, claim_id, comparable, ready_id
 from shared.application.ledger import CommandResult, CooperationLedger, Idempotency
-from shared.application.stores import EventStoreConfig
+from shared.application.stores import EventStoreConfig, SqliteStore
 from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
 from shared.domain.vocabulary import Classification
@@ -207,3 +209,27 @@ def test_agreements_recorded_before_the_rule_get_their_claims_the_first_holder_k
     assert ledger.record(Agreement, ids[2]).reference == "a-1"  # nothing altered
     _sign(ledger, "C-3")
     assert _holder(ledger, "C-3") is not None
+
+
+def test_an_old_agreement_that_does_not_decode_does_not_stop_signings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One altered row (which the audit reports) must not refuse every signing."""
+    store = SqliteStore(tmp_path)
+    old = CooperationLedger("police", store)
+    damaged, kept = _agreement("A-1")(uuid4()), _agreement("B-2")(uuid4())
+    old.save(damaged, kept)  # as an earlier release saved them: no claims
+    old.close()
+    with sqlite3.connect(tmp_path / "police.events.sqlite3") as db:
+        db.execute(
+            "UPDATE stored_events SET state = ? WHERE originator_id = ?",
+            (b"not json", damaged.id.hex),
+        )
+
+    ledger = CooperationLedger("police", store)
+    _sign(ledger, "C-3")
+
+    assert f"record {damaged.id} not read, so given no claim" in caplog.text
+    assert _holder(ledger, "B-2") == kept.id
+    with pytest.raises(ValueTakenError):
+        _sign(ledger, "b-2")
