@@ -62,6 +62,10 @@ class TokenPolicy:
     issuer: str
     audience: str
     leeway_seconds: int = 30
+    #: The longest life (``exp`` - ``iat``) an access token may have: a day, as the dev
+    #: issuer's longest (the realm's are 5 minutes). A leaked token signed to live for
+    #: years (``exp`` 1e300 was accepted) stays usable only that long.
+    max_lifetime_seconds: int = 86_400
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,12 @@ class TokenVerifier:
             return cached
         claims, kid, key = self._claims(token)
         principal = self._principal(claims)
+        lifetime = claims["exp"] - claims["iat"]  # both numbers (``_principal``)
+        if lifetime > self.policy.max_lifetime_seconds:
+            raise AuthenticationError(
+                f"the token lives {lifetime:.3g} s, longer than the "
+                f"{self.policy.max_lifetime_seconds} s accepted: ask for a shorter-lived one"
+            )
         if self._cache_size > 0:
             entry = _Verified(principal, float(claims["exp"]), kid, key)
             with self._lock:

@@ -134,7 +134,15 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
     "name with a bidi override": lambda: _token(name="Agent \u202egnp.exe"),
     "name with a right-to-left mark": lambda: _token(name="Agent\u200f"),
     "username with an isolate": lambda: _token(name="A", preferred_username="\u2066x\u2069"),
+    # Signed by the issuer to live for ever: usable for ever once leaked.
+    "lives a day and a second": lambda: _token(exp=int(time.time()) + 86_401),
+    "lives 1e300 seconds": lambda: _token(exp=1e300),
 }
+
+
+def test_a_token_living_a_day_is_accepted(verifier: TokenVerifier) -> None:
+    """The dev issuer's longest (``entente token --ttl 86400``)."""
+    assert verifier.verify(_token(exp=int(time.time()) + 86_400)).subject == "user-1"
 
 
 def test_a_name_falls_back_to_the_username_then_the_subject(verifier: TokenVerifier) -> None:
