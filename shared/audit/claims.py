@@ -5,7 +5,9 @@ event that took its value, and is never published or chained. Deleting an
 agreement's only event (its signing) leaves no gap in any version sequence, so
 without Kafka or a bundle the walk could not see it; the claim still names the
 agreement as holder. A held claim whose holder has no event in the store is
-that deletion, reported as ``MISSING``.
+that deletion, reported as ``MISSING``; one whose holder's reference is another
+is a changed claim or changed events (a correction moves both in one
+transaction), reported as ``ALTERED``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from shared.application.claims import ValueClaim
+from shared.application.claims import ValueClaim, comparable
 from shared.application.known_topics import CLAIMED_TOPIC
 from shared.application.ledger import CooperationLedger
 from shared.audit.compare import STORE
@@ -28,26 +30,45 @@ _PAGE = 1000
 
 
 def held_by_no_record(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[Finding]:
-    """A finding for each held claim whose holder has no event among ``entries``."""
+    """A finding for each held claim whose holder has no event among ``entries`` (MISSING),
+    or whose holder's value is not the claimed one (ALTERED: the claim or the record's
+    events were changed; a correction moves both in one transaction)."""
     recorded = {entry.aggregate_id for entry in entries}
     findings: list[Finding] = []
     for position, claim in _claims(ledger):
-        if claim.holder is None or str(claim.holder) in recorded:
+        if claim.holder is None:
             continue
         record = f"{claim.kind} {claim.holder}"
-        findings.append(
-            Finding(
-                Kind.MISSING,
-                STORE,
-                None,
-                f"the {claim.field} claim {claim.value!r} (stored at position {position}) names "
-                f"{record}, which has no event in the store: its events are gone",
-                CLAIMS,
-                record,
-                after=position,
-            )
-        )
+        where = f"the {claim.field} claim {claim.value!r} (stored at position {position})"
+        if str(claim.holder) not in recorded:
+            gone = f"{where} names {record}, which has no event in the store: its events are gone"
+            findings.append(_finding(Kind.MISSING, gone, record, position))
+            continue
+        held = _value(ledger, claim)
+        if held is not None and comparable(held) != comparable(claim.value):
+            other = f"{where} names {record}, whose {claim.field} is {held!r}"
+            findings.append(_finding(Kind.ALTERED, other, record, position))
     return findings
+
+
+def _finding(kind: Kind, detail: str, record: str, position: int) -> Finding:
+    """A finding in the store, placed after the claim's position (the event's is unknown)."""
+    return Finding(kind, STORE, None, detail, CLAIMS, record, after=position)
+
+
+def _value(ledger: CooperationLedger, claim: ValueClaim) -> str | None:
+    """The claimed field of the holder as its events give it (None: it does not decode,
+    which the walk reports on its own)."""
+    if claim.holder is None:
+        return None
+    holder: Any
+    try:
+        holder = ledger.repository.get(claim.holder)
+    except Exception as error:
+        log.warning("record %s not read to check its claim: %s", claim.holder, error)
+        return None
+    value = getattr(holder, claim.field, None)
+    return value if isinstance(value, str) else None
 
 
 def _claims(ledger: CooperationLedger) -> list[tuple[int, ValueClaim]]:

@@ -218,3 +218,25 @@ def test_a_deleted_signing_is_missing_by_its_reference_claim_even_without_a_witn
     assert first.record == f"agreement {lone}"
     assert "'LONE-1'" in first.detail
     assert len(report.findings) == 1
+
+
+def test_a_claim_naming_another_agreement_than_its_value_s_is_altered(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    """The claim of A-1 rewritten to name A-2: without a witness, verify said OK."""
+    ids = write_history(ledger)
+    assert verify_tenant(ledger).ok
+    claims = ledger.recorder.select_notifications(0, 100, topics=[get_topic(ValueClaim.Claimed)])
+    [a_1] = [n.id for n in claims if b'"A-1"' in bytes(n.state)]
+
+    forged = {"_type_": "uuid_hex", "_data_": ids[2].hex}  # as the library writes a UUID
+    StoreTamper(ledger, postgres).update_state(a_1, lambda state: state.update(holder=forged))
+    report = verify_tenant(ledger)
+
+    first = _first(report)
+    assert (first.kind, first.witness, first.record) == (
+        Kind.ALTERED,
+        "the reference claims",
+        f"agreement {ids[2]}",
+    )
+    assert f"names agreement {ids[2]}, whose reference is 'A-2'" in first.detail
