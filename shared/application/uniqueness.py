@@ -9,12 +9,12 @@ application's public surface (``repository``, ``recorder``, ``save``), as
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
 from shared.application.claims import ClaimsReady, ValueClaim, claim_id, comparable, ready_id
@@ -177,15 +177,20 @@ def backfill(
 
 def _created_ids(app: Application[UUID]) -> list[UUID]:
     """The ids of every record of a kind with unique values, in log order."""
-    ids: list[UUID] = []
+    return [UUID(str(n.originator_id)) for n in rows_of(app, _CREATION_TOPICS)]
+
+
+def rows_of(app: Application[UUID], topics: Sequence[str]) -> Iterator[Notification]:
+    """Every stored row under ``topics``, in log order, read a page at a time (the
+    backfill reads creations; the audit, claims)."""
     start = 0
     while True:
         page = app.recorder.select_notifications(
-            start=start, limit=_PAGE, topics=_CREATION_TOPICS, inclusive_of_start=False
+            start=start, limit=_PAGE, topics=topics, inclusive_of_start=False
         )
-        ids += [UUID(str(n.originator_id)) for n in page]
+        yield from page
         if len(page) < _PAGE:
-            return ids
+            return
         start = page[-1].id
 
 

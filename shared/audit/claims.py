@@ -20,16 +20,16 @@ from uuid import UUID
 from shared.application.claims import ValueClaim, comparable
 from shared.application.known_topics import CLAIMED_TOPIC
 from shared.application.ledger import CooperationLedger
+from shared.application.uniqueness import rows_of
 from shared.audit.compare import STORE
 from shared.audit.findings import Entry, Finding, Kind
 
 log = logging.getLogger("entente.audit")
 
 CLAIMS = "the reference claims"
-_PAGE = 1000
 
 
-def held_by_no_record(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[Finding]:
+def against_claims(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[Finding]:
     """A finding for each held claim whose holder has no event among ``entries`` (MISSING),
     or whose holder's value is not the claimed one (ALTERED: the claim or the record's
     events were changed; a correction moves both in one transaction)."""
@@ -74,19 +74,12 @@ def _value(ledger: CooperationLedger, claim: ValueClaim) -> str | None:
 def _claims(ledger: CooperationLedger) -> list[tuple[int, ValueClaim]]:
     """Every claim, with the position of its first row, in log order."""
     found: list[tuple[int, ValueClaim]] = []
-    start = 0
-    while True:
-        page = ledger.recorder.select_notifications(
-            start=start, limit=_PAGE, topics=[CLAIMED_TOPIC], inclusive_of_start=False
-        )
-        for notification in page:
-            claim: Any = None
-            try:
-                claim = ledger.repository.get(UUID(str(notification.originator_id)))
-            except Exception as error:  # a claim that does not decode is no evidence
-                log.warning("claim at position %d not read: %s", notification.id, error)
-            if isinstance(claim, ValueClaim):
-                found.append((notification.id, claim))
-        if len(page) < _PAGE:
-            return found
-        start = page[-1].id
+    for notification in rows_of(ledger, [CLAIMED_TOPIC]):
+        claim: Any = None
+        try:
+            claim = ledger.repository.get(UUID(str(notification.originator_id)))
+        except Exception as error:  # a claim that does not decode is no evidence
+            log.warning("claim at position %d not read: %s", notification.id, error)
+        if isinstance(claim, ValueClaim):
+            found.append((notification.id, claim))
+    return found

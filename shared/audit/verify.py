@@ -4,7 +4,7 @@
    entries go to a state file page by page; ``resume=True`` continues after
    the last saved position with its link). Each record's versions must run
    1, 2, 3… — the one check that needs no witness — and each reference claim
-   must name a record that has events (``audit.claims``: a deleted signing).
+   must name a record that has events and that value (``audit.claims``).
 2. With Kafka: the topic is read and compared with the store event by event
    (``compare.against_reference``, which also says which copy is wrong), and
    both copies are checked against every published checkpoint.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from shared.application.ledger import CooperationLedger
 from shared.audit.bundle import BUNDLE, read_bundle
-from shared.audit.claims import held_by_no_record
+from shared.audit.claims import against_claims
 from shared.audit.compare import (
     STORE,
     Canonical,
@@ -63,8 +63,7 @@ def verify_tenant(
     report.findings.extend(_undecodable(entries))
     report.findings.extend(version_gaps(entries))
     report.witnesses.append("each record's version sequence")
-    orphans = held_by_no_record(ledger, entries)
-    report.findings.extend(orphans)
+    report.findings.extend(against_claims(ledger, entries))
 
     def canonical(position: int) -> bytes | None:
         items = read_page(ledger, position - 1, 1)

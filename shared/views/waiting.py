@@ -56,6 +56,11 @@ class WaitingReads:
         self._lock = threading.Lock()
         self._waiting: dict[str, int] = {}
 
+    def count(self, tenant: str) -> int:
+        """How many reads of ``tenant`` wait now."""
+        with self._lock:
+            return self._waiting.get(tenant, 0)
+
     @contextmanager
     def place(self, tenant: str) -> Iterator[None]:
         """A waiting place for one read of ``tenant``, or TooManyWaitingError."""

@@ -59,7 +59,7 @@ def test_reads_waiting_past_their_places_are_refused_at_once_and_others_served(
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(api.get, f"/api/police/missions?{never}&wait_ms=3000")
         deadline = time.monotonic() + 5
-        while waiting_module.WAITING._waiting.get("police") != 1:
+        while waiting_module.WAITING.count("police") != 1:
             assert time.monotonic() < deadline, "the first read never waited"
             time.sleep(0.01)
         started = time.monotonic()

@@ -48,7 +48,7 @@ def _waiters(
 
 def _until_waiting(waiting: WaitingReads, tenant: str, count: int) -> None:
     for _ in range(400):
-        if waiting._waiting.get(tenant, 0) == count:
+        if waiting.count(tenant) == count:
             return
         threading.Event().wait(0.005)
     raise AssertionError(f"{count} {tenant} reads never waited")
@@ -79,6 +79,6 @@ def test_past_its_places_a_tenant_s_read_is_refused_at_once_and_others_still_wai
         thread.join(10)
     assert all(isinstance(o, NotYetVisibleError) for o in outcomes + more_outcomes)
     assert len(outcomes + more_outcomes) == 3
-    assert waiting._waiting == {"police": 0, "gendarmerie": 0}  # every place given back
+    assert (waiting.count("police"), waiting.count("gendarmerie")) == (0, 0)  # given back
     with pytest.raises(NotYetVisibleError):  # and taken again
         wait_for_position(store, "police", NEVER, timeout_s=0.01, waiting=waiting)
