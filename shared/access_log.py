@@ -47,6 +47,7 @@ from sqlalchemy.schema import CreateSchema
 
 from shared.auth.roles import Principal
 from shared.errors import NotReadyError, ValidationError
+from shared.private_dirs import make_private_dir
 from shared.settings import Settings
 
 SCHEMA = "entente_access"
@@ -134,7 +135,7 @@ class AccessLog:
                 make_url(url).set(drivername="postgresql+psycopg"), pool_pre_ping=True
             )
             return cls(engine, schema, clock)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(data_dir)
         return cls(_sqlite(data_dir / "access-log.sqlite3"), None, clock)
 
     def setup(self) -> None:

@@ -20,6 +20,7 @@ from psycopg import sql
 
 from shared.application.recorder import LockingInsertRecorder
 from shared.errors import ConfigurationError
+from shared.private_dirs import make_private_dir
 
 
 def schema_for(tenant: str) -> str:
@@ -34,7 +35,7 @@ class SqliteStore:
     directory: Path
 
     def prepare(self, tenant: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.directory)
 
     def env(self, tenant: str) -> dict[str, str]:
         return {

@@ -35,6 +35,7 @@ from shared.audit.journal import Journal
 from shared.audit.progress import Progress, StopSignal
 from shared.audit.store import PAGE_SIZE, Cursor, Item, start, walk
 from shared.events import chain
+from shared.private_dirs import make_private_dir
 from shared.relay.checkpoint import Checkpoint
 
 STATE = "export.json"
@@ -108,7 +109,7 @@ def _fresh(tenant: str, work: Path, clock: Callable[[], datetime]) -> Cursor:
             f"{work} exists and is not an interrupted export: refusing to replace it"
         )
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    make_private_dir(work)
     state = {"tenant": tenant, "chain": chain.CHAIN_VERSION, "started": clock().isoformat()}
     (work / STATE).write_text(json.dumps(state), encoding="utf-8")
     (work / EVENTS).touch()

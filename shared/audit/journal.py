@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.audit.errors import ResumeStateError
+from shared.private_dirs import make_private_dir
 
 
 class Journal:
@@ -28,7 +29,7 @@ class Journal:
 
     def start(self, header: dict[str, Any]) -> None:
         """Replaces the file with one holding only ``header``."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         with self.path.open("w", encoding="utf-8") as stream:
             stream.write(_line(header))
             stream.flush()

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.auth.roles import AUDITOR, PLATFORM_ADMIN, REPORTING_READER, tenant_role
 from shared.errors import ConfigurationError
+from shared.private_dirs import make_private_dir
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ConfigurationError(f"{path} does not hold an RSA private key")
         return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM,

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, delete, event, insert, select
 
+from shared.private_dirs import make_private_dir
 from shared.views.store import LIVE, REBUILD, Area, ViewSession, check_tenant
 from shared.views.tables import create_views, tables_for
 
@@ -136,6 +137,6 @@ class SqliteViewStore:
         with self._lock:
             key = (tenant, area, write)
             if key not in self._engines:
-                self.directory.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.directory)
                 self._engines[key] = _engine(self.path(tenant, area), write=write)
             return self._engines[key]
