@@ -109,8 +109,9 @@ class ConflictError(EntenteError):
 
 
 class ValueTakenError(ConflictError):
-    """Raised when a value unique within a directorate (an agreement's reference) is
-    already another record's: ``holder`` names that record, ``field`` the input."""
+    """Raised when a value one record of a directorate holds at a time (an agreement's
+    reference, a country a post covers) is already another record's: ``holder`` names
+    that record, ``field`` the input."""
 
     title = "Value already taken"
 

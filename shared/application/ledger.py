@@ -33,6 +33,8 @@ from eventsourcing.utils import Environment, get_topic, retry
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from shared.application import coverage
+from shared.application.claims import ClaimsReady
 from shared.application.known_topics import KnownTopicsMapper
 from shared.application.positions import position_of
 from shared.application.receipt import CommandReceipt, receipt_id
@@ -423,7 +425,9 @@ class CooperationLedger(Application[UUID]):
             replay = self._replay(idempotency)
             if replay is not None:
                 return replay
-            taken = collision(self, record, claims, prefix)
+            taken = collision(self, record, claims, prefix) or coverage.collision(
+                self, record, claims
+            )
             if taken is not None:
                 raise taken from None
             if expected_version is not None:
@@ -439,8 +443,8 @@ class CooperationLedger(Application[UUID]):
             raise ConflictError(
                 "another change to this record was recorded first; reload it and retry"
             ) from None
-        if claims:
-            self._claims_ready = True  # the marker, if it came along, is saved
+        if any(isinstance(claim, ClaimsReady) for claim in claims):
+            self._claims_ready = True  # the marker came along, and is saved
         position = max(
             r.notification.id for r in recordings if r.domain_event.originator_id == record.id
         )
@@ -452,7 +456,7 @@ class CooperationLedger(Application[UUID]):
         """The claims a save of ``record`` takes or releases (``uniqueness``), and on a
         new store the marker that its records all have theirs."""
         if not type(record).unique:
-            return []
+            return coverage.coverage_claims(self, self.tenant, record)
         marker = None
         if not self._claims_ready:
             marker = ensure_ready(self, self.tenant)

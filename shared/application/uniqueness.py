@@ -62,12 +62,12 @@ def claims_for(
         if old is not None and comparable(old) == comparable(value):
             continue
         if old is not None:
-            given_up = _claim(app, claim_id(tenant, kind.record_name, name, old))
+            given_up = find_claim(app, claim_id(tenant, kind.record_name, name, old))
             if given_up is not None and given_up.holder == record.id:
                 given_up.release()
                 changed.append(given_up)
         key = claim_id(tenant, kind.record_name, name, value)
-        claim = _claim(app, key)
+        claim = find_claim(app, key)
         if claim is None:
             claim = ValueClaim.take(key, kind.record_name, name, record.id, value)
         elif claim.holder is None:
@@ -87,7 +87,9 @@ def collision(
     for claim in claims:
         if not isinstance(claim, ValueClaim) or claim.holder != record.id:
             continue  # a release: it cannot collide with another record's value
-        stored = _claim(app, claim.id)
+        if claim.field not in type(record).unique:
+            continue  # a post's coverage claim (``coverage``)
+        stored = find_claim(app, claim.id)
         if stored is not None and stored.holder is not None and stored.holder != record.id:
             return taken(type(record), claim.field, claim.value, stored, prefix)
     return None
@@ -194,7 +196,7 @@ def rows_of(app: Application[UUID], topics: Sequence[str]) -> Iterator[Notificat
         start = page[-1].id
 
 
-def _claim(app: Application[UUID], id: UUID) -> ValueClaim | None:
+def find_claim(app: Application[UUID], id: UUID) -> ValueClaim | None:
     found: Any
     try:
         found = app.repository.get(id)

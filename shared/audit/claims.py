@@ -1,4 +1,4 @@
-"""The reference claims as a witness: each names a record whose events must be in the store.
+"""The claims as a witness: each names a record whose events must be in the store.
 
 A claim (``shared.application.claims``) is saved in the same transaction as the
 event that took its value, and is never published or chained. Deleting an
@@ -7,7 +7,9 @@ without Kafka or a bundle the walk could not see it; the claim still names the
 agreement as holder. A held claim whose holder has no event in the store is
 that deletion, reported as ``MISSING``; one whose holder's reference is another
 is a changed claim or changed events (a correction moves both in one
-transaction), reported as ``ALTERED``.
+transaction), reported as ``ALTERED``. A post's coverage claims
+(``shared.application.coverage``) are read the same way: the post holding a
+country's claim covers that country now.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from shared.audit.findings import Entry, Finding, Kind
 
 log = logging.getLogger("entente.audit")
 
-CLAIMS = "the reference claims"
+CLAIMS = "the claims"
 
 
 def against_claims(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[Finding]:
@@ -45,8 +47,9 @@ def against_claims(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[
             findings.append(_finding(Kind.MISSING, gone, record, position))
             continue
         held = _value(ledger, claim)
-        if held is not None and comparable(held) != comparable(claim.value):
-            other = f"{where} names {record}, whose {claim.field} is {held!r}"
+        if held is not None and comparable(claim.value) not in {comparable(v) for v in held}:
+            shown = held[0] if len(held) == 1 else held
+            other = f"{where} names {record}, whose {claim.field} is {shown!r}"
             findings.append(_finding(Kind.ALTERED, other, record, position))
     return findings
 
@@ -56,9 +59,10 @@ def _finding(kind: Kind, detail: str, record: str, position: int) -> Finding:
     return Finding(kind, STORE, None, detail, CLAIMS, record, after=position)
 
 
-def _value(ledger: CooperationLedger, claim: ValueClaim) -> str | None:
-    """The claimed field of the holder as its events give it (None: it does not decode,
-    which the walk reports on its own)."""
+def _value(ledger: CooperationLedger, claim: ValueClaim) -> list[str] | None:
+    """The claimed field of the holder as its events give it, as a list (a reference is
+    one value, a post's coverage several); None: it does not decode, which the walk
+    reports on its own."""
     if claim.holder is None:
         return None
     holder: Any
@@ -68,7 +72,11 @@ def _value(ledger: CooperationLedger, claim: ValueClaim) -> str | None:
         log.warning("record %s not read to check its claim: %s", claim.holder, error)
         return None
     value = getattr(holder, claim.field, None)
-    return value if isinstance(value, str) else None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
 
 
 def _claims(ledger: CooperationLedger) -> list[tuple[int, ValueClaim]]:

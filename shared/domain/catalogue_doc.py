@@ -41,9 +41,9 @@ value, never the digits' count.
 
 The event store also holds bookkeeping rows that are no events and are never
 published, projected or chained: command receipts (an `Idempotency-Key`'s first
-answer, ADR 2) and reference claims (an agreement's reference held by one
-agreement of the directorate, ADR 7). Their notification ids are holes in the
-published positions.
+answer, ADR 2) and claims (an agreement's reference held by one agreement of
+the directorate, ADR 7; a country covered by one post of the directorate, ADR
+8). Their notification ids are holes in the published positions.
 """
 
 

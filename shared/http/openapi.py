@@ -72,7 +72,8 @@ MEANING: dict[int, tuple[str, dict[str, str]]] = {
     404: ("No such tenant here, or no such record for the caller", {}),
     409: (
         "The record's status does not allow this command, another change came first, or a "
-        "value unique in the directorate (an agreement's reference) is another record's",
+        "value one record of the directorate holds at a time (an agreement's reference, a "
+        "country a post covers) is another record's: `holder` names it",
         {},
     ),
     412: ("If-Match names a version that is no longer current", {}),

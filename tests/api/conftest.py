@@ -4,7 +4,8 @@ Each test module gets its own data directory (SQLite event stores per tenant,
 the dev issuer's key) and app, built by ``bootstrap`` exactly as in production;
 nothing is mocked. Tests stay independent within a module: each makes its own
 records, compares log positions before and after, and its Idempotency-Keys are
-salted per test so no test can replay another's command.
+salted per test so no test can replay another's command. A test that opens
+posts gets a store of its own (see ``api``).
 
 ``Api`` is the one helper: tokens for demo users, requests with If-Match and
 Idempotency-Key, bodies of the usual records, and ``walk`` to bring a record
@@ -344,9 +345,8 @@ def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """The composition root's Platform: two tenants on SQLite, the dev issuer."""
+@contextmanager
+def _platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("entente"),
         tenants=TENANTS,
@@ -356,9 +356,18 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         max_body_bytes=MAX_BODY,
     )
     platform = bootstrap(settings)
-    yield platform
-    for ledger in platform.ledgers.values():
-        ledger.close()
+    try:
+        yield platform
+    finally:
+        for ledger in platform.ledgers.values():
+            ledger.close()
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The composition root's Platform: two tenants on SQLite, the dev issuer."""
+    with _platform(tmp_path_factory) as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")
@@ -368,8 +377,34 @@ def client(platform: Platform) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def api(client: TestClient, platform: Platform) -> Api:
-    return Api(client, platform, salt=uuid.uuid4().hex[:12])
+def api(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Api]:
+    """The module's app; a store of the test's own for a test that opens posts.
+
+    One post of a directorate covers a country at a time, so the usual post
+    (Hanoï: VN, KH, LA from 2005) opens once per store: a second test opening it
+    in the module's store would be refused. Those tests (``opens_posts``, or
+    parametrized with the posts collection) get a fresh platform, about 0.1 s.
+    """
+    salt = uuid.uuid4().hex[:12]
+    if not _opens_posts(request):
+        platform: Platform = request.getfixturevalue("platform")
+        yield Api(request.getfixturevalue("client"), platform, salt=salt)
+        return
+    with _platform(tmp_path_factory) as own, TestClient(create_app(own)) as client:
+        yield Api(client, own, salt=salt)
+
+
+def _opens_posts(request: pytest.FixtureRequest) -> bool:
+    if request.node.get_closest_marker("opens_posts") is not None:
+        return True
+    callspec = getattr(request.node, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    return any(
+        value == "posts" or (isinstance(value, tuple) and "posts" in value) for value in params
+    )
 
 
 @contextmanager

@@ -239,6 +239,7 @@ def test_readers_of_the_directorate_and_auditors_can_read(
     assert history.status_code == 200, history.text
 
 
+@pytest.mark.opens_posts
 def test_an_auditor_cannot_record(api: Api) -> None:
     record = api.create("posts")
     position = api.position()

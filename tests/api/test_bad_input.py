@@ -554,6 +554,7 @@ def test_a_request_target_longer_than_8_kib_is_a_414_not_echoed_back(api: Api) -
     assert problem(api.client.get("/" + "x" * 9000), 414, "uri-too-long")
 
 
+@pytest.mark.opens_posts
 def test_a_control_character_is_named_with_its_place(api: Api) -> None:
     response = api.post("/api/police/missions", {**CREATE["missions"], "title": "Stage\u0000x"})
 

@@ -158,6 +158,7 @@ def test_a_mission_naming_an_unknown_post_is_refused(api: Api, owner: str) -> No
     assert api.position() == position
 
 
+@pytest.mark.opens_posts
 @pytest.mark.parametrize(
     ("requested_on", "when"),
     [("2005-08-31", "opened on 2005-09-01"), ("2020-08-31", "closed on 2020-08-31")],
@@ -181,6 +182,7 @@ def test_a_mission_naming_a_post_not_open_when_it_was_requested_is_refused(
     assert api.post("/api/police/missions", open_then).status_code == 201
 
 
+@pytest.mark.opens_posts
 def test_a_mission_naming_a_post_that_covered_none_of_its_countries_is_refused(
     api: Api,
 ) -> None:
@@ -460,6 +462,7 @@ def test_a_mission_can_be_rescheduled(api: Api) -> None:
     )
 
 
+@pytest.mark.opens_posts
 def test_a_record_of_another_collection_is_not_found(api: Api) -> None:
     post = api.create("posts")
 
@@ -572,3 +575,34 @@ def test_a_reference_corrected_to_another_agreement_s_is_a_409_and_the_freed_one
     )
     assert moved.status_code == 200, moved.text
     api.create("agreements", reference=taken_reference)  # given up: free again
+
+
+@pytest.mark.opens_posts
+def test_a_country_another_post_covers_then_is_a_409_naming_that_post(api: Api) -> None:
+    """Two posts covering Cambodia on the same days counted a mission there for both in
+    the annual report's figures by post."""
+    hanoi = api.create("posts")  # VN, KH, LA from 2005-09-01
+    phnom_penh = {
+        **CREATE["posts"],
+        "name": "SSI Phnom Penh",
+        "city": "Phnom Penh",
+        "host_country": "KH",
+        "covered_countries": ["KH"],
+        "opened_on": "2014-01-01",
+    }
+    position = api.position()
+
+    refusal = problem(api.post("/api/police/posts", phnom_penh), 409, "country-covered")
+
+    assert (refusal["field"], refusal["rule"], refusal["holder"]) == (
+        "covered_countries",
+        "country-covered",
+        hanoi.id,
+    )
+    assert "KH is covered by 'SSI Hanoï'" in refusal["detail"]
+    assert api.position() == position
+    handover = {"covered_countries": ["VN", "LA"], "effective_on": "2014-01-01"}
+    assert api.post(f"{hanoi.path}/coverage", handover, version=1).status_code == 200
+    assert api.post("/api/police/posts", phnom_penh).status_code == 201
+    gendarmerie = api.post("/api/gendarmerie/posts", CREATE["posts"], "gendarmerie-recorder")
+    assert gendarmerie.status_code == 201, gendarmerie.text  # one network per directorate

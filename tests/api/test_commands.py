@@ -252,6 +252,7 @@ def test_a_replayed_command_answers_the_position_of_the_first_result(api: Api) -
     assert again.json()["position"] == first.json()["position"]
 
 
+@pytest.mark.opens_posts
 def test_two_changes_from_the_same_version_one_wins_the_other_gets_412(api: Api) -> None:
     record = api.create("posts")
     path = f"{record.path}/corrections"

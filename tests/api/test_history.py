@@ -71,6 +71,7 @@ def test_the_correlation_and_causation_ids_sent_are_kept(api: Api) -> None:
     assert (events[0]["correlation_id"], events[0]["causation_id"]) == ("corr-2024-0042", "mail-17")
 
 
+@pytest.mark.opens_posts
 def test_a_correction_stays_in_the_history_with_its_reason(api: Api) -> None:
     record = api.walk("posts", "corrections")
 
@@ -106,6 +107,7 @@ def test_every_collection_has_a_history(api: Api, collection: str, first_type: s
     assert history["events"][0]["recorded_by"]["name"] == "Demo police recorder"
 
 
+@pytest.mark.opens_posts
 def test_the_history_of_a_record_of_another_collection_is_not_found(api: Api) -> None:
     post = api.create("posts")
 

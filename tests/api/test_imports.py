@@ -140,6 +140,7 @@ def test_items_breaking_business_rules_are_all_named_and_nothing_is_recorded(api
     assert api.position() == position
 
 
+@pytest.mark.opens_posts
 @pytest.mark.parametrize("owner", ["nobody", "gendarmerie"])
 def test_an_item_naming_an_unknown_post_is_named_by_its_index(api: Api, owner: str) -> None:
     post_id = "0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a"
@@ -158,6 +159,7 @@ def test_an_item_naming_an_unknown_post_is_named_by_its_index(api: Api, owner: s
     assert _missions(api) == before
 
 
+@pytest.mark.opens_posts
 def test_items_may_name_a_post_of_the_directorate(api: Api) -> None:
     post = api.create("posts").id
 

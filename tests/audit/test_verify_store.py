@@ -9,6 +9,7 @@ FIRST finding: its kind, which copy is wrong, and where.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -24,6 +25,7 @@ from shared.audit.findings import Finding, Kind, VerifyReport
 from shared.audit.verify import verify_tenant
 from shared.domain.agreement import Agreement
 from shared.domain.context import CommandContext
+from shared.domain.post import PostAbroad
 from shared.domain.vocabulary import Classification
 
 from .support import RECORDER, StoreTamper, sign, write_history
@@ -213,7 +215,7 @@ def test_a_deleted_signing_is_missing_by_its_reference_claim_even_without_a_witn
     assert (first.kind, first.source, first.witness) == (
         Kind.MISSING,
         "store",
-        "the reference claims",
+        "the claims",
     )
     assert first.record == f"agreement {lone}"
     assert "'LONE-1'" in first.detail
@@ -236,7 +238,46 @@ def test_a_claim_naming_another_agreement_than_its_value_s_is_altered(
     first = _first(report)
     assert (first.kind, first.witness, first.record) == (
         Kind.ALTERED,
-        "the reference claims",
+        "the claims",
         f"agreement {ids[2]}",
     )
     assert f"names agreement {ids[2]}, whose reference is 'A-2'" in first.detail
+
+
+def test_a_coverage_claim_naming_a_post_that_does_not_cover_the_country_is_altered(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    """Vietnam's coverage claim rewritten to name Bangkok's post, which covers Thailand."""
+
+    def post(city: str, country: str) -> Callable[[UUID], PostAbroad]:
+        return lambda id_: PostAbroad.open(
+            CommandContext("police", RECORDER),
+            id=id_,
+            name=f"SSI {city}",
+            city=city,
+            host_country=country,
+            covered_countries=[country],
+            opened_on=date(2005, 9, 1),
+            classification=Classification.PUBLIC,
+        )
+
+    posts = {
+        c: ledger.create(post(city, c), None).record_id
+        for city, c in [("Hanoï", "VN"), ("Bangkok", "TH")]
+    }
+    assert verify_tenant(ledger).ok
+    claims = ledger.recorder.select_notifications(0, 100, topics=[get_topic(ValueClaim.Claimed)])
+    [vietnam] = [n.id for n in claims if b'"VN"' in bytes(n.state)]
+
+    forged = {"_type_": "uuid_hex", "_data_": posts["TH"].hex}
+    StoreTamper(ledger, postgres).update_state(vietnam, lambda state: state.update(holder=forged))
+    report = verify_tenant(ledger)
+
+    first = _first(report)
+    assert (first.kind, first.witness, first.record) == (
+        Kind.ALTERED,
+        "the claims",
+        f"post abroad {posts['TH']}",
+    )
+    assert "whose covered_countries is 'TH'" in first.detail
+    assert len(report.findings) == 1

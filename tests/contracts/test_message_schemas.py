@@ -279,16 +279,7 @@ def _post(r: _Recorder) -> UUID:
             classification=Classification.PUBLIC,
         )
     )
-    r.change(
-        PostAbroad,
-        post,
-        lambda p: p.change_coverage(ctx, ["VN", "KH", "LA"], date(2015, 1, 1)),
-    )
-    r.change(
-        PostAbroad,
-        post,
-        lambda p: p.correct(ctx, {"city": "Hà Nội"}, "Graphie officielle", date(2015, 2, 1)),
-    )
+    # Vientiane covered Laos until Hanoï took it over: one post per country at a time.
     closed = r.create(
         lambda id_: PostAbroad.open(
             ctx,
@@ -302,6 +293,16 @@ def _post(r: _Recorder) -> UUID:
         )
     )
     r.change(PostAbroad, closed, lambda p: p.close(ctx, date(2014, 12, 31)))
+    r.change(
+        PostAbroad,
+        post,
+        lambda p: p.change_coverage(ctx, ["VN", "KH", "LA"], date(2015, 1, 1)),
+    )
+    r.change(
+        PostAbroad,
+        post,
+        lambda p: p.correct(ctx, {"city": "Hà Nội"}, "Graphie officielle", date(2015, 2, 1)),
+    )
     return post
 
 

@@ -237,11 +237,12 @@ def _posts(w: Recording) -> None:
         )
 
     open_post("SSI Hanoï", "Hanoï", "VN", ["VN", "KH", "LA"], date(2010, 1, 1))
-    open_post("SSI Phnom Penh", "Phnom Penh", "KH", ["KH"], date(2014, 1, 1))
-    open_post("SSI Rabat", "Rabat", "MA", ["MA"], date(2011, 1, 1))
+    # A handover: Hanoï gives Cambodia up before Phnom Penh takes it (one post at a time).
     w.change(
         PostAbroad, "SSI Hanoï", lambda p: p.change_coverage(CTX, ["VN", "LA"], date(2014, 1, 1))
     )
+    open_post("SSI Phnom Penh", "Phnom Penh", "KH", ["KH"], date(2014, 1, 1))
+    open_post("SSI Rabat", "Rabat", "MA", ["MA"], date(2011, 1, 1))
     w.change(PostAbroad, "SSI Rabat", lambda p: p.close(CTX, date(2014, 3, 1)))
 
 

@@ -1,0 +1,192 @@
+"""One post of a directorate covers a country on any given day.
+
+Why: an action is counted for the post that covered its country on the
+action's date (annual report ``by_post``, the posts' lists, reporting). Two
+posts of one directorate covering Vietnam on the same days made a mission in
+Vietnam count for both: the per-post figures overstated the network's
+activity and nothing said so. So a command that makes a post cover a country
+(an opening, a coverage change adding it) is refused, 409 ``country-covered``
+naming the other post, when another post of the directorate covers that
+country on any day from the new coverage's date on (a post's last coverage
+lasts until it closes). Nothing is recorded. A handover is two commands: the
+post giving the country up changes its coverage (or closes) first, then the
+one taking it over adds it, from that day or later.
+
+The periods of the posts are the judge. Two commands adding the same country
+at the same moment would each read the posts before the other is saved; so
+each also saves the country's coverage claim (a ``ValueClaim``: kind ``post
+abroad``, field ``covered_countries``, the country code, held by the post
+covering it now) in its transaction, and the second collides on the claim's
+version and is refused the same way. A post giving a country up (a coverage
+change, its closure) releases the claim. Posts of earlier releases have no
+claims and need none: the periods still show what they cover, and the first
+command to add the country writes its claim.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+from shared.application.claims import ValueClaim, claim_id
+from shared.application.uniqueness import find_claim, rows_of
+from shared.domain.post import PostAbroad
+from shared.errors import ValueTakenError
+
+log = logging.getLogger("entente.ledger")
+
+#: The claim's field: the post's covered countries, one claim per country.
+FIELD = "covered_countries"
+_OPENED_TOPIC = get_topic(PostAbroad.Opened)
+_COVERAGE_EVENTS = (PostAbroad.Opened, PostAbroad.CoverageChanged)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``start`` (included) to ``end`` (excluded; None: until the post closes)."""
+
+    start: date
+    end: date | None
+    countries: frozenset[str]
+
+    def covers_from(self, country: str, day: date) -> bool:
+        """Whether it covers ``country`` on ``day`` or any later day."""
+        if country not in self.countries or (self.end is not None and self.start >= self.end):
+            return False
+        return self.end is None or day < self.end
+
+
+def periods(post: PostAbroad) -> list[Period]:
+    """The post's coverage as consecutive periods, the last ending at its closure."""
+    history = post.coverage_history
+    found: list[Period] = []
+    for index, period in enumerate(history):
+        end = history[index + 1]["from"] if index + 1 < len(history) else post.closed_on
+        found.append(Period(period["from"], end, frozenset(period["countries"])))
+    return found
+
+
+def coverage_claims(app: Application[UUID], tenant: str, record: Any) -> list[Aggregate]:
+    """The coverage claims a save of ``record`` takes or releases; none for other kinds.
+
+    ValueTakenError when another post covers a country the record now adds, on a
+    day of the new coverage.
+    """
+    if not isinstance(record, PostAbroad):
+        return []
+    added, since, given_up = _changes(record)
+    # The claims are read before the posts: a post saved after this read is seen by
+    # the check below, or its claim's version makes this save collide.
+    read = {c: find_claim(app, claim_id(tenant, record.record_name, FIELD, c)) for c in added}
+    if added:
+        _refuse_overlap(app, record, added, since)
+    claims: list[Aggregate] = []
+    for country in sorted(added):
+        claim = read[country]
+        if claim is None:
+            key = claim_id(tenant, record.record_name, FIELD, country)
+            claim = ValueClaim.take(key, record.record_name, FIELD, record.id, country)
+        else:  # free, or held by a post whose periods no longer cover it (earlier releases)
+            claim.retake(record.id, country)
+        claims.append(claim)
+    for country in sorted(given_up):
+        claim = find_claim(app, claim_id(tenant, record.record_name, FIELD, country))
+        if claim is not None and claim.holder == record.id:
+            claim.release()
+            claims.append(claim)
+    return claims
+
+
+def collision(app: Application[UUID], record: Any, claims: Sequence[Any]) -> ValueTakenError | None:
+    """After a failed save: the country another post took meanwhile, if that is why."""
+    if not isinstance(record, PostAbroad):
+        return None
+    for claim in claims:
+        if not isinstance(claim, ValueClaim) or claim.field != FIELD or claim.holder != record.id:
+            continue
+        stored = find_claim(app, claim.id)
+        if stored is not None and stored.holder not in (None, record.id):
+            other = _post(app, stored.holder)
+            return _covered(claim.value, stored.holder, other, None)
+    return None
+
+
+def _changes(post: PostAbroad) -> tuple[set[str], date, set[str]]:
+    """What the post's unsaved events change: the countries it adds and from when, and
+    those it gives up (by a coverage change; all of them by its closure).
+
+    Each opening or coverage change appended one period to ``coverage_history``,
+    so the unsaved ones are its last periods, and the one before them (none for
+    an opening) is the coverage before the command.
+    """
+    pending = post.pending_events
+    if any(isinstance(event, PostAbroad.Closed) for event in pending):
+        return set(), post.coverage_since, set(post.covered_countries)
+    changed = sum(isinstance(event, _COVERAGE_EVENTS) for event in pending)
+    history = post.coverage_history
+    first = len(history) - changed
+    before = set(history[first - 1]["countries"]) if first > 0 else set()
+    added: set[str] = set()
+    since = post.coverage_since
+    previous = before
+    for period in history[first:]:
+        countries = set(period["countries"])
+        if countries - previous:
+            added |= countries - previous
+            since = min(since, period["from"])
+        previous = countries
+    return added & previous, since, before - previous
+
+
+def _refuse_overlap(app: Application[UUID], post: PostAbroad, added: set[str], since: date) -> None:
+    for other in _posts(app):
+        if other.id == post.id:
+            continue
+        for period in periods(other):
+            for country in sorted(added & period.countries):
+                if period.covers_from(country, since):
+                    raise _covered(country, other.id, other, period)
+
+
+def _covered(
+    country: str, holder: UUID, other: PostAbroad | None, period: Period | None
+) -> ValueTakenError:
+    name = "another post" if other is None else f"{other.name!r}"
+    when = ""
+    if period is not None:
+        until = "until it closes" if period.end is None else f"until {period.end.isoformat()}"
+        when = f" from {period.start.isoformat()} {until}"
+    return ValueTakenError(
+        FIELD,
+        "country-covered",
+        f"{country} is covered by {name} (post abroad {holder}){when}: a country is covered "
+        "by one post of a directorate at a time; end that coverage first (a coverage change "
+        "or the closure of that post), then add the country from that day on",
+        str(holder),
+    )
+
+
+def _posts(app: Application[UUID]) -> Iterator[PostAbroad]:
+    """Every post of the store (a few dozen per directorate), in the order opened."""
+    for notification in rows_of(app, [_OPENED_TOPIC]):
+        post = _post(app, UUID(str(notification.originator_id)))
+        if post is not None:
+            yield post
+
+
+def _post(app: Application[UUID], post_id: UUID) -> PostAbroad | None:
+    found: Any
+    try:
+        found = app.repository.get(post_id)
+    except Exception as error:  # an altered history, which the audit reports
+        log.warning("post %s not read, so its coverage is not compared: %s", post_id, error)
+        return None
+    return found if isinstance(found, PostAbroad) else None
