@@ -46,13 +46,17 @@ def postgres_url(url: str, lives: str, unset: str) -> str:
     return url
 
 
+#: Where the embedded mode keeps its files, relative to the folder it runs from.
+DEFAULT_DATA_DIR = Path(".entente")
+
+
 class Settings(BaseSettings):
     """Every knob of a service, with the embedded default's values."""
 
     model_config = SettingsConfigDict(env_prefix="ENTENTE_", extra="ignore")
 
     tenants: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_TENANTS))
-    data_dir: Path = Path(".entente")
+    data_dir: Path = DEFAULT_DATA_DIR
     store: Literal["sqlite", "postgres"] = "sqlite"
     postgres_url: str | None = None
     postgres_urls: dict[str, str] = Field(

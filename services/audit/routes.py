@@ -86,7 +86,12 @@ def _as_of(
     service: AuditService, tenant: str, record_id: UUID, at: datetime, axis: Axis
 ) -> StateAsOf:
     if at.tzinfo is None:
-        raise ValidationError("at", "timezone", "give the instant with its offset (Z or +02:00)")
+        raise ValidationError(
+            "at",
+            "timezone",
+            "give the instant with a time and its offset, e.g. 2013-04-01T00:00:00Z "
+            "(a day alone, or a time without offset, names no instant)",
+        )
     return StateAsOf.of(state_as_of(service.ledger(tenant), record_id, at, axis))
 
 
@@ -135,7 +140,12 @@ def _utc(name: str, moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        raise ValidationError(name, "timezone", f"give {name} with its offset (Z or +02:00)")
+        raise ValidationError(
+            name,
+            "timezone",
+            f"give {name} with a time and its offset, e.g. 2013-04-01T00:00:00Z "
+            "(a day alone, or a time without offset, names no instant)",
+        )
     try:
         return moment.astimezone(UTC)
     except OverflowError:

@@ -105,7 +105,7 @@ def taken(
         f"{prefix}{name}",
         f"{name}-taken",
         f"{name} {value!r} is already that of {record} {held.holder}{same} in this "
-        "directorate (compared regardless of case, width, spacing and invisible "
+        "directorate (compared regardless of case, width, runs of spaces and invisible "
         f"characters): give this {record} its own",
         str(held.holder),
     )

@@ -3,7 +3,9 @@
 Each shows progress on stderr and stops cleanly on Ctrl-C after the page in
 flight, printing how to resume (exit code 130). Exit codes: 0 nothing found,
 1 findings or differences, 2 the audit could not run (``EntenteError``).
-Every run is recorded in the access log, as ``cli:<user>``, before it reads.
+Every run that reads the platform is recorded in the access log, as
+``cli:<user>``, before it reads; ``verify --bundle`` reads only the file it is
+given (often on another machine, without the platform), and its ``export`` was.
 """
 
 from __future__ import annotations

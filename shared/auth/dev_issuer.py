@@ -55,6 +55,10 @@ def known_user(users: dict[str, DemoUser], username: str) -> DemoUser:
     return user
 
 
+#: The signing key's file in the data folder.
+DEV_KEY_FILE = "dev-issuer-key.pem"
+
+
 class DevIssuer:
     """Signs demo users' access tokens with an RSA key kept in ``directory``."""
 
@@ -62,7 +66,7 @@ class DevIssuer:
         self.issuer = issuer
         self.audience = audience
         self.users = demo_users(tenants)
-        self._key = _load_or_create_key(directory / "dev-issuer-key.pem")
+        self._key = _load_or_create_key(directory / DEV_KEY_FILE)
         public = self._key.public_key()
         self.kid = uuid.uuid5(
             uuid.NAMESPACE_URL,

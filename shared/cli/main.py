@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
+from shlex import quote
 from typing import Annotated, Any
 
 import typer
@@ -21,7 +22,7 @@ from shared.cli.errors import database_refusal, file_refusal, named_interface, s
 from shared.connect_timeout import bound_connection_attempts
 from shared.errors import EntenteError
 from shared.heap import collect_less_often, keep_freed_memory
-from shared.settings import Settings
+from shared.settings import DEFAULT_DATA_DIR, Settings
 
 app = typer.Typer(
     help="Entente, the cooperation ledger of the Ministry of the Interior.",
@@ -104,12 +105,20 @@ def token(
     ] = 3600,
 ) -> None:
     """Print a bearer token for a demo user, signed by the embedded dev issuer."""
-    from shared.auth.dev_issuer import DevIssuer, demo_users, known_user
+    from shared.auth.dev_issuer import DEV_KEY_FILE, DevIssuer, demo_users, known_user
 
     settings = _dev_settings()
     # Before the issuer, which makes the data folder and its key: a mistyped name made them.
     known_user(demo_users(settings.tenants), user)
+    new_key = not (settings.data_dir / DEV_KEY_FILE).exists()
     issuer = DevIssuer(settings.data_dir, settings.issuer, settings.audience, settings.tenants)
+    if new_key:  # run from another folder than the server's, its token was a silent 401
+        typer.echo(
+            f"entente: no dev issuer key in {settings.data_dir.resolve()} yet, so a new one "
+            "was made there: only a server using this data folder accepts the token "
+            "(run from the server's folder, or set ENTENTE_DATA_DIR to its data folder)",
+            err=True,
+        )
     typer.echo(issuer.token(user, ttl))
 
 
@@ -301,8 +310,12 @@ def _banner(settings: Settings, host: str, port: int) -> str:
     base = f"http://{host}:{port}"
     tenant = settings.tenants[0]
     recorder = f"{tenant}-recorder"
+    # The token must be signed by this server's key, kept in its data folder: a
+    # folder of its own is named, or `entente token` run without it makes another key.
+    folder = settings.data_dir
+    where = "" if folder == DEFAULT_DATA_DIR else f"ENTENTE_DATA_DIR={quote(str(folder))} "
     token = (
-        f"TOKEN=$(.venv/bin/entente token {recorder})"
+        f"TOKEN=$({where}.venv/bin/entente token {recorder})"
         if settings.auth == "dev"
         else f"from Keycloak, for a user with the role {tenant}:recorder (ENTENTE_AUTH=jwks)"
     )

@@ -33,6 +33,10 @@ class EntenteAggregate(DirectlyCreated):
 
     #: Fields a ``correct`` command may change, each with its normaliser.
     correctable: ClassVar[Mapping[str, Normaliser]] = {}
+    #: Correctable fields recorded under several names, as the events record them
+    #: (an amount of money: ``budget`` is ``budget_amount`` and ``budget_currency``);
+    #: their normaliser returns one value per name, in this order.
+    recorded_as: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     record_name: ClassVar[str] = "record"
     #: Fields no two records of this kind in one directorate may share (compared as
     #: ``shared.application.claims.comparable``); the ledger keeps the rule.
@@ -109,7 +113,12 @@ class EntenteAggregate(DirectlyCreated):
                     "not-correctable",
                     f"{name!r} cannot be corrected; correctable fields: {allowed}",
                 )
-            normalised[name] = _normalise(name, normaliser, value)
+            value = _normalise(name, normaliser, value)
+            recorded = self.recorded_as.get(name)
+            if recorded is None:
+                normalised[name] = value
+            else:
+                normalised.update(zip(recorded, value, strict=True))
         self.check_correction(normalised, corrected_on)
         if all(_plain(getattr(self, name, None)) == value for name, value in normalised.items()):
             raise ValidationError(
@@ -139,7 +148,9 @@ def _normalise(name: str, normaliser: Normaliser, value: Any) -> Any:
     try:
         result = normaliser(value)
     except ValidationError as error:
-        raise ValidationError(f"changes.{name}", error.rule, error.detail) from None
+        # ``actual_cost.amount`` stays as named: the part of the value to fix.
+        inner = error.field if error.field.startswith(f"{name}.") else name
+        raise ValidationError(f"changes.{inner}", error.rule, error.detail) from None
     except (ValueError, TypeError) as error:
         raise ValidationError(f"changes.{name}", "invalid", str(error)) from None
     return result.value if isinstance(result, Classification) else result
@@ -201,6 +212,16 @@ def list_value(field: str, value: Any) -> list[Any]:
     """``value`` if it is a list, else a ValidationError (an object would give its keys)."""
     if not isinstance(value, list):
         raise ValidationError(field, "type", f"{field} must be a list, not {json_type(value)}")
+    return value
+
+
+def count_value(field: str, value: Any) -> int:
+    """``value`` if it is a JSON whole number, else a ValidationError naming its type
+    (``True`` is an ``int`` in Python, and ``"16"`` text)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            field, "type", f"{field} must be a whole number, not {json_type(value)}"
+        )
     return value
 
 

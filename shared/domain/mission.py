@@ -9,6 +9,7 @@ waited for its decision, whatever day it was typed in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -18,6 +19,7 @@ from uuid import UUID
 from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
+    count_value,
     list_value,
     optional_text,
     require_count,
@@ -28,7 +30,8 @@ from shared.domain.base import (
 )
 from shared.domain.context import CommandContext
 from shared.domain.vocabulary import Classification, MissionStatus, MissionType, Organisation, Theme
-from shared.errors import DomainRuleViolation
+from shared.errors import DomainRuleViolation, ValidationError
+from shared.json_types import json_type
 
 #: Requested event fields copied onto the aggregate (lists are copied, not shared).
 _REQUEST_FIELDS = (
@@ -93,6 +96,16 @@ class Mission(EntenteAggregate):
         "organisations": lambda v: values.terms(
             "organisations", Organisation, list_value("organisations", v), required=False
         ),
+        # Delivery figures: a slip in them stayed in every report for good.
+        "budget": lambda v: _money_value("budget", v),
+        "participants": lambda v: require_count(
+            "participants", count_value("participants", v), 0, MAX_PARTICIPANTS
+        ),
+        "actual_cost": lambda v: _money_value("actual_cost", v),
+    }
+    recorded_as: ClassVar[dict[str, tuple[str, ...]]] = {
+        "budget": ("budget_amount", "budget_currency"),
+        "actual_cost": ("actual_cost_amount", "actual_cost_currency"),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
@@ -436,19 +449,35 @@ class Mission(EntenteAggregate):
         )
 
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
-        """A place can only be corrected once the mission has one (it is scheduled), and
-        as of a day it had one: a correction dated before the first scheduling put a
-        place on the requested mission of the audit's business-time replay, a state the
-        record never had."""
-        if "place" not in changes:
-            return
-        if self.place is None:
-            raise DomainRuleViolation(
-                "not-scheduled", "a mission has no place to correct before it is scheduled", "place"
-            )
-        placed_on = getattr(self, "_placed_on", None)
-        if placed_on is not None:
+        """A place or a budget can only be corrected once the mission is scheduled, and
+        the participants and actual cost once it is completed; each as of a day the
+        mission had them: a correction dated before the first scheduling put a place on
+        the requested mission of the audit's business-time replay, a state the record
+        never had. Scheduling again (while validated or scheduled) stays the way to
+        change the dates, place and budget of a mission not yet launched."""
+        for field in ("place", "budget_amount"):
+            if field not in changes:
+                continue
+            shown = field.removesuffix("_amount")
+            placed_on = getattr(self, "_placed_on", None)
+            if placed_on is None:
+                raise DomainRuleViolation(
+                    "not-scheduled",
+                    f"a mission has no {shown} to correct before it is scheduled",
+                    f"changes.{shown}",
+                )
             require_order(placed_on, corrected_on, "the first scheduled_on", "corrected_on")
+        for field in ("participants", "actual_cost_amount"):
+            if field not in changes:
+                continue
+            shown = field.removesuffix("_amount")
+            if self.completed_on is None:
+                raise DomainRuleViolation(
+                    "not-completed",
+                    f"a mission has no {shown} to correct before it is completed",
+                    f"changes.{shown}",
+                )
+            require_order(self.completed_on, corrected_on, "completed_on", "corrected_on")
 
     def _after_last_step(self, field: str, on: date) -> None:
         """A step is not dated before the last one recorded (decision, scheduling, launch).
@@ -473,6 +502,37 @@ class Mission(EntenteAggregate):
         The fallback only satisfies the type checker; it is never used.
         """
         return step_date or self.requested_on
+
+
+#: An amount written as text: digits, a decimal point and digits (no exponent, no spaces).
+_AMOUNT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
+def _money_value(field: str, value: Any) -> tuple[Decimal, str]:
+    """A corrected amount of money, ``{"amount": "2395.00", "currency": "EUR"}``, as the
+    completion and the scheduling take it: the currency's decimals, never a float."""
+    example = '{"amount": "1000.00", "currency": "EUR"}'
+    if not isinstance(value, dict):
+        raise ValidationError(
+            field,
+            "type",
+            f"{field} must be an amount and its currency, {example}, not {json_type(value)}",
+        )
+    if set(value) != {"amount", "currency"}:
+        raise ValidationError(
+            field,
+            "money",
+            f"{field} is an amount and its currency, {example}: "
+            f"give exactly these two, not {', '.join(sorted(map(repr, value))) or 'none'}",
+        )
+    amount = value["amount"]
+    if isinstance(amount, str) and not _AMOUNT_TEXT.fullmatch(amount):
+        raise ValidationError(
+            f"{field}.amount", "decimal", "write the amount in digits with a decimal point"
+        )
+    if isinstance(amount, bool) or not isinstance(amount, str | int | Decimal):
+        raise ValidationError(f"{field}.amount", "decimal", "amount must be a decimal number")
+    return values.money(field, Decimal(amount), text_value(f"{field}.currency", value["currency"]))
 
 
 def _optional_money(

@@ -542,7 +542,10 @@ def _changes_schema(aggregate: type[EntenteAggregate]) -> dict[str, Any]:
     Each field is typed as the aggregate's events record it (``themes`` as a
     list of themes...), which is the form ``correct`` normalises values to.
     """
-    names = [*aggregate.correctable, "classification"]
+    names = [
+        *(n for name in aggregate.correctable for n in aggregate.recorded_as.get(name, (name,))),
+        "classification",
+    ]
     typed: dict[str, Any] = {}
     for event in event_classes(aggregate):
         if issubclass(event, EntenteAggregate.Corrected):

@@ -29,11 +29,24 @@ def iso_text_only(value: object) -> object:
     raise ValueError("give an ISO 8601 date, such as 2024-03-01 (an instant: 2024-03-01T09:00:00Z)")
 
 
+#: An instant whose offset's ``+`` arrived as a space: sent unencoded in a query string.
+_PLUS_AS_SPACE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)? \d\d(:?\d\d)?", re.ASCII)
+
+
 def iso_instant_text(value: object) -> object:
     """``iso_text_only`` for fields that hold an instant: its message shows an instant.
 
     The date's example (``2024-03-01``) was then refused for want of an offset.
+    A ``+02:00`` offset written as is in a URL reads as `` 02:00`` (a ``+`` in a
+    query string is a space), which pydantic refused as "unexpected extra
+    characters": the message now says to write ``%2B``.
     """
+    if isinstance(value, str) and _PLUS_AS_SPACE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} has a space where its offset's + should be: in a query string, "
+            "write + as %2B (2024-03-01T09:00:00%2B02:00), or give the instant in UTC "
+            "(2024-03-01T07:00:00Z)"
+        )
     try:
         return iso_text_only(value)
     except ValueError:

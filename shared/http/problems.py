@@ -97,6 +97,10 @@ async def entente_error(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, errors.NotYetVisibleError):
         # The wait the client asked for ran out: an answer it expects, not a fault.
         log.info("not yet visible on %s: %s", request.url.path, error.detail)
+    elif isinstance(error, errors.TooManyWaitingError):
+        # A bound doing its job (the client retries after a second), not a fault; a
+        # warning, so an operator still sees readers pile up.
+        log.warning("waiting reads refused on %s: %s", request.url.path, error.detail)
     elif status >= 500:
         log.error("server error on %s: %s", request.url.path, error.detail)
     headers = None

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -50,7 +51,7 @@ def test_a_new_request_is_on_the_board_when_the_client_waits_for_its_position(ap
 
 
 def test_reads_waiting_past_their_places_are_refused_at_once_and_others_served(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """45 police reads waiting for a position never reached held every worker thread:
     gendarmerie's reads, commands, reporting and audit answered in 7 s, not 0.08."""
@@ -64,7 +65,8 @@ def test_reads_waiting_past_their_places_are_refused_at_once_and_others_served(
             time.sleep(0.01)
         started = time.monotonic()
 
-        refused = api.get(f"/api/police/views/position?{never}&wait_ms=3000")
+        with caplog.at_level(logging.INFO, logger="entente"):
+            refused = api.get(f"/api/police/views/position?{never}&wait_ms=3000")
         other = api.get(f"/api/gendarmerie/missions?{never}&wait_ms=50", "gendarmerie-reader")
         plain = api.get("/api/police/missions?limit=1")
 
@@ -72,6 +74,9 @@ def test_reads_waiting_past_their_places_are_refused_at_once_and_others_served(
         body = problem(refused, 503, "too-many-waiting-reads")
         assert (body["field"], body["rule"]) == ("min_position", "too-many-waiting-reads")
         assert refused.headers["retry-after"] == "1"
+        # A bound doing its job: a warning for the operator, not a server error.
+        levels = [r.levelno for r in caplog.records if "views/position" in r.getMessage()]
+        assert levels == [logging.WARNING]
         problem(other, 503, "not-yet-visible")  # gendarmerie had a place, and waited
         assert plain.status_code == 200, plain.text
         problem(first.result(), 503, "not-yet-visible")
@@ -390,3 +395,36 @@ def test_a_budget_is_recorded_and_shown_with_its_currencys_decimals(
     assert board.status_code == 200, board.text
     item = next(i for i in board.json()["items"] if i["id"] == scheduled.id)
     assert item["budget"] == {"amount": recorded, "currency": currency}
+
+
+def test_a_corrected_actual_cost_moves_the_annual_report_and_the_history_keeps_both(
+    api: Api,
+) -> None:
+    """A cost typed 23,950.50 for 2,395.05 could not be corrected once the mission was
+    completed (422 not-correctable): it stayed in the annual report for good."""
+    mission = api.walk("missions", "validation", "schedule", "launch", "completion")
+    report = f"/api/police/reports/annual/2013?min_position={api.position()}"
+    before = Decimal(api.get(report).json()["budgets"]["actual_cost"]["EUR"])
+    correction = {
+        "changes": {"actual_cost": {"amount": "2395.05", "currency": "EUR"}, "participants": 16},
+        "reason": "Montant de la facture",
+        "corrected_on": "2013-11-04",
+    }
+
+    fixed = api.post(f"{mission.path}/corrections", correction, version=mission.version)
+
+    assert fixed.status_code == 200, fixed.text
+    read = api.get(mission.path).json()
+    assert (read["actual_cost_amount"], read["participants"]) == ("2395.05", 16)
+    after = api.get(f"/api/police/reports/annual/2013?min_position={fixed.json()['position']}")
+    assert Decimal(after.json()["budgets"]["actual_cost"]["EUR"]) == before - Decimal("21555.45")
+    events = api.get(f"{mission.path}/history").json()["events"]
+    assert events[-2]["data"]["actual_cost_amount"] == "23950.50"  # the original stays
+    assert events[-1]["data"]["changes"]["actual_cost_amount"] == "2395.05"
+    bad = {**correction, "changes": {"actual_cost": {"amount": "2395.055", "currency": "EUR"}}}
+    refused = problem(
+        api.post(f"{mission.path}/corrections", bad, version=mission.version + 1),
+        422,
+        "scale",
+    )
+    assert refused["field"] == "changes.actual_cost.amount"

@@ -70,6 +70,12 @@ TEXT = st.text(
     st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=24
 )
 THEMES = st.lists(st.sampled_from([t.value for t in Theme]), min_size=0, max_size=3)
+MONEY_VALUES = st.fixed_dictionaries(
+    {
+        "amount": st.sampled_from(["0.00", "2395.05", "12.5", "100", "1.234", "-1.00"]),
+        "currency": st.sampled_from(["EUR", "XOF", "TND"]),
+    }
+)
 CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "missions": {
         "title": TEXT,
@@ -78,6 +84,9 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "themes": THEMES,
         "requested_by": TEXT,
         "organisations": st.lists(st.sampled_from([o.value for o in Organisation]), max_size=2),
+        "participants": st.integers(-1, 40),
+        "budget": MONEY_VALUES,
+        "actual_cost": MONEY_VALUES,
     },
     "agreements": {"title": TEXT, "signed_at": TEXT, "themes": THEMES, "reference": TEXT},
     "delegations": {"head_of_delegation": TEXT, "host_site": TEXT, "topics": THEMES},

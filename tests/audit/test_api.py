@@ -234,6 +234,30 @@ def test_an_instants_format_error_shows_an_instant_the_route_accepts(
     assert _get(client, service, f"/api/audit/access-log?since={example}").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        # A day alone answered "give the instant with its offset": the time was missing too.
+        ("police/records/{record}/as-of/business?at=2026-08-19", "a day alone"),
+        ("access-log?since=2026-08-19", "a day alone"),
+        # +02:00 unencoded reads as a space: "unexpected extra characters".
+        ("police/records/{record}/as-of/business?at=2026-08-19T02:00:00+02:00", "%2B"),
+        ("access-log?until=2026-08-19T02:00+0200", "%2B"),
+    ],
+)
+def test_an_instant_without_a_time_or_with_its_plus_unencoded_says_what_to_send(
+    client: TestClient, service: AuditService, records: dict[str, UUID], query: str, said: str
+) -> None:
+    path = "/api/audit/" + query.format(record=records["police"])
+
+    response = _get(client, service, path)
+
+    assert response.status_code == 422, response.text
+    assert said in response.json()["detail"], response.json()
+    fixed = path.replace("+", "%2B") if said == "%2B" else path + "T00:00:00Z"
+    assert _get(client, service, fixed).status_code == 200, fixed
+
+
 def test_a_request_target_longer_than_8_kib_is_a_414(
     client: TestClient, service: AuditService
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -264,3 +265,37 @@ def test_a_record_created_and_changed_in_one_batch_is_read_back_with_its_insert(
         ).all()
     assert (row["version"], row["expires_on"]) == (2, date(2026, 1, 2))
     assert [tuple(h) for h in history] == [(1, date(2024, 1, 2)), (2, date(2026, 1, 2))]
+
+
+def test_a_corrected_cost_or_budget_moves_the_totals_and_nothing_is_counted_twice(
+    world: World, store: ReportingStore
+) -> None:
+    """A typed 23,950.50 EUR for 2,395.05 stayed in the consolidated figures for good."""
+    world.mission("police", "m1", until="completed", cost=Decimal("23950.50"))
+    world.mission("police", "m2", until="completed", cost=Decimal("1000.00"))
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+    before = queries.figures(store, TENANTS, Filters(year=2024))["totals"]
+    ctx = world.context("police")
+
+    world.change(
+        Mission,
+        "m1",
+        lambda m: m.correct(
+            ctx,
+            {
+                "actual_cost": {"amount": "2395.05", "currency": "EUR"},
+                "budget": {"amount": "9500.00", "currency": "EUR"},
+            },
+            "Montant de la facture",
+            date(2024, 6, 1),
+        ),
+    )
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+    after = queries.figures(store, TENANTS, Filters(year=2024))["totals"]
+
+    assert (before["actual_cost"], before["budget"]) == (
+        {"EUR": "24950.50"},
+        {"EUR": "20000.00"},
+    )
+    assert (after["actual_cost"], after["budget"]) == ({"EUR": "3395.05"}, {"EUR": "19500.00"})
+    assert after["actions"] == before["actions"] == 2

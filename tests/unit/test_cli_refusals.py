@@ -486,6 +486,41 @@ def test_listing_the_demo_users_or_a_mistyped_one_makes_nothing_on_disk(tmp_path
     assert (data / "dev-issuer-key.pem").exists()
 
 
+def test_a_token_signed_by_a_key_made_for_it_says_so(tmp_path: Path) -> None:
+    """Run from another folder than the server's, it made a key of its own there and its
+    token was a 401 ("unknown key") with nothing said."""
+    data = tmp_path / "data"
+
+    first = entente("token", "police-recorder", ENTENTE_DATA_DIR=str(data))
+    again = entente("token", "police-recorder", ENTENTE_DATA_DIR=str(data))
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count(".") == 2
+    assert f"no dev issuer key in {data.resolve()} yet, so a new one was made" in first.stderr
+    assert "set ENTENTE_DATA_DIR to its data folder" in first.stderr
+    assert (again.returncode, again.stderr) == (0, "")  # the server's key: nothing to say
+
+
+def test_the_start_up_banner_names_a_data_folder_of_its_own_in_the_token_command() -> None:
+    from shared.cli.main import _banner
+    from shared.settings import Settings
+
+    default = _banner(
+        Settings(auth="dev", tenants=["police"], data_dir=Path(".entente")), "127.0.0.1", 8000
+    )
+    own = _banner(
+        Settings(auth="dev", tenants=["police"], data_dir=Path("/srv/entente data")),
+        "127.0.0.1",
+        8161,
+    )
+
+    assert "TOKEN=$(.venv/bin/entente token police-recorder)" in default
+    assert (
+        "TOKEN=$(ENTENTE_DATA_DIR='/srv/entente data' .venv/bin/entente token police-recorder)"
+        in own
+    )
+
+
 def test_an_unknown_service_to_serve_lists_the_choices(tmp_path: Path) -> None:
     ran = entente("serve", "--app", "tenants", "--port", "0", ENTENTE_DATA_DIR=str(tmp_path))
 

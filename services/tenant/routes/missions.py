@@ -251,7 +251,8 @@ change_route(
     router,
     "/{record_id}/corrections",
     name="correct",
-    summary="Correct descriptive fields, with a reason",
+    summary="Correct descriptive fields or delivery figures (budget, participants, actual "
+    "cost), with a reason",
     record=Mission,
     body=Correction,
     apply=lambda m, ctx, b: m.correct(ctx, b.changes, b.reason, b.corrected_on),

@@ -71,10 +71,23 @@ def scheduled(session: ReportingSession, event: EventEnvelope) -> None:
 
 
 def corrected(session: ReportingSession, event: EventEnvelope) -> None:
+    changes = event.data["changes"]
+
+    def money(field: str) -> Callable[[Any], Any]:
+        return lambda value: amount(value, changes[f"{field}_currency"])
+
     values = corrected_values(
         event,
-        {"title": str, "place": str, "themes": codes},
-        frozenset({"description", "requested_by", "organisations"}),
+        {
+            "title": str,
+            "place": str,
+            "themes": codes,
+            "budget_amount": money("budget"),
+            "budget_currency": str,
+            "actual_cost_amount": money("actual_cost"),
+            "actual_cost_currency": str,
+        },
+        frozenset({"description", "requested_by", "organisations", "participants"}),
     )
     update_record(session, session.tables.missions, event, **values)
     if "themes" in values:

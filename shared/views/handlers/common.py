@@ -126,6 +126,10 @@ def codes(value: Any) -> list[str]:
     return list(value)
 
 
+#: How a corrected amount's field ends; its currency's field ends ``_currency``.
+AMOUNT = "_amount"
+
+
 def corrections(table: Table, code_tables: Mapping[str, Table] | None = None) -> Handler:
     """The handler of a ``corrected`` event: sets the named columns, refreshes code tables.
 
@@ -137,12 +141,15 @@ def corrections(table: Table, code_tables: Mapping[str, Table] | None = None) ->
 
     def apply(session: ViewSession, event: EventEnvelope) -> None:
         values: dict[str, Any] = {}
-        for name, value in dict(event.data["changes"]).items():
+        changes = dict(event.data["changes"])
+        for name, value in changes.items():
             if name == "classification":
                 continue
             if name not in table.c or name in {"id", *meta(event)}:
                 raise KeyError(f"no column for corrected field {name!r}")
             values[name] = _decoded(table, name, value, lists)
+            if name.endswith(AMOUNT):  # corrected with its currency: in its decimals
+                values[name] = amount(value, changes[name.removesuffix(AMOUNT) + "_currency"])
             if name in lists:
                 replace_codes(session, lists[name], event.aggregate_id, values[name])
         update_record(session, table, event, **values)

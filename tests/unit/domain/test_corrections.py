@@ -183,7 +183,7 @@ def test_a_place_cannot_be_corrected_before_the_mission_has_one() -> None:
     with pytest.raises(DomainRuleViolation) as caught:
         record.correct(CTX, {"place": "Hanoï"}, "wrong city", FIXED_ON)
 
-    assert (caught.value.rule, caught.value.field) == ("not-scheduled", "place")
+    assert (caught.value.rule, caught.value.field) == ("not-scheduled", "changes.place")
 
 
 def test_a_scheduled_mission_place_can_be_corrected() -> None:
@@ -292,6 +292,10 @@ def test_rebuilding_replays_the_correction() -> None:
 BUILDERS = {"mission": mission, "agreement": agreement, "delegation": delegation, "post": post}
 
 
+#: Fields whose value is a number or an object: those wrong values are their own tests'.
+SHAPED = {"participants": (int,), "budget": (dict,), "actual_cost": (dict,)}
+
+
 @pytest.mark.parametrize(
     ("kind", "field"),
     [(kind, field) for kind, build in BUILDERS.items() for field in type(build()).correctable],
@@ -312,7 +316,10 @@ def test_a_corrected_value_of_the_wrong_json_type_is_refused_not_stringified(
     kind: str, field: str, wrong: Any, named: str
 ) -> None:
     """``str(None)`` was recorded as the title "None", for ever."""
-    record = BUILDERS[kind]()
+    shaped = SHAPED.get(field, ())
+    if type(wrong) in shaped:
+        return  # of the field's own type: test_an_invalid_money_or_count_correction_…
+    record = completed_mission() if field in SHAPED else BUILDERS[kind]()
     history(record)
 
     with pytest.raises(ValidationError) as caught:
@@ -374,3 +381,133 @@ def test_a_correction_that_changes_nothing_is_refused() -> None:
 
     assert (caught.value.rule, caught.value.field) == ("no-change", "changes")
     assert record.collect_events() == []
+
+
+def completed_mission() -> Mission:
+    """Delivered 8-12 July 2013: 18 participants, 23,950.50 EUR (budget 24,000.00)."""
+    record = mission()
+    record.validate(CTX, date(2013, 4, 1), "MEAE", "MEAE/2013/9")
+    budget = (Decimal("24000.00"), "EUR")
+    record.schedule(CTX, date(2013, 7, 8), date(2013, 7, 12), "Hanoi", 2, budget, date(2013, 5, 1))
+    record.launch(CTX, date(2013, 7, 8))
+    record.complete(CTX, date(2013, 7, 15), 18, (Decimal("23950.50"), "EUR"), "Course held")
+    return record
+
+
+def test_a_completed_mission_s_cost_participants_and_budget_can_be_corrected() -> None:
+    """A slip in the actual cost (2,395.05 typed 23,950.50) stayed in every report."""
+    record = completed_mission()
+    history(record)
+
+    record.correct(
+        CTX,
+        {
+            "actual_cost": {"amount": "2395.05", "currency": "EUR"},
+            "participants": 16,
+            "budget": {"amount": 2400, "currency": "EUR"},
+        },
+        "Montant de la facture",
+        date(2013, 9, 1),
+    )
+
+    [event] = history(record)
+    assert event.changes == {
+        "actual_cost_amount": Decimal("2395.05"),
+        "actual_cost_currency": "EUR",
+        "participants": 16,
+        "budget_amount": Decimal("2400.00"),
+        "budget_currency": "EUR",
+    }
+    assert (record.actual_cost_amount, record.participants) == (Decimal("2395.05"), 16)
+    assert (record.budget_amount, record.budget_currency) == (Decimal("2400.00"), "EUR")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"actual_cost": "2395.05"}, "changes.actual_cost", "type"),
+        ({"actual_cost": {"amount": "2395.05"}}, "changes.actual_cost", "money"),
+        (
+            {"actual_cost": {"amount": "1E+3", "currency": "EUR"}},
+            "changes.actual_cost.amount",
+            "decimal",
+        ),
+        (
+            {"actual_cost": {"amount": 2395.5, "currency": "EUR"}},
+            "changes.actual_cost.amount",
+            "decimal",
+        ),
+        (
+            {"actual_cost": {"amount": "2395.055", "currency": "EUR"}},
+            "changes.actual_cost.amount",
+            "scale",
+        ),
+        (
+            {"actual_cost": {"amount": "-1.00", "currency": "EUR"}},
+            "changes.actual_cost.amount",
+            "range",
+        ),
+        (
+            {"actual_cost": {"amount": "10", "currency": "XXX"}},
+            "changes.actual_cost.currency",
+            "not-money",
+        ),
+        ({"budget": {"amount": "10.5", "currency": "JPY"}}, "changes.budget.amount", "scale"),
+        ({"participants": -1}, "changes.participants", "range"),
+        ({"participants": "16"}, "changes.participants", "type"),
+        ({"participants": True}, "changes.participants", "type"),
+        (
+            {"actual_cost": {"amount": "1", "currency": "EUR", "x": 1}},
+            "changes.actual_cost",
+            "money",
+        ),
+    ],
+)
+def test_an_invalid_money_or_count_correction_names_the_part_to_fix(
+    changes: dict[str, Any], field: str, rule: str
+) -> None:
+    record = completed_mission()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, changes, "Facture", date(2013, 9, 1))
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert history(record) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"actual_cost": {"amount": "10.00", "currency": "EUR"}}, "not-completed"),
+        ({"participants": 3}, "not-completed"),
+        ({"budget": {"amount": "10.00", "currency": "EUR"}}, "not-scheduled"),
+    ],
+)
+def test_delivery_figures_are_corrected_only_once_the_mission_has_them(
+    changes: dict[str, Any], rule: str
+) -> None:
+    record = mission()
+    record.validate(CTX, date(2013, 4, 1), "MEAE", "MEAE/2013/9")
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, changes, "Facture", date(2013, 9, 1))
+
+    assert caught.value.rule == rule
+    assert caught.value.field == f"changes.{next(iter(changes))}"
+    assert history(record) == []
+
+
+def test_a_cost_correction_is_not_dated_before_the_completion() -> None:
+    """Dated before, the audit's business-time replay showed a cost on a launched mission."""
+    record = completed_mission()
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(
+            CTX, {"actual_cost": {"amount": "10.00", "currency": "EUR"}}, "x", date(2013, 7, 14)
+        )
+
+    assert caught.value.rule == "dates-in-order"
+    assert history(record) == []
