@@ -208,6 +208,16 @@ def _missions(r: _Recorder, post: UUID) -> None:
             date(2024, 4, 9),
         ),
     )
+    r.change(  # delivery figures: money recorded as amount and currency, as the events do
+        Mission,
+        done,
+        lambda m: m.correct(
+            ctx,
+            {"actual_cost": {"amount": "2395.05", "currency": "EUR"}, "participants": 16},
+            "Facture finale",
+            date(2024, 4, 10),
+        ),
+    )
     declined = request("Audit des frontières", None)
     r.change(
         Mission,

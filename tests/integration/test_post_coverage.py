@@ -7,7 +7,6 @@ these tests go through it as the API does, on both stores.
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -21,6 +20,7 @@ from shared.domain.context import Actor, CommandContext
 from shared.domain.post import PostAbroad
 from shared.domain.vocabulary import Classification
 from shared.errors import ValueTakenError
+from tests.integration.race import at_once
 
 CTX = CommandContext("police", Actor("sub-1", "Agent Dupont"))
 
@@ -154,24 +154,11 @@ def test_concurrent_openings_covering_one_country_record_one_post(
 ) -> None:
     """Each writer reads the posts before the others save; the country's claim lets one win."""
     ledgers = [CooperationLedger("police", store) for _ in range(4)]
-    results: list[object] = []
-    start = threading.Barrier(len(ledgers))
-
-    def open_post(ledger: CooperationLedger, index: int) -> None:
-        start.wait()
-        try:
-            results.append(_open(ledger, f"Poste {index}", "KH", ["KH"], date(2014, 1, 1)))
-        except ValueTakenError as refused:
-            results.append(refused)
-
-    threads = [
-        threading.Thread(target=open_post, args=(ledger, index))
-        for index, ledger in enumerate(ledgers)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = at_once(
+        ledgers,
+        lambda ledger, index: _open(ledger, f"Poste {index}", "KH", ["KH"], date(2014, 1, 1)),
+        ValueTakenError,
+    )
 
     won = [r for r in results if isinstance(r, UUID)]
     refused = [r for r in results if isinstance(r, ValueTakenError)]

@@ -7,7 +7,6 @@ these tests go through the ledger as the API does, on both stores.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
 from shared.domain.vocabulary import Classification
 from shared.errors import ValueTakenError
+from tests.integration.race import at_once
 
 CTX = CommandContext("police", Actor("sub-1", "Agent Dupont"))
 
@@ -161,21 +161,7 @@ def test_concurrent_signings_of_one_reference_record_one_agreement(
     """Both writers read "free"; the store's unique claim id lets one transaction win."""
     ledgers = [CooperationLedger("police", store) for _ in range(4)]
     _sign(ledgers[0], "WARM-UP")  # the store's claims marker, out of the race
-    results: list[object] = []
-    start = threading.Barrier(len(ledgers))
-
-    def sign(ledger: CooperationLedger) -> None:
-        start.wait()
-        try:
-            results.append(_sign(ledger, "FR-VN-2009"))
-        except ValueTakenError as refused:
-            results.append(refused)
-
-    threads = [threading.Thread(target=sign, args=(ledger,)) for ledger in ledgers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = at_once(ledgers, lambda ledger, _: _sign(ledger, "FR-VN-2009"), ValueTakenError)
 
     won = [r for r in results if isinstance(r, CommandResult)]
     refused = [r for r in results if isinstance(r, ValueTakenError)]
