@@ -78,7 +78,9 @@ class ValueClaim(DirectlyCreated):
             aggregate.value = self.value
 
     class Released(Aggregate.Event):
-        """The holder's value was corrected to another: the value is free again."""
+        """The holder's value was corrected to another (or a post gave the country up):
+        the value is free again. Written again on a free claim by a command that must
+        collide with another taking it at that moment (``coverage``: a redating)."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.holder = None

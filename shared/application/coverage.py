@@ -57,11 +57,11 @@ class Period:
     end: date | None
     countries: frozenset[str]
 
-    def covers_from(self, country: str, day: date) -> bool:
-        """Whether it covers ``country`` on ``day`` or any later day."""
+    def covers_from(self, country: str, day: date, until: date | None = None) -> bool:
+        """Whether it covers ``country`` on a day from ``day`` on (until ``until``, excluded)."""
         if country not in self.countries or (self.end is not None and self.start >= self.end):
             return False
-        return self.end is None or day < self.end
+        return (self.end is None or day < self.end) and (until is None or self.start < until)
 
 
 def periods(post: PostAbroad) -> list[Period]:
@@ -82,6 +82,9 @@ def coverage_claims(app: Application[UUID], tenant: str, record: Any) -> list[Ag
     """
     if not isinstance(record, PostAbroad):
         return []
+    redated = [e for e in record.pending_events if isinstance(e, PostAbroad.CoverageRedated)]
+    if redated:
+        return _redating(app, tenant, record, redated[-1])
     added, since, given_up = _changes(record)
     # The claims are read before the posts: a post saved after this read is seen by
     # the check below, or its claim's version makes this save collide.
@@ -146,14 +149,62 @@ def _changes(post: PostAbroad) -> tuple[set[str], date, set[str]]:
     return added & previous, since, before - previous
 
 
-def _refuse_overlap(app: Application[UUID], post: PostAbroad, added: set[str], since: date) -> None:
+def _refuse_overlap(
+    app: Application[UUID],
+    post: PostAbroad,
+    added: set[str],
+    since: date,
+    until: date | None = None,
+) -> None:
+    """ValueTakenError if another post covers one of ``added`` on a day from ``since``
+    on (until ``until``, excluded; None: for ever, as a post's last coverage lasts)."""
     for other in _posts(app):
         if other.id == post.id:
             continue
         for period in periods(other):
             for country in sorted(added & period.countries):
-                if period.covers_from(country, since):
+                if period.covers_from(country, since, until):
                     raise _covered(country, other.id, other, period)
+
+
+def _redating(
+    app: Application[UUID], tenant: str, post: PostAbroad, event: PostAbroad.CoverageRedated
+) -> list[Aggregate]:
+    """The check and claims of a redated coverage change.
+
+    Redated earlier, the countries it added are covered from the new day: they
+    are the post's now (its claims), so no other post can take them meanwhile.
+    Redated later, the countries it gave up stay covered until the new day; another
+    post could be taking one of them at this moment, so their claims (free) are
+    written too, to collide with such a save.
+    """
+    history = post.coverage_history
+    before, after = set(history[-2]["countries"]), set(history[-1]["countries"])
+    recorded, new = event.recorded_effective_on, event.effective_on
+    if new < recorded:
+        _refuse_overlap(app, post, after - before, new, recorded)
+        return []
+    kept = before - after
+    read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in kept}
+    _refuse_overlap(app, post, kept, recorded, new)
+    claims: list[Aggregate] = []
+    for country in sorted(kept):
+        claim = read[country]
+        if claim is None:  # a claim of its own, released at once: it exists, free
+            claim = ValueClaim.take(
+                claim_id(tenant, post.record_name, FIELD, country),
+                post.record_name,
+                FIELD,
+                post.id,
+                country,
+            )
+            claim.release()
+        elif claim.holder is None:
+            claim.release()  # still free: written only so a taking at this moment collides
+        else:
+            continue  # another post's now, whose periods the check has just compared
+        claims.append(claim)
+    return claims
 
 
 def _covered(

@@ -17,7 +17,7 @@ from shared.domain.base import EntenteAggregate, require_order, require_text, te
 from shared.domain.context import CommandContext
 from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import Classification, PostStatus
-from shared.errors import ValidationError
+from shared.errors import DomainRuleViolation, ValidationError
 
 #: Where the posts are not: the internal-security services abroad cover foreign countries.
 FRANCE = "FR"
@@ -78,6 +78,19 @@ class PostAbroad(EntenteAggregate):
             aggregate.coverage_history.append(
                 {"from": self.effective_on, "countries": list(self.covered_countries)}
             )
+
+    class CoverageRedated(EntenteAggregate.Event):
+        """The last coverage change took effect on another day than recorded (a slip)."""
+
+        effective_on: date
+        recorded_effective_on: date  # the date it corrects, kept beside the new one
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.coverage_history[-1] = {
+                **aggregate.coverage_history[-1],
+                "from": self.effective_on,
+            }
 
     class Closed(EntenteAggregate.Event):
         closed_on: date
@@ -141,6 +154,48 @@ class PostAbroad(EntenteAggregate):
         meta = ctx.meta(effective_on, self.classification)
         self.trigger_event(
             self.CoverageChanged, covered_countries=countries, effective_on=effective_on, **meta
+        )
+
+    def redate_coverage(
+        self, ctx: CommandContext, effective_on: date, reason: str, corrected_on: date
+    ) -> None:
+        """Corrects the day the last coverage change took effect (typed 2026 for 2025).
+
+        Only the last change, of an open post, and within the periods around it: on
+        or after the coverage it followed began, so the history still reads as
+        consecutive periods. The recorded date stays in the history, with the reason.
+        """
+        self.guard_status("correct the coverage of", {PostStatus.OPEN})
+        if len(self.coverage_history) < 2:
+            raise DomainRuleViolation(
+                "no-coverage-change",
+                "the post's coverage never changed: correct its opening instead",
+                "effective_on",
+            )
+        recorded: date = self.coverage_history[-1]["from"]
+        previous: date = self.coverage_history[-2]["from"]
+        if recorded == previous:  # the coverage it replaced lasted no day: nothing to move
+            raise DomainRuleViolation(
+                "same-day-change",
+                f"the last change took effect on {recorded}, the day the coverage before it "
+                "began: record the coverage as it should be with a new change instead",
+                "effective_on",
+            )
+        require_order(previous, effective_on, "the previous coverage's start", "effective_on")
+        ctx.happened("effective_on", effective_on)
+        if effective_on == recorded:
+            raise ValidationError(
+                "effective_on", "no-change", f"the last change already took effect on {recorded}"
+            )
+        reason = require_text("reason", reason, 2000)
+        require_order(max(effective_on, recorded), corrected_on, "effective_on", "corrected_on")
+        ctx.happened("corrected_on", corrected_on)
+        self.trigger_event(
+            self.CoverageRedated,
+            effective_on=effective_on,
+            recorded_effective_on=recorded,
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
         )
 
     def close(self, ctx: CommandContext, closed_on: date) -> None:

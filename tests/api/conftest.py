@@ -154,6 +154,11 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("posts", "coverage"): {"covered_countries": ["VN", "LA"], "effective_on": "2014-01-01"},
     ("posts", "closure"): {"closed_on": "2020-08-31"},
+    ("posts", "coverage-correction"): {
+        "effective_on": "2013-06-01",
+        "reason": "Date of the decree",
+        "corrected_on": "2014-02-03",
+    },
     ("posts", "corrections"): {
         "changes": {"name": "SSI Hanoi"},
         "reason": "Name as in the decree",
@@ -169,6 +174,7 @@ BEFORE: dict[tuple[str, str], list[str]] = {
     ("missions", "completion"): ["validation", "schedule", "launch"],
     ("missions", "cancellation"): ["validation"],
     ("missions", "evaluation"): ["validation", "schedule", "launch", "completion"],
+    ("posts", "coverage-correction"): ["coverage"],
 }
 
 #: What the record shows after each command (a few fields that prove it applied).
@@ -226,6 +232,12 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
     ("delegations", "corrections"): {"host_site": "ENSOSP, Vitrolles"},
     ("posts", "coverage"): {"covered_countries": ["VN", "LA"]},
     ("posts", "closure"): {"status": "closed", "closed_on": "2020-08-31"},
+    ("posts", "coverage-correction"): {
+        "coverage_history": [
+            {"from": "2005-09-01", "countries": ["VN", "KH", "LA"]},
+            {"from": "2013-06-01", "countries": ["VN", "LA"]},
+        ]
+    },
     ("posts", "corrections"): {"name": "SSI Hanoi"},
 }
 

@@ -328,6 +328,7 @@ DATED_STEPS = [
     ("delegations", [], "cancellation", "cancelled_on"),
     ("posts", [], "coverage", "effective_on"),
     ("posts", [], "closure", "closed_on"),
+    ("posts", ["coverage"], "coverage-correction", "effective_on"),
 ]
 
 

@@ -428,3 +428,74 @@ def test_a_corrected_actual_cost_moves_the_annual_report_and_the_history_keeps_b
         "scale",
     )
     assert refused["field"] == "changes.actual_cost.amount"
+
+
+def test_a_coverage_change_dated_wrongly_is_redated_and_the_figures_by_post_follow(
+    api: Api,
+) -> None:
+    """Coverage is append-only in date order: a change typed as of June instead of March
+    kept a mission of April counted for the post that no longer covered its country."""
+    body = {
+        "name": f"SSI Erevan {api.salt}",
+        "city": "Erevan",
+        "host_country": "AM",
+        "covered_countries": ["AM", "GE"],
+        "opened_on": "2015-01-05",
+    }
+    post = api.post("/api/police/posts", body).json()["id"]
+    path = f"/api/police/posts/{post}"
+    change = {"covered_countries": ["AM"], "effective_on": "2024-06-01"}  # meant 2024-03-01
+    assert api.post(f"{path}/coverage", change, version=1).status_code == 200
+    mission = {
+        **_request("Atelier frontières", "2024-02-01"),
+        "countries": ["GE"],
+        "mission_type": "seminar",
+    }
+    walked = api.post("/api/police/missions", mission).json()
+    steps: list[tuple[str, dict[str, Any]]] = [
+        (
+            "validation",
+            {"decided_on": "2024-02-10", "decided_by": "MEAE", "decision_reference": "R"},
+        ),
+        (
+            "schedule",
+            {
+                "start_date": "2024-04-10",
+                "end_date": "2024-04-12",
+                "place": "Tbilissi",
+                "expert_count": 1,
+                "scheduled_on": "2024-02-11",
+            },
+        ),
+    ]
+    for version, (segment, step) in enumerate(steps, start=1):
+        user = "police-validator" if segment == "validation" else "police-recorder"
+        answer = api.post(
+            f"/api/police/missions/{walked['id']}/{segment}", step, user, version=version
+        )
+        assert answer.status_code == 200, answer.text
+
+    def actions_of_the_post(position: int) -> int:
+        report = api.get(f"/api/police/reports/annual/2024?min_position={position}").json()
+        return sum(p["actions"] for p in report["missions"]["by_post"] if p["post_id"] == post)
+
+    assert actions_of_the_post(answer.json()["position"]) == 1
+    redating = {
+        "effective_on": "2024-03-01",
+        "reason": "Date de l'arrêté",
+        "corrected_on": "2024-07-01",
+    }
+
+    redated = api.post(f"{path}/coverage-correction", redating, version=2)
+
+    assert redated.status_code == 200, redated.text
+    assert actions_of_the_post(redated.json()["position"]) == 0
+    read = api.get(path).json()
+    assert read["coverage_history"][-1] == {"from": "2024-03-01", "countries": ["AM"]}
+    [event] = api.get(f"{path}/history").json()["events"][-1:]
+    assert (event["data"]["recorded_effective_on"], event["data"]["effective_on"]) == (
+        "2024-06-01",
+        "2024-03-01",
+    )
+    again = api.post(f"{path}/coverage-correction", redating, version=3)
+    assert problem(again, 422, "no-change")["field"] == "effective_on"

@@ -311,6 +311,11 @@ def _post(r: _Recorder) -> UUID:
     r.change(
         PostAbroad,
         post,
+        lambda p: p.redate_coverage(ctx, date(2015, 1, 15), "Date de l'arrêté", date(2015, 2, 1)),
+    )
+    r.change(
+        PostAbroad,
+        post,
         lambda p: p.correct(ctx, {"city": "Hà Nội"}, "Graphie officielle", date(2015, 2, 1)),
     )
     return post

@@ -212,3 +212,62 @@ def test_a_post_saved_between_the_claims_read_and_the_posts_read_makes_the_save_
 
     assert (refused.value.rule, refused.value.holder) == ("country-covered", str(first[0]))
     assert [e.aggregate_type for _, e in ledger.read_log(0, 100)] == ["post-abroad"]
+
+
+def _redate(ledger: CooperationLedger, post: UUID, on: date) -> CommandResult:
+    version = ledger.record(PostAbroad, post).version
+    return ledger.change(
+        PostAbroad,
+        post,
+        version,
+        lambda p: p.redate_coverage(CTX, on, "Date de l'arrêté", date(2016, 1, 1)),
+        None,
+    )
+
+
+def test_a_change_redated_later_keeps_what_it_gave_up_only_where_no_other_post_took_it(
+    ledger: CooperationLedger,
+) -> None:
+    hanoi = _open(ledger, "Hanoï", "VN", ["VN", "KH"], date(2005, 9, 1))
+    _cover(ledger, hanoi, ["VN"], date(2014, 1, 1))
+    phnom_penh = _open(ledger, "Phnom Penh", "KH", ["KH"], date(2014, 3, 1))
+    before = ledger.position()
+
+    with pytest.raises(ValueTakenError) as refused:  # Hanoï would cover KH until June
+        _redate(ledger, hanoi, date(2014, 6, 1))
+
+    assert (refused.value.rule, refused.value.holder) == ("country-covered", str(phnom_penh))
+    assert ledger.position() == before
+    _redate(ledger, hanoi, date(2014, 3, 1))  # up to the day Phnom Penh took it: fine
+    assert ledger.record(PostAbroad, hanoi).covered_on(date(2014, 2, 28)) == ["VN", "KH"]
+
+
+def test_a_change_redated_earlier_adds_its_countries_only_where_no_other_post_had_them(
+    ledger: CooperationLedger,
+) -> None:
+    vientiane = _open(ledger, "Vientiane", "LA", ["LA"], date(2008, 1, 1))
+    hanoi = _open(ledger, "Hanoï", "VN", ["VN"], date(2005, 9, 1))
+    _close(ledger, vientiane, date(2015, 6, 1))
+    _cover(ledger, hanoi, ["VN", "LA"], date(2015, 9, 1))
+
+    with pytest.raises(ValueTakenError) as refused:
+        _redate(ledger, hanoi, date(2015, 1, 1))
+
+    assert refused.value.holder == str(vientiane)
+    _redate(ledger, hanoi, date(2015, 6, 1))
+    assert ledger.record(PostAbroad, hanoi).covered_on(date(2015, 6, 1)) == ["VN", "LA"]
+
+
+def test_a_change_redated_later_writes_the_free_claims_it_keeps_so_a_taking_collides(
+    ledger: CooperationLedger,
+) -> None:
+    """The claim of what it gave up is free; rewritten (released again) by the redating,
+    a post taking it at the same moment collides instead of both being recorded."""
+    hanoi = _open(ledger, "Hanoï", "VN", ["VN", "KH"], date(2005, 9, 1))
+    _cover(ledger, hanoi, ["VN"], date(2014, 1, 1))
+    version = _claim(ledger, "KH").version
+
+    _redate(ledger, hanoi, date(2014, 6, 1))
+
+    claim = _claim(ledger, "KH")
+    assert (claim.holder, claim.version) == (None, version + 1)

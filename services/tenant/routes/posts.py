@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response, status
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route
 from services.tenant.schemas.common import Correction, record_state
-from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost
+from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost, RedateCoverage
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
@@ -59,6 +59,15 @@ change_route(
     record=PostAbroad,
     body=ChangeCoverage,
     apply=lambda p, ctx, b: p.change_coverage(ctx, b.covered_countries, b.effective_on),
+)
+change_route(
+    router,
+    "/{record_id}/coverage-correction",
+    name="redate_coverage",
+    summary="Correct the day the last coverage change took effect, with a reason",
+    record=PostAbroad,
+    body=RedateCoverage,
+    apply=lambda p, ctx, b: p.redate_coverage(ctx, b.effective_on, b.reason, b.corrected_on),
 )
 change_route(
     router,

@@ -42,5 +42,17 @@ class ChangeCoverage(Strict):
     )
 
 
+class RedateCoverage(Strict):
+    effective_on: IsoDate = Field(
+        description="The day the last coverage change really took effect",
+        examples=["2013-06-01"],
+    )
+    reason: Text = Field(min_length=1, max_length=2000, examples=["Date of the decree"])
+    corrected_on: IsoDate = Field(
+        description="Business date of the correction (not before either date)",
+        examples=["2014-02-03"],
+    )
+
+
 class ClosePost(Strict):
     closed_on: IsoDate = Field(examples=["2020-08-31"])

@@ -66,6 +66,24 @@ def coverage_changed(session: ViewSession, event: EventEnvelope) -> None:
     _start_periods(session, event.aggregate_id, countries, on)
 
 
+def coverage_redated(session: ViewSession, event: EventEnvelope) -> None:
+    """The last change moved from ``recorded_effective_on`` to ``effective_on``: the
+    periods it ended end on the new day, the ones it began begin then (a period left
+    empty is removed, as a same-day change's is)."""
+    recorded = required_day(event.data["recorded_effective_on"])
+    on = required_day(event.data["effective_on"])
+    update_record(session, session.tables.posts, event)
+    periods = session.rows.children(session.tables.post_coverage, event.aggregate_id)
+    for period in periods:
+        if period["valid_until"] == recorded:
+            period["valid_until"] = on
+        elif period["valid_from"] == recorded and period["valid_until"] is None:
+            period["valid_from"] = on
+    periods[:] = [
+        p for p in periods if p["valid_until"] is None or p["valid_from"] < p["valid_until"]
+    ]
+
+
 def closed(session: ViewSession, event: EventEnvelope) -> None:
     on = required_day(event.data["closed_on"])
     update_record(session, session.tables.posts, event, status="closed", closed_on=on)
@@ -79,6 +97,7 @@ def corrected(session: ViewSession, event: EventEnvelope) -> None:
 HANDLERS: dict[str, Handler] = {
     event_type("post-abroad", "opened"): opened,
     event_type("post-abroad", "coverage-changed"): coverage_changed,
+    event_type("post-abroad", "coverage-redated"): coverage_redated,
     event_type("post-abroad", "closed"): closed,
     event_type("post-abroad", "corrected"): corrected,
 }

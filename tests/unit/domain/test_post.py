@@ -191,6 +191,9 @@ AFTER_CLOSURE: dict[str, Callable[[PostAbroad], None]] = {
     # the refusal reads "cannot change the coverage of this post abroad", not the method name
     "change the coverage of": lambda post: post.change_coverage(CTX, ["VN"], date(2021, 1, 1)),
     "close": lambda post: post.close(CTX, date(2021, 1, 1)),
+    "correct the coverage of": lambda post: post.redate_coverage(
+        CTX, date(2014, 1, 1), "Arrêté", date(2021, 1, 1)
+    ),
 }
 
 
@@ -252,3 +255,54 @@ def entente_events(events: Sequence[object]) -> list[EntenteAggregate.Event]:
     checked = [e for e in events if isinstance(e, EntenteAggregate.Event)]
     assert len(checked) == len(events)
     return checked
+
+
+def test_the_last_coverage_change_is_redated_and_the_recorded_date_kept() -> None:
+    post = given_open()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    post.collect_events()
+
+    post.redate_coverage(CTX, date(2014, 6, 1), "Date de l'arrêté", date(2015, 2, 1))
+
+    event = then_one(post, PostAbroad.CoverageRedated)
+    assert (event.effective_on, event.recorded_effective_on) == (date(2014, 6, 1), CHANGED_ON)
+    assert event.business_time == datetime(2015, 2, 1, tzinfo=UTC)
+    assert post.covered_on(date(2014, 5, 31)) == ["VN", "KH", "LA"]
+    assert post.covered_on(date(2014, 6, 1)) == ["VN", "LA"]
+    assert post.coverage_since == date(2014, 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("effective_on", "corrected_on", "error", "rule"),
+    [
+        (date(2010, 8, 31), date(2016, 1, 1), DomainRuleViolation, "dates-in-order"),
+        (CHANGED_ON, date(2016, 1, 1), ValidationError, "no-change"),
+        (date(2014, 6, 1), date(2014, 12, 31), DomainRuleViolation, "dates-in-order"),
+    ],
+    ids=["before-the-coverage-it-followed", "same-day", "corrected-before"],
+)
+def test_a_redating_out_of_order_or_changing_nothing_is_refused(
+    effective_on: date, corrected_on: date, error: type[Exception], rule: str
+) -> None:
+    post = given_open()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    post.collect_events()
+
+    with pytest.raises(error) as caught:
+        post.redate_coverage(CTX, effective_on, "Arrêté", corrected_on)
+
+    assert getattr(caught.value, "rule", None) == rule
+    assert post.collect_events() == []
+
+
+def test_there_is_nothing_to_redate_without_a_change_or_after_a_same_day_one() -> None:
+    post = given_open()
+    with pytest.raises(DomainRuleViolation) as never:
+        post.redate_coverage(CTX, date(2011, 1, 1), "Arrêté", date(2016, 1, 1))
+    post.change_coverage(CTX, ["VN", "LA"], OPENED_ON)  # the same day as the opening
+    post.collect_events()
+    with pytest.raises(DomainRuleViolation) as same_day:
+        post.redate_coverage(CTX, date(2011, 1, 1), "Arrêté", date(2016, 1, 1))
+
+    assert (never.value.rule, same_day.value.rule) == ("no-coverage-change", "same-day-change")
+    assert post.collect_events() == []
