@@ -109,11 +109,12 @@ def coverage_claims(app: Application[UUID], tenant: str, record: Any) -> list[Ag
 
 
 def collision(app: Application[UUID], record: Any, claims: Sequence[Any]) -> ValueTakenError | None:
-    """After a failed save: the country another post took meanwhile, if that is why."""
+    """After a failed save: the country another post took meanwhile, if that is why (a
+    claim this save took, or a free one a redating wrote again)."""
     if not isinstance(record, PostAbroad):
         return None
     for claim in claims:
-        if not isinstance(claim, ValueClaim) or claim.field != FIELD or claim.holder != record.id:
+        if not isinstance(claim, ValueClaim) or claim.field != FIELD:
             continue
         stored = find_claim(app, claim.id)
         if stored is not None and stored.holder not in (None, record.id):

@@ -271,3 +271,26 @@ def test_a_change_redated_later_writes_the_free_claims_it_keeps_so_a_taking_coll
 
     claim = _claim(ledger, "KH")
     assert (claim.holder, claim.version) == (None, version + 1)
+
+
+def test_a_post_taking_a_country_while_a_redating_keeps_it_makes_the_redating_collide(
+    store: EventStoreConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Phnom Penh opens after the redating read Cambodia's claim (free) and before it
+    compared the posts: the redating must not be recorded as well."""
+    ledger, other = CooperationLedger("police", store), CooperationLedger("police", store)
+    hanoi = _open(ledger, "Hanoï", "VN", ["VN", "KH"], date(2005, 9, 1))
+    _cover(ledger, hanoi, ["VN"], date(2014, 1, 1))
+    check = coverage._refuse_overlap
+    first: list[UUID] = []
+
+    def posts_read_before_the_other_save(*args: object) -> None:
+        monkeypatch.setattr(coverage, "_refuse_overlap", check)
+        first.append(_open(other, "Phnom Penh", "KH", ["KH"], date(2014, 3, 1)))
+
+    monkeypatch.setattr(coverage, "_refuse_overlap", posts_read_before_the_other_save)
+    with pytest.raises(ValueTakenError) as refused:
+        _redate(ledger, hanoi, date(2014, 6, 1))
+
+    assert (refused.value.rule, refused.value.holder) == ("country-covered", str(first[0]))
+    assert ledger.record(PostAbroad, hanoi).coverage_since == date(2014, 1, 1)
