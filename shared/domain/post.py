@@ -169,7 +169,7 @@ class PostAbroad(EntenteAggregate):
         if len(self.coverage_history) < 2:
             raise DomainRuleViolation(
                 "no-coverage-change",
-                "the post's coverage never changed: correct its opening instead",
+                "the post's coverage never changed since its opening: there is no change to redate",
                 "effective_on",
             )
         recorded: date = self.coverage_history[-1]["from"]
