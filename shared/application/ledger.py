@@ -453,16 +453,18 @@ class CooperationLedger(Application[UUID]):
     def _claims(
         self, record: EntenteAggregate, before: dict[str, str] | None, prefix: str
     ) -> list[Aggregate]:
-        """The claims a save of ``record`` takes or releases (``uniqueness``), and on a
-        new store the marker that its records all have theirs."""
+        """The claims a save of ``record`` takes or releases: its unique values'
+        (``uniqueness``, with, on a new store, the marker that its records all have
+        theirs) and a post's countries (``coverage``)."""
+        claims: list[Aggregate] = coverage.coverage_claims(self, self.tenant, record)
         if not type(record).unique:
-            return coverage.coverage_claims(self, self.tenant, record)
-        marker = None
+            return claims
         if not self._claims_ready:
             marker = ensure_ready(self, self.tenant)
             self._claims_ready = marker is None
-        claims: list[Aggregate] = [*claims_for(self, self.tenant, record, before, prefix)]
-        return claims if marker is None else [*claims, marker]
+            if marker is not None:
+                claims.append(marker)
+        return [*claims_for(self, self.tenant, record, before, prefix), *claims]
 
 
 def _aggregate_type_of_topic(event_topic: str) -> str:

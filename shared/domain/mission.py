@@ -9,7 +9,6 @@ waited for its decision, whatever day it was typed in.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -79,6 +78,16 @@ _NOT_YET: dict[str, None] = dict.fromkeys(_LATER_FIELDS)
 MAX_EXPERTS = 500
 MAX_PARTICIPANTS = 100_000
 MAX_LONG_TEXT = 4000
+
+
+#: Corrected fields a mission has only from a step on: the attribute holding that step's
+#: date, the refusal's rule, the step, and the date's name in a refusal.
+_HELD_FROM = {
+    "place": ("_placed_on", "not-scheduled", "scheduled", "the first scheduled_on"),
+    "budget_amount": ("_placed_on", "not-scheduled", "scheduled", "the first scheduled_on"),
+    "participants": ("completed_on", "not-completed", "completed", "completed_on"),
+    "actual_cost_amount": ("completed_on", "not-completed", "completed", "completed_on"),
+}
 
 
 class Mission(EntenteAggregate):
@@ -455,29 +464,18 @@ class Mission(EntenteAggregate):
         the requested mission of the audit's business-time replay, a state the record
         never had. Scheduling again (while validated or scheduled) stays the way to
         change the dates, place and budget of a mission not yet launched."""
-        for field in ("place", "budget_amount"):
+        for field, (since_attr, rule, step, since_name) in _HELD_FROM.items():
             if field not in changes:
                 continue
             shown = field.removesuffix("_amount")
-            placed_on = getattr(self, "_placed_on", None)
-            if placed_on is None:
+            since = getattr(self, since_attr, None)
+            if since is None:
                 raise DomainRuleViolation(
-                    "not-scheduled",
-                    f"a mission has no {shown} to correct before it is scheduled",
+                    rule,
+                    f"a mission has no {shown} to correct before it is {step}",
                     f"changes.{shown}",
                 )
-            require_order(placed_on, corrected_on, "the first scheduled_on", "corrected_on")
-        for field in ("participants", "actual_cost_amount"):
-            if field not in changes:
-                continue
-            shown = field.removesuffix("_amount")
-            if self.completed_on is None:
-                raise DomainRuleViolation(
-                    "not-completed",
-                    f"a mission has no {shown} to correct before it is completed",
-                    f"changes.{shown}",
-                )
-            require_order(self.completed_on, corrected_on, "completed_on", "corrected_on")
+            require_order(since, corrected_on, since_name, "corrected_on")
 
     def _after_last_step(self, field: str, on: date) -> None:
         """A step is not dated before the last one recorded (decision, scheduling, launch).
@@ -504,10 +502,6 @@ class Mission(EntenteAggregate):
         return step_date or self.requested_on
 
 
-#: An amount written as text: digits, a decimal point and digits (no exponent, no spaces).
-_AMOUNT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
-
-
 def _money_value(field: str, value: Any) -> tuple[Decimal, str]:
     """A corrected amount of money, ``{"amount": "2395.00", "currency": "EUR"}``, as the
     completion and the scheduling take it: the currency's decimals, never a float."""
@@ -526,7 +520,7 @@ def _money_value(field: str, value: Any) -> tuple[Decimal, str]:
             f"give exactly these two, not {', '.join(sorted(map(repr, value))) or 'none'}",
         )
     amount = value["amount"]
-    if isinstance(amount, str) and not _AMOUNT_TEXT.fullmatch(amount):
+    if isinstance(amount, str) and not values.AMOUNT_TEXT.fullmatch(amount):
         raise ValidationError(
             f"{field}.amount", "decimal", "write the amount in digits with a decimal point"
         )

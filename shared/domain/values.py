@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -55,6 +56,13 @@ def one(field: str, vocabulary: type[E], value: str) -> E:
     except ValueError:
         allowed = ", ".join(member.value for member in vocabulary)
         raise ValidationError(field, "vocabulary", f"{value!r} is not one of: {allowed}") from None
+
+
+#: An amount written as text: ASCII digits, an optional sign and decimal point, as the
+#: OpenAPI document's pattern states (commands and corrections alike). Python's
+#: ``Decimal`` also reads "1_000", "1e3", " 5" and other scripts' digits ("١٢"), none
+#: of which a desk officer means.
+AMOUNT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def money(field: str, amount: Decimal, code: str) -> tuple[Decimal, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from shared.application.bulk import ItemRejectedError
-from shared.domain.values import business_date_problem
+from shared.domain.values import AMOUNT_TEXT, business_date_problem
 from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
 from shared.http.fields import field_path
@@ -89,14 +88,8 @@ Text = Annotated[
 ]
 
 
-#: An amount written as text: ASCII digits, an optional sign and decimal point, as the
-#: OpenAPI document's pattern states. Python's ``Decimal`` also reads "1_000", "1e3",
-#: " 5" and other scripts' digits ("١٢"), none of which a desk officer means.
-_AMOUNT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-
-
 def _amount_text(value: Any) -> Any:
-    if type(value) is str and not _AMOUNT_TEXT.fullmatch(value):
+    if type(value) is str and not AMOUNT_TEXT.fullmatch(value):
         raise PydanticCustomError(
             "decimal_parsing", "write the amount in digits with a decimal point, as 1000.00"
         )

@@ -147,9 +147,10 @@ def corrections(table: Table, code_tables: Mapping[str, Table] | None = None) ->
                 continue
             if name not in table.c or name in {"id", *meta(event)}:
                 raise KeyError(f"no column for corrected field {name!r}")
-            values[name] = _decoded(table, name, value, lists)
             if name.endswith(AMOUNT):  # corrected with its currency: in its decimals
                 values[name] = amount(value, changes[name.removesuffix(AMOUNT) + "_currency"])
+            else:
+                values[name] = _decoded(table, name, value, lists)
             if name in lists:
                 replace_codes(session, lists[name], event.aggregate_id, values[name])
         update_record(session, table, event, **values)
