@@ -7,6 +7,7 @@ Visits are planned, possibly rescheduled, then hosted or cancelled.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
@@ -14,6 +15,7 @@ from uuid import UUID
 from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
+    count_value,
     list_value,
     require_count,
     require_order,
@@ -51,6 +53,11 @@ class DelegationVisit(EntenteAggregate):
         ),
         "host_site": lambda v: require_text("host_site", text_value("host_site", v), 200),
         "topics": lambda v: values.terms("topics", Theme, list_value("topics", v)),
+        # Head counts: a slip in the size planned or hosted stayed in the calendar for good.
+        "size": lambda v: require_count("size", count_value("size", v), 1, MAX_SIZE),
+        "actual_size": lambda v: require_count(
+            "actual_size", count_value("actual_size", v), 1, MAX_SIZE
+        ),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
@@ -215,6 +222,20 @@ class DelegationVisit(EntenteAggregate):
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(cancelled_on, self.classification)
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
+
+    def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
+        """How many actually came is corrected only once the visit is hosted, and as of a
+        day it was: dated before ``hosted_on``, the audit's business-time replay would
+        show a head count on a visit still planned, a state the record never had."""
+        if "actual_size" not in changes:
+            return
+        if self.hosted_on is None:
+            raise DomainRuleViolation(
+                "not-hosted",
+                "a delegation visit has no actual_size to correct before it is hosted",
+                "changes.actual_size",
+            )
+        require_order(self.hosted_on, corrected_on, "hosted_on", "corrected_on")
 
     def _after_last_rescheduling(self, field: str, on: date) -> None:
         """A rescheduling, hosting or cancellation is dated after the last step recorded.

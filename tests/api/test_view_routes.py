@@ -430,6 +430,37 @@ def test_a_corrected_actual_cost_moves_the_annual_report_and_the_history_keeps_b
     assert refused["field"] == "changes.actual_cost.amount"
 
 
+def test_a_delegation_s_head_counts_are_corrected_and_the_calendar_follows(api: Api) -> None:
+    """70 typed for 7 who came could not be corrected (422 not-correctable)."""
+    planned = api.create("delegations")
+    position = api.position()
+    early = {"changes": {"actual_size": 6}, "reason": "Liste", "corrected_on": "2024-03-02"}
+
+    refused = problem(
+        api.post(f"{planned.path}/corrections", early, version=planned.version), 422, "not-hosted"
+    )
+
+    assert refused["field"] == "changes.actual_size"
+    assert api.position() == position
+    hosted = api.command(planned, "hosting", actual_size=70)
+    correction = {
+        "changes": {"actual_size": 7, "size": 9},
+        "reason": "Liste d'émargement",
+        "corrected_on": "2024-06-20",
+    }
+
+    fixed = api.post(f"{hosted.path}/corrections", correction, version=hosted.version)
+
+    assert fixed.status_code == 200, fixed.text
+    read = api.get(hosted.path).json()
+    assert (read["size"], read["actual_size"]) == (9, 7)
+    listed = api.get(f"/api/police/delegations?min_position={fixed.json()['position']}").json()
+    item = next(i for i in listed["items"] if i["id"] == hosted.id)
+    assert (item["size"], item["actual_size"]) == (9, 7)
+    events = api.get(f"{hosted.path}/history").json()["events"]
+    assert events[-2]["data"]["actual_size"] == 70  # the original stays
+
+
 def test_a_coverage_change_dated_wrongly_is_redated_and_the_figures_by_post_follow(
     api: Api,
 ) -> None:

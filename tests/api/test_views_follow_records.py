@@ -89,7 +89,13 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "actual_cost": MONEY_VALUES,
     },
     "agreements": {"title": TEXT, "signed_at": TEXT, "themes": THEMES, "reference": TEXT},
-    "delegations": {"head_of_delegation": TEXT, "host_site": TEXT, "topics": THEMES},
+    "delegations": {
+        "head_of_delegation": TEXT,
+        "host_site": TEXT,
+        "topics": THEMES,
+        "size": st.integers(0, 501),
+        "actual_size": st.integers(0, 12),
+    },
     "posts": {"name": TEXT, "city": TEXT},
 }
 

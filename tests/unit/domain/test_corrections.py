@@ -253,7 +253,7 @@ def test_every_aggregate_can_be_corrected(
 
 @pytest.mark.parametrize(
     ("build", "field"),
-    [(agreement, "signed_on"), (delegation, "size"), (post, "host_country")],
+    [(agreement, "signed_on"), (delegation, "start_date"), (post, "host_country")],
     ids=["agreement", "delegation", "post"],
 )
 def test_facts_of_other_aggregates_are_not_correctable(build: Any, field: str) -> None:
@@ -292,8 +292,15 @@ def test_rebuilding_replays_the_correction() -> None:
 BUILDERS = {"mission": mission, "agreement": agreement, "delegation": delegation, "post": post}
 
 
-#: Fields whose value is a number or an object: those wrong values are their own tests'.
-SHAPED = {"participants": (int,), "budget": (dict,), "actual_cost": (dict,)}
+#: Fields whose value is a number or an object (those wrong values are their own tests'),
+#: with a record that has them.
+SHAPED: dict[str, tuple[tuple[type, ...], Any]] = {
+    "participants": ((int,), lambda: completed_mission()),
+    "budget": ((dict,), lambda: completed_mission()),
+    "actual_cost": ((dict,), lambda: completed_mission()),
+    "size": ((int,), lambda: delegation()),
+    "actual_size": ((int,), lambda: hosted_delegation()),
+}
 
 
 @pytest.mark.parametrize(
@@ -316,10 +323,10 @@ def test_a_corrected_value_of_the_wrong_json_type_is_refused_not_stringified(
     kind: str, field: str, wrong: Any, named: str
 ) -> None:
     """``str(None)`` was recorded as the title "None", for ever."""
-    shaped = SHAPED.get(field, ())
+    shaped, build = SHAPED.get(field, ((), BUILDERS[kind]))
     if type(wrong) in shaped:
         return  # of the field's own type: test_an_invalid_money_or_count_correction_…
-    record = completed_mission() if field in SHAPED else BUILDERS[kind]()
+    record = build()
     history(record)
 
     with pytest.raises(ValidationError) as caught:
@@ -511,3 +518,75 @@ def test_a_cost_correction_is_not_dated_before_the_completion() -> None:
 
     assert caught.value.rule == "dates-in-order"
     assert history(record) == []
+
+
+def hosted_delegation() -> DelegationVisit:
+    """Planned for 6, hosted on 11 June 2013: 9 came."""
+    record = delegation()
+    record.host(CTX, date(2013, 6, 11), 9)
+    return record
+
+
+def test_a_delegation_s_planned_and_hosted_head_counts_can_be_corrected() -> None:
+    """90 typed for 9 stayed in the delegations calendar for good."""
+    record = hosted_delegation()
+    history(record)
+
+    record.correct(CTX, {"size": 8, "actual_size": 7}, "Liste des participants", date(2013, 6, 20))
+
+    [event] = history(record)
+    assert event.changes == {"size": 8, "actual_size": 7}
+    assert (record.size, record.actual_size) == (8, 7)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"actual_size": 0}, "changes.actual_size", "range"),
+        ({"size": 501}, "changes.size", "range"),
+        ({"size": "8"}, "changes.size", "type"),
+        ({"actual_size": True}, "changes.actual_size", "type"),
+    ],
+)
+def test_an_invalid_head_count_correction_is_refused(
+    changes: dict[str, Any], field: str, rule: str
+) -> None:
+    record = hosted_delegation()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, changes, "Liste", date(2013, 6, 20))
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert history(record) == []
+
+
+def test_how_many_came_is_corrected_only_once_the_visit_is_hosted() -> None:
+    record = delegation()
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, {"actual_size": 5}, "Liste", date(2013, 6, 20))
+
+    assert (caught.value.rule, caught.value.field) == ("not-hosted", "changes.actual_size")
+    assert history(record) == []
+
+
+def test_how_many_came_is_not_corrected_as_of_a_day_before_the_visit_was_hosted() -> None:
+    record = hosted_delegation()
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, {"actual_size": 5}, "Liste", date(2013, 6, 10))
+
+    assert caught.value.rule == "dates-in-order"
+    assert history(record) == []
+
+
+def test_the_planned_size_of_a_visit_still_planned_can_be_corrected() -> None:
+    record = delegation()
+    history(record)
+
+    record.correct(CTX, {"size": 12}, "Note verbale", date(2013, 4, 5))
+
+    assert (record.size, record.actual_size) == (12, None)
