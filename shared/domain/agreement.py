@@ -6,6 +6,7 @@ recorded, so it cannot disagree with the facts it comes from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -55,6 +56,16 @@ class Agreement(EntenteAggregate):
         "signed_at": lambda v: require_text("signed_at", text_value("signed_at", v), 200),
         "themes": lambda v: values.terms("themes", Theme, list_value("themes", v)),
         "reference": lambda v: require_text("reference", text_value("reference", v), 100),
+        # Partners: one typed wrong stayed in the country file and the figures by country.
+        "partner_countries": lambda v: values.countries(
+            "partner_countries", list_value("partner_countries", v), required=False
+        ),
+        "partner_organisations": lambda v: values.terms(
+            "partner_organisations",
+            Organisation,
+            list_value("partner_organisations", v),
+            required=False,
+        ),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
@@ -220,6 +231,20 @@ class Agreement(EntenteAggregate):
             funder=optional_text("funder", funder or "", 200) or None,
             **ctx.meta(signed_on, classification),
         )
+
+    def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
+        """A correction of the partners leaves at least one, as the signature needed."""
+        if "partner_countries" not in changes and "partner_organisations" not in changes:
+            return
+        countries = changes.get("partner_countries", self.partner_countries)
+        organisations = changes.get("partner_organisations", self.partner_organisations)
+        if not countries and not organisations:
+            field = next(n for n in ("partner_countries", "partner_organisations") if n in changes)
+            raise ValidationError(
+                f"changes.{field}",
+                "required",
+                "an agreement needs at least one partner: a country or an organisation",
+            )
 
     @property
     def expires_on(self) -> date | None:

@@ -430,6 +430,40 @@ def test_a_corrected_actual_cost_moves_the_annual_report_and_the_history_keeps_b
     assert refused["field"] == "changes.actual_cost.amount"
 
 
+def test_a_corrected_partner_moves_the_agreement_to_its_country_file(api: Api) -> None:
+    """A partner typed VN for KH could not be corrected (422 not-correctable)."""
+    signed = api.create("agreements")  # partner VN
+    correction = {
+        "changes": {"partner_countries": ["KH"], "partner_organisations": ["ASEANAPOL"]},
+        "reason": "Texte signé",
+        "corrected_on": "2012-01-05",
+    }
+
+    fixed = api.post(f"{signed.path}/corrections", correction, version=signed.version)
+
+    assert fixed.status_code == 200, fixed.text
+    at = f"min_position={fixed.json()['position']}"
+
+    def filed_under(country: str) -> bool:
+        file = api.get(f"/api/police/countries/{country}?{at}").json()
+        register = api.get(f"/api/police/agreements?country={country}&{at}&limit=200").json()
+        in_file = signed.id in [a["id"] for a in file["agreements"]]
+        assert in_file == (signed.id in [a["id"] for a in register["items"]])
+        return in_file
+
+    assert (filed_under("KH"), filed_under("VN")) == (True, False)
+    read = api.get(signed.path).json()
+    assert (read["partner_countries"], read["partner_organisations"]) == (["KH"], ["ASEANAPOL"])
+    none_left = {**correction, "changes": {"partner_countries": [], "partner_organisations": []}}
+    refused = problem(
+        api.post(f"{signed.path}/corrections", none_left, version=signed.version + 1),
+        422,
+        "required",
+    )
+    assert refused["field"] == "changes.partner_countries"
+    assert api.position() == fixed.json()["position"]
+
+
 def test_a_delegation_s_head_counts_are_corrected_and_the_calendar_follows(api: Api) -> None:
     """70 typed for 7 who came could not be corrected (422 not-correctable)."""
     planned = api.create("delegations")

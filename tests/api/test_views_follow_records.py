@@ -88,7 +88,16 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "budget": MONEY_VALUES,
         "actual_cost": MONEY_VALUES,
     },
-    "agreements": {"title": TEXT, "signed_at": TEXT, "themes": THEMES, "reference": TEXT},
+    "agreements": {
+        "title": TEXT,
+        "signed_at": TEXT,
+        "themes": THEMES,
+        "reference": TEXT,
+        "partner_countries": st.lists(st.sampled_from(["VN", "KH", "MA", "XX"]), max_size=2),
+        "partner_organisations": st.lists(
+            st.sampled_from([o.value for o in Organisation]), max_size=1
+        ),
+    },
     "delegations": {
         "head_of_delegation": TEXT,
         "host_site": TEXT,

@@ -299,3 +299,32 @@ def test_a_corrected_cost_or_budget_moves_the_totals_and_nothing_is_counted_twic
     )
     assert (after["actual_cost"], after["budget"]) == ({"EUR": "3395.05"}, {"EUR": "19500.00"})
     assert after["actions"] == before["actions"] == 2
+
+
+def test_a_corrected_partner_moves_the_agreement_to_its_country(
+    world: World, store: ReportingStore
+) -> None:
+    """A partner typed VN for KH stayed in the agreements in force by country for good."""
+    world.agreement("police", "X", countries=["VN"], themes=[CYBER], signed_on=date(2024, 1, 10))
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+    on = date(2024, 12, 31)
+    before = queries.agreements_in_force(store, TENANTS, Filters(), on)
+    ctx = world.context("police")
+
+    world.change(
+        Agreement,
+        "X",
+        lambda a: a.correct(ctx, {"partner_countries": ["KH", "LA"]}, "Texte", date(2024, 2, 1)),
+    )
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+    after = queries.agreements_in_force(store, TENANTS, Filters(), on)
+
+    assert {c["country"]: c["in_force"] for c in before["countries"]} == {"VN": 1}
+    assert {c["country"]: c["in_force"] for c in after["countries"]} == {"KH": 1, "LA": 1}
+    assert after["totals"]["in_force"] == 1
+    only_vn = queries.agreements_in_force(store, TENANTS, Filters(country="VN"), on)
+    assert only_vn["totals"]["in_force"] == 0
+    with store.read() as session:
+        codes = session.tables.agreement_countries
+        kept = session.connection.execute(select(codes.c.country)).scalars().all()
+    assert sorted(kept) == ["KH", "LA"]

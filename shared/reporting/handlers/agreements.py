@@ -112,9 +112,14 @@ def _change(status: str, on: str) -> Handler:
 
 def corrected(session: ReportingSession, event: EventEnvelope) -> None:
     values = corrected_values(
-        event, {"title": str, "reference": str, "themes": codes}, frozenset({"signed_at"})
+        event,
+        {"title": str, "reference": str, "themes": codes, "partner_countries": codes},
+        frozenset({"signed_at", "partner_organisations"}),
     )
     update_record(session, session.tables.agreements, event, **values)
+    if "partner_countries" in values:
+        tables = session.tables
+        replace_codes(session, tables.agreement_countries, event, values["partner_countries"])
 
 
 HANDLERS: dict[str, Handler] = {

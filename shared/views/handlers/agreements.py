@@ -127,7 +127,10 @@ def terminated(session: ViewSession, event: EventEnvelope) -> None:
 
 
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
-    corrections(session.tables.agreements)(session, event)
+    tables = session.tables
+    corrections(tables.agreements, {"partner_countries": tables.agreement_countries})(
+        session, event
+    )
 
 
 HANDLERS: dict[str, Handler] = {

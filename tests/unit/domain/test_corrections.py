@@ -590,3 +590,60 @@ def test_the_planned_size_of_a_visit_still_planned_can_be_corrected() -> None:
     record.correct(CTX, {"size": 12}, "Note verbale", date(2013, 4, 5))
 
     assert (record.size, record.actual_size) == (12, None)
+
+
+def test_an_agreement_s_partners_can_be_corrected() -> None:
+    """Partner typed VN for KH: the country file and the figures by country kept it."""
+    record = agreement()
+    history(record)
+
+    record.correct(
+        CTX,
+        {"partner_countries": ["KH", "LA"], "partner_organisations": ["ASEANAPOL"]},
+        "Texte signé",
+        FIXED_ON,
+    )
+
+    [event] = history(record)
+    assert event.changes == {
+        "partner_countries": ["KH", "LA"],
+        "partner_organisations": ["ASEANAPOL"],
+    }
+    assert (record.partner_countries, record.partner_organisations) == (["KH", "LA"], ["ASEANAPOL"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"partner_countries": []}, "changes.partner_countries", "required"),
+        (
+            {"partner_countries": [], "partner_organisations": []},
+            "changes.partner_countries",
+            "required",
+        ),
+        ({"partner_countries": ["XX"]}, "changes.partner_countries", "unknown-country"),
+        ({"partner_organisations": ["NOPE"]}, "changes.partner_organisations", "vocabulary"),
+        ({"partner_countries": "KH"}, "changes.partner_countries", "type"),
+    ],
+)
+def test_a_partner_correction_leaves_a_known_partner(
+    changes: dict[str, Any], field: str, rule: str
+) -> None:
+    record = agreement()  # one partner country, no organisation
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, changes, "Texte signé", FIXED_ON)
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert history(record) == []
+
+
+def test_the_countries_can_go_when_an_organisation_stays() -> None:
+    record = agreement()
+    record.correct(CTX, {"partner_organisations": ["INTERPOL"]}, "Texte signé", FIXED_ON)
+    history(record)
+
+    record.correct(CTX, {"partner_countries": []}, "Accord multilatéral", FIXED_ON)
+
+    assert (record.partner_countries, record.partner_organisations) == ([], ["INTERPOL"])
