@@ -7,10 +7,13 @@ be anything a client or a tampered file put there.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 _NAMES: dict[type, str] = {
     str: "a string",
     int: "a number",
-    float: "a number",
+    float: "a decimal number",
+    Decimal: "a decimal number",  # how the strict JSON reader takes 15.0 (never a float)
     list: "a list",
     dict: "an object",
 }

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
+from shared.domain import values
 from shared.domain.context import CommandContext
 from shared.domain.creation import DirectlyCreated
 from shared.domain.vocabulary import Classification
@@ -105,7 +106,7 @@ class EntenteAggregate(DirectlyCreated):
         ctx.happened("corrected_on", corrected_on)
         normalised: dict[str, Any] = {}
         for name, value in changes.items():
-            normaliser = {**self.correctable, "classification": Classification}.get(name)
+            normaliser = {**self.correctable, "classification": _classification}.get(name)
             if normaliser is None:
                 allowed = ", ".join(sorted([*self.correctable, "classification"]))
                 raise ValidationError(
@@ -120,7 +121,7 @@ class EntenteAggregate(DirectlyCreated):
             else:
                 normalised.update(zip(recorded, value, strict=True))
         self.check_correction(normalised, corrected_on)
-        if all(_plain(getattr(self, name, None)) == value for name, value in normalised.items()):
+        if all(_same(getattr(self, name, None), value) for name, value in normalised.items()):
             raise ValidationError(
                 "changes",
                 "no-change",
@@ -133,6 +134,20 @@ class EntenteAggregate(DirectlyCreated):
 
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """Cross-field rules a correction must keep (dates in order...)."""
+
+
+def _classification(value: Any) -> Classification:
+    """A corrected classification: one of the three, named like any other vocabulary's."""
+    return values.one("classification", Classification, text_value("classification", value))
+
+
+def _same(current: Any, corrected: Any) -> bool:
+    """Whether a corrected value is the field's current one: lists of codes (themes,
+    partners, organisations) are sets, so the same codes in another order change nothing."""
+    current = _plain(current)
+    if isinstance(current, list) and isinstance(corrected, list):
+        return sorted(map(repr, current)) == sorted(map(repr, corrected))
+    return bool(current == corrected)
 
 
 def _plain(value: Any) -> Any:

@@ -160,7 +160,8 @@ def test_a_field_that_is_not_correctable_is_refused(field: str) -> None:
         ({"themes": ["drugs"]}, "bad", "changes.themes", "vocabulary"),
         ({"themes": []}, "none", "changes.themes", "required"),
         ({"description": "x" * 4001}, "long", "changes.description", "max-length"),
-        ({"classification": "secret"}, "bad", "changes.classification", "invalid"),
+        ({"classification": "secret"}, "bad", "changes.classification", "vocabulary"),
+        ({"classification": None}, "bad", "changes.classification", "type"),
     ],
 )
 def test_an_invalid_correction_is_refused(
@@ -312,7 +313,7 @@ SHAPED: dict[str, tuple[tuple[type, ...], Any]] = {
     [
         (None, "null"),
         (42, "a number"),
-        (1.5, "a number"),
+        (1.5, "a decimal number"),
         (True, "a boolean"),
         ({"a": 1}, "an object"),
         ({"narcotics": 1}, "an object"),  # its keys would have passed for a list of themes
@@ -647,3 +648,27 @@ def test_the_countries_can_go_when_an_organisation_stays() -> None:
     record.correct(CTX, {"partner_countries": []}, "Accord multilatéral", FIXED_ON)
 
     assert (record.partner_countries, record.partner_organisations) == ([], ["INTERPOL"])
+
+
+def test_the_same_codes_in_another_order_change_nothing() -> None:
+    """Themes reordered were recorded as a correction (a list compared item by item)."""
+    record = mission()
+    record.correct(CTX, {"themes": ["narcotics", "cybercrime"]}, "Deux thèmes", FIXED_ON)
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {"themes": ["cybercrime", "narcotics"]}, "Ordre", FIXED_ON)
+
+    assert (caught.value.rule, caught.value.field) == ("no-change", "changes")
+    assert history(record) == []
+
+
+def test_a_count_given_with_a_decimal_point_is_named_a_decimal_number() -> None:
+    """The strict JSON reader takes 15.0 as a Decimal: the refusal said "not Decimal"."""
+    record = completed_mission()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {"participants": Decimal("15.0")}, "Liste", date(2013, 9, 1))
+
+    assert caught.value.detail == "participants must be a whole number, not a decimal number"
