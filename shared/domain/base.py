@@ -77,11 +77,10 @@ class EntenteAggregate(DirectlyCreated):
                 aggregate.apply_correction(name, value)
 
     def apply_correction(self, name: str, value: Any) -> None:
-        """Sets a corrected field; aggregates override it for derived state."""
-        if name == "classification":
-            self.classification = Classification(value)
-        else:
-            setattr(self, name, value)
+        """Sets a corrected field (a vocabulary's as its member); aggregates override it
+        for derived state."""
+        current = getattr(self, name, None)
+        setattr(self, name, type(current)(value) if isinstance(current, Enum) else value)
 
     def guard_status(self, command: str, allowed: set[Any]) -> None:
         """Refuses ``command`` unless the status is one of ``allowed``."""

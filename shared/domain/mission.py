@@ -87,6 +87,11 @@ _HELD_FROM = {
     "budget_amount": ("_placed_on", "not-scheduled", "scheduled", "the first scheduled_on"),
     "participants": ("completed_on", "not-completed", "completed", "completed_on"),
     "actual_cost_amount": ("completed_on", "not-completed", "completed", "completed_on"),
+    "expert_count": ("_placed_on", "not-scheduled", "scheduled", "the first scheduled_on"),
+    "outcome": ("completed_on", "not-completed", "completed", "completed_on"),
+    "rating": ("evaluated_on", "not-evaluated", "evaluated", "evaluated_on"),
+    "findings": ("evaluated_on", "not-evaluated", "evaluated", "evaluated_on"),
+    "recommendations": ("evaluated_on", "not-evaluated", "evaluated", "evaluated_on"),
 }
 
 
@@ -111,6 +116,19 @@ class Mission(EntenteAggregate):
             "participants", count_value("participants", v), 0, MAX_PARTICIPANTS
         ),
         "actual_cost": lambda v: _money_value("actual_cost", v),
+        "mission_type": lambda v: (
+            values.one("mission_type", MissionType, text_value("mission_type", v)).value
+        ),
+        "expert_count": lambda v: require_count(
+            "expert_count", count_value("expert_count", v), 0, MAX_EXPERTS
+        ),
+        "outcome": lambda v: require_text("outcome", text_value("outcome", v), MAX_LONG_TEXT),
+        # The evaluation: a rating typed 1 for 4 stayed in the average for good.
+        "rating": lambda v: require_count("rating", count_value("rating", v), 1, 5),
+        "findings": lambda v: require_text("findings", text_value("findings", v), MAX_LONG_TEXT),
+        "recommendations": lambda v: optional_text(
+            "recommendations", text_value("recommendations", v), MAX_LONG_TEXT
+        ),
     }
     recorded_as: ClassVar[dict[str, tuple[str, ...]]] = {
         "budget": ("budget_amount", "budget_currency"),

@@ -430,6 +430,46 @@ def test_a_corrected_actual_cost_moves_the_annual_report_and_the_history_keeps_b
     assert refused["field"] == "changes.actual_cost.amount"
 
 
+def test_a_corrected_rating_and_type_move_the_annual_report(api: Api) -> None:
+    """A rating typed 4 for 1, or a course recorded as an expert mission, stayed in the
+    evaluation average and the counts by type for good (422 not-correctable)."""
+    mission = api.walk("missions", "validation", "schedule", "launch", "completion", "evaluation")
+    report = f"/api/police/reports/annual/2013?min_position={api.position()}"
+    before_report = api.get(report).json()
+    before = before_report["missions"]
+    correction = {
+        "changes": {"rating": 1, "mission_type": "expert-mission"},
+        "reason": "Fiche d'évaluation",
+        "corrected_on": "2013-12-11",
+    }
+
+    fixed = api.post(f"{mission.path}/corrections", correction, version=mission.version)
+
+    assert fixed.status_code == 200, fixed.text
+    after_report = api.get(
+        f"/api/police/reports/annual/2013?min_position={fixed.json()['position']}"
+    ).json()
+    after = after_report["missions"]
+    moved = {
+        kind: after["by_type"].get(kind, 0) - before["by_type"].get(kind, 0)
+        for kind in {*before["by_type"], *after["by_type"]}
+    }
+    assert {k: v for k, v in moved.items() if v} == {"training-course": -1, "expert-mission": 1}
+    assert after["total"] == before["total"]
+    evaluated = (before_report["evaluations"], after_report["evaluations"])
+    assert evaluated[0]["count"] == evaluated[1]["count"] >= 1
+    assert Decimal(evaluated[1]["average_rating"]) < Decimal(evaluated[0]["average_rating"])
+    read = api.get(mission.path).json()
+    assert (read["rating"], read["mission_type"]) == (1, "expert-mission")
+    early = {**correction, "changes": {"rating": 2}, "corrected_on": "2013-12-09"}
+    refused = problem(
+        api.post(f"{mission.path}/corrections", early, version=fixed.json()["version"]),
+        422,
+        "dates-in-order",
+    )
+    assert refused["field"] == "corrected_on"
+
+
 def test_a_corrected_partner_moves_the_agreement_to_its_country_file(api: Api) -> None:
     """A partner typed VN for KH could not be corrected (422 not-correctable)."""
     signed = api.create("agreements")  # partner VN

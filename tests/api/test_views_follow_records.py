@@ -87,6 +87,12 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "participants": st.integers(-1, 40),
         "budget": MONEY_VALUES,
         "actual_cost": MONEY_VALUES,
+        "mission_type": st.sampled_from(["seminar", "expert-mission", "nope"]),
+        "expert_count": st.integers(-1, 3),
+        "outcome": TEXT,
+        "rating": st.integers(0, 6),
+        "findings": TEXT,
+        "recommendations": TEXT,
     },
     "agreements": {
         "title": TEXT,

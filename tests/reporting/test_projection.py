@@ -328,3 +328,32 @@ def test_a_corrected_partner_moves_the_agreement_to_its_country(
         codes = session.tables.agreement_countries
         kept = session.connection.execute(select(codes.c.country)).scalars().all()
     assert sorted(kept) == ["KH", "LA"]
+
+
+def test_a_corrected_type_moves_the_cells_and_the_evaluation_follows(
+    world: World, store: ReportingStore
+) -> None:
+    """A course recorded as a seminar stayed in the seminars' cell for good."""
+    world.mission("police", "m1", until="evaluated")
+    world.mission("police", "m2", until="scheduled")
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+    year, by_type = Filters(year=2024), ("mission_type",)
+    before = _cells(queries.figures(store, TENANTS, year, by_type))
+    ctx = world.context("police")
+
+    world.change(
+        Mission,
+        "m1",
+        lambda m: m.correct(
+            ctx, {"mission_type": "training-course", "rating": 2}, "Fiche", date(2024, 4, 1)
+        ),
+    )
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+    after = _cells(queries.figures(store, TENANTS, year, by_type))
+
+    assert {k: v[0] for k, v in before.items()} == {("seminar",): 2}
+    assert {k: v[0] for k, v in after.items()} == {("seminar",): 1, ("training-course",): 1}
+    with store.read() as session:
+        missions = session.tables.missions
+        ratings = session.connection.execute(select(missions.c.rating)).scalars().all()
+    assert sorted(ratings, key=str) == [2, None]

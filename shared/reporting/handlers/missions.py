@@ -86,8 +86,21 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
             "budget_currency": str,
             "actual_cost_amount": money("actual_cost"),
             "actual_cost_currency": str,
+            "mission_type": str,
+            "rating": int,
         },
-        frozenset({"description", "requested_by", "organisations", "participants"}),
+        frozenset(
+            {
+                "description",
+                "requested_by",
+                "organisations",
+                "participants",
+                "expert_count",
+                "outcome",
+                "findings",
+                "recommendations",
+            }
+        ),
     )
     update_record(session, session.tables.missions, event, **values)
     if "themes" in values:

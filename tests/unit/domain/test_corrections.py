@@ -16,7 +16,7 @@ from shared.domain.context import Actor, CommandContext
 from shared.domain.delegation import DelegationVisit
 from shared.domain.mission import Mission
 from shared.domain.post import PostAbroad
-from shared.domain.vocabulary import Classification
+from shared.domain.vocabulary import Classification, MissionType
 from shared.errors import DomainRuleViolation, ValidationError
 
 CTX = CommandContext(
@@ -299,6 +299,8 @@ SHAPED: dict[str, tuple[tuple[type, ...], Any]] = {
     "participants": ((int,), lambda: completed_mission()),
     "budget": ((dict,), lambda: completed_mission()),
     "actual_cost": ((dict,), lambda: completed_mission()),
+    "expert_count": ((int,), lambda: completed_mission()),
+    "rating": ((int,), lambda: completed_mission()),
     "size": ((int,), lambda: delegation()),
     "actual_size": ((int,), lambda: hosted_delegation()),
 }
@@ -672,3 +674,96 @@ def test_a_count_given_with_a_decimal_point_is_named_a_decimal_number() -> None:
         record.correct(CTX, {"participants": Decimal("15.0")}, "Liste", date(2013, 9, 1))
 
     assert caught.value.detail == "participants must be a whole number, not a decimal number"
+
+
+def evaluated_mission() -> Mission:
+    """Completed, then evaluated on 1 October 2013: rated 2."""
+    record = completed_mission()
+    record.evaluate(CTX, date(2013, 10, 1), 2, "Bonne participation", "")
+    return record
+
+
+def test_an_evaluation_and_the_type_of_a_mission_can_be_corrected() -> None:
+    """A rating typed 2 for 4 stayed in the evaluation average for good."""
+    record = evaluated_mission()
+    before = history(record)
+
+    record.correct(
+        CTX,
+        {
+            "rating": 4,
+            "findings": "Très bonne participation",
+            "recommendations": "Un second stage",
+            "outcome": "Stage tenu",
+            "expert_count": 3,
+            "mission_type": "expert-mission",
+        },
+        "Fiche d'évaluation",
+        date(2013, 10, 2),
+    )
+
+    assert (record.rating, record.findings, record.expert_count) == (
+        4,
+        "Très bonne participation",
+        3,
+    )
+    assert record.mission_type is MissionType.EXPERT_MISSION
+    rebuilt: Any = None
+    for event in [*before, *history(record)]:
+        rebuilt = event.mutate(rebuilt)
+    assert rebuilt.mission_type is MissionType.EXPERT_MISSION
+
+
+@pytest.mark.parametrize(
+    ("build", "changes", "rule"),
+    [
+        (completed_mission, {"rating": 4}, "not-evaluated"),
+        (completed_mission, {"findings": "x"}, "not-evaluated"),
+        (completed_mission, {"recommendations": "x"}, "not-evaluated"),
+        (mission, {"outcome": "x"}, "not-completed"),
+        (mission, {"expert_count": 2}, "not-scheduled"),
+    ],
+)
+def test_a_step_s_figures_are_corrected_only_once_the_mission_has_them(
+    build: Any, changes: dict[str, Any], rule: str
+) -> None:
+    record = build()
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, changes, "Fiche", date(2013, 10, 2))
+
+    assert (caught.value.rule, caught.value.field) == (rule, f"changes.{next(iter(changes))}")
+    assert history(record) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"rating": 6}, "changes.rating", "range"),
+        ({"rating": 0}, "changes.rating", "range"),
+        ({"mission_type": "holiday"}, "changes.mission_type", "vocabulary"),
+        ({"findings": " "}, "changes.findings", "required"),
+    ],
+)
+def test_an_invalid_evaluation_correction_is_refused(
+    changes: dict[str, Any], field: str, rule: str
+) -> None:
+    record = evaluated_mission()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, changes, "Fiche", date(2013, 10, 2))
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert history(record) == []
+
+
+def test_a_rating_is_not_corrected_as_of_a_day_before_the_evaluation() -> None:
+    record = evaluated_mission()
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, {"rating": 4}, "Fiche", date(2013, 9, 30))
+
+    assert caught.value.rule == "dates-in-order"
