@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -45,6 +45,8 @@ log = logging.getLogger("entente.ledger")
 
 #: The claim's field: the post's covered countries, one claim per country.
 FIELD = "covered_countries"
+#: What a refused redating names: the date it asked for.
+REDATED_FIELD = "effective_on"
 _OPENED_TOPIC = get_topic(PostAbroad.Opened)
 _COVERAGE_EVENTS = (PostAbroad.Opened, PostAbroad.CoverageChanged)
 
@@ -62,6 +64,23 @@ class Period:
         if country not in self.countries or (self.end is not None and self.start >= self.end):
             return False
         return (self.end is None or day < self.end) and (until is None or self.start < until)
+
+
+def span(found: Sequence[Period], index: int, country: str) -> Period:
+    """The period at ``index`` widened to the consecutive periods that also cover
+    ``country``: how long the post covers it without a break, as a refusal states it."""
+
+    def holds(period: Period) -> bool:  # a period of no day (a same-day change) breaks nothing
+        return country in period.countries or (
+            period.end is not None and period.start >= period.end
+        )
+
+    first = last = index
+    while first > 0 and holds(found[first - 1]):
+        first -= 1
+    while last + 1 < len(found) and holds(found[last + 1]):
+        last += 1
+    return Period(found[first].start, found[last].end, frozenset({country}))
 
 
 def periods(post: PostAbroad) -> list[Period]:
@@ -119,7 +138,9 @@ def collision(app: Application[UUID], record: Any, claims: Sequence[Any]) -> Val
         stored = find_claim(app, claim.id)
         if stored is not None and stored.holder not in (None, record.id):
             other = _post(app, stored.holder)
-            return _covered(claim.value, stored.holder, other, None)
+            # A claim this save wrote free is a redating's (``_redating``): it names the date.
+            field = REDATED_FIELD if claim.holder is None else FIELD
+            return _covered(claim.value, stored.holder, other, None, field)
     return None
 
 
@@ -156,16 +177,21 @@ def _refuse_overlap(
     added: set[str],
     since: date,
     until: date | None = None,
+    field: str = FIELD,
 ) -> None:
     """ValueTakenError if another post covers one of ``added`` on a day from ``since``
-    on (until ``until``, excluded; None: for ever, as a post's last coverage lasts)."""
+    on (until ``until``, excluded; None: for ever, as a post's last coverage lasts).
+
+    ``field``: the request's field the refusal names (``effective_on`` for a redating).
+    """
     for other in _posts(app):
         if other.id == post.id:
             continue
-        for period in periods(other):
+        found = periods(other)
+        for index, period in enumerate(found):
             for country in sorted(added & period.countries):
                 if period.covers_from(country, since, until):
-                    raise _covered(country, other.id, other, period)
+                    raise _covered(country, other.id, other, span(found, index, country), field)
 
 
 def _redating(
@@ -183,11 +209,11 @@ def _redating(
     before, after = set(history[-2]["countries"]), set(history[-1]["countries"])
     recorded, new = event.recorded_effective_on, event.effective_on
     if new < recorded:
-        _refuse_overlap(app, post, after - before, new, recorded)
+        _refuse_overlap(app, post, after - before, new, recorded, REDATED_FIELD)
         return []
     kept = before - after
     read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in kept}
-    _refuse_overlap(app, post, kept, recorded, new)
+    _refuse_overlap(app, post, kept, recorded, new, REDATED_FIELD)
     claims: list[Aggregate] = []
     for country in sorted(kept):
         claim = read[country]
@@ -209,15 +235,21 @@ def _redating(
 
 
 def _covered(
-    country: str, holder: UUID, other: PostAbroad | None, period: Period | None
+    country: str,
+    holder: UUID,
+    other: PostAbroad | None,
+    period: Period | None,
+    field: str = FIELD,
 ) -> ValueTakenError:
     name = "another post" if other is None else f"{other.name!r}"
     when = ""
     if period is not None:
-        until = "until it closes" if period.end is None else f"until {period.end.isoformat()}"
+        # The end is the first day without it: the refusal names the last day with it.
+        last = None if period.end is None else period.end - timedelta(days=1)
+        until = "until it closes" if last is None else f"to {last.isoformat()} included"
         when = f" from {period.start.isoformat()} {until}"
     return ValueTakenError(
-        FIELD,
+        field,
         "country-covered",
         f"{country} is covered by {name} (post abroad {holder}){when}: a country is covered "
         "by one post of a directorate at a time; end that coverage first (a coverage change "

@@ -104,6 +104,28 @@ def test_a_handover_is_the_giving_up_then_the_taking_over_from_that_day_on(
     assert back.value.holder == str(phnom_penh)
 
 
+def test_a_refusal_states_the_whole_coverage_of_the_country_not_its_first_period(
+    ledger: CooperationLedger,
+) -> None:
+    """Santiago covered CL throughout; the refusal said "until 2025-06-01", then, tried
+    from that day, "until 2026-01-01": one period of its coverage at a time."""
+    buenos_aires = _open(ledger, "Buenos Aires", "AR", ["AR", "CL"], date(2020, 1, 1))
+    _cover(ledger, buenos_aires, ["AR", "CL", "UY"], date(2025, 6, 1))
+    _cover(ledger, buenos_aires, ["AR", "CL", "UY", "BO"], date(2026, 1, 1))
+    _cover(ledger, buenos_aires, ["AR", "UY"], date(2026, 1, 1))  # same day: no day with it
+    _cover(ledger, buenos_aires, ["AR", "CL", "UY"], date(2026, 1, 1))
+
+    with pytest.raises(ValueTakenError) as refused:
+        _open(ledger, "Santiago", "CL", ["CL"], date(1995, 1, 1))
+
+    assert "CL is covered by 'SSI Buenos Aires'" in refused.value.detail
+    assert "from 2020-01-01 until it closes" in refused.value.detail
+    _cover(ledger, buenos_aires, ["AR", "UY"], date(2026, 3, 1))
+    with pytest.raises(ValueTakenError) as again:
+        _open(ledger, "Santiago", "CL", ["CL"], date(2022, 1, 1))
+    assert "from 2020-01-01 to 2026-02-28 included" in again.value.detail
+
+
 def test_a_closure_frees_the_countries_from_its_day_on(ledger: CooperationLedger) -> None:
     vientiane = _open(ledger, "Vientiane", "LA", ["LA"], date(2008, 1, 1))
     hanoi = _open(ledger, "Hanoï", "VN", ["VN"], date(2005, 9, 1))
@@ -126,7 +148,7 @@ def test_a_back_dated_opening_may_not_cover_a_country_another_post_covered_then(
     with pytest.raises(ValueTakenError) as refused:
         _open(ledger, "Phnom Penh", "KH", ["KH"], date(2012, 6, 1))
 
-    assert "from 2005-09-01 until 2014-01-01" in refused.value.detail
+    assert "from 2005-09-01 to 2013-12-31 included" in refused.value.detail
     _open(ledger, "Phnom Penh", "KH", ["KH"], date(2014, 1, 1))
 
 
@@ -237,6 +259,7 @@ def test_a_change_redated_later_keeps_what_it_gave_up_only_where_no_other_post_t
         _redate(ledger, hanoi, date(2014, 6, 1))
 
     assert (refused.value.rule, refused.value.holder) == ("country-covered", str(phnom_penh))
+    assert refused.value.field == "effective_on"  # what the redating asked, not a coverage
     assert ledger.position() == before
     _redate(ledger, hanoi, date(2014, 3, 1))  # up to the day Phnom Penh took it: fine
     assert ledger.record(PostAbroad, hanoi).covered_on(date(2014, 2, 28)) == ["VN", "KH"]
@@ -253,7 +276,7 @@ def test_a_change_redated_earlier_adds_its_countries_only_where_no_other_post_ha
     with pytest.raises(ValueTakenError) as refused:
         _redate(ledger, hanoi, date(2015, 1, 1))
 
-    assert refused.value.holder == str(vientiane)
+    assert (refused.value.holder, refused.value.field) == (str(vientiane), "effective_on")
     _redate(ledger, hanoi, date(2015, 6, 1))
     assert ledger.record(PostAbroad, hanoi).covered_on(date(2015, 6, 1)) == ["VN", "LA"]
 
@@ -293,4 +316,5 @@ def test_a_post_taking_a_country_while_a_redating_keeps_it_makes_the_redating_co
         _redate(ledger, hanoi, date(2014, 6, 1))
 
     assert (refused.value.rule, refused.value.holder) == ("country-covered", str(first[0]))
+    assert refused.value.field == "effective_on"
     assert ledger.record(PostAbroad, hanoi).coverage_since == date(2014, 1, 1)
