@@ -101,9 +101,12 @@ def coverage_claims(app: Application[UUID], tenant: str, record: Any) -> list[Ag
     """
     if not isinstance(record, PostAbroad):
         return []
-    redated = [e for e in record.pending_events if isinstance(e, PostAbroad.CoverageRedated)]
+    pending = record.pending_events
+    redated = [e for e in pending if isinstance(e, PostAbroad.CoverageRedated)]
     if redated:
         return _redating(app, tenant, record, redated[-1])
+    if any(isinstance(e, PostAbroad.Opened) for e in pending) and record.closed_on is not None:
+        return _past_post(app, tenant, record)
     added, since, given_up = _changes(record)
     # The claims are read before the posts: a post saved after this read is seen by
     # the check below, or its claim's version makes this save collide.
@@ -138,8 +141,10 @@ def collision(app: Application[UUID], record: Any, claims: Sequence[Any]) -> Val
         stored = find_claim(app, claim.id)
         if stored is not None and stored.holder not in (None, record.id):
             other = _post(app, stored.holder)
-            # A claim this save wrote free is a redating's (``_redating``): it names the date.
-            field = REDATED_FIELD if claim.holder is None else FIELD
+            # A claim this save wrote free is a redating's (``_redating``, which names the
+            # date) or a past post's (``_past_post``, whose countries are the question).
+            redating = claim.holder is None and record.closed_on is None
+            field = REDATED_FIELD if redating else FIELD
             return _covered(claim.value, stored.holder, other, None, field)
     return None
 
@@ -214,10 +219,32 @@ def _redating(
     kept = before - after
     read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in kept}
     _refuse_overlap(app, post, kept, recorded, new, REDATED_FIELD)
+    return _written_free(tenant, post, read)
+
+
+def _past_post(app: Application[UUID], tenant: str, post: PostAbroad) -> list[Aggregate]:
+    """The check and claims of a post opened and closed in one command (a post of the past).
+
+    It covers its countries from its opening to its closure, and none now: no
+    claim is its own, but the free ones are written, as a later redating's are,
+    so another post taking one of its countries at this moment collides.
+    """
+    opened = post.coverage_history[0]
+    countries = set(opened["countries"])
+    read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in countries}
+    _refuse_overlap(app, post, countries, opened["from"], post.closed_on)
+    return _written_free(tenant, post, read)
+
+
+def _written_free(
+    tenant: str, post: PostAbroad, read: dict[str, ValueClaim | None]
+) -> list[Aggregate]:
+    """The claims of ``read`` that no post holds, written again free (a new one taken and
+    released at once): saved with the command, they make a taking at this moment collide.
+    A claim another post holds is left: the periods the check compared are the judge."""
     claims: list[Aggregate] = []
-    for country in sorted(kept):
-        claim = read[country]
-        if claim is None:  # a claim of its own, released at once: it exists, free
+    for country, claim in sorted(read.items()):
+        if claim is None:
             claim = ValueClaim.take(
                 claim_id(tenant, post.record_name, FIELD, country),
                 post.record_name,
@@ -225,11 +252,9 @@ def _redating(
                 post.id,
                 country,
             )
-            claim.release()
-        elif claim.holder is None:
-            claim.release()  # still free: written only so a taking at this moment collides
-        else:
-            continue  # another post's now, whose periods the check has just compared
+        elif claim.holder is not None:
+            continue
+        claim.release()
         claims.append(claim)
     return claims
 

@@ -111,8 +111,15 @@ class PostAbroad(EntenteAggregate):
         covered_countries: list[str],
         opened_on: date,
         classification: Classification,
+        closed_on: date | None = None,
     ) -> PostAbroad:
-        """Records a new post and the countries it covers from the start."""
+        """Records a new post and the countries it covers from the start.
+
+        ``closed_on``: a post of the past, opened and closed in one command (its
+        closure is the second event): recorded later, after another post took its
+        countries over, it could not be opened at all, since an open post covers
+        its countries until it closes.
+        """
         host = iso_country(host_country, "host_country").code
         if host == FRANCE:
             raise ValidationError(
@@ -121,7 +128,14 @@ class PostAbroad(EntenteAggregate):
                 "a post abroad is hosted outside France: give the host country's code",
             )
         ctx.happened("opened_on", opened_on)
-        return cls._create(
+        if closed_on is not None and closed_on <= opened_on:
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"closed_on ({closed_on.isoformat()}) is not after opened_on "
+                f"({opened_on.isoformat()}): a post of the past covers at least one day",
+                field="closed_on",
+            )
+        post = cls._create(
             cls.Opened,
             id=id,
             name=require_text("name", name, 200),
@@ -131,6 +145,9 @@ class PostAbroad(EntenteAggregate):
             opened_on=opened_on,
             **ctx.meta(opened_on, classification),
         )
+        if closed_on is not None:
+            post.close(ctx, closed_on)
+        return post
 
     def change_coverage(
         self, ctx: CommandContext, covered_countries: list[str], effective_on: date

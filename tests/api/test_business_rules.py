@@ -607,3 +607,32 @@ def test_a_country_another_post_covers_then_is_a_409_naming_that_post(api: Api) 
     assert api.post("/api/police/posts", phnom_penh).status_code == 201
     gendarmerie = api.post("/api/gendarmerie/posts", CREATE["posts"], "gendarmerie-recorder")
     assert gendarmerie.status_code == 201, gendarmerie.text  # one network per directorate
+
+
+@pytest.mark.opens_posts
+def test_a_post_of_the_past_is_recorded_with_its_closing_day(api: Api) -> None:
+    """Vientiane (1998 to 2005) could not be recorded once Hanoï covered Laos: an open
+    post covers its countries until it closes, so its opening was a 409."""
+    api.create("posts")  # Hanoï: VN, KH, LA from 2005-09-01
+    vientiane = {
+        **CREATE["posts"],
+        "name": "SSI Vientiane",
+        "city": "Vientiane",
+        "host_country": "LA",
+        "covered_countries": ["LA"],
+        "opened_on": "1998-01-01",
+        "closed_on": "2005-09-02",
+    }
+    position = api.position()
+
+    overlapping = problem(api.post("/api/police/posts", vientiane), 409, "country-covered")
+
+    assert "from 2005-09-01 until it closes" in overlapping["detail"]
+    assert api.position() == position
+    recorded = api.post("/api/police/posts", {**vientiane, "closed_on": "2005-09-01"})
+    assert recorded.status_code == 201, recorded.text
+    read = api.get(f"/api/police/posts/{recorded.json()['id']}").json()
+    assert (read["status"], read["closed_on"], read["version"]) == ("closed", "2005-09-01", 2)
+    same_day = {**vientiane, "name": "SSI Luang Prabang", "closed_on": "1998-01-01"}
+    refused = problem(api.post("/api/police/posts", same_day), 422, "dates-in-order")
+    assert refused["field"] == "closed_on"

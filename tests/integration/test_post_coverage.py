@@ -19,14 +19,19 @@ from shared.application.stores import EventStoreConfig
 from shared.domain.context import Actor, CommandContext
 from shared.domain.post import PostAbroad
 from shared.domain.vocabulary import Classification
-from shared.errors import ValueTakenError
+from shared.errors import DomainRuleViolation, ValueTakenError
 from tests.integration.race import at_once
 
 CTX = CommandContext("police", Actor("sub-1", "Agent Dupont"))
 
 
 def _post(
-    city: str, host: str, covered: list[str], opened: date, id_: UUID | None = None
+    city: str,
+    host: str,
+    covered: list[str],
+    opened: date,
+    id_: UUID | None = None,
+    closed: date | None = None,
 ) -> PostAbroad:
     return PostAbroad.open(
         CTX,
@@ -37,13 +42,20 @@ def _post(
         covered_countries=covered,
         opened_on=opened,
         classification=Classification.PUBLIC,
+        closed_on=closed,
     )
 
 
 def _open(
-    ledger: CooperationLedger, city: str, host: str, covered: list[str], opened: date
+    ledger: CooperationLedger,
+    city: str,
+    host: str,
+    covered: list[str],
+    opened: date,
+    closed: date | None = None,
 ) -> UUID:
-    return ledger.create(lambda id_: _post(city, host, covered, opened, id_), None).record_id
+    build = lambda id_: _post(city, host, covered, opened, id_, closed)  # noqa: E731
+    return ledger.create(build, None).record_id
 
 
 def _cover(ledger: CooperationLedger, post: UUID, countries: list[str], on: date) -> CommandResult:
@@ -318,3 +330,59 @@ def test_a_post_taking_a_country_while_a_redating_keeps_it_makes_the_redating_co
     assert (refused.value.rule, refused.value.holder) == ("country-covered", str(first[0]))
     assert refused.value.field == "effective_on"
     assert ledger.record(PostAbroad, hanoi).coverage_since == date(2014, 1, 1)
+
+
+def test_a_post_of_the_past_is_opened_closed_beside_the_post_covering_its_country_now(
+    ledger: CooperationLedger,
+) -> None:
+    """An open post covers its countries until it closes: Santiago (1995-2005) could
+    not be recorded while Buenos Aires covers Chile from 2020, closed or not."""
+    buenos_aires = _open(ledger, "Buenos Aires", "AR", ["AR", "CL"], date(2020, 1, 1))
+    version = _claim(ledger, "CL").version
+
+    santiago = _open(ledger, "Santiago", "CL", ["CL", "BO"], date(1995, 1, 1), date(2005, 1, 1))
+
+    record = ledger.record(PostAbroad, santiago)
+    assert (record.status.value, record.version) == ("closed", 2)
+    assert record.covered_on(date(2004, 12, 31)) == ["CL", "BO"]
+    assert record.covered_on(date(2005, 1, 1)) == []
+    assert (_claim(ledger, "CL").holder, _claim(ledger, "CL").version) == (buenos_aires, version)
+    assert _claim(ledger, "BO").holder is None  # written free: a taking now collides
+    with pytest.raises(ValueTakenError) as refused:  # its days are another post's
+        _open(ledger, "La Paz", "BO", ["BO", "CL"], date(2004, 6, 1), date(2019, 1, 1))
+    assert (refused.value.holder, refused.value.field) == (str(santiago), "covered_countries")
+    assert "from 1995-01-01 to 2004-12-31 included" in refused.value.detail
+    with pytest.raises(ValueTakenError) as late:  # and up to Buenos Aires' first day
+        _open(ledger, "La Paz", "BO", ["BO", "CL"], date(2005, 1, 1), date(2020, 1, 2))
+    assert late.value.holder == str(buenos_aires)
+    _open(ledger, "La Paz", "BO", ["BO", "CL"], date(2005, 1, 1), date(2020, 1, 1))
+
+
+def test_a_post_of_the_past_covers_at_least_one_day(ledger: CooperationLedger) -> None:
+    before = ledger.position()
+
+    with pytest.raises(DomainRuleViolation) as refused:
+        _open(ledger, "Santiago", "CL", ["CL"], date(1995, 1, 1), date(1995, 1, 1))
+
+    assert (refused.value.rule, refused.value.field) == ("dates-in-order", "closed_on")
+    assert ledger.position() == before
+
+
+def test_a_post_taking_a_country_while_a_past_post_is_recorded_makes_one_collide(
+    store: EventStoreConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """La Paz opens for Chile from 2000 after Santiago's opening read Chile's claim (free)
+    and before it compared the posts: both would cover Chile in 2000-2004."""
+    ledger, other = CooperationLedger("police", store), CooperationLedger("police", store)
+    check = coverage._refuse_overlap
+    first: list[UUID] = []
+
+    def posts_read_before_the_other_save(*args: object, **kwargs: object) -> None:
+        monkeypatch.setattr(coverage, "_refuse_overlap", check)
+        first.append(_open(other, "La Paz", "BO", ["BO", "CL"], date(2000, 1, 1)))
+
+    monkeypatch.setattr(coverage, "_refuse_overlap", posts_read_before_the_other_save)
+    with pytest.raises(ValueTakenError) as refused:
+        _open(ledger, "Santiago", "CL", ["CL"], date(1995, 1, 1), date(2005, 1, 1))
+
+    assert (refused.value.holder, refused.value.field) == (str(first[0]), "covered_countries")

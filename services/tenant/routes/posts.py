@@ -38,6 +38,7 @@ def open_post(
             covered_countries=body.covered_countries,
             opened_on=body.opened_on,
             classification=body.classification,
+            closed_on=body.closed_on,
         ),
         key,
     )

@@ -17,6 +17,14 @@ class OpenPost(Classified):
         examples=[["VN", "KH", "LA"]],
     )
     opened_on: IsoDate = Field(examples=["2005-09-01"])
+    closed_on: IsoDate | None = Field(
+        default=None,
+        description=(
+            "A post of the past: the day it closed (its first day without coverage), "
+            "recorded with the opening; its countries are checked from opened_on to then"
+        ),
+        examples=["2012-12-31"],
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
