@@ -116,6 +116,9 @@ class Mission(EntenteAggregate):
             "participants", count_value("participants", v), 0, MAX_PARTICIPANTS
         ),
         "actual_cost": lambda v: _money_value("actual_cost", v),
+        # The post that collected the request (null: none): the route checks it covered
+        # one of the mission's countries that day, as for the request.
+        "post_id": lambda v: None if v is None else post_id_text(v),
         "mission_type": lambda v: (
             values.one("mission_type", MissionType, text_value("mission_type", v)).value
         ),
@@ -518,6 +521,17 @@ class Mission(EntenteAggregate):
         The fallback only satisfies the type checker; it is never used.
         """
         return step_date or self.requested_on
+
+
+def post_id_text(value: Any) -> str:
+    """A post's id as stored (a UUID's canonical text), or a ValidationError."""
+    text = text_value("post_id", value)
+    try:
+        return str(UUID(text))
+    except ValueError:
+        raise ValidationError(
+            "post_id", "invalid", f"post_id {text!r} is not a post's id"
+        ) from None
 
 
 def _money_value(field: str, value: Any) -> tuple[Decimal, str]:

@@ -636,3 +636,37 @@ def test_a_post_of_the_past_is_recorded_with_its_closing_day(api: Api) -> None:
     same_day = {**vientiane, "name": "SSI Luang Prabang", "closed_on": "1998-01-01"}
     refused = problem(api.post("/api/police/posts", same_day), 422, "dates-in-order")
     assert refused["field"] == "closed_on"
+
+
+@pytest.mark.opens_posts
+def test_the_post_that_collected_a_request_is_corrected_under_the_request_s_rules(
+    api: Api,
+) -> None:
+    """A redated coverage could leave a mission under a post that no longer covered its
+    country the day it was requested, and post_id was not correctable."""
+    hanoi = api.create("posts")  # VN, KH, LA from 2005-09-01
+    mission = api.create("missions")  # VN, requested 2013-03-14, no post
+    senegal = api.create("missions", countries=["SN"])
+    position = api.position()
+
+    def correct(record: Any, post_id: Any, version: int | None = None) -> Any:
+        body = {"changes": {"post_id": post_id}, "reason": "Fiche", "corrected_on": "2013-04-01"}
+        return api.post(f"{record.path}/corrections", body, version=version or record.version)
+
+    for record, post_id, rule in [
+        (senegal, hanoi.id, "post-not-covering"),
+        (mission, "0b5f2f8e-3c1d-4f7a-9a63-2f1e5d8c7b6a", "unknown-post"),
+        (mission, "Hanoï", "invalid"),
+        (mission, 7, "type"),
+    ]:
+        refusal = problem(correct(record, post_id), 422, rule)
+        assert refusal["field"] == "changes.post_id", refusal
+    assert api.position() == position
+
+    named = correct(mission, hanoi.id.upper())
+
+    assert named.status_code == 200, named.text
+    assert api.get(mission.path).json()["post_id"] == hanoi.id
+    cleared = correct(mission, None, version=mission.version + 1)
+    assert cleared.status_code == 200, cleared.text
+    assert api.get(mission.path).json()["post_id"] is None

@@ -430,6 +430,23 @@ def test_a_corrected_actual_cost_moves_the_annual_report_and_the_history_keeps_b
     assert refused["field"] == "changes.actual_cost.amount"
 
 
+def test_a_mission_corrected_to_the_post_that_collected_it_is_listed_under_it(
+    api: Api,
+) -> None:
+    place = {"name": f"SSI Thimphou {api.salt}", "city": "Thimphou", "host_country": "BT"}
+    post = api.create("posts", **place, covered_countries=["BT"])
+    mission = api.create("missions", countries=["BT"])
+    body = {"changes": {"post_id": post.id}, "reason": "Fiche", "corrected_on": "2013-04-01"}
+
+    fixed = api.post(f"{mission.path}/corrections", body, version=mission.version)
+
+    assert fixed.status_code == 200, fixed.text
+    at = fixed.json()["position"]
+    listed = api.get(f"/api/police/missions?post_id={post.id}&min_position={at}")
+    assert listed.status_code == 200, listed.text
+    assert [m["id"] for m in listed.json()["items"]] == [mission.id]
+
+
 def test_a_corrected_rating_and_type_move_the_annual_report(api: Api) -> None:
     """A rating typed 4 for 1, or a course recorded as an expert mission, stayed in the
     evaluation average and the counts by type for good (422 not-correctable)."""

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from services.tenant.context import Context, Ledger
-from shared.application.ledger import Idempotency
+from shared.application.ledger import CooperationLedger, Idempotency
 from shared.domain.base import EntenteAggregate
 from shared.domain.context import CommandContext
 from shared.http.commands import CommandAccepted, accepted, idempotency, if_match
@@ -42,10 +42,13 @@ def change_route(
     body: type[B],
     apply: Callable[[R, CommandContext, B], object],
     role: Any = Recorder,
+    check: Callable[[CooperationLedger, R, B], None] | None = None,
 ) -> None:
     """Adds ``POST path``: ``apply(record, ctx, body)``, recorded if the version matches.
 
     ``role``: the caller's dependency (``Recorder``, or ``Validator`` for decisions).
+    ``check``: the rules that read other records of the tenant (a post named by a
+    mission), run on the loaded record before ``apply``.
     """
 
     def endpoint(
@@ -59,6 +62,8 @@ def change_route(
         response: Response,
     ) -> CommandAccepted:
         def action(found: R) -> None:
+            if check is not None:
+                check(ledger, found, body)
             apply(found, ctx, body)
 
         return accepted(ledger.change(record, record_id, version, action, key), response)

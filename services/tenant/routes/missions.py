@@ -30,7 +30,7 @@ from services.tenant.schemas.missions import (
 from shared.application.bulk import MAX_ITEMS, create_all
 from shared.application.ledger import CooperationLedger
 from shared.domain.context import CommandContext
-from shared.domain.mission import Mission
+from shared.domain.mission import Mission, post_id_text
 from shared.domain.post import PostAbroad
 from shared.errors import NotFoundError, ValidationError
 from shared.http.commands import (
@@ -256,7 +256,24 @@ change_route(
     record=Mission,
     body=Correction,
     apply=lambda m, ctx, b: m.correct(ctx, b.changes, b.reason, b.corrected_on),
+    check=lambda ledger, m, b: _corrected_post(ledger, m, b.changes),
 )
+
+
+def _corrected_post(ledger: CooperationLedger, mission: Mission, changes: dict[str, Any]) -> None:
+    """A corrected collecting post is held to the request's rules: a post of this
+    directorate, open and covering one of the mission's countries the day it was
+    requested (a redated coverage can leave a mission under a post that no longer
+    did). ``null`` says no post collected it."""
+    if changes.get("post_id") is None:
+        return
+    try:
+        post_id = UUID(post_id_text(changes["post_id"]))
+        post = _known_post(ledger, post_id)
+        _collecting(post, mission.requested_on)
+        _covering(post, mission.countries, mission.requested_on)
+    except ValidationError as error:
+        raise ValidationError("changes.post_id", error.rule, error.detail) from None
 
 
 def _known_post(ledger: CooperationLedger, post_id: UUID | None) -> PostAbroad | None:

@@ -99,6 +99,7 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
                 "outcome",
                 "findings",
                 "recommendations",
+                "post_id",
             }
         ),
     )

@@ -301,6 +301,7 @@ SHAPED: dict[str, tuple[tuple[type, ...], Any]] = {
     "actual_cost": ((dict,), lambda: completed_mission()),
     "expert_count": ((int,), lambda: completed_mission()),
     "rating": ((int,), lambda: completed_mission()),
+    "post_id": ((type(None),), lambda: mission()),  # null: no post collected it
     "size": ((int,), lambda: delegation()),
     "actual_size": ((int,), lambda: hosted_delegation()),
 }
