@@ -119,6 +119,8 @@ class Mission(EntenteAggregate):
         # The post that collected the request (null: none): the route checks it covered
         # one of the mission's countries that day, as for the request.
         "post_id": lambda v: None if v is None else post_id_text(v),
+        # Where it takes place: a country typed wrong stayed in the figures by country.
+        "countries": lambda v: values.countries("countries", list_value("countries", v)),
         "mission_type": lambda v: (
             values.one("mission_type", MissionType, text_value("mission_type", v)).value
         ),

@@ -670,3 +670,21 @@ def test_the_post_that_collected_a_request_is_corrected_under_the_request_s_rule
     cleared = correct(mission, None, version=mission.version + 1)
     assert cleared.status_code == 200, cleared.text
     assert api.get(mission.path).json()["post_id"] is None
+
+
+@pytest.mark.opens_posts
+def test_corrected_countries_stay_ones_the_collecting_post_covered(api: Api) -> None:
+    hanoi = api.create("posts")  # VN, KH, LA from 2005-09-01
+    mission = api.create("missions", post_id=hanoi.id)  # VN, requested 2013-03-14
+    position = api.position()
+
+    def correct(countries: list[str], version: int) -> Any:
+        body = {"changes": {"countries": countries}, "reason": "Pays", "corrected_on": "2013-04-01"}
+        return api.post(f"{mission.path}/corrections", body, version=version)
+
+    refusal = problem(correct(["SN"], mission.version), 422, "post-not-covering")
+
+    assert refusal["field"] == "changes.countries"
+    assert api.position() == position
+    assert correct(["KH", "SN"], mission.version).status_code == 200
+    assert api.get(mission.path).json()["countries"] == ["KH", "SN"]

@@ -447,6 +447,25 @@ def test_a_mission_corrected_to_the_post_that_collected_it_is_listed_under_it(
     assert [m["id"] for m in listed.json()["items"]] == [mission.id]
 
 
+def test_a_corrected_country_moves_the_mission_between_country_files(api: Api) -> None:
+    """A mission typed to Laos that went to Bhutan stayed in Laos' file for good."""
+    mission = api.create("missions", countries=["LA"], title=f"Pays {api.salt}")
+    body = {"changes": {"countries": ["BT"]}, "reason": "Pays", "corrected_on": "2013-04-01"}
+
+    fixed = api.post(f"{mission.path}/corrections", body, version=mission.version)
+
+    assert fixed.status_code == 200, fixed.text
+    at = fixed.json()["position"]
+
+    def filed(country: str) -> bool:
+        answer = api.get(f"/api/police/countries/{country}?min_position={at}").json()
+        return mission.id in [m["id"] for m in answer["missions"]]
+
+    assert (filed("BT"), filed("LA")) == (True, False)
+    board = api.get(f"/api/police/missions?country=BT&min_position={at}").json()
+    assert mission.id in [m["id"] for m in board["items"]]
+
+
 def test_a_corrected_rating_and_type_move_the_annual_report(api: Api) -> None:
     """A rating typed 4 for 1, or a course recorded as an expert mission, stayed in the
     evaluation average and the counts by type for good (422 not-correctable)."""

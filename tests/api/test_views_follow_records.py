@@ -88,6 +88,7 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "budget": MONEY_VALUES,
         "actual_cost": MONEY_VALUES,
         "mission_type": st.sampled_from(["seminar", "expert-mission", "nope"]),
+        "countries": st.lists(st.sampled_from(["VN", "KH", "SN", "XX"]), max_size=2),
         "expert_count": st.integers(-1, 3),
         "outcome": TEXT,
         "rating": st.integers(0, 6),

@@ -402,3 +402,30 @@ def test_a_cursor_is_bound_to_the_filters_of_its_list(world: World, store: Repor
     with pytest.raises(ValidationError) as caught:
         queries.overlaps(store, TENANTS, Filters(country="KH"), limit=1, cursor=cursor)
     assert caught.value.rule == "invalid-cursor"
+
+
+def test_a_corrected_country_moves_the_mission_s_overlaps(
+    world: World, store: ReportingStore
+) -> None:
+    """A mission typed to Laos that went to Vietnam missed its overlap with the
+    gendarmerie's mission there; corrected, the pair appears, and the one in Laos goes."""
+    world.mission("police", "p", country="LA", start=date(2024, 3, 4))
+    world.mission("gendarmerie", "g", country="VN", start=date(2024, 3, 5))
+    world.mission("civil-protection", "c", country="LA", start=date(2024, 3, 6))
+    _project(world, store)
+    before = {pair[0] for pair in _pairs(store)}
+    ctx = world.context("police")
+
+    world.change(
+        Mission, "p", lambda m: m.correct(ctx, {"countries": ["VN"]}, "Pays", date(2024, 2, 1))
+    )
+    _project(world, store)
+
+    assert before == {"LA"}
+    assert _pairs(store) == {
+        ("VN", "cybercrime", "2024-03-05", "2024-03-08", "gendarmerie", "police")
+    }
+    kinds = Counter(
+        (a["type"], a["data"]["country"]) for a in queries.alerts(store, TENANTS)["items"]
+    )
+    assert kinds == {(DETECTED, "LA"): 1, (RESOLVED, "LA"): 1, (DETECTED, "VN"): 1}

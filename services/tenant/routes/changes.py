@@ -48,7 +48,7 @@ def change_route(
 
     ``role``: the caller's dependency (``Recorder``, or ``Validator`` for decisions).
     ``check``: the rules that read other records of the tenant (a post named by a
-    mission), run on the loaded record before ``apply``.
+    mission), run on the record as ``apply`` left it, before it is saved.
     """
 
     def endpoint(
@@ -62,9 +62,9 @@ def change_route(
         response: Response,
     ) -> CommandAccepted:
         def action(found: R) -> None:
+            apply(found, ctx, body)
             if check is not None:
                 check(ledger, found, body)
-            apply(found, ctx, body)
 
         return accepted(ledger.change(record, record_id, version, action, key), response)
 

@@ -30,7 +30,7 @@ from services.tenant.schemas.missions import (
 from shared.application.bulk import MAX_ITEMS, create_all
 from shared.application.ledger import CooperationLedger
 from shared.domain.context import CommandContext
-from shared.domain.mission import Mission, post_id_text
+from shared.domain.mission import Mission
 from shared.domain.post import PostAbroad
 from shared.errors import NotFoundError, ValidationError
 from shared.http.commands import (
@@ -261,19 +261,20 @@ change_route(
 
 
 def _corrected_post(ledger: CooperationLedger, mission: Mission, changes: dict[str, Any]) -> None:
-    """A corrected collecting post is held to the request's rules: a post of this
-    directorate, open and covering one of the mission's countries the day it was
-    requested (a redated coverage can leave a mission under a post that no longer
-    did). ``null`` says no post collected it."""
-    if changes.get("post_id") is None:
+    """A corrected collecting post, or corrected countries of a mission a post collected,
+    are held to the request's rules: a post of this directorate, open and covering one
+    of the mission's countries the day it was requested (a redated coverage can leave
+    a mission under a post that no longer did). Read on the corrected mission;
+    ``post_id`` ``null`` says no post collected it."""
+    named = "post_id" if "post_id" in changes else "countries" if "countries" in changes else None
+    if named is None or mission.post_id is None:
         return
     try:
-        post_id = UUID(post_id_text(changes["post_id"]))
-        post = _known_post(ledger, post_id)
+        post = _known_post(ledger, UUID(mission.post_id))
         _collecting(post, mission.requested_on)
         _covering(post, mission.countries, mission.requested_on)
     except ValidationError as error:
-        raise ValidationError("changes.post_id", error.rule, error.detail) from None
+        raise ValidationError(f"changes.{named}", error.rule, error.detail) from None
 
 
 def _known_post(ledger: CooperationLedger, post_id: UUID | None) -> PostAbroad | None:

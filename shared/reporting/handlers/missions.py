@@ -88,6 +88,7 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
             "actual_cost_currency": str,
             "mission_type": str,
             "rating": int,
+            "countries": codes,
         },
         frozenset(
             {
@@ -106,6 +107,8 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
     update_record(session, session.tables.missions, event, **values)
     if "themes" in values:
         replace_codes(session, session.tables.mission_themes, event, values["themes"])
+    if "countries" in values:
+        replace_codes(session, session.tables.mission_countries, event, values["countries"])
 
 
 HANDLERS: dict[str, Handler] = {

@@ -139,7 +139,8 @@ def evaluated(session: ViewSession, event: EventEnvelope) -> None:
 
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
     tables = session.tables
-    corrections(tables.missions, {"themes": tables.mission_themes})(session, event)
+    codes = {"themes": tables.mission_themes, "countries": tables.mission_countries}
+    corrections(tables.missions, codes)(session, event)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -139,7 +139,7 @@ def test_several_fields_at_once_are_normalised() -> None:
     assert (record.themes, record.organisations) == (["narcotics"], ["ASEANAPOL"])
 
 
-@pytest.mark.parametrize("field", ["status", "requested_on", "countries", "tenant"])
+@pytest.mark.parametrize("field", ["status", "requested_on", "start_date", "tenant"])
 def test_a_field_that_is_not_correctable_is_refused(field: str) -> None:
     record = mission()
     history(record)
@@ -768,3 +768,16 @@ def test_a_rating_is_not_corrected_as_of_a_day_before_the_evaluation() -> None:
         record.correct(CTX, {"rating": 4}, "Fiche", date(2013, 9, 30))
 
     assert caught.value.rule == "dates-in-order"
+
+
+def test_a_mission_s_countries_can_be_corrected_never_to_none() -> None:
+    record = mission()
+    history(record)
+
+    record.correct(CTX, {"countries": ["KH", "LA", "KH"]}, "Pays", FIXED_ON)
+
+    assert record.countries == ["KH", "LA"]
+    for wrong, rule in [([], "required"), (["XX"], "unknown-country"), ("KH", "type")]:
+        with pytest.raises(ValidationError) as caught:
+            record.correct(CTX, {"countries": wrong}, "Pays", FIXED_ON)
+        assert (caught.value.field.split("[")[0], caught.value.rule) == ("changes.countries", rule)
