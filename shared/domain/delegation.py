@@ -53,6 +53,13 @@ class DelegationVisit(EntenteAggregate):
         ),
         "host_site": lambda v: require_text("host_site", text_value("host_site", v), 200),
         "topics": lambda v: values.terms("topics", Theme, list_value("topics", v)),
+        # Who comes: one country or one organisation (the other null), as planned.
+        "country": lambda v: None if v is None else iso_country(text_value("country", v)).code,
+        "organisation": lambda v: (
+            None
+            if v is None
+            else values.one("organisation", Organisation, text_value("organisation", v)).value
+        ),
         # Head counts: a slip in the size planned or hosted stayed in the calendar for good.
         "size": lambda v: require_count("size", count_value("size", v), 1, MAX_SIZE),
         "actual_size": lambda v: require_count(
@@ -223,10 +230,29 @@ class DelegationVisit(EntenteAggregate):
         meta = ctx.meta(cancelled_on, self.classification)
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
 
+    def apply_correction(self, name: str, value: Any) -> None:
+        if name == "organisation":  # a vocabulary's member, or none
+            self.organisation = None if value is None else Organisation(value)
+        else:
+            super().apply_correction(name, value)
+
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
-        """How many actually came is corrected only once the visit is hosted, and as of a
+        """A delegation still comes from one country or one organisation, never both.
+
+        How many actually came is corrected only once the visit is hosted, and as of a
         day it was: dated before ``hosted_on``, the audit's business-time replay would
         show a head count on a visit still planned, a state the record never had."""
+        if "country" in changes or "organisation" in changes:
+            country = changes.get("country", self.country)
+            organisation = changes.get("organisation", self.organisation)
+            if (country is None) == (organisation is None):
+                named = "country" if "country" in changes else "organisation"
+                raise ValidationError(
+                    f"changes.{named}",
+                    "one-of",
+                    "a delegation comes from either one country or one organisation: "
+                    "correct both, the other to null",
+                )
         if "actual_size" not in changes:
             return
         if self.hosted_on is None:

@@ -569,6 +569,15 @@ def test_a_delegation_s_head_counts_are_corrected_and_the_calendar_follows(api: 
     assert (item["size"], item["actual_size"]) == (9, 7)
     events = api.get(f"{hosted.path}/history").json()["events"]
     assert events[-2]["data"]["actual_size"] == 70  # the original stays
+    origin = {
+        "changes": {"country": "BT", "organisation": None},
+        "reason": "Note verbale",
+        "corrected_on": "2024-06-21",
+    }
+    moved = api.post(f"{hosted.path}/corrections", origin, version=hosted.version + 1)
+    assert moved.status_code == 200, moved.text
+    file = api.get(f"/api/police/countries/BT?min_position={moved.json()['position']}").json()
+    assert hosted.id in [d["id"] for d in file["delegations"]]
 
 
 def test_a_coverage_change_dated_wrongly_is_redated_and_the_figures_by_post_follow(

@@ -110,6 +110,8 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "host_site": TEXT,
         "topics": THEMES,
         "size": st.integers(0, 501),
+        "country": st.sampled_from(["VN", "MA", None, "XX"]),
+        "organisation": st.sampled_from([None, "INTERPOL", "NOPE"]),
         "actual_size": st.integers(0, 12),
     },
     "posts": {"name": TEXT, "city": TEXT},

@@ -16,7 +16,7 @@ from shared.domain.context import Actor, CommandContext
 from shared.domain.delegation import DelegationVisit
 from shared.domain.mission import Mission
 from shared.domain.post import PostAbroad
-from shared.domain.vocabulary import Classification, MissionType
+from shared.domain.vocabulary import Classification, MissionType, Organisation
 from shared.errors import DomainRuleViolation, ValidationError
 
 CTX = CommandContext(
@@ -303,6 +303,8 @@ SHAPED: dict[str, tuple[tuple[type, ...], Any]] = {
     "rating": ((int,), lambda: completed_mission()),
     "post_id": ((type(None),), lambda: mission()),  # null: no post collected it
     "size": ((int,), lambda: delegation()),
+    "country": ((type(None),), lambda: delegation()),  # null: an organisation instead
+    "organisation": ((type(None),), lambda: delegation()),
     "actual_size": ((int,), lambda: hosted_delegation()),
 }
 
@@ -781,3 +783,25 @@ def test_a_mission_s_countries_can_be_corrected_never_to_none() -> None:
         with pytest.raises(ValidationError) as caught:
             record.correct(CTX, {"countries": wrong}, "Pays", FIXED_ON)
         assert (caught.value.field.split("[")[0], caught.value.rule) == ("changes.countries", rule)
+
+
+def test_a_delegation_s_origin_is_corrected_to_one_country_or_one_organisation() -> None:
+    """A delegation of INTERPOL recorded as one from Morocco stayed in Morocco's file."""
+    record = delegation()  # from MA
+    history(record)
+
+    for changes, rule in [
+        ({"organisation": "INTERPOL"}, "one-of"),  # both
+        ({"country": None}, "one-of"),  # neither
+        ({"country": "XX"}, "unknown-country"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            record.correct(CTX, changes, "Origine", FIXED_ON)
+        assert (caught.value.field, caught.value.rule) == (f"changes.{next(iter(changes))}", rule)
+    assert history(record) == []
+
+    record.correct(CTX, {"country": None, "organisation": "INTERPOL"}, "Origine", FIXED_ON)
+
+    assert (record.country, record.organisation) == (None, Organisation.INTERPOL)
+    record.correct(CTX, {"country": "TN", "organisation": None}, "Origine", FIXED_ON)
+    assert (record.country, record.organisation) == ("TN", None)
