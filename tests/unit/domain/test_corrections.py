@@ -790,11 +790,12 @@ def test_a_delegation_s_origin_is_corrected_to_one_country_or_one_organisation()
     record = delegation()  # from MA
     history(record)
 
-    for changes, rule in [
+    refusals: list[tuple[dict[str, Any], str]] = [
         ({"organisation": "INTERPOL"}, "one-of"),  # both
         ({"country": None}, "one-of"),  # neither
         ({"country": "XX"}, "unknown-country"),
-    ]:
+    ]
+    for changes, rule in refusals:
         with pytest.raises(ValidationError) as caught:
             record.correct(CTX, changes, "Origine", FIXED_ON)
         assert (caught.value.field, caught.value.rule) == (f"changes.{next(iter(changes))}", rule)
