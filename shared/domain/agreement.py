@@ -15,6 +15,7 @@ from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
     list_value,
+    money_value,
     optional_text,
     require_order,
     require_text,
@@ -66,6 +67,14 @@ class Agreement(EntenteAggregate):
             list_value("partner_organisations", v),
             required=False,
         ),
+        # Money: a funding typed wrong stayed in the register for good; null: none.
+        "funding": lambda v: (None, None) if v is None else money_value("funding", v),
+        "funder": lambda v: (
+            None if v is None else optional_text("funder", text_value("funder", v), 200) or None
+        ),
+    }
+    recorded_as: ClassVar[dict[str, tuple[str, ...]]] = {
+        "funding": ("funding_amount", "funding_currency"),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
@@ -233,7 +242,17 @@ class Agreement(EntenteAggregate):
         )
 
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
-        """A correction of the partners leaves at least one, as the signature needed."""
+        """A correction of the partners leaves at least one, as the signature needed; a
+        funding convention keeps its funding and its funder."""
+        if self.kind is AgreementKind.FUNDING_CONVENTION:
+            if "funding_amount" in changes and changes["funding_amount"] is None:
+                raise ValidationError(
+                    "changes.funding", "required", "a funding convention needs an amount"
+                )
+            if "funder" in changes and changes["funder"] is None:
+                raise ValidationError(
+                    "changes.funder", "required", "a funding convention needs a funder"
+                )
         if "partner_countries" not in changes and "partner_organisations" not in changes:
             return
         countries = changes.get("partner_countries", self.partner_countries)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -237,6 +238,33 @@ def count_value(field: str, value: Any) -> int:
             field, "type", f"{field} must be a whole number, not {json_type(value)}"
         )
     return value
+
+
+def money_value(field: str, value: Any) -> tuple[Decimal, str]:
+    """A corrected amount of money, ``{"amount": "2395.00", "currency": "EUR"}``, as the
+    completion and the scheduling take it: the currency's decimals, never a float."""
+    example = '{"amount": "1000.00", "currency": "EUR"}'
+    if not isinstance(value, dict):
+        raise ValidationError(
+            field,
+            "type",
+            f"{field} must be an amount and its currency, {example}, not {json_type(value)}",
+        )
+    if set(value) != {"amount", "currency"}:
+        raise ValidationError(
+            field,
+            "money",
+            f"{field} is an amount and its currency, {example}: "
+            f"give exactly these two, not {', '.join(sorted(map(repr, value))) or 'none'}",
+        )
+    amount = value["amount"]
+    if isinstance(amount, str) and not values.AMOUNT_TEXT.fullmatch(amount):
+        raise ValidationError(
+            f"{field}.amount", "decimal", "write the amount in digits with a decimal point"
+        )
+    if isinstance(amount, bool) or not isinstance(amount, str | int | Decimal):
+        raise ValidationError(f"{field}.amount", "decimal", "amount must be a decimal number")
+    return values.money(field, Decimal(amount), text_value(f"{field}.currency", value["currency"]))
 
 
 def require_count(field: str, value: int, low: int, high: int) -> int:

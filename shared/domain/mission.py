@@ -20,6 +20,7 @@ from shared.domain.base import (
     EntenteAggregate,
     count_value,
     list_value,
+    money_value,
     optional_text,
     require_count,
     require_order,
@@ -30,7 +31,6 @@ from shared.domain.base import (
 from shared.domain.context import CommandContext
 from shared.domain.vocabulary import Classification, MissionStatus, MissionType, Organisation, Theme
 from shared.errors import DomainRuleViolation, ValidationError
-from shared.json_types import json_type
 
 #: Requested event fields copied onto the aggregate (lists are copied, not shared).
 _REQUEST_FIELDS = (
@@ -111,11 +111,11 @@ class Mission(EntenteAggregate):
             "organisations", Organisation, list_value("organisations", v), required=False
         ),
         # Delivery figures: a slip in them stayed in every report for good.
-        "budget": lambda v: _money_value("budget", v),
+        "budget": lambda v: money_value("budget", v),
         "participants": lambda v: require_count(
             "participants", count_value("participants", v), 0, MAX_PARTICIPANTS
         ),
-        "actual_cost": lambda v: _money_value("actual_cost", v),
+        "actual_cost": lambda v: money_value("actual_cost", v),
         # The post that collected the request (null: none): the route checks it covered
         # one of the mission's countries that day, as for the request.
         "post_id": lambda v: None if v is None else post_id_text(v),
@@ -534,33 +534,6 @@ def post_id_text(value: Any) -> str:
         raise ValidationError(
             "post_id", "invalid", f"post_id {text!r} is not a post's id"
         ) from None
-
-
-def _money_value(field: str, value: Any) -> tuple[Decimal, str]:
-    """A corrected amount of money, ``{"amount": "2395.00", "currency": "EUR"}``, as the
-    completion and the scheduling take it: the currency's decimals, never a float."""
-    example = '{"amount": "1000.00", "currency": "EUR"}'
-    if not isinstance(value, dict):
-        raise ValidationError(
-            field,
-            "type",
-            f"{field} must be an amount and its currency, {example}, not {json_type(value)}",
-        )
-    if set(value) != {"amount", "currency"}:
-        raise ValidationError(
-            field,
-            "money",
-            f"{field} is an amount and its currency, {example}: "
-            f"give exactly these two, not {', '.join(sorted(map(repr, value))) or 'none'}",
-        )
-    amount = value["amount"]
-    if isinstance(amount, str) and not values.AMOUNT_TEXT.fullmatch(amount):
-        raise ValidationError(
-            f"{field}.amount", "decimal", "write the amount in digits with a decimal point"
-        )
-    if isinstance(amount, bool) or not isinstance(amount, str | int | Decimal):
-        raise ValidationError(f"{field}.amount", "decimal", "amount must be a decimal number")
-    return values.money(field, Decimal(amount), text_value(f"{field}.currency", value["currency"]))
 
 
 def _optional_money(

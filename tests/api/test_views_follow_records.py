@@ -101,6 +101,8 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "themes": THEMES,
         "reference": TEXT,
         "partner_countries": st.lists(st.sampled_from(["VN", "KH", "MA", "XX"]), max_size=2),
+        "funding": st.one_of(st.none(), MONEY_VALUES),
+        "funder": st.one_of(st.none(), TEXT),
         "partner_organisations": st.lists(
             st.sampled_from([o.value for o in Organisation]), max_size=1
         ),

@@ -114,7 +114,9 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
     values = corrected_values(
         event,
         {"title": str, "reference": str, "themes": codes, "partner_countries": codes},
-        frozenset({"signed_at", "partner_organisations"}),
+        frozenset(
+            {"signed_at", "partner_organisations", "funding_amount", "funding_currency", "funder"}
+        ),
     )
     update_record(session, session.tables.agreements, event, **values)
     if "partner_countries" in values:

@@ -304,6 +304,8 @@ SHAPED: dict[str, tuple[tuple[type, ...], Any]] = {
     "post_id": ((type(None),), lambda: mission()),  # null: no post collected it
     "size": ((int,), lambda: delegation()),
     "country": ((type(None),), lambda: delegation()),  # null: an organisation instead
+    "funding": ((type(None), dict), lambda: agreement()),  # null: no funding
+    "funder": ((type(None),), lambda: agreement()),
     "organisation": ((type(None),), lambda: delegation()),
     "actual_size": ((int,), lambda: hosted_delegation()),
 }
@@ -806,3 +808,76 @@ def test_a_delegation_s_origin_is_corrected_to_one_country_or_one_organisation()
     assert (record.country, record.organisation) == (None, Organisation.INTERPOL)
     record.correct(CTX, {"country": "TN", "organisation": None}, "Origine", FIXED_ON)
     assert (record.country, record.organisation) == ("TN", None)
+
+
+def funding_convention() -> Agreement:
+    return Agreement.sign(
+        CTX,
+        id=uuid4(),
+        reference="FSP-2011-VN",
+        title="Convention FSP",
+        kind="funding-convention",
+        partner_countries=["VN"],
+        partner_organisations=[],
+        themes=["narcotics"],
+        signed_on=date(2011, 12, 9),
+        signed_at="Hanoï",
+        duration_months=36,
+        funding=(Decimal("1000000.00"), "EUR"),
+        funder="Fonds de solidarité prioritaire",
+        classification=Classification.PUBLIC,
+        today=date(2013, 12, 31),
+    )
+
+
+def test_an_agreement_s_funding_and_funder_can_be_corrected() -> None:
+    """100,000.00 typed 1,000,000.00 stayed in the register for good."""
+    record = funding_convention()
+    history(record)
+
+    record.correct(
+        CTX,
+        {"funding": {"amount": "100000", "currency": "EUR"}, "funder": " AFD "},
+        "Convention signée",
+        date(2012, 1, 5),
+    )
+
+    [event] = history(record)
+    assert event.changes == {
+        "funding_amount": Decimal("100000.00"),
+        "funding_currency": "EUR",
+        "funder": "AFD",
+    }
+    assert (record.funding_amount, record.funder) == (Decimal("100000.00"), "AFD")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"funding": None}, "changes.funding", "required"),
+        ({"funder": None}, "changes.funder", "required"),
+        ({"funder": " "}, "changes.funder", "required"),
+        ({"funding": {"amount": "1.234", "currency": "EUR"}}, "changes.funding.amount", "scale"),
+    ],
+)
+def test_a_funding_convention_keeps_its_funding_and_funder(
+    changes: dict[str, Any], field: str, rule: str
+) -> None:
+    record = funding_convention()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, changes, "Convention", date(2012, 1, 5))
+
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert history(record) == []
+
+
+def test_an_agreement_other_than_a_funding_convention_can_lose_its_funding() -> None:
+    record = agreement()
+    record.correct(CTX, {"funding": {"amount": "5000", "currency": "XOF"}}, "x", FIXED_ON)
+    history(record)
+
+    record.correct(CTX, {"funding": None, "funder": None}, "Sans financement", FIXED_ON)
+
+    assert (record.funding_amount, record.funding_currency) == (None, None)
