@@ -9,6 +9,7 @@ and a reason, and both stay in the history.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -265,6 +266,25 @@ def money_value(field: str, value: Any) -> tuple[Decimal, str]:
     if isinstance(amount, bool) or not isinstance(amount, str | int | Decimal):
         raise ValidationError(f"{field}.amount", "decimal", "amount must be a decimal number")
     return values.money(field, Decimal(amount), text_value(f"{field}.currency", value["currency"]))
+
+
+def date_value(field: str, value: Any) -> date:
+    """A corrected date: text ``YYYY-MM-DD`` (as every command takes dates), a business
+    date (1900 to 2199); never a number or another spelling."""
+    text = text_value(field, value)
+    try:
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(field, "date", f"{field} must be a date, YYYY-MM-DD") from None
+    problem = values.business_date_problem(day)
+    if problem is not None:
+        raise ValidationError(field, "date-range", f"{field} {problem}")
+    return day
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def require_count(field: str, value: int, low: int, high: int) -> int:

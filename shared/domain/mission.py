@@ -19,6 +19,7 @@ from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
     count_value,
+    date_value,
     list_value,
     money_value,
     optional_text,
@@ -119,6 +120,10 @@ class Mission(EntenteAggregate):
         # The post that collected the request (null: none): the route checks it covered
         # one of the mission's countries that day, as for the request.
         "post_id": lambda v: None if v is None else post_id_text(v),
+        # Once launched (before, a mission is rescheduled): dates typed wrong stayed on
+        # the board, in the annual report's year and in the overlaps for good.
+        "start_date": lambda v: date_value("start_date", v),
+        "end_date": lambda v: date_value("end_date", v),
         # Where it takes place: a country typed wrong stayed in the figures by country.
         "countries": lambda v: values.countries("countries", list_value("countries", v)),
         "mission_type": lambda v: (
@@ -499,6 +504,39 @@ class Mission(EntenteAggregate):
                     f"changes.{shown}",
                 )
             require_order(since, corrected_on, since_name, "corrected_on")
+        if "start_date" in changes or "end_date" in changes:
+            self._check_corrected_dates(changes, corrected_on)
+
+    def _check_corrected_dates(self, changes: Mapping[str, Any], corrected_on: date) -> None:
+        """Dates are corrected once the mission is launched (until then it is rescheduled,
+        a step of its own), and keep the order its steps had: requested, then the dates,
+        the launch within them, the completion not before the start."""
+        named = "start_date" if "start_date" in changes else "end_date"
+        if self.launched_on is None:
+            raise DomainRuleViolation(
+                "not-launched",
+                "a mission not yet launched is rescheduled (POST …/schedule), not corrected",
+                f"changes.{named}",
+            )
+        require_order(self.launched_on, corrected_on, "launched_on", "corrected_on")
+        start = changes.get("start_date", self.start_date)
+        end = changes.get("end_date", self.end_date)
+        steps = [
+            ("requested_on", self.requested_on, "start_date", start),
+            ("start_date", start, "end_date", end),
+            ("start_date", start, "launched_on", self.launched_on),
+            ("launched_on", self.launched_on, "end_date", end),
+        ]
+        if self.completed_on is not None:
+            steps.append(("start_date", start, "completed_on", self.completed_on))
+        for first_name, first, second_name, second in steps:
+            if second < first:
+                raise DomainRuleViolation(
+                    "dates-in-order",
+                    f"{second_name} ({second.isoformat()}) would be before {first_name} "
+                    f"({first.isoformat()})",
+                    f"changes.{named}",
+                )
 
     def _after_last_step(self, field: str, on: date) -> None:
         """A step is not dated before the last one recorded (decision, scheduling, launch).

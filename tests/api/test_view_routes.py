@@ -466,6 +466,58 @@ def test_a_corrected_country_moves_the_mission_between_country_files(api: Api) -
     assert mission.id in [m["id"] for m in board["items"]]
 
 
+def test_a_launched_mission_s_dates_are_corrected_and_the_board_follows(api: Api) -> None:
+    """Launched on 7 October 2013, a mission typed to end on the 18th could only be
+    rescheduled before its launch: the wrong end stayed on the board for good."""
+    launched = api.walk("missions", "validation", "schedule", "launch")  # 7-18 Oct 2013
+    body = {
+        "changes": {"end_date": "2013-10-11"},
+        "reason": "Programme",
+        "corrected_on": "2013-10-20",
+    }
+
+    fixed = api.post(f"{launched.path}/corrections", body, version=launched.version)
+
+    assert fixed.status_code == 200, fixed.text
+    at = fixed.json()["position"]
+    board = api.get(f"/api/police/missions?year=2013&min_position={at}&limit=200").json()
+    item = next(m for m in board["items"] if m["id"] == launched.id)
+    assert (item["start_date"], item["end_date"]) == ("2013-10-07", "2013-10-11")
+    events = api.get(f"{launched.path}/history").json()["events"]
+    assert events[-1]["data"]["changes"] == {"end_date": "2013-10-11"}
+    early = {**body, "changes": {"end_date": "2013-10-06"}}
+    refused = problem(
+        api.post(f"{launched.path}/corrections", early, version=launched.version + 1),
+        422,
+        "dates-in-order",
+    )
+    assert refused["field"] == "changes.end_date"
+
+
+def test_a_start_date_corrected_into_another_year_moves_the_mission_to_its_board(
+    api: Api,
+) -> None:
+    record = api.walk("missions", "validation")
+    record = api.command(record, "schedule", start_date="2013-12-30", end_date="2014-01-10")
+    record = api.command(record, "launch", launched_on="2014-01-02")
+    body = {
+        "changes": {"start_date": "2014-01-02"},
+        "reason": "Programme",
+        "corrected_on": "2014-01-05",
+    }
+
+    fixed = api.post(f"{record.path}/corrections", body, version=record.version)
+
+    assert fixed.status_code == 200, fixed.text
+    at = fixed.json()["position"]
+
+    def on_board(year: int) -> bool:
+        board = api.get(f"/api/police/missions?year={year}&min_position={at}&limit=200").json()
+        return record.id in [m["id"] for m in board["items"]]
+
+    assert (on_board(2014), on_board(2013)) == (True, False)
+
+
 def test_a_corrected_rating_and_type_move_the_annual_report(api: Api) -> None:
     """A rating typed 4 for 1, or a course recorded as an expert mission, stayed in the
     evaluation average and the counts by type for good (422 not-correctable)."""

@@ -89,6 +89,8 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "actual_cost": MONEY_VALUES,
         "mission_type": st.sampled_from(["seminar", "expert-mission", "nope"]),
         "countries": st.lists(st.sampled_from(["VN", "KH", "SN", "XX"]), max_size=2),
+        "start_date": st.sampled_from(["2012-12-31", "2013-10-07", "2013-10-08", "7/10/2013"]),
+        "end_date": st.sampled_from(["2013-10-06", "2013-10-18", "2014-01-02", "2200-01-01"]),
         "expert_count": st.integers(-1, 3),
         "outcome": TEXT,
         "rating": st.integers(0, 6),

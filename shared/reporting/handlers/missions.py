@@ -89,6 +89,8 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
             "mission_type": str,
             "rating": int,
             "countries": codes,
+            "start_date": required_day,
+            "end_date": required_day,
         },
         frozenset(
             {

@@ -130,12 +130,17 @@ def codes(value: Any) -> list[str]:
 AMOUNT = "_amount"
 
 
-def corrections(table: Table, code_tables: Mapping[str, Table] | None = None) -> Handler:
+def corrections(
+    table: Table,
+    code_tables: Mapping[str, Table] | None = None,
+    derived: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+) -> Handler:
     """The handler of a ``corrected`` event: sets the named columns, refreshes code tables.
 
     ``classification`` is already carried by every event (see ``meta``); a
     field the table has no column for is malformed data, not something to
-    drop quietly.
+    drop quietly. ``derived``: the columns computed from the corrected ones (a
+    mission's board year from its start date).
     """
     lists = dict(code_tables or {})
 
@@ -153,6 +158,8 @@ def corrections(table: Table, code_tables: Mapping[str, Table] | None = None) ->
                 values[name] = _decoded(table, name, value, lists)
             if name in lists:
                 replace_codes(session, lists[name], event.aggregate_id, values[name])
+        if derived is not None:
+            values.update(derived(values))
         update_record(session, table, event, **values)
 
     return apply

@@ -7,6 +7,9 @@ columns of later steps stay empty (NULL) until their step happens.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from shared.events.envelope import EventEnvelope
 from shared.views.handlers.common import (
     Handler,
@@ -140,7 +143,13 @@ def evaluated(session: ViewSession, event: EventEnvelope) -> None:
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
     tables = session.tables
     codes = {"themes": tables.mission_themes, "countries": tables.mission_countries}
-    corrections(tables.missions, codes)(session, event)
+    corrections(tables.missions, codes, _board_year)(session, event)
+
+
+def _board_year(corrected: Mapping[str, Any]) -> dict[str, Any]:
+    """A corrected start date moves the mission to its year's board."""
+    start = corrected.get("start_date")
+    return {} if start is None else {"board_year": start.year}
 
 
 HANDLERS: dict[str, Handler] = {

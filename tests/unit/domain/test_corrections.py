@@ -139,7 +139,7 @@ def test_several_fields_at_once_are_normalised() -> None:
     assert (record.themes, record.organisations) == (["narcotics"], ["ASEANAPOL"])
 
 
-@pytest.mark.parametrize("field", ["status", "requested_on", "start_date", "tenant"])
+@pytest.mark.parametrize("field", ["status", "requested_on", "launched_on", "tenant"])
 def test_a_field_that_is_not_correctable_is_refused(field: str) -> None:
     record = mission()
     history(record)
@@ -881,3 +881,54 @@ def test_an_agreement_other_than_a_funding_convention_can_lose_its_funding() -> 
     record.correct(CTX, {"funding": None, "funder": None}, "Sans financement", FIXED_ON)
 
     assert (record.funding_amount, record.funding_currency) == (None, None)
+
+
+def test_a_launched_mission_s_dates_can_be_corrected() -> None:
+    """Held 8-12 July 2013, typed 8-12 July 2031: the board of 2031 showed it for good."""
+    record = completed_mission()  # 8-12 July 2013, launched 8 July, completed 15 July
+    history(record)
+
+    record.correct(CTX, {"end_date": "2013-07-13"}, "Programme", date(2013, 9, 1))
+
+    [event] = history(record)
+    assert event.changes == {"end_date": date(2013, 7, 13)}
+    assert (record.start_date, record.end_date) == (date(2013, 7, 8), date(2013, 7, 13))
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule", "field"),
+    [
+        ({"start_date": "2013-07-09"}, "dates-in-order", "changes.start_date"),  # after launch
+        ({"end_date": "2013-07-07"}, "dates-in-order", "changes.end_date"),  # before launch
+        ({"start_date": "2013-02-28"}, "dates-in-order", "changes.start_date"),  # before request
+        ({"start_date": "2013-07-16"}, "dates-in-order", "changes.start_date"),  # after completion
+        ({"start_date": "8 July 2013"}, "date", "changes.start_date"),
+        ({"start_date": "20130708"}, "date", "changes.start_date"),
+        ({"end_date": "2213-07-12"}, "date-range", "changes.end_date"),
+        ({"end_date": 20130712}, "type", "changes.end_date"),
+    ],
+)
+def test_corrected_dates_keep_the_order_of_the_mission_s_steps(
+    changes: dict[str, Any], rule: str, field: str
+) -> None:
+    record = completed_mission()
+    history(record)
+
+    with pytest.raises((ValidationError, DomainRuleViolation)) as caught:
+        record.correct(CTX, changes, "Programme", date(2013, 9, 1))
+
+    refused: Any = caught.value
+    assert (refused.rule, refused.field) == (rule, field)
+    assert history(record) == []
+
+
+def test_a_mission_not_yet_launched_is_rescheduled_not_corrected() -> None:
+    record = mission()
+    record.validate(CTX, date(2013, 4, 1), "MEAE", "MEAE/2013/9")
+    record.schedule(CTX, date(2013, 7, 8), date(2013, 7, 12), "Hanoi", 2, None, date(2013, 5, 1))
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, {"start_date": "2013-07-09"}, "Programme", date(2013, 6, 1))
+
+    assert (caught.value.rule, caught.value.field) == ("not-launched", "changes.start_date")
