@@ -16,6 +16,7 @@ from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
     count_value,
+    date_value,
     list_value,
     require_count,
     require_order,
@@ -60,6 +61,8 @@ class DelegationVisit(EntenteAggregate):
             if v is None
             else values.one("organisation", Organisation, text_value("organisation", v)).value
         ),
+        # The day it was hosted (within the visit's dates): the year's count follows.
+        "hosted_on": lambda v: date_value("hosted_on", v),
         # Head counts: a slip in the size planned or hosted stayed in the calendar for good.
         "size": lambda v: require_count("size", count_value("size", v), 1, MAX_SIZE),
         "actual_size": lambda v: require_count(
@@ -253,15 +256,35 @@ class DelegationVisit(EntenteAggregate):
                     "a delegation comes from either one country or one organisation: "
                     "correct both, the other to null",
                 )
-        if "actual_size" not in changes:
+        held = [name for name in ("actual_size", "hosted_on") if name in changes]
+        if not held:
             return
         if self.hosted_on is None:
             raise DomainRuleViolation(
                 "not-hosted",
-                "a delegation visit has no actual_size to correct before it is hosted",
-                "changes.actual_size",
+                f"a delegation visit has no {held[0]} to correct before it is hosted",
+                f"changes.{held[0]}",
             )
         require_order(self.hosted_on, corrected_on, "hosted_on", "corrected_on")
+        if "hosted_on" in changes:
+            self._check_hosted_on(changes["hosted_on"], corrected_on)
+
+    def _check_hosted_on(self, hosted_on: date, corrected_on: date) -> None:
+        """A corrected hosting day keeps the hosting's rules: within the visit's dates,
+        not before its last rescheduling (or the plan), not after the correction."""
+        field = "changes.hosted_on"
+        if not self.start_date <= hosted_on <= self.end_date:
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"hosted_on ({hosted_on.isoformat()}) is outside the visit's dates "
+                f"({self.start_date.isoformat()} to {self.end_date.isoformat()})",
+                field=field,
+            )
+        if self.rescheduled_on is not None:
+            require_order(self.rescheduled_on, hosted_on, "the last rescheduled_on", field)
+        elif self._began_on is not None:
+            require_order(self._began_on, hosted_on, "planned_on", field)
+        require_order(hosted_on, corrected_on, field, "corrected_on")
 
     def _after_last_rescheduling(self, field: str, on: date) -> None:
         """A rescheduling, hosting or cancellation is dated after the last step recorded.

@@ -117,6 +117,7 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "country": st.sampled_from(["VN", "MA", None, "XX"]),
         "organisation": st.sampled_from([None, "INTERPOL", "NOPE"]),
         "actual_size": st.integers(0, 12),
+        "hosted_on": st.sampled_from(["2024-06-09", "2024-06-10", "2024-06-14", "x"]),
     },
     "posts": {"name": TEXT, "city": TEXT},
 }

@@ -932,3 +932,19 @@ def test_a_mission_not_yet_launched_is_rescheduled_not_corrected() -> None:
         record.correct(CTX, {"start_date": "2013-07-09"}, "Programme", date(2013, 6, 1))
 
     assert (caught.value.rule, caught.value.field) == ("not-launched", "changes.start_date")
+
+
+def test_the_day_a_visit_was_hosted_can_be_corrected_within_its_dates() -> None:
+    record = hosted_delegation()  # 10-12 June 2013, hosted on the 11th
+    history(record)
+
+    record.correct(CTX, {"hosted_on": "2013-06-10"}, "Registre", date(2013, 6, 20))
+
+    assert record.hosted_on == date(2013, 6, 10)
+    for day, field in [("2013-06-13", "changes.hosted_on"), ("2013-06-09", "changes.hosted_on")]:
+        with pytest.raises(DomainRuleViolation) as caught:
+            record.correct(CTX, {"hosted_on": day}, "Registre", date(2013, 6, 20))
+        assert (caught.value.rule, caught.value.field) == ("dates-in-order", field)
+    with pytest.raises(DomainRuleViolation) as planned:
+        delegation().correct(CTX, {"hosted_on": "2013-06-11"}, "Registre", date(2013, 6, 20))
+    assert (planned.value.rule, planned.value.field) == ("not-hosted", "changes.hosted_on")
