@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from types import FrameType
 
@@ -72,24 +73,44 @@ def _log_to(path: str) -> None:
 
 
 def relay_process(
-    settings: Settings, tenant: str, kafka: KafkaSettings, options: RelayOptions, log: str
+    settings: Settings,
+    tenant: str,
+    kafka: KafkaSettings,
+    options: RelayOptions,
+    log: str,
+    ready: EventType,
 ) -> None:
     """The relay of ``tenant`` until SIGTERM (a clean stop) or SIGKILL."""
+    stop = _stop_on_sigterm(ready)
     _die_with_the_forkserver()
     _log_to(log)
-    run_relay(settings, tenant, kafka=kafka, options=options)
+    run_relay(settings, tenant, kafka=kafka, options=options, stop=stop)
 
 
-def projector_process(settings: ProjectorSettings, kafka: KafkaSettings, log: str) -> None:
-    """The projector service (its thread, without HTTP) until SIGTERM or SIGKILL."""
-    _die_with_the_forkserver()
-    _log_to(log)
+def _stop_on_sigterm(ready: EventType) -> threading.Event:
+    """SIGTERM sets the returned event, from the child's first line; then ``ready`` is set.
+
+    ``Restartable.stop`` waits for ``ready``: a SIGTERM sent to a child restarted a
+    moment before, still unpickling its arguments, met the default action (exit
+    -15) instead of a clean stop, and failed the run once in a while.
+    """
     stop = threading.Event()
 
     def handle(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, handle)
+    ready.set()
+    return stop
+
+
+def projector_process(
+    settings: ProjectorSettings, kafka: KafkaSettings, log: str, ready: EventType
+) -> None:
+    """The projector service (its thread, without HTTP) until SIGTERM or SIGKILL."""
+    stop = _stop_on_sigterm(ready)
+    _die_with_the_forkserver()
+    _log_to(log)
     service = bootstrap(settings, kafka=kafka)
     service.start()
     try:
@@ -122,6 +143,7 @@ class Restartable:
         self.log = log
         self.kills = 0
         self._process: BaseProcess | None = None
+        self._ready: EventType | None = None  # set by the child once SIGTERM stops it cleanly
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -140,9 +162,11 @@ class Restartable:
             self._start()
 
     def stop(self) -> None:
-        """SIGTERM and a clean exit (0)."""
+        """SIGTERM, once the process handles it, and a clean exit (0)."""
         with self._lock:
             process = self._running()
+            assert self._ready is not None, f"{self.name} was never started"
+            assert self._ready.wait(30), f"{self.name}: not handling SIGTERM 30 s after its start"
             process.terminate()
             process.join(timeout=60)
             assert process.exitcode == 0, f"{self.name} exit {process.exitcode}:\n{self.tail()}"
@@ -165,7 +189,9 @@ class Restartable:
 
     def _start(self) -> None:
         assert self._process is None or not self._process.is_alive()
-        self._process = self.ctx.Process(target=self.target, args=self.args, name=self.name)
+        self._ready = self.ctx.Event()
+        args = (*self.args, self._ready)
+        self._process = self.ctx.Process(target=self.target, args=args, name=self.name)
         self._process.start()
 
     def _running(self) -> BaseProcess:
