@@ -149,6 +149,9 @@ def ledger(tmp_path: Path) -> CooperationLedger:
     ledger = CooperationLedger("police", SqliteStore(tmp_path))
     ids = write_history(ledger, records=3, rounds=2)
     correct(ledger, ids[0], date(2013, 1, 1), title="Accord corrigé", themes=["cybercrime"])
+    # Money in a correction's changes: a Decimal, stored with its type, read as text.
+    funding = {"amount": "10.5", "currency": "EUR"}
+    correct(ledger, ids[2], date(2013, 1, 2), funding=funding, partner_countries=["KH", "LA"])
     amend(ledger, ids[1], date(2013, 2, 1), "Avenant « spécial »")
     sign(ledger, "B-1")
 
