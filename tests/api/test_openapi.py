@@ -10,6 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.cli.main import platform_app
+from shared.domain.agreement import Agreement
+from shared.domain.delegation import DelegationVisit
+from shared.domain.mission import Mission
+from shared.domain.post import PostAbroad
 from shared.settings import Settings
 
 
@@ -112,3 +116,24 @@ def test_swagger_ui_served_reads_openapi_3_1(whole_platform: TestClient) -> None
     assert major is not None
     assert int(major.group(1)) >= 5
     assert whole_platform.get("/openapi.json").json()["openapi"].startswith("3.1")
+
+
+@pytest.mark.parametrize(
+    ("collection", "record"),
+    [
+        ("agreements", Agreement),
+        ("missions", Mission),
+        ("delegations", DelegationVisit),
+        ("posts", PostAbroad),
+    ],
+)
+def test_each_correction_operation_names_the_fields_it_may_correct(
+    client: TestClient, collection: str, record: Any
+) -> None:
+    """The body is a map of any names: without the list, a client found them by 422s."""
+    spec = client.get("/openapi.json").json()
+    operation = spec["paths"][f"/api/{{tenant}}/{collection}/{{record_id}}/corrections"]["post"]
+
+    named = set(re.findall(r"`([a-z_]+)`", operation["description"]))
+
+    assert named == {*record.correctable, "classification"}

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
-from services.tenant.routes.changes import Key, change_route
+from services.tenant.routes.changes import Key, change_route, correction_route
 from services.tenant.schemas.agreements import (
     AmendAgreement,
     RenewAgreement,
@@ -17,7 +17,7 @@ from services.tenant.schemas.agreements import (
     SuspendAgreement,
     TerminateAgreement,
 )
-from services.tenant.schemas.common import Correction, record_state
+from services.tenant.schemas.common import record_state
 from shared.domain.agreement import Agreement
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
@@ -114,12 +114,4 @@ change_route(
     body=TerminateAgreement,
     apply=lambda a, ctx, b: a.terminate(ctx, b.terminated_on, b.reason),
 )
-change_route(
-    router,
-    "/{record_id}/corrections",
-    name="correct",
-    summary="Correct descriptive fields, with a reason",
-    record=Agreement,
-    body=Correction,
-    apply=lambda a, ctx, b: a.correct(ctx, b.changes, b.reason, b.corrected_on),
-)
+correction_route(router, Agreement)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from services.tenant.context import Context, Ledger
+from services.tenant.schemas.common import Correction
 from shared.application.ledger import CooperationLedger, Idempotency
 from shared.domain.base import EntenteAggregate
 from shared.domain.context import CommandContext
@@ -43,6 +44,7 @@ def change_route(
     apply: Callable[[R, CommandContext, B], object],
     role: Any = Recorder,
     check: Callable[[CooperationLedger, R, B], None] | None = None,
+    description: str | None = None,
 ) -> None:
     """Adds ``POST path``: ``apply(record, ctx, body)``, recorded if the version matches.
 
@@ -71,4 +73,32 @@ def change_route(
     # FastAPI reads the role and the body model from the annotations.
     endpoint.__annotations__ = {**endpoint.__annotations__, "principal": role, "body": body}
     endpoint.__name__ = endpoint.__qualname__ = name
-    router.post(path, name=name, summary=summary)(endpoint)
+    router.post(path, name=name, summary=summary, description=description)(endpoint)
+
+
+def correction_route(
+    router: APIRouter,
+    record: type[R],
+    check: Callable[[CooperationLedger, R, Correction], None] | None = None,
+) -> None:
+    """``POST /{record_id}/corrections`` of ``record``: its operation lists the fields a
+    correction may name, as the domain defines them (``correctable``)."""
+    fields = ", ".join(f"`{name}`" for name in sorted([*record.correctable, "classification"]))
+    change_route(
+        router,
+        "/{record_id}/corrections",
+        name="correct",
+        summary="Correct recorded fields, with a reason",
+        description=(
+            f"Fields a correction may name: {fields}. Each keeps the rules of the command "
+            "that recorded it, and a field a step records (a hosting, a completion, an "
+            "evaluation) is corrected once that step is recorded, as of a day not before it; "
+            "the original stays in the history."
+        ),
+        record=record,
+        body=Correction,
+        apply=lambda found, ctx, body: found.correct(
+            ctx, body.changes, body.reason, body.corrected_on
+        ),
+        check=check,
+    )

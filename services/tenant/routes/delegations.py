@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
-from services.tenant.routes.changes import Key, change_route
-from services.tenant.schemas.common import Correction, record_state
+from services.tenant.routes.changes import Key, change_route, correction_route
+from services.tenant.schemas.common import record_state
 from services.tenant.schemas.delegations import (
     CancelDelegation,
     HostDelegation,
@@ -89,12 +89,4 @@ change_route(
     body=CancelDelegation,
     apply=lambda d, ctx, b: d.cancel(ctx, b.cancelled_on, b.reason),
 )
-change_route(
-    router,
-    "/{record_id}/corrections",
-    name="correct",
-    summary="Correct descriptive fields, with a reason",
-    record=DelegationVisit,
-    body=Correction,
-    apply=lambda d, ctx, b: d.correct(ctx, b.changes, b.reason, b.corrected_on),
-)
+correction_route(router, DelegationVisit)

@@ -14,8 +14,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
-from services.tenant.routes.changes import Key, change_route
-from services.tenant.schemas.common import Correction, InvalidItem, record_state
+from services.tenant.routes.changes import Key, change_route, correction_route
+from services.tenant.schemas.common import InvalidItem, record_state
 from services.tenant.schemas.missions import (
     CancelMission,
     CompleteMission,
@@ -247,17 +247,7 @@ change_route(
         ctx, b.evaluated_on, b.rating, b.findings, b.recommendations
     ),
 )
-change_route(
-    router,
-    "/{record_id}/corrections",
-    name="correct",
-    summary="Correct descriptive fields or delivery figures (budget, participants, actual "
-    "cost), with a reason",
-    record=Mission,
-    body=Correction,
-    apply=lambda m, ctx, b: m.correct(ctx, b.changes, b.reason, b.corrected_on),
-    check=lambda ledger, m, b: _corrected_post(ledger, m, b.changes),
-)
+correction_route(router, Mission, check=lambda ledger, m, b: _corrected_post(ledger, m, b.changes))
 
 
 def _corrected_post(ledger: CooperationLedger, mission: Mission, changes: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
-from services.tenant.routes.changes import Key, change_route
-from services.tenant.schemas.common import Correction, record_state
+from services.tenant.routes.changes import Key, change_route, correction_route
+from services.tenant.schemas.common import record_state
 from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost, RedateCoverage
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag
@@ -79,12 +79,4 @@ change_route(
     body=ClosePost,
     apply=lambda p, ctx, b: p.close(ctx, b.closed_on),
 )
-change_route(
-    router,
-    "/{record_id}/corrections",
-    name="correct",
-    summary="Correct descriptive fields, with a reason",
-    record=PostAbroad,
-    body=Correction,
-    apply=lambda p, ctx, b: p.correct(ctx, b.changes, b.reason, b.corrected_on),
-)
+correction_route(router, PostAbroad)
