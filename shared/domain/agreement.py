@@ -67,6 +67,8 @@ class Agreement(EntenteAggregate):
             list_value("partner_organisations", v),
             required=False,
         ),
+        # The instrument's kind: the figures by kind follow (a funding convention's rules hold).
+        "kind": lambda v: values.one("kind", AgreementKind, text_value("kind", v)).value,
         # Money: a funding typed wrong stayed in the register for good; null: none.
         "funding": lambda v: (None, None) if v is None else money_value("funding", v),
         "funder": lambda v: (
@@ -244,15 +246,19 @@ class Agreement(EntenteAggregate):
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """A correction of the partners leaves at least one, as the signature needed; a
         funding convention keeps its funding and its funder."""
-        if self.kind is AgreementKind.FUNDING_CONVENTION:
-            if "funding_amount" in changes and changes["funding_amount"] is None:
-                raise ValidationError(
-                    "changes.funding", "required", "a funding convention needs an amount"
-                )
-            if "funder" in changes and changes["funder"] is None:
-                raise ValidationError(
-                    "changes.funder", "required", "a funding convention needs a funder"
-                )
+        if changes.get("kind", self.kind) == AgreementKind.FUNDING_CONVENTION:
+            needed = [  # (as named in a correction, as recorded, what it is)
+                ("funding", "funding_amount", "an amount"),
+                ("funder", "funder", "a funder"),
+                ("duration_months", "duration_months", "a duration"),
+            ]
+            for name, recorded, what in needed:
+                if changes.get(recorded, getattr(self, recorded)) is None:
+                    # Named as the change to make: the field, or the kind it was given.
+                    field = name if recorded in changes or "kind" not in changes else "kind"
+                    raise ValidationError(
+                        f"changes.{field}", "required", f"a funding convention needs {what}"
+                    )
         if "partner_countries" not in changes and "partner_organisations" not in changes:
             return
         countries = changes.get("partner_countries", self.partner_countries)

@@ -103,6 +103,7 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "themes": THEMES,
         "reference": TEXT,
         "partner_countries": st.lists(st.sampled_from(["VN", "KH", "MA", "XX"]), max_size=2),
+        "kind": st.sampled_from(["letter-of-intent", "funding-convention", "treaty"]),
         "funding": st.one_of(st.none(), MONEY_VALUES),
         "funder": st.one_of(st.none(), TEXT),
         "partner_organisations": st.lists(

@@ -357,3 +357,22 @@ def test_a_corrected_type_moves_the_cells_and_the_evaluation_follows(
         missions = session.tables.missions
         ratings = session.connection.execute(select(missions.c.rating)).scalars().all()
     assert sorted(ratings, key=str) == [2, None]
+
+
+def test_a_corrected_kind_moves_the_agreement_between_the_kinds_in_force(
+    world: World, store: ReportingStore
+) -> None:
+    world.agreement("police", "X", countries=["VN"], themes=[CYBER], signed_on=date(2024, 1, 10))
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+    on = date(2024, 12, 31)
+    ctx = world.context("police")
+
+    world.change(
+        Agreement,
+        "X",
+        lambda a: a.correct(ctx, {"kind": "letter-of-intent"}, "Texte", date(2024, 2, 1)),
+    )
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+
+    totals = queries.agreements_in_force(store, TENANTS, Filters(), on)["totals"]
+    assert totals["by_kind"] == {"letter-of-intent": 1}

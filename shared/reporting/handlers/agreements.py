@@ -113,7 +113,7 @@ def _change(status: str, on: str) -> Handler:
 def corrected(session: ReportingSession, event: EventEnvelope) -> None:
     values = corrected_values(
         event,
-        {"title": str, "reference": str, "themes": codes, "partner_countries": codes},
+        {"title": str, "reference": str, "themes": codes, "partner_countries": codes, "kind": str},
         frozenset(
             {"signed_at", "partner_organisations", "funding_amount", "funding_currency", "funder"}
         ),

@@ -16,7 +16,7 @@ from shared.domain.context import Actor, CommandContext
 from shared.domain.delegation import DelegationVisit
 from shared.domain.mission import Mission
 from shared.domain.post import PostAbroad
-from shared.domain.vocabulary import Classification, MissionType, Organisation
+from shared.domain.vocabulary import AgreementKind, Classification, MissionType, Organisation
 from shared.errors import DomainRuleViolation, ValidationError
 
 CTX = CommandContext(
@@ -948,3 +948,23 @@ def test_the_day_a_visit_was_hosted_can_be_corrected_within_its_dates() -> None:
     with pytest.raises(DomainRuleViolation) as planned:
         delegation().correct(CTX, {"hosted_on": "2013-06-11"}, "Registre", date(2013, 6, 20))
     assert (planned.value.rule, planned.value.field) == ("not-hosted", "changes.hosted_on")
+
+
+def test_an_agreement_s_kind_can_be_corrected_and_a_funding_convention_s_rules_hold() -> None:
+    record = agreement()  # a letter of intent, open-ended, no funding
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {"kind": "funding-convention"}, "Texte", FIXED_ON)
+    assert (caught.value.field, caught.value.rule) == ("changes.kind", "required")
+    assert "needs an amount" in caught.value.detail
+
+    record.correct(CTX, {"kind": "memorandum-of-understanding"}, "Texte", FIXED_ON)
+
+    assert record.kind is AgreementKind.MEMORANDUM_OF_UNDERSTANDING
+    convention = funding_convention()
+    convention.correct(CTX, {"kind": "administrative-arrangement"}, "Texte", date(2012, 1, 5))
+    assert convention.kind is AgreementKind.ADMINISTRATIVE_ARRANGEMENT
+    with pytest.raises(ValidationError) as vocabulary:
+        record.correct(CTX, {"kind": "treaty"}, "Texte", FIXED_ON)
+    assert (vocabulary.value.field, vocabulary.value.rule) == ("changes.kind", "vocabulary")
