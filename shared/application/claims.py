@@ -86,7 +86,9 @@ class ValueClaim(DirectlyCreated):
             aggregate.holder = None
 
     class Retaken(Aggregate.Event):
-        """A released value taken by a record (the same or another)."""
+        """A released value taken by a record (the same or another); or a held one taken
+        again by its holder, unchanged, by a command that must collide with another on
+        that value at that moment (``coverage``: a redating, a post of the past)."""
 
         holder: UUID
         value: str

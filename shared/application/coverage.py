@@ -130,22 +130,35 @@ def coverage_claims(app: Application[UUID], tenant: str, record: Any) -> list[Ag
     return claims
 
 
-def collision(app: Application[UUID], record: Any, claims: Sequence[Any]) -> ValueTakenError | None:
-    """After a failed save: the country another post took meanwhile, if that is why (a
-    claim this save took, or a free one a redating wrote again)."""
+def collision(
+    app: Application[UUID], record: Any, claims: Sequence[Any], pending: Sequence[Any]
+) -> ValueTakenError | None:
+    """After a failed save: the country another post took meanwhile, if that is why.
+
+    A claim this save took for the post, now another post's, is that country
+    taken. Claims a redating or a post of the past wrote only to serialise
+    (``_written_free``) collide with any command on those countries, overlapping
+    or not: the periods are compared again, and only an overlap is answered as
+    one (otherwise the ledger's "send this one again"). ``pending``: the
+    command's events, which the save collected.
+    """
     if not isinstance(record, PostAbroad):
         return None
-    for claim in claims:
-        if not isinstance(claim, ValueClaim) or claim.field != FIELD:
+    ours = [c for c in claims if isinstance(c, ValueClaim) and c.field == FIELD]
+    for claim in ours:
+        if claim.holder != record.id:
             continue
         stored = find_claim(app, claim.id)
         if stored is not None and stored.holder not in (None, record.id):
-            other = _post(app, stored.holder)
-            # A claim this save wrote free is a redating's (``_redating``, which names the
-            # date) or a past post's (``_past_post``, whose countries are the question).
-            redating = claim.holder is None and record.closed_on is None
-            field = REDATED_FIELD if redating else FIELD
-            return _covered(claim.value, stored.holder, other, None, field)
+            return _covered(claim.value, stored.holder, _post(app, stored.holder), None)
+    redated = [e for e in pending if isinstance(e, PostAbroad.CoverageRedated)]
+    try:
+        if redated:
+            _redating_overlap(app, record, redated[-1])
+        elif any(isinstance(e, PostAbroad.Opened) for e in pending) and ours:
+            _past_post_overlap(app, record)
+    except ValueTakenError as taken:
+        return taken
     return None
 
 
@@ -211,15 +224,27 @@ def _redating(
     written too, to collide with such a save.
     """
     history = post.coverage_history
+    if event.effective_on < event.recorded_effective_on:
+        _redating_overlap(app, post, event)
+        return []
+    kept = set(history[-2]["countries"]) - set(history[-1]["countries"])
+    read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in kept}
+    _redating_overlap(app, post, event)
+    return _written_free(tenant, post, read)
+
+
+def _redating_overlap(
+    app: Application[UUID], post: PostAbroad, event: PostAbroad.CoverageRedated
+) -> None:
+    """ValueTakenError if the days a redating moves are another post's, for the countries
+    it moves them for (redated earlier: those it added; later: those it gave up)."""
+    history = post.coverage_history
     before, after = set(history[-2]["countries"]), set(history[-1]["countries"])
     recorded, new = event.recorded_effective_on, event.effective_on
     if new < recorded:
         _refuse_overlap(app, post, after - before, new, recorded, REDATED_FIELD)
-        return []
-    kept = before - after
-    read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in kept}
-    _refuse_overlap(app, post, kept, recorded, new, REDATED_FIELD)
-    return _written_free(tenant, post, read)
+    else:
+        _refuse_overlap(app, post, before - after, recorded, new, REDATED_FIELD)
 
 
 def _past_post(app: Application[UUID], tenant: str, post: PostAbroad) -> list[Aggregate]:
@@ -229,19 +254,29 @@ def _past_post(app: Application[UUID], tenant: str, post: PostAbroad) -> list[Ag
     claim is its own, but the free ones are written, as a later redating's are,
     so another post taking one of its countries at this moment collides.
     """
-    opened = post.coverage_history[0]
-    countries = set(opened["countries"])
+    countries = set(post.coverage_history[0]["countries"])
     read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in countries}
-    _refuse_overlap(app, post, countries, opened["from"], post.closed_on)
+    _past_post_overlap(app, post)
     return _written_free(tenant, post, read)
+
+
+def _past_post_overlap(app: Application[UUID], post: PostAbroad) -> None:
+    """ValueTakenError if another post covers one of a past post's countries in its period."""
+    opened = post.coverage_history[0]
+    _refuse_overlap(app, post, set(opened["countries"]), opened["from"], post.closed_on)
 
 
 def _written_free(
     tenant: str, post: PostAbroad, read: dict[str, ValueClaim | None]
 ) -> list[Aggregate]:
-    """The claims of ``read`` that no post holds, written again free (a new one taken and
-    released at once): saved with the command, they make a taking at this moment collide.
-    A claim another post holds is left: the periods the check compared are the judge."""
+    """The claims of ``read`` written again, unchanged, so that another command on one of
+    these countries at this moment collides with this one: a free claim is released
+    again (a new one taken and released at once), a held one taken again by its holder.
+    The command holds none of them: the periods the check compared are the judge.
+
+    A held claim was left alone until 2026-12-07: two posts of the past for a country
+    an open post holds, sent together, were both recorded, over the same days.
+    """
     claims: list[Aggregate] = []
     for country, claim in sorted(read.items()):
         if claim is None:
@@ -252,9 +287,11 @@ def _written_free(
                 post.id,
                 country,
             )
-        elif claim.holder is not None:
-            continue
-        claim.release()
+            claim.release()
+        elif claim.holder is None:
+            claim.release()
+        else:
+            claim.retake(claim.holder, claim.value)
         claims.append(claim)
     return claims
 

@@ -419,6 +419,7 @@ class CooperationLedger(Application[UUID]):
                 record.id,
                 record.version,
             )
+        pending = list(record.pending_events)  # the save collects them; a collision reads them
         try:
             recordings = self.save(record, *claims, receipt)
         except IntegrityError:
@@ -426,7 +427,7 @@ class CooperationLedger(Application[UUID]):
             if replay is not None:
                 return replay
             taken = collision(self, record, claims, prefix) or coverage.collision(
-                self, record, claims
+                self, record, claims, pending
             )
             if taken is not None:
                 raise taken from None

@@ -19,7 +19,7 @@ from shared.application.stores import EventStoreConfig
 from shared.domain.context import Actor, CommandContext
 from shared.domain.post import PostAbroad
 from shared.domain.vocabulary import Classification
-from shared.errors import DomainRuleViolation, ValueTakenError
+from shared.errors import ConflictError, DomainRuleViolation, ValueTakenError
 from tests.integration.race import at_once
 
 CTX = CommandContext("police", Actor("sub-1", "Agent Dupont"))
@@ -346,7 +346,11 @@ def test_a_post_of_the_past_is_opened_closed_beside_the_post_covering_its_countr
     assert (record.status.value, record.version) == ("closed", 2)
     assert record.covered_on(date(2004, 12, 31)) == ["CL", "BO"]
     assert record.covered_on(date(2005, 1, 1)) == []
-    assert (_claim(ledger, "CL").holder, _claim(ledger, "CL").version) == (buenos_aires, version)
+    # Taken again by its holder, unchanged: written so a command at that moment collides.
+    assert (_claim(ledger, "CL").holder, _claim(ledger, "CL").version) == (
+        buenos_aires,
+        version + 1,
+    )
     assert _claim(ledger, "BO").holder is None  # written free: a taking now collides
     with pytest.raises(ValueTakenError) as refused:  # its days are another post's
         _open(ledger, "La Paz", "BO", ["BO", "CL"], date(2004, 6, 1), date(2019, 1, 1))
@@ -386,3 +390,47 @@ def test_a_post_taking_a_country_while_a_past_post_is_recorded_makes_one_collide
         _open(ledger, "Santiago", "CL", ["CL"], date(1995, 1, 1), date(2005, 1, 1))
 
     assert (refused.value.holder, refused.value.field) == (str(first[0]), "covered_countries")
+
+
+def test_posts_of_the_past_sent_together_over_the_same_days_record_one(
+    store: EventStoreConfig,
+) -> None:
+    """Kenya's claim held by the open post was left alone by both: both were recorded,
+    covering Kenya in June 2004 (a probe sent them together; 8 runs in 8)."""
+    ledgers = [CooperationLedger("police", store) for _ in range(4)]
+    nairobi = _open(ledgers[0], "Nairobi", "KE", ["KE"], date(2010, 1, 1))
+
+    results = at_once(
+        ledgers,
+        lambda ledger, index: _open(
+            ledger, f"Mombasa {index}", "KE", ["KE"], date(2004, 1, 1 + index), date(2005, 1, 1)
+        ),
+        ConflictError,
+    )
+
+    won = [r for r in results if isinstance(r, UUID)]
+    assert len(won) == 1, results
+    assert all(isinstance(r, ConflictError) for r in results if not isinstance(r, UUID))
+    assert _claim(ledgers[0], "KE").holder == nairobi
+
+
+def test_a_post_of_the_past_meeting_an_opening_at_the_same_moment_is_never_told_of_an_overlap(
+    store: EventStoreConfig,
+) -> None:
+    """Niamey (open from 2003) and a post of 2001 sent together: the one whose save
+    collided was told "covered by 'SSI Niamey'" though their days never meet."""
+    for attempt in range(4):
+        ledgers = [CooperationLedger("police", store) for _ in range(2)]
+        country = ["NE", "ML", "TD", "BF"][attempt]
+
+        def open_one(ledger: CooperationLedger, index: int, country: str = country) -> UUID:
+            if index == 0:
+                return _open(ledger, f"Capitale {country}", country, [country], date(2003, 1, 1))
+            return _open(
+                ledger, f"Ancien {country}", country, [country], date(2001, 1, 1), date(2002, 1, 1)
+            )
+
+        results = at_once(ledgers, open_one, ConflictError)
+
+        refused = [r for r in results if isinstance(r, ConflictError)]
+        assert not [r for r in refused if isinstance(r, ValueTakenError)], refused
