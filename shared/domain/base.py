@@ -106,6 +106,7 @@ class EntenteAggregate(DirectlyCreated):
             require_order(self._began_on, corrected_on, "the record's first date", "corrected_on")
         ctx.happened("corrected_on", corrected_on)
         normalised: dict[str, Any] = {}
+        groups: list[tuple[str, ...]] = []  # each named field as recorded (money: two)
         for name, value in changes.items():
             normaliser = {**self.correctable, "classification": _classification}.get(name)
             if normaliser is None:
@@ -119,15 +120,27 @@ class EntenteAggregate(DirectlyCreated):
             recorded = self.recorded_as.get(name)
             if recorded is None:
                 normalised[name] = value
+                groups.append((name,))
             else:
                 normalised.update(zip(recorded, value, strict=True))
+                groups.append(recorded)
         self.check_correction(normalised, corrected_on)
-        if all(_same(getattr(self, name, None), value) for name, value in normalised.items()):
+        # Only what changes is recorded: a field named with its current value (or a list
+        # of codes in another order) was recorded beside the others as if corrected.
+        unchanged = [
+            group
+            for group in groups
+            if all(_same(getattr(self, name, None), normalised[name]) for name in group)
+        ]
+        if len(unchanged) == len(groups):
             raise ValidationError(
                 "changes",
                 "no-change",
                 "the correction changes nothing: every field named already has that value",
             )
+        for group in unchanged:
+            for name in group:
+                del normalised[name]
         classification = Classification(normalised.get("classification", self.classification))
         self.trigger_event(
             self.Corrected, changes=normalised, reason=reason, **ctx.meta(on, classification)
@@ -165,7 +178,7 @@ def _normalise(name: str, normaliser: Normaliser, value: Any) -> Any:
         result = normaliser(value)
     except ValidationError as error:
         # ``actual_cost.amount`` stays as named: the part of the value to fix.
-        inner = error.field if error.field.startswith(f"{name}.") else name
+        inner = error.field if error.field.startswith((f"{name}.", f"{name}[")) else name
         raise ValidationError(f"changes.{inner}", error.rule, error.detail) from None
     except (ValueError, TypeError) as error:
         raise ValidationError(f"changes.{name}", "invalid", str(error)) from None

@@ -531,11 +531,13 @@ class Mission(EntenteAggregate):
             steps.append(("start_date", start, "completed_on", self.completed_on))
         for first_name, first, second_name, second in steps:
             if second < first:
+                # The corrected date of the two: the end when both are corrected.
+                moved = second_name if second_name in changes else first_name
                 raise DomainRuleViolation(
                     "dates-in-order",
                     f"{second_name} ({second.isoformat()}) would be before {first_name} "
                     f"({first.isoformat()})",
-                    f"changes.{named}",
+                    f"changes.{moved}",
                 )
 
     def _after_last_step(self, field: str, on: date) -> None:

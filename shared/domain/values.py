@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from shared.domain.reference import country, currency
 from shared.errors import ValidationError
+from shared.json_types import json_type
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -27,6 +28,7 @@ def countries(field: str, codes: Iterable[str], *, required: bool = True) -> lis
     """Validated, de-duplicated ISO alpha-2 codes, in the order given."""
     result: list[str] = []
     for index, code in enumerate(codes):
+        _text_item(field, index, code)
         country(code, f"{field}[{index}]")
         if code not in result:
             result.append(code)
@@ -35,12 +37,20 @@ def countries(field: str, codes: Iterable[str], *, required: bool = True) -> lis
     return result
 
 
+def _text_item(field: str, index: int, value: object) -> None:
+    """A list's item is a code, so text: ``[1]`` was refused with Python's own words."""
+    if type(value) is not str:
+        where = f"{field}[{index}]"
+        raise ValidationError(where, "type", f"{where} must be text, not {json_type(value)}")
+
+
 def terms(
     field: str, vocabulary: type[E], values: Iterable[str], *, required: bool = True
 ) -> list[str]:
     """Validated, de-duplicated codes of a closed vocabulary."""
     result: list[str] = []
     for index, value in enumerate(values):
+        _text_item(field, index, value)
         one(f"{field}[{index}]", vocabulary, value)
         if value not in result:
             result.append(value)

@@ -157,7 +157,7 @@ def test_a_field_that_is_not_correctable_is_refused(field: str) -> None:
         ({"title": "x"}, "  ", "reason", "required"),
         ({}, "nothing", "changes", "required"),
         ({"title": " "}, "blank", "changes.title", "required"),
-        ({"themes": ["drugs"]}, "bad", "changes.themes", "vocabulary"),
+        ({"themes": ["drugs"]}, "bad", "changes.themes[0]", "vocabulary"),
         ({"themes": []}, "none", "changes.themes", "required"),
         ({"description": "x" * 4001}, "long", "changes.description", "max-length"),
         ({"classification": "secret"}, "bad", "changes.classification", "vocabulary"),
@@ -629,8 +629,8 @@ def test_an_agreement_s_partners_can_be_corrected() -> None:
             "changes.partner_countries",
             "required",
         ),
-        ({"partner_countries": ["XX"]}, "changes.partner_countries", "unknown-country"),
-        ({"partner_organisations": ["NOPE"]}, "changes.partner_organisations", "vocabulary"),
+        ({"partner_countries": ["XX"]}, "changes.partner_countries[0]", "unknown-country"),
+        ({"partner_organisations": ["NOPE"]}, "changes.partner_organisations[0]", "vocabulary"),
         ({"partner_countries": "KH"}, "changes.partner_countries", "type"),
     ],
 )
@@ -906,6 +906,11 @@ def test_a_launched_mission_s_dates_can_be_corrected() -> None:
         ({"start_date": "20130708"}, "date", "changes.start_date"),
         ({"end_date": "2213-07-12"}, "date-range", "changes.end_date"),
         ({"end_date": 20130712}, "type", "changes.end_date"),
+        (  # both moved: the end is the one now before the launch
+            {"start_date": "2013-07-01", "end_date": "2013-07-05"},
+            "dates-in-order",
+            "changes.end_date",
+        ),
     ],
 )
 def test_corrected_dates_keep_the_order_of_the_mission_s_steps(
@@ -968,3 +973,47 @@ def test_an_agreement_s_kind_can_be_corrected_and_a_funding_convention_s_rules_h
     with pytest.raises(ValidationError) as vocabulary:
         record.correct(CTX, {"kind": "treaty"}, "Texte", FIXED_ON)
     assert (vocabulary.value.field, vocabulary.value.rule) == ("changes.kind", "vocabulary")
+
+
+def test_only_what_changes_is_recorded() -> None:
+    """Partners reordered beside a new title were recorded, order flipped, as corrected."""
+    record = agreement()
+    record.correct(CTX, {"partner_countries": ["LA", "VN"]}, "Partenaires", FIXED_ON)
+    history(record)
+
+    record.correct(
+        CTX,
+        {
+            "partner_countries": ["VN", "LA"],
+            "title": "Lettre d'intention bis",
+            "themes": ["narcotics"],
+        },
+        "Titre",
+        FIXED_ON,
+    )
+
+    [event] = history(record)
+    assert event.changes == {"title": "Lettre d'intention bis"}
+    assert record.partner_countries == ["LA", "VN"]
+
+
+def test_an_amount_changed_in_its_currency_is_recorded_with_it() -> None:
+    record = funding_convention()  # 1,000,000.00 EUR
+    history(record)
+
+    record.correct(CTX, {"funding": {"amount": "900000", "currency": "EUR"}}, "x", date(2012, 1, 5))
+
+    [event] = history(record)
+    assert event.changes == {"funding_amount": Decimal("900000.00"), "funding_currency": "EUR"}
+
+
+def test_a_code_of_the_wrong_type_in_a_list_is_named_with_its_index() -> None:
+    """``{"countries": [1]}`` answered "object of type 'int' has no len()"."""
+    record = mission()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {"countries": ["VN", 1]}, "Pays", FIXED_ON)
+
+    assert (caught.value.field, caught.value.rule) == ("changes.countries[1]", "type")
+    assert caught.value.detail == "countries[1] must be text, not a number"
