@@ -158,11 +158,16 @@ def _issue(error: Any) -> dict[str, Any]:
     loc = [p for p in error.get("loc", ()) if p != "body"]
     if len(loc) > 1 and loc[0] in _SOURCES:
         loc = loc[1:]
+    rule, message = str(error.get("type")), str(error.get("msg"))
+    if rule == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1:
+        # Blank once trimmed: the domain's own word for it (a reason of spaces was
+        # "string_too_short", one of zero-width spaces "required").
+        rule, message = "required", "must not be empty"
     issue: dict[str, Any] = {
         # The body as a whole (missing, or not an object) is named, not left blank.
         "field": field_path(loc) or ("body" if error.get("loc") else ""),
-        "rule": str(error.get("type")),
-        "message": str(error.get("msg")),
+        "rule": rule,
+        "message": message,
     }
     if len(loc) > 1 and loc[0] == BATCH_ITEMS and isinstance(loc[1], int):
         issue["index"] = loc[1]  # the batch item at fault, as BatchRejectedError names it

@@ -625,3 +625,15 @@ def test_head_is_answered_wherever_get_is_with_the_get_s_status_and_headers(api:
     refused = api.client.head("/api/police/missions")  # authorized as its GET: no token, 401
     assert (refused.status_code, refused.content) == (401, b"")
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("reason", ["   ", "\u200b"])
+def test_a_blank_reason_is_required_however_it_is_blank(api: Api, reason: str) -> None:
+    """Spaces were "string_too_short" (the framework's word), zero-width spaces "required"."""
+    record = api.create("missions")
+    body = {"changes": {"title": "Stage"}, "reason": reason, "corrected_on": "2013-04-01"}
+
+    response = api.post(f"{record.path}/corrections", body, version=1)
+
+    assert response.status_code == 422, response.text
+    assert (response.json()["field"], response.json()["rule"]) == ("reason", "required")
