@@ -137,7 +137,7 @@ def collision(
 
     A claim this save took for the post, now another post's, is that country
     taken. Claims a redating or a post of the past wrote only to serialise
-    (``_written_free``) collide with any command on those countries, overlapping
+    (``_written_again``) collide with any command on those countries, overlapping
     or not: the periods are compared again, and only an overlap is answered as
     one (otherwise the ledger's "send this one again"). ``pending``: the
     command's events, which the save collected.
@@ -230,7 +230,7 @@ def _redating(
     kept = set(history[-2]["countries"]) - set(history[-1]["countries"])
     read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in kept}
     _redating_overlap(app, post, event)
-    return _written_free(tenant, post, read)
+    return _written_again(tenant, post, read)
 
 
 def _redating_overlap(
@@ -257,7 +257,7 @@ def _past_post(app: Application[UUID], tenant: str, post: PostAbroad) -> list[Ag
     countries = set(post.coverage_history[0]["countries"])
     read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in countries}
     _past_post_overlap(app, post)
-    return _written_free(tenant, post, read)
+    return _written_again(tenant, post, read)
 
 
 def _past_post_overlap(app: Application[UUID], post: PostAbroad) -> None:
@@ -266,7 +266,7 @@ def _past_post_overlap(app: Application[UUID], post: PostAbroad) -> None:
     _refuse_overlap(app, post, set(opened["countries"]), opened["from"], post.closed_on)
 
 
-def _written_free(
+def _written_again(
     tenant: str, post: PostAbroad, read: dict[str, ValueClaim | None]
 ) -> list[Aggregate]:
     """The claims of ``read`` written again, unchanged, so that another command on one of

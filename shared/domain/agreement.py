@@ -214,10 +214,7 @@ class Agreement(EntenteAggregate):
         organisations = values.terms(
             "partner_organisations", Organisation, partner_organisations, required=False
         )
-        if not countries and not organisations:
-            raise ValidationError(
-                "partner_countries", "required", "an agreement needs at least one partner"
-            )
+        _one_partner(countries, organisations, "partner_countries")
         if signed_on > today:
             raise DomainRuleViolation(
                 "not-in-future", "an agreement cannot be signed in the future", "signed_on"
@@ -244,31 +241,27 @@ class Agreement(EntenteAggregate):
         )
 
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
-        """A correction of the partners leaves at least one, as the signature needed; a
-        funding convention keeps its funding and its funder."""
-        if changes.get("kind", self.kind) == AgreementKind.FUNDING_CONVENTION:
-            needed = [  # (as named in a correction, as recorded, what it is)
-                ("funding", "funding_amount", "an amount"),
-                ("funder", "funder", "a funder"),
-                ("duration_months", "duration_months", "a duration"),
-            ]
-            for name, recorded, what in needed:
-                if changes.get(recorded, getattr(self, recorded)) is None:
-                    # Named as the change to make: the field, or the kind it was given.
-                    field = name if recorded in changes or "kind" not in changes else "kind"
-                    raise ValidationError(
-                        f"changes.{field}", "required", f"a funding convention needs {what}"
-                    )
-        if "partner_countries" not in changes and "partner_organisations" not in changes:
-            return
-        countries = changes.get("partner_countries", self.partner_countries)
-        organisations = changes.get("partner_organisations", self.partner_organisations)
-        if not countries and not organisations:
-            field = next(n for n in ("partner_countries", "partner_organisations") if n in changes)
-            raise ValidationError(
-                f"changes.{field}",
-                "required",
-                "an agreement needs at least one partner: a country or an organisation",
+        """A correction keeps the signature's rules: at least one partner; a funding
+        convention states its funding, funder and duration."""
+        if {"kind", "funding_amount", "funder"} & set(changes):
+            try:
+                _convention_complete(
+                    AgreementKind(changes.get("kind", self.kind)),
+                    changes.get("funding_amount", self.funding_amount) is not None,
+                    changes.get("funder", self.funder),
+                    self.duration_months,
+                )
+            except ValidationError as error:  # named as the change to make: it, or the kind
+                recorded = {"funding": "funding_amount"}.get(error.field, error.field)
+                field = error.field if recorded in changes else "kind"
+                raise ValidationError(f"changes.{field}", error.rule, error.detail) from None
+        if "partner_countries" in changes or "partner_organisations" in changes:
+            _one_partner(
+                changes.get("partner_countries", self.partner_countries),
+                changes.get("partner_organisations", self.partner_organisations),
+                "changes.partner_countries"
+                if "partner_countries" in changes
+                else "changes.partner_organisations",
             )
 
     @property
@@ -382,6 +375,16 @@ class Agreement(EntenteAggregate):
         self.trigger_event(self.Terminated, terminated_on=terminated_on, reason=reason, **meta)
 
 
+def _one_partner(countries: list[str], organisations: list[str], field: str) -> None:
+    """An agreement has at least one partner: a country or an organisation."""
+    if not countries and not organisations:
+        raise ValidationError(
+            field,
+            "required",
+            "an agreement needs at least one partner: a country or an organisation",
+        )
+
+
 def _funding(
     kind: AgreementKind,
     funding: tuple[Decimal, str] | None,
@@ -389,8 +392,18 @@ def _funding(
     duration_months: int | None,
 ) -> tuple[Decimal | None, str | None]:
     """A funding convention must state amount, currency, funder and duration."""
+    _convention_complete(kind, funding is not None, funder, duration_months)
+    if funding is None:
+        return None, None
+    return values.money("funding", *funding)
+
+
+def _convention_complete(
+    kind: AgreementKind, funded: bool, funder: str | None, duration_months: int | None
+) -> None:
+    """A funding convention states its funding, its funder and its duration."""
     if kind is AgreementKind.FUNDING_CONVENTION:
-        if funding is None:
+        if not funded:
             raise ValidationError("funding", "required", "a funding convention needs an amount")
         if not funder or not funder.strip():
             raise ValidationError("funder", "required", "a funding convention needs a funder")
@@ -398,6 +411,3 @@ def _funding(
             raise ValidationError(
                 "duration_months", "required", "a funding convention needs a duration"
             )
-    if funding is None:
-        return None, None
-    return values.money("funding", *funding)

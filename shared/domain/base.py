@@ -9,7 +9,6 @@ and a reason, and both stay in the history.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -286,7 +285,7 @@ def date_value(field: str, value: Any) -> date:
     date (1900 to 2199); never a number or another spelling."""
     text = text_value(field, value)
     try:
-        if not _ISO_DAY.fullmatch(text):
+        if not values.ISO_DAY.fullmatch(text):
             raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError:
@@ -295,9 +294,6 @@ def date_value(field: str, value: Any) -> date:
     if problem is not None:
         raise ValidationError(field, "date-range", f"{field} {problem}")
     return day
-
-
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def require_count(field: str, value: int, low: int, high: int) -> int:

@@ -211,14 +211,7 @@ class DelegationVisit(EntenteAggregate):
     def host(self, ctx: CommandContext, hosted_on: date, actual_size: int) -> None:
         """Records the visit as it happened, with how many actually came."""
         self.guard_status("host", {DelegationStatus.PLANNED})
-        if not self.start_date <= hosted_on <= self.end_date:
-            raise DomainRuleViolation(
-                "dates-in-order",
-                f"hosted_on ({hosted_on.isoformat()}) is outside the visit's dates "
-                f"({self.start_date.isoformat()} to {self.end_date.isoformat()})",
-                field="hosted_on",
-            )
-        self._after_last_rescheduling("hosted_on", hosted_on)
+        self._hosted_when_it_could_be("hosted_on", hosted_on)
         ctx.happened("hosted_on", hosted_on)
         actual_size = require_count("actual_size", actual_size, 1, MAX_SIZE)
         meta = ctx.meta(hosted_on, self.classification)
@@ -270,9 +263,13 @@ class DelegationVisit(EntenteAggregate):
             self._check_hosted_on(changes["hosted_on"], corrected_on)
 
     def _check_hosted_on(self, hosted_on: date, corrected_on: date) -> None:
-        """A corrected hosting day keeps the hosting's rules: within the visit's dates,
-        not before its last rescheduling (or the plan), not after the correction."""
-        field = "changes.hosted_on"
+        """A corrected hosting day keeps the hosting's rules, and is not after the
+        correction."""
+        self._hosted_when_it_could_be("changes.hosted_on", hosted_on)
+        require_order(hosted_on, corrected_on, "changes.hosted_on", "corrected_on")
+
+    def _hosted_when_it_could_be(self, field: str, hosted_on: date) -> None:
+        """Hosted within the visit's dates, not before its last rescheduling (or the plan)."""
         if not self.start_date <= hosted_on <= self.end_date:
             raise DomainRuleViolation(
                 "dates-in-order",
@@ -280,11 +277,7 @@ class DelegationVisit(EntenteAggregate):
                 f"({self.start_date.isoformat()} to {self.end_date.isoformat()})",
                 field=field,
             )
-        if self.rescheduled_on is not None:
-            require_order(self.rescheduled_on, hosted_on, "the last rescheduled_on", field)
-        elif self._began_on is not None:
-            require_order(self._began_on, hosted_on, "planned_on", field)
-        require_order(hosted_on, corrected_on, field, "corrected_on")
+        self._after_last_rescheduling(field, hosted_on)
 
     def _after_last_rescheduling(self, field: str, on: date) -> None:
         """A rescheduling, hosting or cancellation is dated after the last step recorded.

@@ -119,6 +119,9 @@ def add_months(start: date, months: int) -> date:
 #: Beyond them a date is a slip ("9024" for "2024"), and a term computed from one
 #: (an agreement's expiry) could pass year 9999, which no date can hold: such an
 #: event was recorded, then every read of its record and both projections failed.
+#: A calendar date as ISO 8601 writes it (``YYYY-MM-DD``, ASCII digits), and nothing more:
+#: how commands (``shared.http.iso``) and corrections take a day.
+ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-#: How an ISO 8601 date, or an instant's date part, begins (ASCII digits only).
-_ISO_DATE_START = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
+from shared.domain.values import ISO_DAY
 
 
 def iso_text_only(value: object) -> object:
@@ -24,7 +23,7 @@ def iso_text_only(value: object) -> object:
     """
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and _ISO_DATE_START.match(value):
+    if isinstance(value, str) and ISO_DAY.match(value):  # how a date or an instant begins
         return value
     raise ValueError("give an ISO 8601 date, such as 2024-03-01 (an instant: 2024-03-01T09:00:00Z)")
 
@@ -55,10 +54,6 @@ def iso_instant_text(value: object) -> object:
         ) from None
 
 
-#: A calendar date as ISO 8601 writes it, and nothing after it.
-_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
-
-
 def iso_date_only(value: object) -> object:
     """``value`` unchanged if it is a date or ``YYYY-MM-DD`` text, else ``ValueError``.
 
@@ -68,6 +63,6 @@ def iso_date_only(value: object) -> object:
     """
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
         return value
     raise ValueError("give a calendar date, such as 2024-03-01 (no time, no offset)")
