@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
+    count_value,
+    date_value,
     list_value,
     money_value,
     optional_text,
@@ -74,6 +76,12 @@ class Agreement(EntenteAggregate):
         "funder": lambda v: (
             None if v is None else optional_text("funder", text_value("funder", v), 200) or None
         ),
+        # The term: a signing day or a duration typed wrong gave a wrong expiry, and
+        # every "in force" figure with it; until the first renewal (see _check_corrected_term).
+        "signed_on": lambda v: date_value("signed_on", v),
+        "duration_months": lambda v: (
+            None if v is None else _months(count_value("duration_months", v))
+        ),
     }
     recorded_as: ClassVar[dict[str, tuple[str, ...]]] = {
         "funding": ("funding_amount", "funding_currency"),
@@ -100,6 +108,10 @@ class Agreement(EntenteAggregate):
         #: its field: the next one may not be dated before it (``_after_last_change``).
         _status_changed: tuple[str, date]  # not part of the record's public state
         _lapses: list[tuple[date, date]]
+        #: Every later event's date, with its field (``amended_on``, ``corrected_on``…):
+        #: what a corrected signing day and term must still come before or cover.
+        _dated: list[tuple[str, date]]
+        _renewed_on: date | None
 
     class Signed(EntenteAggregate.Created):
         """v2: partners became lists of countries and organisations (v1 had one country)."""
@@ -135,6 +147,8 @@ class Agreement(EntenteAggregate):
             aggregate.suspended_on = None
             aggregate._status_changed = ("signed_on", self.signed_on)
             aggregate._lapses = []  # (expired on, renewed on): where it was not in force
+            aggregate._dated = []
+            aggregate._renewed_on = None  # the last renewal: the term no longer the signature's
 
     class Corrected(EntenteAggregate.Corrected):
         """A agreement's descriptive fields fixed, with the reason.
@@ -143,12 +157,17 @@ class Agreement(EntenteAggregate):
         would otherwise define the same subclass itself, last.
         """
 
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate._dated.append(("corrected_on", self.business_time.date()))
+
     class Amended(EntenteAggregate.Event):
         amended_on: date
         summary: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.amendments.append({"on": self.amended_on, "summary": self.summary})
+            aggregate._dated.append(("amended_on", self.amended_on))
 
     class Renewed(EntenteAggregate.Event):
         renewed_on: date
@@ -162,6 +181,7 @@ class Agreement(EntenteAggregate):
             aggregate.duration_months = self.duration_months
             aggregate.status = AgreementStatus.IN_FORCE
             aggregate.changed_status("renewed_on", self.renewed_on)
+            aggregate._renewed_on = self.renewed_on
 
     class Suspended(EntenteAggregate.Event):
         suspended_on: date
@@ -171,6 +191,7 @@ class Agreement(EntenteAggregate):
             aggregate.status = AgreementStatus.SUSPENDED
             aggregate.suspended_on = self.suspended_on
             aggregate.changed_status("suspended_on", self.suspended_on)
+            aggregate._dated.append(("suspended_on", self.suspended_on))
 
     class Resumed(EntenteAggregate.Event):
         resumed_on: date
@@ -179,6 +200,7 @@ class Agreement(EntenteAggregate):
             aggregate.status = AgreementStatus.IN_FORCE
             aggregate.suspended_on = None
             aggregate.changed_status("resumed_on", self.resumed_on)
+            aggregate._dated.append(("resumed_on", self.resumed_on))
 
     class Terminated(EntenteAggregate.Event):
         terminated_on: date
@@ -187,6 +209,7 @@ class Agreement(EntenteAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = AgreementStatus.TERMINATED
             aggregate.changed_status("terminated_on", self.terminated_on)
+            aggregate._dated.append(("terminated_on", self.terminated_on))
 
     @classmethod
     def sign(
@@ -219,8 +242,8 @@ class Agreement(EntenteAggregate):
             raise DomainRuleViolation(
                 "not-in-future", "an agreement cannot be signed in the future", "signed_on"
             )
-        if duration_months is not None and not 1 <= duration_months <= 1200:
-            raise ValidationError("duration_months", "range", "duration must be 1 to 1200 months")
+        if duration_months is not None:
+            _months(duration_months)
         amount, currency = _funding(kind_, funding, funder, duration_months)
         return cls._create(
             cls.Signed,
@@ -242,14 +265,15 @@ class Agreement(EntenteAggregate):
 
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """A correction keeps the signature's rules: at least one partner; a funding
-        convention states its funding, funder and duration."""
-        if {"kind", "funding_amount", "funder"} & set(changes):
+        convention states its funding, funder and duration; the term covers what
+        happened under it."""
+        if {"kind", "funding_amount", "funder", "duration_months"} & set(changes):
             try:
                 _convention_complete(
                     AgreementKind(changes.get("kind", self.kind)),
                     changes.get("funding_amount", self.funding_amount) is not None,
                     changes.get("funder", self.funder),
-                    self.duration_months,
+                    changes.get("duration_months", self.duration_months),
                 )
             except ValidationError as error:  # named as the change to make: it, or the kind
                 recorded = {"funding": "funding_amount"}.get(error.field, error.field)
@@ -263,6 +287,59 @@ class Agreement(EntenteAggregate):
                 if "partner_countries" in changes
                 else "changes.partner_organisations",
             )
+        if "signed_on" in changes or "duration_months" in changes:
+            self._check_corrected_term(changes, corrected_on)
+
+    def _check_corrected_term(self, changes: Mapping[str, Any], corrected_on: date) -> None:
+        """A corrected signing day or duration sets the first term again, so it must
+        hold everything recorded since: signed on or before the correction and every
+        later step (an amendment, a suspension, a correction…), and in force on each
+        day an amendment, suspension or termination was dated (``_in_term``).
+
+        Only until the first renewal: a renewal's term starts at the expiry it
+        followed (``renewed_term_start``), and the views keep each term's expiry in
+        the status history; moving the first would move every later one.
+        """
+        named = "duration_months" if "duration_months" in changes else "signed_on"
+        if self._renewed_on is not None:
+            raise DomainRuleViolation(
+                "renewed",
+                f"the agreement was renewed (on {self._renewed_on.isoformat()}): its terms "
+                f"follow from one another, so {named} can no longer be corrected",
+                f"changes.{named}",
+            )
+        signed_on = changes.get("signed_on", self.signed_on)
+        later = sorted([("corrected_on", corrected_on), *self._dated], key=lambda d: d[1])
+        first_name, first_on = later[0]
+        if signed_on > first_on:
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"signed_on ({signed_on.isoformat()}) would be after {first_name} "
+                f"({first_on.isoformat()})",
+                "changes.signed_on",
+            )
+        months = changes.get("duration_months", self.duration_months)
+        if months is None:
+            return
+        expires_on = values.term_end(f"changes.{named}", signed_on, months)
+        in_term = [d for d in later if d[0] in {"amended_on", "suspended_on", "terminated_on"}]
+        if in_term and in_term[-1][1] > expires_on:
+            last_name, last_on = in_term[-1]
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"the agreement would expire on {expires_on.isoformat()}, before "
+                f"{last_name} ({last_on.isoformat()}): its term must cover it",
+                f"changes.{named}",
+            )
+
+    def apply_correction(self, name: str, value: Any) -> None:
+        """A corrected signing day starts the (first) term and the record's history."""
+        super().apply_correction(name, value)
+        if name == "signed_on":
+            self.term_start = value
+            self._began_on = value
+            if self._status_changed[0] == "signed_on":
+                self._status_changed = ("signed_on", value)
 
     @property
     def expires_on(self) -> date | None:
@@ -337,8 +414,7 @@ class Agreement(EntenteAggregate):
         ctx.happened("renewed_on", renewed_on)
         if self.duration_months is None:
             raise DomainRuleViolation("open-ended", "an open-ended agreement cannot be renewed")
-        if not 1 <= duration_months <= 1200:
-            raise ValidationError("duration_months", "range", "duration must be 1 to 1200 months")
+        _months(duration_months)
         # Renewals stack: the new term's end is checked before anything is recorded.
         values.term_end("duration_months", self.renewed_term_start(renewed_on), duration_months)
         meta = ctx.meta(renewed_on, self.classification)
@@ -373,6 +449,13 @@ class Agreement(EntenteAggregate):
         reason = require_text("reason", reason)
         meta = ctx.meta(terminated_on, self.classification)
         self.trigger_event(self.Terminated, terminated_on=terminated_on, reason=reason, **meta)
+
+
+def _months(duration_months: int) -> int:
+    """A term's length: 1 to 1200 months (a hundred years)."""
+    if not 1 <= duration_months <= 1200:
+        raise ValidationError("duration_months", "range", "duration must be 1 to 1200 months")
+    return duration_months
 
 
 def _one_partner(countries: list[str], organisations: list[str], field: str) -> None:

@@ -134,7 +134,14 @@ class WorkingSet:
         if owner not in owned:
             column = _owner(table)
             found = self._connection.execute(select(table).where(column == owner))
-            owned[owner] = [dict(row) for row in found.mappings()]
+            rows = [dict(row) for row in found.mappings()]
+            # Rows this transaction appended for the owner are its rows too (an agreement's
+            # status history, signed and corrected in one batch): held with the others.
+            appended = self._appended.get(table, [])
+            if any(row[column.name] == owner for row in appended):
+                rows += [row for row in appended if row[column.name] == owner]
+                self._appended[table] = [row for row in appended if row[column.name] != owner]
+            owned[owner] = rows
         return owned[owner]
 
     def replace_children(self, table: Table, owner: str, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -153,8 +160,13 @@ class WorkingSet:
         self.replace_children(table, owner, rows)
 
     def append(self, table: Table, values: Mapping[str, Any]) -> None:
-        """A row for an insert-only table."""
-        self._appended.setdefault(table, []).append(_full(table, values))
+        """A row for an insert-only table (with its owner's rows, when they are held)."""
+        row = _full(table, values)
+        owned = self._children.get(table)
+        if owned and (held := owned.get(row[_owner(table).name])) is not None:
+            held.append(row)
+        else:
+            self._appended.setdefault(table, []).append(row)
 
     # --- writing -------------------------------------------------------------------
 

@@ -109,6 +109,9 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "partner_organisations": st.lists(
             st.sampled_from([o.value for o in Organisation]), max_size=1
         ),
+        # Signed 2011-12-09; amended 2013-05-02, suspended 2013-03-16 in the usual bodies.
+        "signed_on": st.sampled_from(["2011-11-30", "2011-12-19", "2012-01-06", "2013-05-03"]),
+        "duration_months": st.sampled_from([None, 0, 6, 12, 48, 1201]),
     },
     "delegations": {
         "head_of_delegation": TEXT,

@@ -9,6 +9,9 @@ report (a test holds both to it).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
 
 from shared.domain.values import add_months
 from shared.events.envelope import EventEnvelope
@@ -113,15 +116,54 @@ def _change(status: str, on: str) -> Handler:
 def corrected(session: ReportingSession, event: EventEnvelope) -> None:
     values = corrected_values(
         event,
-        {"title": str, "reference": str, "themes": codes, "partner_countries": codes, "kind": str},
+        {
+            "title": str,
+            "reference": str,
+            "themes": codes,
+            "partner_countries": codes,
+            "kind": str,
+            "signed_on": required_day,
+            "duration_months": _months,
+        },
         frozenset(
             {"signed_at", "partner_organisations", "funding_amount", "funding_currency", "funder"}
         ),
     )
-    update_record(session, session.tables.agreements, event, **values)
+    tables = session.tables
+    if {"signed_on", "duration_months"} & set(values):
+        values.update(_first_term(session, event, values))
+    update_record(session, tables.agreements, event, **values)
     if "partner_countries" in values:
-        tables = session.tables
         replace_codes(session, tables.agreement_countries, event, values["partner_countries"])
+
+
+def _months(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _first_term(
+    session: ReportingSession, event: EventEnvelope, values: dict[str, Any]
+) -> dict[str, Any]:
+    """A corrected signing day or duration: the first term again, in the record and in
+    each row of its status history, as the tenant views do (the domain corrects them
+    only until a renewal: every row holds the first term's expiry, the first is the
+    signature)."""
+    table, terms = session.tables.agreements, session.tables.agreement_terms
+    before = current(session, table, event)
+    if before["term_start"] != before["signed_on"]:
+        raise ValueError("an agreement's first term corrected after it was renewed")
+    signed_on = values.get("signed_on", before["signed_on"])
+    months = values.get("duration_months", before["duration_months"])
+    expires_on = _expiry(signed_on, months)
+    owned = (terms.c.tenant == event.tenant, terms.c.agreement_id == event.aggregate_id)
+    connection = session.connection
+    if not connection.execute(update(terms).where(*owned).values(expires_on=expires_on)).rowcount:
+        raise ValueError("an agreement's term corrected without its status history")
+    first = select(func.min(terms.c.version)).where(*owned).scalar_subquery()
+    connection.execute(
+        update(terms).where(*owned, terms.c.version == first).values(effective_on=signed_on)
+    )
+    return {"term_start": signed_on, "expires_on": expires_on}
 
 
 HANDLERS: dict[str, Handler] = {

@@ -128,9 +128,36 @@ def terminated(session: ViewSession, event: EventEnvelope) -> None:
 
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
     tables = session.tables
+    if TERM_FIELDS & set(event.data["changes"]):
+        before = current(session, tables.agreements, event)
+        if before["term_start"] != before["signed_on"]:
+            raise ValueError("an agreement's first term corrected after it was renewed")
     corrections(tables.agreements, {"partner_countries": tables.agreement_countries})(
         session, event
     )
+    if TERM_FIELDS & set(event.data["changes"]):
+        _term_corrected(session, event)
+
+
+#: The corrected fields that set the (first) term: its start and expiry follow.
+TERM_FIELDS = frozenset({"signed_on", "duration_months"})
+
+
+def _term_corrected(session: ViewSession, event: EventEnvelope) -> None:
+    """A corrected signing day or duration: the first term again, in the record and in
+    each row of its status history (the domain corrects them only until a renewal,
+    so every row holds the first term's expiry, and the first row is the signature)."""
+    table, terms = session.tables.agreements, session.tables.agreement_terms
+    row = current(session, table, event)
+    signed_on, months = row["signed_on"], row["duration_months"]
+    expires_on = _expiry(signed_on, months)
+    update_record(session, table, event, term_start=signed_on, expires_on=expires_on)
+    history = session.rows.children(terms, event.aggregate_id)
+    if not history:
+        raise ValueError("an agreement's term corrected without its status history")
+    for change in history:
+        change["expires_on"] = expires_on
+    min(history, key=lambda change: change["version"])["effective_on"] = signed_on
 
 
 HANDLERS: dict[str, Handler] = {

@@ -254,7 +254,7 @@ def test_every_aggregate_can_be_corrected(
 
 @pytest.mark.parametrize(
     ("build", "field"),
-    [(agreement, "signed_on"), (delegation, "start_date"), (post, "host_country")],
+    [(agreement, "expires_on"), (delegation, "start_date"), (post, "host_country")],
     ids=["agreement", "delegation", "post"],
 )
 def test_facts_of_other_aggregates_are_not_correctable(build: Any, field: str) -> None:
@@ -306,6 +306,7 @@ SHAPED: dict[str, tuple[tuple[type, ...], Any]] = {
     "country": ((type(None),), lambda: delegation()),  # null: an organisation instead
     "funding": ((type(None), dict), lambda: agreement()),  # null: no funding
     "funder": ((type(None),), lambda: agreement()),
+    "duration_months": ((type(None), int), lambda: agreement()),  # null: open-ended
     "organisation": ((type(None),), lambda: delegation()),
     "actual_size": ((int,), lambda: hosted_delegation()),
 }
@@ -1017,3 +1018,113 @@ def test_a_code_of_the_wrong_type_in_a_list_is_named_with_its_index() -> None:
 
     assert (caught.value.field, caught.value.rule) == ("changes.countries[1]", "type")
     assert caught.value.detail == "countries[1] must be text, not a number"
+
+
+def test_an_agreement_s_signing_day_and_duration_can_be_corrected() -> None:
+    """Signed 19 December 2011 for two years, typed 9 December for three: it was counted
+    in force through 2014 and expired on the wrong day in every register."""
+    record = funding_convention()  # signed 2011-12-09, 36 months
+    history(record)
+
+    record.correct(
+        CTX, {"signed_on": "2011-12-19", "duration_months": 24}, "Texte", date(2012, 1, 5)
+    )
+
+    [event] = history(record)
+    assert event.changes == {"signed_on": date(2011, 12, 19), "duration_months": 24}
+    assert (record.signed_on, record.term_start) == (date(2011, 12, 19), date(2011, 12, 19))
+    assert record.expires_on == date(2013, 12, 19)
+    with pytest.raises(DomainRuleViolation) as early:  # the record now begins on the 19th
+        record.correct(CTX, {"title": "Convention"}, "Titre", date(2011, 12, 12))
+    assert early.value.field == "corrected_on"
+    record.renew(CTX, date(2013, 12, 1), 12)  # the renewal follows the corrected term
+    assert (record.term_start, record.expires_on) == (date(2013, 12, 19), date(2014, 12, 19))
+
+
+def test_an_open_ended_agreement_can_be_given_its_duration() -> None:
+    record = agreement()  # a letter of intent signed 2013-02-01, open-ended
+    history(record)
+
+    record.correct(CTX, {"duration_months": 12}, "Texte", FIXED_ON)
+
+    assert record.expires_on == date(2014, 2, 1)
+    record.correct(CTX, {"duration_months": None}, "Sans terme", FIXED_ON)
+    assert record.expires_on is None
+
+
+def amended_and_suspended() -> Agreement:
+    """Signed 2013-02-01 for 24 months, amended 2013-03-10, suspended 2013-06-01."""
+    record = agreement()
+    record.correct(CTX, {"duration_months": 24}, "Texte", date(2013, 2, 5))
+    record.amend(CTX, date(2013, 3, 10), "Annexe")
+    record.suspend(CTX, date(2013, 6, 1), "Crise")
+    history(record)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule", "field", "detail"),
+    [  # signed after its first correction (2013-02-05)
+        ({"signed_on": "2013-02-06"}, "dates-in-order", "changes.signed_on", "corrected_on"),
+        ({"signed_on": "2013-09-02"}, "dates-in-order", "changes.signed_on", "corrected_on"),
+        # expiring before the suspension, which it must cover
+        ({"duration_months": 3}, "dates-in-order", "changes.duration_months", "suspended_on"),
+        ({"duration_months": 0}, "range", "changes.duration_months", "1 to 1200"),
+        ({"duration_months": 1201}, "range", "changes.duration_months", "1 to 1200"),
+        ({"duration_months": "24"}, "type", "changes.duration_months", "a string"),
+        ({"duration_months": True}, "type", "changes.duration_months", "boolean"),
+        ({"signed_on": "2013/02/01"}, "date", "changes.signed_on", "YYYY-MM-DD"),
+        ({"signed_on": None}, "type", "changes.signed_on", "null"),
+    ],
+)
+def test_a_corrected_term_still_holds_what_happened_under_it(
+    changes: dict[str, Any], rule: str, field: str, detail: str
+) -> None:
+    record = amended_and_suspended()
+
+    with pytest.raises((ValidationError, DomainRuleViolation)) as caught:
+        record.correct(CTX, changes, "Texte", date(2013, 9, 1))
+
+    refused: Any = caught.value
+    assert (refused.rule, refused.field) == (rule, field)
+    assert detail in refused.detail
+    assert history(record) == []
+    assert (record.signed_on, record.duration_months) == (date(2013, 2, 1), 24)
+
+
+def test_a_signing_day_is_not_corrected_to_after_the_first_later_step() -> None:
+    record = agreement()  # signed 2013-02-01
+    record.amend(CTX, date(2013, 3, 10), "Annexe")
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        record.correct(CTX, {"signed_on": "2013-03-11"}, "Texte", date(2013, 9, 1))
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "changes.signed_on")
+    assert "amended_on (2013-03-10)" in caught.value.detail
+    record.correct(CTX, {"signed_on": "2013-03-10"}, "Texte", date(2013, 9, 1))
+    assert record.signed_on == date(2013, 3, 10)
+
+
+def test_a_funding_convention_keeps_its_duration() -> None:
+    record = funding_convention()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, {"duration_months": None}, "Texte", date(2012, 1, 5))
+
+    assert (caught.value.field, caught.value.rule) == ("changes.duration_months", "required")
+
+
+def test_a_renewed_agreement_s_first_term_is_no_longer_corrected() -> None:
+    record = funding_convention()  # signed 2011-12-09, 36 months
+    record.renew(CTX, date(2014, 11, 1), 12)
+    history(record)
+
+    for changes in ({"signed_on": "2011-12-19"}, {"duration_months": 24}):
+        with pytest.raises(DomainRuleViolation) as caught:
+            record.correct(CTX, changes, "Texte", date(2014, 12, 1))
+        [name] = changes
+        assert (caught.value.rule, caught.value.field) == ("renewed", f"changes.{name}")
+        assert "2014-11-01" in caught.value.detail
+    assert history(record) == []
