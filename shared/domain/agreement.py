@@ -108,7 +108,7 @@ class Agreement(EntenteAggregate):
         #: its field: the next one may not be dated before it (``_after_last_change``).
         _status_changed: tuple[str, date]  # not part of the record's public state
         _lapses: list[tuple[date, date]]
-        #: Every later event's date, with its field (``amended_on``, ``corrected_on``…):
+        #: Every later step's date, with its field (``amended_on``, ``suspended_on``…):
         #: what a corrected signing day and term must still come before or cover.
         _dated: list[tuple[str, date]]
         _renewed_on: date | None
@@ -156,10 +156,6 @@ class Agreement(EntenteAggregate):
         Declared so the catalogue lists it right after the creation; the library
         would otherwise define the same subclass itself, last.
         """
-
-        def apply(self, aggregate: Any) -> None:
-            super().apply(aggregate)
-            aggregate._dated.append(("corrected_on", self.business_time.date()))
 
     class Amended(EntenteAggregate.Event):
         amended_on: date
@@ -309,7 +305,7 @@ class Agreement(EntenteAggregate):
                 f"changes.{named}",
             )
         signed_on = changes.get("signed_on", self.signed_on)
-        later = sorted([("corrected_on", corrected_on), *self._dated], key=lambda d: d[1])
+        later = sorted([*self.corrected_since(corrected_on), *self._dated], key=lambda d: d[1])
         first_name, first_on = later[0]
         if signed_on > first_on:
             raise DomainRuleViolation(

@@ -76,6 +76,10 @@ class EntenteAggregate(DirectlyCreated):
         def apply(self, aggregate: Any) -> None:
             for name, value in self.changes.items():
                 aggregate.apply_correction(name, value)
+            # Not public state: a corrected first date may not move after a correction.
+            day = self.business_time.date()
+            first = getattr(aggregate, "_first_corrected_on", None)
+            aggregate._first_corrected_on = day if first is None else min(first, day)
 
     def apply_correction(self, name: str, value: Any) -> None:
         """Sets a corrected field (a vocabulary's as its member); aggregates override it
@@ -147,6 +151,13 @@ class EntenteAggregate(DirectlyCreated):
 
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """Cross-field rules a correction must keep (dates in order...)."""
+
+    def corrected_since(self, corrected_on: date) -> list[tuple[str, date]]:
+        """The correction being made and the earliest one recorded, as (name, day): a
+        record's corrected first date (a signature, a request) stays before both."""
+        first = getattr(self, "_first_corrected_on", None)
+        days = [("corrected_on", corrected_on)]
+        return days if first is None else [*days, ("the first corrected_on", first)]
 
 
 def _classification(value: Any) -> Classification:

@@ -122,6 +122,8 @@ class Mission(EntenteAggregate):
         "post_id": lambda v: None if v is None else post_id_text(v),
         # Once launched (before, a mission is rescheduled): dates typed wrong stayed on
         # the board, in the annual report's year and in the overlaps for good.
+        # The day the request came: the board's order, how long it waited, the post's day.
+        "requested_on": lambda v: date_value("requested_on", v),
         "start_date": lambda v: date_value("start_date", v),
         "end_date": lambda v: date_value("end_date", v),
         # Where it takes place: a country typed wrong stayed in the figures by country.
@@ -504,8 +506,43 @@ class Mission(EntenteAggregate):
                     f"changes.{shown}",
                 )
             require_order(since, corrected_on, since_name, "corrected_on")
+        if "requested_on" in changes:
+            self._check_corrected_request(changes, corrected_on)
         if "start_date" in changes or "end_date" in changes:
             self._check_corrected_dates(changes, corrected_on)
+
+    def _check_corrected_request(self, changes: Mapping[str, Any], corrected_on: date) -> None:
+        """The request came before every later step: its decision, scheduling, dates,
+        launch, completion, cancellation, evaluation, and the corrections (the day is
+        also the post's: the route checks the collecting post was open and covered a
+        country of the mission on it)."""
+        requested_on: date = changes["requested_on"]
+        steps = [
+            ("decided_on", self.decided_on),
+            ("the first scheduled_on", getattr(self, "_placed_on", None)),
+            ("start_date", changes.get("start_date", self.start_date)),
+            ("launched_on", self.launched_on),
+            ("completed_on", self.completed_on),
+            ("cancelled_on", self.cancelled_on),
+            ("evaluated_on", self.evaluated_on),
+        ]
+        later = [(name, on) for name, on in steps if on is not None]
+        first_name, first_on = min(
+            [*later, *self.corrected_since(corrected_on)], key=lambda step: step[1]
+        )
+        if requested_on > first_on:
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"requested_on ({requested_on.isoformat()}) would be after {first_name} "
+                f"({first_on.isoformat()})",
+                "changes.requested_on",
+            )
+
+    def apply_correction(self, name: str, value: Any) -> None:
+        """A corrected request day is where the record's history begins."""
+        super().apply_correction(name, value)
+        if name == "requested_on":
+            self._began_on = value
 
     def _check_corrected_dates(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """Dates are corrected once the mission is launched (until then it is rescheduled,
@@ -522,7 +559,7 @@ class Mission(EntenteAggregate):
         start = changes.get("start_date", self.start_date)
         end = changes.get("end_date", self.end_date)
         steps = [
-            ("requested_on", self.requested_on, "start_date", start),
+            ("requested_on", changes.get("requested_on", self.requested_on), "start_date", start),
             ("start_date", start, "end_date", end),
             ("start_date", start, "launched_on", self.launched_on),
             ("launched_on", self.launched_on, "end_date", end),

@@ -688,3 +688,32 @@ def test_corrected_countries_stay_ones_the_collecting_post_covered(api: Api) -> 
     assert api.position() == position
     assert correct(["KH", "SN"], mission.version).status_code == 200
     assert api.get(mission.path).json()["countries"] == ["KH", "SN"]
+
+
+@pytest.mark.opens_posts
+def test_a_corrected_request_day_is_one_the_collecting_post_was_open(api: Api) -> None:
+    """Received 14 March 2013, typed 2015: the board's order and the days it waited were
+    wrong for good, and requested_on was not correctable."""
+    hanoi = api.create("posts")  # VN, KH, LA from 2005-09-01
+    mission = api.create("missions", post_id=hanoi.id)  # VN, requested 2013-03-14
+    position = api.position()
+
+    def correct(day: str) -> Any:
+        body = {
+            "changes": {"requested_on": day},
+            "reason": "Courrier",
+            "corrected_on": "2013-04-01",
+        }
+        return api.post(f"{mission.path}/corrections", body, version=mission.version)
+
+    before = problem(correct("2005-08-31"), 422, "post-not-open")
+    assert before["field"] == "changes.requested_on", before
+    after = problem(correct("2013-04-02"), 422, "dates-in-order")
+    assert after["field"] == "changes.requested_on", after
+    assert api.position() == position
+
+    assert correct("2013-03-04").status_code == 200
+    read = api.get(mission.path).json()
+    assert read["requested_on"] == "2013-03-04"
+    history = api.get(f"{mission.path}/history").json()
+    assert history["events"][-1]["data"]["changes"] == {"requested_on": "2013-03-04"}

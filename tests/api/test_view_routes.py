@@ -518,6 +518,37 @@ def test_a_start_date_corrected_into_another_year_moves_the_mission_to_its_board
     assert (on_board(2014), on_board(2013)) == (True, False)
 
 
+def test_a_request_day_corrected_into_another_year_moves_the_request_and_its_wait(
+    api: Api,
+) -> None:
+    """Received 28 December 2012, typed 2013: on the wrong year's board, its wait short."""
+    record = api.post(
+        "/api/police/missions", _request("Stage de police judiciaire", requested_on="2013-01-03")
+    )
+    created = record.json()
+    path = f"/api/police/missions/{created['id']}"
+    body = {
+        "changes": {"requested_on": "2012-12-28"},
+        "reason": "Courrier",
+        "corrected_on": "2013-03-20",
+    }
+
+    fixed = api.post(f"{path}/corrections", body, version=created["version"])
+
+    assert fixed.status_code == 200, fixed.text
+    at = fixed.json()["position"]
+
+    def on_board(year: int) -> list[Any]:
+        board = api.get(f"/api/police/missions?year={year}&min_position={at}&limit=200").json()
+        return [m for m in board["items"] if m["id"] == created["id"]]
+
+    [item] = on_board(2012)
+    assert (item["requested_on"], on_board(2013)) == ("2012-12-28", [])
+    awaiting = api.get(f"/api/police/missions/awaiting-validation?min_position={at}&limit=200")
+    [waiting] = [m for m in awaiting.json()["items"] if m["id"] == created["id"]]
+    assert waiting["requested_on"] == "2012-12-28"
+
+
 def test_a_corrected_rating_and_type_move_the_annual_report(api: Api) -> None:
     """A rating typed 4 for 1, or a course recorded as an expert mission, stayed in the
     evaluation average and the counts by type for good (422 not-correctable)."""

@@ -89,6 +89,7 @@ CORRECTABLE: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "actual_cost": MONEY_VALUES,
         "mission_type": st.sampled_from(["seminar", "expert-mission", "nope"]),
         "countries": st.lists(st.sampled_from(["VN", "KH", "SN", "XX"]), max_size=2),
+        "requested_on": st.sampled_from(["2012-12-28", "2013-03-20", "2013-05-01", "14/3/2013"]),
         "start_date": st.sampled_from(["2012-12-31", "2013-10-07", "2013-10-08", "7/10/2013"]),
         "end_date": st.sampled_from(["2013-10-06", "2013-10-18", "2014-01-02", "2200-01-01"]),
         "expert_count": st.integers(-1, 3),

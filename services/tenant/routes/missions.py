@@ -251,12 +251,12 @@ correction_route(router, Mission, check=lambda ledger, m, b: _corrected_post(led
 
 
 def _corrected_post(ledger: CooperationLedger, mission: Mission, changes: dict[str, Any]) -> None:
-    """A corrected collecting post, or corrected countries of a mission a post collected,
-    are held to the request's rules: a post of this directorate, open and covering one
-    of the mission's countries the day it was requested (a redated coverage can leave
-    a mission under a post that no longer did). Read on the corrected mission;
-    ``post_id`` ``null`` says no post collected it."""
-    named = "post_id" if "post_id" in changes else "countries" if "countries" in changes else None
+    """A corrected collecting post, or corrected countries or request day of a mission a
+    post collected, are held to the request's rules: a post of this directorate, open
+    and covering one of the mission's countries the day it was requested (a redated
+    coverage can leave a mission under a post that no longer did). Read on the
+    corrected mission; ``post_id`` ``null`` says no post collected it."""
+    named = next((n for n in ("post_id", "countries", "requested_on") if n in changes), None)
     if named is None or mission.post_id is None:
         return
     try:

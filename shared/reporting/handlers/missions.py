@@ -103,6 +103,7 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
                 "findings",
                 "recommendations",
                 "post_id",
+                "requested_on",
             }
         ),
     )

@@ -16,6 +16,7 @@ from shared.views.handlers.common import (
     amount,
     codes,
     corrections,
+    current,
     day,
     event_type,
     insert_record,
@@ -144,6 +145,10 @@ def corrected(session: ViewSession, event: EventEnvelope) -> None:
     tables = session.tables
     codes = {"themes": tables.mission_themes, "countries": tables.mission_countries}
     corrections(tables.missions, codes, _board_year)(session, event)
+    if "requested_on" in event.data["changes"]:  # on its request's year's board until dated
+        row = current(session, tables.missions, event)
+        if row["start_date"] is None:
+            update_record(session, tables.missions, event, board_year=row["requested_on"].year)
 
 
 def _board_year(corrected: Mapping[str, Any]) -> dict[str, Any]:

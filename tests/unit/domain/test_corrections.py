@@ -139,7 +139,7 @@ def test_several_fields_at_once_are_normalised() -> None:
     assert (record.themes, record.organisations) == (["narcotics"], ["ASEANAPOL"])
 
 
-@pytest.mark.parametrize("field", ["status", "requested_on", "launched_on", "tenant"])
+@pytest.mark.parametrize("field", ["status", "decided_on", "launched_on", "tenant"])
 def test_a_field_that_is_not_correctable_is_refused(field: str) -> None:
     record = mission()
     history(record)
@@ -1127,4 +1127,42 @@ def test_a_renewed_agreement_s_first_term_is_no_longer_corrected() -> None:
         [name] = changes
         assert (caught.value.rule, caught.value.field) == ("renewed", f"changes.{name}")
         assert "2014-11-01" in caught.value.detail
+    assert history(record) == []
+
+
+def test_the_day_a_request_came_can_be_corrected_before_its_later_steps() -> None:
+    record = mission()  # requested 2013-03-01
+    history(record)
+
+    record.correct(CTX, {"requested_on": "2013-02-20"}, "Courrier", date(2013, 3, 5))
+
+    [event] = history(record)
+    assert event.changes == {"requested_on": date(2013, 2, 20)}
+    assert record.requested_on == date(2013, 2, 20)
+    decided = mission()
+    decided.validate(CTX, date(2013, 4, 1), "MEAE", "MEAE/2013/9")
+    history(decided)
+    for refused, day, named in [
+        (record, "2013-03-06", "the first corrected_on (2013-03-05)"),
+        (decided, "2013-04-02", "decided_on (2013-04-01)"),
+        (mission(), "2013-05-02", "corrected_on (2013-05-01)"),  # the correction's own day
+    ]:
+        history(refused)
+        with pytest.raises(DomainRuleViolation) as caught:
+            refused.correct(CTX, {"requested_on": day}, "Courrier", date(2013, 5, 1))
+        assert (caught.value.rule, caught.value.field) == ("dates-in-order", "changes.requested_on")
+        assert named in caught.value.detail
+        assert history(refused) == []
+
+
+def test_a_corrected_request_day_stays_before_a_launched_mission_s_start() -> None:
+    record = completed_mission()  # requested 2013-03-01, held 8-12 July 2013
+    history(record)
+
+    with pytest.raises(DomainRuleViolation) as caught:  # moved after the start with it
+        record.correct(
+            CTX, {"requested_on": "2013-07-09", "start_date": "2013-07-08"}, "x", date(2013, 9, 1)
+        )
+
+    assert caught.value.field == "changes.requested_on"
     assert history(record) == []
