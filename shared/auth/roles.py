@@ -42,6 +42,8 @@ class Principal:
 
     def may(self, action: Action, tenant: str | None) -> bool:
         """Whether the roles allow ``action`` on ``tenant`` (None: not tenant-scoped)."""
+        if self.audits_changes(action):
+            return False
         if action is Action.REPORT:
             return REPORTING_READER in self.roles
         if action is Action.AUDIT:
@@ -51,6 +53,12 @@ class Principal:
         if tenant is None:
             return False
         return bool(self.roles & _tenant_roles(action, tenant))
+
+    def audits_changes(self, action: Action) -> bool:
+        """True when an auditor would record or decide: auditors change nothing, whatever
+        other roles their token holds (one person given both, by a group or a mapper,
+        would verify the history they wrote)."""
+        return AUDITOR in self.roles and action in {Action.RECORD, Action.DECIDE}
 
     def reads_as_auditor(self, tenant: str) -> bool:
         """True when only the auditor role lets this caller read ``tenant``: an audit read,

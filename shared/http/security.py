@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from shared.auth.roles import Action, Principal
+from shared.auth.roles import AUDITOR, Action, Principal
 from shared.auth.tokens import TokenVerifier
 from shared.errors import AuthenticationError, NotReadyError, PermissionDeniedError
 from shared.http.query import declared_only
@@ -73,6 +73,11 @@ class Allow:
         tenant = None
         if self.tenant_scoped:
             tenant = served_tenant(request.path_params["tenant"], request.app.state.tenants)
+        if principal.audits_changes(self.action):
+            raise PermissionDeniedError(
+                f"auditors change nothing: a token holding the '{AUDITOR}' role may not "
+                f"'{self.action}', whatever other roles it holds"
+            )
         if not principal.may(self.action, tenant):
             raise PermissionDeniedError(f"your roles do not allow '{self.action}' here")
         if self.action is Action.READ and tenant is not None and principal.reads_as_auditor(tenant):

@@ -14,7 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared.auth.dev_issuer import DevIssuer
+from shared.auth.dev_issuer import DemoUser, DevIssuer
 
 from .conftest import CHANGE, CREATE, TENANTS, problem
 
@@ -250,6 +250,28 @@ def test_an_auditor_cannot_record(api: Api) -> None:
     problem(create, 403, "permission-denied")
     problem(change, 403, "permission-denied")
     assert api.position() == position
+
+
+def test_an_auditor_changes_nothing_whatever_other_roles_the_token_holds(api: Api) -> None:
+    """A token of auditor and police recorder (one person in both groups) recorded a
+    mission: the auditor would then verify a history of their own writing."""
+    roles = ("auditor", "police:recorder", "police:validator")
+    api.issuer.users["auditing-recorder"] = DemoUser("auditing-recorder", "Audit + saisie", roles)
+    requested = api.create("missions")
+    position = api.position()
+
+    create = api.post("/api/police/missions", CREATE["missions"], "auditing-recorder")
+    decide = api.post(
+        f"{requested.path}/validation",
+        CHANGE["missions", "validation"],
+        "auditing-recorder",
+        version=requested.version,
+    )
+
+    for refused in (create, decide):
+        assert "auditors change nothing" in problem(refused, 403, "permission-denied")["detail"]
+    assert api.position() == position
+    assert api.get(requested.path, "auditing-recorder").status_code == 200
 
 
 @pytest.mark.parametrize("user", ["reporting", "admin", "gendarmerie-reader"])
