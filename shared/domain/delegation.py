@@ -8,7 +8,7 @@ Visits are planned, possibly rescheduled, then hosted or cancelled.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
@@ -24,7 +24,7 @@ from shared.domain.base import (
     require_text,
     text_value,
 )
-from shared.domain.context import CommandContext
+from shared.domain.context import CommandContext, as_business_time
 from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import Classification, DelegationStatus, Organisation, Theme
 from shared.errors import DomainRuleViolation, ValidationError
@@ -106,9 +106,9 @@ class DelegationVisit(EntenteAggregate):
             aggregate.status = DelegationStatus.PLANNED
             aggregate.reschedulings = 0
             aggregate.rescheduled_on = None
-            if self.business_time == self.timestamp:
-                # Planned without ``planned_on``: its business time is only when it was
-                # recorded, not a date to hold a correction to (``correct``).
+            if _without_planned_on(self):
+                # Its business time is only a bound (when it was recorded, or its first
+                # day), not a date to hold a correction or a later step to (``correct``).
                 aggregate._began_on = None
             aggregate.hosted_on = aggregate.actual_size = None
             aggregate.cancelled_on = aggregate.cancellation_reason = None
@@ -169,7 +169,10 @@ class DelegationVisit(EntenteAggregate):
         """Records a planned visit.
 
         ``planned_on`` is when the visit was agreed; without it the business
-        time is the recorded time, the best the system knows.
+        time is the recorded time, the best the system knows, or the visit's
+        first day if that came first: it was agreed by then at the latest, and a
+        plan recorded after its visit began was dated after its own hosting (the
+        auditor's business-time view said it did not exist yet when it was hosted).
         """
         require_order(start_date, end_date, "start_date", "end_date")
         if planned_on is not None:
@@ -187,7 +190,7 @@ class DelegationVisit(EntenteAggregate):
             host_site=require_text("host_site", host_site, 200),
             topics=values.terms("topics", Theme, topics),
             timestamp=recorded,
-            **ctx.meta(planned_on or recorded, classification),
+            **ctx.meta(planned_on or min(recorded, _first_moment(start_date)), classification),
         )
 
     def reschedule(
@@ -293,6 +296,25 @@ class DelegationVisit(EntenteAggregate):
             require_order(self.rescheduled_on, on, "the previous rescheduled_on", field)
         elif self._began_on is not None:
             require_order(self._began_on, on, "planned_on", field)
+
+
+def _first_moment(day: date) -> datetime:
+    """The start of ``day`` (UTC), as a plain date's business time is."""
+    return as_business_time(day)
+
+
+def _without_planned_on(planned: Any) -> bool:
+    """Whether a plan was recorded without ``planned_on`` (see ``plan``): its business
+    time is then when it was recorded, or its first day's start if that came first
+    (until 2026-12-07, when it was recorded in every case).
+
+    A plan given its first day as ``planned_on`` and recorded once the visit had begun
+    reads the same, and is then held to no earlier date either, as one without it.
+    """
+    first = _first_moment(planned.start_date)
+    recorded: datetime = planned.timestamp
+    business: datetime = planned.business_time
+    return business == recorded or (business == first and first < recorded)
 
 
 #: Why a visit cannot be agreed after it ended: hosting is dated within the visit and

@@ -23,7 +23,12 @@ class PlanDelegation(Classified):
     host_site: Text = Field(max_length=200, examples=["ENSOSP, Aix-en-Provence"])
     topics: list[str] = Field(max_length=20, examples=[["crisis-management-and-civil-protection"]])
     planned_on: IsoDate | None = Field(
-        default=None, description="When the visit was agreed", examples=["2024-03-01"]
+        default=None,
+        description=(
+            "When the visit was agreed; without it, the plan is dated when it is recorded, "
+            "or the visit's first day if that came first"
+        ),
+        examples=["2024-03-01"],
     )
 
     model_config = ConfigDict(

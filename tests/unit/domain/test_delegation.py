@@ -102,10 +102,41 @@ def test_plan_records_a_visit_from_an_organisation() -> None:
 
 
 def test_plan_without_a_planning_date_takes_the_recorded_time() -> None:
-    visit = plan(planned_on=None)
+    soon = datetime.now(UTC).date() + timedelta(days=30)
+    visit = plan(planned_on=None, start_date=soon, end_date=soon + timedelta(days=2))
 
     event = then_one(visit, DelegationVisit.Planned)
     assert event.business_time == event.timestamp
+
+
+def test_a_plan_recorded_after_its_visit_began_is_dated_its_first_day_at_the_latest() -> None:
+    """Recorded today for May 2024 without planned_on, the plan was dated today: after
+    its own hosting, and the auditor's business-time view said it did not exist yet
+    on the day it was hosted."""
+    visit = plan(planned_on=None)  # 13-16 May 2024
+
+    planned = then_one(visit, DelegationVisit.Planned)
+    visit.host(CTX, START + timedelta(days=1), 10)
+    hosted = then_one(visit, DelegationVisit.Hosted)
+
+    assert planned.business_time == datetime(2024, 5, 13, tzinfo=UTC) < planned.timestamp
+    assert planned.business_time <= hosted.business_time
+    cancelled = given(planned_on=None)  # still held to no date: cancelled before it began
+    cancelled.cancel(CTX, START - timedelta(days=3), "flights cancelled")
+    assert cancelled.status == DelegationStatus.CANCELLED
+
+
+def test_a_plan_recorded_before_the_rule_without_its_date_still_orders_nothing() -> None:
+    """Until 2026-12-07 such a plan was dated when it was recorded, whatever its dates."""
+    visit = plan(planned_on=None)
+    [event] = visit.collect_events()
+    earlier = replace(event, business_time=event.timestamp)
+
+    rebuilt = earlier.mutate(None)
+
+    assert rebuilt is not None
+    rebuilt.host(CTX, START, 10)  # before the day it was recorded
+    assert rebuilt.hosted_on == START
 
 
 @pytest.mark.parametrize(
