@@ -171,6 +171,8 @@ def access_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AccessLogPage:
     since, until = _utc("since", since), _utc("until", until)
+    if since is not None and until is not None and until < since:  # answered nothing
+        raise ValidationError("until", "dates-in-order", "until is before since")
     if tenant is not None and tenant not in service.tenants:  # "POLICE" answered nothing
         known = ", ".join(sorted(service.tenants))
         raise ValidationError("tenant", "unknown-tenant", f"tenant is one of {known}")

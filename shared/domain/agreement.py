@@ -23,7 +23,7 @@ from shared.domain.base import (
     require_text,
     text_value,
 )
-from shared.domain.context import CommandContext
+from shared.domain.context import CommandContext, require_happened
 from shared.domain.vocabulary import (
     AgreementKind,
     AgreementStatus,
@@ -234,10 +234,7 @@ class Agreement(EntenteAggregate):
             "partner_organisations", Organisation, partner_organisations, required=False
         )
         _one_partner(countries, organisations, "partner_countries")
-        if signed_on > today:
-            raise DomainRuleViolation(
-                "not-in-future", "an agreement cannot be signed in the future", "signed_on"
-            )
+        require_happened("signed_on", signed_on, today)
         if duration_months is not None:
             _months(duration_months)
         amount, currency = _funding(kind_, funding, funder, duration_months)

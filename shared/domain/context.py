@@ -40,13 +40,8 @@ class CommandContext:
 
     def happened(self, field_name: str, on: date) -> None:
         """Refuses a fact dated after today: it is recorded once it has happened."""
-        if self.today is not None and on > self.today:
-            raise DomainRuleViolation(
-                "not-in-future",
-                f"{field_name} ({on.isoformat()}) is after today ({self.today.isoformat()} at "
-                "UTC+14, the latest date anywhere): record it once it has happened",
-                field_name,
-            )
+        if self.today is not None:
+            require_happened(field_name, on, self.today)
 
     def meta(
         self, business_time: datetime | date, classification: Classification
@@ -61,6 +56,17 @@ class CommandContext:
             "causation_id": self.causation_id,
             "classification": classification.value,
         }
+
+
+def require_happened(field_name: str, on: date, today: date) -> None:
+    """Refuses ``on`` after ``today`` (the latest date anywhere), saying which today."""
+    if on > today:
+        raise DomainRuleViolation(
+            "not-in-future",
+            f"{field_name} ({on.isoformat()}) is after today ({today.isoformat()} at "
+            "UTC+14, the latest date anywhere): record it once it has happened",
+            field_name,
+        )
 
 
 def as_business_time(value: datetime | date) -> datetime:

@@ -29,7 +29,7 @@ from shared.domain.base import (
     require_text,
     text_value,
 )
-from shared.domain.context import CommandContext
+from shared.domain.context import CommandContext, require_happened
 from shared.domain.vocabulary import Classification, MissionStatus, MissionType, Organisation, Theme
 from shared.errors import DomainRuleViolation, ValidationError
 
@@ -325,10 +325,7 @@ class Mission(EntenteAggregate):
         today: date,
     ) -> Mission:
         """Records a foreign authority's request, as collected by a post abroad."""
-        if requested_on > today:
-            raise DomainRuleViolation(
-                "not-in-future", "a request cannot be received in the future", "requested_on"
-            )
+        require_happened("requested_on", requested_on, today)
         return cls._create(
             cls.Requested,
             id=id,

@@ -19,6 +19,10 @@ from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import Classification, PostStatus
 from shared.errors import DomainRuleViolation, ValidationError
 
+#: How a refusal names the day the current coverage began (``coverage_since``, which
+#: the API does not show): the opening, or the last coverage change.
+CURRENT_COVERAGE = "the current coverage's start (its opening or last coverage change)"
+
 #: Where the posts are not: the internal-security services abroad cover foreign countries.
 FRANCE = "FR"
 
@@ -159,7 +163,7 @@ class PostAbroad(EntenteAggregate):
         """
         self.guard_status("change the coverage of", {PostStatus.OPEN})
         require_order(self.opened_on, effective_on, "opened_on", "effective_on")
-        require_order(self.coverage_since, effective_on, "coverage_since", "effective_on")
+        require_order(self.coverage_since, effective_on, CURRENT_COVERAGE, "effective_on")
         ctx.happened("effective_on", effective_on)
         countries = _coverage(self.host_country, covered_countries)
         if sorted(countries) == sorted(self.covered_countries):
@@ -218,7 +222,7 @@ class PostAbroad(EntenteAggregate):
     def close(self, ctx: CommandContext, closed_on: date) -> None:
         """Records the closure; the post covers nothing from ``closed_on`` on."""
         self.guard_status("close", {PostStatus.OPEN})
-        require_order(self.coverage_since, closed_on, "coverage_since", "closed_on")
+        require_order(self.coverage_since, closed_on, CURRENT_COVERAGE, "closed_on")
         ctx.happened("closed_on", closed_on)
         self.trigger_event(
             self.Closed, closed_on=closed_on, **ctx.meta(closed_on, self.classification)

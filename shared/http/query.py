@@ -70,7 +70,7 @@ async def declared_only(request: Request) -> None:
             )
         if name in integers and not _INTEGER.fullmatch(value):
             raise ValidationError(
-                name, "integer", f"{name} must be a whole number in the digits 0-9, such as 2025"
+                name, "integer", f"{name} must be a whole number in the digits 0-9, such as 42"
             )
 
 

@@ -200,6 +200,18 @@ def test_an_instant_is_iso_8601_with_its_offset_never_a_bare_number(
     assert ok.status_code == 200, ok.text
 
 
+def test_an_access_log_window_ending_before_it_starts_is_refused(
+    client: TestClient, service: AuditService
+) -> None:
+    """It answered an empty page, as if nobody had read anything then."""
+    path = "/api/audit/access-log?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z"
+
+    response = _get(client, service, path)
+
+    assert response.status_code == 422, response.text
+    assert (response.json()["field"], response.json()["rule"]) == ("until", "dates-in-order")
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -190,6 +190,8 @@ def test_sign_in_the_future_is_refused() -> None:
         sign(signed_on=date(2024, 2, 1))
 
     assert (caught.value.rule, caught.value.field) == ("not-in-future", "signed_on")
+    assert "is after today (" in caught.value.detail  # which today, as every such refusal
+    assert "at UTC+14, the latest date anywhere" in caught.value.detail
 
 
 # --- derived expiry --------------------------------------------------------

@@ -204,6 +204,7 @@ def test_request_in_the_future_is_refused() -> None:
         request(requested_on=date(2014, 2, 1))
 
     assert (caught.value.rule, caught.value.field) == ("not-in-future", "requested_on")
+    assert f"is after today ({TODAY.isoformat()} at UTC+14" in caught.value.detail
 
 
 @pytest.mark.parametrize(

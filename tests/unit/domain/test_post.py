@@ -185,6 +185,8 @@ def test_close_before_the_current_coverage_is_refused() -> None:
         post.close(CTX, date(2014, 12, 31))
 
     assert (caught.value.rule, caught.value.field) == ("dates-in-order", "closed_on")
+    # named as the API shows it (coverage_since is nowhere in it)
+    assert "the current coverage's start (its opening or last coverage change)" in str(caught.value)
 
 
 AFTER_CLOSURE: dict[str, Callable[[PostAbroad], None]] = {
