@@ -79,7 +79,7 @@ def create_app(service: AuditService) -> FastAPI:
         lifespan=lifespan,
         openapi_url="/api/audit/openapi.json",
         docs_url="/api/audit/docs",
-        redoc_url=None,
+        redoc_url="/api/audit/redoc",
     )
     app.state.audit = service
     app.state.verifier = service.verifier

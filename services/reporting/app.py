@@ -73,7 +73,7 @@ def create_app(service: ReportingService, verifier: TokenVerifier) -> FastAPI:
         # point, /openapi.json and /docs are the tenant service's.
         openapi_url="/api/reporting/openapi.json",
         docs_url="/api/reporting/docs",
-        redoc_url=None,
+        redoc_url="/api/reporting/redoc",
     )
     app.state.reporting = service
     app.state.verifier = verifier

@@ -7,9 +7,19 @@ rewrites it.
 from __future__ import annotations
 
 import dataclasses
+from enum import StrEnum
 from typing import Any
 
 from shared.domain.catalogue import AGGREGATE_TYPES, event_classes
+from shared.domain.vocabulary import (
+    CRS_PURPOSE_CODES,
+    AgreementKind,
+    Classification,
+    MissionType,
+    Organisation,
+    Theme,
+    label,
+)
 from shared.events.envelope import META_FIELDS, type_name
 
 HEADER = """# Event catalogue
@@ -78,4 +88,37 @@ def render() -> str:
             if upcasters:
                 lines.append(f"\nVersion {version}; upcasters: {', '.join(upcasters)}.")
             lines.append("")
+    lines.extend(_vocabularies())
     return "\n".join(lines).rstrip() + "\n"
+
+
+#: The closed vocabularies events carry, with the fields (and query filters) that take them.
+VOCABULARIES: tuple[tuple[str, type[StrEnum], str], ...] = (
+    ("Mission types", MissionType, "`mission_type`; reporting's `type` filter"),
+    ("Themes", Theme, "`themes`, `topics`; reporting's `theme` filter"),
+    ("Agreement kinds", AgreementKind, "`kind`"),
+    ("Organisations", Organisation, "`organisations`, `partner_organisations`, `organisation`"),
+    ("Classifications", Classification, "`classification`"),
+)
+
+
+def _vocabularies() -> list[str]:
+    """Each closed vocabulary's codes (what events and filters take) and labels."""
+    lines = [
+        "## Vocabularies\n",
+        "The codes below are what commands, events and query filters take (stable English",
+        "slugs, never changed once stored); the labels are for people. Countries are ISO",
+        "3166-1 alpha-2 codes (`VN`), currencies ISO 4217 (`EUR`).\n",
+    ]
+    for title, vocabulary, fields in VOCABULARIES:
+        lines.append(f"### {title}\n\nTaken by {fields}.\n")
+        crs = vocabulary is Theme
+        lines.append("| code | libellé | label |" + (" OECD CRS purpose |" if crs else ""))
+        lines.append("|---|---|---|" + ("---|" if crs else ""))
+        for term in vocabulary:
+            row = f"| `{term.value}` | {label(term, 'fr')} | {label(term, 'en')} |"
+            if crs:
+                row += f" {CRS_PURPOSE_CODES[Theme(term)]} |"
+            lines.append(row)
+        lines.append("")
+    return lines
