@@ -663,6 +663,44 @@ def test_a_delegation_s_head_counts_are_corrected_and_the_calendar_follows(api: 
     assert hosted.id in [d["id"] for d in file["delegations"]]
 
 
+def test_the_country_file_tells_which_post_covered_the_country_when(api: Api) -> None:
+    """SSI Oulan-Bator (closed) covered Mongolia before SSI Pékin: the file listed today's
+    post only, though the annual report credits each for its own years."""
+    past = {
+        "name": f"SSI Oulan-Bator {api.salt}",
+        "city": "Oulan-Bator",
+        "host_country": "MN",
+        "covered_countries": ["MN"],
+        "opened_on": "2008-03-01",
+        "closed_on": "2016-09-01",
+    }
+    now = {
+        "name": f"SSI Pékin {api.salt}",
+        "city": "Pékin",
+        "host_country": "CN",
+        "covered_countries": ["CN", "MN"],
+        "opened_on": "2016-09-01",
+    }
+    closed = api.post("/api/police/posts", past)
+    assert closed.status_code == 201, closed.text
+    current = api.post("/api/police/posts", now)
+    assert current.status_code == 201, current.text
+
+    at = current.json()["position"]
+    file = api.get(f"/api/police/countries/MN?min_position={at}").json()
+
+    assert [p["id"] for p in file["posts"]] == [current.json()["id"]]
+    periods = [
+        (p["post_id"], p["name"], p["status"], p["valid_from"], p["valid_until"])
+        for p in file["post_history"]
+    ]
+    assert periods == [
+        (closed.json()["id"], past["name"], "closed", "2008-03-01", "2016-09-01"),
+        (current.json()["id"], now["name"], "open", "2016-09-01", None),
+    ]
+    assert file["counts"]["posts"] == 1
+
+
 def test_a_coverage_change_dated_wrongly_is_redated_and_the_figures_by_post_follow(
     api: Api,
 ) -> None:

@@ -17,7 +17,9 @@ from shared.views.tracking import view_position
 
 def country_file(store: ViewStore, tenant: str, country: str, *, today: date) -> dict[str, Any]:
     """Agreements with the country as a partner, missions to it, delegations from it,
-    and the posts covering it today; with counts, and the position they reflect.
+    the posts covering it today and every post's periods covering it (``post_history``:
+    ``valid_until`` is the first day without it, null while it lasts); with counts,
+    and the position they reflect.
     """
     found = iso_country(country, "country")
     with store.read(tenant) as session:
@@ -50,12 +52,30 @@ def country_file(store: ViewStore, tenant: str, country: str, *, today: date) ->
             .where(tables.posts.c.id.in_(covering(tables, found.code, today)))
             .order_by(tables.posts.c.name)
         ).mappings()
+        posts, coverage = tables.posts, tables.post_coverage
+        period_rows = connection.execute(
+            select(
+                coverage.c.post_id,
+                posts.c.name,
+                posts.c.city,
+                posts.c.status,
+                coverage.c.valid_from,
+                coverage.c.valid_until,
+            )
+            .join(posts, posts.c.id == coverage.c.post_id)
+            .where(coverage.c.country == found.code)
+            .order_by(coverage.c.valid_from, posts.c.name, coverage.c.post_id)
+        ).mappings()
         file = {
             "agreements": [present.agreement(row, today) for row in agreement_rows],
             "missions": [present.plain(row) for row in mission_rows],
             "delegations": [present.plain(row) for row in delegation_rows],
             "posts": [present.plain(row) for row in post_rows],
         }
+        # Which post covered the country when, closed posts included: an action is
+        # counted for the post that covered its country on its date (the annual
+        # report's by_post), and a file listing only today's post hid the others.
+        history = [present.plain(row) for row in period_rows]
         as_of = view_position(session)
     return {
         "country": {"code": found.code, "name_fr": found.name_fr, "name_en": found.name_en},
@@ -69,6 +89,7 @@ def country_file(store: ViewStore, tenant: str, country: str, *, today: date) ->
             ),
         },
         **file,
+        "post_history": history,
         "position": as_of.position,
         "as_of": as_of.as_dict(),
     }
