@@ -45,6 +45,25 @@ class ValidationError(EntenteError):
         self.rule = rule
 
 
+class InvalidFieldsError(ValidationError):
+    """Raised when several fields of one command break their own rules.
+
+    Named after the first (``field``, ``rule``), with every one in ``errors`` (field,
+    rule, message, as the framework's format errors are listed), so a client fixes
+    them all in one round trip instead of one per request.
+    """
+
+    def __init__(self, each: list[ValidationError]) -> None:
+        first = each[0]
+        super().__init__(
+            first.field,
+            first.rule,
+            f"{len(each)} fields are invalid; first: {first.field}: {first.detail}",
+        )
+        self.each = each
+        self.errors = [{"field": e.field, "rule": e.rule, "message": e.detail} for e in each]
+
+
 class DomainRuleViolation(EntenteError):
     """Raised when a command is well-formed but breaks a business rule."""
 

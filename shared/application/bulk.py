@@ -30,6 +30,7 @@ from shared.errors import (
     ConflictError,
     DomainRuleViolation,
     IdempotencyKeyReusedError,
+    InvalidFieldsError,
     ValidationError,
 )
 from shared.ids import random_uuid
@@ -118,14 +119,16 @@ def _build_all(builds: Sequence[Build]) -> list[EntenteAggregate]:
                 for f, rule, message in rejected.issues
             ]
         except (ValidationError, DomainRuleViolation) as error:
-            errors.append(
+            each = error.each if isinstance(error, InvalidFieldsError) else [error]
+            errors += [
                 {
                     "index": index,
-                    "field": _place(index, error.field),
-                    "rule": error.rule,
-                    "message": error.detail,
+                    "field": _place(index, broken.field),
+                    "rule": broken.rule,
+                    "message": broken.detail,
                 }
-            )
+                for broken in each
+            ]
     if errors:
         raise BatchRejectedError(errors, len(builds))
     return records

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
+    FieldChecks,
     count_value,
     date_value,
     list_value,
@@ -228,31 +229,47 @@ class Agreement(EntenteAggregate):
         today: date,
     ) -> Agreement:
         """Records a signature after checking every rule of a new instrument."""
-        kind_ = values.one("kind", AgreementKind, kind)
-        countries = values.countries("partner_countries", partner_countries, required=False)
-        organisations = values.terms(
-            "partner_organisations", Organisation, partner_organisations, required=False
-        )
+        checks = FieldChecks()  # every field's own rule, all named at once
+        with checks:
+            kind_ = values.one("kind", AgreementKind, kind)
+        with checks:
+            countries = values.countries("partner_countries", partner_countries, required=False)
+        with checks:
+            organisations = values.terms(
+                "partner_organisations", Organisation, partner_organisations, required=False
+            )
+        with checks:
+            reference = require_text("reference", reference, 100)
+        with checks:
+            title = require_text("title", title)
+        with checks:
+            themes = values.terms("themes", Theme, themes)
+        with checks:
+            signed_at = require_text("signed_at", signed_at, 200)
+        with checks:
+            if duration_months is not None:
+                _months(duration_months)
+        with checks:
+            kept_funder = optional_text("funder", funder or "", 200) or None
+        checks.done()
         _one_partner(countries, organisations, "partner_countries")
         require_happened("signed_on", signed_on, today)
-        if duration_months is not None:
-            _months(duration_months)
         amount, currency = _funding(kind_, funding, funder, duration_months)
         return cls._create(
             cls.Signed,
             id=id,
-            reference=require_text("reference", reference, 100),
-            title=require_text("title", title),
+            reference=reference,
+            title=title,
             kind=kind_.value,
             partner_countries=countries,
             partner_organisations=organisations,
-            themes=values.terms("themes", Theme, themes),
+            themes=themes,
             signed_on=signed_on,
-            signed_at=require_text("signed_at", signed_at, 200),
+            signed_at=signed_at,
             duration_months=duration_months,
             funding_amount=amount,
             funding_currency=currency,
-            funder=optional_text("funder", funder or "", 200) or None,
+            funder=kept_funder,
             **ctx.meta(signed_on, classification),
         )
 

@@ -21,7 +21,12 @@ from shared.domain import values
 from shared.domain.context import CommandContext
 from shared.domain.creation import DirectlyCreated
 from shared.domain.vocabulary import Classification
-from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+from shared.errors import (
+    DomainRuleViolation,
+    IllegalTransition,
+    InvalidFieldsError,
+    ValidationError,
+)
 from shared.json_types import json_type
 from shared.text import RULE as CONTROL_RULE
 from shared.text import SURROGATE_RULE, composed, control_character, invisible, lone_surrogate
@@ -193,6 +198,33 @@ def _normalise(name: str, normaliser: Normaliser, value: Any) -> Any:
     except (ValueError, TypeError) as error:
         raise ValidationError(f"changes.{name}", "invalid", str(error)) from None
     return result.value if isinstance(result, Classification) else result
+
+
+class FieldChecks:
+    """Runs a command's checks of its fields one ``with`` block each, and keeps going
+    past a field that breaks its own rule (a ValidationError), so ``done`` names them
+    all: a request with a wrong type, country and theme was refused for its type, then
+    again for its country, then for its theme. Other errors stop at once.
+    """
+
+    def __init__(self) -> None:
+        self._broken: list[ValidationError] = []
+
+    def __enter__(self) -> FieldChecks:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, ValidationError):
+            self._broken.append(error)
+            return True
+        return False
+
+    def done(self) -> None:
+        """Raises the one broken field's error, or InvalidFieldsError naming them all."""
+        if len(self._broken) == 1:
+            raise self._broken[0]
+        if self._broken:
+            raise InvalidFieldsError(self._broken)
 
 
 def require_text(field: str, value: str, max_length: int = 500) -> str:

@@ -15,6 +15,7 @@ from uuid import UUID
 from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
+    FieldChecks,
     count_value,
     date_value,
     list_value,
@@ -178,17 +179,29 @@ class DelegationVisit(EntenteAggregate):
         if planned_on is not None:
             ctx.happened("planned_on", planned_on)
             require_reachable(planned_on, end_date, "planned_on", "end_date", _NEVER_HOSTED)
+        checks = FieldChecks()  # every field's own rule, all named at once
+        with checks:
+            visitor = _visitor(country, organisation)
+        with checks:
+            head_of_delegation = require_text("head_of_delegation", head_of_delegation, 200)
+        with checks:
+            size = require_count("size", size, 1, MAX_SIZE)
+        with checks:
+            host_site = require_text("host_site", host_site, 200)
+        with checks:
+            topics = values.terms("topics", Theme, topics)
+        checks.done()
         recorded = cls.Planned.create_timestamp()
         return cls._create(
             cls.Planned,
             id=id,
-            **_visitor(country, organisation),
-            head_of_delegation=require_text("head_of_delegation", head_of_delegation, 200),
-            size=require_count("size", size, 1, MAX_SIZE),
+            **visitor,
+            head_of_delegation=head_of_delegation,
+            size=size,
             start_date=start_date,
             end_date=end_date,
-            host_site=require_text("host_site", host_site, 200),
-            topics=values.terms("topics", Theme, topics),
+            host_site=host_site,
+            topics=topics,
             timestamp=recorded,
             **ctx.meta(planned_on or min(recorded, _first_moment(start_date)), classification),
         )

@@ -18,6 +18,7 @@ from uuid import UUID
 from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
+    FieldChecks,
     count_value,
     date_value,
     list_value,
@@ -326,20 +327,38 @@ class Mission(EntenteAggregate):
     ) -> Mission:
         """Records a foreign authority's request, as collected by a post abroad."""
         require_happened("requested_on", requested_on, today)
+        checks = FieldChecks()  # every field's own rule, all named at once
+        with checks:
+            title = require_text("title", title)
+        with checks:
+            mission_type = values.one("mission_type", MissionType, mission_type).value
+        with checks:
+            countries = values.countries("countries", countries)
+        with checks:
+            organisations = values.terms(
+                "organisations", Organisation, organisations, required=False
+            )
+        with checks:
+            themes = values.terms("themes", Theme, themes)
+        with checks:
+            requested_by = require_text("requested_by", requested_by, 200)
+        with checks:
+            post_id = None if post_id is None else require_text("post_id", post_id, 100)
+        with checks:
+            description = optional_text("description", description, MAX_LONG_TEXT)
+        checks.done()
         return cls._create(
             cls.Requested,
             id=id,
-            title=require_text("title", title),
-            mission_type=values.one("mission_type", MissionType, mission_type).value,
-            countries=values.countries("countries", countries),
-            organisations=values.terms(
-                "organisations", Organisation, organisations, required=False
-            ),
-            themes=values.terms("themes", Theme, themes),
-            requested_by=require_text("requested_by", requested_by, 200),
-            post_id=None if post_id is None else require_text("post_id", post_id, 100),
+            title=title,
+            mission_type=mission_type,
+            countries=countries,
+            organisations=organisations,
+            themes=themes,
+            requested_by=requested_by,
+            post_id=post_id,
             requested_on=requested_on,
-            description=optional_text("description", description, MAX_LONG_TEXT),
+            description=description,
             **ctx.meta(requested_on, classification),
         )
 

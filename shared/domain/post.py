@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from shared.domain import values
-from shared.domain.base import EntenteAggregate, require_order, require_text, text_value
+from shared.domain.base import (
+    EntenteAggregate,
+    FieldChecks,
+    require_order,
+    require_text,
+    text_value,
+)
 from shared.domain.context import CommandContext
 from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import Classification, PostStatus
@@ -124,7 +130,14 @@ class PostAbroad(EntenteAggregate):
         countries over, it could not be opened at all, since an open post covers
         its countries until it closes.
         """
-        host = iso_country(host_country, "host_country").code
+        checks = FieldChecks()  # every field's own rule, all named at once
+        with checks:
+            name = require_text("name", name, 200)
+        with checks:
+            city = require_text("city", city, 200)
+        with checks:
+            host = iso_country(host_country, "host_country").code
+        checks.done()
         if host == FRANCE:
             raise ValidationError(
                 "host_country",
@@ -142,8 +155,8 @@ class PostAbroad(EntenteAggregate):
         post = cls._create(
             cls.Opened,
             id=id,
-            name=require_text("name", name, 200),
-            city=require_text("city", city, 200),
+            name=name,
+            city=city,
             host_country=host,
             covered_countries=_coverage(host, covered_countries),
             opened_on=opened_on,

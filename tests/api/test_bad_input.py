@@ -637,3 +637,32 @@ def test_a_blank_reason_is_required_however_it_is_blank(api: Api, reason: str) -
 
     assert response.status_code == 422, response.text
     assert (response.json()["field"], response.json()["rule"]) == ("reason", "required")
+
+
+def test_every_field_a_command_gets_wrong_is_named_in_one_answer(api: Api) -> None:
+    """A request with a wrong type, country and theme was refused for its type; sent
+    again, for its country; then for its theme: three round trips for one form."""
+    body = {
+        **CREATE["missions"],
+        "mission_type": "picnic",
+        "countries": ["VN", "XX"],
+        "themes": ["gardening"],
+    }
+    position = api.position()
+
+    refused = problem(api.post("/api/police/missions", body), 422, "vocabulary")
+
+    assert refused["field"] == "mission_type"
+    assert refused["detail"].startswith("3 fields are invalid; first: mission_type: ")
+    assert [(e["field"], e["rule"]) for e in refused["errors"]] == [
+        ("mission_type", "vocabulary"),
+        ("countries[1]", "unknown-country"),
+        ("themes[0]", "vocabulary"),
+    ]
+    assert api.position() == position
+    one = problem(
+        api.post("/api/police/missions", {**CREATE["missions"], "themes": ["gardening"]}),
+        422,
+        "vocabulary",
+    )
+    assert (one["field"], "errors" in one) == ("themes[0]", False)  # one: as before

@@ -140,6 +140,22 @@ def test_items_breaking_business_rules_are_all_named_and_nothing_is_recorded(api
     assert api.position() == position
 
 
+def test_every_field_an_item_gets_wrong_is_named(api: Api) -> None:
+    """An item with a wrong type and a wrong theme was named for its type only."""
+    items = _items(4)
+    items[1].update(mission_type="picnic", themes=["narcotics", "gardening"])
+    position = api.position()
+
+    body = problem(api.post(IMPORTS, {"items": items}), 422, "batch-rejected")
+
+    assert [(e["index"], e["field"], e["rule"]) for e in body["errors"]] == [
+        (1, "items.1.mission_type", "vocabulary"),
+        (1, "items.1.themes[1]", "vocabulary"),
+    ]
+    assert body["detail"].startswith("1 of 4 items are invalid and nothing was recorded")
+    assert api.position() == position
+
+
 @pytest.mark.opens_posts
 @pytest.mark.parametrize("owner", ["nobody", "gendarmerie"])
 def test_an_item_naming_an_unknown_post_is_named_by_its_index(api: Api, owner: str) -> None:

@@ -14,7 +14,12 @@ from shared.domain.agreement import Agreement
 from shared.domain.base import EntenteAggregate
 from shared.domain.context import Actor, CommandContext
 from shared.domain.vocabulary import AgreementKind, AgreementStatus, Classification
-from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+from shared.errors import (
+    DomainRuleViolation,
+    IllegalTransition,
+    InvalidFieldsError,
+    ValidationError,
+)
 
 CTX = CommandContext(
     tenant="gendarmerie",
@@ -512,3 +517,16 @@ def test_renewals_stacking_past_the_last_date_are_refused_before_anything_is_rec
     assert (caught.value.field, caught.value.rule) == ("duration_months", "range")
     assert agreement.expires_on == expiry  # still readable, unchanged
     assert len(agreement.collect_events()) == agreement.version  # the refused one is not there
+
+
+def test_every_field_a_signature_gets_wrong_is_named() -> None:
+    with pytest.raises(InvalidFieldsError) as caught:
+        sign(kind="treaty", title=" ", themes=["narcotics", "gardening"], signed_at="")
+
+    assert [(e.field, e.rule) for e in caught.value.each] == [
+        ("kind", "vocabulary"),
+        ("title", "required"),
+        ("themes[1]", "vocabulary"),
+        ("signed_at", "required"),
+    ]
+    assert caught.value.field == "kind"

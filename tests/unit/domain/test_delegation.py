@@ -14,7 +14,12 @@ from shared.domain.base import EntenteAggregate
 from shared.domain.context import Actor, CommandContext
 from shared.domain.delegation import DelegationVisit
 from shared.domain.vocabulary import Classification, DelegationStatus, Organisation
-from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+from shared.errors import (
+    DomainRuleViolation,
+    IllegalTransition,
+    InvalidFieldsError,
+    ValidationError,
+)
 
 CTX = CommandContext(
     tenant="civil-protection",
@@ -439,3 +444,14 @@ def test_a_plan_recorded_without_its_date_does_not_order_the_steps() -> None:
     visit.cancel(CTX, PLANNED_ON - timedelta(days=1), "flights cancelled")
 
     assert visit.status == DelegationStatus.CANCELLED
+
+
+def test_every_field_a_plan_gets_wrong_is_named() -> None:
+    with pytest.raises(InvalidFieldsError) as caught:
+        plan(country="XX", size=0, host_site=" ")
+
+    assert [(e.field, e.rule) for e in caught.value.each] == [
+        ("country", "unknown-country"),
+        ("size", "range"),
+        ("host_site", "required"),
+    ]

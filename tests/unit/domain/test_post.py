@@ -13,7 +13,12 @@ from shared.domain.base import EntenteAggregate
 from shared.domain.context import Actor, CommandContext
 from shared.domain.post import PostAbroad
 from shared.domain.vocabulary import Classification, PostStatus
-from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+from shared.errors import (
+    DomainRuleViolation,
+    IllegalTransition,
+    InvalidFieldsError,
+    ValidationError,
+)
 
 CTX = CommandContext(
     tenant="police",
@@ -308,3 +313,14 @@ def test_there_is_nothing_to_redate_without_a_change_or_after_a_same_day_one() -
 
     assert (never.value.rule, same_day.value.rule) == ("no-coverage-change", "same-day-change")
     assert post.collect_events() == []
+
+
+def test_every_field_an_opening_gets_wrong_is_named() -> None:
+    with pytest.raises(InvalidFieldsError) as caught:
+        open_hanoi(name="", city=" ", host_country="XX")
+
+    assert [(e.field, e.rule) for e in caught.value.each] == [
+        ("name", "required"),
+        ("city", "required"),
+        ("host_country", "unknown-country"),
+    ]
