@@ -234,9 +234,11 @@ def test_only_the_directorates_recorders_may_import(api: Api, user: str) -> None
 
     response = api.post(IMPORTS, {"items": _items(2)}, user)
 
-    assert problem(response, 403, "permission-denied")["detail"] == (
-        "your roles do not allow 'record' here"
-    )
+    detail = problem(response, 403, "permission-denied")["detail"]
+    if user == "auditor":  # auditors change nothing, whatever else their token holds
+        assert detail.startswith("auditors change nothing")
+    else:
+        assert detail == "your roles do not allow 'record' here"
     assert api.position() == position
 
 
