@@ -220,6 +220,18 @@ class NotReadyError(EntenteError):
     title = "Not ready"
 
 
+class AlteredHistoryError(EntenteError):
+    """Raised when a record's stored events cannot be its history: versions missing,
+    repeated or out of order, or events of another tenant's.
+
+    Only a change made where the events are kept does that; the answer names what is
+    wrong (``entente audit verify`` names the events) instead of serving a state the
+    record never had, or another directorate's record, or "an unexpected error".
+    """
+
+    title = "Altered history"
+
+
 class ConfigurationError(EntenteError):
     """Raised at start-up when settings are missing, unsafe or inconsistent."""
 

@@ -15,7 +15,12 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.domain import (
+    Aggregate,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+    OriginatorVersionError,
+)
 from eventsourcing.persistence import (
     InfrastructureFactory,
     IntegrityError,
@@ -45,6 +50,7 @@ from shared.application.uniqueness import claims_for, collision, ensure_ready, v
 from shared.domain.base import EntenteAggregate
 from shared.domain.catalogue import AGGREGATES, DOMAIN_EVENT_TOPICS, aggregate_type_of
 from shared.errors import (
+    AlteredHistoryError,
     ConfigurationError,
     ConflictError,
     IdempotencyKeyReusedError,
@@ -244,8 +250,20 @@ class CooperationLedger(Application[UUID]):
             found = self.repository.get(record_id)
         except AggregateNotFoundError:
             found = None
+        except OriginatorVersionError as error:  # a version missing, repeated: altered
+            found_expected = error.args if len(error.args) == 2 else ("?", "?")
+            raise AlteredHistoryError(
+                f"the stored events of {record_id} do not run 1, 2, 3…: version "
+                f"{found_expected[0]} where {found_expected[1]} was expected; "
+                f"`entente audit verify {self.tenant}` names them"
+            ) from None
         if not isinstance(found, record_type):
             raise NotFoundError(f"no {record_type.record_name} {record_id}")
+        if found.tenant != self.tenant:  # moved here from another directorate's store
+            raise AlteredHistoryError(
+                f"the stored events of {record_id} are tenant {found.tenant!r}'s, in the "
+                f"store of {self.tenant!r}; `entente audit verify {self.tenant}` names them"
+            )
         return found
 
     def history(self, record_type: type[EntenteAggregate], record_id: UUID) -> list[EventEnvelope]:
@@ -319,7 +337,7 @@ class CooperationLedger(Application[UUID]):
         mapper = self.mapper
         plain = mapper.cipher is None and mapper.compressor is None
         if plain and isinstance(mapper.transcoder, JSONTranscoder):
-            return RowDecoder(mapper.transcoder.names, _aggregate_type_of_topic)
+            return RowDecoder(mapper.transcoder.names, _aggregate_type_of_topic, self.tenant)
         return NoDecoder()
 
     def position(self) -> int:

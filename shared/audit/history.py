@@ -44,6 +44,7 @@ from shared.audit.errors import (
 )
 from shared.domain.base import EntenteAggregate
 from shared.domain.catalogue import AGGREGATE_TYPES
+from shared.errors import AlteredHistoryError
 from shared.events.envelope import EventEnvelope, envelope, to_json
 from shared.views.queries.present import agreement_status
 
@@ -103,8 +104,16 @@ def record_history(ledger: CooperationLedger, record_id: UUID) -> RecordHistory:
     steps: list[Step] = []
     aggregate: Any = None
     before: dict[str, Any] = {}
+    last = 0
     for event in events:
         position = position_of(ledger.recorder, record_id, event.originator_version) or 0
+        if position and position < last:  # recorded one after the other: ids grow
+            raise AlteredHistoryError(
+                f"version {event.originator_version} of {record_id} is stored at position "
+                f"{position}, before version {event.originator_version - 1} at {last}: the "
+                f"event store was altered (`entente audit verify {ledger.tenant}`)"
+            )
+        last = position or last
         published = envelope(event, kind, position)
         aggregate = _apply(aggregate, event)
         after = snapshot(aggregate)
@@ -192,7 +201,27 @@ def _events(ledger: CooperationLedger, record_id: UUID) -> tuple[str, list[Any]]
     shell: Any = events[0].mutate(None)
     if type(shell) not in AGGREGATE_TYPES or getattr(events[0], "tenant", None) != ledger.tenant:
         raise missing
+    _unaltered(ledger, record_id, events)
     return AGGREGATE_TYPES[type(shell)], events
+
+
+def _unaltered(ledger: CooperationLedger, record_id: UUID, events: list[Any]) -> None:
+    """Refuses a history whose versions do not run 1, 2, 3… or whose events name another
+    tenant: a history with a version missing or repeated was served as it was, and its
+    as-of states were ones the record never had (AlteredHistoryError, a 500 naming it)."""
+    versions = [event.originator_version for event in events]
+    if versions != list(range(1, len(versions) + 1)):
+        shown = ", ".join(map(str, versions))
+        raise AlteredHistoryError(
+            f"the stored versions of {record_id} run {shown}, not 1 to {len(versions)}: the "
+            f"event store was altered (`entente audit verify {ledger.tenant}` names the events)"
+        )
+    strangers = sorted({str(getattr(e, "tenant", None)) for e in events} - {ledger.tenant})
+    if strangers:
+        raise AlteredHistoryError(
+            f"events of {record_id} name tenant {', '.join(strangers)} in the store of "
+            f"{ledger.tenant!r}: the event store was altered"
+        )
 
 
 def _time(event: Any, axis: Axis) -> datetime:

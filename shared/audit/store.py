@@ -55,7 +55,7 @@ from shared.audit.findings import Entry
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
 from shared.domain.catalogue import DOMAIN_EVENT_TOPICS, aggregate_type_of
 from shared.events import chain
-from shared.events.envelope import envelope
+from shared.events.envelope import EventEnvelope, envelope
 from shared.heap import keep_freed_memory
 
 PAGE_SIZE = 5000
@@ -491,6 +491,10 @@ def _library_item(ledger: CooperationLedger, row: Row) -> Item:
     except Exception as error:  # reported as an altered event, with the reason
         reason = f"the stored event cannot be decoded ({type(error).__name__}: {error})"
         return Item(position, "", "?", "?", 0, bytes(state), reason)
+    stranger = _stranger(ledger, event, topic, published)
+    if stranger is not None:  # its bytes decode, but it cannot be this store's event
+        where = f"{published.aggregate_type} {published.aggregate_id} v{published.version}"
+        return Item(position, "", "?", "?", 0, bytes(state), f"{where}: {stranger}")
     return Item(
         position,
         published.id,
@@ -499,6 +503,25 @@ def _library_item(ledger: CooperationLedger, row: Row) -> Item:
         published.version,
         canonical,
     )
+
+
+def _stranger(
+    ledger: CooperationLedger, event: Any, topic: str, published: EventEnvelope
+) -> str | None:
+    """Why a decoded event cannot be one of this store's, or None.
+
+    Neither the tenant an event names nor the record type its creation names are in
+    what the chain hashes from the store alone (the tenant is in the canonical bytes,
+    but only a witness holds the bytes it had): events moved from another tenant's
+    store, or a creation retyped, verified OK and were then served by the wrong
+    directorate's routes or broke every read of the record.
+    """
+    if published.tenant != ledger.tenant:
+        return f"it names tenant {published.tenant!r}, in the store of {ledger.tenant!r}"
+    named = getattr(event, "originator_topic", None)
+    if named is not None and named != _owner(topic):
+        return f"its creation names the record type {named!r}, not {_owner(topic)!r}"
+    return None
 
 
 def _owner(event_topic: str) -> str:

@@ -47,6 +47,8 @@ class _Kind:
     aggregate_type: str
     type: str
     class_version: int
+    #: The aggregate class's topic a creation event names (``originator_topic``).
+    owner_topic: str
 
 
 #: What ``RowDecoder.chained`` gives: event id, aggregate type, aggregate id, version, canonical.
@@ -73,7 +75,11 @@ class RowDecoder:
         self,
         transcodings: Mapping[str, Transcoding],
         aggregate_type_of_topic: Callable[[str], str],
+        tenant: str | None = None,
     ) -> None:
+        #: The ledger's tenant: an event naming another is left to the library's path,
+        #: where its reader says so (the audit walk: altered).
+        self._tenant = tenant
         self._transcodings = transcodings
         self._aggregate_type_of = aggregate_type_of_topic
         self._kinds: dict[str, _Kind | None] = {}
@@ -155,7 +161,11 @@ class RowDecoder:
         classification = pop("classification")
         timestamp = pop("timestamp")
         business_time = pop("business_time")
-        pop("originator_topic", None)
+        owner = pop("originator_topic", None)
+        if (owner is not None and owner != kind.owner_topic) or (
+            self._tenant is not None and tenant != self._tenant
+        ):
+            return None  # another record type, or tenant, than its own: not ordinary
         if "originator_id" in fields or "originator_version" in fields:
             pop("originator_id", None)
             pop("originator_version", None)
@@ -364,7 +374,9 @@ class RowDecoder:
         version = getattr(cls, "class_version", 1)
         if type(version) is not int:
             return None
-        return _Kind(aggregate_type, type_name(aggregate_type, cls), version)
+        module, qualname = topic.split(":")
+        owner = f"{module}:{qualname.rsplit('.', 1)[0]}"
+        return _Kind(aggregate_type, type_name(aggregate_type, cls), version, owner)
 
 
 #: What ``iso`` writes of a UTC datetime (with, or for midnight seconds without, microseconds).

@@ -51,6 +51,7 @@ STATUS: dict[type[errors.EntenteError], int] = {
     errors.TooManyWaitingError: 503,
     errors.NotReadyError: 503,
     errors.ConfigurationError: 500,
+    errors.AlteredHistoryError: 500,
 }
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+
+from shared.audit.errors import UnknownRecordError
+from shared.audit.history import record_history
+from shared.errors import AlteredHistoryError, EntenteError
 
 from .conftest import CREATE, problem
 
@@ -153,3 +158,57 @@ def test_a_record_whose_stored_event_was_altered_is_named_as_such_not_an_unexpec
     for answer in (response, history):
         body = problem(answer, 500, "undecodable-history")
         assert "entente audit verify" in body["detail"]
+
+
+@pytest.mark.parametrize("alteration", ["version-missing", "another-tenant"])
+def test_a_record_whose_history_was_altered_is_refused_not_served(
+    api: Api, alteration: str
+) -> None:
+    """A history with version 2 deleted was served (the audit's too, with its as-of states
+    ones the record never had), or failed as "an unexpected error"; a record moved from
+    another directorate's store was served through this directorate's route."""
+    record = api.walk("missions", "validation", "schedule")  # versions 1 to 3
+    store = api.platform.settings.data_dir / "events" / "police.events.sqlite3"
+    key = uuid.UUID(record.id).hex
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        rows = db.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "WHERE originator_id = ? ORDER BY rowid",
+            (key,),
+        ).fetchall()
+        if alteration == "version-missing":
+            db.execute("DELETE FROM stored_events WHERE rowid = ?", (rows[1][0],))
+        else:
+            for rowid, *_, state in rows:
+                fields = json.loads(state)
+                fields["tenant"] = "gendarmerie"
+                moved = json.dumps(fields).encode()
+                db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (moved, rowid))
+        db.commit()
+        try:
+            read = api.get(record.path)
+            try:
+                record_history(api.platform.ledger("police"), uuid.UUID(record.id))
+            except EntenteError as refused:
+                audit: EntenteError | None = refused
+            else:
+                audit = None
+        finally:  # the module's other tests share the store
+            db.execute("DELETE FROM stored_events WHERE originator_id = ?", (key,))
+            db.executemany(
+                "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
+                "state) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.commit()
+
+    body = problem(read, 500, "altered-history")
+    assert record.id in body["detail"]
+    assert "entente audit verify police" in body["detail"]
+    if alteration == "version-missing":
+        assert "version 3 where 2 was expected" in body["detail"]
+        assert isinstance(audit, AlteredHistoryError)  # the auditor's history too
+        assert "run 1, 3, not 1 to 2" in audit.detail
+    else:
+        assert "tenant 'gendarmerie'" in body["detail"]
+        assert isinstance(audit, UnknownRecordError)  # none of this tenant's, for the audit

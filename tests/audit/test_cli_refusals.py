@@ -433,6 +433,45 @@ def test_a_stored_value_of_the_wrong_type_is_an_altered_event_not_a_traceback(
         assert f"the stored event cannot be decoded: {reason}" in result.output
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("tenant", "gendarmerie", "it names tenant 'gendarmerie', in the store of 'police'"),
+        (
+            "originator_topic",
+            "shared.domain.mission:Mission",
+            "its creation names the record type 'shared.domain.mission:Mission'",
+        ),
+    ],
+    ids=["tenant", "record-type"],
+)
+def test_an_event_that_cannot_be_this_store_s_is_found_without_a_witness(
+    data_dir: Path, field: str, value: str, reason: str
+) -> None:
+    """Events moved from another tenant's store, or a creation naming another record type,
+    verified OK from the store alone (and even against a bundle, for the record type),
+    then were served by the wrong directorate's routes or broke every read of the record."""
+    store = data_dir / "events" / "police.events.sqlite3"
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        (rowid, state) = db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE 'shared.domain.agreement:%' "
+            "AND originator_version = 1 ORDER BY rowid LIMIT 1"
+        ).fetchone()
+        fields = json.loads(state)
+        fields[field] = value
+        db.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?",
+            (json.dumps(fields).encode(), rowid),
+        )
+        db.commit()
+
+    verified = _run(data_dir, "verify", "police")
+
+    assert verified.exit_code == 1, verified.output
+    assert f"ALTERED in the store at position {rowid}" in verified.output
+    assert reason in verified.output
+
+
 def test_a_replay_of_a_store_that_lost_its_last_events_says_so(data_dir: Path) -> None:
     """It said the scratch replay was ahead of the live views, and to run without --resume."""
     store = data_dir / "events" / "police.events.sqlite3"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import uuid4
 
 import pytest
@@ -135,7 +135,7 @@ def test_a_plan_recorded_before_the_rule_without_its_date_still_orders_nothing()
     """Until 2026-12-07 such a plan was dated when it was recorded, whatever its dates."""
     visit = plan(planned_on=None)
     [event] = visit.collect_events()
-    earlier = replace(event, business_time=event.timestamp)
+    earlier: Any = replace(cast(Any, event), business_time=event.timestamp)
 
     rebuilt = earlier.mutate(None)
 
