@@ -319,22 +319,17 @@ class Agreement(EntenteAggregate):
                 f"changes.{named}",
             )
         signed_on = changes.get("signed_on", self.signed_on)
-        later = sorted([*self.corrected_since(corrected_on), *self._dated], key=lambda d: d[1])
-        first_name, first_on = later[0]
-        if signed_on > first_on:
-            raise DomainRuleViolation(
-                "dates-in-order",
-                f"signed_on ({signed_on.isoformat()}) would be after {first_name} "
-                f"({first_on.isoformat()})",
-                "changes.signed_on",
-            )
+        self.first_date_before("signed_on", signed_on, list(self._dated), corrected_on)
         months = changes.get("duration_months", self.duration_months)
         if months is None:
             return
         expires_on = values.term_end(f"changes.{named}", signed_on, months)
-        in_term = [d for d in later if d[0] in {"amended_on", "suspended_on", "terminated_on"}]
-        if in_term and in_term[-1][1] > expires_on:
-            last_name, last_on = in_term[-1]
+        in_term = (
+            d for d in self._dated if d[0] in {"amended_on", "suspended_on", "terminated_on"}
+        )
+        last = max(in_term, key=lambda d: d[1], default=None)
+        if last is not None and last[1] > expires_on:
+            last_name, last_on = last
             raise DomainRuleViolation(
                 "dates-in-order",
                 f"the agreement would expire on {expires_on.isoformat()}, before "

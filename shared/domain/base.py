@@ -157,12 +157,24 @@ class EntenteAggregate(DirectlyCreated):
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """Cross-field rules a correction must keep (dates in order...)."""
 
-    def corrected_since(self, corrected_on: date) -> list[tuple[str, date]]:
-        """The correction being made and the earliest one recorded, as (name, day): a
-        record's corrected first date (a signature, a request) stays before both."""
+    def first_date_before(
+        self, field: str, day: date, later: list[tuple[str, date | None]], corrected_on: date
+    ) -> None:
+        """Refuses a corrected first date (a signing day, a request's) after any ``later``
+        step (name, day; None: not taken), the correction being made or the earliest one
+        recorded, naming the earliest of them (``changes.<field>``)."""
         first = getattr(self, "_first_corrected_on", None)
-        days = [("corrected_on", corrected_on)]
-        return days if first is None else [*days, ("the first corrected_on", first)]
+        dated = [(name, on) for name, on in later if on is not None]
+        dated.append(("corrected_on", corrected_on))
+        if first is not None:
+            dated.append(("the first corrected_on", first))
+        first_name, first_on = min(dated, key=lambda step: step[1])
+        if day > first_on:
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"{field} ({day.isoformat()}) would be after {first_name} ({first_on.isoformat()})",
+                f"changes.{field}",
+            )
 
 
 def _classification(value: Any) -> Classification:

@@ -532,8 +532,7 @@ class Mission(EntenteAggregate):
         launch, completion, cancellation, evaluation, and the corrections (the day is
         also the post's: the route checks the collecting post was open and covered a
         country of the mission on it)."""
-        requested_on: date = changes["requested_on"]
-        steps = [
+        steps: list[tuple[str, date | None]] = [
             ("decided_on", self.decided_on),
             ("the first scheduled_on", getattr(self, "_placed_on", None)),
             ("start_date", changes.get("start_date", self.start_date)),
@@ -542,17 +541,7 @@ class Mission(EntenteAggregate):
             ("cancelled_on", self.cancelled_on),
             ("evaluated_on", self.evaluated_on),
         ]
-        later = [(name, on) for name, on in steps if on is not None]
-        first_name, first_on = min(
-            [*later, *self.corrected_since(corrected_on)], key=lambda step: step[1]
-        )
-        if requested_on > first_on:
-            raise DomainRuleViolation(
-                "dates-in-order",
-                f"requested_on ({requested_on.isoformat()}) would be after {first_name} "
-                f"({first_on.isoformat()})",
-                "changes.requested_on",
-            )
+        self.first_date_before("requested_on", changes["requested_on"], steps, corrected_on)
 
     def apply_correction(self, name: str, value: Any) -> None:
         """A corrected request day is where the record's history begins."""
