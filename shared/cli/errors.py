@@ -43,6 +43,21 @@ def database_refusal(error: BaseException) -> str | None:
     return None
 
 
+def altered_store(error: BaseException) -> str | None:
+    """The line to print when a stored event cannot be decoded, else None.
+
+    Only a change made where the events are kept does that (``entente check`` met one
+    with a traceback): it is a finding for the auditors, named as such.
+    """
+    persistence = sys.modules.get("eventsourcing.persistence")
+    if persistence is None or not isinstance(error, persistence.MapperDeserialisationError):
+        return None
+    return (
+        f"a stored event cannot be decoded ({first_line(error)}): the event store was "
+        "altered; `entente audit verify <tenant>` names the event"
+    )
+
+
 def _line(error: BaseException) -> str:
     return f"the database refused ({type(error).__name__}): {first_line(error)}"
 

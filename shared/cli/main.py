@@ -18,7 +18,13 @@ import typer
 
 from shared.audit.cli import audit_app
 from shared.checker.cli import check_command
-from shared.cli.errors import database_refusal, file_refusal, named_interface, settings_refusal
+from shared.cli.errors import (
+    altered_store,
+    database_refusal,
+    file_refusal,
+    named_interface,
+    settings_refusal,
+)
 from shared.connect_timeout import bound_connection_attempts
 from shared.errors import EntenteError
 from shared.heap import collect_less_often, keep_freed_memory
@@ -351,7 +357,12 @@ def main() -> None:
         typer.echo(f"entente: {error.detail}", err=True)
         sys.exit(2)
     except Exception as error:
-        refusal = settings_refusal(error) or database_refusal(error) or file_refusal(error)
+        refusal = (
+            settings_refusal(error)
+            or database_refusal(error)
+            or file_refusal(error)
+            or altered_store(error)
+        )
         if refusal is None:
             raise
         typer.echo(f"entente: {refusal}", err=True)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy.exc
 from eventsourcing import persistence
 
-from shared.cli.errors import database_refusal, file_refusal
+from shared.cli.errors import altered_store, database_refusal, file_refusal
 from shared.relay.relay import RelayOptions
 from tests.cli import ENTENTE, entente
 
@@ -60,6 +60,17 @@ def test_eventsourcing_errors_of_its_own_are_refusals_too() -> None:
     assert database_refusal(timeout) == (
         "the database refused (OperationalError): couldn't get a connection after 30.00 sec"
     )
+
+
+def test_an_undecodable_stored_event_is_named_an_altered_store() -> None:
+    """``entente check`` met one with a traceback (audit probe)."""
+    error = persistence.MapperDeserialisationError("Expecting value: line 1 column 1\nmore")
+
+    assert altered_store(error) == (
+        "a stored event cannot be decoded (Expecting value: line 1 column 1): the event "
+        "store was altered; `entente audit verify <tenant>` names the event"
+    )
+    assert altered_store(ValueError("a bug")) is None
 
 
 def test_a_read_only_file_system_names_the_path_and_the_setting() -> None:
