@@ -203,7 +203,7 @@ class DelegationVisit(EntenteAggregate):
             host_site=host_site,
             topics=topics,
             timestamp=recorded,
-            **ctx.meta(planned_on or min(recorded, _first_moment(start_date)), classification),
+            **ctx.meta(planned_on or min(recorded, as_business_time(start_date)), classification),
         )
 
     def reschedule(
@@ -311,11 +311,6 @@ class DelegationVisit(EntenteAggregate):
             require_order(self._began_on, on, "planned_on", field)
 
 
-def _first_moment(day: date) -> datetime:
-    """The start of ``day`` (UTC), as a plain date's business time is."""
-    return as_business_time(day)
-
-
 def _without_planned_on(planned: Any) -> bool:
     """Whether a plan was recorded without ``planned_on`` (see ``plan``): its business
     time is then when it was recorded, or its first day's start if that came first
@@ -324,7 +319,7 @@ def _without_planned_on(planned: Any) -> bool:
     A plan given its first day as ``planned_on`` and recorded once the visit had begun
     reads the same, and is then held to no earlier date either, as one without it.
     """
-    first = _first_moment(planned.start_date)
+    first = as_business_time(planned.start_date)
     recorded: datetime = planned.timestamp
     business: datetime = planned.business_time
     return business == recorded or (business == first and first < recorded)

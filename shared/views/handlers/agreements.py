@@ -128,14 +128,15 @@ def terminated(session: ViewSession, event: EventEnvelope) -> None:
 
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
     tables = session.tables
-    if TERM_FIELDS & set(event.data["changes"]):
+    term = bool(TERM_FIELDS & set(event.data["changes"]))
+    if term:  # read before the correction changes the signing day
         before = current(session, tables.agreements, event)
         if before["term_start"] != before["signed_on"]:
             raise ValueError("an agreement's first term corrected after it was renewed")
     corrections(tables.agreements, {"partner_countries": tables.agreement_countries})(
         session, event
     )
-    if TERM_FIELDS & set(event.data["changes"]):
+    if term:
         _term_corrected(session, event)
 
 
