@@ -61,10 +61,15 @@ class ViewFindings:
     ahead: int
     equal_to_rebuild: bool
     examples: tuple[str, ...] = ()
+    #: Record rows whose version is not a number (a view row edited by hand).
+    unreadable: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.not_applied or self.diverged or self.ahead) and self.equal_to_rebuild
+        return (
+            not (self.not_applied or self.diverged or self.ahead or self.unreadable)
+            and self.equal_to_rebuild
+        )
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,8 @@ class CheckReport:
             lines.append(
                 f"  views: {v.records} records, {len(v.not_applied)} events not applied, "
                 f"{v.diverged} records diverged (an event applied twice), {v.ahead} ahead of "
-                f"the store; contents {same} a clean rebuild from the store"
+                f"the store, {v.unreadable} unreadable; "
+                f"contents {same} a clean rebuild from the store"
             )
             lines.extend(f"    {example}" for example in v.examples)
         return "\n".join(lines)

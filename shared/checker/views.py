@@ -81,16 +81,18 @@ def examine_views(
 ) -> ViewFindings:
     """Attributes each difference between ``live`` and ``rebuilt`` to a record."""
     stored = _stored_versions(events)
-    shown = _versions(live, record_tables)
+    shown, unreadable = _versions(live, record_tables)
     changed = _changed_records(live, rebuilt)
     not_applied = frozenset(
         (record, version)
         for record, last in stored.items()
+        if record not in unreadable
         for version in range(shown.get(record, 0) + 1, last + 1)
     )
     ahead = sorted(r for r, v in shown.items() if v > stored.get(r, 0))
     diverged = sorted(r for r in changed if r in stored and shown.get(r) == stored[r])
-    examples = [f"not applied: {r} v{v}" for r, v in sorted(not_applied)]
+    examples = [f"unreadable: {r} shows the version {v!r}" for r, v in sorted(unreadable.items())]
+    examples += [f"not applied: {r} v{v}" for r, v in sorted(not_applied)]
     examples += [f"ahead: {r} at v{shown[r]}, stored v{stored.get(r, 0)}" for r in ahead]
     examples += [f"diverged: {r} at v{shown[r]} differs from a clean rebuild" for r in diverged]
     return ViewFindings(
@@ -98,6 +100,7 @@ def examine_views(
         not_applied=not_applied,
         diverged=len(diverged),
         ahead=len(ahead),
+        unreadable=len(unreadable),
         equal_to_rebuild=live == rebuilt,
         examples=first_examples(examples),
     )
@@ -110,13 +113,25 @@ def _stored_versions(events: Sequence[EventEnvelope]) -> dict[str, int]:
     return last
 
 
-def _versions(contents: Contents, record_tables: set[str]) -> dict[str, int]:
-    """Record id → the version its row shows."""
-    return {
-        str(row["id"]): int(row["version"])
-        for name in record_tables
-        for row in contents.get(name, [])
-    }
+def _versions(
+    contents: Contents, record_tables: set[str]
+) -> tuple[dict[str, int], dict[str, object]]:
+    """Record id → the version its row shows; and the rows whose version is no number.
+
+    Why the second: SQLite keeps any value in an integer column, so a view row edited
+    by hand can show the version ``'seven'``; the check reports it (the record's row is
+    unreadable) where it stopped on a traceback.
+    """
+    shown: dict[str, int] = {}
+    unreadable: dict[str, object] = {}
+    for name in record_tables:
+        for row in contents.get(name, []):
+            version = row["version"]
+            if isinstance(version, int) and not isinstance(version, bool):
+                shown[str(row["id"])] = version
+            else:
+                unreadable[str(row["id"])] = version
+    return shown, unreadable
 
 
 def _changed_records(live: Contents, rebuilt: Contents) -> set[str]:
