@@ -19,12 +19,16 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from shared.application.claims import ValueClaim, comparable
+from eventsourcing.utils import get_topic
+
+from shared.application.claims import ClaimsReady, ValueClaim, claim_id, comparable, ready_id
 from shared.application.known_topics import CLAIMED_TOPIC
 from shared.application.ledger import CooperationLedger
-from shared.application.uniqueness import rows_of
+from shared.application.uniqueness import UNIQUE_KINDS, rows_of
 from shared.audit.compare import STORE
 from shared.audit.findings import Entry, Finding, Kind
+from shared.domain.base import EntenteAggregate
+from shared.domain.catalogue import aggregate_type_of
 
 log = logging.getLogger("entente.audit")
 
@@ -36,8 +40,10 @@ def against_claims(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[
     or whose holder's value is not the claimed one (ALTERED: the claim or the record's
     events were changed; a correction moves both in one transaction)."""
     recorded = {entry.aggregate_id for entry in entries}
+    claims = _claims(ledger)
     findings: list[Finding] = []
-    for position, claim in _claims(ledger):
+    altered: set[UUID] = set()  # claims found naming a record without their value
+    for position, claim in claims:
         if claim.holder is None:
             continue
         record = f"{claim.kind} {claim.holder}"
@@ -51,7 +57,102 @@ def against_claims(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[
             shown = held[0] if len(held) == 1 else held
             other = f"{where} names {record}, whose {claim.field} is {shown!r}"
             findings.append(_finding(Kind.ALTERED, other, record, position))
+            altered.add(claim.id)
+    return findings + _unclaimed(ledger, entries, claims, altered)
+
+
+#: Record kinds with unique values, by the type name their events carry.
+_UNIQUE_TYPES: dict[str, type[EntenteAggregate]] = {
+    aggregate_type_of(cls): cls for cls in UNIQUE_KINDS
+}
+_READY_TOPIC = get_topic(ClaimsReady.Marked)
+
+
+def _unclaimed(
+    ledger: CooperationLedger,
+    entries: Sequence[Entry],
+    claims: Sequence[tuple[int, ValueClaim]],
+    altered: set[UUID],
+) -> list[Finding]:
+    """A finding for each unique value a record holds and no claim does (see the module's
+    docstring), or for the marker, deleted while claims remain. A value whose claim was
+    found ``altered`` (naming another record) is that one finding, not a second."""
+    unique = [
+        (position, claim)
+        for position, claim in claims
+        if any(claim.kind == cls.record_name for cls in UNIQUE_KINDS)
+    ]
+    if not _marked(ledger):
+        if not unique:
+            return []  # a store from before the rule: its next signing makes both
+        where = unique[0][0]
+        gone = (
+            f"the store holds {len(unique)} claims of unique values but not the marker that "
+            "its records all have theirs (ClaimsReady): it was deleted, and the next signing "
+            "will fail trying to write the claims again"
+        )
+        return [Finding(Kind.MISSING, STORE, None, gone, CLAIMS, None, after=where)]
+    by_id = {claim.id: claim for _position, claim in unique}
+    holders = {str(claim.holder) for claim in by_id.values() if claim.holder is not None}
+    created: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.aggregate_type in _UNIQUE_TYPES and entry.aggregate_id not in holders:
+            created.setdefault(entry.aggregate_id, entry)
+    findings: list[Finding] = []
+    marked_at: int | None = None  # the marker's position, looked up when first needed
+    for record_id, first in created.items():
+        record = _record(ledger, record_id)
+        if record is None:
+            continue
+        for field in type(record).unique:
+            value = getattr(record, field)
+            held = by_id.get(claim_id(ledger.tenant, record.record_name, field, value))
+            holder = None if held is None else held.holder
+            if held is not None and held.id in altered:
+                continue
+            if holder is not None and marked_at is None:
+                marked_at = _marker_position(ledger)
+            if holder is not None and marked_at is not None and first.position < marked_at:
+                continue  # shared before values had to be unique: the backfill logged it
+            name = f"{record.record_name} {record_id}"
+            if holder is None:
+                lost = (
+                    f"{name} holds the {field} {value!r} but no claim names it: another "
+                    f"{record.record_name} could be recorded under it (its claim was deleted)"
+                )
+            else:
+                lost = (
+                    f"{name} holds the {field} {value!r}, whose claim names "
+                    f"{record.record_name} {holder}: two hold it (its claim was deleted and "
+                    "the value taken again, or the claim changed)"
+                )
+            findings.append(
+                Finding(Kind.MISSING, STORE, None, lost, CLAIMS, name, after=first.position)
+            )
     return findings
+
+
+def _marked(ledger: CooperationLedger) -> bool:
+    """Whether the store holds its ``ClaimsReady`` marker (read by its id: indexed)."""
+    return bool(ledger.recorder.select_events(ready_id(ledger.tenant), limit=1))
+
+
+def _marker_position(ledger: CooperationLedger) -> int:
+    """The marker's position in the log: a scan by topic, made only for the rare record
+    sharing a value with another (the marker is near the start of any store)."""
+    marker = next(iter(rows_of(ledger, [_READY_TOPIC])), None)
+    return 0 if marker is None else marker.id
+
+
+def _record(ledger: CooperationLedger, record_id: str) -> EntenteAggregate | None:
+    """The record as its events give it; None when they do not decode (the walk says why)."""
+    record: Any
+    try:
+        record = ledger.repository.get(UUID(record_id))
+    except Exception as error:
+        log.warning("record %s not read to check its claims: %s", record_id, error)
+        return None
+    return record if isinstance(record, EntenteAggregate) else None
 
 
 def _finding(kind: Kind, detail: str, record: str, position: int) -> Finding:

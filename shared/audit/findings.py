@@ -97,10 +97,14 @@ class Finding:
     after: int | None = None
 
     def line(self) -> str:
-        where = "position ?" if self.position is None else f"position {self.position}"
+        where = "at position ?"
+        if self.position is not None:
+            where = f"at position {self.position}"
+        elif self.after is not None:
+            where = f"after position {self.after}"  # a claim's finding: no event of its own
         what = f" ({self.record})" if self.record else ""
         return (
-            f"{self.kind.value.upper()} in the {self.source} at {where}{what}: {self.detail} "
+            f"{self.kind.value.upper()} in the {self.source} {where}{what}: {self.detail} "
             f"[checked against {self.witness}]"
         )
 

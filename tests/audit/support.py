@@ -141,6 +141,12 @@ class StoreTamper:
                 self._q(f"UPDATE {{t}} SET topic = {p} WHERE {self.id} = {p}"), (topic, position)
             )
 
+    def topics(self, topic: str) -> set[int]:
+        """The positions of the rows stored under ``topic``."""
+        with self._cursor() as (cursor, p):
+            cursor.execute(self._q(f"SELECT {self.id} FROM {{t}} WHERE topic = {p}"), (topic,))
+            return {int(row[0]) for row in cursor.fetchall()}
+
     def delete(self, position: int) -> None:
         with self._cursor() as (cursor, p):
             cursor.execute(self._q(f"DELETE FROM {{t}} WHERE {self.id} = {p}"), (position,))

@@ -17,7 +17,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from shared.application.claims import ValueClaim
+from shared.application.claims import ClaimsReady, ValueClaim
 from shared.application.ledger import CooperationLedger
 from shared.application.receipt import CommandReceipt
 from shared.audit.export import export_bundle
@@ -33,6 +33,7 @@ from .support import RECORDER, StoreTamper, sign, write_history
 RECEIPT = get_topic(CommandReceipt.Issued)
 CLAIMED = get_topic(ValueClaim.Claimed)
 RELEASED = get_topic(ValueClaim.Released)
+READY = get_topic(ClaimsReady.Marked)
 
 Tamper = Callable[[StoreTamper, list[int]], int]
 
@@ -47,8 +48,12 @@ def _first(report: VerifyReport) -> Finding:
 
 
 def _forge_in_the_receipt_slot(tamper: StoreTamper, positions: list[int]) -> int:
-    """Deletes a command receipt (not part of the chain) and puts a forged event in its id."""
-    slot = next(p for p in range(1, positions[-1]) if p not in positions)
+    """Deletes a command receipt (not part of the chain) and puts a forged event in its id.
+
+    A receipt's slot, not a claim's: a deleted claim is a finding of its own (the
+    record whose value it held), made before the forged row's."""
+    receipts = tamper.topics(RECEIPT)
+    slot = next(p for p in range(1, positions[-1]) if p in receipts)
     tamper.delete(slot)
     tamper.insert_copy(positions[0], slot, uuid4(), 1)
     return slot
@@ -281,3 +286,87 @@ def test_a_coverage_claim_naming_a_post_that_does_not_cover_the_country_is_alter
     )
     assert "whose covered_countries is 'TH'" in first.detail
     assert len(report.findings) == 1
+
+
+def _claim_position(ledger: CooperationLedger, value: str) -> int:
+    claims = ledger.recorder.select_notifications(0, 1000, topics=[CLAIMED])
+    [position] = [n.id for n in claims if f'"{value}"'.encode() in bytes(n.state)]
+    return position
+
+
+def test_a_deleted_reference_claim_is_missing_though_the_reference_was_taken_again(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    """A-1's claim deleted by hand: a second agreement was signed under 'a-1' and verify,
+    without a witness, said OK. The agreement whose reference no claim names is found."""
+    ids = write_history(ledger)
+    StoreTamper(ledger, postgres).delete(_claim_position(ledger, "A-1"))
+    [free] = verify_tenant(ledger).findings
+
+    again = sign(ledger, "a-1")  # the hole the claim closed
+    report = verify_tenant(ledger)
+
+    assert (free.kind, free.record) == (Kind.MISSING, f"agreement {ids[1]}")
+    assert "holds the reference 'A-1' but no claim names it" in free.detail
+    assert f"in the store after position {free.after} (agreement" in free.line()
+
+    assert [(f.kind, f.witness, f.record) for f in report.findings] == [
+        (Kind.MISSING, "the claims", f"agreement {ids[1]}")
+    ]
+    assert (
+        f"holds the reference 'A-1', whose claim names agreement {again}: two hold it"
+        in report.findings[0].detail
+    )
+
+
+def test_a_deleted_claims_marker_is_missing_while_its_claims_remain(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    write_history(ledger)
+    [marker] = ledger.recorder.select_notifications(0, 1000, topics=[READY])
+    StoreTamper(ledger, postgres).delete(marker.id)
+
+    report = verify_tenant(ledger)
+
+    [finding] = report.findings
+    assert (finding.kind, finding.witness) == (Kind.MISSING, "the claims")
+    assert finding.after == _claim_position(ledger, "A-0")
+    assert "holds 3 claims of unique values but not the marker" in finding.detail
+
+
+def test_references_shared_before_they_had_to_be_unique_are_no_finding(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    """A store of an earlier release: its agreements got their claims at the first signing
+    of this one, the first holder of 'A-1' keeping it (tests/integration's backfill test);
+    the later 'a-1' keeps its value and no claim, as the backfill logged. Its own claim
+    deleted, B-2 is found."""
+    old = []
+    for reference in ("A-1", "B-2", "a-1"):  # saved as an earlier release did: no claims
+        agreement = Agreement.sign(
+            CommandContext("police", RECORDER),
+            id=uuid4(),
+            reference=reference,
+            title=f"Accord {reference}",
+            kind="memorandum-of-understanding",
+            partner_countries=["VN"],
+            partner_organisations=[],
+            themes=["narcotics"],
+            signed_on=date(2009, 11, 13),
+            signed_at="Hanoï",
+            duration_months=36,
+            funding=None,
+            funder=None,
+            classification=Classification.PUBLIC,
+            today=date(2014, 6, 1),
+        )
+        ledger.save(agreement)
+        old.append(agreement.id)
+    assert verify_tenant(ledger).ok  # no claim and no marker yet: nothing to check
+    sign(ledger, "C-3")  # the backfill: claims of A-1 (first holder) and B-2, the marker
+    assert verify_tenant(ledger).ok
+
+    StoreTamper(ledger, postgres).delete(_claim_position(ledger, "B-2"))
+    report = verify_tenant(ledger)
+
+    assert [(f.kind, f.record) for f in report.findings] == [(Kind.MISSING, f"agreement {old[1]}")]
