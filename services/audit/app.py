@@ -53,9 +53,7 @@ def readyz(_: Open, request: Request) -> dict[str, object]:
             unreadable.append(f"{tenant} ({type(error).__name__}: {first_line(error)})")
     if unreadable:
         raise NotReadyError(
-            "the event stores of these tenants cannot be read: "
-            + "; ".join(unreadable)
-            + " (their URL: ENTENTE_POSTGRES_URLS, else ENTENTE_POSTGRES_URL)"
+            "the event stores of these tenants cannot be read: " + "; ".join(unreadable)
         )
     service.access.setup()
     # No positions: the probe is open, and each directorate's log position tells

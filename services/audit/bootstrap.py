@@ -22,7 +22,7 @@ from shared.audit.settings import AuditSettings
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
 from shared.auth.tokens import TokenPolicy, TokenVerifier
-from shared.errors import ConfigurationError, NotReadyError, first_line
+from shared.errors import ConfigurationError, NotFoundError, NotReadyError, first_line
 from shared.pg_probe import answers
 from shared.tenancy import check_slug, served_tenant
 
@@ -75,10 +75,14 @@ class AuditService:
             try:
                 ledger = self._open(tenant)
             except Exception as error:
+                where = (
+                    "its URL: ENTENTE_POSTGRES_URLS, else ENTENTE_POSTGRES_URL"
+                    if isinstance(self.stores[tenant], PostgresStore)
+                    else "its folder: ENTENTE_DATA_DIR"
+                )
                 detail = (
                     f"the event store of {tenant!r} cannot be read "
-                    f"({type(error).__name__}: {first_line(error)}); "
-                    "its URL: ENTENTE_POSTGRES_URLS, else ENTENTE_POSTGRES_URL"
+                    f"({type(error).__name__}: {first_line(error)}); {where}"
                 )
                 self._failed[tenant] = (time.monotonic(), detail)
                 raise StoreUnavailableError(detail) from None
@@ -91,6 +95,11 @@ class AuditService:
         if isinstance(store, PostgresStore):
             # The library's pool retries for 30 s and then says only that.
             answers(store.url, CONNECT_TIMEOUT)
+        elif not store.path(tenant).is_file():  # opened read-only, it is never made here
+            raise NotFoundError(
+                f"no event store at {store.path(tenant)}: the tenant's service makes it "
+                "when it starts"
+            )
         return audit_ledger(tenant, store, self.clock)
 
     def start(self) -> None:

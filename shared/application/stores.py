@@ -33,14 +33,24 @@ class SqliteStore:
     """The embedded default: one database file per tenant under ``directory``."""
 
     directory: Path
+    #: Open the file read-only (the audit): SQLite then writes nothing to it, not even
+    #: the checkpoint of its write-ahead log that a closing connection makes, so the
+    #: evidence an auditor reads keeps its bytes as found.
+    read_only: bool = False
 
     def prepare(self, tenant: str) -> None:
         make_private_dir(self.directory)
 
+    def path(self, tenant: str) -> Path:
+        return self.directory / f"{tenant}.events.sqlite3"
+
     def env(self, tenant: str) -> dict[str, str]:
+        name = str(self.path(tenant))
+        if self.read_only:  # the library connects with uri=True
+            name = f"{self.path(tenant).resolve().as_uri()}?mode=ro"
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(self.directory / f"{tenant}.events.sqlite3"),
+            "SQLITE_DBNAME": name,
             "SQLITE_LOCK_TIMEOUT": "10",
             "CREATE_TABLE": "y",
         }

@@ -252,17 +252,16 @@ def read_only_ledger(settings: Settings, tenant: str) -> CooperationLedger:
     configured_tenant(tenant, settings.tenants)
     store = settings.event_store(tenant)
     if isinstance(store, SqliteStore):
-        _sqlite_store_exists(settings.data_dir, store.directory, tenant, store.env(tenant))
+        _sqlite_store_exists(settings.data_dir, store.directory, tenant, store.path(tenant))
     return audit_ledger(tenant, store)
 
 
-def _sqlite_store_exists(data: Path, events: Path, tenant: str, env: dict[str, str]) -> None:
+def _sqlite_store_exists(data: Path, events: Path, tenant: str, path: Path) -> None:
     """Refuses a SQLite event store that is not there (opening it would create an empty one).
 
     A data folder that is missing or not a folder is the system's own refusal, naming
     it (``main`` prints it on one line); a tenant without a store file, ours.
     """
-    path = Path(env["SQLITE_DBNAME"])
     if path.is_file():
         _holds_events(path, tenant)
         return

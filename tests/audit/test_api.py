@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from services.audit.app import create_app
 from services.audit.bootstrap import AuditService, bootstrap
 from services.audit.main import build
+from shared.application.ledger import CooperationLedger
 from shared.audit.settings import AuditSettings
 from shared.cli import main as cli_main
 from shared.settings import Settings
@@ -48,11 +49,16 @@ def client(service: AuditService) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def records(service: AuditService) -> dict[str, UUID]:
-    police = service.ledger("police")
+    """Written by the tenants' own ledgers: the audit's open the stores read-only."""
+    police = CooperationLedger("police", service.stores["police"])
+    gendarmerie = CooperationLedger("gendarmerie", service.stores["gendarmerie"])
     agreement = sign(police, "FR-VN-2011")
     amend(police, agreement, date(2012, 1, 1), "Extension to Laos")
     correct(police, agreement, date(2011, 12, 20), title="Accord corrigé")
-    return {"police": agreement, "gendarmerie": sign(service.ledger("gendarmerie"), "GN-KH-2013")}
+    signed = {"police": agreement, "gendarmerie": sign(gendarmerie, "GN-KH-2013")}
+    police.close()
+    gendarmerie.close()
+    return signed
 
 
 def _get(
@@ -293,10 +299,17 @@ def test_every_route_declares_a_policy_and_the_build_accepts_platform_settings(
 ) -> None:
     assert isinstance(client.app, FastAPI)
     assert routes_without_policy(client.app) == []
-    app = build(Settings(data_dir=tmp_path, tenants=["police"], auth="dev"))
-    with TestClient(app) as fresh:
-        assert fresh.get("/api/audit/healthz").json() == {"status": "ok"}
+    settings = Settings(data_dir=tmp_path, tenants=["police"], auth="dev")
+    with TestClient(build(settings)) as before:  # the audit reads stores, never makes one
+        assert before.get("/api/audit/healthz").json() == {"status": "ok"}
+        not_yet = before.get("/api/audit/readyz")
+    CooperationLedger("police", settings.event_store("police")).close()  # its service starts
+    with TestClient(build(settings)) as fresh:
         assert fresh.get("/api/audit/readyz").json() == {"status": "ready"}  # no positions
+
+    assert not_yet.status_code == 503
+    assert "no event store at " in not_yet.json()["detail"]
+    assert "its folder: ENTENTE_DATA_DIR" in not_yet.json()["detail"]
 
 
 def test_the_embedded_server_serves_the_audit_api_beside_the_tenant_service(tmp_path: Path) -> None:

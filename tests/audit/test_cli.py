@@ -161,3 +161,38 @@ def test_ctrl_c_stops_an_export_cleanly_and_resume_finishes_it(tmp_path: Path) -
         env=env, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert check.returncode == 0, check.stdout.decode()
+
+
+_CRASHED_WRITER = """
+import os, sys
+from pathlib import Path
+from shared.application.ledger import CooperationLedger
+from shared.application.stores import SqliteStore
+from tests.audit.support import write_history
+ledger = CooperationLedger("police", SqliteStore(Path(sys.argv[1]) / "events"))
+write_history(ledger)
+os._exit(0)  # no close: its last events stay in the write-ahead log, as after a crash
+"""
+
+
+def test_an_audit_leaves_the_store_files_byte_for_byte_as_it_found_them(tmp_path: Path) -> None:
+    """Opened as a writer, the store was checkpointed when the audit closed it: the
+    write-ahead log moved into the file, whose bytes changed (audit probe)."""
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [sys.executable, "-c", _CRASHED_WRITER, str(tmp_path)], check=True, cwd=root, timeout=60
+    )
+    files = sorted((tmp_path / "events").glob("police.events.sqlite3*"))
+    before = {path.name: path.read_bytes() for path in files}
+
+    verified = _run(tmp_path, "verify", "police")
+    exported = _run(tmp_path, "export", "police", "--out", str(tmp_path / "police.zip"))
+
+    assert verified.exit_code == 0, verified.output
+    assert "9 events" in verified.output  # read from the write-ahead log too
+    assert exported.exit_code == 0, exported.output
+    assert len(before["police.events.sqlite3-wal"]) > 0
+    after = {path.name: path.read_bytes() for path in files if path.exists()}
+    assert after.keys() == before.keys()
+    assert after["police.events.sqlite3"] == before["police.events.sqlite3"]
+    assert after["police.events.sqlite3-wal"] == before["police.events.sqlite3-wal"]
