@@ -13,6 +13,13 @@ Tab, line feed and carriage return stay allowed: they are what multi-line
 descriptions and pasted paragraphs are made of, and every store and file
 format holds them.
 
+Bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to
+U+2069) are refused with them: an override makes a title read as another text
+("Rapport ", U+202E, "gnp.exe" shows as "Rapport exe.png"), and these titles reach the
+other directorates through reporting's overlaps and CSV files. Right-to-left
+names need none of them; the marks (U+200E, U+200F, U+061C), which reorder no
+letter, stay allowed for text pasted from right-to-left documents.
+
 Text is also kept in one Unicode form, NFC (``composed``): "Saint-Étienne"
 typed on one keyboard and pasted from a PDF on another (an E and a combining
 accent) are the same text to a reader, and must be the same to a filter and
@@ -26,12 +33,16 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
-#: Unicode's control characters (category Cc: C0, DEL and C1), except tab, LF and CR.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Unicode's control characters (category Cc: C0, DEL and C1), except tab, LF and CR;
+#: and the bidirectional embeddings, overrides and isolates (see the module's docstring).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 #: The same, as a JSON Schema (ECMA-262) pattern a whole text must match: what the
 #: OpenAPI documents state of free-text fields.
-TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+TEXT_PATTERN = (
+    "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+    "\\u202a-\\u202e\\u2066-\\u2069]*$"
+)
 
 #: The problem rule of text refused for a control character.
 RULE = "control-character"

@@ -124,6 +124,7 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"description": "Une ligne\u000bune autre"}, "description", "control-character"),
     ("agreements", {"funder": "Fonds\u0007"}, "funder", "control-character"),
     ("delegations", {"host_site": "Asni\u0085ères"}, "host_site", "control-character"),  # C1 NEL
+    ("missions", {"title": "Rapport \u202egnp.exe"}, "title", "control-character"),  # override
     # Business dates are 1900 to 2199: "9024" for "2024" is a slip, and a term computed
     # from 9999 cannot be a date (a renewal on 9999-01-01 broke every read of its record).
     ("missions", {"requested_on": "9999-01-01"}, "requested_on", "date-range"),

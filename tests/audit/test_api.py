@@ -225,18 +225,25 @@ def test_an_access_log_window_ending_before_it_starts_is_refused(
         "since=0001-01-01T00:00:00%2B01:00",
         "until=9999-12-31T23:59:59-01:00",
         "until=0001-01-01T00:00:00%2B14:00",
+        # The as-of states converted ``at`` to UTC only to show the status of its day:
+        # a 500 for a record that exists (black-box probe).
+        "police/records/{record}/as-of/business?at=9999-12-31T23:59:59-00:01",
+        "police/records/{record}/as-of/recorded?at=9999-12-31T23:59:59-14:00",
+        "police/records/{record}/as-of/recorded?at=0001-01-01T00:00:00%2B14:00",
     ],
 )
 def test_an_instant_with_no_utc_form_is_a_422_not_a_server_error(
-    client: TestClient, service: AuditService, query: str
+    client: TestClient, service: AuditService, records: dict[str, UUID], query: str
 ) -> None:
     """Valid ISO 8601 instants whose UTC form lies outside years 1 to 9999: the
     conversion overflowed, a 500 that also reset the client's connection."""
-    response = _get(client, service, f"/api/audit/access-log?{query}")
+    if "?" not in query:
+        query = f"access-log?{query}"
+    response = _get(client, service, "/api/audit/" + query.format(record=records["police"]))
 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
-    name = query.split("=")[0]
+    name = query.split("?")[1].split("=")[0]
     assert (response.json()["field"], response.json()["rule"]) == (name, "range")
 
 

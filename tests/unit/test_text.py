@@ -19,6 +19,9 @@ from shared.text import composed, control_character, first_control_character
         ("a\x7fb", "U+007F at position 2"),  # DEL
         ("Asni\x85ères", "U+0085 at position 5"),  # C1 (NEL)
         ("é\x0b", "U+000B at position 2"),  # vertical tab: not one of the three kept
+        ("Rapport \u202egnp.exe", "U+202E at position 9"),  # shows "Rapport exe.png"
+        ("\u2067نص\u2069", "U+2067 at position 1"),  # an isolate
+        ("a\u202ab", "U+202A at position 2"),  # an embedding
     ],
 )
 def test_control_characters_are_found_with_their_place(text: str, found: str) -> None:
@@ -26,7 +29,16 @@ def test_control_characters_are_found_with_their_place(text: str, found: str) ->
 
 
 @pytest.mark.parametrize(
-    "text", ["", "Hanoï", "ligne\r\nsuivante", "\tindenté", "Ĳ ₩ 😀", "\u00a0espace insécable"]
+    "text",
+    [
+        "",
+        "Hanoï",
+        "ligne\r\nsuivante",
+        "\tindenté",
+        "Ĳ ₩ 😀",
+        "\u00a0espace insécable",
+        "وزارة الداخلية\u200f (Maroc)",  # a right-to-left mark: reorders no letter
+    ],
 )
 def test_tab_line_breaks_and_printable_text_are_not(text: str) -> None:
     assert control_character(text) is None
