@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from shared.domain import values
 from shared.domain.base import (
+    MAX_CODES,
+    MAX_COUNTRIES,
     EntenteAggregate,
     FieldChecks,
     count_value,
@@ -58,16 +60,16 @@ class Agreement(EntenteAggregate):
     correctable: ClassVar[dict[str, Any]] = {
         "title": lambda v: require_text("title", text_value("title", v)),
         "signed_at": lambda v: require_text("signed_at", text_value("signed_at", v), 200),
-        "themes": lambda v: values.terms("themes", Theme, list_value("themes", v)),
+        "themes": lambda v: values.terms("themes", Theme, list_value("themes", v, MAX_CODES)),
         "reference": lambda v: require_text("reference", text_value("reference", v), 100),
         # Partners: one typed wrong stayed in the country file and the figures by country.
         "partner_countries": lambda v: values.countries(
-            "partner_countries", list_value("partner_countries", v), required=False
+            "partner_countries", list_value("partner_countries", v, MAX_COUNTRIES), required=False
         ),
         "partner_organisations": lambda v: values.terms(
             "partner_organisations",
             Organisation,
-            list_value("partner_organisations", v),
+            list_value("partner_organisations", v, MAX_CODES),
             required=False,
         ),
         # The instrument's kind: the figures by kind follow (a funding convention's rules hold).

@@ -291,10 +291,26 @@ def text_value(field: str, value: Any) -> str:
     return value
 
 
-def list_value(field: str, value: Any) -> list[Any]:
-    """``value`` if it is a list, else a ValidationError (an object would give its keys)."""
+#: The most countries a record names, and the most codes of a closed vocabulary (themes,
+#: topics, organisations): what a new record's request may hold, and so a correction too.
+MAX_COUNTRIES = 60
+MAX_CODES = 20
+
+
+def list_value(field: str, value: Any, max_items: int) -> list[Any]:
+    """``value`` if it is a list of at most ``max_items`` items, else a ValidationError (an
+    object would give its keys).
+
+    Counted as given, duplicates included, as a new record's request is counted: a
+    correction to 61 countries was taken (or, all one code, called no change) where
+    the request was refused for its size.
+    """
     if not isinstance(value, list):
         raise ValidationError(field, "type", f"{field} must be a list, not {json_type(value)}")
+    if len(value) > max_items:
+        raise ValidationError(
+            field, "too_long", f"{field} holds at most {max_items} items, not {len(value)}"
+        )
     return value
 
 

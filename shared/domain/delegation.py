@@ -14,6 +14,7 @@ from uuid import UUID
 
 from shared.domain import values
 from shared.domain.base import (
+    MAX_CODES,
     EntenteAggregate,
     FieldChecks,
     count_value,
@@ -54,7 +55,7 @@ class DelegationVisit(EntenteAggregate):
             "head_of_delegation", text_value("head_of_delegation", v), 200
         ),
         "host_site": lambda v: require_text("host_site", text_value("host_site", v), 200),
-        "topics": lambda v: values.terms("topics", Theme, list_value("topics", v)),
+        "topics": lambda v: values.terms("topics", Theme, list_value("topics", v, MAX_CODES)),
         # Who comes: one country or one organisation (the other null), as planned.
         "country": lambda v: None if v is None else iso_country(text_value("country", v)).code,
         "organisation": lambda v: (

@@ -17,6 +17,8 @@ from uuid import UUID
 
 from shared.domain import values
 from shared.domain.base import (
+    MAX_CODES,
+    MAX_COUNTRIES,
     EntenteAggregate,
     FieldChecks,
     count_value,
@@ -107,10 +109,10 @@ class Mission(EntenteAggregate):
             "description", text_value("description", v), MAX_LONG_TEXT
         ),
         "place": lambda v: require_text("place", text_value("place", v), 200),
-        "themes": lambda v: values.terms("themes", Theme, list_value("themes", v)),
+        "themes": lambda v: values.terms("themes", Theme, list_value("themes", v, MAX_CODES)),
         "requested_by": lambda v: require_text("requested_by", text_value("requested_by", v), 200),
         "organisations": lambda v: values.terms(
-            "organisations", Organisation, list_value("organisations", v), required=False
+            "organisations", Organisation, list_value("organisations", v, MAX_CODES), required=False
         ),
         # Delivery figures: a slip in them stayed in every report for good.
         "budget": lambda v: money_value("budget", v),
@@ -128,7 +130,9 @@ class Mission(EntenteAggregate):
         "start_date": lambda v: date_value("start_date", v),
         "end_date": lambda v: date_value("end_date", v),
         # Where it takes place: a country typed wrong stayed in the figures by country.
-        "countries": lambda v: values.countries("countries", list_value("countries", v)),
+        "countries": lambda v: values.countries(
+            "countries", list_value("countries", v, MAX_COUNTRIES)
+        ),
         "mission_type": lambda v: (
             values.one("mission_type", MissionType, text_value("mission_type", v)).value
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, StrictInt
 
 from services.tenant.schemas.common import Classified, IsoDate, MoneyIn, Strict, Text
+from shared.domain.base import MAX_CODES, MAX_COUNTRIES
 
 
 class SignAgreement(Classified):
@@ -13,9 +14,13 @@ class SignAgreement(Classified):
         max_length=500, examples=["Convention de lutte contre la contrefaçon de médicaments"]
     )
     kind: str = Field(description="An AgreementKind code", examples=["funding-convention"])
-    partner_countries: list[str] = Field(default_factory=list, max_length=60, examples=[["VN"]])
-    partner_organisations: list[str] = Field(default_factory=list, max_length=20, examples=[[]])
-    themes: list[str] = Field(max_length=20, examples=[["counterfeit-medicines"]])
+    partner_countries: list[str] = Field(
+        default_factory=list, max_length=MAX_COUNTRIES, examples=[["VN"]]
+    )
+    partner_organisations: list[str] = Field(
+        default_factory=list, max_length=MAX_CODES, examples=[[]]
+    )
+    themes: list[str] = Field(max_length=MAX_CODES, examples=[["counterfeit-medicines"]])
     signed_on: IsoDate = Field(examples=["2011-12-09"])
     signed_at: Text = Field(max_length=200, examples=["Hanoï"])
     duration_months: StrictInt | None = Field(default=None, examples=[36])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field, StrictInt
 
 from services.tenant.schemas.common import Classified, IsoDate, Strict, Text
+from shared.domain.base import MAX_CODES
 
 
 class PlanDelegation(Classified):
@@ -21,7 +22,9 @@ class PlanDelegation(Classified):
     start_date: IsoDate = Field(examples=["2024-06-10"])
     end_date: IsoDate = Field(examples=["2024-06-14"])
     host_site: Text = Field(max_length=200, examples=["ENSOSP, Aix-en-Provence"])
-    topics: list[str] = Field(max_length=20, examples=[["crisis-management-and-civil-protection"]])
+    topics: list[str] = Field(
+        max_length=MAX_CODES, examples=[["crisis-management-and-civil-protection"]]
+    )
     planned_on: IsoDate | None = Field(
         default=None,
         description=(

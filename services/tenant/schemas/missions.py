@@ -20,6 +20,7 @@ from services.tenant.schemas.common import (
     keep_invalid,
 )
 from shared.application.bulk import MAX_ITEMS
+from shared.domain.base import MAX_CODES, MAX_COUNTRIES
 
 #: The documentation's example of a foreign request (one item of an import too).
 CRIME_SCENE_COURSE: dict[str, Any] = {
@@ -36,10 +37,10 @@ class RequestMission(Classified):
     title: Text = Field(max_length=500, examples=["Gestion d'une scène de crime"])
     mission_type: str = Field(description="A MissionType code", examples=["training-course"])
     countries: list[str] = Field(
-        max_length=60, description="ISO 3166-1 alpha-2 codes", examples=[["KH"]]
+        max_length=MAX_COUNTRIES, description="ISO 3166-1 alpha-2 codes", examples=[["KH"]]
     )
-    organisations: list[str] = Field(default_factory=list, max_length=20, examples=[[]])
-    themes: list[str] = Field(max_length=20, examples=[["forensic-science"]])
+    organisations: list[str] = Field(default_factory=list, max_length=MAX_CODES, examples=[[]])
+    themes: list[str] = Field(max_length=MAX_CODES, examples=[["forensic-science"]])
     requested_by: Text = Field(
         max_length=200,
         description="The foreign authority that asked",

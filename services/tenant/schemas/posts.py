@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from services.tenant.schemas.common import Classified, IsoDate, Strict, Text
+from shared.domain.base import MAX_COUNTRIES
 
 
 class OpenPost(Classified):
@@ -12,7 +13,7 @@ class OpenPost(Classified):
     city: Text = Field(max_length=200, examples=["Hanoï"])
     host_country: str = Field(description="ISO 3166-1 alpha-2 code", examples=["VN"])
     covered_countries: list[str] = Field(
-        max_length=60,
+        max_length=MAX_COUNTRIES,
         description="ISO 3166-1 alpha-2 codes, the host country included",
         examples=[["VN", "KH", "LA"]],
     )
@@ -43,7 +44,7 @@ class OpenPost(Classified):
 
 
 class ChangeCoverage(Strict):
-    covered_countries: list[str] = Field(max_length=60, examples=[["VN", "LA"]])
+    covered_countries: list[str] = Field(max_length=MAX_COUNTRIES, examples=[["VN", "LA"]])
     effective_on: IsoDate = Field(
         description="First day of the new coverage (after the last change)",
         examples=["2014-01-01"],

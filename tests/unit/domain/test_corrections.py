@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+import pycountry
 import pytest
 from eventsourcing.utils import get_topic
 
@@ -1018,6 +1019,42 @@ def test_a_code_of_the_wrong_type_in_a_list_is_named_with_its_index() -> None:
 
     assert (caught.value.field, caught.value.rule) == ("changes.countries[1]", "type")
     assert caught.value.detail == "countries[1] must be text, not a number"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "detail"),
+    [
+        # All one code: it was called no change, where the request was refused for size.
+        (
+            {"countries": ["VN"] * 61},
+            "changes.countries",
+            "countries holds at most 60 items, not 61",
+        ),
+        # 61 different countries were taken: a record no request could have made.
+        (
+            {"countries": sorted(c.alpha_2 for c in pycountry.countries)[:61]},
+            "changes.countries",
+            "countries holds at most 60 items, not 61",
+        ),
+        (
+            {"themes": ["forensic-science"] * 21},
+            "changes.themes",
+            "themes holds at most 20 items, not 21",
+        ),
+    ],
+)
+def test_a_corrected_list_holds_no_more_than_a_request_may(
+    changes: dict[str, list[str]], field: str, detail: str
+) -> None:
+    record = mission()
+    history(record)
+
+    with pytest.raises(ValidationError) as caught:
+        record.correct(CTX, changes, "Pays", FIXED_ON)
+
+    assert (caught.value.field, caught.value.rule) == (field, "too_long")
+    assert caught.value.detail == detail
+    assert history(record) == []
 
 
 def test_an_agreement_s_signing_day_and_duration_can_be_corrected() -> None:
