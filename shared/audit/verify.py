@@ -88,8 +88,9 @@ def verify_tenant(
             f"{len(published)} events, {len(copy.checkpoints)} checkpoints"
         )
     if against is not None:
-        report.findings.extend(_against_bundle(tenant, entries, against, progress, canonical))
-        report.witnesses.append(f"bundle {against.name}")
+        found, scope = _against_bundle(tenant, entries, against, progress, canonical)
+        report.findings.extend(found)
+        report.witnesses.append(f"bundle {against.name}{scope}")
     if state is not None:
         Journal(state).remove()
     return report
@@ -179,8 +180,13 @@ def _undecodable(entries: Sequence[Entry]) -> list[Finding]:
 
 def _against_bundle(
     tenant: str, entries: list[Entry], path: Path, progress: Progress, canonical: Canonical
-) -> list[Finding]:
-    """The store against a bundle that verified; a tampered bundle witnesses nothing."""
+) -> tuple[list[Finding], str]:
+    """The store against a bundle that verified; a tampered bundle witnesses nothing.
+
+    Also what the bundle witnessed, for the report: the events stored after its last
+    position are not in it (an "OK" said nothing of them but their versions), so the
+    report says how many there are.
+    """
     bundle = read_bundle(path, progress, tenant)
     if bundle.findings:
         unusable = Finding(
@@ -191,11 +197,18 @@ def _against_bundle(
             "it was not used as a witness",
             "the bundle's own chain",
         )
-        return [*bundle.findings, unusable]
+        return [*bundle.findings, unusable], " (not used: it fails its own verification)"
     found = against_reference(
         tenant, entries, bundle.entries, BUNDLE, trusted=True, canonical=canonical
     )
     checkpoints = bundle.manifest.checkpoints
     if checkpoints:
         found += against_checkpoints(tenant, entries, checkpoints, STORE, CHECKPOINT)
-    return found
+    last = bundle.entries[-1].position if bundle.entries else 0
+    later = sum(1 for entry in entries if entry.position > last)
+    scope = f" (up to position {last}"
+    if later == 1:
+        scope += "; the event stored after it is not in it"
+    elif later:
+        scope += f"; the {later} events stored after it are not in it"
+    return found, scope + ")"

@@ -11,7 +11,9 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -24,7 +26,7 @@ from shared.log.embedded import EmbeddedEventLog
 from shared.views.projector import Projector
 from shared.views.store import open_view_store
 
-from .support import StoreTamper, write_history
+from .support import StoreTamper, amend, write_history
 
 ENTENTE = Path(sys.executable).with_name("entente")
 
@@ -87,6 +89,25 @@ def test_a_tampered_store_exits_1_and_names_the_first_problem(data_dir: Path) ->
     assert 'data.summary: "Avenant 1" became "Falsifié"' in result.output
     assert as_json.exit_code == 1
     assert '"kind": "altered"' in as_json.output
+
+
+def test_verify_against_a_bundle_says_how_far_the_bundle_witnesses(data_dir: Path) -> None:
+    """Events recorded after the export are not in the bundle: the OK said nothing of it."""
+    assert _run(data_dir, "export", "police", "--out", str(data_dir / "b.zip")).exit_code == 0
+    ledger = CooperationLedger("police", SqliteStore(data_dir / "events"))
+    exported_up_to = ledger.last_event_position()
+    record = next(event.aggregate_id for _, event in ledger.read_log(0, 1))
+    amend(ledger, UUID(record), date(2013, 3, 1), "Avenant 3")
+    amend(ledger, UUID(record), date(2013, 4, 1), "Avenant 4")
+    ledger.close()
+
+    result = _run(data_dir, "verify", "police", "--against", str(data_dir / "b.zip"))
+
+    assert result.exit_code == 0, result.output
+    assert (
+        f"bundle b.zip (up to position {exported_up_to}; the 2 events stored after it are "
+        "not in it)" in result.output
+    )
 
 
 def test_replay_compares_with_the_live_views(data_dir: Path) -> None:
