@@ -323,7 +323,16 @@ def _retyped(row: Row) -> tuple[Any, ...]:
     else:
         shown = "NULL" if topic is None else repr(str(topic)[:120])
         reason = f"its topic {shown} is no event type of Entente"
-    return (position, "", "?", "?", 0, state, f"the stored event cannot be decoded: {reason}")
+    return (position, "", "?", "?", 0, state, f"{_stored_as(row)} cannot be decoded: {reason}")
+
+
+def _stored_as(row: Row) -> str:
+    """``the stored event of record <id> v<version>``: what a row names of itself, for an
+    event that cannot be decoded (the auditor needs the record to look it up)."""
+    _, record, version, _, _ = row
+    named = record if isinstance(record, str) and len(record) <= 40 else _shown(record)
+    numbered = f"v{version}" if type(version) is int else f"at version {_shown(version)}"
+    return f"the stored event of record {named} {numbered}"
 
 
 def _bytes_or_as_is(state: Any) -> Any:
@@ -340,7 +349,7 @@ def _mistyped(row: Row) -> tuple[Any, ...]:
     else:
         reason = f"its state is {_shown(state)}, not stored bytes"
     raw = state if isinstance(state, bytes) else str(state).encode("utf-8", "backslashreplace")
-    return (position, "", "?", "?", 0, raw, f"the stored event cannot be decoded: {reason}")
+    return (position, "", "?", "?", 0, raw, f"{_stored_as(row)} cannot be decoded: {reason}")
 
 
 def _shown(value: Any) -> str:
@@ -489,7 +498,7 @@ def _library_item(ledger: CooperationLedger, row: Row) -> Item:
         published = envelope(event, aggregate_type_of(owner), position)
         canonical = chain.canonical(published)
     except Exception as error:  # reported as an altered event, with the reason
-        reason = f"the stored event cannot be decoded ({type(error).__name__}: {error})"
+        reason = f"{_stored_as(row)} cannot be decoded ({type(error).__name__}: {error})"
         return Item(position, "", "?", "?", 0, bytes(state), reason)
     stranger = _stranger(ledger, event, topic, published)
     if stranger is not None:  # its bytes decode, but it cannot be this store's event

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -422,6 +423,10 @@ def test_a_stored_value_of_the_wrong_type_is_an_altered_event_not_a_traceback(
     store = data_dir / "events" / "police.events.sqlite3"
     with contextlib.closing(sqlite3.connect(store)) as db:
         rowid = _second_event(db)
+        (stored,) = db.execute(
+            "SELECT originator_id FROM stored_events WHERE rowid = ?", (rowid,)
+        ).fetchone()
+        record = UUID(hex=stored) if isinstance(stored, str) else UUID(bytes=stored)
         db.execute(f"UPDATE stored_events SET {column} = ? WHERE rowid = ?", (value, rowid))
         db.commit()
 
@@ -430,7 +435,8 @@ def test_a_stored_value_of_the_wrong_type_is_an_altered_event_not_a_traceback(
 
     for result in (verified, against):
         assert result.exit_code == 1, result.output  # findings, not a crash
-        assert f"the stored event cannot be decoded: {reason}" in result.output
+        assert f"cannot be decoded: {reason}" in result.output
+        assert f"the stored event of record {record}" in result.output  # to look it up
 
 
 @pytest.mark.parametrize(

@@ -133,12 +133,15 @@ def test_a_stored_event_that_cannot_be_decoded_is_reported_as_altered(
     positions = _positions(ledger)
     export_bundle(ledger, tmp_path / "before.zip")
 
+    damaged = dict(ledger.read_log(0, 1000))[positions[2]]
     StoreTamper(ledger, postgres).replace_state(positions[2], b'{"title": "Accord A-2"')
     report = verify_tenant(ledger, against=tmp_path / "before.zip")
 
     first = _first(report)
     assert (first.kind, first.source, first.position) == (Kind.ALTERED, "store", positions[2])
     assert "cannot be decoded" in first.detail
+    stored_as = f"the stored event of record {damaged.aggregate_id} v{damaged.version}"
+    assert stored_as in first.detail  # where the auditor looks it up
 
 
 @pytest.mark.parametrize(
