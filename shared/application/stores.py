@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from shared.application.recorder import LockingInsertRecorder
+from shared.application.sqlite_recorder import GrowingPositionsRecorder
 from shared.errors import ConfigurationError
 from shared.private_dirs import make_private_dir
 
@@ -51,6 +52,7 @@ class SqliteStore:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": name,
+            "APPLICATION_RECORDER_TOPIC": get_topic(GrowingPositionsRecorder),
             "SQLITE_LOCK_TIMEOUT": "10",
             "CREATE_TABLE": "y",
         }

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shared.application.ledger import CooperationLedger
+from shared.application.sqlite_recorder import GUARD, positions_given
 from shared.audit.bundle import BUNDLE, read_bundle
 from shared.audit.claims import against_claims
 from shared.audit.compare import (
@@ -41,6 +42,7 @@ from shared.audit.topic import TOPIC, TopicReader, read_topic
 from shared.events import chain
 
 STATE_KIND = "entente-verify-state"
+LAST_GIVEN = "the last position the store gave"
 CHECKPOINT = "a published checkpoint"
 
 
@@ -64,6 +66,7 @@ def verify_tenant(
     report.findings.extend(version_gaps(entries))
     report.witnesses.append("each record's version sequence")
     report.findings.extend(against_claims(ledger, entries))
+    report.findings.extend(_newest_rows_deleted(ledger))
 
     def canonical(position: int) -> bytes | None:
         items = read_page(ledger, position - 1, 1)
@@ -168,6 +171,32 @@ def _saved(tenant: str, journal: Journal | None) -> tuple[list[Entry], Cursor]:
     if not entries:
         return entries, start(tenant)
     return entries, Cursor(entries[-1].position, entries[-1].link, len(entries))
+
+
+def _newest_rows_deleted(ledger: CooperationLedger) -> list[Finding]:
+    """A finding when a SQLite store gave positions beyond its last row: its newest rows
+    (events, receipts or claims) were deleted, which no version sequence shows when they
+    were the last of their records; and when the trigger keeping that position was
+    dropped (``application.sqlite_recorder``)."""
+    found = positions_given(ledger.recorder)
+    if found is None:
+        return []
+    findings: list[Finding] = []
+    if not found.guarded:
+        detail = (
+            f"the trigger that keeps the store's positions growing ({GUARD}) was dropped: "
+            "rows may have been written at positions given before"
+        )
+        findings.append(Finding(Kind.ALTERED, STORE, None, detail, LAST_GIVEN))  # unplaced
+    if found.given > found.last:
+        given, last = found.given, found.last
+        gone = f"{last + 1} to {given}" if given > last + 1 else str(given)
+        detail = (
+            f"the store gave positions up to {given} and its last row is at {last}: the rows "
+            f"at {gone} (events, receipts or claims) were deleted"
+        )
+        findings.append(Finding(Kind.MISSING, STORE, None, detail, LAST_GIVEN, after=last))
+    return findings
 
 
 def _undecodable(entries: Sequence[Entry]) -> list[Finding]:

@@ -193,7 +193,8 @@ def test_a_record_whose_history_was_altered_is_refused_not_served(
                 audit: EntenteError | None = refused
             else:
                 audit = None
-        finally:  # the module's other tests share the store
+        finally:  # the module's other tests share the store: put the rows back
+            db.execute("DROP TRIGGER entente_positions_only_grow")  # at their positions
             db.execute("DELETE FROM stored_events WHERE originator_id = ?", (key,))
             db.executemany(
                 "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
@@ -201,6 +202,7 @@ def test_a_record_whose_history_was_altered_is_refused_not_served(
                 rows,
             )
             db.commit()
+            api.platform.ledger("police").recorder.create_table()  # the trigger again
 
     body = problem(read, 500, "altered-history")
     assert record.id in body["detail"]

@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from shared.application.ledger import CooperationLedger, Idempotency
+from shared.application.sqlite_recorder import GUARD
 from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
 from shared.domain.vocabulary import Classification
@@ -154,6 +155,8 @@ class StoreTamper:
     def insert_copy(self, source: int, position: int, originator: UUID, version: int) -> None:
         """A forged row at ``position``: the event at ``source`` replayed as another record's."""
         with self._cursor() as (cursor, p):
+            if self.postgres_url is None:  # as the tamperer can: positions only grow
+                cursor.execute(f"DROP TRIGGER IF EXISTS {GUARD}")
             cursor.execute(
                 self._q(f"SELECT topic, state FROM {{t}} WHERE {self.id} = {p}"), (source,)
             )
