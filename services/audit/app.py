@@ -50,7 +50,8 @@ def readyz(_: Open, request: Request) -> dict[str, object]:
         except StoreUnavailableError as error:  # could not be opened: its reason, as said
             unreadable.append(f"{tenant} ({error.detail})")
         except Exception as error:  # each tenant's reason, in one answer
-            unreadable.append(f"{tenant} ({type(error).__name__}: {first_line(error)})")
+            reason = f"{type(error).__name__}: {first_line(error)}"
+            unreadable.append(f"{tenant} ({reason}; {service.where(tenant)})")
     if unreadable:
         raise NotReadyError(
             "the event stores of these tenants cannot be read: " + "; ".join(unreadable)

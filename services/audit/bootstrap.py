@@ -75,20 +75,22 @@ class AuditService:
             try:
                 ledger = self._open(tenant)
             except Exception as error:
-                where = (
-                    "its URL: ENTENTE_POSTGRES_URLS, else ENTENTE_POSTGRES_URL"
-                    if isinstance(self.stores[tenant], PostgresStore)
-                    else "its folder: ENTENTE_DATA_DIR"
-                )
                 detail = (
                     f"the event store of {tenant!r} cannot be read "
-                    f"({type(error).__name__}: {first_line(error)}); {where}"
+                    f"({type(error).__name__}: {first_line(error)}); {self.where(tenant)}"
                 )
                 self._failed[tenant] = (time.monotonic(), detail)
                 raise StoreUnavailableError(detail) from None
             self._failed.pop(tenant, None)
             self._opened[tenant] = ledger
             return ledger
+
+    def where(self, tenant: str) -> str:
+        """The setting that says where ``tenant``'s store is: what to check when it
+        cannot be read."""
+        if isinstance(self.stores[tenant], PostgresStore):
+            return "its URL: ENTENTE_POSTGRES_URLS, else ENTENTE_POSTGRES_URL"
+        return "its folder: ENTENTE_DATA_DIR"
 
     def _open(self, tenant: str) -> CooperationLedger:
         store = self.stores[tenant]

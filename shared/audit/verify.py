@@ -195,7 +195,9 @@ def _newest_rows_deleted(ledger: CooperationLedger) -> list[Finding]:
             f"the store gave positions up to {given} and its last row is at {last}: the rows "
             f"at {gone} (events, receipts or claims) were deleted"
         )
-        findings.append(Finding(Kind.MISSING, STORE, None, detail, LAST_GIVEN, after=last))
+        # Placed after the last position given: a witness naming the deleted events
+        # themselves (the topic, a bundle) comes first.
+        findings.append(Finding(Kind.MISSING, STORE, None, detail, LAST_GIVEN, after=given))
     return findings
 
 

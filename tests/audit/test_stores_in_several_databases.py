@@ -140,7 +140,7 @@ def test_the_audit_service_is_ready_only_when_every_tenant_s_store_answers(
     assert missing.status_code == 503
     detail = missing.json()["detail"]
     assert "cannot be read: gendarmerie (" in detail
-    assert "police" not in detail.split("(their URL")[0].split("cannot be read:")[1]
+    assert "police" not in detail.split("cannot be read:")[1]
     assert "ENTENTE_POSTGRES_URLS" in detail
 
 
