@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from services.tenant.preflight import stores_reach_views, views_open
 from shared.access_log import AccessLog, access_log_for
 from shared.application.ledger import CooperationLedger
 from shared.auth.dev_issuer import DevIssuer
@@ -57,9 +58,17 @@ class Platform:
     def ledger(self, tenant: str) -> CooperationLedger:
         return self.ledgers[tenant]
 
+    def preflight(self) -> None:
+        """Before serving: the views open, and no store ends before its views
+        (``preflight``). ``entente serve`` calls it before listening, for one line and
+        exit 2; ``start`` again, for any other host of the app."""
+        views_open(self.views)
+        if self.projector is not None:  # the views' positions are the stores' own
+            stores_reach_views(self.views, self.ledgers)
+
     def start(self) -> None:
         """Creates the view tables, loads sample data if asked, starts projecting."""
-        self.views.setup()
+        self.preflight()
         self.access.setup()
         if self.settings.sample_data:
             counts = load_sample_data(self.ledgers, today=self.ledgers[self.tenants[0]].today())

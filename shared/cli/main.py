@@ -25,6 +25,7 @@ from shared.cli.errors import (
     named_interface,
     settings_refusal,
 )
+from shared.cli.serving import hold_data_dir, listening_socket
 from shared.connect_timeout import bound_connection_attempts
 from shared.errors import EntenteError
 from shared.heap import collect_less_often, keep_freed_memory
@@ -67,25 +68,28 @@ def serve(
     """Serve the tenant services (all configured tenants) in one process."""
     import uvicorn
 
+    from shared.application.stores import SqliteStore
     from shared.cli.databases import databases_answer
 
     settings = Settings()
     if sample_data:
         settings = settings.model_copy(update={"sample_data": True})
     service = None if app_name == "all" else _service(app_name)  # a typo: before any wait
+    sock = listening_socket(host, port)  # a port in use: before anything is opened
+    writes_stores = app_name in {"all", "tenant"}
+    if writes_stores and any(
+        isinstance(settings.event_store(t), SqliteStore) for t in settings.tenants
+    ):
+        hold_data_dir(settings.data_dir)  # one writing server per folder of SQLite stores
     databases_answer(settings)  # one line naming the setting, not uvicorn's traceback
-    if service is not None:
-        uvicorn.run(
-            service(settings),
-            host=host,
-            port=port,
-            log_level="info",
-            server_header=False,
-        )
-        return
-    application = platform_app(settings)
-    typer.echo(_banner(settings, host, port))
-    uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
+    application = platform_app(settings) if service is None else service(settings)
+    platform = getattr(application.state, "platform", None)
+    if platform is not None:  # damaged views, a store behind them: one line, exit 2
+        platform.preflight()
+    if service is None:
+        typer.echo(_banner(settings, host, sock.getsockname()[1]))
+    config = uvicorn.Config(application, log_level="info", server_header=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def platform_app(settings: Settings) -> Any:
