@@ -15,7 +15,13 @@ import typer
 
 def check_command(
     tenant: Annotated[str, typer.Argument(help="The tenant to check, e.g. police")],
-    topic: Annotated[bool, typer.Option(help="Compare the Kafka topic with the store")] = True,
+    topic: Annotated[
+        bool | None,
+        typer.Option(
+            "--topic/--no-topic",
+            help="Compare the Kafka topic with the store (default: ENTENTE_EVENT_LOG)",
+        ),
+    ] = None,
     views: Annotated[bool, typer.Option(help="Compare the views with the store")] = True,
 ) -> None:
     """Compare a tenant's event store, Kafka topic and views: lost, duplicated, reordered.
@@ -24,13 +30,15 @@ def check_command(
     still in flight count as lost.
     """
     from shared.audit.cli import live_views_exist, read_only_ledger
+    from shared.audit.settings import AuditSettings
     from shared.checker.check import check
     from shared.kafka.log import KafkaEventLog
     from shared.kafka.settings import KafkaSettings
-    from shared.settings import Settings
     from shared.views.store import open_view_store
 
-    settings = Settings()
+    settings = AuditSettings()  # the platform's, and where the log is (ENTENTE_EVENT_LOG)
+    if topic is None:  # the embedded log has no topic: it waited 31 s for a broker
+        topic = settings.event_log == "kafka"
     # Read only, as the audit reads: a mistyped tenant, data folder or database is
     # refused; the check made an empty store and views there and said "OK, 0 events".
     ledger = read_only_ledger(settings, tenant)

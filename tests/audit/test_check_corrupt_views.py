@@ -76,3 +76,12 @@ def test_replay_reports_the_edited_row_as_a_difference(data_dir: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code == 1, result.output
     assert "DIFFERENT" in result.output
+
+
+def test_check_reads_no_topic_where_the_log_is_embedded(data_dir: Path) -> None:
+    """It tried Kafka whatever ENTENTE_EVENT_LOG said: 31 s, then exit 2 (probe 4)."""
+    result = _run(data_dir, "check", "police")  # ENTENTE_EVENT_LOG=embedded
+
+    assert result.exit_code == 0, result.output
+    assert "check of police: OK" in result.output
+    assert "topic" not in result.output

@@ -318,6 +318,7 @@ def _service_env(tenant: Tenant, data_dir: Path) -> dict[str, str]:
         "ENTENTE_TENANTS": tenant.name,
         "ENTENTE_KAFKA_BOOTSTRAP_SERVERS": tenant.kafka.bootstrap_servers,
         "ENTENTE_KAFKA_TOPIC_PREFIX": tenant.kafka.topic_prefix,
+        "ENTENTE_EVENT_LOG": "kafka",  # as the projector's and the audit's containers
     }
 
 
