@@ -15,6 +15,7 @@ the surprise.
 
 from __future__ import annotations
 
+import errno
 from contextlib import suppress
 from pathlib import Path
 
@@ -40,4 +41,6 @@ def make_private_dir(path: Path) -> None:
         with suppress(FileExistsError):  # made meanwhile by another thread or process
             folder.mkdir(mode=PRIVATE)
     if not path.is_dir():
-        raise NotADirectoryError(f"{path} exists and is not a folder")
+        # With its errno and path, as the system's own: the command line prints one
+        # line naming the path and the setting (it printed a traceback).
+        raise NotADirectoryError(errno.ENOTDIR, "it exists and is not a folder", str(path))

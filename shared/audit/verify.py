@@ -137,10 +137,14 @@ def _replaceable(journal: Journal, tenant: str) -> None:
         raise RefusedPathError(f"state file {path} is a directory")
     if not path.exists() and not path.is_symlink():
         return
+    if path.is_file() and not path.is_symlink() and path.stat().st_size == 0:
+        return  # nothing to lose: what a verification cut short on a full disk leaves
     header = journal.header() if path.is_file() else None
     if header is None or header.get("kind") != STATE_KIND:
         raise RefusedPathError(
-            f"state file {path} exists and is not a saved verification: refusing to overwrite it"
+            f"state file {path} exists and is not a saved verification: refusing to "
+            "overwrite it (delete it if a verification cut short left it, or give another "
+            "--state)"
         )
     if header.get("tenant") != tenant:
         raise RefusedPathError(

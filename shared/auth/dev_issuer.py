@@ -7,7 +7,9 @@ The key is generated on first use into the data directory (never the repo).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -103,18 +105,41 @@ class DevIssuer:
 
 
 def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
-    if path.exists():
+    """The dev issuer's key in ``path``, made there the first time.
+
+    Made whole or not at all (written beside, then linked in place, which fails if
+    another process made it meanwhile: that one is read), so a server and a token
+    command starting together never read half a key, nor sign with two.
+    """
+    if not path.exists():
+        make_private_dir(path.parent)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as written:
+                written.write(pem)
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> rsa.RSAPrivateKey:
+    try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ConfigurationError(f"{path} does not hold an RSA private key")
-        return key
-    make_private_dir(path.parent)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.touch(mode=0o600)
-    path.write_bytes(pem)
+    except (ValueError, TypeError) as error:  # not a key, or one with a password
+        raise ConfigurationError(
+            f"{path} is not the dev issuer's key ({str(error).splitlines()[0]}): put the "
+            "right one back, or delete it and a new one is made (tokens signed with the "
+            "old one are then refused)"
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigurationError(f"{path} does not hold an RSA private key")
     return key

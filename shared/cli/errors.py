@@ -63,10 +63,16 @@ def _line(error: BaseException) -> str:
 
 
 def file_refusal(error: BaseException) -> str | None:
-    """The line to print for ``error`` if the system refused a named file, else None."""
-    if not isinstance(error, OSError) or error.filename is None or error.errno is None:
+    """The line to print for ``error`` if the system refused a named file, or a full disk
+    refused a write (which names no file), else None."""
+    if not isinstance(error, OSError) or error.errno is None:
         return None
-    if error.errno not in _SETTINGS_ERRNOS:
+    if error.errno in _FULL_ERRNOS:
+        return (
+            f"the system refused a write: {error.strerror}; free some space and run the "
+            "command again (with --resume where it has one)"
+        )
+    if error.filename is None or error.errno not in _SETTINGS_ERRNOS:
         return None
     return (
         f"cannot use {error.filename}: {error.strerror} "
@@ -74,14 +80,16 @@ def file_refusal(error: BaseException) -> str | None:
     )
 
 
-#: Refusals that a setting fixes: permissions, read-only or full file systems, a file
+#: A full disk, or the user's quota reached: no setting fixes it, space does.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+#: Refusals that a setting fixes: permissions, read-only file systems, a file
 #: where a folder should be.
 _SETTINGS_ERRNOS = frozenset(
     {
         errno.EACCES,
         errno.EPERM,
         errno.EROFS,
-        errno.ENOSPC,
         errno.ENOTDIR,
         errno.EEXIST,
         errno.ENOENT,  # a data directory under a parent that does not exist (/proc/x)

@@ -141,6 +141,16 @@ def test_an_existing_file_given_as_state_is_refused_and_never_touched(
     assert other.read_bytes() == PRECIOUS  # neither overwritten, deleted nor cut
 
 
+def test_an_empty_state_file_is_overwritten(ledger: CooperationLedger, tmp_path: Path) -> None:
+    """A verification cut short on a full disk left one, and every later run was refused
+    until it was deleted by hand (probe 4): an empty file holds nothing to lose."""
+    state = tmp_path / "verify.state.jsonl"
+    state.touch()
+
+    assert verify_tenant(ledger, state=state).ok
+    assert not state.exists()
+
+
 def test_a_saved_verification_is_overwritten_and_removed_when_done(
     ledger: CooperationLedger, tmp_path: Path
 ) -> None:

@@ -73,5 +73,5 @@ def test_an_existing_folder_keeps_its_mode_and_a_file_in_the_way_is_named(tmp_pa
     assert (_mode(shared_volume), _mode(shared_volume / "views")) == (0o750, 0o700)
 
     (tmp_path / "file").write_text("x")
-    with pytest.raises(NotADirectoryError, match="file exists and is not a folder"):
+    with pytest.raises(NotADirectoryError, match="it exists and is not a folder"):
         make_private_dir(tmp_path / "file")

@@ -564,3 +564,40 @@ def test_the_start_up_banner_says_where_tokens_come_from(auth: str, token_line: 
 
     assert token_line in banner
     assert banner[-1].endswith("http://127.0.0.1:8000/api/gendarmerie/missions")
+
+
+def test_a_full_disk_is_one_line_though_it_names_no_file() -> None:
+    """``audit export`` on a full disk printed a traceback (probe 4)."""
+    error = OSError(errno.ENOSPC, "No space left on device")
+
+    assert file_refusal(error) == (
+        "the system refused a write: No space left on device; free some space and run the "
+        "command again (with --resume where it has one)"
+    )
+
+
+def test_a_data_folder_that_is_a_file_is_one_line_for_a_token_too(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+
+    ran = entente("token", "police-recorder", ENTENTE_DATA_DIR=str(tmp_path / "file"))
+
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.strip() == (
+        f"entente: cannot use {tmp_path / 'file'}: it exists and is not a folder (set "
+        "ENTENTE_DATA_DIR, or the command's path options, to a writable place)"
+    )
+
+
+def test_a_damaged_dev_key_is_named_with_what_to_do(tmp_path: Path) -> None:
+    """A garbage key file: cryptography's ValueError, naming no file (probe 4)."""
+    (tmp_path / "dev-issuer-key.pem").write_text("garbage\n")
+
+    for command in (["token", "police-recorder"], ["serve", "--port", "0"]):
+        ran = entente(*command, ENTENTE_DATA_DIR=str(tmp_path))
+
+        assert ran.returncode == 2, ran.stderr
+        (line,) = ran.stderr.strip().splitlines()
+        assert line.startswith(
+            f"entente: {tmp_path / 'dev-issuer-key.pem'} is not the dev issuer's key ("
+        )
+        assert line.endswith("(tokens signed with the old one are then refused)")
