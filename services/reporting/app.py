@@ -36,11 +36,15 @@ counting rule and the log position it reflects per directorate. For the role
 """
 
 
+# Also under the service's prefix: served beside the tenant services (``entente serve``),
+# only /api/reporting/... reaches this app, and /api/reporting/readyz answered 404.
+@operations.get("/api/reporting/healthz", include_in_schema=False)
 @operations.get("/healthz", summary="The process is alive")
 def healthz(_: Open) -> dict[str, str]:
     return {"status": "ok"}
 
 
+@operations.get("/api/reporting/readyz", include_in_schema=False)
 @operations.get("/readyz", summary="The reporting projector runs")
 def readyz(_: Open, request: Request) -> dict[str, Any]:
     runner = request.app.state.reporting.runner

@@ -235,6 +235,9 @@ def status(principal: ReportingReader, request: Request) -> dict[str, Any]:
     return {
         "running": runner.is_alive(),
         "stopped_by_error": runner.stopped_by_error,
+        # Passes failing and retried for a while (an undecodable stored event, a database
+        # that refuses): ``failure`` said why while the two fields above said all was well.
+        "failing": runner.failing,
         "failure": failure,
         # A directorate whose events an error stopped; the others' figures go on.
         "stopped_tenants": {tenant: str(error) for tenant, error in runner.stopped_tenants.items()},

@@ -12,7 +12,10 @@ cannot fix it, and the tracking stays before the event. ``failure`` tells
 readiness checks why; ``last_pass_at`` when a pass last succeeded. Any other
 error (a locked database, a dropped connection, a dead-letter topic that did
 not acknowledge) is retried with a growing pause; the failed transaction
-rolled back, so nothing was skipped.
+rolled back, so nothing was skipped. Retried errors that last ``FAILING_GRACE``
+seconds fail readiness too, naming the error: an event in the store that cannot
+be decoded (an altered store) was retried every 5 s for ever while ``/readyz``
+answered 200 and the tenant's views stood still (operations probe).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from shared.views.projector import Projector
 log = logging.getLogger("entente.views")
 
 MAX_RETRY_PAUSE = 5.0
+#: Seconds a pass may keep failing (retried) before readiness says so.
+FAILING_GRACE = 10.0
 
 
 class Passes(Protocol):
@@ -61,11 +66,20 @@ class PassThread(Generic[P]):
     """
 
     def __init__(
-        self, projector: P, poll_interval: float, *, name: str, logger: logging.Logger
+        self,
+        projector: P,
+        poll_interval: float,
+        *,
+        name: str,
+        logger: logging.Logger,
+        failing_grace: float = FAILING_GRACE,
     ) -> None:
         self.projector = projector
         self.poll_interval = poll_interval
+        self.failing_grace = failing_grace
         self.failure: BaseException | None = None
+        #: ``time.monotonic()`` of the first failed pass of the current run of failures.
+        self.failing_since: float | None = None
         self.last_pass_at: float | None = None  # time.time() of the last successful pass
         self._log = logger
         self._stop = threading.Event()
@@ -89,10 +103,21 @@ class PassThread(Generic[P]):
         if self._thread_stopped():
             return f"{what} stopped: {self.failure}"
         stopped = self.stopped_tenants
-        if not stopped:
-            return None
-        each = "; ".join(f"for {tenant}: {error}" for tenant, error in stopped.items())
-        return f"{what} stopped {each} (the other tenants go on)"
+        if stopped:
+            each = "; ".join(f"for {tenant}: {error}" for tenant, error in stopped.items())
+            return f"{what} stopped {each} (the other tenants go on)"
+        if self.failing:
+            return f"{what} has failed every pass for {self.failing_for():.0f} s: {self.failure}"
+        return None
+
+    @property
+    def failing(self) -> bool:
+        """True when passes have failed (and been retried) for ``failing_grace`` seconds."""
+        return self.failing_since is not None and self.failing_for() >= self.failing_grace
+
+    def failing_for(self) -> float:
+        since = self.failing_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def _thread_stopped(self) -> bool:
         return isinstance(self.failure, ProjectionError) and not self._thread.is_alive()
@@ -128,13 +153,15 @@ class PassThread(Generic[P]):
                 return
             except Exception as error:
                 self.failure = error
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
                 pause = min(max(pause * 2, self.poll_interval), MAX_RETRY_PAUSE)
                 self._log.warning(
                     "%s pass failed, retrying in %.2fs", self._thread.name, pause, exc_info=True
                 )
                 self._wake.wait(pause)
                 continue
-            self.failure, pause = None, self.poll_interval
+            self.failure, self.failing_since, pause = None, None, self.poll_interval
             self.last_pass_at = time.time()
             self._passed(consumed)
             if consumed < PASS_RECORDS:  # read to the end: the next pass when more comes

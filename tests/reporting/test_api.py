@@ -365,6 +365,10 @@ def test_the_status_shows_the_projector_and_the_positions(reporting: Reporting) 
 def test_probes_are_open(reporting: Reporting) -> None:
     assert reporting.get("/healthz", None).status_code == 200
     assert reporting.get("/readyz", None).status_code == 200
+    # Beside the tenant services only /api/reporting/... reaches it (was a 404 there).
+    assert reporting.get("/api/reporting/healthz", None).status_code == 200
+    assert reporting.get("/api/reporting/readyz", None).status_code == 200
+    assert reporting.get("/api/reporting/status").json()["failing"] is False
 
 
 def test_the_embedded_default_keeps_reporting_in_one_sqlite_file(reporting: Reporting) -> None:
