@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import MapperDeserialisationError, PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +21,7 @@ from starlette.routing import compile_path
 from shared import errors
 from shared.http.fields import BATCH_ITEMS, field_path
 from shared.http.openapi import describe
+from shared.http.store_faults import passing_fault
 from shared.http.strict_json import (
     DUPLICATE_KEY,
     DuplicateKeyError,
@@ -69,7 +70,7 @@ def problem(
     if status == 401:
         headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
     if status == 503:
-        headers["Retry-After"] = "1"
+        headers.setdefault("Retry-After", "1")
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -262,6 +263,22 @@ async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return problem(500, "internal-error", "Internal error", "an unexpected error occurred")
 
 
+async def store_fault(request: Request, error: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` for a store fault that passes (``store_faults``); any
+    other database error is an unexpected one."""
+    fault = passing_fault(error)
+    if fault is None:
+        return await unexpected_error(request, error)
+    log.warning("store fault on %s: %s", request.url.path, error)
+    return problem(
+        503,
+        "store-unavailable",
+        "Store unavailable",
+        f"{fault}: nothing was recorded; send the request again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def undecodable_history(request: Request, error: Exception) -> JSONResponse:
     """500 naming the fault: a stored event the library cannot decode (an altered store).
 
@@ -282,6 +299,7 @@ async def undecodable_history(request: Request, error: Exception) -> JSONRespons
 def install(app: FastAPI) -> None:
     """Registers every handler on ``app``, and has its OpenAPI document state them."""
     app.add_exception_handler(MapperDeserialisationError, undecodable_history)
+    app.add_exception_handler(PersistenceError, store_fault)
     app.add_exception_handler(errors.EntenteError, entente_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
