@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from shared.audit.errors import UnknownRecordError
 from shared.audit.history import record_history
@@ -202,7 +203,9 @@ def test_a_record_whose_history_was_altered_is_refused_not_served(
                 rows,
             )
             db.commit()
-            api.platform.ledger("police").recorder.create_table()  # the trigger again
+            recorder = api.platform.ledger("police").recorder
+            assert isinstance(recorder, SQLiteApplicationRecorder)
+            recorder.create_table()  # the trigger again
 
     body = problem(read, 500, "altered-history")
     assert record.id in body["detail"]
