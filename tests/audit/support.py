@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -20,9 +21,13 @@ from psycopg import sql
 
 from shared.application.ledger import CooperationLedger, Idempotency
 from shared.application.sqlite_recorder import GUARD
+from shared.application.stores import SqliteStore
 from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
 from shared.domain.vocabulary import Classification
+from shared.log.embedded import EmbeddedEventLog
+from shared.views.projector import Projector
+from shared.views.store import open_view_store
 
 TODAY = date(2014, 6, 1)
 RECORDER = Actor("u-recorder", "Claire Martin")
@@ -36,27 +41,31 @@ def sign(
     key: Idempotency | None = None,
 ) -> UUID:
     """One new agreement (one event, version 1; and a receipt row when ``key`` is given)."""
-    ctx = CommandContext(ledger.tenant, RECORDER)
     return ledger.create(
-        lambda id: Agreement.sign(
-            ctx,
-            id=id,
-            reference=reference,
-            title=f"Accord {reference}",
-            kind="memorandum-of-understanding",
-            partner_countries=["VN"],
-            partner_organisations=[],
-            themes=["counterfeit-medicines"],
-            signed_on=signed_on,
-            signed_at="Hanoï",
-            duration_months=36,
-            funding=None,
-            funder=None,
-            classification=Classification.PUBLIC,
-            today=TODAY,
-        ),
+        lambda id: signed(ledger.tenant, id, reference, signed_on),
         key,
     ).record_id
+
+
+def signed(tenant: str, id: UUID, reference: str, signed_on: date = date(2011, 12, 9)) -> Agreement:
+    """A new agreement not yet saved (``sign`` saves it with its claims)."""
+    return Agreement.sign(
+        CommandContext(tenant, RECORDER),
+        id=id,
+        reference=reference,
+        title=f"Accord {reference}",
+        kind="memorandum-of-understanding",
+        partner_countries=["VN"],
+        partner_organisations=[],
+        themes=["counterfeit-medicines"],
+        signed_on=signed_on,
+        signed_at="Hanoï",
+        duration_months=36,
+        funding=None,
+        funder=None,
+        classification=Classification.PUBLIC,
+        today=TODAY,
+    )
 
 
 def amend(ledger: CooperationLedger, record: UUID, on: date, summary: str) -> int:
@@ -196,3 +205,15 @@ class StoreTamper:
             return
         with psycopg.connect(self.postgres_url) as pg, pg.cursor() as cursor:
             yield cursor, "%s"
+
+
+def projected_history(data: Path) -> None:
+    """A police store under ``data`` with ``write_history``'s events, projected into its
+    live views: the data folder a stopped ``make run`` leaves."""
+    ledger = CooperationLedger("police", SqliteStore(data / "events"))
+    write_history(ledger)
+    views = open_view_store(None, data, ["police"])
+    views.setup()
+    Projector(views, EmbeddedEventLog({"police": ledger}), ["police"]).catch_up()
+    views.dispose()
+    ledger.close()

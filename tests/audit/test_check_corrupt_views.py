@@ -13,25 +13,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from shared.application.ledger import CooperationLedger
-from shared.application.stores import SqliteStore
 from shared.cli.main import app
-from shared.log.embedded import EmbeddedEventLog
-from shared.views.projector import Projector
-from shared.views.store import open_view_store
 
-from .support import write_history
+from .support import projected_history
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    ledger = CooperationLedger("police", SqliteStore(tmp_path / "events"))
-    write_history(ledger)
-    views = open_view_store(None, tmp_path, ["police"])
-    views.setup()
-    Projector(views, EmbeddedEventLog({"police": ledger}), ["police"]).catch_up()
-    views.dispose()
-    ledger.close()
+    projected_history(tmp_path)
     return tmp_path
 
 

@@ -22,11 +22,8 @@ from shared.access_log import AccessLog
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import SqliteStore
 from shared.cli.main import app
-from shared.log.embedded import EmbeddedEventLog
-from shared.views.projector import Projector
-from shared.views.store import open_view_store
 
-from .support import StoreTamper, amend, write_history
+from .support import StoreTamper, amend, projected_history, write_history
 
 ENTENTE = Path(sys.executable).with_name("entente")
 
@@ -34,13 +31,7 @@ ENTENTE = Path(sys.executable).with_name("entente")
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A police store with a small history and its live views, as ``make run`` leaves them."""
-    ledger = CooperationLedger("police", SqliteStore(tmp_path / "events"))
-    write_history(ledger)
-    views = open_view_store(None, tmp_path, ["police"])
-    views.setup()
-    Projector(views, EmbeddedEventLog({"police": ledger}), ["police"]).catch_up()
-    views.dispose()
-    ledger.close()
+    projected_history(tmp_path)
     return tmp_path
 
 

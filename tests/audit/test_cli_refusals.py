@@ -32,12 +32,9 @@ from shared.audit.progress import Interrupted
 from shared.audit.verify import verify_tenant
 from shared.cli.main import app
 from shared.errors import EntenteError, NotFoundError
-from shared.log.embedded import EmbeddedEventLog
-from shared.views.projector import Projector
-from shared.views.store import open_view_store
 
 from ..cli import entente
-from .support import StopAfter, write_history
+from .support import StopAfter, projected_history
 
 PRECIOUS = b"precious line 1\nprecious line 2"
 
@@ -46,12 +43,8 @@ PRECIOUS = b"precious line 1\nprecious line 2"
 def data_dir(tmp_path: Path) -> Path:
     """A police store with a small history, its live views and a bundle (``police.zip``)."""
     data = tmp_path / "data"
+    projected_history(data)
     ledger = CooperationLedger("police", SqliteStore(data / "events"))
-    write_history(ledger)
-    views = open_view_store(None, data, ["police"])
-    views.setup()
-    Projector(views, EmbeddedEventLog({"police": ledger}), ["police"]).catch_up()
-    views.dispose()
     export_bundle(ledger, tmp_path / "police.zip")
     ledger.close()
     return data

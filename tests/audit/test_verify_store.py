@@ -28,7 +28,7 @@ from shared.domain.context import CommandContext
 from shared.domain.post import PostAbroad
 from shared.domain.vocabulary import Classification
 
-from .support import RECORDER, StoreTamper, sign, write_history
+from .support import RECORDER, StoreTamper, sign, signed, write_history
 
 RECEIPT = get_topic(CommandReceipt.Issued)
 CLAIMED = get_topic(ValueClaim.Claimed)
@@ -346,23 +346,7 @@ def test_references_shared_before_they_had_to_be_unique_are_no_finding(
     deleted, B-2 is found."""
     old = []
     for reference in ("A-1", "B-2", "a-1"):  # saved as an earlier release did: no claims
-        agreement = Agreement.sign(
-            CommandContext("police", RECORDER),
-            id=uuid4(),
-            reference=reference,
-            title=f"Accord {reference}",
-            kind="memorandum-of-understanding",
-            partner_countries=["VN"],
-            partner_organisations=[],
-            themes=["narcotics"],
-            signed_on=date(2009, 11, 13),
-            signed_at="Hanoï",
-            duration_months=36,
-            funding=None,
-            funder=None,
-            classification=Classification.PUBLIC,
-            today=date(2014, 6, 1),
-        )
+        agreement = signed("police", uuid4(), reference)
         ledger.save(agreement)
         old.append(agreement.id)
     assert verify_tenant(ledger).ok  # no claim and no marker yet: nothing to check
