@@ -37,6 +37,7 @@ from shared.audit.errors import RefusedPathError, ResumeStateError
 from shared.audit.findings import Entry, Finding, Kind, VerifyReport
 from shared.audit.journal import Journal
 from shared.audit.progress import Progress, Quiet, StopSignal
+from shared.audit.receipts import against_receipts
 from shared.audit.store import PAGE_SIZE, UNDECODABLE, Cursor, Item, read_page, start, walk
 from shared.audit.topic import TOPIC, TopicReader, read_topic
 from shared.events import chain
@@ -66,6 +67,7 @@ def verify_tenant(
     report.findings.extend(version_gaps(entries))
     report.witnesses.append("each record's version sequence")
     report.findings.extend(against_claims(ledger, entries))
+    report.findings.extend(against_receipts(ledger, entries))
     report.findings.extend(_newest_rows_deleted(ledger))
 
     def canonical(position: int) -> bytes | None:

@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from shared.application.claims import ClaimsReady, ValueClaim
-from shared.application.ledger import CooperationLedger
+from shared.application.ledger import CooperationLedger, Idempotency
 from shared.application.receipt import CommandReceipt
 from shared.audit.export import export_bundle
 from shared.audit.findings import Finding, Kind, VerifyReport
@@ -357,3 +357,30 @@ def test_references_shared_before_they_had_to_be_unique_are_no_finding(
     report = verify_tenant(ledger)
 
     assert [(f.kind, f.record) for f in report.findings] == [(Kind.MISSING, f"agreement {old[1]}")]
+
+
+def test_a_record_s_newest_event_deleted_is_missing_by_its_command_receipt(
+    ledger: CooperationLedger, postgres: str | None
+) -> None:
+    """Its version sequence has no gap (the deleted one was the last) and no claim names
+    it: verify without a witness said OK. The command's receipt names that version."""
+    ids = write_history(ledger)
+    version = ledger.record(Agreement, ids[1]).version
+    key = Idempotency("amendment-of-a-1", "fingerprint")
+    ctx = CommandContext("police", RECORDER)
+    ledger.change(
+        Agreement, ids[1], version, lambda a: a.amend(ctx, date(2012, 6, 1), "Avenant 3"), key
+    )
+    [(position, _)] = [
+        (p, e) for p, e in ledger.read_log(0, 1000) if e.aggregate_id == str(ids[1])
+    ][-1:]
+    assert verify_tenant(ledger).ok
+
+    StoreTamper(ledger, postgres).delete(position)
+    report = verify_tenant(ledger)
+
+    [finding] = report.findings
+    assert (finding.kind, finding.witness) == (Kind.MISSING, "the command receipts")
+    assert f"names record {ids[1]} v{version + 1}; the store holds it up to v{version}" in (
+        finding.detail
+    )
