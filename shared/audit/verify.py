@@ -3,16 +3,19 @@
 1. The event store is read in notification order and chained (resumable: the
    entries go to a state file page by page; ``resume=True`` continues after
    the last saved position with its link). Each record's versions must run
-   1, 2, 3… — the one check that needs no witness — and each reference claim
-   must name a record that has events and that value (``audit.claims``).
+   1, 2, 3… — the one check that needs no witness. The store's bookkeeping
+   rows must agree with its events: each reference claim names a record that
+   has events and that value, and each agreement's reference has its claim
+   (``audit.claims``); each command receipt names a version its record holds
+   (``audit.receipts``); a SQLite store ends at the last position it gave.
 2. With Kafka: the topic is read and compared with the store event by event
    (``compare.against_reference``, which also says which copy is wrong), and
    both copies are checked against every published checkpoint.
 3. With a bundle exported earlier (``against``): the bundle is verified, then
    trusted as a witness of the history up to its last position.
 
-Without Kafka or a bundle, the report says so: only version sequences were
-checked. ``VerifyReport.first`` is the first problem in notification order.
+Without Kafka or a bundle, the report says so: only the store's own
+consistency was checked. ``VerifyReport.first`` is the first problem in notification order.
 """
 
 from __future__ import annotations
