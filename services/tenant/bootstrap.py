@@ -47,6 +47,8 @@ class Platform:
     projector: ProjectorThread | None = None
     #: Hears a projector in another process commit (PostgreSQL views only).
     listener: ViewChangeListener | None = None
+    #: Whether ``preflight`` passed (``entente serve`` runs it before listening).
+    preflown: bool = False
 
     @property
     def passes(self) -> PassSignal | None:
@@ -61,14 +63,16 @@ class Platform:
     def preflight(self) -> None:
         """Before serving: the views open, and no store ends before its views
         (``preflight``). ``entente serve`` calls it before listening, for one line and
-        exit 2; ``start`` again, for any other host of the app."""
+        exit 2; ``start`` calls it when no one did (any other host of the app)."""
         views_open(self.views)
         if self.projector is not None:  # the views' positions are the stores' own
             stores_reach_views(self.views, self.ledgers)
+        self.preflown = True
 
     def start(self) -> None:
         """Creates the view tables, loads sample data if asked, starts projecting."""
-        self.preflight()
+        if not self.preflown:
+            self.preflight()
         self.access.setup()
         if self.settings.sample_data:
             counts = load_sample_data(self.ledgers, today=self.ledgers[self.tenants[0]].today())

@@ -7,7 +7,6 @@ The key is generated on first use into the data directory (never the repo).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -124,8 +123,13 @@ def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
         try:
             with os.fdopen(descriptor, "wb") as written:
                 written.write(pem)
-            with contextlib.suppress(FileExistsError):
+            try:
                 os.link(draft, path)
+            except FileExistsError:
+                pass  # another process made it first: its key is the one
+            except OSError:  # a file system without hard links: moved in place instead
+                if not path.exists():
+                    os.replace(draft, path)
         finally:
             draft.unlink(missing_ok=True)
     return _read_key(path)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from shared.auth.dev_issuer import DEV_KEY_FILE, _load_or_create_key
 
@@ -19,3 +23,20 @@ def test_processes_starting_together_sign_with_one_key(tmp_path: Path) -> None:
     assert numbers == {_load_or_create_key(path).private_numbers().d}
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert sorted(p.name for p in path.parent.iterdir()) == [DEV_KEY_FILE]  # no draft left
+
+
+def test_a_file_system_without_hard_links_still_gets_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``os.link`` fails with EPERM/ENOTSUP on some volumes: the key is moved in place."""
+
+    def no_links(*_: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / DEV_KEY_FILE
+
+    key = _load_or_create_key(path)
+
+    assert key.private_numbers().d == _load_or_create_key(path).private_numbers().d
+    assert sorted(p.name for p in tmp_path.iterdir()) == [DEV_KEY_FILE]
