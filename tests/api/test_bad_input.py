@@ -543,6 +543,17 @@ def test_a_method_the_path_does_not_take_is_a_405_naming_every_one_it_does(api: 
     assert api.client.head("/healthz").status_code == 200
 
 
+def test_a_read_of_the_imports_path_is_a_405_not_a_bad_mission_id(api: Api) -> None:
+    """GET /missions/imports matched GET /missions/{record_id} and answered 422 on the id."""
+    for method in ("GET", "HEAD", "DELETE", "PUT"):
+        response = api.client.request(
+            method, "/api/police/missions/imports", headers=api.auth("police-recorder")
+        )
+        assert response.status_code == 405, method
+        assert response.headers["allow"] == "POST"
+    problem(api.get("/api/police/missions/imports"), 405, "method-not-allowed")
+
+
 def test_a_request_target_longer_than_8_kib_is_a_414_not_echoed_back(api: Api) -> None:
     """A 100,000-character filter was parsed and echoed whole in its 422 (a 100 KB answer)."""
     long = api.get("/api/police/missions?status=" + "a" * 20_000)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.responses import JSONResponse
 
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route, correction_route
@@ -40,7 +41,8 @@ from shared.http.commands import (
     etag,
     imported,
 )
-from shared.http.security import Reader, Recorder, Validator
+from shared.http.problems import problem
+from shared.http.security import Public, Reader, Recorder, Validator
 from shared.http.strict_json import LedgerRoute
 
 router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"], route_class=LedgerRoute)
@@ -94,6 +96,20 @@ def import_requests(
 
     result = create_all(ledger, [build(item) for item in body.items], key)
     return imported(result, response)
+
+
+@router.api_route("/imports", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def imports_by_another_method(_: Annotated[None, Depends(Public())]) -> JSONResponse:
+    """405 naming ``POST``: without this route, ``GET /missions/imports`` was read as
+    the mission whose id is "imports" and answered 422 on the id, not on the method.
+    Open, as Starlette's own 405 is: it is answered before any credential is read."""
+    return problem(
+        405,
+        "method-not-allowed",
+        "Method not allowed",
+        "imports are recorded with POST; each recorded mission is read at its own URL",
+        headers={"Allow": "POST"},
+    )
 
 
 def _requested(

@@ -95,15 +95,15 @@ def _turning_days(
 
 @dataclass(frozen=True)
 class AgreementFilters:
-    """Agreements are filtered by country, directorate and theme (not type or year)."""
+    """Agreements are filtered by country, directorates and theme (not type or year)."""
 
     country: str | None
-    directorate: str | None
+    directorates: tuple[str, ...]
     theme: str | None
 
     def keeps(self, row: RowMapping) -> bool:
         return (
-            (self.directorate is None or row["tenant"] == self.directorate)
+            row["tenant"] in self.directorates
             and (self.country is None or self.country in row["partner_countries"])
             and (self.theme is None or self.theme in row["themes"])
         )
@@ -114,7 +114,7 @@ def agreements_in_force(
 ) -> dict[str, Any]:
     """Per partner country: how many agreements are in force, by directorate and kind."""
     filters = filters.checked(tenants)
-    kept = AgreementFilters(filters.country, filters.directorate, filters.theme)
+    kept = AgreementFilters(filters.country, filters.directorates, filters.theme)
     with store.read() as session:
         rows = [row for row in in_force(session, on) if kept.keeps(row)]
         by_country: defaultdict[str, list[RowMapping]] = defaultdict(list)

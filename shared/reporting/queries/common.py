@@ -9,7 +9,7 @@ log position and recorded time it reflects.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
@@ -32,9 +32,12 @@ class Filters:
     year: int | None = None
     mission_type: str | None = None
     theme: str | None = None
+    #: The directorates served, set by ``checked``: the rows a query may count.
+    served: tuple[str, ...] = field(default=(), compare=False)
 
     def checked(self, tenants: Sequence[str]) -> Filters:
-        """These filters, or a ValidationError naming the first bad one."""
+        """These filters, scoped to the served ``tenants``, or a ValidationError
+        naming the first bad one."""
         if self.country is not None:
             # A code of no country ("UK" for GB, "EU") would answer a published zero.
             iso_country(self.country, "country")
@@ -45,10 +48,21 @@ class Filters:
             raise ValidationError("year", "range", "year must be 1900 to 2200")
         _vocabulary("type", self.mission_type, MissionType)
         _vocabulary("theme", self.theme, Theme)
-        return self
+        return replace(self, served=tuple(tenants))
+
+    @property
+    def directorates(self) -> tuple[str, ...]:
+        """The directorates whose rows are counted: the one filtered on, else every one
+        served. A directorate dropped from ``ENTENTE_TENANTS`` keeps its rows in the
+        reporting area until a rebuild; counting them made totals that a rebuild would
+        change and that no ``directorate`` filter (refused for it) could add up to.
+        Empty until ``checked``: unchecked filters count nothing."""
+        return (self.directorate,) if self.directorate is not None else self.served
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: value for name, value in asdict(self).items() if value is not None}
+        """The filters chosen (the served directorates are not a filter)."""
+        chosen = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "served"}
+        return {name: value for name, value in chosen.items() if value is not None}
 
 
 def _vocabulary(field: str, value: str | None, terms: type[MissionType] | type[Theme]) -> None:

@@ -102,8 +102,7 @@ def counted_actions(session: ReportingSession, filters: Filters) -> list[RowMapp
     )
     if filters.year is not None:
         statement = statement.where(m.c.start_date.between(*year_bounds(filters.year)))
-    if filters.directorate is not None:
-        statement = statement.where(m.c.tenant == filters.directorate)
+    statement = statement.where(m.c.tenant.in_(filters.directorates))
     if filters.mission_type is not None:
         statement = statement.where(m.c.mission_type == filters.mission_type)
     for codes, column, value in (

@@ -55,7 +55,7 @@ def matrix(
 def _add_agreements(
     cells: defaultdict[Cell, dict[str, int]], rows: Sequence[Any], filters: Filters
 ) -> None:
-    kept = AgreementFilters(filters.country, filters.directorate, filters.theme)
+    kept = AgreementFilters(filters.country, filters.directorates, filters.theme)
     for row in rows:
         if not kept.keeps(row):
             continue

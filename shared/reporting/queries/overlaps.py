@@ -141,7 +141,11 @@ def _sort_start(session: ReportingSession) -> ColumnElement[Any]:
 
 def _conditions(session: ReportingSession, filters: Filters) -> list[ColumnElement[bool]]:
     o, m = session.tables.overlaps, session.tables.missions
-    found: list[ColumnElement[bool]] = []
+    served = filters.served  # both missions of a pair are of directorates served
+    found: list[ColumnElement[bool]] = [
+        o.c.first_tenant.in_(served),
+        o.c.second_tenant.in_(served),
+    ]
     if filters.country is not None:
         found.append(o.c.country == filters.country)
     if filters.theme is not None:
