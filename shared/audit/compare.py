@@ -157,13 +157,23 @@ def against_checkpoints(
 
 
 def version_gaps(entries: Sequence[Entry], name: str = STORE) -> list[Finding]:
-    """Each record's versions must run 1, 2, 3… in notification order."""
+    """Each record's versions must run 1, 2, 3… in notification order.
+
+    A version met a second time is ``INSERTED`` (a copy, or a second event under one
+    version: only possible with the store's unique key dropped), not ``REORDERED``:
+    nothing moved, one event too many was written.
+    """
     later: dict[tuple[str, int], int] = {(e.aggregate_id, e.version): e.position for e in entries}
     last: dict[str, int] = {}
     moved: set[tuple[str, int]] = set()
+    first_seen: dict[tuple[str, int], Entry] = {}
     findings: list[Finding] = []
     for entry in entries:
         if entry.aggregate_type == "?" or (entry.aggregate_id, entry.version) in moved:
+            continue
+        earlier = first_seen.setdefault((entry.aggregate_id, entry.version), entry)
+        if earlier is not entry:
+            findings.append(_second_copy(entry, earlier, name))
             continue
         expected = last.get(entry.aggregate_id, 0) + 1
         last[entry.aggregate_id] = max(entry.version, expected - 1)
@@ -185,6 +195,19 @@ def version_gaps(entries: Sequence[Entry], name: str = STORE) -> list[Finding]:
             Finding(kind, name, entry.position, detail, witness, entry.record, entry.event_id)
         )
     return findings
+
+
+def _second_copy(entry: Entry, earlier: Entry, name: str) -> Finding:
+    """The finding of ``entry``, a version ``earlier`` already holds."""
+    same = entry.event_id == earlier.event_id and entry.digest == earlier.digest
+    detail = (
+        f"version {entry.version} again: a copy of the event at position {earlier.position}"
+        if same
+        else f"a second version {entry.version}: the first is at position {earlier.position}"
+    )
+    return Finding(
+        Kind.INSERTED, name, entry.position, detail, VERSIONS, entry.record, entry.event_id
+    )
 
 
 def _same(s: _Copy, r: _Copy, position: int) -> bool:

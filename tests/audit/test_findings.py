@@ -82,3 +82,17 @@ def test_version_sequences_flag_gaps_as_missing_and_inversions_as_reordered() ->
         (Kind.REORDERED, 2, "agreement b v2"),
         (Kind.MISSING, 3, "agreement a v3"),
     ]
+
+
+def test_a_version_met_twice_is_an_inserted_copy_not_a_reordering() -> None:
+    """An exact copy of a stored event (the unique key dropped) was called REORDERED."""
+    copy = Entry(3, "e2", "agreement", "a", 2, "d", "l")
+    forged = Entry(4, "e9", "agreement", "a", 2, "x", "l")
+    entries = [_entry(1, "a", 1), _entry(2, "a", 2), copy, forged, _entry(5, "a", 3)]
+
+    found = [(f.kind, f.position, f.detail) for f in version_gaps(entries)]
+
+    assert found == [
+        (Kind.INSERTED, 3, "version 2 again: a copy of the event at position 2"),
+        (Kind.INSERTED, 4, "a second version 2: the first is at position 2"),
+    ]
