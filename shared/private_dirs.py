@@ -16,6 +16,8 @@ the surprise.
 from __future__ import annotations
 
 import errno
+import os
+import uuid
 from contextlib import suppress
 from pathlib import Path
 
@@ -44,3 +46,28 @@ def make_private_dir(path: Path) -> None:
         # With its errno and path, as the system's own: the command line prints one
         # line naming the path and the setting (it printed a traceback).
         raise NotADirectoryError(errno.ENOTDIR, "it exists and is not a folder", str(path))
+
+
+def create_private_file(path: Path, content: bytes) -> None:
+    """Writes ``content`` to ``path`` (mode 0600, its folder made private) unless a file
+    is already there: made whole or not at all.
+
+    Written beside, then linked in place, which fails if another process made it
+    meanwhile (that one is kept): two processes starting together never read half
+    a file, nor go on with two different ones.
+    """
+    make_private_dir(path.parent)
+    draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as written:
+            written.write(content)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: its file is the one
+        except OSError:  # a file system without hard links: moved in place instead
+            if not path.exists():
+                os.replace(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)

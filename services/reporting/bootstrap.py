@@ -23,6 +23,7 @@ from shared.kafka.settings import KafkaSettings
 from shared.log.embedded import EmbeddedEventLog
 from shared.log.ports import EventLog
 from shared.reporting.alert_relay import AlertRelay, AlertRelayThread
+from shared.reporting.area_key import KEY_FILE, decoded_key, file_key, seed
 from shared.reporting.overlaps import OverlapAlerts
 from shared.reporting.projector import ReportingProjector
 from shared.reporting.runner import ReportingThread
@@ -63,12 +64,19 @@ class ReportingService:
 
     def start(self) -> None:
         """Creates the tables if missing and starts consuming every tenant topic."""
-        self.store.setup()
+        self.prepare()
         self.access.setup()
         self.runner.start()
         if self.alert_relay is not None:
             self.alert_relay.start()
         log.info("reporting consolidates %s", ", ".join(self.tenants))
+
+    def prepare(self) -> None:
+        """The area's tables, and its key seeded from the one kept outside it (if any)."""
+        self.store.setup()
+        keyed = area_key(self.settings, self.store)
+        if keyed is not None:
+            seed(self.store, *keyed)
 
     def stop(self) -> None:
         self.runner.stop()
@@ -126,6 +134,19 @@ def bootstrap(
     return ReportingService(
         settings, tenants, store, projector, runner, access, clock, closers, alert_relay
     )
+
+
+def area_key(settings: ReportingSettings, store: ReportingStore) -> tuple[bytes, str] | None:
+    """The key kept outside the area (``area_key``) and where it comes from: the setting,
+    else the embedded SQLite area's key file; None for a PostgreSQL area without one
+    (its key is then the area's own, and a rebuild gives new ids)."""
+    if settings.reporting_key is not None:
+        where = "ENTENTE_REPORTING_KEY"
+        return decoded_key(settings.reporting_key.get_secret_value(), where), where
+    if settings.reporting_store_url() is None:
+        path = settings.data_dir / KEY_FILE
+        return file_key(path, store), str(path)
+    return None
 
 
 def _alert_relay(

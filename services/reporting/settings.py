@@ -6,7 +6,8 @@ event stores directly (one-partition topics, as the tenant projector does).
 ``ENTENTE_REPORTING_URL`` names a PostgreSQL database for the reporting
 schema (``ENTENTE_REPORTING_SCHEMA``, default ``entente_reporting``); without
 it, a PostgreSQL views database is used, else the SQLite file
-``<data_dir>/reporting.sqlite3``.
+``<data_dir>/reporting.sqlite3``. ``ENTENTE_REPORTING_KEY`` keeps the area's ids
+across a rebuild (``shared.reporting.area_key``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from shared.settings import Settings, postgres_url
 
@@ -33,6 +34,14 @@ class ReportingSettings(Settings):
     )
     reporting_schema: str = Field(
         default="entente_reporting", description="The PostgreSQL schema of the reporting area"
+    )
+    reporting_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Base64url of 32 random bytes: seeds the area's key (pair and alert ids, page "
+            "cursors), so a rebuilt area keeps its ids; default: a key made in the area "
+            "(embedded SQLite area: <data_dir>/reporting.key)"
+        ),
     )
     reporting_poll_interval: float = Field(
         default=0.5, gt=0, description="Seconds between two looks at the log when caught up"

@@ -8,7 +8,6 @@ The key is generated on first use into the data directory (never the repo).
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.auth.roles import AUDITOR, PLATFORM_ADMIN, REPORTING_READER, tenant_role
 from shared.errors import ConfigurationError
-from shared.private_dirs import make_private_dir
+from shared.private_dirs import create_private_file
 
 
 @dataclass(frozen=True)
@@ -111,27 +110,13 @@ def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
     command starting together never read half a key, nor sign with two.
     """
     if not path.exists():
-        make_private_dir(path.parent)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as written:
-                written.write(pem)
-            try:
-                os.link(draft, path)
-            except FileExistsError:
-                pass  # another process made it first: its key is the one
-            except OSError:  # a file system without hard links: moved in place instead
-                if not path.exists():
-                    os.replace(draft, path)
-        finally:
-            draft.unlink(missing_ok=True)
+        create_private_file(path, pem)
     return _read_key(path)
 
 

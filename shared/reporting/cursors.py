@@ -5,7 +5,8 @@ include a pair's mission ids and the start of the days they share, which a
 restricted mission must never show (counted, never detailed): base64 alone
 would hand them to whoever decodes the cursor. So the values are sealed with
 AES-GCM under a key kept in the reporting area itself (``cursor_keys``), the
-one every reporting process reading that area shares, created on first use. The
+one every reporting process reading that area shares, created on first use
+(seeded from a key kept outside the area, when there is one: ``area_key``). The
 list's name is the associated data: a cursor of one list is refused by another.
 
 The same key, through a derivation of its own, makes the overlap pairs' ids
@@ -63,13 +64,19 @@ def cursor_key(store: ReportingStore, session: ReportingSession) -> bytes:
         return key_in(writing)
 
 
-def key_in(session: ReportingSession) -> bytes:
-    """The area's key, in a session that writes (the projection's): made there if new."""
+def key_in(session: ReportingSession, seed: bytes | None = None) -> bytes:
+    """The area's key, in a session that writes (the projection's): made there if new,
+    from ``seed`` when one is given (``area_key``), else at random."""
     found = _stored(session)
     if found is None:
-        found = AESGCM.generate_key(bit_length=256)
+        found = seed or AESGCM.generate_key(bit_length=256)
         session.connection.execute(insert(session.tables.cursor_keys).values(id=KEY_ID, key=found))
     return found
+
+
+def stored_key(session: ReportingSession) -> bytes | None:
+    """The area's key, or None before it is made."""
+    return _stored(session)
 
 
 def pair_id(key: bytes, names: Sequence[str]) -> str:

@@ -115,6 +115,17 @@ def test_each_served_pod_runs_its_own_app_only(helm_validated: str) -> None:
     assert sorted(set(apps.values())) == ["audit", "reporting", "tenant"]
 
 
+@pytest.mark.timeout(1800)
+def test_the_reporting_key_comes_from_its_secret_when_one_is_named(helm_validated: str) -> None:
+    """Seeds the reporting area's key, so a rebuilt area keeps its pair and alert ids."""
+    named = _pods("five-tenants")["entente-reporting"]["containers"][0]["env"]
+    default = _pods("default")["entente-reporting"]["containers"][0]["env"]
+
+    (key,) = [e for e in named if e["name"] == "ENTENTE_REPORTING_KEY"]
+    assert key["valueFrom"] == {"secretKeyRef": {"name": "entente-reporting-key", "key": "key"}}
+    assert "ENTENTE_REPORTING_KEY" not in {e["name"] for e in default}
+
+
 def _ingress_routes(values: str) -> dict[tuple[str, str], str]:
     """(path, pathType) → service of the Ingress validate.sh rendered for ``values``."""
     out = Path(os.environ.get("ENTENTE_TOOLS_DIR", ROOT / ".cache")) / "validate"
