@@ -53,7 +53,8 @@ def _ids(service: ReportingService) -> Ids:
     alerts = [item["id"] for item in queries.alerts(store, TENANTS, limit=500)["items"]]
     service.store.dispose()
     service.access.dispose()
-    assert pairs and alerts  # the cases raise some
+    assert pairs, "the cases make overlaps"
+    assert alerts, "and raise alerts"
     return pairs, alerts
 
 
