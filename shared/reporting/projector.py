@@ -5,6 +5,18 @@ tracked offset, read the next records from the log, apply them (overlaps and
 their alerts included), move the offset, commit. A crash anywhere rolls rows,
 alerts and offset back together, so the batch is read again and applied once.
 
+A pass applies every directorate's events in the order they were recorded (a
+merge by recorded time), not one directorate's batch after another's: overlaps
+cross directorates, and in turns an overlap was checked against a state that
+never existed (a mission's first dates from one directorate's batch against
+another's mission scheduled after those dates had changed), raising an alert
+and its resolution for an overlap that never was, caused by the wrong event.
+The merge holds back what a directorate's full batch may still precede
+(``_in_time_order``), so it is the recorded order whatever the batch sizes, and
+a rebuild raises the alerts the live feed raised. An event that reaches the log
+later than events recorded after it (a relay catching up) is applied when it
+comes: the order is the recorded one only for what the log holds at each pass.
+
 Reporting does not park poison messages: the tenant projector already parks
 them (with its dead-letter topic), and a record reporting cannot apply stops
 it where it is — readiness says why — rather than leaving the ministry-wide
@@ -13,18 +25,22 @@ figures silently short of one directorate's events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import heapq
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from shared.log.ports import EventLog, LogRecord, UndecodableRecordError
+from shared.log.ports import EventLog, LogRecord, UndecodableRecordError, topic_for
 from shared.log.turns import PASS_RECORDS, in_turns
 from shared.reporting.apply import apply_record, stored_versions
 from shared.reporting.deferred import deferring_inserts
 from shared.reporting.handlers import HANDLERS, Handler
 from shared.reporting.overlaps import OverlapAlerts, TableOverlapAlerts
-from shared.reporting.store import ReportingStore
+from shared.reporting.store import ReportingSession, ReportingStore
 from shared.reporting.tracking import advance
 from shared.views.data_refusals import DATA_EXCEPTIONS, refused
-from shared.views.errors import UndecodableMessageError
+from shared.views.errors import ProjectionError, UndecodableMessageError
 from shared.views.halts import PartitionHalts
 from shared.views.tracking import tracked_offset
 
@@ -63,10 +79,93 @@ class ReportingProjector:
     def run_once(self, max_records: int = PASS_RECORDS) -> int:
         """Consumes up to ``max_records`` pending records; returns how many.
 
-        One batch per partition in turn, so one directorate's backlog does not
-        hold up the others'. With ``halts``, a ProjectionError stops that directorate's
-        partition only (``shared.views.halts``): the others' figures go on.
+        Batches of every directorate's next records, merged in recorded order. With
+        ``halts``, a ProjectionError stops that directorate's partition only
+        (``shared.views.halts``): the others' figures go on.
         """
+        done = 0
+        while done < max_records:
+            try:
+                consumed = self.merged_batch(min(self.page_size, max_records - done))
+            except _Stopped as stop:
+                if self.halts is None:
+                    raise stop.error from stop.error.__cause__
+                self.halts.stop(stop.tenant, stop.topic, stop.partition, stop.error)
+                continue  # the same batch again, without the stopped partition
+            except _RefusedInAMix:
+                # A value the database refuses, in a batch of several directorates: one
+                # pass in turns names (and, with halts, stops) the partition it is in.
+                consumed = self._in_turns(max_records - done)
+            if not consumed:
+                break
+            done += consumed
+        return done
+
+    def merged_batch(self, limit: int) -> int:
+        """One transaction: up to ``limit`` next records of each partition, applied in
+        recorded order as far as ``_in_time_order`` allows; returns how many."""
+        applied: list[tuple[_Batch, LogRecord]] = []
+        try:
+            with self.store.write() as written, deferring_inserts(written) as session:
+                batches = [
+                    batch
+                    for source in self._sources()
+                    if (batch := self._batch(session, source, limit)).records
+                ]
+                applied = _in_time_order(batches)
+                versions = {  # a record's versions are all in its key's partition
+                    (batch.topic, batch.partition): stored_versions(
+                        session, batch.tenant, batch.records
+                    )
+                    for batch in batches
+                }
+                for batch, record in applied:
+                    try:
+                        apply_record(
+                            session,
+                            batch.tenant,
+                            record,
+                            self.handlers,
+                            self.alerts,
+                            versions[batch.topic, batch.partition],
+                        )
+                    except ProjectionError as error:
+                        raise _Stopped(batch.tenant, batch.topic, batch.partition, error) from error
+                for batch in batches:
+                    mine = [record for owner, record in applied if owner is batch]
+                    if mine:
+                        advance(session, batch.tenant, mine)
+        except DATA_EXCEPTIONS as error:  # refused again at every retry: a stop, not a retry
+            sources = {(b.tenant, b.topic, b.partition, b.after) for b, _ in applied}
+            if len(sources) != 1:
+                raise _RefusedInAMix from error
+            ((tenant, topic, partition, after),) = sources
+            raise _Stopped(
+                tenant, topic, partition, refused(error, topic, partition, after)
+            ) from error
+        return len(applied)
+
+    def _sources(self) -> list[tuple[str, str, int]]:
+        """(tenant, topic, partition) of every partition not stopped."""
+        found = []
+        for tenant in self.tenants:
+            topic = topic_for(tenant)
+            for partition in self.log.partitions(topic):
+                if self.halts is None or not self.halts.stopped(topic, partition):
+                    found.append((tenant, topic, partition))
+        return found
+
+    def _batch(self, session: ReportingSession, source: tuple[str, str, int], limit: int) -> _Batch:
+        tenant, topic, partition = source
+        after = tracked_offset(session, topic, partition)
+        try:
+            records = self._read(topic, partition, after, limit)
+        except ProjectionError as error:
+            raise _Stopped(tenant, topic, partition, error) from error
+        return _Batch(tenant, topic, partition, after, records, full=len(records) == limit)
+
+    def _in_turns(self, max_records: int) -> int:
+        """The pass partition after partition (each batch its own transaction)."""
         batch = self.project_batch if self.halts is None else self.halts.guard(self.project_batch)
         return in_turns(self.log, self.tenants, batch, self.page_size, max_records)
 
@@ -100,3 +199,64 @@ class ReportingProjector:
             raise UndecodableMessageError(
                 error.reason, error.topic, error.offset, error.partition
             ) from error
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One partition's next records in a merged batch, and where they start."""
+
+    tenant: str
+    topic: str
+    partition: int
+    after: int
+    records: list[LogRecord]
+    #: As many records as asked: the partition may hold more right after them.
+    full: bool
+
+
+def _in_time_order(batches: Sequence[_Batch]) -> list[tuple[_Batch, LogRecord]]:
+    """The records to apply now, in recorded order (ties: tenant, partition, offset).
+
+    A full batch's partition may hold, right after its last record, records older
+    than another batch's later ones: those later ones wait for the next batch. So
+    each batch gives the records up to the earliest last time of the full batches
+    (a prefix: offsets advance without gaps), and the batch setting that time
+    gives all of its own (the batch always moves on). Within a partition the log's
+    order is kept even where two records' times are not in order.
+    """
+    full = [batch for batch in batches if batch.full]
+    pacer = min(full, key=lambda b: (b.records[-1].event.time, b.tenant, b.partition), default=None)
+    streams = []
+    for batch in batches:
+        records = batch.records
+        if pacer is not None and batch is not pacer:
+            until = pacer.records[-1].event.time
+            records = list(itertools.takewhile(_not_after(until), records))
+        streams.append([(batch, record) for record in records])
+    return list(
+        heapq.merge(
+            *streams,
+            key=lambda pair: (
+                pair[1].event.time,
+                pair[0].tenant,
+                pair[0].partition,
+                pair[1].offset,
+            ),
+        )
+    )
+
+
+def _not_after(until: datetime) -> Callable[[LogRecord], bool]:
+    return lambda record: record.event.time <= until
+
+
+class _Stopped(Exception):
+    """A ProjectionError of one partition's record, with the partition it stops."""
+
+    def __init__(self, tenant: str, topic: str, partition: int, error: ProjectionError) -> None:
+        super().__init__(str(error))
+        self.tenant, self.topic, self.partition, self.error = tenant, topic, partition, error
+
+
+class _RefusedInAMix(Exception):
+    """A value the database refused in a batch of several partitions: which one is not known."""

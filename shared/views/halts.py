@@ -38,21 +38,27 @@ class PartitionHalts:
         ProjectionError (0 records consumed, as for a partition at its end)."""
 
         def guarded(tenant: str, topic: str, partition: int, limit: int) -> int:
-            if (topic, partition) in self._stopped:
+            if self.stopped(topic, partition):
                 return 0
             try:
                 return batch(tenant, topic, partition, limit)
             except ProjectionError as error:
-                with self._lock:
-                    self._stopped[(topic, partition)] = (tenant, error)
-                self._log.error(
-                    "the projection of %s stopped (the other tenants go on): %s",
-                    tenant,
-                    error.detail,
-                )
+                self.stop(tenant, topic, partition, error)
                 return 0
 
         return guarded
+
+    def stopped(self, topic: str, partition: int) -> bool:
+        with self._lock:
+            return (topic, partition) in self._stopped
+
+    def stop(self, tenant: str, topic: str, partition: int, error: ProjectionError) -> None:
+        """Stops ``tenant``'s partition for ``error`` (kept for readiness and /status)."""
+        with self._lock:
+            self._stopped[(topic, partition)] = (tenant, error)
+        self._log.error(
+            "the projection of %s stopped (the other tenants go on): %s", tenant, error.detail
+        )
 
     def by_tenant(self) -> dict[str, ProjectionError]:
         """Each stopped tenant's first error (a tenant's topic has one partition today)."""

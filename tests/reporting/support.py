@@ -10,6 +10,7 @@ small ministry the figures, guarantee and API tests share.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +41,12 @@ def clock() -> datetime:
     return datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 
+def ticking() -> Callable[[], datetime]:
+    """A clock one millisecond later at each reading: events recorded in a known order."""
+    instants = itertools.count()
+    return lambda: clock() + timedelta(milliseconds=next(instants))
+
+
 @dataclass
 class World:
     """One ledger per directorate and the embedded log over them all."""
@@ -48,7 +55,13 @@ class World:
     ids: dict[str, tuple[str, UUID]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, directory: Path, tenants: Sequence[str] = TENANTS) -> World:
+    def open(
+        cls,
+        directory: Path,
+        tenants: Sequence[str] = TENANTS,
+        clock: Callable[[], datetime] = clock,
+    ) -> World:
+        """``clock``: the one instant by default; ``ticking()`` to record in an order."""
         store = SqliteStore(directory)
         return cls({t: CooperationLedger(t, store, clock=clock) for t in tenants})
 

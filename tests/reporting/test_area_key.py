@@ -67,9 +67,7 @@ def _rebuilt(world: World, settings: ReportingSettings) -> Ids:
     return _ids(service)
 
 
-def test_the_embedded_area_rebuilt_from_the_log_keeps_its_ids(
-    world: World, tmp_path: Path
-) -> None:
+def test_the_embedded_area_rebuilt_from_the_log_keeps_its_ids(world: World, tmp_path: Path) -> None:
     settings = ReportingSettings(data_dir=tmp_path / "data", tenants=TENANTS)
     first = _service(world, settings)
     first.prepare()
