@@ -139,6 +139,24 @@ def test_the_matrix_says_who_works_with_which_country_on_which_theme(
     assert rows["police", "VN", CYBER]["agreements_in_force"] == 1  # agreement A
 
 
+def test_a_matrix_of_one_mission_type_leaves_agreements_uncounted_not_zero(
+    projected: ReportingStore,
+) -> None:
+    """Agreements have no type: the typed matrix said 0 agreements where there were some."""
+    answer = queries.matrix(
+        projected, TENANTS, Filters(year=2024, mission_type="seminar"), date(2024, 12, 31)
+    )
+
+    row = next(r for r in answer["rows"] if (r["directorate"], r["country"]) == ("police", "VN"))
+    assert row["actions"] >= 1
+    assert (row["agreements_in_force"], row["restricted_agreements"]) == (None, None)
+    assert answer["agreements_on"] is None
+    assert (
+        queries.matrix(projected, TENANTS, Filters(year=2024), date(2024, 12, 31))["agreements_on"]
+        == "2024-12-31"
+    )
+
+
 def test_every_answer_states_its_rule_and_the_position_of_each_directorate(
     world: World, projected: ReportingStore
 ) -> None:

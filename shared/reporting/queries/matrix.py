@@ -37,19 +37,27 @@ def matrix(
                     counts = cells[row["tenant"], country, theme]
                     counts["actions"] += 1
                     counts["restricted_actions"] += restricted
-        if filters.mission_type is None:  # a type narrows to actions: agreements have none
+        typed = filters.mission_type is not None
+        if not typed:
             _add_agreements(cells, in_force(session, on), filters)
         return answer(
             session,
             tenants,
             "matrix",
             filters=filters.as_dict(),
-            agreements_on=on.isoformat(),
+            # A type narrows to actions: agreements have none, so they are not counted
+            # (null), rather than answered with a zero a reader would take for a fact.
+            agreements_on=None if typed else on.isoformat(),
             rows=[
-                {"directorate": d, "country": c, "theme": t, **counts}
+                {"directorate": d, "country": c, "theme": t, **counts, **_uncounted(typed)}
                 for (d, c, t), counts in sorted(cells.items(), key=lambda item: _order(item[0]))
             ],
         )
+
+
+def _uncounted(typed: bool) -> dict[str, None]:
+    """The agreement counts of a typed matrix's row: null, not 0."""
+    return dict.fromkeys(("agreements_in_force", "restricted_agreements")) if typed else {}
 
 
 def _add_agreements(
