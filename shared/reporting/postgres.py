@@ -17,7 +17,7 @@ from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.schema import CreateSchema, DropSchema
 
 from shared.reporting.store import SCHEMA, ReportingSession
-from shared.reporting.tables import tables_for
+from shared.reporting.tables import forget_unserved_columns, tables_for
 from shared.views.tables import widen_money_columns
 
 #: First key of the reporting advisory locks ("ENTR"), apart from the views' ("ENTV").
@@ -75,6 +75,7 @@ class PostgresReportingStore:
                 connection.execute(CreateSchema(self.schema, if_not_exists=True))
                 self.tables.metadata.create_all(connection)
                 widen_money_columns(connection, self.tables.metadata)
+                forget_unserved_columns(connection, self.schema)
             self._ready = True
 
 

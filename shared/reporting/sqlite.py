@@ -18,7 +18,7 @@ from sqlalchemy import URL, Engine, create_engine, event
 
 from shared.private_dirs import make_private_dir
 from shared.reporting.store import ReportingSession
-from shared.reporting.tables import tables_for
+from shared.reporting.tables import forget_unserved_columns, tables_for
 
 TABLES = tables_for(None)
 
@@ -83,5 +83,6 @@ class SqliteReportingStore:
                 self._writer = _engine(self.path, write=True)
                 with self._writer.begin() as connection:
                     TABLES.metadata.create_all(connection)
+                    forget_unserved_columns(connection)
                 self._reader = _engine(self.path, write=False)
             return self._writer, self._reader

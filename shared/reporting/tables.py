@@ -7,9 +7,12 @@ Rows keep the ``version`` of their aggregate (the de-duplication key) and the
 yet redacted at the moment of answering.
 
 Only what reporting needs is copied: a mission's dates, type, status, budget and
-codes, an agreement's kind, term and status history. Country and theme lists
-also get child tables so filters are indexed joins on both databases. Amounts
-are exact (``Money``), never floats.
+codes (and its title and place, shown in overlaps while it is not restricted; kept
+while it is, since it can be declassified), an agreement's kind, term and status
+history. Never an agreement's reference or title, which no answer shows: areas
+made before 2026-12-07 lose those columns at start (``forget_unserved_columns``).
+Country and theme lists also get child tables so filters are indexed joins on
+both databases. Amounts are exact (``Money``), never floats.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Connection,
     Date,
     Index,
     Integer,
@@ -30,6 +34,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
+    text,
 )
 
 from shared.views.tables import Money, UtcDateTime
@@ -115,8 +121,6 @@ def tables_for(schema: str | None) -> ReportingTables:
             "agreements",
             md,
             *_record_columns(),
-            Column("reference", String(100), nullable=False),
-            Column("title", Text, nullable=False),
             Column("kind", String(60), nullable=False, index=True),
             Column("status", String(20), nullable=False),
             Column("signed_on", Date, nullable=False, index=True),
@@ -195,3 +199,24 @@ def tables_for(schema: str | None) -> ReportingTables:
             Column("key", LargeBinary(32), nullable=False),
         ),
     )
+
+
+#: Columns earlier releases copied that no answer shows: (table, column).
+UNSERVED = (("agreements", "reference"), ("agreements", "title"))
+
+
+def forget_unserved_columns(connection: Connection, schema: str | None = None) -> None:
+    """Drops the ``UNSERVED`` columns of an area made by an earlier release.
+
+    Restricted agreements' titles and references sat in the consolidated area,
+    which serves neither (probe 6): what reporting never shows, it does not keep.
+    ``create_all`` never alters a table that exists, hence this step (once: a
+    dropped column is not found again).
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    inspector = inspect(connection)
+    for table, column in UNSERVED:
+        present = {found["name"] for found in inspector.get_columns(table, schema=schema)}
+        if column in present:
+            where = f"{quote(schema)}.{quote(table)}" if schema else quote(table)
+            connection.execute(text(f"ALTER TABLE {where} DROP COLUMN {quote(column)}"))

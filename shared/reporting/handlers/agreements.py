@@ -62,8 +62,6 @@ def signed(session: ReportingSession, event: EventEnvelope) -> None:
         session,
         session.tables.agreements,
         event,
-        reference=data["reference"],
-        title=data["title"],
         kind=data["kind"],
         status="in-force",
         signed_on=signed_on,
@@ -117,8 +115,6 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
     values = corrected_values(
         event,
         {
-            "title": str,
-            "reference": str,
             "themes": codes,
             "partner_countries": codes,
             "kind": str,
@@ -126,7 +122,15 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
             "duration_months": _months,
         },
         frozenset(
-            {"signed_at", "partner_organisations", "funding_amount", "funding_currency", "funder"}
+            {
+                "title",
+                "reference",
+                "signed_at",
+                "partner_organisations",
+                "funding_amount",
+                "funding_currency",
+                "funder",
+            }
         ),
     )
     tables = session.tables
