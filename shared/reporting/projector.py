@@ -86,7 +86,7 @@ class ReportingProjector:
         done = 0
         while done < max_records:
             try:
-                consumed = self.merged_batch(min(self.page_size, max_records - done))
+                consumed, more = self.merged_batch(min(self.page_size, max_records - done))
             except _Stopped as stop:
                 if self.halts is None:
                     raise stop.error from stop.error.__cause__
@@ -95,16 +95,18 @@ class ReportingProjector:
             except _RefusedInAMix:
                 # A value the database refuses, in a batch of several directorates: one
                 # pass in turns names (and, with halts, stops) the partition it is in.
-                consumed = self._in_turns(max_records - done)
-            if not consumed:
-                break
+                consumed, more = self._in_turns(max_records - done), True
             done += consumed
+            if not (consumed and more):  # no batch was full: every partition read to its end
+                break
         return done
 
-    def merged_batch(self, limit: int) -> int:
+    def merged_batch(self, limit: int) -> tuple[int, bool]:
         """One transaction: up to ``limit`` next records of each partition, applied in
-        recorded order as far as ``_in_time_order`` allows; returns how many."""
+        recorded order as far as ``_in_time_order`` allows; returns how many, and
+        whether a partition may hold more (a full batch, or records held back)."""
         applied: list[tuple[_Batch, LogRecord]] = []
+        batches: list[_Batch] = []
         try:
             with self.store.write() as written, deferring_inserts(written) as session:
                 batches = [
@@ -143,7 +145,10 @@ class ReportingProjector:
             raise _Stopped(
                 tenant, topic, partition, refused(error, topic, partition, after)
             ) from error
-        return len(applied)
+        more = any(batch.full for batch in batches) or len(applied) < sum(
+            len(batch.records) for batch in batches
+        )
+        return len(applied), more
 
     def _sources(self) -> list[tuple[str, str, int]]:
         """(tenant, topic, partition) of every partition not stopped."""
