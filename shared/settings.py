@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     issuer: str = "http://127.0.0.1:8000/dev-issuer"
     audience: str = "entente-api"
     jwks_url: str | None = None
+    jwks_max_age: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a fetched key set is trusted before it is read again: a key "
+        "removed from the realm (a leaked one) is refused within that time",
+    )
     max_body_bytes: int = Field(
         # 4 MiB: the largest valid import (100 items at every length limit, non-ASCII
         # escaped) is about 2.9 MB; 64 KiB refused 100 ordinary French descriptions.

@@ -119,4 +119,6 @@ def _auth(
         return issuer, TokenVerifier(policy, CachedJwks(issuer.jwks))
     if not settings.jwks_url:
         raise ConfigurationError("ENTENTE_JWKS_URL is required when ENTENTE_AUTH=jwks")
-    return None, TokenVerifier(policy, CachedJwks(http_jwks(settings.jwks_url)))
+    return None, TokenVerifier(
+        policy, CachedJwks(http_jwks(settings.jwks_url), max_age=settings.jwks_max_age)
+    )

@@ -33,4 +33,6 @@ def verifier(settings: Settings) -> TokenVerifier:
         return TokenVerifier(policy, CachedJwks(issuer.jwks))
     if not settings.jwks_url:
         raise ConfigurationError("ENTENTE_JWKS_URL is required when ENTENTE_AUTH=jwks")
-    return TokenVerifier(policy, CachedJwks(http_jwks(settings.jwks_url)))
+    return TokenVerifier(
+        policy, CachedJwks(http_jwks(settings.jwks_url), max_age=settings.jwks_max_age)
+    )

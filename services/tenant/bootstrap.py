@@ -129,4 +129,6 @@ def _auth(settings: Settings, tenants: list[str]) -> tuple[DevIssuer | None, Tok
         return issuer, TokenVerifier(policy, CachedJwks(issuer.jwks))
     if not settings.jwks_url:
         raise ConfigurationError("ENTENTE_JWKS_URL is required when ENTENTE_AUTH=jwks")
-    return None, TokenVerifier(policy, CachedJwks(http_jwks(settings.jwks_url)))
+    return None, TokenVerifier(
+        policy, CachedJwks(http_jwks(settings.jwks_url), max_age=settings.jwks_max_age)
+    )

@@ -1,9 +1,16 @@
 """Where verification keys come from: a realm's JWKS URL, or the dev issuer in process.
 
-Keys are fetched once and cached; an unknown key id triggers one refresh, at
-most every ``min_refresh_interval`` seconds, so a flood of forged key ids cannot
-turn into a flood of requests to Keycloak. While the last fetch failed, an
-unknown key id is a 503 (NotReadyError), not a 401: the token may be fine.
+Keys are fetched and cached; an unknown key id triggers one refresh, at most
+every ``min_refresh_interval`` seconds, so a flood of forged key ids cannot turn
+into a flood of requests to Keycloak. While the last fetch failed, an unknown key
+id is a 503 (NotReadyError), not a 401: the token may be fine.
+
+The set is also read again once it is ``max_age`` old. Fetched once and kept, a
+key removed from the realm (the answer to a leaked key) stayed trusted for as
+long as the process ran: tokens forged with it were accepted, writes included.
+One caller reads it again while the others go on with the keys held; a failed
+read keeps them (Keycloak down must not refuse every token) and is tried again
+after ``max_age``.
 """
 
 from __future__ import annotations
@@ -43,9 +50,11 @@ class CachedJwks:
         fetch: Callable[[], JwksDocument],
         min_refresh_interval: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        max_age: float = 60.0,
     ) -> None:
         self._fetch = fetch
         self._min_interval = min_refresh_interval
+        self._max_age = max_age
         self._clock = clock
         self._keys: dict[str, PyJWK] = {}
         self._last_fetch: float | None = None
@@ -54,6 +63,7 @@ class CachedJwks:
         self.fetch_count = 0
 
     def key(self, kid: str) -> PyJWK:
+        self._refresh_if_stale()
         found = self._keys.get(kid)
         if found is None:
             # Under the lock: a caller arriving while another thread fetches waits
@@ -71,8 +81,28 @@ class CachedJwks:
         return found
 
     def published(self, kid: str) -> PyJWK | None:
-        """The cached key with id ``kid``, without fetching (None if not cached)."""
+        """The cached key with id ``kid`` (None if not cached); fetched again only when
+        the set is ``max_age`` old, so a token verified with a removed key is not
+        served from the verified-token cache either."""
+        self._refresh_if_stale()
         return self._keys.get(kid)
+
+    def _refresh_if_stale(self) -> None:
+        """Reads the set again once it is ``max_age`` old: by one caller, without
+        making the others wait; a failed read keeps the keys held."""
+        if not self._stale() or not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self._stale():  # not read meanwhile by the thread that held the lock
+                self._refresh()
+        except NotReadyError:
+            log.warning("the signing keys could not be read again: the keys held are kept")
+        finally:
+            self._lock.release()
+
+    def _stale(self) -> bool:
+        last = self._last_fetch
+        return last is not None and self._clock() - last >= self._max_age
 
     def _may_refresh(self) -> bool:
         last = self._last_fetch

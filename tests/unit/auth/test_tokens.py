@@ -17,9 +17,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared.auth.jwks import CachedJwks
+from shared.auth.jwks import KEYS_UNAVAILABLE, CachedJwks
 from shared.auth.tokens import TokenPolicy, TokenVerifier
-from shared.errors import AuthenticationError
+from shared.errors import AuthenticationError, NotReadyError
 
 ISSUER = "http://127.0.0.1:8000/dev-issuer"
 AUDIENCE = "entente-api"
@@ -179,6 +179,58 @@ def test_an_unknown_kid_refreshes_the_keys_at_most_once_per_interval() -> None:
     with pytest.raises(AuthenticationError):
         verifier.verify(_token(OTHER_KEY, kid="rotated"))
     assert len(fetches) == 2
+
+
+def test_a_key_removed_from_the_realm_is_refused_once_the_key_set_is_max_age_old() -> None:
+    """Fetched once and kept, a removed (leaked) key stayed trusted while the process
+    ran: a token forged with it recorded a mission (probe 5)."""
+    keys = {"doc": _jwks(KEY, "k1")}
+    now = [0.0]
+    verifier = TokenVerifier(
+        TokenPolicy(ISSUER, AUDIENCE),
+        CachedJwks(lambda: keys["doc"], clock=lambda: now[0], max_age=60),
+    )
+    used = _token()
+    verifier.verify(used)
+    keys["doc"] = _jwks(OTHER_KEY, "k2")  # k1 removed from the realm
+
+    now[0] = 59.0
+    assert verifier.verified(used) is not None  # within max_age: the keys held
+    now[0] = 60.0
+    assert verifier.verified(used) is None  # the remembered token is not served
+    for token in (used, _token(name="forged with the removed key")):
+        with pytest.raises(AuthenticationError, match="unknown key"):
+            verifier.verify(token)
+    assert verifier.verify(_token(OTHER_KEY, kid="k2")).subject == "user-1"
+
+
+def test_a_key_set_that_cannot_be_read_again_keeps_the_keys_held() -> None:
+    """Keycloak down must not refuse every token: the keys held stay, and are read
+    again after max_age."""
+    answers: list[dict[str, Any] | None] = [_jwks(KEY, "k1")]
+    now = [0.0]
+
+    def fetch() -> dict[str, Any]:
+        answer = answers[-1]
+        if answer is None:
+            raise NotReadyError(KEYS_UNAVAILABLE)
+        return answer
+
+    jwks = CachedJwks(fetch, clock=lambda: now[0], max_age=60)
+    verifier = TokenVerifier(TokenPolicy(ISSUER, AUDIENCE), jwks)
+    verifier.verify(_token())
+    answers.append(None)
+    now[0] = 61.0
+
+    assert verifier.verify(_token(name="during the outage")).subject == "user-1"
+    fetched = jwks.fetch_count
+    now[0] = 100.0
+    verifier.verify(_token(name="again"))
+    assert jwks.fetch_count == fetched  # not tried at every request: after max_age
+    now[0] = 122.0
+    answers.append(_jwks(OTHER_KEY, "k2"))
+    with pytest.raises(AuthenticationError):
+        verifier.verify(_token(name="k1 removed meanwhile"))
 
 
 def test_a_rotated_key_is_picked_up_on_its_first_use() -> None:
