@@ -74,6 +74,12 @@ class ReportingSettings(Settings):
             )
         return schema
 
+    @field_validator("reporting_key")
+    @classmethod
+    def _blank_is_none(cls, key: SecretStr | None) -> SecretStr | None:
+        """Compose passes ``REPORTING_KEY`` as it is: empty there means not set."""
+        return None if key is None or not key.get_secret_value().strip() else key
+
     def reporting_store_url(self) -> str | None:
         """The reporting database: its own URL, else a PostgreSQL views database, else none."""
         if self.reporting_url:

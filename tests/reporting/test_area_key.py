@@ -24,6 +24,7 @@ from shared.reporting import cursors, queries
 from shared.reporting.area_key import KEY_FILE
 from shared.reporting.postgres import PostgresReportingStore
 from shared.reporting.store import SQLITE_FILE
+from tests.cli import entente
 from tests.reporting.support import TENANTS, World
 from tests.reporting.test_overlaps import record_cases
 
@@ -118,7 +119,32 @@ def test_the_key_setting_seeds_the_area_and_an_area_of_another_key_is_refused(
     rekeyed.access.dispose()
 
 
-@pytest.mark.parametrize("text", ["", "not base64 !", base64.urlsafe_b64encode(b"short").decode()])
+def test_an_area_keyed_by_itself_is_adopted_with_the_key_the_command_prints(
+    world: World, tmp_path: Path
+) -> None:
+    """A compose install made before ENTENTE_REPORTING_KEY: its area refused any key
+    given later. ``entente reporting key`` prints its own, which is then accepted."""
+    settings = ReportingSettings(
+        data_dir=tmp_path / "data",
+        tenants=TENANTS,
+        reporting_key=" ",  # compose's empty REPORTING_KEY: not set
+    )
+    none_yet = entente("reporting", "key", ENTENTE_DATA_DIR=str(settings.data_dir))
+    older = _service(world, settings)
+    older.store.setup()  # keyed by itself, as areas made without the setting were
+    before = _ids(older)
+
+    printed = entente("reporting", "key", ENTENTE_DATA_DIR=str(settings.data_dir))
+    adopted = _service(world, settings.model_copy(update={"reporting_key": printed.stdout}))
+    adopted.prepare()  # accepted: the same key
+
+    assert (none_yet.returncode, none_yet.stdout) == (1, "")
+    assert "has no key yet" in none_yet.stderr
+    assert printed.returncode == 0, printed.stderr
+    assert _ids(adopted) == before
+
+
+@pytest.mark.parametrize("text", ["not base64 !", base64.urlsafe_b64encode(b"short").decode()])
 def test_a_key_setting_that_is_not_a_key_is_refused_naming_it(
     world: World, tmp_path: Path, text: str
 ) -> None:

@@ -38,7 +38,8 @@ def _reschedule(world: World, name: str, start: date, days: int) -> None:
 
 
 def _alerts(store: ReportingStore) -> list[dict[str, Any]]:
-    return queries.alerts(store, TENANTS, limit=500)["items"]
+    items: list[dict[str, Any]] = queries.alerts(store, TENANTS, limit=500)["items"]
+    return items
 
 
 def test_two_missions_that_never_met_raise_no_alert(tmp_path: Path, store: ReportingStore) -> None:
