@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -270,11 +271,12 @@ async def store_fault(request: Request, error: Exception) -> JSONResponse:
     if fault is None:
         return await unexpected_error(request, error)
     log.warning("store fault on %s: %s", request.url.path, error)
+    recorded = "" if request.method in ("GET", "HEAD") else "nothing was recorded; "
     return problem(
         503,
         "store-unavailable",
         "Store unavailable",
-        f"{fault}: nothing was recorded; send the request again shortly",
+        f"{fault}: {recorded}send the request again shortly",
         headers={"Retry-After": "5"},
     )
 
@@ -299,7 +301,8 @@ async def undecodable_history(request: Request, error: Exception) -> JSONRespons
 def install(app: FastAPI) -> None:
     """Registers every handler on ``app``, and has its OpenAPI document state them."""
     app.add_exception_handler(MapperDeserialisationError, undecodable_history)
-    app.add_exception_handler(PersistenceError, store_fault)
+    app.add_exception_handler(PersistenceError, store_fault)  # the event stores
+    app.add_exception_handler(DBAPIError, store_fault)  # the views, through SQLAlchemy
     app.add_exception_handler(errors.EntenteError, entente_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

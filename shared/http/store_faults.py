@@ -4,8 +4,10 @@ A SQLite store another process holds (``database is locked`` after the lock
 timeout), a full disk, a PostgreSQL server that does not answer: the command was
 not recorded (its transaction rolled back) and the same request will succeed once
 the fault is gone. They answered ``500 internal-error``, so a client could not
-tell a retry would do (operations probe). Every other database error (a missing
-table, a refused value) stays a 500: retrying would not cure it.
+tell a retry would do (operations probe). The views database too: through
+SQLAlchemy, a PostgreSQL views server down answered 500 on every read (probe 5).
+Every other database error (a missing table, a refused value) stays a 500:
+retrying would not cure it.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import sys
 
 #: What SQLite says of the faults that pass, and what the answer says of each.
 _SQLITE_PASSING = {
-    "database is locked": "the event store is held by another writer",
-    "database table is locked": "the event store is held by another writer",
-    "database or disk is full": "the disk holding the store is full",
-    "disk i/o error": "the disk holding the store failed to answer",
+    "database is locked": "the database is held by another writer",
+    "database table is locked": "the database is held by another writer",
+    "database or disk is full": "the disk holding the database is full",
+    "disk i/o error": "the disk holding the database failed to answer",
 }
 
 
@@ -32,5 +34,6 @@ def passing_fault(error: BaseException) -> str | None:
         psycopg = sys.modules.get("psycopg")
         if psycopg is not None and isinstance(seen, psycopg.OperationalError):
             return "the database does not answer"
-        seen = seen.__cause__ or seen.__context__
+        # SQLAlchemy keeps the driver's error as ``orig`` (and raises from it)
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
     return None
