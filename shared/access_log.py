@@ -53,6 +53,8 @@ from shared.settings import Settings
 SCHEMA = "entente_access"
 TABLE = "access_log"
 MAX_LIMIT = 1000
+#: The advisory lock's namespace of the schema's set-up (one per schema name).
+SETUP_LOCK = 0x454E5441
 _REFUSE = "the access log is append-only"
 
 log = logging.getLogger("entente.access_log")
@@ -148,6 +150,13 @@ class AccessLog:
             return
         with self.engine.begin() as connection:
             if self.schema is not None:
+                # Services starting together all set it up: without the lock, one
+                # crashed on CREATE SCHEMA's unique name, or on "tuple concurrently
+                # updated" replacing the guard function (probe 5).
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:schema))"),
+                    {"namespace": SETUP_LOCK, "schema": self.schema},
+                )
                 connection.execute(CreateSchema(self.schema, if_not_exists=True))
             self.table.metadata.create_all(connection)
             for statement in _guards(self.engine.dialect.name, self.schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -139,3 +140,46 @@ def test_a_failed_record_names_no_statement_and_no_reader(
     assert "/records/x/" not in refused.value.detail
     assert "could not record audit.history" in refused.value.detail
     assert "sub-alice" in caplog.text  # the operator's log keeps the database's message
+
+
+@pytest.mark.postgres
+def test_services_setting_the_schema_up_together_all_start(
+    postgres_url: str, tmp_path: Path, unique: str
+) -> None:
+    """Five services starting at once: one or two crashed on CREATE SCHEMA's unique
+    name or on the guard function replaced concurrently (probe 5)."""
+    schema = f"r{unique}_access"
+    logs = [AccessLog.open(postgres_url, tmp_path, schema=schema) for _ in range(6)]
+    start = threading.Barrier(len(logs))
+    failures: list[BaseException] = []
+
+    def set_up(log: AccessLog) -> None:
+        start.wait()
+        try:
+            log.setup()
+        except Exception as error:  # every failure is the finding
+            failures.append(error)
+
+    try:
+        for _ in range(3):  # three rounds, the schema dropped between them
+            threads = [threading.Thread(target=set_up, args=(log,)) for log in logs]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert failures == []
+            logs[0].record(AUDITOR_ALICE, "audit.access-log", "/api/audit/access-log", None)
+            _drop(postgres_url, schema)
+            for log in logs:
+                log._ready = False
+    finally:
+        for log in logs:
+            log.dispose()
+        _drop(postgres_url, schema)
+
+
+def _drop(url: str, schema: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
