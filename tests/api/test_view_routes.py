@@ -105,6 +105,21 @@ def test_a_position_not_reached_in_time_is_a_503_with_retry_after(
     assert [r.levelno for r in caplog.records if "99999999" in r.getMessage()] == [logging.INFO]
 
 
+def test_a_position_no_command_gave_yet_is_waited_for_and_its_503_says_so(api: Api) -> None:
+    """A client following the views asks for the position after the last it saw; one
+    that made a position up was only told to retry, and did for ever (probe 5)."""
+    given = api.position()
+    beyond = given + 1000
+
+    response = api.get(f"/api/police/views/position?min_position={beyond}&wait_ms=50")
+
+    body = problem(response, 503, "not-yet-visible")
+    assert body["position"] == beyond
+    assert body["detail"].endswith(
+        f"no command gave it yet: the police event store's last position is {given}"
+    )
+
+
 def test_the_register_lists_an_agreement_expiring_within_90_days(api: Api) -> None:
     today = api.platform.ledger("police").today()
     signed = today.replace(year=today.year - 3)

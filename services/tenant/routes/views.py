@@ -15,12 +15,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from pydantic import BeforeValidator
 
+from shared.errors import NotYetVisibleError
 from shared.http.iso import iso_date_only
 from shared.http.query import LARGEST_ID, whole_number
 from shared.http.security import Reader
 from shared.http.strict_json import LedgerRoute
 from shared.views import queries
 from shared.views.store import ViewStore
+from shared.views.tracking import ViewPosition
 from shared.views.waiting import current_position, wait_for_position
 
 router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=LedgerRoute)
@@ -44,10 +46,32 @@ def _views(request: Request, tenant: str, min_position: int | None, wait_ms: int
     platform = request.app.state.platform
     store: ViewStore = platform.views
     if min_position is not None:
-        wait_for_position(
-            store, tenant, min_position, timeout_s=wait_ms / 1000, signal=platform.passes
-        )
+        _reach(request, tenant, min_position, wait_ms)
     return store
+
+
+def _reach(request: Request, tenant: str, min_position: int, wait_ms: int) -> ViewPosition:
+    """The views' position once they reflect ``min_position``; 503 after ``wait_ms``.
+
+    A position no command gave yet is waited for as any other (a client following
+    the views asks for the one after the last it saw), but its 503 says so, with the
+    store's last position: a client that made a position up was told only to retry,
+    and did for ever (probe 5).
+    """
+    platform = request.app.state.platform
+    try:
+        return wait_for_position(
+            platform.views, tenant, min_position, timeout_s=wait_ms / 1000, signal=platform.passes
+        )
+    except NotYetVisibleError as waited:
+        last = platform.ledger(tenant).position()
+        if min_position <= last:
+            raise
+        raise NotYetVisibleError(
+            f"{waited.detail}; no command gave it yet: the {tenant} event store's last "
+            f"position is {last}",
+            min_position,
+        ) from None
 
 
 def _today(request: Request, tenant: str) -> date:
@@ -216,9 +240,7 @@ def views_position(
     platform = request.app.state.platform
     store: ViewStore = platform.views
     if min_position is not None:
-        reached = wait_for_position(
-            store, tenant, min_position, timeout_s=wait_ms / 1000, signal=platform.passes
-        )
+        reached = _reach(request, tenant, min_position, wait_ms)
     else:
         reached = current_position(store, tenant)
     return {"tenant": tenant, **reached.as_dict()}
