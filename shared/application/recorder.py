@@ -38,6 +38,17 @@ FUNCTION = "entente_insert_events"
 CHANNEL = "entente_events_stored"
 
 
+#: Attempts of a store call before its fault is answered (503 store-unavailable): the
+#: library's. Fewer would not do: after PostgreSQL restarts, each pooled connection
+#: fails once before the pool drops it, so a call must outlast the pool's stale ones.
+ATTEMPTS = 10
+#: Seconds each attempt waits for a pooled connection (the library's
+#: ``POSTGRES_CONNECT_TIMEOUT``). At the library's 30, a command was held four minutes
+#: while PostgreSQL was down (10 attempts), and a client that gave up first could find
+#: its command recorded minutes later; now a fault is answered in about 20 s.
+POOL_WAIT_S = 2
+
+
 class LockingInsertRecorder(PostgresApplicationRecorder):
     """``PostgresApplicationRecorder`` whose ``insert_events`` is one locking function call."""
 
@@ -103,7 +114,7 @@ class LockingInsertRecorder(PostgresApplicationRecorder):
             finally:
                 connection.execute(self._unlock, (self._lock_key,))
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    @retry((InterfaceError, OperationalError), max_attempts=ATTEMPTS, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:

@@ -18,7 +18,7 @@ import psycopg
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from shared.application.recorder import LockingInsertRecorder
+from shared.application.recorder import POOL_WAIT_S, LockingInsertRecorder
 from shared.application.sqlite_recorder import GrowingPositionsRecorder
 from shared.errors import ConfigurationError
 from shared.private_dirs import make_private_dir
@@ -100,6 +100,7 @@ class PostgresStore:
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "APPLICATION_RECORDER_TOPIC": get_topic(LockingInsertRecorder),
             "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_CONNECT_TIMEOUT": str(POOL_WAIT_S),  # the pool's wait for a connection
             "CREATE_TABLE": "y",
         }
 
