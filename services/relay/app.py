@@ -55,6 +55,11 @@ def readyz(_: Open, request: Request) -> dict[str, Any]:
         raise NotReadyError("the relay's loop is not turning")
     if seen.failure is not None:
         raise NotReadyError(f"the relay is retrying: {seen.failure}")
+    if seen.stalled and seen.stalled_for is not None:
+        raise NotReadyError(
+            f"the relay's look has made no progress for {seen.stalled_for:.0f} s (limit "
+            f"{seen.stalled_after:.0f} s): the broker or the event store does not answer"
+        )
     if seen.looked_at is None:
         raise NotReadyError("the relay has not finished its first look yet")
     return {"status": "ready", "position": seen.position, "count": seen.count}

@@ -8,8 +8,12 @@ the relay's HTTP face (``services/relay/app.py``):
 - **alive** while the loop still turns: it beats at every look, retry and
   acknowledged page, so only a call stuck for ``stale_after`` seconds (a
   connection that never answers) makes it stale, and Kubernetes restarts it;
-- **ready** once a look has succeeded and until one fails: a relay waiting out
-  an outage is alive but not ready, and says why.
+- **ready** once a look has succeeded and until one fails, or until a look has
+  gone ``stalled_after`` seconds without progress (no page acknowledged): a relay
+  waiting out an outage is alive but not ready, and says why. Before the second
+  rule, a look blocked on a broker or a database that does not answer (up to the
+  producer's 120 s delivery timeout) left the relay "ready" for two minutes of an
+  outage (probe 5).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from shared.relay.ports import RelayState
 #: relay makes on purpose: a retry's backoff (30 s at most) after a publication that may
 #: take the producer's delivery timeout (120 s by default) to fail.
 STALE_AFTER_S = 300.0
+#: Seconds a look may go without progress (a page acknowledged) and the relay still be
+#: ready: a page takes milliseconds to a few seconds when the broker and database answer.
+STALLED_AFTER_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -46,14 +53,23 @@ class HealthSnapshot:
     published_total: int
     failures_total: int
     stale_after: float
+    #: Seconds the look under way has gone without progress (None between looks).
+    stalled_for: float | None = None
+    stalled_after: float = STALLED_AFTER_S
 
     @property
     def alive(self) -> bool:
         return self.silent_for is not None and self.silent_for <= self.stale_after
 
     @property
+    def stalled(self) -> bool:
+        return self.stalled_for is not None and self.stalled_for > self.stalled_after
+
+    @property
     def ready(self) -> bool:
-        return self.alive and self.looked_at is not None and self.failure is None
+        return (
+            self.alive and self.looked_at is not None and self.failure is None and not self.stalled
+        )
 
 
 class RelayHealth:
@@ -64,8 +80,11 @@ class RelayHealth:
         stale_after: float = STALE_AFTER_S,
         monotonic: Callable[[], float] = time.monotonic,
         clock: Callable[[], float] = time.time,
+        stalled_after: float = STALLED_AFTER_S,
     ) -> None:
         self._stale_after = stale_after
+        self._stalled_after = stalled_after
+        self._progress: float | None = None  # while a look is under way: its last progress
         self._monotonic = monotonic
         self._clock = clock
         self._lock = threading.Lock()
@@ -78,14 +97,27 @@ class RelayHealth:
         self._failures = 0
 
     def beat(self) -> None:
-        """The loop is turning (a look began, a page was acknowledged)."""
+        """The loop is turning (a retry, a wait for the broker)."""
         with self._lock:
             self._beat = self._monotonic()
+
+    def looking(self) -> None:
+        """A look begins: it makes progress from now on, or stalls."""
+        with self._lock:
+            self._beat = self._progress = self._monotonic()
+
+    def progressed(self) -> None:
+        """The look under way moved on (a page acknowledged and saved)."""
+        with self._lock:
+            self._beat = self._monotonic()
+            if self._progress is not None:
+                self._progress = self._beat
 
     def looked(self, state: RelayState | None, published: int) -> None:
         """A look succeeded: ``published`` events more, the relay now at ``state``."""
         with self._lock:
             self._beat = self._monotonic()
+            self._progress = None
             self._looked_at = self._clock()
             self._failure = self._failing_since = None
             if state is not None:
@@ -96,6 +128,7 @@ class RelayHealth:
         """A look failed with an error the relay waits out (it retries)."""
         with self._lock:
             self._beat = self._monotonic()
+            self._progress = None
             self._failure = f"{type(error).__name__}: {error}"
             if self._failing_since is None:
                 self._failing_since = self._clock()
@@ -103,9 +136,9 @@ class RelayHealth:
 
     def snapshot(self) -> HealthSnapshot:
         with self._lock:
-            state = self._state
+            state, now = self._state, self._monotonic()
             return HealthSnapshot(
-                silent_for=None if self._beat is None else self._monotonic() - self._beat,
+                silent_for=None if self._beat is None else now - self._beat,
                 looked_at=self._looked_at,
                 failure=self._failure,
                 failing_since=self._failing_since,
@@ -114,4 +147,6 @@ class RelayHealth:
                 published_total=self._published,
                 failures_total=self._failures,
                 stale_after=self._stale_after,
+                stalled_for=None if self._progress is None else now - self._progress,
+                stalled_after=self._stalled_after,
             )

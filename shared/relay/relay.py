@@ -188,7 +188,7 @@ class Relay:
         while not stop.is_set():
             if wake is not None:
                 wake.clear()
-            self.health.beat()
+            self.health.looking()
             try:
                 pause = self.step(stop)
             except TRANSIENT as error:
@@ -305,7 +305,7 @@ class Relay:
         self._saved = None  # unknown until the save returns
         self._store.save(previous, new)
         self._saved = new
-        self.health.beat()  # a long catch-up is not a stuck one
+        self.health.progressed()  # a long catch-up is neither stuck nor stalled
 
     def _checkpoint(self, state: RelayState) -> None:
         checkpoint = Checkpoint(self.tenant, state.count, state.head, state.position, self._clock())

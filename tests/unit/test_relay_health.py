@@ -206,9 +206,9 @@ class CountingHealth(RelayHealth):
         super().__init__()
         self.beats = 0
 
-    def beat(self) -> None:
+    def progressed(self) -> None:
         self.beats += 1
-        super().beat()
+        super().progressed()
 
 
 def test_a_long_catch_up_beats_at_every_acknowledged_page(
@@ -221,3 +221,29 @@ def test_a_long_catch_up_beats_at_every_acknowledged_page(
     relay = Relay(ledger, Flaky(), state, options, health=health)
     assert relay.catch_up() == 5
     assert health.beats == 3  # pages of 2, 2 and 1: a long catch-up is not a stuck loop
+
+
+def test_a_look_without_progress_for_longer_than_the_limit_is_not_ready() -> None:
+    """A look blocked on a broker or database that does not answer left the relay ready
+    for the producer's whole delivery timeout (two minutes of an outage, probe 5)."""
+    clock = Clock()
+    health = RelayHealth(monotonic=clock, stalled_after=20.0)
+    with TestClient(create_app(TENANT, health, lambda: 0)) as client:
+        health.looking()
+        health.looked(RelayState(position=3, head="h", count=3), 3)
+        health.looking()  # the next look: it blocks
+        clock.now += 19
+        assert client.get("/readyz").status_code == 200
+        health.progressed()  # a page acknowledged: it moves
+        clock.now += 19
+        assert client.get("/readyz").status_code == 200
+        clock.now += 2
+        stalled = client.get("/readyz")
+        assert stalled.status_code == 503
+        assert "no progress for 21 s" in stalled.json()["detail"]
+        assert client.get("/healthz").status_code == 200  # waiting, not stuck: no restart
+        health.looked(RelayState(position=4, head="h", count=4), 1)
+        assert client.get("/readyz").status_code == 200
+        clock.now += 60  # idle between looks: not a stall
+        health.beat()
+        assert client.get("/readyz").status_code == 200
