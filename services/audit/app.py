@@ -57,6 +57,7 @@ def readyz(_: Open, request: Request) -> dict[str, object]:
             "the event stores of these tenants cannot be read: " + "; ".join(unreadable)
         )
     service.access.setup()
+    service.verifier.keys.check_available()  # tokens can be verified
     # No positions: the probe is open, and each directorate's log position tells
     # anyone how much it records and when (an auditor reads them with a token).
     return {"status": "ready"}

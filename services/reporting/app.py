@@ -56,6 +56,7 @@ def readyz(_: Open, request: Request) -> dict[str, Any]:
     alerts = request.app.state.reporting.alert_relay
     if alerts is not None and not alerts.is_alive():
         raise NotReadyError("the alert relay stopped (see the logs): alerts are not published")
+    request.app.state.verifier.keys.check_available()  # tokens can be verified
     return {"status": "ready"}
 
 

@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any, Protocol
 
 import httpx
@@ -39,6 +40,10 @@ class JwksSource(Protocol):
 
     def published(self, kid: str) -> PyJWK | None:
         """The key with id ``kid`` as now held, without fetching; None if none."""
+        ...
+
+    def check_available(self) -> None:
+        """Raises NotReadyError when no key is held and the key set cannot be read."""
         ...
 
 
@@ -86,6 +91,22 @@ class CachedJwks:
         served from the verified-token cache either."""
         self._refresh_if_stale()
         return self._keys.get(kid)
+
+    def check_available(self) -> None:
+        """Raises NotReadyError when no key is held and the key set cannot be read.
+
+        For readiness: a service started while Keycloak was down answered 503 to every
+        token while its ``/readyz`` said ready (probe 5). Keys held (Keycloak down
+        since) still verify tokens: ready. Reads at most once per refresh interval.
+        """
+        if self._keys:
+            return
+        with self._lock:
+            if not self._keys and self._may_refresh():
+                with suppress(NotReadyError):  # the failure is the answer below
+                    self._refresh()
+            if not self._keys and self._last_fetch_failed:
+                raise NotReadyError(KEYS_UNAVAILABLE)
 
     def _refresh_if_stale(self) -> None:
         """Reads the set again once it is ``max_age`` old: by one caller, without

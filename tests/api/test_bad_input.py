@@ -7,9 +7,15 @@ type, status, field and rule, and that the log position did not move.
 from __future__ import annotations
 
 import json
+import socket
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from fastapi.testclient import TestClient
+
+from services.tenant.app import create_app
+from services.tenant.bootstrap import bootstrap
+from shared.settings import Settings
 
 from .conftest import CHANGE, CREATE, MAX_BODY, problem
 
@@ -678,3 +684,32 @@ def test_every_field_a_command_gets_wrong_is_named_in_one_answer(api: Api) -> No
         "vocabulary",
     )
     assert (one["field"], "errors" in one) == ("themes[0]", False)  # one: as before
+
+
+def test_a_service_that_cannot_read_its_signing_keys_is_not_ready(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Started while Keycloak was down, it answered 503 to every token while /readyz
+    said ready (probe 5)."""
+    silent = socket.create_server(("127.0.0.1", 0))  # a port that answers nothing useful
+    port = silent.getsockname()[1]
+    silent.close()  # now refused: nothing listens there
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("keys-down"),
+        tenants=["police"],
+        store="sqlite",
+        auth="jwks",
+        issuer="http://127.0.0.1:1/realms/entente",
+        jwks_url=f"http://127.0.0.1:{port}/realms/entente/protocol/openid-connect/certs",
+        embedded_projector=False,
+    )
+    platform = bootstrap(settings)
+    try:
+        with TestClient(create_app(platform)) as client:
+            response = client.get("/readyz")
+    finally:
+        for ledger in platform.ledgers.values():
+            ledger.close()
+
+    body = problem(response, 503, "not-ready")
+    assert "signing keys cannot be fetched" in body["detail"]

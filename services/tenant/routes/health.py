@@ -37,6 +37,7 @@ def readyz(_: Open, request: Request) -> dict[str, object]:
         raise NotReadyError(reason)
     for ledger in platform.ledgers.values():
         ledger.position()  # the store answers (or this raises: 503)
+    platform.verifier.keys.check_available()  # tokens can be verified
     # No positions: the probe is open, and each directorate's log position tells anyone
     # how much it records and when; readers have ``/api/<tenant>/views/position``.
     return {"status": "ready"}

@@ -321,3 +321,29 @@ def test_the_cache_is_bounded() -> None:
     assert verifier.verified(tokens[0]) is None
     assert verifier.verified(tokens[1]) is not None
     assert verifier.verified(tokens[2]) is not None
+
+
+def test_readiness_holds_while_keys_are_held_and_fails_when_none_can_be_read() -> None:
+    """A service started while Keycloak was down refused every token with 503 while its
+    /readyz said ready (probe 5)."""
+    answers: list[dict[str, Any] | None] = [None]
+    now = [0.0]
+
+    def fetch() -> dict[str, Any]:
+        answer = answers[-1]
+        if answer is None:
+            raise NotReadyError(KEYS_UNAVAILABLE)
+        return answer
+
+    jwks = CachedJwks(fetch, min_refresh_interval=10, clock=lambda: now[0])
+    with pytest.raises(NotReadyError, match="cannot be fetched"):
+        jwks.check_available()  # started with Keycloak down: no key, none readable
+    answers.append(_jwks(KEY, "k1"))
+    with pytest.raises(NotReadyError):
+        jwks.check_available()  # within the refresh interval: the last failure stands
+    assert jwks.fetch_count == 1
+    now[0] = 10.0
+    jwks.check_available()  # Keycloak back: the keys read, ready
+    answers.append(None)
+    now[0] = 100.0
+    jwks.check_available()  # Keycloak down again, keys held: tokens still verify
