@@ -204,11 +204,8 @@ def test_a_key_removed_from_the_realm_is_refused_once_the_key_set_is_max_age_old
     assert verifier.verify(_token(OTHER_KEY, kid="k2")).subject == "user-1"
 
 
-def test_a_key_set_that_cannot_be_read_again_keeps_the_keys_held() -> None:
-    """Keycloak down must not refuse every token: the keys held stay, and are read
-    again after max_age."""
-    answers: list[dict[str, Any] | None] = [_jwks(KEY, "k1")]
-    now = [0.0]
+def _latest(answers: list[dict[str, Any] | None]) -> Callable[[], dict[str, Any]]:
+    """A fetch answering the last of ``answers``; None: Keycloak does not answer."""
 
     def fetch() -> dict[str, Any]:
         answer = answers[-1]
@@ -216,7 +213,16 @@ def test_a_key_set_that_cannot_be_read_again_keeps_the_keys_held() -> None:
             raise NotReadyError(KEYS_UNAVAILABLE)
         return answer
 
-    jwks = CachedJwks(fetch, clock=lambda: now[0], max_age=60)
+    return fetch
+
+
+def test_a_key_set_that_cannot_be_read_again_keeps_the_keys_held() -> None:
+    """Keycloak down must not refuse every token: the keys held stay, and are read
+    again after max_age."""
+    answers: list[dict[str, Any] | None] = [_jwks(KEY, "k1")]
+    now = [0.0]
+
+    jwks = CachedJwks(_latest(answers), clock=lambda: now[0], max_age=60)
     verifier = TokenVerifier(TokenPolicy(ISSUER, AUDIENCE), jwks)
     verifier.verify(_token())
     answers.append(None)
@@ -329,13 +335,7 @@ def test_readiness_holds_while_keys_are_held_and_fails_when_none_can_be_read() -
     answers: list[dict[str, Any] | None] = [None]
     now = [0.0]
 
-    def fetch() -> dict[str, Any]:
-        answer = answers[-1]
-        if answer is None:
-            raise NotReadyError(KEYS_UNAVAILABLE)
-        return answer
-
-    jwks = CachedJwks(fetch, min_refresh_interval=10, clock=lambda: now[0])
+    jwks = CachedJwks(_latest(answers), min_refresh_interval=10, clock=lambda: now[0])
     with pytest.raises(NotReadyError, match="cannot be fetched"):
         jwks.check_available()  # started with Keycloak down: no key, none readable
     answers.append(_jwks(KEY, "k1"))
