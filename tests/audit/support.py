@@ -24,10 +24,10 @@ from shared.application.sqlite_recorder import GUARD
 from shared.application.stores import SqliteStore
 from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
-from shared.domain.vocabulary import Classification
 from shared.log.embedded import EmbeddedEventLog
 from shared.views.projector import Projector
 from shared.views.store import open_view_store
+from tests.agreements import signed_agreement
 
 TODAY = date(2014, 6, 1)
 RECORDER = Actor("u-recorder", "Claire Martin")
@@ -49,23 +49,7 @@ def sign(
 
 def signed(tenant: str, id: UUID, reference: str, signed_on: date = date(2011, 12, 9)) -> Agreement:
     """A new agreement not yet saved (``sign`` saves it with its claims)."""
-    return Agreement.sign(
-        CommandContext(tenant, RECORDER),
-        id=id,
-        reference=reference,
-        title=f"Accord {reference}",
-        kind="memorandum-of-understanding",
-        partner_countries=["VN"],
-        partner_organisations=[],
-        themes=["counterfeit-medicines"],
-        signed_on=signed_on,
-        signed_at="Hanoï",
-        duration_months=36,
-        funding=None,
-        funder=None,
-        classification=Classification.PUBLIC,
-        today=TODAY,
-    )
+    return signed_agreement(CommandContext(tenant, RECORDER), id, reference, signed_on=signed_on)
 
 
 def amend(ledger: CooperationLedger, record: UUID, on: date, summary: str) -> int:

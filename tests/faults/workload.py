@@ -20,7 +20,8 @@ from uuid import UUID
 from shared.application.ledger import CooperationLedger
 from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
-from shared.domain.vocabulary import AgreementStatus, Classification
+from shared.domain.vocabulary import AgreementStatus
+from tests.agreements import signed_agreement
 
 TODAY = date(2014, 6, 1)
 SIGNED_ON = date(2011, 12, 9)
@@ -35,22 +36,8 @@ RECENT = 200
 
 
 def _sign(ctx: CommandContext, record_id: UUID, reference: str) -> Agreement:
-    return Agreement.sign(
-        ctx,
-        id=record_id,
-        reference=reference,
-        title=f"Accord {reference}",
-        kind="memorandum-of-understanding",
-        partner_countries=["VN", "LA"],
-        partner_organisations=[],
-        themes=["counterfeit-medicines"],
-        signed_on=SIGNED_ON,
-        signed_at="Hanoï",
-        duration_months=36,
-        funding=None,
-        funder=None,
-        classification=Classification.PUBLIC,
-        today=TODAY,
+    return signed_agreement(
+        ctx, record_id, reference, partner_countries=["VN", "LA"], signed_on=SIGNED_ON
     )
 
 

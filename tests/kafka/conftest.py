@@ -21,7 +21,6 @@ from shared.application.ledger import CooperationLedger
 from shared.application.stores import PostgresStore, schema_for
 from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
-from shared.domain.vocabulary import Classification
 from shared.kafka.access import KafkaAccessAdmin
 from shared.kafka.log import KafkaEventLog
 from shared.kafka.producer import KafkaPublisher
@@ -29,6 +28,7 @@ from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin
 from shared.relay.ports import RelayStateStore
 from shared.relay.state import relay_state_store
+from tests.agreements import signed_agreement
 from tests.requirements import unavailable
 
 TODAY = date(2014, 6, 1)
@@ -109,23 +109,7 @@ def sign(ledger: CooperationLedger, reference: str) -> UUID:
     """Records one agreement (one event)."""
     ctx = CommandContext(ledger.tenant, Actor("u-1", "Claire Martin"))
     return ledger.create(
-        lambda id: Agreement.sign(
-            ctx,
-            id=id,
-            reference=reference,
-            title=f"Accord {reference}",
-            kind="memorandum-of-understanding",
-            partner_countries=["VN"],
-            partner_organisations=[],
-            themes=["counterfeit-medicines"],
-            signed_on=date(2011, 12, 9),
-            signed_at="Hanoï",
-            duration_months=36,
-            funding=None,
-            funder=None,
-            classification=Classification.PUBLIC,
-            today=TODAY,
-        ),
+        lambda id: signed_agreement(ctx, id, reference),
         None,
     ).record_id
 

@@ -24,13 +24,13 @@ from shared.application.ledger import CooperationLedger
 from shared.application.stores import SqliteStore
 from shared.domain.agreement import Agreement
 from shared.domain.context import Actor, CommandContext
-from shared.domain.vocabulary import Classification
 from shared.events import wire
 from shared.log.embedded import EmbeddedEventLog
 from shared.log.ports import LogRecord, RawRecord, UndecodableRecordError, topic_for
 from shared.views.postgres import PostgresViewStore
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import ViewStore
+from tests.agreements import signed_agreement
 
 TENANT = "police"
 TOPIC = topic_for(TENANT)
@@ -133,22 +133,14 @@ class Recording:
 
 
 def _agreement(id: UUID, reference: str) -> Agreement:
-    return Agreement.sign(
+    return signed_agreement(
         CTX,
-        id=id,
-        reference=reference,
-        title=f"Accord {reference}",
-        kind="memorandum-of-understanding",
-        partner_countries=["VN"],
-        partner_organisations=[],
+        id,
+        reference,
         themes=["organised-crime"],
         signed_on=date(2012, 1, 10),
         signed_at="Paris",
         duration_months=None,
-        funding=None,
-        funder=None,
-        classification=Classification.PUBLIC,
-        today=TODAY,
     )
 
 
