@@ -7,14 +7,15 @@
 # Once for the platform: entente.reporting.alerts (1 partition), reporting's overlap alerts.
 #
 # Environment: BOOTSTRAP (kafka:9092), TENANTS (slugs, space- or comma-separated),
-# PARTITIONS (3), REPLICATION_FACTOR (1 here; 3 in production), MIN_INSYNC_REPLICAS (1; 2).
+# PARTITIONS (3), REPLICATION_FACTOR (1 here; 3 in production), MIN_INSYNC_REPLICAS (1; 2),
+# KAFKA_TOPICS (/opt/kafka/bin/kafka-topics.sh, the official image's path).
 set -euo pipefail
 
 bootstrap="${BOOTSTRAP:-kafka:9092}"
 partitions="${PARTITIONS:-3}"
 replication="${REPLICATION_FACTOR:-1}"
 min_isr="${MIN_INSYNC_REPLICAS:-1}"
-topics_cmd=/opt/kafka/bin/kafka-topics.sh
+topics_cmd="${KAFKA_TOPICS:-/opt/kafka/bin/kafka-topics.sh}"
 slug='^[a-z][a-z0-9]*(-[a-z0-9]+)*$'
 
 create() {  # create TOPIC PARTITIONS

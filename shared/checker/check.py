@@ -17,7 +17,9 @@ from shared.checker.topic import RawTopicReader, StoredEvent, examine_topic, rea
 from shared.checker.views import check_views
 from shared.events import chain
 from shared.events.envelope import EventEnvelope
-from shared.kafka.names import events_topic
+from shared.kafka.dead_letters import HEADER_PREFIX
+from shared.kafka.names import dead_letter_topic, events_topic
+from shared.log.ports import UnknownTopicOrPartitionError
 from shared.views.dead_letters import parked_count, parked_letters
 from shared.views.store import ViewStore
 
@@ -61,9 +63,11 @@ def check(
 ) -> CheckReport:
     """Checks ``store``'s tenant: its topic (read through ``topic``) and its ``views``.
 
-    With the views, the messages their projector parked are known, so poison
-    messages it parked do not fail the topic's check. ``shown_as``: the topic's name
-    as the report gives it (the broker's, with the deployment's prefix).
+    Poison messages the projector parked do not fail the topic's check: their
+    offsets are read from the tenant's dead-letter topic, and from the views'
+    table when the views are checked too (``entente check --no-views`` said
+    FAILED for a message the full check called parked). ``shown_as``: the
+    topic's name as the report gives it (the broker's, with the deployment's prefix).
     """
     tenant = store.tenant
     events = stored_events(store)
@@ -71,12 +75,38 @@ def check(
     if topic is not None:
         name = events_topic(tenant)
         partitions = (read_partition(topic, name, p) for p in topic.partitions(name))
-        parked = set() if views is None else parked_offsets(views, tenant, name)
+        parked = dead_letter_offsets(topic, tenant, name)
+        if views is not None:
+            parked |= parked_offsets(views, tenant, name)
         topic_findings = examine_topic(
             tenant, shown_as(name), chained(tenant, events), partitions, parked
         )
     view_findings = None if views is None else check_views(views, tenant, events)
     return CheckReport(tenant, len(events), topic_findings, view_findings)
+
+
+def dead_letter_offsets(topic: RawTopicReader, tenant: str, name: str) -> set[tuple[int, int]]:
+    """(partition, offset) of every message of ``name`` parked on the tenant's dead-letter topic.
+
+    A letter's headers say where its message was (``shared.kafka.dead_letters``);
+    a letter whose headers are not numbers names nothing. No dead-letter topic:
+    nothing was parked there.
+    """
+    letters = dead_letter_topic(tenant)
+    try:
+        partitions = topic.partitions(letters)
+    except UnknownTopicOrPartitionError:
+        return set()
+    found: set[tuple[int, int]] = set()
+    for partition in partitions:
+        for raw in read_partition(topic, letters, partition):
+            where = {k.removeprefix(HEADER_PREFIX): v for k, v in raw.headers}
+            try:
+                if where.get("topic") == name.encode():
+                    found.add((int(where["partition"]), int(where["offset"])))
+            except (KeyError, ValueError):
+                continue
+    return found
 
 
 def parked_offsets(views: ViewStore, tenant: str, topic: str) -> set[tuple[int, int]]:

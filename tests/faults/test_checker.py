@@ -23,6 +23,7 @@ import pytest
 from shared.events import wire
 from shared.events.envelope import EventEnvelope
 from shared.events.wire import WireMessage
+from shared.kafka.dead_letters import KafkaDeadLetters
 from shared.kafka.names import events_topic
 from shared.kafka.producer import KafkaPublisher
 from shared.log.ports import EventLog, LogRecord
@@ -276,6 +277,21 @@ def test_poison_messages_fail_the_topic_check_until_the_projector_parked_them(
     assert (parked.topic.undecodable, parked.topic.unknown, parked.topic.parked) == (0, 0, 2)
     assert parked.ok, parked.summary()
     assert "2 parked by the projector" in parked.summary()
+
+
+def test_messages_parked_on_the_dead_letter_topic_pass_the_check_without_the_views(
+    tenant: Tenant, stored: list[EventEnvelope], publisher: KafkaPublisher
+) -> None:
+    relay(tenant, publisher)
+    publisher.publish(tenant.topic, poison(stored[0]))
+    parking = KafkaDeadLetters(publisher)  # as the deployed projector parks
+    Projector(tenant.views, tenant.log, [tenant.name], dead_letters=parking).catch_up()
+
+    report = tenant.check(views=False)
+
+    assert report.topic is not None
+    assert (report.topic.undecodable, report.topic.unknown, report.topic.parked) == (0, 0, 2)
+    assert report.ok, report.summary()
 
 
 def test_entente_check_exits_1_and_prints_the_counts_on_a_broken_run(
