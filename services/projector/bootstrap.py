@@ -91,7 +91,7 @@ def bootstrap(
     if not tenants:
         raise ConfigurationError("ENTENTE_TENANTS names no tenant")
     views = open_view_store(settings.views_url, settings.data_dir, tenants)
-    sources = sources or open_sources(settings, tenants, kafka)
+    sources = sources or open_sources(settings, tenants, kafka, deferred=True)
     metrics = ProjectorMetrics(registry)
     projector = Projector(
         views,

@@ -2,8 +2,9 @@
 
 Embedded: the tenants' event stores read as one-partition topics, dead letters
 in the view store. Kafka: ``KafkaEventLog`` over the tenant topics, verified
-at start-up (a missing or misconfigured topic refuses to start), dead letters
-on each tenant's dead-letter topic and in the view store.
+when opened (a missing or misconfigured topic is refused), dead letters on each
+tenant's dead-letter topic and in the view store. The service opens them on
+first use (``DeferredKafkaLog``), so it waits for a broker that is not up yet.
 
 The Kafka consumer is not thread-safe, so the projector thread and the HTTP
 endpoints (status, lag) get a log each; ``LockedLog`` serialises the
@@ -64,11 +65,21 @@ class LockedLog:
 
 
 def open_sources(
-    settings: ProjectorSettings, tenants: Sequence[str], kafka: KafkaSettings | None = None
+    settings: ProjectorSettings,
+    tenants: Sequence[str],
+    kafka: KafkaSettings | None = None,
+    *,
+    deferred: bool = False,
 ) -> Sources:
-    """The log and dead letters the settings name (``ENTENTE_EVENT_LOG``)."""
+    """The log and dead letters the settings name (``ENTENTE_EVENT_LOG``).
+
+    ``deferred``: Kafka is reached (and the topics checked) on the logs' first
+    use, in the projector's thread, which waits for a broker that does not answer
+    yet (the service); otherwise now, and a broker that does not answer is an
+    error (a rebuild, a command that ends).
+    """
     if settings.event_log == "kafka":
-        return _kafka_sources(kafka or KafkaSettings(), tenants)
+        return _kafka_sources(kafka or KafkaSettings(), tenants, deferred)
     return _embedded_sources(settings, tenants)
 
 
@@ -81,20 +92,35 @@ def _embedded_sources(settings: ProjectorSettings, tenants: Sequence[str]) -> So
     return Sources(log, log, ViewStoreDeadLetters(), closers)
 
 
-def _kafka_sources(kafka: KafkaSettings, tenants: Sequence[str]) -> Sources:
+def _kafka_sources(kafka: KafkaSettings, tenants: Sequence[str], deferred: bool) -> Sources:
     from shared.kafka.crc import require_native_crc32c
     from shared.kafka.dead_letters import KafkaDeadLetters
+    from shared.kafka.deferred import DeferredKafkaLog
     from shared.kafka.log import KafkaEventLog
     from shared.kafka.producer import KafkaPublisher
     from shared.kafka.topics import KafkaTopicAdmin
 
     require_native_crc32c()
-    admin = KafkaTopicAdmin(kafka)
-    try:
-        for tenant in tenants:
-            admin.verify_tenant_topics(tenant)
-    finally:
-        admin.close()
-    log, status_log, publisher = KafkaEventLog(kafka), KafkaEventLog(kafka), KafkaPublisher(kafka)
-    closers = [log.close, status_log.close, publisher.close]
-    return Sources(log, LockedLog(status_log), KafkaDeadLetters(publisher), closers)
+
+    def checked_log() -> KafkaEventLog:
+        admin = KafkaTopicAdmin(kafka)
+        try:
+            for tenant in tenants:
+                admin.verify_tenant_topics(tenant)
+        finally:
+            admin.close()
+        return KafkaEventLog(kafka)
+
+    def status_log() -> KafkaEventLog:
+        return KafkaEventLog(kafka)
+
+    log: EventLog
+    status: EventLog
+    if deferred:
+        reader = DeferredKafkaLog(checked_log)
+        log, status = reader, DeferredKafkaLog(status_log, after=reader)
+    else:
+        log, status = checked_log(), status_log()
+    publisher = KafkaPublisher(kafka)  # connects on its first letter
+    closers = [log.close, status.close, publisher.close]
+    return Sources(log, LockedLog(status), KafkaDeadLetters(publisher), closers)

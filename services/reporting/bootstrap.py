@@ -152,17 +152,25 @@ def area_key(settings: ReportingSettings, store: ReportingStore) -> tuple[bytes,
 def _alert_relay(
     store: ReportingStore, settings: ReportingSettings, kafka: KafkaSettings
 ) -> AlertRelayThread:
-    """Creates (or verifies) the alerts topic, refusing a misconfigured one, and the relay."""
+    """The alert relay; it first creates (or verifies) the alerts topic.
+
+    Not at start: a broker that did not answer yet made the service exit after
+    30 s. A misconfigured topic stops the relay, and readiness says so.
+    """
     from shared.kafka.producer import KafkaPublisher
     from shared.kafka.topics import KafkaTopicAdmin
 
-    admin = KafkaTopicAdmin(kafka)
-    try:
-        admin.ensure_reporting_topics()
-    finally:
-        admin.close()
+    def ensure_topic() -> None:
+        admin = KafkaTopicAdmin(kafka)
+        try:
+            admin.ensure_reporting_topics()
+        finally:
+            admin.close()
+
     publisher = KafkaPublisher(kafka)
-    relay = AlertRelay(store, publisher, poll_interval=settings.reporting_poll_interval)
+    relay = AlertRelay(
+        store, publisher, poll_interval=settings.reporting_poll_interval, prepare=ensure_topic
+    )
     return AlertRelayThread(relay, publisher.close)
 
 
@@ -172,10 +180,12 @@ def _open_log(
     """The tenant topics on Kafka, or the tenants' event stores read as topics."""
     if kafka is not None:
         from shared.kafka.crc import require_native_crc32c
+        from shared.kafka.deferred import DeferredKafkaLog
         from shared.kafka.log import KafkaEventLog
 
         require_native_crc32c()
-        kafka_log = KafkaEventLog(kafka)
+        # Opened by the projector's first pass, which waits for a broker not up yet.
+        kafka_log = DeferredKafkaLog(lambda: KafkaEventLog(kafka))
         return kafka_log, [kafka_log.close]
     ledgers = {
         tenant: CooperationLedger(tenant, settings.event_store(tenant)) for tenant in tenants

@@ -32,6 +32,16 @@ class LogRecord:
 
 
 @runtime_checkable
+class OpenedOnFirstUse(Protocol):
+    """A log that reaches its broker on first use (``shared.kafka.deferred``)."""
+
+    @property
+    def opened(self) -> bool:
+        """False until a call reached the broker (a reader started before it waits)."""
+        ...
+
+
+@runtime_checkable
 class WaitableLog(Protocol):
     """A log a caught-up reader can wait on (Kafka), rather than sleep and look again."""
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from shared.kafka.errors import PublishFailedError
+from shared.kafka.errors import PublishFailedError, TopicMisconfiguredError
 from shared.kafka.names import alerts_topic
 from shared.relay.ports import Publisher
 from shared.reporting.alert_messages import encode_alert
@@ -46,8 +46,12 @@ class AlertRelay:
         poll_interval: float = 0.5,
         max_backoff: float = 30.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        prepare: Callable[[], None] | None = None,
     ) -> None:
+        """``prepare``: creates or verifies the topic, first thing ``run`` does (retried
+        while the broker is away; a misconfigured topic stops the relay)."""
         self.topic = alerts_topic()
+        self._prepare = prepare
         self._store = store
         self._publisher = publisher
         self._page_size = page_size
@@ -79,6 +83,9 @@ class AlertRelay:
         backoff = self._poll_interval
         while not stop.is_set():
             try:
+                if self._prepare is not None:
+                    self._prepare()
+                    self._prepare = None
                 published = self.catch_up(stop)
             except AlertPositionConflictError as error:
                 # Another replica published (and moved the position) first: what this one
@@ -86,6 +93,9 @@ class AlertRelay:
                 log.info("alert relay: %s", error)
                 stop.wait(self._poll_interval)
                 continue
+            except TopicMisconfiguredError as error:  # waiting will not fix it
+                log.error("alert relay stopped: %s", error.detail)
+                return
             except Exception as error:  # broker or database away: wait it out, never skip
                 if not isinstance(error, PublishFailedError):
                     log.warning("alert relay pass failed", exc_info=True)

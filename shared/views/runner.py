@@ -26,6 +26,7 @@ import time
 from typing import Generic, Protocol, TypeVar
 
 from shared.log.idle import wait_for_more
+from shared.log.ports import OpenedOnFirstUse
 from shared.log.turns import PASS_RECORDS
 from shared.views.errors import ProjectionError
 from shared.views.halts import PartitionHalts
@@ -106,6 +107,10 @@ class PassThread(Generic[P]):
         if stopped:
             each = "; ".join(f"for {tenant}: {error}" for tenant, error in stopped.items())
             return f"{what} stopped {each} (the other tenants go on)"
+        log = self.projector.log
+        if isinstance(log, OpenedOnFirstUse) and not log.opened:
+            cause = "" if self.failure is None else f" ({self.failure})"
+            return f"{what} has not reached its log yet{cause}: it tries again"
         if self.failing:
             return f"{what} has failed every pass for {self.failing_for():.0f} s: {self.failure}"
         return None

@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from services.reporting.bootstrap import bootstrap
+from services.reporting.bootstrap import ReportingService, bootstrap
 from services.reporting.settings import ReportingSettings
 from shared.application.stores import SqliteStore
 from shared.domain.mission import Mission
@@ -33,7 +34,7 @@ from shared.kafka.names import alerts_topic
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
 from shared.kafka.topics import KafkaTopicAdmin, reporting_topics
-from shared.log.ports import RawRecord
+from shared.log.ports import RawRecord, UnknownTopicOrPartitionError
 from shared.relay.relay import Relay
 from shared.relay.state import relay_state_store
 from shared.reporting import queries
@@ -44,7 +45,9 @@ from shared.reporting.postgres import PostgresReportingStore
 from shared.reporting.projector import ReportingProjector
 from shared.reporting.store import ReportingStore
 from tests.kafka.conftest import event_log, kafka_settings, publisher, topic_admin
+from tests.projector.support import wait_until
 from tests.reporting.support import TENANTS, World
+from tests.tcp_cut import Cut
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 #: The Kafka fixtures (a topic prefix of this test's own, short timeouts) are the log's.
@@ -89,6 +92,14 @@ def overlapping_pairs(w: World) -> None:
 
 def on_topic(log: KafkaEventLog) -> list[RawRecord]:
     return log.read_raw(alerts_topic(), 0, -1, 10_000)
+
+
+def _published(log: KafkaEventLog) -> list[RawRecord]:
+    """What the alerts topic holds, nothing while the alert relay has not created it yet."""
+    try:
+        return on_topic(log)
+    except UnknownTopicOrPartitionError:
+        return []
 
 
 def table_alerts(store: ReportingStore) -> list[dict[str, Any]]:
@@ -218,6 +229,61 @@ def test_the_reporting_service_publishes_alerts_from_the_tenant_topics(
     event_log: KafkaEventLog,
     tmp_path: Path,
 ) -> None:
+    published = _deployed(
+        world, postgres_url, kafka_settings, topic_admin, publisher, event_log, tmp_path
+    )
+
+    assert sorted(a.subject for a in published) == ["BR/cybercrime", "VN/cybercrime"]
+    assert all(a.type == DETECTED for a in published)
+
+
+def test_a_reporting_service_started_before_its_broker_waits_and_then_publishes(
+    world: World,
+    postgres_url: str,
+    kafka_settings: KafkaSettings,
+    topic_admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+    event_log: KafkaEventLog,
+    tmp_path: Path,
+) -> None:
+    """It gave up after 30 s and exited (probe 5): it now waits, not ready and saying why."""
+    host, port = kafka_settings.bootstrap_servers.split(",")[0].rsplit(":", 1)
+    with closing(Cut((host, int(port)))) as cut:
+        cut.sever()
+        late = kafka_settings.model_copy(update={"bootstrap_servers": f"127.0.0.1:{cut.port}"})
+        seen: list[str | None] = []
+
+        def while_cut(service: ReportingService) -> None:
+            seen.append(service.runner.stop_reason("reporting"))
+            assert wait_until(lambda: service.runner.failure is not None, timeout=30)
+            seen.append(service.runner.stop_reason("reporting"))
+            assert service.alert_relay is not None
+            assert service.alert_relay.is_alive()
+            cut.restore()
+
+        published = _deployed(
+            world, postgres_url, late, topic_admin, publisher, event_log, tmp_path, while_cut
+        )
+
+    assert seen[0] is not None
+    assert "has not reached its log yet" in seen[0]
+    assert seen[1] is not None
+    assert "broker" in seen[1].lower()
+    assert sorted(a.subject for a in published) == ["BR/cybercrime", "VN/cybercrime"]
+
+
+def _deployed(
+    world: World,
+    postgres_url: str,
+    kafka: KafkaSettings,
+    topic_admin: KafkaTopicAdmin,
+    publisher: KafkaPublisher,
+    event_log: KafkaEventLog,
+    tmp_path: Path,
+    started: Callable[[ReportingService], None] = lambda _: None,
+) -> list[Any]:
+    """The alerts the reporting service (over ``kafka``) published for ``overlapping_pairs``,
+    relayed as deployed; ``started`` is called once the service started."""
     overlapping_pairs(world)
     for tenant, ledger in world.ledgers.items():
         topic_admin.ensure_tenant_topics(tenant)
@@ -232,19 +298,17 @@ def test_the_reporting_service_publishes_alerts_from_the_tenant_topics(
         data_dir=tmp_path / "reporting",
         reporting_poll_interval=0.05,
     )
-    service = bootstrap(settings, kafka=kafka_settings)
+    service = bootstrap(settings, kafka=kafka)
     service.start()
     try:
+        started(service)
         deadline = time.monotonic() + 60
-        while len(on_topic(event_log)) < 2 and time.monotonic() < deadline:
+        while len(_published(event_log)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        published = [decode_alert(r.headers, r.value) for r in on_topic(event_log)]
+        return [decode_alert(r.headers, r.value) for r in on_topic(event_log)]
     finally:
         service.stop()
         PostgresReportingStore(postgres_url, settings.reporting_schema).drop()
-
-    assert sorted(a.subject for a in published) == ["BR/cybercrime", "VN/cybercrime"]
-    assert all(a.type == DETECTED for a in published)
 
 
 @pytest.mark.usefixtures("raised")
