@@ -52,6 +52,12 @@ _SIGNED_FIELDS = (
 )
 
 
+#: Why France is refused as a partner country.
+FOREIGN_PARTNERS = (
+    "an agreement's partners are foreign: France is the ministry's own side, not a partner"
+)
+
+
 class Agreement(EntenteAggregate):
     """An agreement, letter of intent, arrangement, memorandum or funding convention."""
 
@@ -64,7 +70,10 @@ class Agreement(EntenteAggregate):
         "reference": lambda v: require_text("reference", text_value("reference", v), 100),
         # Partners: one typed wrong stayed in the country file and the figures by country.
         "partner_countries": lambda v: values.countries(
-            "partner_countries", list_value("partner_countries", v, MAX_COUNTRIES), required=False
+            "partner_countries",
+            list_value("partner_countries", v, MAX_COUNTRIES),
+            required=False,
+            foreign=FOREIGN_PARTNERS,
         ),
         "partner_organisations": lambda v: values.terms(
             "partner_organisations",
@@ -235,7 +244,9 @@ class Agreement(EntenteAggregate):
         with checks:
             kind_ = values.one("kind", AgreementKind, kind)
         with checks:
-            countries = values.countries("partner_countries", partner_countries, required=False)
+            countries = values.countries(
+                "partner_countries", partner_countries, required=False, foreign=FOREIGN_PARTNERS
+            )
         with checks:
             organisations = values.terms(
                 "partner_organisations", Organisation, partner_organisations, required=False

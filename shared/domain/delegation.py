@@ -57,7 +57,7 @@ class DelegationVisit(EntenteAggregate):
         "host_site": lambda v: require_text("host_site", text_value("host_site", v), 200),
         "topics": lambda v: values.terms("topics", Theme, list_value("topics", v, MAX_CODES)),
         # Who comes: one country or one organisation (the other null), as planned.
-        "country": lambda v: None if v is None else iso_country(text_value("country", v)).code,
+        "country": lambda v: None if v is None else _foreign(text_value("country", v)),
         "organisation": lambda v: (
             None
             if v is None
@@ -334,10 +334,22 @@ _NEVER_HOSTED = "it could never be recorded as hosted"
 def _visitor(country: str | None, organisation: str | None) -> dict[str, str | None]:
     """Exactly one of a country (ISO alpha-2) or an organisation, validated."""
     if country is not None and organisation is None:
-        return {"country": iso_country(country, "country").code, "organisation": None}
+        return {"country": _foreign(country), "organisation": None}
     if country is None and organisation is not None:
         code = values.one("organisation", Organisation, organisation).value
         return {"country": None, "organisation": code}
     raise ValidationError(
         "country", "one-of", "a delegation comes from either one country or one organisation"
     )
+
+
+def _foreign(country: str) -> str:
+    """The visiting delegation's country (ISO alpha-2), which is not France."""
+    code = iso_country(country, "country").code
+    if code == values.FRANCE:
+        raise ValidationError(
+            "country",
+            "abroad",
+            "a delegation visit hosts a foreign delegation: France is the host, not the visitor",
+        )
+    return code

@@ -99,6 +99,13 @@ _HELD_FROM = {
 }
 
 
+#: Why France is refused as a mission's country.
+FOREIGN_COUNTRIES = (
+    "a mission serves foreign authorities: name their countries "
+    "(one held in France names its partners' countries), not France"
+)
+
+
 class Mission(EntenteAggregate):
     """A training course, expert or audit mission, study visit, seminar, exercise or donation."""
 
@@ -131,7 +138,7 @@ class Mission(EntenteAggregate):
         "end_date": lambda v: date_value("end_date", v),
         # Where it takes place: a country typed wrong stayed in the figures by country.
         "countries": lambda v: values.countries(
-            "countries", list_value("countries", v, MAX_COUNTRIES)
+            "countries", list_value("countries", v, MAX_COUNTRIES), foreign=FOREIGN_COUNTRIES
         ),
         "mission_type": lambda v: (
             values.one("mission_type", MissionType, text_value("mission_type", v)).value
@@ -337,7 +344,7 @@ class Mission(EntenteAggregate):
         with checks:
             mission_type = values.one("mission_type", MissionType, mission_type).value
         with checks:
-            countries = values.countries("countries", countries)
+            countries = values.countries("countries", countries, foreign=FOREIGN_COUNTRIES)
         with checks:
             organisations = values.terms(
                 "organisations", Organisation, organisations, required=False

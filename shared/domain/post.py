@@ -30,7 +30,7 @@ from shared.errors import DomainRuleViolation, ValidationError
 CURRENT_COVERAGE = "the current coverage's start (its opening or last coverage change)"
 
 #: Where the posts are not: the internal-security services abroad cover foreign countries.
-FRANCE = "FR"
+FRANCE = values.FRANCE
 
 
 class PostAbroad(EntenteAggregate):

@@ -24,12 +24,25 @@ E = TypeVar("E", bound=StrEnum)
 MAX_AMOUNT = Decimal("1000000000000000")
 
 
-def countries(field: str, codes: Iterable[str], *, required: bool = True) -> list[str]:
-    """Validated, de-duplicated ISO alpha-2 codes, in the order given."""
+#: The ministry's own country: never a partner, a visitor or a country a mission serves.
+FRANCE = "FR"
+
+
+def countries(
+    field: str, codes: Iterable[str], *, required: bool = True, foreign: str | None = None
+) -> list[str]:
+    """Validated, de-duplicated ISO alpha-2 codes, in the order given.
+
+    ``foreign``: the codes name foreign countries, and this says why France is
+    refused (rule ``abroad``, as a post's). France typed as an agreement's partner or
+    a mission's country was counted among the partners in every figure by country.
+    """
     result: list[str] = []
     for index, code in enumerate(codes):
         _text_item(field, index, code)
         country(code, f"{field}[{index}]")
+        if foreign is not None and code == FRANCE:
+            raise ValidationError(f"{field}[{index}]", "abroad", foreign)
         if code not in result:
             result.append(code)
     if required and not result:

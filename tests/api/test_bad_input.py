@@ -123,6 +123,11 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     # The services abroad: a post in France, or covering it, is a slip.
     ("posts", {"host_country": "FR", "covered_countries": ["FR"]}, "host_country", "abroad"),
     ("posts", {"covered_countries": ["VN", "FR"]}, "covered_countries[1]", "abroad"),
+    # Partners, visitors and the countries a mission serves are foreign: France typed
+    # there counted among the partners in every figure by country (probe 8).
+    ("agreements", {"partner_countries": ["VN", "FR"]}, "partner_countries[1]", "abroad"),
+    ("missions", {"countries": ["FR"]}, "countries[0]", "abroad"),
+    ("delegations", {"country": "FR"}, "country", "abroad"),
     ("agreements", {"funding": {"amount": "-5", "currency": "EUR"}}, "funding.amount", "range"),
     # PostgreSQL cannot hold U+0000 (it stopped the projection), XLSX no other C0 control.
     ("missions", {"title": "Stage\u0000"}, "title", "control-character"),
@@ -209,6 +214,24 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
         "unknown-country",
     ),
     (("posts", "corrections"), {"changes": {}}, "changes", "required"),
+    (
+        ("agreements", "corrections"),
+        {"changes": {"partner_countries": ["FR"]}},
+        "changes.partner_countries[0]",
+        "abroad",
+    ),
+    (
+        ("missions", "corrections"),
+        {"changes": {"countries": ["KH", "FR"]}},
+        "changes.countries[1]",
+        "abroad",
+    ),
+    (
+        ("delegations", "corrections"),
+        {"changes": {"country": "FR"}},
+        "changes.country",
+        "abroad",
+    ),
     (
         ("posts", "corrections"),
         {"changes": {"city": "Ha\u0000"}},
