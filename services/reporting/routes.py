@@ -21,6 +21,7 @@ from pydantic import BeforeValidator
 
 from services.reporting.bootstrap import ReportingService
 from shared.auth.roles import Principal
+from shared.domain.vocabulary import vocabularies
 from shared.errors import ValidationError
 from shared.http.iso import iso_date_only
 from shared.http.query import LARGEST_ID
@@ -208,6 +209,17 @@ def overlaps(
     size = (limit or DEFAULT_PAGE) if format == "json" else None
     answer = queries.overlaps(service.store, service.tenants, filters, limit=size, cursor=cursor)
     return _respond(answer, format, sheets.overlaps_sheet)
+
+
+@router.get(
+    "/vocabularies",
+    summary="The codes the figures use: French and English labels, international codes",
+)
+def vocabulary_key(_: ReportingReader) -> dict[str, Any]:
+    """The key to the figures' codes (``group_by=theme``, ``type``…): every code with
+    its labels; themes with their OECD CRS purpose code, mission statuses with their
+    IATI activity status, so consolidated figures can be exchanged in those codelists."""
+    return vocabularies()
 
 
 @router.get("/alerts", summary="Overlap alert events, in the order they were raised")

@@ -227,3 +227,38 @@ def describe(term: StrEnum) -> dict[str, str]:
     """The code and both labels, as the API shows a term."""
     names = LABELS[term]
     return {"code": term.value, "fr": names.fr, "en": names.en}
+
+
+#: The closed vocabularies the API serves, by the name of the list.
+SERVED: dict[str, type[StrEnum]] = {
+    "agreement_kinds": AgreementKind,
+    "agreement_statuses": AgreementStatus,
+    "mission_types": MissionType,
+    "mission_statuses": MissionStatus,
+    "themes": Theme,
+    "organisations": Organisation,
+    "delegation_statuses": DelegationStatus,
+    "post_statuses": PostStatus,
+    "classifications": Classification,
+}
+
+
+def vocabularies() -> dict[str, list[dict[str, str | int]]]:
+    """Every closed vocabulary: each code with its French and English labels, and the
+    international code it maps to (themes: OECD CRS purpose; mission statuses: IATI
+    activity status), so a report in codes can be read, or exchanged, without this code.
+
+    Records and figures carry the codes only; this is their key.
+    """
+    served: dict[str, list[dict[str, str | int]]] = {}
+    for name, vocabulary in SERVED.items():
+        terms: list[dict[str, str | int]] = []
+        for term in vocabulary:
+            entry: dict[str, str | int] = {**describe(term)}
+            if isinstance(term, Theme):
+                entry["crs_purpose_code"] = CRS_PURPOSE_CODES[term]
+            if isinstance(term, MissionStatus):
+                entry["iati_activity_status"] = IATI_ACTIVITY_STATUS[term]
+            terms.append(entry)
+        served[name] = terms
+    return served

@@ -23,6 +23,7 @@ from services.reporting.bootstrap import ReportingService
 from services.reporting.embedded import embedded_reporting, mount
 from services.tenant.app import create_app
 from services.tenant.bootstrap import Platform, bootstrap
+from shared.domain.vocabulary import MissionStatus, Theme
 from shared.settings import Settings
 from tests.api.conftest import CHANGE, CREATE
 from tests.api.test_route_policies import routes_without_policy
@@ -126,3 +127,28 @@ def test_the_mounted_routes_win_over_the_tenant_routes_and_keep_their_policies(
     paths = served.client.get("/openapi.json").json()["paths"]
     assert "/api/reporting/figures" in paths
     assert "/api/{tenant}/missions" in paths
+
+
+def test_the_vocabularies_give_each_code_its_labels_and_its_international_code(
+    served: Served,
+) -> None:
+    """Records and figures carry codes; this is their key, in both languages and in the
+    codelists reports are exchanged in (probe 8: the mappings were never served)."""
+    directorate = served.call("GET", "/api/police/vocabularies", "police-reader")
+    consolidated = served.call("GET", "/api/reporting/vocabularies", "reporting")
+
+    assert directorate.status_code == 200
+    assert consolidated.json() == directorate.json()
+    themes = {theme["code"]: theme for theme in directorate.json()["themes"]}
+    assert sorted(themes) == sorted(theme.value for theme in Theme)
+    assert themes[Theme.CRISIS_MANAGEMENT.value] == {
+        "code": Theme.CRISIS_MANAGEMENT.value,
+        "fr": "Gestion de crise et sécurité civile",
+        "en": "Crisis management and civil protection",
+        "crs_purpose_code": 74020,
+    }
+    statuses = {s["code"]: s for s in directorate.json()["mission_statuses"]}
+    assert statuses[MissionStatus.CANCELLED.value]["iati_activity_status"] == 5
+    assert statuses[MissionStatus.LAUNCHED.value]["iati_activity_status"] == 2
+    assert served.call("GET", "/api/gendarmerie/vocabularies", "police-reader").status_code == 403
+    assert served.call("GET", "/api/reporting/vocabularies", "police-reader").status_code == 403

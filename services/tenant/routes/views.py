@@ -15,6 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from pydantic import BeforeValidator
 
+from shared.domain.vocabulary import vocabularies
 from shared.errors import NotYetVisibleError
 from shared.http.iso import iso_date_only
 from shared.http.query import LARGEST_ID, whole_number
@@ -190,6 +191,17 @@ def delegations_calendar(
         cursor=cursor,
     )
     return page.as_dict()
+
+
+@router.get(
+    "/vocabularies",
+    summary="The codes records and figures use: French and English labels, international codes",
+)
+def vocabulary_key(_: Reader, tenant: str) -> dict[str, Any]:
+    """Each closed vocabulary (themes, mission types and statuses, agreement kinds…),
+    every code with its labels; themes with their OECD CRS purpose code, mission
+    statuses with their IATI activity status. Records carry the codes only."""
+    return vocabularies()
 
 
 @router.get("/posts", summary="Posts directory (where each post sits, which countries it covers)")
