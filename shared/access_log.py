@@ -260,6 +260,7 @@ ACTIONS = frozenset(
         "audit.history",
         "audit.as-of-recorded",
         "audit.as-of-business",
+        "audit.view-as-of-recorded",
         "audit.access-log",
         "audit.verify",
         "audit.replay",

@@ -21,7 +21,9 @@ from shared.http.security import Public
 DESCRIPTION = """
 Read-only history for the `auditor` role: every event of any record of any
 tenant with the change it made, the state of a record as of a recorded time or
-a business time, and the access log (every audit read is recorded in it).
+a business time, a directorate's views (register, board, calendar, posts,
+country file, annual report) as of a recorded time, and the access log (every
+audit read is recorded in it).
 Get a token in the embedded default with `entente token auditor`.
 Verification, replay and export are long operations: `entente audit --help`.
 """

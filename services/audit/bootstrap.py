@@ -19,6 +19,7 @@ from shared.application.ledger import CooperationLedger
 from shared.application.stores import EventStoreConfig, PostgresStore
 from shared.audit.ledgers import audit_ledger
 from shared.audit.settings import AuditSettings
+from shared.audit.views_as_of import AsOfViews
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
 from shared.auth.tokens import TokenPolicy, TokenVerifier
@@ -57,6 +58,8 @@ class AuditService:
     _opened: dict[str, CooperationLedger] = field(default_factory=dict)
     _failed: dict[str, tuple[float, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The views as of past recorded times, replayed on demand (``shared.audit.views_as_of``).
+    as_of_views: AsOfViews = field(default_factory=AsOfViews)
 
     @property
     def tenants(self) -> list[str]:
@@ -109,6 +112,7 @@ class AuditService:
 
     def stop(self) -> None:
         self.access.dispose()
+        self.as_of_views.close()
         with self._lock:
             for ledger in self._opened.values():
                 ledger.close()

@@ -7,11 +7,12 @@ before anything is read. If the access log cannot record, nothing is served (503
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BeforeValidator
 
 from services.audit.bootstrap import AuditService
@@ -23,11 +24,14 @@ from services.audit.schemas import (
     Tenants,
 )
 from shared.audit.history import Axis, record_history, state_as_of
+from shared.audit.views_as_of import ViewsAsOf
 from shared.auth.roles import Principal
+from shared.domain.reference import country as iso_country
 from shared.errors import ValidationError
 from shared.http.iso import iso_instant_text
 from shared.http.query import LARGEST_ID
 from shared.http.security import Auditor
+from shared.views import queries
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -181,3 +185,131 @@ def access_log(
     )
     next_cursor = entries[-1].id if len(entries) == limit else None
     return AccessLogPage(items=[AccessLogEntry.of(e) for e in entries], next_cursor=next_cursor)
+
+
+# The views as of a past recorded time: the store replayed up to ``at`` into scratch views
+# (``shared.audit.views_as_of``), read by the directorates' own queries with ``at``'s day
+# as today. Business time has no views: a correction dated back would reorder a record's
+# versions, and views follow versions in order.
+AS_OF_VIEW = (
+    "Replays the tenant's events recorded at or before `at` into scratch views and reads "
+    "them as the directorate's route does, with `at`'s day (UTC) as today. The first read "
+    "of an instant replays the whole store (minutes for a million events); the last few "
+    "replays are kept."
+)
+Limit = Annotated[int, Query(ge=1, le=queries.MAX_LIMIT, description="Page size")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+AuditedView = Annotated[Principal, Depends(Audited("audit.view-as-of-recorded"))]
+
+
+def _view_as_of(
+    service: AuditService, tenant: str, at: datetime, query: Callable[[ViewsAsOf], dict[str, Any]]
+) -> dict[str, Any]:
+    instant = _utc("at", at)
+    assert instant is not None
+    answer = service.as_of_views.read(service.ledger(tenant), instant, query)
+    return {**answer, "as_of_recorded": instant.isoformat()}
+
+
+@router.get(
+    "/{tenant}/as-of/recorded/agreements",
+    summary="The agreements register as it stood at a recorded time",
+    description=AS_OF_VIEW,
+)
+def agreements_as_of(
+    _: AuditedView, service: Service, tenant: str, at: At, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
+    return _view_as_of(
+        service,
+        tenant,
+        at,
+        lambda v: queries.agreements_register(
+            v.store, v.tenant, today=v.today, limit=limit, cursor=cursor
+        ).as_dict(),
+    )
+
+
+@router.get(
+    "/{tenant}/as-of/recorded/missions",
+    summary="The missions board as it stood at a recorded time",
+    description=AS_OF_VIEW,
+)
+def missions_as_of(
+    _: AuditedView, service: Service, tenant: str, at: At, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
+    return _view_as_of(
+        service,
+        tenant,
+        at,
+        lambda v: queries.missions_board(v.store, v.tenant, limit=limit, cursor=cursor).as_dict(),
+    )
+
+
+@router.get(
+    "/{tenant}/as-of/recorded/delegations",
+    summary="The delegations calendar as it stood at a recorded time",
+    description=AS_OF_VIEW,
+)
+def delegations_as_of(
+    _: AuditedView, service: Service, tenant: str, at: At, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
+    return _view_as_of(
+        service,
+        tenant,
+        at,
+        lambda v: queries.delegations_calendar(
+            v.store, v.tenant, limit=limit, cursor=cursor
+        ).as_dict(),
+    )
+
+
+@router.get(
+    "/{tenant}/as-of/recorded/posts",
+    summary="The posts directory as it stood at a recorded time",
+    description=AS_OF_VIEW,
+)
+def posts_as_of(
+    _: AuditedView, service: Service, tenant: str, at: At, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
+    return _view_as_of(
+        service,
+        tenant,
+        at,
+        lambda v: queries.posts_directory(
+            v.store, v.tenant, today=v.today, limit=limit, cursor=cursor
+        ).as_dict(),
+    )
+
+
+@router.get(
+    "/{tenant}/as-of/recorded/countries/{country}",
+    summary="A country file as it stood at a recorded time",
+    description=AS_OF_VIEW,
+)
+def country_as_of(
+    _: AuditedView, service: Service, tenant: str, country: str, at: At
+) -> dict[str, Any]:
+    iso_country(country, "country")  # refused before any replay
+    return _view_as_of(
+        service,
+        tenant,
+        at,
+        lambda v: queries.country_file(v.store, v.tenant, country, today=v.today),
+    )
+
+
+@router.get(
+    "/{tenant}/as-of/recorded/reports/annual/{year}",
+    summary="The annual activity report as it stood at a recorded time",
+    description=AS_OF_VIEW,
+)
+def annual_report_as_of(
+    _: AuditedView,
+    service: Service,
+    tenant: str,
+    year: Annotated[int, Path(ge=1900, le=2200)],
+    at: At,
+) -> dict[str, Any]:
+    return _view_as_of(
+        service, tenant, at, lambda v: queries.annual_report(v.store, v.tenant, year)
+    )

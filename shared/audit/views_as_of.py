@@ -1,0 +1,166 @@
+"""A tenant's views as they stood at a past recorded time: the log replayed up to it.
+
+Auditors read any record as of a past time (``history.state_as_of``); the views
+(register, board, calendar, posts, country file, annual report) only as they
+are now. Here the tenant's event store is replayed, by the very ``Projector``
+that fills the live views, into scratch SQLite views of its own, keeping only
+the events recorded at or before ``at`` (their CloudEvents ``time``), and the
+views' own queries read them with ``at``'s day as today: an agreement then in
+force, a request then waiting, the figures the report then gave.
+
+A replay costs one pass over the store (seconds for thousands of events,
+minutes for a million), so the last few are kept (``AsOfViews``), each for the
+store's position it was built at: an event recorded since (a command in flight
+at ``at`` may be stored just after it) makes a new replay. The scratch files
+live in a temporary folder of their own and are removed when evicted or closed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from eventsourcing.domain import EventSourcingError
+
+from shared.application.ledger import CooperationLedger
+from shared.errors import AlteredHistoryError
+from shared.log.embedded import EmbeddedEventLog
+from shared.log.ports import EventLog, LogRecord
+from shared.views.errors import ProjectionError
+from shared.views.projector import Projector
+from shared.views.sqlite import SqliteViewStore
+from shared.views.store import ViewStore
+
+T = TypeVar("T")
+
+#: Replays kept at once (each a small SQLite file per tenant).
+KEPT = 4
+
+
+class RecordedUntil:
+    """The log without the events recorded after ``at``.
+
+    Reads skip them rather than stop at the first: recorded times follow the
+    commands' arrival, and two commands stored close together can be stored in
+    the other order. A record's versions are recorded in order, so skipping never
+    leaves a version gap.
+    """
+
+    def __init__(self, log: EventLog, at: datetime) -> None:
+        self.log, self.at = log, at
+
+    def topics(self) -> list[str]:
+        return self.log.topics()
+
+    def partitions(self, topic: str) -> list[int]:
+        return self.log.partitions(topic)
+
+    def read(self, topic: str, partition: int, after: int, limit: int) -> list[LogRecord]:
+        while page := self.log.read(topic, partition, after, limit):
+            kept = [record for record in page if record.event.time <= self.at]
+            if kept:
+                return kept
+            after = page[-1].offset
+        return []
+
+    def end_offset(self, topic: str, partition: int) -> int:
+        return self.log.end_offset(topic, partition)
+
+
+@dataclass(frozen=True)
+class ViewsAsOf:
+    """Scratch views of one tenant as of ``at``; ``today`` is ``at``'s day in UTC."""
+
+    tenant: str
+    at: datetime
+    store: ViewStore
+    events: int
+
+    @property
+    def today(self) -> date:
+        return self.at.astimezone(UTC).date()
+
+
+def replay_until(
+    ledger: CooperationLedger, at: datetime, directory: Path, page_size: int = 1000
+) -> ViewsAsOf:
+    """The tenant's views as of recorded time ``at``, built in ``directory``."""
+    tenant = ledger.tenant
+    store = SqliteViewStore(directory, [tenant])
+    store.setup()
+    log = RecordedUntil(EmbeddedEventLog({tenant: ledger}), at)
+    # No dead letters: an event left out of the views would be a view the store never gave.
+    projector = Projector(store, log, [tenant], page_size=page_size, dead_letters=None)
+    try:
+        events = projector.catch_up()
+    except (ProjectionError, EventSourcingError) as error:  # a 500 naming it, as for a record
+        store.dispose()
+        why = error.detail if isinstance(error, ProjectionError) else f"{type(error).__name__}"
+        raise AlteredHistoryError(
+            f"the history of {tenant!r} cannot be replayed up to {at.isoformat()}: {why} "
+            "(an event the store no longer holds as recorded); `entente audit verify` names "
+            "missing and altered events"
+        ) from None
+    return ViewsAsOf(tenant, at, store, events)
+
+
+class AsOfViews:
+    """The last ``KEPT`` replays, by (tenant, at, store position); one built at a time."""
+
+    def __init__(self, kept: int = KEPT) -> None:
+        self._kept = kept
+        self._root: Path | None = None  # made on the first replay
+        self._replays: OrderedDict[tuple[str, datetime, int], tuple[ViewsAsOf, Path]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+        self._built = 0
+
+    def read(
+        self,
+        ledger: CooperationLedger,
+        at: datetime,
+        query: Callable[[ViewsAsOf], T],
+        replay: Callable[[CooperationLedger, datetime, Path], ViewsAsOf] = replay_until,
+    ) -> T:
+        """``query`` over the tenant's views as of ``at``, replayed unless kept.
+
+        One at a time: a replay evicted while another request read it would be
+        closed under that read. Auditors' reads are few; a replay is the cost.
+        """
+        key = (ledger.tenant, at.astimezone(UTC), ledger.position())
+        with self._lock:
+            found = self._replays.get(key)
+            if found is None:
+                if self._root is None:
+                    self._root = Path(tempfile.mkdtemp(prefix="entente-as-of-"))
+                self._built += 1
+                directory = self._root / str(self._built)
+                found = (replay(ledger, at, directory), directory)
+                self._replays[key] = found
+                while len(self._replays) > self._kept:
+                    _, (old, old_directory) = self._replays.popitem(last=False)
+                    _remove(old, old_directory)
+            self._replays.move_to_end(key)
+            return query(found[0])
+
+    def close(self) -> None:
+        with self._lock:
+            for kept, directory in self._replays.values():
+                _remove(kept, directory)
+            self._replays.clear()
+            if self._root is not None:
+                shutil.rmtree(self._root, ignore_errors=True)
+                self._root = None
+
+
+def _remove(replayed: ViewsAsOf, directory: Path) -> None:
+    replayed.store.dispose()
+    shutil.rmtree(directory, ignore_errors=True)
