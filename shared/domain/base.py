@@ -44,6 +44,9 @@ class EntenteAggregate(DirectlyCreated):
     #: (an amount of money: ``budget`` is ``budget_amount`` and ``budget_currency``);
     #: their normaliser returns one value per name, in this order.
     recorded_as: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: Correctable fields that record another's decision (a mission's validation): only
+    #: ``correct(decision=True)`` names them, which the API offers to validators alone.
+    decision_fields: ClassVar[frozenset[str]] = frozenset()
     record_name: ClassVar[str] = "record"
     #: Fields no two records of this kind in one directorate may share (compared as
     #: ``shared.application.claims.comparable``); the ledger keeps the rule.
@@ -100,9 +103,19 @@ class EntenteAggregate(DirectlyCreated):
             )
 
     def correct(
-        self, ctx: CommandContext, changes: Mapping[str, Any], reason: str, on: date | datetime
+        self,
+        ctx: CommandContext,
+        changes: Mapping[str, Any],
+        reason: str,
+        on: date | datetime,
+        *,
+        decision: bool = False,
     ) -> None:
-        """Records a correction of descriptive fields, with its reason."""
+        """Records a correction of descriptive fields, with its reason.
+
+        ``decision``: a correction of the decision fields alone (``decision_fields``),
+        which any other correction refuses to name.
+        """
         if not reason.strip() or invisible(reason.strip()):
             raise ValidationError("reason", "required", "a correction needs a reason")
         if not changes:
@@ -116,6 +129,7 @@ class EntenteAggregate(DirectlyCreated):
         normalised: dict[str, Any] = {}
         groups: list[tuple[str, ...]] = []  # each named field as recorded (money: two)
         for name, value in changes.items():
+            self._decision_field(name, decision)
             normaliser = {**self.correctable, "classification": _classification}.get(name)
             if normaliser is None:
                 allowed = ", ".join(sorted([*self.correctable, "classification"]))
@@ -153,6 +167,24 @@ class EntenteAggregate(DirectlyCreated):
         self.trigger_event(
             self.Corrected, changes=normalised, reason=reason, **ctx.meta(on, classification)
         )
+
+    def _decision_field(self, name: str, decision: bool) -> None:
+        """Refuses a decision field in a plain correction, and any other in a decision's."""
+        if name in self.decision_fields and not decision:
+            raise ValidationError(
+                f"changes.{name}",
+                "decision-field",
+                f"{name!r} records the decision: a validator corrects it "
+                "(POST …/decision-correction)",
+            )
+        if decision and name not in self.decision_fields:
+            allowed = ", ".join(sorted(self.decision_fields))
+            raise ValidationError(
+                f"changes.{name}",
+                "not-correctable",
+                f"a decision's correction names only {allowed}; {name!r} is corrected "
+                "with POST …/corrections",
+            )
 
     def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """Cross-field rules a correction must keep (dates in order...)."""

@@ -153,7 +153,17 @@ class Mission(EntenteAggregate):
         "recommendations": lambda v: optional_text(
             "recommendations", text_value("recommendations", v), MAX_LONG_TEXT
         ),
+        # The decision, as the deciding ministry gave it: a reference typed wrong stayed
+        # the record's for good (probe 8). Validators only (``decision_fields``).
+        "decided_on": lambda v: date_value("decided_on", v),
+        "decided_by": lambda v: require_text("decided_by", text_value("decided_by", v), 200),
+        "decision_reference": lambda v: require_text(
+            "decision_reference", text_value("decision_reference", v), 100
+        ),
     }
+    decision_fields: ClassVar[frozenset[str]] = frozenset(
+        {"decided_on", "decided_by", "decision_reference"}
+    )
     recorded_as: ClassVar[dict[str, tuple[str, ...]]] = {
         "budget": ("budget_amount", "budget_currency"),
         "actual_cost": ("actual_cost_amount", "actual_cost_currency"),
@@ -533,10 +543,43 @@ class Mission(EntenteAggregate):
                     f"changes.{shown}",
                 )
             require_order(since, corrected_on, since_name, "corrected_on")
+        if self.decision_fields & changes.keys():
+            self._check_corrected_decision(changes, corrected_on)
         if "requested_on" in changes:
             self._check_corrected_request(changes, corrected_on)
         if "start_date" in changes or "end_date" in changes:
             self._check_corrected_dates(changes, corrected_on)
+
+    def _check_corrected_decision(self, changes: Mapping[str, Any], corrected_on: date) -> None:
+        """A decision is corrected once there is one, as of a day not before it; a corrected
+        day stays after the request and before every later step."""
+        named = sorted(self.decision_fields & changes.keys())[0]
+        if self.decided_on is None:
+            raise DomainRuleViolation(
+                "not-decided",
+                "a mission has no decision to correct before it is validated or declined",
+                f"changes.{named}",
+            )
+        require_order(self.decided_on, corrected_on, "decided_on", "corrected_on")
+        day = changes.get("decided_on")
+        if day is None:
+            return
+        require_order(self.requested_on, day, "requested_on", "changes.decided_on")
+        later = [
+            ("the first scheduled_on", getattr(self, "_placed_on", None)),
+            ("launched_on", self.launched_on),
+            ("completed_on", self.completed_on),
+            ("cancelled_on", self.cancelled_on),
+            ("evaluated_on", self.evaluated_on),
+            ("corrected_on", corrected_on),
+        ]
+        step, on = min(((n, d) for n, d in later if d is not None), key=lambda s: s[1])
+        if day > on:
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"decided_on ({day.isoformat()}) would be after {step} ({on.isoformat()})",
+                "changes.decided_on",
+            )
 
     def _check_corrected_request(self, changes: Mapping[str, Any], corrected_on: date) -> None:
         """The request came before every later step: its decision, scheduling, dates,

@@ -101,7 +101,11 @@ def test_tenant_routes_read_with_read_record_with_record_and_decide_only_on_requ
             assert first.tenant_scoped, path
             actions[method].add(first.action.value)
             if first.action is Action.DECIDE:
-                assert path.rsplit("/", 1)[-1] in {"validation", "decline"}, path
+                assert path.rsplit("/", 1)[-1] in {
+                    "validation",
+                    "decline",
+                    "decision-correction",
+                }, path
 
     assert actions == {"GET": {"read"}, "POST": {"record", "decide"}}
 

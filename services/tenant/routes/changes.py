@@ -83,7 +83,8 @@ def correction_route(
 ) -> None:
     """``POST /{record_id}/corrections`` of ``record``: its operation lists the fields a
     correction may name, as the domain defines them (``correctable``)."""
-    fields = ", ".join(f"`{name}`" for name in sorted([*record.correctable, "classification"]))
+    named = [n for n in record.correctable if n not in record.decision_fields]  # a validator's
+    fields = ", ".join(f"`{name}`" for name in sorted([*named, "classification"]))
     change_route(
         router,
         "/{record_id}/corrections",

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route, correction_route
-from services.tenant.schemas.common import InvalidItem, record_state
+from services.tenant.schemas.common import Correction, InvalidItem, record_state
 from services.tenant.schemas.missions import (
     CancelMission,
     CompleteMission,
@@ -264,6 +264,21 @@ change_route(
     ),
 )
 correction_route(router, Mission, check=lambda ledger, m, b: _corrected_post(ledger, m, b.changes))
+change_route(
+    router,
+    "/{record_id}/decision-correction",
+    name="correct_decision",
+    summary="Correct the recorded decision (who, when, reference), with a reason",
+    description=(
+        "Fields it may name: `decided_on`, `decided_by`, `decision_reference`, once the "
+        "request is validated or declined, as of a day not before the decision. A "
+        "validator's, as the decision itself; the original stays in the history."
+    ),
+    record=Mission,
+    body=Correction,
+    apply=lambda m, ctx, b: m.correct(ctx, b.changes, b.reason, b.corrected_on, decision=True),
+    role=Validator,
+)
 
 
 def _corrected_post(ledger: CooperationLedger, mission: Mission, changes: dict[str, Any]) -> None:

@@ -104,6 +104,9 @@ def corrected(session: ReportingSession, event: EventEnvelope) -> None:
                 "recommendations",
                 "post_id",
                 "requested_on",
+                "decided_on",
+                "decided_by",
+                "decision_reference",
             }
         ),
     )
