@@ -65,10 +65,24 @@ def test_csv_defuses_text_a_spreadsheet_would_run() -> None:
 
 def test_xlsx_writes_what_xml_cannot_hold_as_a_replacement_character() -> None:
     # Commands refuse control characters; a view may hold older text: the file is still made.
-    workbook = load_workbook(io.BytesIO(to_xlsx(_sheet(["Sta\x00ge\x01", "ligne\nsuite"]))))
+    # U+FFFE and U+FFFF pass the commands' checks; raw, they made a file no spreadsheet
+    # could open (probe 7).
+    titles = ["Sta\x00ge\x01", "ligne\nsuite", "Mission A\uffffB", "Reyk\ufffejavik"]
+    workbook = load_workbook(io.BytesIO(to_xlsx(_sheet(titles))))
 
     values = [row[0].value for row in workbook["overlaps"].iter_rows(min_row=2)]
-    assert values == ["Sta\ufffdge\ufffd", "ligne\nsuite"]
+    assert values == ["Sta\ufffdge\ufffd", "ligne\nsuite", "Mission A\ufffdB", "Reyk\ufffdjavik"]
+
+
+def test_xlsx_holds_every_row_in_order_below_its_header() -> None:
+    titles = [f"Mission {index}" for index in range(3000)]
+
+    workbook = load_workbook(io.BytesIO(to_xlsx(_sheet(titles))))
+
+    rows = list(workbook["overlaps"].iter_rows(values_only=True))
+    assert rows[0] == ("title", "budget", "rank")
+    assert [(row[0], row[2]) for row in rows[1:]] == [(t, i) for i, t in enumerate(titles)]
+    assert len(list(workbook["about"].iter_rows())) >= 3
 
 
 def _amounts(amounts: list[Decimal]) -> Sheet:
