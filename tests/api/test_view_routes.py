@@ -120,6 +120,32 @@ def test_a_position_no_command_gave_yet_is_waited_for_and_its_503_says_so(api: A
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("posts?status=bogus", "status"),
+        ("missions?country=XX", "country"),
+        ("missions?cursor=abc", "cursor"),
+        ("countries/XX?", "country"),
+        ("reports/annual/1800?", "year"),
+    ],
+)
+def test_bad_input_waiting_for_a_position_is_a_422_not_a_503_after_the_wait(
+    api: Api, query: str, field: str
+) -> None:
+    """It waited the whole ``wait_ms`` and answered 503 "retry" (probe 7)."""
+    beyond = api.position() + 1000
+    separator = "" if query.endswith("?") else "&"
+
+    response = api.get(
+        f"/api/police/{query}{separator}min_position={beyond}&wait_ms=30000", "police-reader"
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["field"] == field
+
+
 def test_the_register_lists_an_agreement_expiring_within_90_days(api: Api) -> None:
     today = api.platform.ledger("police").today()
     signed = today.replace(year=today.year - 3)

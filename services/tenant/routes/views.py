@@ -8,6 +8,7 @@ answers with the position alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -43,12 +44,26 @@ Limit = Annotated[int, Query(ge=1, le=queries.MAX_LIMIT, description="Page size"
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
-def _views(request: Request, tenant: str, min_position: int | None, wait_ms: int) -> ViewStore:
-    platform = request.app.state.platform
-    store: ViewStore = platform.views
-    if min_position is not None:
-        _reach(request, tenant, min_position, wait_ms)
-    return store
+def _read(
+    request: Request,
+    tenant: str,
+    min_position: int | None,
+    wait_ms: int,
+    read: Callable[[ViewStore], dict[str, Any]],
+) -> dict[str, Any]:
+    """``read`` of the views, once they reflect ``min_position`` (waiting up to ``wait_ms``).
+
+    Read first, then waited for: the read checks its own input, so a bad filter is a
+    422 at once. It waited the whole ``wait_ms`` and answered 503 "retry", holding
+    one of the waiting places (probe 7). A first answer that already reflects the
+    position is the answer.
+    """
+    store: ViewStore = request.app.state.platform.views
+    found = read(store)
+    if min_position is None or found["position"] >= min_position:
+        return found
+    _reach(request, tenant, min_position, wait_ms)
+    return read(store)
 
 
 def _reach(request: Request, tenant: str, min_position: int, wait_ms: int) -> ViewPosition:
@@ -96,18 +111,23 @@ def agreements_register(
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
-    page = queries.agreements_register(
-        _views(request, tenant, min_position, wait_ms),
+    return _read(
+        request,
         tenant,
-        today=_today(request, tenant),
-        status=status,
-        kind=kind,
-        country=country,
-        expiring_within_days=expiring_within_days,
-        limit=limit,
-        cursor=cursor,
+        min_position,
+        wait_ms,
+        lambda views: queries.agreements_register(
+            views,
+            tenant,
+            today=_today(request, tenant),
+            status=status,
+            kind=kind,
+            country=country,
+            expiring_within_days=expiring_within_days,
+            limit=limit,
+            cursor=cursor,
+        ).as_dict(),
     )
-    return page.as_dict()
 
 
 @router.get("/missions", summary="Missions board (by status, country, theme, type, year, post)")
@@ -127,19 +147,24 @@ def missions_board(
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
-    page = queries.missions_board(
-        _views(request, tenant, min_position, wait_ms),
+    return _read(
+        request,
         tenant,
-        status=status,
-        country=country,
-        theme=theme,
-        mission_type=mission_type,
-        year=year,
-        post_id=None if post_id is None else str(post_id),
-        limit=limit,
-        cursor=cursor,
+        min_position,
+        wait_ms,
+        lambda views: queries.missions_board(
+            views,
+            tenant,
+            status=status,
+            country=country,
+            theme=theme,
+            mission_type=mission_type,
+            year=year,
+            post_id=None if post_id is None else str(post_id),
+            limit=limit,
+            cursor=cursor,
+        ).as_dict(),
     )
-    return page.as_dict()
 
 
 @router.get(
@@ -154,14 +179,19 @@ def missions_awaiting_validation(
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
-    page = queries.awaiting_validation(
-        _views(request, tenant, min_position, wait_ms),
+    return _read(
+        request,
         tenant,
-        today=_today(request, tenant),
-        limit=limit,
-        cursor=cursor,
+        min_position,
+        wait_ms,
+        lambda views: queries.awaiting_validation(
+            views,
+            tenant,
+            today=_today(request, tenant),
+            limit=limit,
+            cursor=cursor,
+        ).as_dict(),
     )
-    return page.as_dict()
 
 
 @router.get("/delegations", summary="Delegations calendar")
@@ -179,18 +209,23 @@ def delegations_calendar(
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
-    page = queries.delegations_calendar(
-        _views(request, tenant, min_position, wait_ms),
+    return _read(
+        request,
         tenant,
-        from_date=from_date,
-        to_date=to_date,
-        status=status,
-        country=country,
-        host_site=host_site,
-        limit=limit,
-        cursor=cursor,
+        min_position,
+        wait_ms,
+        lambda views: queries.delegations_calendar(
+            views,
+            tenant,
+            from_date=from_date,
+            to_date=to_date,
+            status=status,
+            country=country,
+            host_site=host_site,
+            limit=limit,
+            cursor=cursor,
+        ).as_dict(),
     )
-    return page.as_dict()
 
 
 @router.get(
@@ -221,17 +256,22 @@ def posts_directory(
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
-    page = queries.posts_directory(
-        _views(request, tenant, min_position, wait_ms),
+    return _read(
+        request,
         tenant,
-        today=_today(request, tenant),
-        status=status,
-        host_country=host_country,
-        covers=covers,
-        limit=limit,
-        cursor=cursor,
+        min_position,
+        wait_ms,
+        lambda views: queries.posts_directory(
+            views,
+            tenant,
+            today=_today(request, tenant),
+            status=status,
+            host_country=host_country,
+            covers=covers,
+            limit=limit,
+            cursor=cursor,
+        ).as_dict(),
     )
-    return page.as_dict()
 
 
 @router.get("/views/position", summary="The log position the views reflect (read-your-writes)")
@@ -267,8 +307,14 @@ def country_file(
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
-    store = _views(request, tenant, min_position, wait_ms)
-    return queries.country_file(store, tenant, country, today=_today(request, tenant))
+    today = _today(request, tenant)
+    return _read(
+        request,
+        tenant,
+        min_position,
+        wait_ms,
+        lambda views: queries.country_file(views, tenant, country, today=today),
+    )
 
 
 @router.get("/reports/annual/{year}", summary="Annual activity report, with its counting rules")
@@ -280,4 +326,10 @@ def annual_report(
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
-    return queries.annual_report(_views(request, tenant, min_position, wait_ms), tenant, year)
+    return _read(
+        request,
+        tenant,
+        min_position,
+        wait_ms,
+        lambda views: queries.annual_report(views, tenant, year),
+    )
