@@ -98,7 +98,9 @@ def import_requests(
     return imported(result, response)
 
 
-@router.api_route("/imports", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+@router.api_route(
+    "/imports", methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False
+)
 def imports_by_another_method(_: Annotated[None, Depends(Public())]) -> JSONResponse:
     """405 naming ``POST``: without this route, ``GET /missions/imports`` was read as
     the mission whose id is "imports" and answered 422 on the id, not on the method.
