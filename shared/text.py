@@ -73,10 +73,7 @@ def invisible(text: str) -> bool:
     ``str.strip`` removes spaces, not zero-width format characters, so a title of
     one zero-width space passed as not empty while a no-break space was refused.
     """
-    return not text.isascii() and all(
-        char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
-        for char in text
-    )
+    return not text.isascii() and all(char.isspace() or _blank(char) for char in text)
 
 
 def shown(text: str) -> str:
@@ -85,14 +82,24 @@ def shown(text: str) -> str:
     reduced look the same to a reader."""
     if text.isascii():
         return text
-    return "".join(
-        char for char in text if char not in _BLANK_LETTERS and unicodedata.category(char) != "Cf"
-    )
+    return "".join(char for char in text if not _blank(char))
 
 
 #: Default-ignorable characters outside the format category: the combining grapheme
-#: joiner and the Hangul and Khmer fillers, which show nothing either.
-_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
+#: joiner and the Hangul and Khmer fillers, which show nothing either; and the braille
+#: blank (U+2800), a symbol drawn as an empty cell.
+_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0\u2800")
+
+
+def _blank(char: str) -> bool:
+    """A character that shows nothing: a format character (Cf), a blank letter, or a
+    variation selector (U+FE00-FE0F, U+E0100-E01EF, the Mongolian ones), which only
+    chooses how the letter before it is drawn. ``CAFE\ufe0f`` was a reference other
+    than ``CAFE``, and a title of one selector passed as not empty (probe 7)."""
+    if char in _BLANK_LETTERS or unicodedata.category(char) == "Cf":
+        return True
+    code = ord(char)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF or 0x180B <= code <= 0x180F
 
 
 def control_character(text: str) -> str | None:

@@ -40,9 +40,12 @@ def comparable(value: str) -> str:
     Compatibility normalisation (full-width letters, ligatures), case folding,
     characters that show nothing dropped (a zero-width space, a soft hyphen, a
     bidi mark: ``FR-VN-2011-CM\u200b`` looks exactly like ``FR-VN-2011-CM``) and
-    runs of spaces made one: what differs only in these is the same value.
+    runs of spaces made one: what differs only in these is the same value. Normalised
+    again once they are dropped: ``E`` + U+200B + U+0301 became ``E`` + U+0301, which
+    never equalled ``É`` (probe 7).
     """
-    return " ".join(shown(unicodedata.normalize("NFKC", value)).casefold().split())
+    visible = shown(unicodedata.normalize("NFKC", value))
+    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
 
 
 def claim_id(tenant: str, record_name: str, field: str, value: str) -> UUID:

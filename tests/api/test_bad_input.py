@@ -45,6 +45,8 @@ def _slug(rule: str) -> str:
 INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"colour": "blue"}, "colour", "extra_forbidden"),
     ("missions", {"title": "\u200b\ufeff"}, "title", "required"),  # zero-width: nothing shown
+    ("missions", {"title": "\ufe0f"}, "title", "required"),  # a variation selector alone
+    ("missions", {"title": "\u2800\U000e0100"}, "title", "required"),  # braille blank
     ("posts", {"budget": {"amount": "1"}}, "budget", "extra_forbidden"),
     ("missions", {"countries": "KH"}, "countries", "list_type"),
     # One place, one name: the schema's check said countries.0, the domain's countries[0].

@@ -94,8 +94,13 @@ def test_references_are_compared_as_people_compare_them() -> None:
     assert comparable("FR-VN-2009") == comparable("  fr-vn-2009 ") == comparable("ＦＲ-ＶＮ-2009")
     assert comparable("FR  VN 2009") == comparable("fr vn 2009")
     # What shows nothing: zero-width space, BOM, joiner, soft hyphen, bidi mark, filler.
-    for hidden in ("\u200b", "\ufeff", "\u200d", "\u00ad", "\u200f", "\u180e", "\u034f"):
+    hiding = ("\u200b", "\ufeff", "\u200d", "\u00ad", "\u200f", "\u180e", "\u034f")
+    selectors = ("\ufe0f", "\ufe00", "\U000e0100", "\u2800")  # and the braille blank
+    for hidden in (*hiding, *selectors):
         assert comparable(f"FR-VN{hidden}-2009{hidden}") == comparable("FR-VN-2009"), hidden
+    # A hidden character between a letter and its accent hid the letter it makes.
+    for hidden in ("\u200b", "\ufe0f"):
+        assert comparable(f"CAFE{hidden}\u0301") == comparable("CAFÉ"), hidden
     assert comparable("FR-VN-2009") != comparable("FR-VN-2010")
     assert comparable("FR-VN-2009") != comparable("FRVN2009")
 
