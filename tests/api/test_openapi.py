@@ -14,6 +14,7 @@ from shared.domain.agreement import Agreement
 from shared.domain.delegation import DelegationVisit
 from shared.domain.mission import Mission
 from shared.domain.post import PostAbroad
+from shared.domain.vocabulary import MissionStatus, Theme
 from shared.settings import Settings
 
 
@@ -147,3 +148,20 @@ def test_each_correction_operation_names_the_fields_it_may_correct(
     named = set(re.findall(r"`([a-z_]+)`", operation["description"]))
 
     assert named == {*record.correctable, "classification"} - record.decision_fields
+
+
+def test_the_view_filters_state_the_codes_they_take(client: TestClient) -> None:
+    """Documented as any text, a client (or schemathesis) learnt the codes from 422s."""
+    spec = client.get("/openapi.json").json()
+    parameters = {
+        p["name"]: p["schema"] for p in spec["paths"]["/api/{tenant}/missions"]["get"]["parameters"]
+    }
+    register = {
+        p["name"]: p["schema"]
+        for p in spec["paths"]["/api/{tenant}/agreements"]["get"]["parameters"]
+    }
+
+    assert parameters["status"]["enum"] == [status.value for status in MissionStatus]
+    assert parameters["theme"]["enum"] == [theme.value for theme in Theme]
+    assert parameters["country"]["pattern"] == "^[A-Z]{2}$"
+    assert register["status"]["enum"][-1] == "expired"  # derived, not recorded
