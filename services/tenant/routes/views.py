@@ -70,15 +70,16 @@ def _read(
 ) -> dict[str, Any]:
     """``read`` of the views, once they reflect ``min_position`` (waiting up to ``wait_ms``).
 
-    Read first, then waited for: the read checks its own input, so a bad filter is a
-    422 at once. It waited the whole ``wait_ms`` and answered 503 "retry", holding
-    one of the waiting places (probe 7). A first answer that already reflects the
-    position is the answer.
+    The input is checked before any wait: a read whose position is not reached yet
+    runs once first, so a bad filter is a 422 at once. It waited the whole ``wait_ms``
+    and answered 503 "retry", holding one of the waiting places (probe 7). That first
+    answer is not the answer: an empty page reads its position in a second statement,
+    which may already see the position its items did not.
     """
     store: ViewStore = request.app.state.platform.views
-    found = read(store)
-    if min_position is None or found["position"] >= min_position:
-        return found
+    if min_position is None or current_position(store, tenant).position >= min_position:
+        return read(store)
+    read(store)  # refuses bad input now
     _reach(request, tenant, min_position, wait_ms)
     return read(store)
 
