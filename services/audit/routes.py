@@ -32,6 +32,7 @@ from shared.http.iso import iso_instant_text
 from shared.http.query import LARGEST_ID
 from shared.http.security import Auditor
 from shared.views import queries
+from shared.views.queries import Page
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -211,74 +212,59 @@ def _view_as_of(
     return {**answer, "as_of_recorded": instant.isoformat()}
 
 
-@router.get(
-    "/{tenant}/as-of/recorded/agreements",
-    summary="The agreements register as it stood at a recorded time",
-    description=AS_OF_VIEW,
-)
-def agreements_as_of(
-    _: AuditedView, service: Service, tenant: str, at: At, limit: Limit = 50, cursor: Cursor = None
-) -> dict[str, Any]:
-    return _view_as_of(
-        service,
-        tenant,
-        at,
-        lambda v: queries.agreements_register(
-            v.store, v.tenant, today=v.today, limit=limit, cursor=cursor
-        ).as_dict(),
+#: A list view read as of ``at``: the views as of then, the page size, the cursor.
+ListAsOf = Callable[[ViewsAsOf, int, str | None], Page]
+
+
+def _list_as_of(view: str, summary: str, name: str, query: ListAsOf) -> None:
+    """``GET /{tenant}/as-of/recorded/<view>``: one page of that list as it stood then."""
+
+    def endpoint(
+        _: AuditedView,
+        service: Service,
+        tenant: str,
+        at: At,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> dict[str, Any]:
+        return _view_as_of(service, tenant, at, lambda v: query(v, limit, cursor).as_dict())
+
+    endpoint.__name__ = endpoint.__qualname__ = name
+    router.get(f"/{{tenant}}/as-of/recorded/{view}", summary=summary, description=AS_OF_VIEW)(
+        endpoint
     )
 
 
-@router.get(
-    "/{tenant}/as-of/recorded/missions",
-    summary="The missions board as it stood at a recorded time",
-    description=AS_OF_VIEW,
+_list_as_of(
+    "agreements",
+    "The agreements register as it stood at a recorded time",
+    "agreements_as_of",
+    lambda v, limit, cursor: queries.agreements_register(
+        v.store, v.tenant, today=v.today, limit=limit, cursor=cursor
+    ),
 )
-def missions_as_of(
-    _: AuditedView, service: Service, tenant: str, at: At, limit: Limit = 50, cursor: Cursor = None
-) -> dict[str, Any]:
-    return _view_as_of(
-        service,
-        tenant,
-        at,
-        lambda v: queries.missions_board(v.store, v.tenant, limit=limit, cursor=cursor).as_dict(),
-    )
-
-
-@router.get(
-    "/{tenant}/as-of/recorded/delegations",
-    summary="The delegations calendar as it stood at a recorded time",
-    description=AS_OF_VIEW,
+_list_as_of(
+    "missions",
+    "The missions board as it stood at a recorded time",
+    "missions_as_of",
+    lambda v, limit, cursor: queries.missions_board(v.store, v.tenant, limit=limit, cursor=cursor),
 )
-def delegations_as_of(
-    _: AuditedView, service: Service, tenant: str, at: At, limit: Limit = 50, cursor: Cursor = None
-) -> dict[str, Any]:
-    return _view_as_of(
-        service,
-        tenant,
-        at,
-        lambda v: queries.delegations_calendar(
-            v.store, v.tenant, limit=limit, cursor=cursor
-        ).as_dict(),
-    )
-
-
-@router.get(
-    "/{tenant}/as-of/recorded/posts",
-    summary="The posts directory as it stood at a recorded time",
-    description=AS_OF_VIEW,
+_list_as_of(
+    "delegations",
+    "The delegations calendar as it stood at a recorded time",
+    "delegations_as_of",
+    lambda v, limit, cursor: queries.delegations_calendar(
+        v.store, v.tenant, limit=limit, cursor=cursor
+    ),
 )
-def posts_as_of(
-    _: AuditedView, service: Service, tenant: str, at: At, limit: Limit = 50, cursor: Cursor = None
-) -> dict[str, Any]:
-    return _view_as_of(
-        service,
-        tenant,
-        at,
-        lambda v: queries.posts_directory(
-            v.store, v.tenant, today=v.today, limit=limit, cursor=cursor
-        ).as_dict(),
-    )
+_list_as_of(
+    "posts",
+    "The posts directory as it stood at a recorded time",
+    "posts_as_of",
+    lambda v, limit, cursor: queries.posts_directory(
+        v.store, v.tenant, today=v.today, limit=limit, cursor=cursor
+    ),
+)
 
 
 @router.get(

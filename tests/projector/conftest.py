@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from shared.kafka.settings import KafkaSettings
+from shared.kafka.topics import KafkaTopicAdmin
 from shared.views.store import ViewStore
 
-from .support import BACKENDS, Recording, open_recording, open_store, record_some
+from .support import BACKENDS, TENANT, Recording, open_recording, open_store, record_some
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +35,22 @@ def recording(tmp_path: Path) -> Iterator[Recording]:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ViewStore]:
     """Empty views per test, on SQLite and on PostgreSQL."""
     yield from open_store(request, request.param, tmp_path)
+
+
+@pytest.fixture
+def kafka(kafka_bootstrap: str, unique: str) -> KafkaSettings:
+    """Kafka with two partitions per event topic of ``TENANT``, in a namespace of this test
+    only (the Kafka tests: a broker is needed)."""
+    settings = KafkaSettings(
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=f"t{unique}.",
+        partitions=2,
+        bootstrap_timeout_ms=5_000,
+        request_timeout_ms=5_000,
+        delivery_timeout_ms=10_000,
+        read_timeout_ms=10_000,
+    )
+    admin = KafkaTopicAdmin(settings)
+    admin.ensure_tenant_topics(TENANT)
+    admin.close()
+    return settings

@@ -19,30 +19,12 @@ from services.projector.settings import ProjectorSettings
 from shared.events import wire
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
-from shared.kafka.topics import KafkaTopicAdmin
 from shared.views.tracking import tracked_offsets
 from tests.tcp_cut import Cut
 
 from .support import TENANT, TOPIC, Recording, record_some, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
-
-
-@pytest.fixture
-def kafka(kafka_bootstrap: str, unique: str) -> KafkaSettings:
-    settings = KafkaSettings(
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=f"t{unique}.",
-        partitions=2,
-        bootstrap_timeout_ms=3_000,
-        request_timeout_ms=5_000,
-        delivery_timeout_ms=10_000,
-        read_timeout_ms=10_000,
-    )
-    admin = KafkaTopicAdmin(settings)
-    admin.ensure_tenant_topics(TENANT)
-    admin.close()
-    return settings
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from shared.kafka.log import KafkaEventLog
 from shared.kafka.names import dead_letter_topic
 from shared.kafka.producer import KafkaPublisher
 from shared.kafka.settings import KafkaSettings
-from shared.kafka.topics import KafkaTopicAdmin
 from shared.log.ports import LogRecord, UndecodableRecordError
 from shared.views.dead_letters import parked_count
 from shared.views.projector import Projector
@@ -39,24 +38,6 @@ from shared.views.sqlite import SqliteViewStore
 from .support import TENANT, TOPIC, Recording, record_some
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-def kafka(kafka_bootstrap: str, unique: str) -> KafkaSettings:
-    """Two partitions per event topic, in a namespace of this test only."""
-    settings = KafkaSettings(
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=f"t{unique}.",
-        partitions=2,
-        bootstrap_timeout_ms=5_000,
-        request_timeout_ms=5_000,
-        delivery_timeout_ms=10_000,
-        read_timeout_ms=10_000,
-    )
-    admin = KafkaTopicAdmin(settings)
-    admin.ensure_tenant_topics(TENANT)
-    admin.close()
-    return settings
 
 
 def spoilt(event: EventEnvelope, **changes: Any) -> wire.WireMessage:
