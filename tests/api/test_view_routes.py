@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from uuid import uuid4
 
 import pytest
 
@@ -811,3 +812,50 @@ def test_a_coverage_change_dated_wrongly_is_redated_and_the_figures_by_post_foll
     )
     again = api.post(f"{path}/coverage-correction", redating, version=3)
     assert problem(again, 422, "no-change")["field"] == "effective_on"
+
+
+def test_the_register_finds_agreements_by_reference_theme_and_organisation(api: Api) -> None:
+    """A desk officer could not find an agreement by its reference (probe 8)."""
+    salt = uuid4().hex[:8].upper()
+    first = api.post(
+        "/api/police/agreements",
+        api.body("agreements", reference=f"CONV-{salt}-A", partner_organisations=["EUROPOL"]),
+    )
+    second = api.post(
+        "/api/police/agreements",
+        api.body("agreements", reference=f"LOI-{salt}-B", themes=["cybercrime"]),
+    )
+    position = second.json()["position"]
+
+    def references(query: str) -> list[str]:
+        answer = api.get(f"/api/police/agreements?{query}&min_position={position}&limit=200")
+        assert answer.status_code == 200, answer.text
+        return sorted(a["reference"] for a in answer.json()["items"])
+
+    assert first.status_code == second.status_code == 201
+    assert references(f"reference={salt.lower()}") == [f"CONV-{salt}-A", f"LOI-{salt}-B"]
+    assert references(f"reference=conv-{salt}") == [f"CONV-{salt}-A"]
+    assert references(f"reference={salt}&theme=cybercrime") == [f"LOI-{salt}-B"]
+    assert references(f"reference={salt}&organisation=EUROPOL") == [f"CONV-{salt}-A"]
+    assert references("reference=%25_") == []  # the text is matched as written, not a pattern
+    refused = api.get("/api/police/agreements?organisation=NOWHERE")
+    assert problem(refused, 422, "vocabulary")["field"] == "organisation"
+
+
+def test_the_board_and_the_calendar_filter_institutional_work_by_organisation(api: Api) -> None:
+    title = f"Séminaire {uuid4().hex[:8]}"
+    mission = api.post("/api/police/missions", {**_request(title), "organisations": ["INTERPOL"]})
+    visit = api.post(
+        "/api/police/delegations",
+        api.body("delegations", country=None, organisation="CEPOL"),
+    )
+    position = visit.json()["position"]
+
+    board = api.get(f"/api/police/missions?organisation=INTERPOL&min_position={position}&limit=200")
+    other = api.get(f"/api/police/missions?organisation=EUROPOL&min_position={position}&limit=200")
+    calendar = api.get(f"/api/police/delegations?organisation=CEPOL&min_position={position}")
+
+    assert mission.json()["id"] in [m["id"] for m in board.json()["items"]]
+    assert mission.json()["id"] not in [m["id"] for m in other.json()["items"]]
+    assert visit.json()["id"] in [d["id"] for d in calendar.json()["items"]]
+    assert {d["organisation"] for d in calendar.json()["items"]} == {"CEPOL"}

@@ -23,6 +23,7 @@ from shared.domain.vocabulary import (
     DelegationStatus,
     MissionStatus,
     MissionType,
+    Organisation,
     PostStatus,
     Theme,
     vocabularies,
@@ -133,6 +134,16 @@ def agreements_register(
         str | None, Query(description="ISO 3166-1 alpha-2 partner", json_schema_extra=COUNTRY_CODE)
     ] = None,
     expiring_within_days: Annotated[int | None, Query(ge=0, le=3650, examples=[90])] = None,
+    reference: Annotated[
+        str | None, Query(description="Agreements whose reference holds this text (any case)")
+    ] = None,
+    theme: Annotated[
+        str | None, Query(description="A theme code", json_schema_extra=_codes(Theme))
+    ] = None,
+    organisation: Annotated[
+        str | None,
+        Query(description="A partner organisation code", json_schema_extra=_codes(Organisation)),
+    ] = None,
     limit: Limit = queries.DEFAULT_LIMIT,
     cursor: Cursor = None,
     min_position: MinPosition = None,
@@ -151,6 +162,9 @@ def agreements_register(
             kind=kind,
             country=country,
             expiring_within_days=expiring_within_days,
+            reference=reference,
+            theme=theme,
+            organisation=organisation,
             limit=limit,
             cursor=cursor,
         ).as_dict(),
@@ -177,7 +191,19 @@ def missions_board(
     ] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     # A UUID: "abc" answered an empty board, as if the post had no mission.
-    post_id: Annotated[UUID | None, Query(description="Missions collected by this post")] = None,
+    post_id: Annotated[
+        UUID | None,
+        Query(
+            description=(
+                "Missions collected by this post (the request's post_id); the annual report's "
+                "by_post counts instead the post covering a mission's country on its start date"
+            )
+        ),
+    ] = None,
+    organisation: Annotated[
+        str | None,
+        Query(description="An organisation code", json_schema_extra=_codes(Organisation)),
+    ] = None,
     limit: Limit = queries.DEFAULT_LIMIT,
     cursor: Cursor = None,
     min_position: MinPosition = None,
@@ -197,6 +223,7 @@ def missions_board(
             mission_type=mission_type,
             year=year,
             post_id=None if post_id is None else str(post_id),
+            organisation=organisation,
             limit=limit,
             cursor=cursor,
         ).as_dict(),
@@ -245,6 +272,12 @@ def delegations_calendar(
         str | None, Query(description="ISO 3166-1 alpha-2", json_schema_extra=COUNTRY_CODE)
     ] = None,
     host_site: Annotated[str | None, Query(examples=["Asnières-sur-Seine"])] = None,
+    organisation: Annotated[
+        str | None,
+        Query(
+            description="The visiting organisation's code", json_schema_extra=_codes(Organisation)
+        ),
+    ] = None,
     limit: Limit = queries.DEFAULT_LIMIT,
     cursor: Cursor = None,
     min_position: MinPosition = None,
@@ -263,6 +296,7 @@ def delegations_calendar(
             status=status,
             country=country,
             host_site=host_site,
+            organisation=organisation,
             limit=limit,
             cursor=cursor,
         ).as_dict(),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shared.domain import values
 from shared.domain.reference import country as iso_country
-from shared.domain.vocabulary import DelegationStatus
+from shared.domain.vocabulary import DelegationStatus, Organisation
 from shared.errors import ValidationError
 from shared.text import composed
 from shared.views.queries.paging import DEFAULT_LIMIT, Ordering, Page, page
@@ -25,6 +25,7 @@ def delegations_calendar(
     status: str | None = None,
     country: str | None = None,
     host_site: str | None = None,
+    organisation: str | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page:
@@ -46,5 +47,8 @@ def delegations_calendar(
             statement = statement.where(table.c.country == iso_country(country, "country").code)
         if host_site is not None:  # in the form the ledger records it: trimmed, composed
             statement = statement.where(table.c.host_site == composed(host_site.strip()))
+        if organisation is not None:  # a visiting organisation's delegations (probe 8)
+            code = values.one("organisation", Organisation, organisation)
+            statement = statement.where(table.c.organisation == code)
         ordering = Ordering("delegations", table.c.start_date, table.c.id, descending=False)
         return page(session, statement, ordering, limit=limit, cursor=cursor, present=plain)

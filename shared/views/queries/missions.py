@@ -9,8 +9,9 @@ from sqlalchemy import ColumnElement, select
 
 from shared.domain import values
 from shared.domain.reference import country as iso_country
-from shared.domain.vocabulary import MissionStatus, MissionType, Theme
+from shared.domain.vocabulary import MissionStatus, MissionType, Organisation, Theme
 from shared.errors import ValidationError
+from shared.views.queries.codes import holds
 from shared.views.queries.paging import DEFAULT_LIMIT, Ordering, Page, page
 from shared.views.queries.present import Row, plain
 from shared.views.store import ViewSession, ViewStore
@@ -24,6 +25,7 @@ def _filters(
     mission_type: str | None,
     year: int | None,
     post_id: str | None,
+    organisation: str | None = None,
 ) -> list[ColumnElement[bool]]:
     tables = session.tables
     missions = tables.missions
@@ -47,6 +49,9 @@ def _filters(
         found.append(missions.c.board_year == year)
     if post_id is not None:
         found.append(missions.c.post_id == post_id)
+    if organisation is not None:  # institutional work: EU, INTERPOL, EUROPOL… (probe 8)
+        code = values.one("organisation", Organisation, organisation)
+        found.append(holds(missions.c.organisations, code))
     return found
 
 
@@ -60,13 +65,16 @@ def missions_board(
     mission_type: str | None = None,
     year: int | None = None,
     post_id: str | None = None,
+    organisation: str | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page:
     """Missions, latest request first. ``year`` is the start date's, else the request's."""
     with store.read(tenant, one_statement=True) as session:
         missions = session.tables.missions
-        conditions = _filters(session, status, country, theme, mission_type, year, post_id)
+        conditions = _filters(
+            session, status, country, theme, mission_type, year, post_id, organisation
+        )
         ordering = Ordering("missions", missions.c.requested_on, missions.c.id, descending=True)
         statement = select(missions).where(*conditions)
         return page(session, statement, ordering, limit=limit, cursor=cursor, present=plain)
