@@ -157,6 +157,11 @@ class Agreement(EntenteAggregate):
             aggregate.status = AgreementStatus.IN_FORCE
             aggregate.amendments = []
             aggregate.suspended_on = None
+            aggregate.suspension_reason = None
+            # Shown on the record as the register shows them (probe 8: a terminated
+            # agreement's record said neither when nor why).
+            aggregate.terminated_on = None
+            aggregate.termination_reason = None
             aggregate._status_changed = ("signed_on", self.signed_on)
             aggregate._lapses = []  # (expired on, renewed on): where it was not in force
             aggregate._dated = []
@@ -198,6 +203,7 @@ class Agreement(EntenteAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = AgreementStatus.SUSPENDED
             aggregate.suspended_on = self.suspended_on
+            aggregate.suspension_reason = self.reason
             aggregate.changed_status("suspended_on", self.suspended_on)
             aggregate._dated.append(("suspended_on", self.suspended_on))
 
@@ -207,6 +213,7 @@ class Agreement(EntenteAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = AgreementStatus.IN_FORCE
             aggregate.suspended_on = None
+            aggregate.suspension_reason = None
             aggregate.changed_status("resumed_on", self.resumed_on)
             aggregate._dated.append(("resumed_on", self.resumed_on))
 
@@ -216,6 +223,8 @@ class Agreement(EntenteAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = AgreementStatus.TERMINATED
+            aggregate.terminated_on = self.terminated_on
+            aggregate.termination_reason = self.reason
             aggregate.changed_status("terminated_on", self.terminated_on)
             aggregate._dated.append(("terminated_on", self.terminated_on))
 

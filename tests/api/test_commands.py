@@ -267,3 +267,25 @@ def test_two_changes_from_the_same_version_one_wins_the_other_gets_412(api: Api)
     assert body["detail"] == "If-Match names version 1; the current version is 2"
     state = api.get(record.path).json()
     assert (state["name"], state["version"]) == ("SSI Hanoi", 2)
+
+
+def test_a_record_says_when_and_why_it_was_suspended_or_terminated(api: Api) -> None:
+    """The register showed terminated_on; the record said neither when nor why (probe 8)."""
+    suspended = api.walk("agreements", "suspension")
+    resumed = api.walk("agreements", "suspension", "resumption")
+    terminated = api.walk("agreements", "termination")
+
+    on_hold = api.get(suspended.path).json()
+    again = api.get(resumed.path).json()
+    ended = api.get(terminated.path).json()
+
+    assert (on_hold["suspended_on"], on_hold["suspension_reason"]) == (
+        "2013-03-16",
+        "Sanitary crisis",
+    )
+    assert (again["suspended_on"], again["suspension_reason"]) == (None, None)
+    assert (ended["terminated_on"], ended["termination_reason"]) == (
+        "2014-01-01",
+        "Replaced by a new agreement",
+    )
+    assert (on_hold["terminated_on"], on_hold["termination_reason"]) == (None, None)
