@@ -859,3 +859,20 @@ def test_the_board_and_the_calendar_filter_institutional_work_by_organisation(ap
     assert mission.json()["id"] not in [m["id"] for m in other.json()["items"]]
     assert visit.json()["id"] in [d["id"] for d in calendar.json()["items"]]
     assert {d["organisation"] for d in calendar.json()["items"]} == {"CEPOL"}
+
+
+def test_the_report_counts_one_host_site_whatever_its_spelling(api: Api) -> None:
+    """Three spellings of one site were three rows of the quoted figures (probe 8)."""
+    salt = uuid4().hex[:6]
+    spellings = [f"Île-de-{salt}", f"ile de {salt}", f"ÎLE-DE-{salt.upper()}", f"Île-de-{salt}"]
+    for site in spellings:
+        api.command(api.create("delegations", host_site=site), "hosting")
+    position = api.position()
+
+    report = api.get(f"/api/police/reports/annual/2024?min_position={position}")
+
+    sites = report.json()["delegations"]["by_host_site"]
+    assert {site: count for site, count in sites.items() if salt in site.lower()} == {
+        f"Île-de-{salt}": 4
+    }
+    assert "accents" in report.json()["delegations"]["counting_rule"]["en"]
