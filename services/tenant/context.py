@@ -30,10 +30,18 @@ async def command_context(
     tenant: str,
     books: Annotated[CooperationLedger, Depends(ledger)],
     x_correlation_id: Annotated[
-        str | None, Header(description="Ties the events of one user action")
+        str | None,
+        Header(
+            description="Ties the events of one user action",
+            json_schema_extra={"pattern": _ID.pattern},
+        ),
     ] = None,
     x_causation_id: Annotated[
-        str | None, Header(description="The event or message that caused this command")
+        str | None,
+        Header(
+            description="The event or message that caused this command",
+            json_schema_extra={"pattern": _ID.pattern},
+        ),
     ] = None,
 ) -> CommandContext:
     for name, value in (("X-Correlation-Id", x_correlation_id), ("X-Causation-Id", x_causation_id)):

@@ -42,7 +42,11 @@ class CommandAccepted(BaseModel):
 async def idempotency(
     request: Request,
     idempotency_key: Annotated[
-        str | None, Header(description="Makes a retry return the first result")
+        str | None,
+        Header(
+            description="Makes a retry return the first result",
+            json_schema_extra={"pattern": _KEY.pattern},  # stated, checked below (422 format)
+        ),
     ] = None,
 ) -> Idempotency | None:
     """The request's key and fingerprint (caller, method, path and canonical JSON body).
@@ -162,7 +166,12 @@ def first_fingerprint(head: str, body: bytes) -> str:
 
 
 async def if_match(
-    if_match: Annotated[str | None, Header(description='The record version, e.g. "3"')] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The record version, e.g. "3"', json_schema_extra={"pattern": _ETAG.pattern}
+        ),
+    ] = None,
 ) -> int | None:
     """The version the client last saw, from ``If-Match: "3"``."""
     if if_match is None:

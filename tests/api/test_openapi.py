@@ -165,3 +165,19 @@ def test_the_view_filters_state_the_codes_they_take(client: TestClient) -> None:
     assert parameters["theme"]["enum"] == [theme.value for theme in Theme]
     assert parameters["country"]["pattern"] == "^[A-Z]{2}$"
     assert register["status"]["enum"][-1] == "expired"  # derived, not recorded
+
+
+def test_headers_and_counts_state_the_forms_the_api_checks(client: TestClient) -> None:
+    """Enforced but not stated, they were learnt from 422s (probe 7)."""
+    spec = client.get("/openapi.json").json()
+    operation = spec["paths"]["/api/{tenant}/missions/{record_id}/schedule"]["post"]
+    headers = {p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "header"}
+    schedule = spec["components"]["schemas"]["ScheduleMission"]["properties"]
+    evaluation = spec["components"]["schemas"]["EvaluateMission"]["properties"]
+
+    assert re.fullmatch(headers["if-match"]["pattern"], '"3"')
+    assert not re.fullmatch(headers["if-match"]["pattern"], "3")
+    assert re.fullmatch(headers["idempotency-key"]["pattern"], "import-2026-11-001")
+    assert re.fullmatch(headers["x-correlation-id"]["pattern"], "req-42")
+    assert (schedule["expert_count"]["minimum"], schedule["expert_count"]["maximum"]) == (0, 500)
+    assert (evaluation["rating"]["minimum"], evaluation["rating"]["maximum"]) == (1, 5)

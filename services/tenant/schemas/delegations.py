@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from services.tenant.schemas.common import Classified, IsoDate, Strict, Text
+from services.tenant.schemas.common import Classified, IsoDate, Strict, Text, bounds
 from shared.domain.base import MAX_CODES
+from shared.domain.delegation import MAX_SIZE
 
 
 class PlanDelegation(Classified):
@@ -18,7 +19,9 @@ class PlanDelegation(Classified):
         default=None, description="An Organisation code", examples=[None]
     )
     head_of_delegation: Text = Field(max_length=200, examples=["Général Nguyen Van A"])
-    size: StrictInt = Field(description="People expected", examples=[8])
+    size: StrictInt = Field(
+        description="People expected", examples=[8], json_schema_extra=bounds(1, MAX_SIZE)
+    )
     start_date: IsoDate = Field(examples=["2024-06-10"])
     end_date: IsoDate = Field(examples=["2024-06-14"])
     host_site: Text = Field(max_length=200, examples=["ENSOSP, Aix-en-Provence"])
@@ -63,7 +66,11 @@ class HostDelegation(Strict):
     hosted_on: IsoDate = Field(
         description="A day within the visit's dates", examples=["2024-06-10"]
     )
-    actual_size: StrictInt = Field(description="People who actually came", examples=[7])
+    actual_size: StrictInt = Field(
+        description="People who actually came",
+        examples=[7],
+        json_schema_extra=bounds(1, MAX_SIZE),
+    )
 
 
 class CancelDelegation(Strict):

@@ -17,10 +17,12 @@ from services.tenant.schemas.common import (
     MoneyIn,
     Strict,
     Text,
+    bounds,
     keep_invalid,
 )
 from shared.application.bulk import MAX_ITEMS
 from shared.domain.base import MAX_CODES, MAX_COUNTRIES
+from shared.domain.mission import MAX_EXPERTS, MAX_PARTICIPANTS
 
 #: The documentation's example of a foreign request (one item of an import too).
 CRIME_SCENE_COURSE: dict[str, Any] = {
@@ -110,7 +112,7 @@ class ScheduleMission(Strict):
     start_date: IsoDate = Field(examples=["2013-10-07"])
     end_date: IsoDate = Field(examples=["2013-10-18"])
     place: Text = Field(max_length=200, examples=["Phnom Penh"])
-    expert_count: StrictInt = Field(examples=[3])
+    expert_count: StrictInt = Field(examples=[3], json_schema_extra=bounds(0, MAX_EXPERTS))
     budget: MoneyIn | None = None
     scheduled_on: IsoDate = Field(description="When the schedule was set", examples=["2013-05-20"])
 
@@ -136,7 +138,7 @@ class LaunchMission(Strict):
 
 class CompleteMission(Strict):
     completed_on: IsoDate = Field(examples=["2013-10-18"])
-    participants: StrictInt = Field(examples=[18])
+    participants: StrictInt = Field(examples=[18], json_schema_extra=bounds(0, MAX_PARTICIPANTS))
     actual_cost: MoneyIn | None = None
     outcome: Text = Field(max_length=4000, examples=["18 technicians trained; kits handed over"])
 
@@ -148,6 +150,8 @@ class CancelMission(Strict):
 
 class EvaluateMission(Strict):
     evaluated_on: IsoDate = Field(examples=["2013-12-10"])
-    rating: StrictInt = Field(description="1 (poor) to 5 (excellent)", examples=[4])
+    rating: StrictInt = Field(
+        description="1 (poor) to 5 (excellent)", examples=[4], json_schema_extra=bounds(1, 5)
+    )
     findings: Text = Field(max_length=4000, examples=["Good uptake; follow-up requested"])
     recommendations: Text = Field(default="", max_length=4000, examples=["Train trainers next"])
