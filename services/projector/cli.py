@@ -48,7 +48,16 @@ def project(
     databases_answer(settings)  # one line naming the setting, not uvicorn's traceback
     application = build(settings)
     typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{port}/status")
-    uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
+    from shared.http.malformed import ProblemH11Protocol
+
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,
+        http=ProblemH11Protocol,
+    )
 
 
 projections = typer.Typer(help="Read views: rebuild them from the log.", no_args_is_help=True)

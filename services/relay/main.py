@@ -162,11 +162,18 @@ def _serve(
     import uvicorn
 
     from services.relay.app import create_app
+    from shared.http.malformed import ProblemH11Protocol
 
     host, port = http
     app = create_app(tenant, health, ledger.last_event_position)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, server_header=False
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        http=ProblemH11Protocol,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="entente-relay-http", daemon=True)

@@ -88,7 +88,11 @@ def serve(
         platform.preflight()
     if service is None:
         typer.echo(_banner(settings, host, sock.getsockname()[1]))
-    config = uvicorn.Config(application, log_level="info", server_header=False)
+    from shared.http.malformed import ProblemH11Protocol
+
+    config = uvicorn.Config(
+        application, log_level="info", server_header=False, http=ProblemH11Protocol
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 
