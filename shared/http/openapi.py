@@ -78,6 +78,7 @@ MEANING: dict[int, tuple[str, dict[str, str]]] = {
     ),
     412: ("If-Match names a version that is no longer current", {}),
     413: ("The body is larger than the service accepts", {}),
+    414: ("The path and query are longer than the service reads (8 KiB)", {}),
     415: ("The body is not sent as application/json", {}),
     422: ("An input breaks a rule: the field, the rule and why", {}),
     428: ("A change to an existing record needs If-Match with its version", {}),
@@ -118,7 +119,7 @@ def rewrite(document: dict[str, Any]) -> None:
 
 def problems_of(path: str, operation: dict[str, Any]) -> set[int]:
     """The problem statuses one operation can answer, from its policy and inputs."""
-    found = {500}
+    found = {414, 500}  # any target may be too long (shared.http.limits)
     parameters = operation.get("parameters", [])
     names = {(p["in"], p["name"].lower()) for p in parameters}
     has_body = "requestBody" in operation

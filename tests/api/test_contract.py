@@ -169,7 +169,13 @@ def _checker(
             query["wait_ms"] = min(query["wait_ms"], LONGEST_WAIT_MS)
         case.query = query
         sent = case.as_transport_kwargs(base_url="http://testserver")
-        request = {k: v for k, v in sent.items() if k in {"method", "url", "headers", "params"}}
+        request = {k: v for k, v in sent.items() if k in {"method", "url", "params"}}
+        # Headers as a client puts them on the wire: a negated value outside ASCII
+        # (``Bearer \x80``) as its UTF-8 bytes, which httpx refuses to encode itself.
+        request["headers"] = {
+            name: value.encode() if isinstance(value, str) and not value.isascii() else value
+            for name, value in (sent.get("headers") or {}).items()
+        }
         if "json" in sent:
             request["json"] = sent["json"]
         if "data" in sent:
