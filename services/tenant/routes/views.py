@@ -58,8 +58,15 @@ Cursor = Annotated[str | None, Query(description="next_cursor of the previous pa
 COUNTRY_CODE: dict[str, Any] = {"pattern": "^[A-Z]{2}$"}
 
 
-def _codes(vocabulary: type[StrEnum], *derived: str) -> dict[str, Any]:
-    return {"enum": [*(term.value for term in vocabulary), *derived]}
+def _coded(description: str, vocabulary: type[StrEnum], *derived: str) -> Any:
+    """A filter taking ``vocabulary``'s codes (and ``derived`` ones), stated as an enum."""
+    codes = [*(term.value for term in vocabulary), *derived]
+    return Query(description=description, json_schema_extra={"enum": codes})
+
+
+def _country(description: str) -> Any:
+    """A filter taking an ISO 3166-1 alpha-2 code, stated as its pattern."""
+    return Query(description=description, json_schema_extra=COUNTRY_CODE)
 
 
 def _read(
@@ -121,34 +128,28 @@ def agreements_register(
     tenant: str,
     status: Annotated[
         str | None,
-        Query(
-            description="in-force, suspended, terminated, expired",
-            json_schema_extra=_codes(AgreementStatus, "expired"),
-        ),
+        _coded("in-force, suspended, terminated, expired", AgreementStatus, "expired"),
     ] = None,
     kind: Annotated[
         str | None,
-        Query(description="An agreement kind code", json_schema_extra=_codes(AgreementKind)),
+        _coded("An agreement kind code", AgreementKind),
     ] = None,
-    country: Annotated[
-        str | None, Query(description="ISO 3166-1 alpha-2 partner", json_schema_extra=COUNTRY_CODE)
-    ] = None,
+    country: Annotated[str | None, _country("ISO 3166-1 alpha-2 partner")] = None,
     expiring_within_days: Annotated[int | None, Query(ge=0, le=3650, examples=[90])] = None,
     reference: Annotated[
         str | None, Query(description="Agreements whose reference holds this text (any case)")
     ] = None,
-    theme: Annotated[
-        str | None, Query(description="A theme code", json_schema_extra=_codes(Theme))
-    ] = None,
+    theme: Annotated[str | None, _coded("A theme code", Theme)] = None,
     organisation: Annotated[
         str | None,
-        Query(description="A partner organisation code", json_schema_extra=_codes(Organisation)),
+        _coded("A partner organisation code", Organisation),
     ] = None,
     limit: Limit = queries.DEFAULT_LIMIT,
     cursor: Cursor = None,
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
+    today = _today(request, tenant)  # once, for every read below
     return _read(
         request,
         tenant,
@@ -157,7 +158,7 @@ def agreements_register(
         lambda views: queries.agreements_register(
             views,
             tenant,
-            today=_today(request, tenant),
+            today=today,
             status=status,
             kind=kind,
             country=country,
@@ -178,17 +179,11 @@ def missions_board(
     tenant: str,
     status: Annotated[
         str | None,
-        Query(description="A mission status code", json_schema_extra=_codes(MissionStatus)),
+        _coded("A mission status code", MissionStatus),
     ] = None,
-    country: Annotated[
-        str | None, Query(description="ISO 3166-1 alpha-2", json_schema_extra=COUNTRY_CODE)
-    ] = None,
-    theme: Annotated[
-        str | None, Query(description="A theme code", json_schema_extra=_codes(Theme))
-    ] = None,
-    mission_type: Annotated[
-        str | None, Query(description="A mission type code", json_schema_extra=_codes(MissionType))
-    ] = None,
+    country: Annotated[str | None, _country("ISO 3166-1 alpha-2")] = None,
+    theme: Annotated[str | None, _coded("A theme code", Theme)] = None,
+    mission_type: Annotated[str | None, _coded("A mission type code", MissionType)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     # A UUID: "abc" answered an empty board, as if the post had no mission.
     post_id: Annotated[
@@ -202,7 +197,7 @@ def missions_board(
     ] = None,
     organisation: Annotated[
         str | None,
-        Query(description="An organisation code", json_schema_extra=_codes(Organisation)),
+        _coded("An organisation code", Organisation),
     ] = None,
     limit: Limit = queries.DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -242,6 +237,7 @@ def missions_awaiting_validation(
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
+    today = _today(request, tenant)  # once, for every read below
     return _read(
         request,
         tenant,
@@ -250,7 +246,7 @@ def missions_awaiting_validation(
         lambda views: queries.awaiting_validation(
             views,
             tenant,
-            today=_today(request, tenant),
+            today=today,
             limit=limit,
             cursor=cursor,
         ).as_dict(),
@@ -266,17 +262,13 @@ def delegations_calendar(
     to_date: Annotated[QueryDate | None, Query(alias="to", description="Last day")] = None,
     status: Annotated[
         str | None,
-        Query(description="planned, hosted, cancelled", json_schema_extra=_codes(DelegationStatus)),
+        _coded("planned, hosted, cancelled", DelegationStatus),
     ] = None,
-    country: Annotated[
-        str | None, Query(description="ISO 3166-1 alpha-2", json_schema_extra=COUNTRY_CODE)
-    ] = None,
+    country: Annotated[str | None, _country("ISO 3166-1 alpha-2")] = None,
     host_site: Annotated[str | None, Query(examples=["Asnières-sur-Seine"])] = None,
     organisation: Annotated[
         str | None,
-        Query(
-            description="The visiting organisation's code", json_schema_extra=_codes(Organisation)
-        ),
+        _coded("The visiting organisation's code", Organisation),
     ] = None,
     limit: Limit = queries.DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -319,27 +311,21 @@ def posts_directory(
     principal: Reader,
     request: Request,
     tenant: str,
-    status: Annotated[
-        str | None, Query(description="open or closed", json_schema_extra=_codes(PostStatus))
-    ] = None,
+    status: Annotated[str | None, _coded("open or closed", PostStatus)] = None,
     host_country: Annotated[
         str | None,
-        Query(
-            description="ISO 3166-1 alpha-2: posts sitting there", json_schema_extra=COUNTRY_CODE
-        ),
+        _country("ISO 3166-1 alpha-2: posts sitting there"),
     ] = None,
     covers: Annotated[
         str | None,
-        Query(
-            description="ISO 3166-1 alpha-2: posts covering it today",
-            json_schema_extra=COUNTRY_CODE,
-        ),
+        _country("ISO 3166-1 alpha-2: posts covering it today"),
     ] = None,
     limit: Limit = queries.DEFAULT_LIMIT,
     cursor: Cursor = None,
     min_position: MinPosition = None,
     wait_ms: WaitMs = 2000,
 ) -> dict[str, Any]:
+    today = _today(request, tenant)  # once, for every read below
     return _read(
         request,
         tenant,
@@ -348,7 +334,7 @@ def posts_directory(
         lambda views: queries.posts_directory(
             views,
             tenant,
-            today=_today(request, tenant),
+            today=today,
             status=status,
             host_country=host_country,
             covers=covers,
