@@ -52,6 +52,19 @@ _SIGNED_FIELDS = (
 )
 
 
+#: The state a suspension, resumption or termination changes, and its withdrawal puts back.
+_STATUS_STATE = (
+    "status",
+    "suspended_on",
+    "suspension_reason",
+    "terminated_on",
+    "termination_reason",
+    "_status_changed",
+)
+
+#: The status changes a withdrawal may undo (a renewal moves the term: it cannot).
+WITHDRAWABLE = ("suspended_on", "resumed_on", "terminated_on")
+
 #: Why France is refused as a partner country.
 FOREIGN_PARTNERS = (
     "an agreement's partners are foreign: France is the ministry's own side, not a partner"
@@ -116,6 +129,9 @@ class Agreement(EntenteAggregate):
         status: AgreementStatus
         amendments: list[dict[str, Any]]
         suspended_on: date | None
+        suspension_reason: str | None
+        terminated_on: date | None
+        termination_reason: str | None
         #: The last change of status (signature, renewal, suspension, resumption) and
         #: its field: the next one may not be dated before it (``_after_last_change``).
         _status_changed: tuple[str, date]  # not part of the record's public state
@@ -124,6 +140,8 @@ class Agreement(EntenteAggregate):
         #: what a corrected signing day and term must still come before or cover.
         _dated: list[tuple[str, date]]
         _renewed_on: date | None
+        #: Each status change (field, date, version) with the state it replaced.
+        _changes: list[dict[str, Any]]
 
     class Signed(EntenteAggregate.Created):
         """v2: partners became lists of countries and organisations (v1 had one country)."""
@@ -166,6 +184,7 @@ class Agreement(EntenteAggregate):
             aggregate._lapses = []  # (expired on, renewed on): where it was not in force
             aggregate._dated = []
             aggregate._renewed_on = None  # the last renewal: the term no longer the signature's
+            aggregate._changes = []  # each status change with the state it replaced
 
     class Corrected(EntenteAggregate.Corrected):
         """A agreement's descriptive fields fixed, with the reason.
@@ -187,6 +206,7 @@ class Agreement(EntenteAggregate):
         duration_months: int
 
         def apply(self, aggregate: Any) -> None:
+            aggregate.remember_change("renewed_on", self.renewed_on, self.originator_version)
             expired_on = aggregate.expires_on
             if expired_on is not None and self.renewed_on > expired_on:  # revived after a lapse
                 aggregate._lapses.append((expired_on, self.renewed_on))
@@ -201,6 +221,7 @@ class Agreement(EntenteAggregate):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
+            aggregate.remember_change("suspended_on", self.suspended_on, self.originator_version)
             aggregate.status = AgreementStatus.SUSPENDED
             aggregate.suspended_on = self.suspended_on
             aggregate.suspension_reason = self.reason
@@ -211,6 +232,7 @@ class Agreement(EntenteAggregate):
         resumed_on: date
 
         def apply(self, aggregate: Any) -> None:
+            aggregate.remember_change("resumed_on", self.resumed_on, self.originator_version)
             aggregate.status = AgreementStatus.IN_FORCE
             aggregate.suspended_on = None
             aggregate.suspension_reason = None
@@ -222,11 +244,38 @@ class Agreement(EntenteAggregate):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
+            aggregate.remember_change("terminated_on", self.terminated_on, self.originator_version)
             aggregate.status = AgreementStatus.TERMINATED
             aggregate.terminated_on = self.terminated_on
             aggregate.termination_reason = self.reason
             aggregate.changed_status("terminated_on", self.terminated_on)
             aggregate._dated.append(("terminated_on", self.terminated_on))
+
+    class StatusChangeWithdrawn(EntenteAggregate.Event):
+        """The last suspension, resumption or termination was recorded by mistake: undone,
+        with the reason. Both the change and its withdrawal stay in the history.
+
+        The event says what it undid (``withdrawn``, ``withdrawn_on``,
+        ``withdrawn_version``) and the state it put back (``status``,
+        ``suspended_on``), so a projection needs nothing it did not keep.
+        """
+
+        withdrawn: str
+        withdrawn_on: date
+        withdrawn_version: int
+        status: str
+        suspended_on: date | None
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            change = aggregate._changes.pop()
+            for name, value in change["before"].items():
+                setattr(aggregate, name, value)
+            aggregate._dated.remove((change["field"], change["on"]))
+            # As a correction: the record existed on this day (``first_date_before``).
+            day = self.business_time.date()
+            first = getattr(aggregate, "_first_corrected_on", None)
+            aggregate._first_corrected_on = day if first is None else min(first, day)
 
     @classmethod
     def sign(
@@ -379,6 +428,11 @@ class Agreement(EntenteAggregate):
         """Where a renewal's term starts: the current expiry, or the renewal if later."""
         return max(renewed_on, self.expires_on or renewed_on)
 
+    def remember_change(self, field: str, on: date, version: int) -> None:
+        """Keeps what a status change replaces, for its withdrawal (``StatusChangeWithdrawn``)."""
+        before = {name: getattr(self, name) for name in _STATUS_STATE}
+        self._changes.append({"field": field, "on": on, "version": version, "before": before})
+
     def changed_status(self, field: str, on: date) -> None:
         """Keeps the latest status change (histories recorded before the rule may go back)."""
         if on >= self._status_changed[1]:
@@ -476,6 +530,36 @@ class Agreement(EntenteAggregate):
         reason = require_text("reason", reason)
         meta = ctx.meta(terminated_on, self.classification)
         self.trigger_event(self.Terminated, terminated_on=terminated_on, reason=reason, **meta)
+
+    def withdraw_status_change(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
+        """Undoes the last suspension, resumption or termination, recorded by mistake.
+
+        Only the last: the ones before it were recorded on the state it changed.
+        A renewal is not withdrawn (its term follows from the expiry before it,
+        and the views keep each term); a termination recorded by mistake no
+        longer leaves the agreement terminated for good.
+        """
+        last = self._changes[-1] if self._changes else None
+        if last is None or last["field"] not in WITHDRAWABLE:
+            what = "none was recorded" if last is None else "the last one is a renewal"
+            raise DomainRuleViolation(
+                "nothing-to-withdraw",
+                f"only the last suspension, resumption or termination can be withdrawn, and {what}",
+            )
+        reason = require_text("reason", reason, 2000)
+        require_order(last["on"], corrected_on, last["field"], "corrected_on")
+        ctx.happened("corrected_on", corrected_on)
+        before = last["before"]
+        self.trigger_event(
+            self.StatusChangeWithdrawn,
+            withdrawn=last["field"],
+            withdrawn_on=last["on"],
+            withdrawn_version=last["version"],
+            status=before["status"].value,
+            suspended_on=before["suspended_on"],
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
+        )
 
 
 def _months(duration_months: int) -> int:

@@ -94,6 +94,10 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
         "terminated_on": "2014-01-01",
         "reason": "Replaced by a new agreement",
     },
+    ("agreements", "status-withdrawal"): {
+        "reason": "Recorded on the wrong agreement",
+        "corrected_on": "2014-03-01",
+    },
     ("agreements", "corrections"): {
         "changes": {"signed_at": "Hà Nội"},
         "reason": "Spelling of the city",
@@ -169,6 +173,7 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
 #: The commands that must happen before each command (after the create).
 BEFORE: dict[tuple[str, str], list[str]] = {
     ("agreements", "resumption"): ["suspension"],
+    ("agreements", "status-withdrawal"): ["termination"],
     ("missions", "schedule"): ["validation"],
     ("missions", "launch"): ["validation", "schedule"],
     ("missions", "completion"): ["validation", "schedule", "launch"],
@@ -194,6 +199,12 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("agreements", "resumption"): {"recorded_status": "in-force", "suspended_on": None},
     ("agreements", "termination"): {"status": "terminated", "recorded_status": "terminated"},
+    ("agreements", "status-withdrawal"): {
+        "status": "expired",  # in force again, and past its term
+        "recorded_status": "in-force",
+        "terminated_on": None,
+        "termination_reason": None,
+    },
     ("agreements", "corrections"): {"signed_at": "Hà Nội"},
     ("missions", "validation"): {
         "status": "validated",

@@ -324,6 +324,7 @@ DATED_STEPS = [
     ("agreements", [], "suspension", "suspended_on"),
     ("agreements", ["suspension"], "resumption", "resumed_on"),
     ("agreements", [], "termination", "terminated_on"),
+    ("agreements", ["termination"], "status-withdrawal", "corrected_on"),
     ("delegations", [], "reschedule", "rescheduled_on"),
     ("delegations", [], "cancellation", "cancelled_on"),
     ("posts", [], "coverage", "effective_on"),

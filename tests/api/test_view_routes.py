@@ -876,3 +876,39 @@ def test_the_report_counts_one_host_site_whatever_its_spelling(api: Api) -> None
         f"Île-de-{salt}": 4
     }
     assert "accents" in report.json()["delegations"]["counting_rule"]["en"]
+
+
+def test_a_withdrawn_termination_puts_the_agreement_back_in_the_register_and_report(
+    api: Api,
+) -> None:
+    """A termination recorded by mistake left the agreement terminated for good, in the
+    register and out of "in force on 31 December"; its withdrawal puts it back, and the
+    record's history keeps both."""
+    record = api.create("agreements", signed_on="2024-01-15", duration_months=60)
+    reference = api.get(record.path).json()["reference"]
+
+    def listed_and_in_force(position: int) -> tuple[dict[str, Any], int]:
+        query = urlencode({"reference": reference, "min_position": position})
+        register = api.get(f"/api/police/agreements?{query}").json()["items"]
+        report = api.get(f"/api/police/reports/annual/2024?min_position={position}").json()
+        return register[0], report["agreements"]["in_force_at_year_end"]["total"]
+
+    terminated = api.command(record, "termination", terminated_on="2024-06-01")
+    row, ended = listed_and_in_force(api.position())
+    assert (row["status"], row["terminated_on"]) == ("terminated", "2024-06-01")
+
+    withdrawal = {"reason": "Recorded on the wrong agreement", "corrected_on": "2024-06-10"}
+    answer = api.post(f"{record.path}/status-withdrawal", withdrawal, version=terminated.version)
+    assert answer.status_code == 200, answer.text
+    row, in_force = listed_and_in_force(answer.json()["position"])
+
+    assert (row["status"], row["terminated_on"]) == ("in-force", None)
+    assert in_force == ended + 1
+    history = api.get(f"{record.path}/history").json()["events"]
+    assert [event["type"].split(".")[-2] for event in history[-2:]] == [
+        "terminated",
+        "status-change-withdrawn",
+    ]
+    version = answer.json()["version"]
+    again = api.post(f"{record.path}/status-withdrawal", withdrawal, version=version)
+    assert problem(again, 422, "nothing-to-withdraw")["detail"].endswith("none was recorded")

@@ -131,6 +131,13 @@ def _agreements(r: _Recorder) -> None:
         funded,
         lambda a: a.correct(ctx, {"classification": "public"}, "Publié", date(2021, 9, 3)),
     )
+    r.change(Agreement, funded, lambda a: a.suspend(ctx, date(2021, 10, 1), "Audit"))
+    r.change(Agreement, funded, lambda a: a.terminate(ctx, date(2021, 12, 1), "Saisie erronée"))
+    r.change(  # back to suspended: a date in ``suspended_on``
+        Agreement,
+        funded,
+        lambda a: a.withdraw_status_change(ctx, "Mauvais accord", date(2021, 12, 2)),
+    )
     r.change(Agreement, funded, lambda a: a.terminate(ctx, date(2022, 1, 1), "Objet atteint"))
     r.create(  # every nullable field null, organisations only
         lambda id_: Agreement.sign(

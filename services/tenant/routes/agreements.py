@@ -1,4 +1,5 @@
-"""Agreements: sign, amend, renew, suspend, resume, terminate, correct; read one."""
+"""Agreements: sign, amend, renew, suspend, resume, terminate, withdraw a status change,
+correct; read one."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.tenant.schemas.agreements import (
     SignAgreement,
     SuspendAgreement,
     TerminateAgreement,
+    WithdrawStatusChange,
 )
 from services.tenant.schemas.common import record_state
 from shared.domain.agreement import Agreement
@@ -113,5 +115,20 @@ change_route(
     record=Agreement,
     body=TerminateAgreement,
     apply=lambda a, ctx, b: a.terminate(ctx, b.terminated_on, b.reason),
+)
+change_route(
+    router,
+    "/{record_id}/status-withdrawal",
+    name="withdraw_status_change",
+    summary="Withdraw the last suspension, resumption or termination, recorded by mistake",
+    description=(
+        "Undoes the last suspension, resumption or termination, with a reason, as of a day "
+        "not before it: the agreement is again as it was before it (a terminated one in "
+        "force or suspended). A renewal is not withdrawn. The change and its withdrawal "
+        "both stay in the history."
+    ),
+    record=Agreement,
+    body=WithdrawStatusChange,
+    apply=lambda a, ctx, b: a.withdraw_status_change(ctx, b.reason, b.corrected_on),
 )
 correction_route(router, Agreement)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from shared.domain.values import add_months
 from shared.events.envelope import EventEnvelope
@@ -111,6 +111,23 @@ def _change(status: str, on: str) -> Handler:
     return apply
 
 
+def status_change_withdrawn(session: ReportingSession, event: EventEnvelope) -> None:
+    """The last suspension, resumption or termination undone, as the tenant views do:
+    its row leaves the status history, and the record takes its status before."""
+    terms = session.tables.agreement_terms
+    version = int(event.data["withdrawn_version"])
+    removed = session.connection.execute(
+        delete(terms).where(
+            terms.c.tenant == event.tenant,
+            terms.c.agreement_id == event.aggregate_id,
+            terms.c.version == version,
+        )
+    )
+    if not removed.rowcount:
+        raise ValueError(f"a withdrawn status change (version {version}) not in the history")
+    update_record(session, session.tables.agreements, event, status=event.data["status"])
+
+
 def corrected(session: ReportingSession, event: EventEnvelope) -> None:
     values = corrected_values(
         event,
@@ -177,5 +194,6 @@ HANDLERS: dict[str, Handler] = {
     event_type("agreement", "suspended"): _change("suspended", "suspended_on"),
     event_type("agreement", "resumed"): _change("in-force", "resumed_on"),
     event_type("agreement", "terminated"): _change("terminated", "terminated_on"),
+    event_type("agreement", "status-change-withdrawn"): status_change_withdrawn,
     event_type("agreement", "corrected"): corrected,
 }

@@ -126,6 +126,27 @@ def terminated(session: ViewSession, event: EventEnvelope) -> None:
     _term(session, event, on, "terminated")
 
 
+def status_change_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
+    """The last suspension, resumption or termination undone: its row leaves the status
+    history, and the record takes the status the event says it had before."""
+    data = event.data
+    version = int(data["withdrawn_version"])
+    suspended_on = data["suspended_on"]
+    history = session.rows.children(session.tables.agreement_terms, event.aggregate_id)
+    kept = [change for change in history if change["version"] != version]
+    if len(kept) == len(history):
+        raise ValueError(f"a withdrawn status change (version {version}) not in the history")
+    history[:] = kept
+    update_record(
+        session,
+        session.tables.agreements,
+        event,
+        status=data["status"],
+        suspended_on=None if suspended_on is None else required_day(suspended_on),
+        terminated_on=None,
+    )
+
+
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
     tables = session.tables
     term = bool(TERM_FIELDS & set(event.data["changes"]))
@@ -168,5 +189,6 @@ HANDLERS: dict[str, Handler] = {
     event_type("agreement", "suspended"): suspended,
     event_type("agreement", "resumed"): resumed,
     event_type("agreement", "terminated"): terminated,
+    event_type("agreement", "status-change-withdrawn"): status_change_withdrawn,
     event_type("agreement", "corrected"): corrected,
 }

@@ -530,3 +530,98 @@ def test_every_field_a_signature_gets_wrong_is_named() -> None:
         ("signed_at", "required"),
     ]
     assert caught.value.field == "kind"
+
+
+# --- a status change withdrawn ---------------------------------------------
+
+
+def withdraw(agreement: Agreement, on: date = date(2013, 2, 1)) -> None:
+    agreement.withdraw_status_change(CTX, "recorded on the wrong agreement", on)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "suspended_on"),
+    [
+        ((terminate,), AgreementStatus.IN_FORCE, None),
+        ((suspend, terminate), AgreementStatus.SUSPENDED, date(2012, 6, 1)),
+        ((suspend,), AgreementStatus.IN_FORCE, None),
+        ((suspend, resume), AgreementStatus.SUSPENDED, date(2012, 6, 1)),
+    ],
+    ids=["termination", "termination-while-suspended", "suspension", "resumption"],
+)
+def test_withdrawing_the_last_change_puts_the_agreement_back(
+    path: tuple[Step, ...], status: AgreementStatus, suspended_on: date | None
+) -> None:
+    """A termination recorded by mistake left the agreement terminated for good: no
+    command could change it again, and every figure counted it ended."""
+    agreement = given(*path)
+    last = agreement.version
+
+    withdraw(agreement)
+
+    event = then_one(agreement, Agreement.StatusChangeWithdrawn)
+    assert event.withdrawn_version == last
+    assert (event.status, event.suspended_on) == (status.value, suspended_on)
+    assert event.reason == "recorded on the wrong agreement"
+    assert (agreement.status, agreement.suspended_on) == (status, suspended_on)
+    assert (agreement.terminated_on, agreement.termination_reason) == (None, None)
+    if suspended_on is not None:
+        assert agreement.suspension_reason == "audit pending"
+
+
+def test_a_withdrawn_termination_lets_the_agreement_go_on() -> None:
+    agreement = given(terminate, withdraw)
+
+    agreement.amend(CTX, date(2013, 3, 1), "annex 3")  # refused while it was terminated
+    agreement.suspend(CTX, date(2013, 2, 1), "audit")  # not held to the withdrawn day's order
+    agreement.terminate(CTX, date(2013, 6, 1), "programme closed")
+
+    assert agreement.status is AgreementStatus.TERMINATED
+    assert agreement.terminated_on == date(2013, 6, 1)
+
+
+def test_withdrawals_go_back_one_change_at_a_time() -> None:
+    agreement = given(suspend, resume, terminate, withdraw, withdraw, withdraw)
+
+    assert (agreement.status, agreement.suspended_on) == (AgreementStatus.IN_FORCE, None)
+    with pytest.raises(DomainRuleViolation) as caught:
+        withdraw(agreement)
+    assert caught.value.rule == "nothing-to-withdraw"
+    assert "none was recorded" in caught.value.detail
+
+
+def test_a_renewal_is_not_withdrawn() -> None:
+    agreement = given(suspend, resume, renew)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        withdraw(agreement, date(2014, 7, 1))
+
+    assert caught.value.rule == "nothing-to-withdraw"
+    assert "the last one is a renewal" in caught.value.detail
+    assert agreement.collect_events() == []
+
+
+def test_a_withdrawal_is_dated_after_the_change_and_has_a_reason() -> None:
+    agreement = given(terminate)
+
+    with pytest.raises(DomainRuleViolation) as dated:
+        withdraw(agreement, date(2013, 1, 14))
+    with pytest.raises(ValidationError) as blank:
+        agreement.withdraw_status_change(CTX, " ", date(2013, 2, 1))
+
+    assert (dated.value.field, dated.value.rule) == ("corrected_on", "dates-in-order")
+    assert (blank.value.field, blank.value.rule) == ("reason", "required")
+    assert agreement.collect_events() == []
+    assert agreement.status is AgreementStatus.TERMINATED
+
+
+def test_a_withdrawn_termination_no_longer_bounds_a_corrected_term() -> None:
+    """The term must cover a termination; once it is withdrawn, it no longer has to."""
+    agreement = given(terminate)
+    with pytest.raises(DomainRuleViolation):
+        agreement.correct(CTX, {"duration_months": 12}, "typo", date(2013, 2, 1))
+
+    withdraw(agreement)
+    agreement.correct(CTX, {"duration_months": 12}, "typo", date(2013, 2, 1))
+
+    assert agreement.expires_on == date(2012, 12, 9)

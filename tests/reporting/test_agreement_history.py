@@ -1,12 +1,17 @@
-"""A corrected signing day or duration moves the agreement's term in every figure.
+"""An agreement's status history, rewritten, moves it in every figure.
 
-Signed on the 20th for two years, typed the 10th for one: the agreement was
-shown expired a year early and left out of "in force on 31 December" in the
-tenant's annual report and in the consolidated figures. A correction sets the
-first term again; both projections rewrite the record and its status history
-(on each view and reporting backend), whether the signature was projected in
-an earlier batch or in the same one as its correction, and a later renewal
-follows the corrected term.
+A corrected term: signed on the 20th for two years, typed the 10th for one, the
+agreement was shown expired a year early and left out of "in force on 31
+December" in the tenant's annual report and in the consolidated figures. A
+correction sets the first term again; both projections rewrite the record and
+its status history (on each view and reporting backend), whether the signature
+was projected in an earlier batch or in the same one as its correction, and a
+later renewal follows the corrected term.
+
+A withdrawn status change: a termination recorded by mistake left the agreement
+out of every "in force" figure for good. Its withdrawal takes the change out of
+the status history in both projections, and the record's status back to the one
+before it.
 """
 
 from __future__ import annotations
@@ -151,3 +156,76 @@ def test_a_term_corrected_in_the_batch_that_signed_it_is_projected_corrected(
         (date(2023, 1, 20), "in-force", date(2025, 1, 20))
     ]
     assert _in_force(views, store, 2024) == (1, 1)
+
+
+def _status(views: ViewStore, store: ReportingStore, agreement_id: str) -> tuple[Any, ...]:
+    """The record's status and dates in the tenant's register, and its consolidated status."""
+    with views.read("police") as session:
+        a = session.tables.agreements
+        row = session.connection.execute(
+            select(a.c.status, a.c.suspended_on, a.c.terminated_on).where(a.c.id == agreement_id)
+        ).one()
+    with store.read() as session:
+        r = session.tables.agreements
+        consolidated = session.connection.execute(
+            select(r.c.status).where(r.c.id == agreement_id)
+        ).scalar_one()
+    return (*row, consolidated)
+
+
+def _withdraw(world: World, name: str, on: date) -> None:
+    ctx = world.context("police")
+    world.change(Agreement, name, lambda a: a.withdraw_status_change(ctx, "Saisie", on))
+
+
+def test_a_withdrawn_termination_counts_the_agreement_in_force_again(
+    world: World, views: ViewStore, store: ReportingStore
+) -> None:
+    world.agreement(
+        "police", "C", countries=["VN"], themes=[CYBER], signed_on=date(2023, 1, 10), months=36
+    )
+    ctx = world.context("police")
+    world.change(Agreement, "C", lambda a: a.terminate(ctx, date(2023, 6, 1), "Erreur"))
+    _project(world, views, store)
+    assert _in_force(views, store, 2023) == (0, 0)
+
+    _withdraw(world, "C", date(2023, 7, 3))
+    _project(world, views, store)
+
+    agreement = world.id("C")
+    assert _status(views, store, agreement) == ("in-force", None, None, "in-force")
+    assert _history(views, store, agreement) == [(date(2023, 1, 10), "in-force", date(2026, 1, 10))]
+    assert _in_force(views, store, 2023) == (1, 1)
+    assert _in_force(views, store, 2025) == (1, 1)
+
+
+def test_changes_withdrawn_in_the_batch_that_recorded_them_are_not_projected(
+    world: World, views: ViewStore, store: ReportingStore
+) -> None:
+    """Suspended, terminated while suspended, the termination withdrawn: suspended again,
+    all in one batch (the termination's row still waiting to be written)."""
+    world.agreement(
+        "police", "D", countries=["KH"], themes=[CYBER], signed_on=date(2023, 1, 10), months=36
+    )
+    ctx = world.context("police")
+    world.change(Agreement, "D", lambda a: a.suspend(ctx, date(2023, 3, 1), "Audit"))
+    world.change(Agreement, "D", lambda a: a.terminate(ctx, date(2023, 6, 1), "Erreur"))
+    _withdraw(world, "D", date(2023, 6, 2))
+    _project(world, views, store)
+
+    agreement = world.id("D")
+    assert _status(views, store, agreement) == (
+        "suspended",
+        date(2023, 3, 1),
+        None,
+        "suspended",
+    )
+    assert [status for _, status, _ in _history(views, store, agreement)] == [
+        "in-force",
+        "suspended",
+    ]
+
+    _withdraw(world, "D", date(2023, 6, 3))  # the suspension too: in force all along
+    _project(world, views, store)
+    assert _status(views, store, agreement) == ("in-force", None, None, "in-force")
+    assert _in_force(views, store, 2023) == (1, 1)
