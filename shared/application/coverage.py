@@ -18,7 +18,8 @@ each also saves the country's coverage claim (a ``ValueClaim``: kind ``post
 abroad``, field ``covered_countries``, the country code, held by the post
 covering it now) in its transaction, and the second collides on the claim's
 version and is refused the same way. A post giving a country up (a coverage
-change, its closure) releases the claim. Posts of earlier releases have no
+change, its closure) releases the claim; a closure withdrawn takes them again,
+checked from the closing day on. Posts of earlier releases have no
 claims and need none: the periods still show what they cover, and the first
 command to add the country writes its claim.
 """
@@ -173,6 +174,9 @@ def _changes(post: PostAbroad) -> tuple[set[str], date, set[str]]:
     pending = post.pending_events
     if any(isinstance(event, PostAbroad.Closed) for event in pending):
         return set(), post.coverage_since, set(post.covered_countries)
+    withdrawn = [e for e in pending if isinstance(e, PostAbroad.ClosureWithdrawn)]
+    if withdrawn:  # covered again from the closing day, as a coverage change adding them
+        return set(post.covered_countries), withdrawn[-1].closed_on, set()
     changed = sum(isinstance(event, _COVERAGE_EVENTS) for event in pending)
     history = post.coverage_history
     first = len(history) - changed

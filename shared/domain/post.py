@@ -109,6 +109,23 @@ class PostAbroad(EntenteAggregate):
             aggregate.closed_on = self.closed_on
             aggregate.status = PostStatus.CLOSED
 
+    class ClosureWithdrawn(EntenteAggregate.Event):
+        """The closure was recorded by mistake: the post is open again, with the coverage
+        it had, and the closure stays in the history, with the reason.
+
+        ``covered_countries`` and ``coverage_since`` say which coverage runs again
+        and since when, so the views put back exactly the periods the closure ended.
+        """
+
+        closed_on: date  # the closure withdrawn
+        covered_countries: list[str]
+        coverage_since: date
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.closed_on = None
+            aggregate.status = PostStatus.OPEN
+
     @classmethod
     def open(
         cls,
@@ -239,6 +256,29 @@ class PostAbroad(EntenteAggregate):
         ctx.happened("closed_on", closed_on)
         self.trigger_event(
             self.Closed, closed_on=closed_on, **ctx.meta(closed_on, self.classification)
+        )
+
+    def withdraw_closure(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
+        """Undoes a closure recorded by mistake: the post covers its countries again from
+        the closing day on, as if it had never closed.
+
+        Another post may have taken one of its countries since that day: the
+        ledger refuses the withdrawal then (``country-covered``), as it refuses
+        any command that would make two posts cover a country on the same days.
+        """
+        self.guard_status("withdraw the closure of", {PostStatus.CLOSED})
+        closed_on = self.closed_on
+        assert closed_on is not None  # a closed post has its closing day
+        reason = require_text("reason", reason, 2000)
+        require_order(closed_on, corrected_on, "closed_on", "corrected_on")
+        ctx.happened("corrected_on", corrected_on)
+        self.trigger_event(
+            self.ClosureWithdrawn,
+            closed_on=closed_on,
+            covered_countries=list(self.covered_countries),
+            coverage_since=self.coverage_since,
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
         )
 
     @property

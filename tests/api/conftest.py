@@ -158,6 +158,10 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("posts", "coverage"): {"covered_countries": ["VN", "LA"], "effective_on": "2014-01-01"},
     ("posts", "closure"): {"closed_on": "2020-08-31"},
+    ("posts", "closure-withdrawal"): {
+        "reason": "Recorded on the wrong post",
+        "corrected_on": "2020-09-07",
+    },
     ("posts", "coverage-correction"): {
         "effective_on": "2013-06-01",
         "reason": "Date of the decree",
@@ -180,6 +184,7 @@ BEFORE: dict[tuple[str, str], list[str]] = {
     ("missions", "cancellation"): ["validation"],
     ("missions", "evaluation"): ["validation", "schedule", "launch", "completion"],
     ("posts", "coverage-correction"): ["coverage"],
+    ("posts", "closure-withdrawal"): ["closure"],
 }
 
 #: What the record shows after each command (a few fields that prove it applied).
@@ -243,6 +248,7 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
     ("delegations", "corrections"): {"host_site": "ENSOSP, Vitrolles"},
     ("posts", "coverage"): {"covered_countries": ["VN", "LA"]},
     ("posts", "closure"): {"status": "closed", "closed_on": "2020-08-31"},
+    ("posts", "closure-withdrawal"): {"status": "open", "closed_on": None},
     ("posts", "coverage-correction"): {
         "coverage_history": [
             {"from": "2005-09-01", "countries": ["VN", "KH", "LA"]},

@@ -329,6 +329,7 @@ DATED_STEPS = [
     ("delegations", [], "cancellation", "cancelled_on"),
     ("posts", [], "coverage", "effective_on"),
     ("posts", [], "closure", "closed_on"),
+    ("posts", ["closure"], "closure-withdrawal", "corrected_on"),
     ("posts", ["coverage"], "coverage-correction", "effective_on"),
 ]
 

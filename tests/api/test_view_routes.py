@@ -912,3 +912,48 @@ def test_a_withdrawn_termination_puts_the_agreement_back_in_the_register_and_rep
     version = answer.json()["version"]
     again = api.post(f"{record.path}/status-withdrawal", withdrawal, version=version)
     assert problem(again, 422, "nothing-to-withdraw")["detail"].endswith("none was recorded")
+
+
+def test_a_closure_withdrawn_gives_the_post_its_coverage_back_in_the_country_files(
+    api: Api,
+) -> None:
+    """Closed the day its last coverage began (by mistake): the closure removed that
+    coverage's periods; withdrawn, they run again, and the periods before stay ended."""
+    body = {
+        "name": f"SSI Colombo {api.salt}",
+        "city": "Colombo",
+        "host_country": "LK",
+        "covered_countries": ["LK", "MV"],
+        "opened_on": "2015-01-05",
+    }
+    post = api.post("/api/police/posts", body).json()["id"]
+    path = f"/api/police/posts/{post}"
+    change = {"covered_countries": ["LK"], "effective_on": "2020-01-01"}
+    assert api.post(f"{path}/coverage", change, version=1).status_code == 200
+    assert api.post(f"{path}/closure", {"closed_on": "2020-01-01"}, version=2).status_code == 200
+    withdrawal = {"reason": "Recorded on the wrong post", "corrected_on": "2020-02-01"}
+
+    answer = api.post(f"{path}/closure-withdrawal", withdrawal, version=3)
+
+    assert answer.status_code == 200, answer.text
+    at = answer.json()["position"]
+
+    def periods(country: str) -> list[tuple[str, str, str | None]]:
+        file = api.get(f"/api/police/countries/{country}?min_position={at}").json()
+        return [
+            (p["status"], p["valid_from"], p["valid_until"])
+            for p in file["post_history"]
+            if p["post_id"] == post
+        ]
+
+    assert periods("LK") == [
+        ("open", "2015-01-05", "2020-01-01"),
+        ("open", "2020-01-01", None),
+    ]
+    assert periods("MV") == [("open", "2015-01-05", "2020-01-01")]
+    listed = api.get(f"/api/police/posts?min_position={at}&limit=200").json()["items"]
+    assert [(p["status"], p["closed_on"]) for p in listed if p["id"] == post] == [("open", None)]
+    again = api.post(f"{path}/closure-withdrawal", withdrawal, version=4)
+    assert problem(again, 409, "illegal-transition")["detail"].startswith(
+        "cannot withdraw the closure of this post abroad: it is open"
+    )

@@ -309,6 +309,10 @@ def _post(r: _Recorder) -> UUID:
             classification=Classification.PUBLIC,
         )
     )
+    r.change(PostAbroad, closed, lambda p: p.close(ctx, date(2014, 12, 1)))  # a slip
+    r.change(
+        PostAbroad, closed, lambda p: p.withdraw_closure(ctx, "Mauvaise date", date(2014, 12, 2))
+    )
     r.change(PostAbroad, closed, lambda p: p.close(ctx, date(2014, 12, 31)))
     r.change(
         PostAbroad,

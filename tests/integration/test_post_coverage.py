@@ -150,6 +150,53 @@ def test_a_closure_frees_the_countries_from_its_day_on(ledger: CooperationLedger
     assert _claim(ledger, "LA").holder == hanoi
 
 
+def _withdraw_closure(ledger: CooperationLedger, post: UUID, on: date) -> CommandResult:
+    version = ledger.record(PostAbroad, post).version
+    withdraw = lambda p: p.withdraw_closure(CTX, "Saisie erronée", on)  # noqa: E731
+    return ledger.change(PostAbroad, post, version, withdraw, None)
+
+
+def test_a_closure_withdrawn_takes_the_countries_back_from_its_day_on(
+    ledger: CooperationLedger,
+) -> None:
+    vientiane = _open(ledger, "Vientiane", "LA", ["LA"], date(2008, 1, 1))
+    _close(ledger, vientiane, date(2015, 1, 1))
+
+    _withdraw_closure(ledger, vientiane, date(2015, 1, 5))
+
+    post = ledger.record(PostAbroad, vientiane)
+    assert (post.status.value, post.closed_on, post.covered_on(date(2020, 1, 1))) == (
+        "open",
+        None,
+        ["LA"],
+    )
+    assert _claim(ledger, "LA").holder == vientiane
+    with pytest.raises(ValueTakenError) as taken:  # covered again: no other post may take it
+        _open(ledger, "Luang Prabang", "LA", ["LA"], date(2016, 1, 1))
+    assert taken.value.holder == str(vientiane)
+
+
+def test_a_closure_is_not_withdrawn_once_another_post_took_a_country_since(
+    ledger: CooperationLedger,
+) -> None:
+    """Hanoï took Laos over after Vientiane closed: Vientiane open again would cover it
+    too, from the closing day on, and every mission in Laos would count twice."""
+    vientiane = _open(ledger, "Vientiane", "LA", ["LA"], date(2008, 1, 1))
+    hanoi = _open(ledger, "Hanoï", "VN", ["VN"], date(2005, 9, 1))
+    _close(ledger, vientiane, date(2015, 1, 1))
+    _cover(ledger, hanoi, ["VN", "LA"], date(2016, 6, 1))
+    before = ledger.position()
+
+    with pytest.raises(ValueTakenError) as refused:
+        _withdraw_closure(ledger, vientiane, date(2017, 1, 1))
+
+    assert (refused.value.rule, refused.value.holder) == ("country-covered", str(hanoi))
+    assert "from 2016-06-01 until it closes" in refused.value.detail
+    assert ledger.position() == before
+    assert ledger.record(PostAbroad, vientiane).status.value == "closed"
+    assert _claim(ledger, "LA").holder == hanoi
+
+
 def test_a_back_dated_opening_may_not_cover_a_country_another_post_covered_then(
     ledger: CooperationLedger,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Posts abroad: open, change coverage, close, correct; read one."""
+"""Posts abroad: open, change coverage, close, withdraw a closure, correct; read one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from fastapi import APIRouter, Response, status
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route, correction_route
 from services.tenant.schemas.common import record_state
-from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost, RedateCoverage
+from services.tenant.schemas.posts import (
+    ChangeCoverage,
+    ClosePost,
+    OpenPost,
+    RedateCoverage,
+    WithdrawClosure,
+)
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
@@ -78,5 +84,19 @@ change_route(
     record=PostAbroad,
     body=ClosePost,
     apply=lambda p, ctx, b: p.close(ctx, b.closed_on),
+)
+change_route(
+    router,
+    "/{record_id}/closure-withdrawal",
+    name="withdraw_closure",
+    summary="Withdraw a closure recorded by mistake, with a reason",
+    description=(
+        "The post is open again, covering its countries from the closing day on as if it "
+        "had never closed: `409 country-covered` if another post of the directorate has "
+        "covered one of them since. The closure and its withdrawal both stay in the history."
+    ),
+    record=PostAbroad,
+    body=WithdrawClosure,
+    apply=lambda p, ctx, b: p.withdraw_closure(ctx, b.reason, b.corrected_on),
 )
 correction_route(router, PostAbroad)

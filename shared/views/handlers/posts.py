@@ -90,6 +90,22 @@ def closed(session: ViewSession, event: EventEnvelope) -> None:
     _end_current_periods(session, event.aggregate_id, on)
 
 
+def closure_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
+    """The closure undone: the current coverage's periods the closure ended run on, and
+    those it removed (a closure the day that coverage began) are started again."""
+    data = event.data
+    closed_on = required_day(data["closed_on"])
+    since = required_day(data["coverage_since"])
+    countries = codes(data["covered_countries"])
+    update_record(session, session.tables.posts, event, status="open", closed_on=None)
+    periods = session.rows.children(session.tables.post_coverage, event.aggregate_id)
+    for period in periods:
+        if period["valid_until"] == closed_on and period["valid_from"] >= since:
+            period["valid_until"] = None
+    running = {period["country"] for period in periods if period["valid_until"] is None}
+    _start_periods(session, event.aggregate_id, [c for c in countries if c not in running], since)
+
+
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
     corrections(session.tables.posts)(session, event)
 
@@ -99,5 +115,6 @@ HANDLERS: dict[str, Handler] = {
     event_type("post-abroad", "coverage-changed"): coverage_changed,
     event_type("post-abroad", "coverage-redated"): coverage_redated,
     event_type("post-abroad", "closed"): closed,
+    event_type("post-abroad", "closure-withdrawn"): closure_withdrawn,
     event_type("post-abroad", "corrected"): corrected,
 }

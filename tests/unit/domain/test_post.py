@@ -324,3 +324,37 @@ def test_every_field_an_opening_gets_wrong_is_named() -> None:
         ("city", "required"),
         ("host_country", "unknown-country"),
     ]
+
+
+def test_a_closure_withdrawn_opens_the_post_again_with_its_coverage() -> None:
+    post = given_open()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    post.close(CTX, CLOSED_ON)
+    post.collect_events()
+
+    post.withdraw_closure(CTX, "Recorded on the wrong post", date(2020, 7, 10))
+
+    event = then_one(post, PostAbroad.ClosureWithdrawn)
+    assert (event.closed_on, event.coverage_since) == (CLOSED_ON, CHANGED_ON)
+    assert (event.covered_countries, event.reason) == (["VN", "LA"], "Recorded on the wrong post")
+    assert (post.status, post.closed_on) == (PostStatus.OPEN, None)
+    assert post.covered_on(date(2022, 1, 1)) == ["VN", "LA"]
+    post.close(CTX, date(2021, 1, 1))  # and it closes again, when it really does
+
+
+def test_a_closure_withdrawal_needs_a_closure_a_reason_and_a_day_not_before_it() -> None:
+    post = given_open()
+    with pytest.raises(IllegalTransition):
+        post.withdraw_closure(CTX, "reason", date(2020, 7, 10))
+    post.close(CTX, CLOSED_ON)
+    post.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as early:
+        post.withdraw_closure(CTX, "reason", date(2020, 6, 30))
+    with pytest.raises(ValidationError) as blank:
+        post.withdraw_closure(CTX, "  ", date(2020, 7, 10))
+
+    assert (early.value.field, early.value.rule) == ("corrected_on", "dates-in-order")
+    assert (blank.value.field, blank.value.rule) == ("reason", "required")
+    assert post.collect_events() == []
+    assert post.status is PostStatus.CLOSED
