@@ -25,6 +25,7 @@ from shared.domain.base import (
     require_order,
     require_text,
     text_value,
+    withdrawal_reason,
 )
 from shared.domain.context import CommandContext, require_happened
 from shared.domain.vocabulary import (
@@ -546,9 +547,7 @@ class Agreement(EntenteAggregate):
                 "nothing-to-withdraw",
                 f"only the last suspension, resumption or termination can be withdrawn, and {what}",
             )
-        reason = require_text("reason", reason, 2000)
-        require_order(last["on"], corrected_on, last["field"], "corrected_on")
-        ctx.happened("corrected_on", corrected_on)
+        reason = withdrawal_reason(ctx, reason, last["field"], last["on"], corrected_on)
         before = last["before"]
         self.trigger_event(
             self.StatusChangeWithdrawn,

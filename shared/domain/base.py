@@ -430,6 +430,18 @@ def require_reachable(
         )
 
 
+def withdrawal_reason(
+    ctx: CommandContext, reason: str, withdrawn: str, withdrawn_on: date, corrected_on: date
+) -> str:
+    """The checked reason of a withdrawal (of a step recorded by mistake), dated
+    ``corrected_on``: not before the step it withdraws (``withdrawn``, on
+    ``withdrawn_on``), and not after today."""
+    reason = require_text("reason", reason, 2000)
+    require_order(withdrawn_on, corrected_on, withdrawn, "corrected_on")
+    ctx.happened("corrected_on", corrected_on)
+    return reason
+
+
 def require_order(first: date, second: date, first_name: str, second_name: str) -> None:
     """Refuses ``second`` before ``first`` (a mission ending before it starts...)."""
     if second < first:

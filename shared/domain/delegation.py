@@ -25,6 +25,7 @@ from shared.domain.base import (
     require_reachable,
     require_text,
     text_value,
+    withdrawal_reason,
 )
 from shared.domain.context import CommandContext, as_business_time
 from shared.domain.reference import country as iso_country
@@ -151,6 +152,18 @@ class DelegationVisit(EntenteAggregate):
             aggregate.cancelled_on = self.cancelled_on
             aggregate.cancellation_reason = self.reason
 
+    class CancellationWithdrawn(EntenteAggregate.Event):
+        """The cancellation was recorded by mistake: the visit is planned again; the
+        cancellation stays in the history, with the reason."""
+
+        cancelled_on: date  # the cancellation withdrawn
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = DelegationStatus.PLANNED
+            aggregate.cancelled_on = None
+            aggregate.cancellation_reason = None
+
     @classmethod
     def plan(
         cls,
@@ -242,6 +255,19 @@ class DelegationVisit(EntenteAggregate):
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(cancelled_on, self.classification)
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
+
+    def withdraw_cancellation(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
+        """Undoes a cancellation recorded by mistake: the visit is planned again."""
+        self.guard_status("withdraw the cancellation of", {DelegationStatus.CANCELLED})
+        cancelled_on = self.cancelled_on
+        assert cancelled_on is not None  # a cancelled visit has its day
+        reason = withdrawal_reason(ctx, reason, "cancelled_on", cancelled_on, corrected_on)
+        self.trigger_event(
+            self.CancellationWithdrawn,
+            cancelled_on=cancelled_on,
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
+        )
 
     def apply_correction(self, name: str, value: Any) -> None:
         if name == "organisation":  # a vocabulary's member, or none

@@ -31,6 +31,7 @@ from shared.domain.base import (
     require_reachable,
     require_text,
     text_value,
+    withdrawal_reason,
 )
 from shared.domain.context import CommandContext, require_happened
 from shared.domain.vocabulary import Classification, MissionStatus, MissionType, Organisation, Theme
@@ -199,6 +200,7 @@ class Mission(EntenteAggregate):
         outcome: str | None
         cancelled_on: date | None
         cancellation_reason: str | None
+        _status_before_cancelled: MissionStatus  # what a withdrawn cancellation puts back
         evaluated_on: date | None
         rating: int | None
         findings: str | None
@@ -311,9 +313,24 @@ class Mission(EntenteAggregate):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
+            aggregate._status_before_cancelled = aggregate.status
             aggregate.status = MissionStatus.CANCELLED
             aggregate.cancelled_on = self.cancelled_on
             aggregate.cancellation_reason = self.reason
+
+    class CancellationWithdrawn(EntenteAggregate.Event):
+        """The cancellation was recorded by mistake: the mission goes on from the status it
+        had (``status``: validated, scheduled or launched); the cancellation stays in the
+        history, with the reason."""
+
+        cancelled_on: date  # the cancellation withdrawn
+        status: str
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus(self.status)
+            aggregate.cancelled_on = None
+            aggregate.cancellation_reason = None
 
     class Evaluated(EntenteAggregate.Event):
         evaluated_on: date
@@ -500,6 +517,20 @@ class Mission(EntenteAggregate):
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(cancelled_on, self.classification)
         self.trigger_event(self.Cancelled, cancelled_on=cancelled_on, reason=reason, **meta)
+
+    def withdraw_cancellation(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
+        """Undoes a cancellation recorded by mistake: the mission is again where it was,
+        counted again in every figure (and its overlaps with other directorates')."""
+        self.guard_status("withdraw the cancellation of", {MissionStatus.CANCELLED})
+        cancelled_on = self._reached(self.cancelled_on)
+        reason = withdrawal_reason(ctx, reason, "cancelled_on", cancelled_on, corrected_on)
+        self.trigger_event(
+            self.CancellationWithdrawn,
+            cancelled_on=cancelled_on,
+            status=self._status_before_cancelled.value,
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
+        )
 
     def evaluate(
         self,

@@ -19,6 +19,7 @@ from shared.domain.base import (
     require_order,
     require_text,
     text_value,
+    withdrawal_reason,
 )
 from shared.domain.context import CommandContext
 from shared.domain.reference import country as iso_country
@@ -269,9 +270,7 @@ class PostAbroad(EntenteAggregate):
         self.guard_status("withdraw the closure of", {PostStatus.CLOSED})
         closed_on = self.closed_on
         assert closed_on is not None  # a closed post has its closing day
-        reason = require_text("reason", reason, 2000)
-        require_order(closed_on, corrected_on, "closed_on", "corrected_on")
-        ctx.happened("corrected_on", corrected_on)
+        reason = withdrawal_reason(ctx, reason, "closed_on", closed_on, corrected_on)
         self.trigger_event(
             self.ClosureWithdrawn,
             closed_on=closed_on,

@@ -14,7 +14,8 @@ one the missions' current dates, codes and statuses give:
   directorate's own planning, not a coherence question).
 
 A pair that appears raises an ``overlap-detected`` alert and a pair that goes
-away (rescheduled, cancelled, theme corrected) an ``overlap-resolved`` one,
+away (rescheduled, cancelled, theme corrected) an ``overlap-resolved`` one (and a
+cancellation withdrawn brings its pairs back, detected again),
 through the ``OverlapAlerts`` port, in the same transaction: an alert is raised
 exactly when the list changes, never for a batch that rolled back.
 """
@@ -40,11 +41,12 @@ RESTRICTED = "restricted"
 
 #: The mission events that can change its overlaps: dates set or moved (``scheduled``,
 #: which is also how a mission first gets dates and enters the counted statuses),
-#: leaving the counted statuses (``cancelled``), themes corrected (``corrected``).
+#: leaving the counted statuses (``cancelled``) or back in them (``cancellation-withdrawn``),
+#: themes corrected (``corrected``).
 #: Launch, completion and evaluation keep dates, codes and a counted status;
 #: request, validation and decline happen before a mission has dates. Re-checking
 #: only after these three keeps the projection's cost near the tenant views'.
-OVERLAP_EVENTS = frozenset({"scheduled", "cancelled", "corrected"})
+OVERLAP_EVENTS = frozenset({"scheduled", "cancelled", "cancellation-withdrawn", "corrected"})
 
 #: (country, theme, first tenant, first id, second tenant, second id), first < second.
 PairKey = tuple[str, str, str, str, str, str]

@@ -130,6 +130,10 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
         "outcome": "18 technicians trained; kits handed over",
     },
     ("missions", "cancellation"): {"cancelled_on": "2013-09-01", "reason": "Security situation"},
+    ("missions", "cancellation-withdrawal"): {
+        "reason": "Recorded on the wrong mission",
+        "corrected_on": "2013-09-03",
+    },
     ("missions", "evaluation"): {
         "evaluated_on": "2013-12-10",
         "rating": 4,
@@ -150,6 +154,10 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
     ("delegations", "cancellation"): {
         "cancelled_on": "2024-05-20",
         "reason": "Postponed sine die by the partner",
+    },
+    ("delegations", "cancellation-withdrawal"): {
+        "reason": "Recorded on the wrong visit",
+        "corrected_on": "2024-05-21",
     },
     ("delegations", "corrections"): {
         "changes": {"host_site": "ENSOSP, Vitrolles"},
@@ -182,6 +190,8 @@ BEFORE: dict[tuple[str, str], list[str]] = {
     ("missions", "launch"): ["validation", "schedule"],
     ("missions", "completion"): ["validation", "schedule", "launch"],
     ("missions", "cancellation"): ["validation"],
+    ("missions", "cancellation-withdrawal"): ["validation", "schedule", "cancellation"],
+    ("delegations", "cancellation-withdrawal"): ["cancellation"],
     ("missions", "evaluation"): ["validation", "schedule", "launch", "completion"],
     ("posts", "coverage-correction"): ["coverage"],
     ("posts", "closure-withdrawal"): ["closure"],
@@ -236,6 +246,11 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
         "status": "cancelled",
         "cancellation_reason": "Security situation",
     },
+    ("missions", "cancellation-withdrawal"): {
+        "status": "scheduled",
+        "cancelled_on": None,
+        "cancellation_reason": None,
+    },
     ("missions", "evaluation"): {"status": "evaluated", "rating": 4},
     ("missions", "corrections"): {"title": "Gestion de la scène de crime"},
     ("delegations", "reschedule"): {
@@ -245,6 +260,7 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("delegations", "hosting"): {"status": "hosted", "actual_size": 7},
     ("delegations", "cancellation"): {"status": "cancelled"},
+    ("delegations", "cancellation-withdrawal"): {"status": "planned", "cancelled_on": None},
     ("delegations", "corrections"): {"host_site": "ENSOSP, Vitrolles"},
     ("posts", "coverage"): {"covered_countries": ["VN", "LA"]},
     ("posts", "closure"): {"status": "closed", "closed_on": "2020-08-31"},

@@ -327,6 +327,8 @@ DATED_STEPS = [
     ("agreements", ["termination"], "status-withdrawal", "corrected_on"),
     ("delegations", [], "reschedule", "rescheduled_on"),
     ("delegations", [], "cancellation", "cancelled_on"),
+    ("delegations", ["cancellation"], "cancellation-withdrawal", "corrected_on"),
+    ("missions", ["validation", "cancellation"], "cancellation-withdrawal", "corrected_on"),
     ("posts", [], "coverage", "effective_on"),
     ("posts", [], "closure", "closed_on"),
     ("posts", ["closure"], "closure-withdrawal", "corrected_on"),

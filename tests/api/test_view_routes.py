@@ -957,3 +957,31 @@ def test_a_closure_withdrawn_gives_the_post_its_coverage_back_in_the_country_fil
     assert problem(again, 409, "illegal-transition")["detail"].startswith(
         "cannot withdraw the closure of this post abroad: it is open"
     )
+
+
+def test_a_cancellation_withdrawn_counts_the_mission_again(api: Api) -> None:
+    """Cancelled by mistake, the mission left the board's scheduled missions and the
+    annual report's actions for good; withdrawn, it is back in both."""
+    record = api.walk("missions", "validation", "schedule", "cancellation")
+
+    def board_and_actions(position: int) -> tuple[list[str], int]:
+        board = api.get(f"/api/police/missions?status=scheduled&min_position={position}&limit=200")
+        report = api.get(f"/api/police/reports/annual/2013?min_position={position}").json()
+        return [m["id"] for m in board.json()["items"]], report["missions"]["total"]
+
+    scheduled, actions = board_and_actions(api.position())
+    assert record.id not in scheduled
+    withdrawal = {"reason": "Recorded on the wrong mission", "corrected_on": "2013-09-03"}
+
+    answer = api.post(f"{record.path}/cancellation-withdrawal", withdrawal, version=record.version)
+
+    assert answer.status_code == 200, answer.text
+    scheduled, again = board_and_actions(answer.json()["position"])
+    assert record.id in scheduled
+    assert again == actions + 1
+    read = api.get(record.path).json()
+    assert (read["status"], read["cancelled_on"], read["cancellation_reason"]) == (
+        "scheduled",
+        None,
+        None,
+    )

@@ -240,6 +240,12 @@ def _missions(r: _Recorder, post: UUID) -> None:
             ctx, date(2024, 5, 6), date(2024, 5, 7), "Vientiane", 0, None, date(2024, 2, 2)
         ),
     )
+    r.change(Mission, cancelled, lambda m: m.cancel(ctx, date(2024, 3, 1), "Saisie erronée"))
+    r.change(
+        Mission,
+        cancelled,
+        lambda m: m.withdraw_cancellation(ctx, "Autre mission", date(2024, 3, 2)),
+    )
     r.change(Mission, cancelled, lambda m: m.cancel(ctx, date(2024, 4, 1), "Contexte"))
 
 
@@ -277,6 +283,12 @@ def _delegations(r: _Recorder) -> None:
     )
     r.change(DelegationVisit, hosted, lambda d: d.host(ctx, date(2025, 6, 10), 5))
     cancelled = plan(None, "EUROPOL")
+    r.change(DelegationVisit, cancelled, lambda d: d.cancel(ctx, date(2025, 4, 1), "Erreur"))
+    r.change(
+        DelegationVisit,
+        cancelled,
+        lambda d: d.withdraw_cancellation(ctx, "Autre visite", date(2025, 4, 2)),
+    )
     r.change(
         DelegationVisit, cancelled, lambda d: d.cancel(ctx, date(2025, 5, 1), "Report sine die")
     )

@@ -137,6 +137,37 @@ def test_a_rescheduled_or_cancelled_mission_resolves_its_overlaps(
     assert [a["type"] for a in resolved] == [RESOLVED] * 3
 
 
+def test_a_cancellation_withdrawn_brings_the_mission_s_overlaps_back(
+    world: World, store: ReportingStore
+) -> None:
+    """Cancelled by mistake, the mission left the list and a resolved alert went out;
+    its withdrawal puts it back, with a detected alert, and it counts again."""
+    record_cases(world)
+    police = world.context("police")
+    world.change(Mission, "br-p", lambda m: m.cancel(police, date(2024, 8, 1), "Erreur"))
+    _project(world, store)
+    raised = queries.alerts(store, TENANTS, limit=100)["next_after"]
+    counted = queries.figures(store, TENANTS, Filters(directorate="police", year=2024))
+
+    world.change(
+        Mission,
+        "br-p",
+        lambda m: m.withdraw_cancellation(police, "Autre mission", date(2024, 8, 2)),
+    )
+    _project(world, store)
+
+    br = {pair for pair in _pairs(store) if pair[0] == "BR"}
+    assert br == {
+        ("BR", CYBER, "2024-09-05", "2024-09-10", "gendarmerie", "police"),
+        ("BR", CYBER, "2024-09-08", "2024-09-15", "civil-protection", "gendarmerie"),
+        ("BR", CYBER, "2024-09-08", "2024-09-10", "civil-protection", "police"),
+    }
+    detected = queries.alerts(store, TENANTS, after=raised)["items"]
+    assert [a["type"] for a in detected] == [DETECTED] * 2
+    again = queries.figures(store, TENANTS, Filters(directorate="police", year=2024))
+    assert again["totals"]["actions"] == counted["totals"]["actions"] + 1
+
+
 def test_a_reschedule_that_keeps_the_overlap_moves_its_period_without_an_alert(
     world: World, store: ReportingStore
 ) -> None:

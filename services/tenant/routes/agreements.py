@@ -17,9 +17,8 @@ from services.tenant.schemas.agreements import (
     SignAgreement,
     SuspendAgreement,
     TerminateAgreement,
-    WithdrawStatusChange,
 )
-from services.tenant.schemas.common import record_state
+from services.tenant.schemas.common import Withdrawal, record_state
 from shared.domain.agreement import Agreement
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
@@ -128,7 +127,7 @@ change_route(
         "both stay in the history."
     ),
     record=Agreement,
-    body=WithdrawStatusChange,
+    body=Withdrawal,
     apply=lambda a, ctx, b: a.withdraw_status_change(ctx, b.reason, b.corrected_on),
 )
 correction_route(router, Agreement)

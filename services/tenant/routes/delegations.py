@@ -1,4 +1,5 @@
-"""Delegation visits: plan, reschedule, host, cancel, correct; read one."""
+"""Delegation visits: plan, reschedule, host, cancel, withdraw a cancellation, correct;
+read one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route, correction_route
-from services.tenant.schemas.common import record_state
+from services.tenant.schemas.common import Withdrawal, record_state
 from services.tenant.schemas.delegations import (
     CancelDelegation,
     HostDelegation,
@@ -88,5 +89,17 @@ change_route(
     record=DelegationVisit,
     body=CancelDelegation,
     apply=lambda d, ctx, b: d.cancel(ctx, b.cancelled_on, b.reason),
+)
+change_route(
+    router,
+    "/{record_id}/cancellation-withdrawal",
+    name="withdraw_cancellation",
+    summary="Withdraw a cancellation recorded by mistake, with a reason",
+    description=(
+        "The visit is planned again. The cancellation and its withdrawal both stay in the history."
+    ),
+    record=DelegationVisit,
+    body=Withdrawal,
+    apply=lambda d, ctx, b: d.withdraw_cancellation(ctx, b.reason, b.corrected_on),
 )
 correction_route(router, DelegationVisit)

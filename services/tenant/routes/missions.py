@@ -1,4 +1,5 @@
-"""Missions: request, validate or decline, schedule, launch, complete, cancel, evaluate.
+"""Missions: request, validate or decline, schedule, launch, complete, cancel (and withdraw a
+cancellation), evaluate.
 
 Recorders record; validators decide (validation and decline), so one person
 cannot both collect a request and approve it.
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route, correction_route
-from services.tenant.schemas.common import Correction, InvalidItem, record_state
+from services.tenant.schemas.common import Correction, InvalidItem, Withdrawal, record_state
 from services.tenant.schemas.missions import (
     CancelMission,
     CompleteMission,
@@ -253,6 +254,20 @@ change_route(
     record=Mission,
     body=CancelMission,
     apply=lambda m, ctx, b: m.cancel(ctx, b.cancelled_on, b.reason),
+)
+change_route(
+    router,
+    "/{record_id}/cancellation-withdrawal",
+    name="withdraw_cancellation",
+    summary="Withdraw a cancellation recorded by mistake, with a reason",
+    description=(
+        "The mission goes on from the status it had (validated, scheduled or launched), "
+        "counted again in every figure and overlap. The cancellation and its withdrawal "
+        "both stay in the history."
+    ),
+    record=Mission,
+    body=Withdrawal,
+    apply=lambda m, ctx, b: m.withdraw_cancellation(ctx, b.reason, b.corrected_on),
 )
 change_route(
     router,

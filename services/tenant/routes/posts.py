@@ -9,14 +9,8 @@ from fastapi import APIRouter, Response, status
 
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route, correction_route
-from services.tenant.schemas.common import record_state
-from services.tenant.schemas.posts import (
-    ChangeCoverage,
-    ClosePost,
-    OpenPost,
-    RedateCoverage,
-    WithdrawClosure,
-)
+from services.tenant.schemas.common import Withdrawal, record_state
+from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost, RedateCoverage
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
@@ -96,7 +90,7 @@ change_route(
         "covered one of them since. The closure and its withdrawal both stay in the history."
     ),
     record=PostAbroad,
-    body=WithdrawClosure,
+    body=Withdrawal,
     apply=lambda p, ctx, b: p.withdraw_closure(ctx, b.reason, b.corrected_on),
 )
 correction_route(router, PostAbroad)

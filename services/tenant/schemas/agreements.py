@@ -72,13 +72,3 @@ class ResumeAgreement(Strict):
 class TerminateAgreement(Strict):
     terminated_on: IsoDate = Field(examples=["2022-01-01"])
     reason: Text = Field(max_length=2000, examples=["Replaced by a new agreement"])
-
-
-class WithdrawStatusChange(Strict):
-    reason: Text = Field(
-        min_length=1, max_length=2000, examples=["Recorded on the wrong agreement"]
-    )
-    corrected_on: IsoDate = Field(
-        description="Business date of the withdrawal (not before the change it withdraws)",
-        examples=["2022-01-10"],
-    )

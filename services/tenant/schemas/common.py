@@ -193,6 +193,16 @@ class Correction(Strict):
     )
 
 
+class Withdrawal(Strict):
+    """A step recorded by mistake (a termination, a closure, a cancellation) withdrawn."""
+
+    reason: Text = Field(min_length=1, max_length=2000, examples=["Recorded on the wrong record"])
+    corrected_on: IsoDate = Field(
+        description="Business date of the withdrawal (not before the step it withdraws)",
+        examples=["2024-03-01"],
+    )
+
+
 class Dated(Strict):
     on: IsoDate = Field(description="When it happened (business date)", examples=["2024-03-01"])
 

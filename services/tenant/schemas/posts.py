@@ -65,11 +65,3 @@ class RedateCoverage(Strict):
 
 class ClosePost(Strict):
     closed_on: IsoDate = Field(examples=["2020-08-31"])
-
-
-class WithdrawClosure(Strict):
-    reason: Text = Field(min_length=1, max_length=2000, examples=["Recorded on the wrong post"])
-    corrected_on: IsoDate = Field(
-        description="Business date of the withdrawal (not before the closure)",
-        examples=["2020-09-07"],
-    )

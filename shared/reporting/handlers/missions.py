@@ -55,6 +55,12 @@ def _status(status: str, on: str, **columns: Callable[[dict[str, Any]], Any]) ->
     return apply
 
 
+def cancellation_withdrawn(session: ReportingSession, event: EventEnvelope) -> None:
+    """Back to the status before the cancellation, which the event names."""
+    required_day(event.data["cancelled_on"])
+    update_record(session, session.tables.missions, event, status=event.data["status"])
+
+
 def scheduled(session: ReportingSession, event: EventEnvelope) -> None:
     data = event.data
     update_record(
@@ -130,6 +136,7 @@ HANDLERS: dict[str, Handler] = {
         actual_cost_currency=lambda d: d["actual_cost_currency"],
     ),
     event_type("mission", "cancelled"): _status("cancelled", "cancelled_on"),
+    event_type("mission", "cancellation-withdrawn"): cancellation_withdrawn,
     event_type("mission", "evaluated"): _status(
         "evaluated", "evaluated_on", rating=lambda d: int(d["rating"])
     ),

@@ -73,6 +73,18 @@ def cancelled(session: ViewSession, event: EventEnvelope) -> None:
     )
 
 
+def cancellation_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
+    required_day(event.data["cancelled_on"])
+    update_record(
+        session,
+        session.tables.delegations,
+        event,
+        status="planned",
+        cancelled_on=None,
+        cancellation_reason=None,
+    )
+
+
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
     corrections(session.tables.delegations)(session, event)
 
@@ -82,5 +94,6 @@ HANDLERS: dict[str, Handler] = {
     event_type("delegation-visit", "rescheduled"): rescheduled,
     event_type("delegation-visit", "hosted"): hosted,
     event_type("delegation-visit", "cancelled"): cancelled,
+    event_type("delegation-visit", "cancellation-withdrawn"): cancellation_withdrawn,
     event_type("delegation-visit", "corrected"): corrected,
 }

@@ -127,6 +127,19 @@ def cancelled(session: ViewSession, event: EventEnvelope) -> None:
     )
 
 
+def cancellation_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
+    """The mission goes on from the status the event says it had before."""
+    required_day(event.data["cancelled_on"])
+    update_record(
+        session,
+        session.tables.missions,
+        event,
+        status=event.data["status"],
+        cancelled_on=None,
+        cancellation_reason=None,
+    )
+
+
 def evaluated(session: ViewSession, event: EventEnvelope) -> None:
     data = event.data
     update_record(
@@ -165,6 +178,7 @@ HANDLERS: dict[str, Handler] = {
     event_type("mission", "launched"): launched,
     event_type("mission", "completed"): completed,
     event_type("mission", "cancelled"): cancelled,
+    event_type("mission", "cancellation-withdrawn"): cancellation_withdrawn,
     event_type("mission", "evaluated"): evaluated,
     event_type("mission", "corrected"): corrected,
 }

@@ -455,3 +455,33 @@ def test_every_field_a_plan_gets_wrong_is_named() -> None:
         ("size", "range"),
         ("host_site", "required"),
     ]
+
+
+def test_a_cancellation_withdrawn_plans_the_visit_again() -> None:
+    visit = given(cancel)
+
+    visit.withdraw_cancellation(CTX, "recorded on the wrong visit", date(2024, 4, 25))
+
+    event = then_one(visit, DelegationVisit.CancellationWithdrawn)
+    assert (event.cancelled_on, event.reason) == (date(2024, 4, 2), "recorded on the wrong visit")
+    assert (visit.status, visit.cancelled_on, visit.cancellation_reason) == (
+        DelegationStatus.PLANNED,
+        None,
+        None,
+    )
+    host(visit)
+    assert visit.status is DelegationStatus.HOSTED
+
+
+def test_only_a_cancelled_visit_has_a_cancellation_to_withdraw() -> None:
+    visit = given()
+    with pytest.raises(IllegalTransition):
+        visit.withdraw_cancellation(CTX, "reason", date(2024, 4, 25))
+    cancel(visit)
+    visit.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as early:
+        visit.withdraw_cancellation(CTX, "reason", date(2024, 4, 1))
+
+    assert (early.value.field, early.value.rule) == ("corrected_on", "dates-in-order")
+    assert visit.collect_events() == []

@@ -667,3 +667,49 @@ def test_a_launch_on_either_end_of_the_dates_is_recorded(day: date) -> None:
     mission.launch(CTX, day)
 
     assert mission.launched_on == day
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ((validate,), MissionStatus.VALIDATED),
+        ((validate, schedule), MissionStatus.SCHEDULED),
+        ((validate, schedule, launch), MissionStatus.LAUNCHED),
+    ],
+    ids=["validated", "scheduled", "launched"],
+)
+def test_a_cancellation_withdrawn_puts_the_mission_back_where_it_was(
+    path: tuple[Step, ...], status: MissionStatus
+) -> None:
+    """A cancellation recorded by mistake was final: the mission could not go on, and
+    every figure left it out."""
+    mission = given(*path, cancel)
+
+    mission.withdraw_cancellation(CTX, "recorded on the wrong mission", CANCELLED_ON)
+
+    event = then_one(mission, Mission.CancellationWithdrawn)
+    assert (event.cancelled_on, event.status) == (CANCELLED_ON, status.value)
+    assert (mission.status, mission.cancelled_on, mission.cancellation_reason) == (
+        status,
+        None,
+        None,
+    )
+    cancel(mission)  # and it can be cancelled again, when it really is
+    assert mission.status is MissionStatus.CANCELLED
+
+
+def test_only_a_cancelled_mission_has_a_cancellation_to_withdraw() -> None:
+    mission = given(validate)
+    with pytest.raises(IllegalTransition) as caught:
+        mission.withdraw_cancellation(CTX, "reason", CANCELLED_ON)
+    assert caught.value.command == "withdraw the cancellation of"
+
+    cancel(mission)
+    mission.collect_events()
+    with pytest.raises(DomainRuleViolation) as early:
+        mission.withdraw_cancellation(CTX, "reason", CANCELLED_ON - timedelta(days=1))
+    assert (early.value.field, early.value.rule) == ("corrected_on", "dates-in-order")
+    with pytest.raises(ValidationError) as blank:
+        mission.withdraw_cancellation(CTX, "", CANCELLED_ON)
+    assert (blank.value.field, blank.value.rule) == ("reason", "required")
+    assert mission.collect_events() == []
