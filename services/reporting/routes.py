@@ -28,6 +28,7 @@ from shared.http.query import LARGEST_ID
 from shared.http.security import ReportingReader
 from shared.reporting import queries, sheets
 from shared.reporting.exports import XLSX_TYPE, context_headers, render
+from shared.reporting.labels import labelled
 from shared.reporting.queries.overlaps import MAX_LIMIT
 from shared.reporting.tracking import as_of
 
@@ -48,6 +49,15 @@ On = Annotated[
 ]
 Format = Annotated[
     Literal["json", "csv", "xlsx"], Query(description="json (default), or a csv or xlsx file")
+]
+Lang = Annotated[
+    Literal["fr", "en"] | None,
+    Query(
+        description=(
+            "Files only: columns titled and codes (countries, themes, types, statuses, "
+            "agreement kinds) named in French or English; without it, the codes"
+        )
+    ),
 ]
 GroupBy = Annotated[
     list[str] | None,
@@ -79,11 +89,20 @@ def _record(request: Request, principal: Principal, action: str, tenant: str | N
 
 
 def _respond(
-    answer: dict[str, Any], format: str, to_sheet: Callable[[Mapping[str, Any]], sheets.Sheet]
+    answer: dict[str, Any],
+    format: str,
+    to_sheet: Callable[[Mapping[str, Any]], sheets.Sheet],
+    lang: Literal["fr", "en"] | None,
 ) -> dict[str, Any] | Response:
     if format == "json":
+        if lang is not None:  # refused, never ignored (see ``overlaps``)
+            raise ValidationError(
+                "lang", "file-only", "lang names a file's language: ask for format=csv or xlsx"
+            )
         return answer
     sheet = to_sheet(answer)
+    if lang is not None:
+        sheet = labelled(sheet, lang)
     export = render(sheet, "csv" if format == "csv" else "xlsx")
     headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
     headers.update(context_headers(sheet))
@@ -105,13 +124,14 @@ def figures(
     theme: Theme = None,
     group_by: GroupBy = None,
     format: Format = "json",
+    lang: Lang = None,
 ) -> Any:
     _record(request, principal, "figures", directorate)
     service = _service(request)
     filters = queries.Filters(country, directorate, year, mission_type, theme)
     dimensions = queries.DIMENSIONS if group_by is None else group_by_names(group_by)
     answer = queries.figures(service.store, service.tenants, filters, dimensions)
-    return _respond(answer, format, sheets.figures_sheet)
+    return _respond(answer, format, sheets.figures_sheet, lang)
 
 
 def group_by_names(values: list[str]) -> list[str]:
@@ -144,13 +164,14 @@ def matrix(
     theme: Theme = None,
     on: On = None,
     format: Format = "json",
+    lang: Lang = None,
 ) -> Any:
     _record(request, principal, "matrix", directorate)
     service = _service(request)
     filters = queries.Filters(country, directorate, year, mission_type, theme)
     reference = queries.reference_date(on, year, service.today())
     answer = queries.matrix(service.store, service.tenants, filters, reference)
-    return _respond(answer, format, sheets.matrix_sheet)
+    return _respond(answer, format, sheets.matrix_sheet, lang)
 
 
 @router.get(
@@ -165,13 +186,14 @@ def agreements_in_force(
     year: Annotated[int | None, Query(ge=1900, le=2200, description="On 31 December")] = None,
     on: On = None,
     format: Format = "json",
+    lang: Lang = None,
 ) -> Any:
     _record(request, principal, "agreements", directorate)
     service = _service(request)
     reference = queries.reference_date(on, year, service.today())
     filters = queries.Filters(country=country, directorate=directorate, theme=theme)
     answer = queries.agreements_in_force(service.store, service.tenants, filters, reference)
-    return _respond(answer, format, sheets.agreements_sheet)
+    return _respond(answer, format, sheets.agreements_sheet, lang)
 
 
 @router.get(
@@ -192,6 +214,7 @@ def overlaps(
     ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     format: Format = "json",
+    lang: Lang = None,
 ) -> Any:
     """A page in JSON; a file holds every overlap the filters select (one snapshot).
 
@@ -208,7 +231,7 @@ def overlaps(
             )
     size = (limit or DEFAULT_PAGE) if format == "json" else None
     answer = queries.overlaps(service.store, service.tenants, filters, limit=size, cursor=cursor)
-    return _respond(answer, format, sheets.overlaps_sheet)
+    return _respond(answer, format, sheets.overlaps_sheet, lang)
 
 
 @router.get(

@@ -35,6 +35,8 @@ from services.reporting.settings import ReportingSettings
 from shared.access_log import AccessLog, AccessLogError
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.roles import Principal
+from shared.domain.reference import country
+from shared.domain.vocabulary import LABELS, MissionStatus, MissionType, Theme
 from shared.reporting.postgres import PostgresReportingStore
 from shared.reporting.sqlite import SqliteReportingStore
 from tests.api.test_route_policies import routes_without_policy
@@ -291,6 +293,71 @@ def test_matrix_and_agreements_export_the_rows_of_their_answer(
     assert expected
     assert from_csv == expected
     assert [tuple(str(row[k]) for k in key) for row in rows] == expected
+
+
+def test_a_file_asked_in_french_titles_its_columns_and_names_its_codes(
+    reporting: Reporting,
+) -> None:
+    """Reporting staff read "Viêt Nam" and "Formation", not ``VN`` and ``training-course``;
+    the figures are the same as in the file of codes, row for row."""
+    params: dict[str, Any] = {"year": 2024, "group_by": "country,mission_type,theme"}
+    coded = _csv(reporting.get("/api/reporting/figures", format="csv", **params))
+
+    french = reporting.get("/api/reporting/figures", format="csv", lang="fr", **params)
+    rows, about = _xlsx(reporting.get("/api/reporting/figures", format="xlsx", lang="en", **params))
+
+    assert french.headers["content-disposition"].endswith('-lang-fr-year-2024.csv"')
+    named = _csv(french)
+    assert list(named[0]) == [
+        "Pays",
+        "Type d'action",
+        "Thème",
+        "Actions",
+        "Dont diffusion restreinte",
+        *[f"Budget ({c.removeprefix('budget_')})" for c in coded[0] if c.startswith("budget_")],
+        *[
+            f"Coût réel ({c.removeprefix('actual_cost_')})"
+            for c in coded[0]
+            if c.startswith("actual_cost_")
+        ],
+    ]
+    assert [(r["Pays"], r["Actions"]) for r in named] == [
+        (country(r["country"]).name_fr, r["actions"]) for r in coded
+    ]
+    assert {r["Type d'action"] for r in named} == {
+        LABELS[MissionType(r["mission_type"])].fr for r in coded
+    }
+    assert "Viêt Nam" in {r["Pays"] for r in named}
+    assert [(r["Country"], r["Theme"], str(r["Actions"])) for r in rows] == [
+        (country(r["country"]).name_en, LABELS[Theme(r["theme"])].en, r["actions"]) for r in coded
+    ]
+    assert about["filter.lang"] == "en"
+
+
+def test_an_overlaps_file_in_french_names_both_missions(reporting: Reporting) -> None:
+    coded = _csv(reporting.get("/api/reporting/overlaps", format="csv"))
+    named = _csv(reporting.get("/api/reporting/overlaps", format="csv", lang="fr"))
+
+    assert len(named) == len(coded) >= 4
+    first = named[0]
+    assert first["Direction (mission 1)"] == coded[0]["first_directorate"]
+    assert first["Statut (mission 2)"] == LABELS[MissionStatus(coded[0]["second_status"])].fr
+    assert first["Thème"] == LABELS[Theme(coded[0]["theme"])].fr
+
+
+def test_a_language_is_a_file_s_and_refused_with_json(reporting: Reporting) -> None:
+    refused = reporting.get("/api/reporting/figures", lang="fr")
+    unknown = reporting.get("/api/reporting/figures", format="csv", lang="de")
+
+    assert (refused.status_code, refused.json()["field"], refused.json()["rule"]) == (
+        422,
+        "lang",
+        "file-only",
+    )
+    assert (unknown.status_code, unknown.json()["type"].rsplit("/", 1)[-1]) == (
+        422,
+        "invalid-input",
+    )
 
 
 def test_an_overlaps_file_takes_no_cursor_and_no_limit(reporting: Reporting) -> None:
