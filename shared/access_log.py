@@ -261,6 +261,7 @@ ACTIONS = frozenset(
         "audit.as-of-recorded",
         "audit.as-of-business",
         "audit.view-as-of-recorded",
+        "audit.view-as-of-business",
         "audit.access-log",
         "audit.verify",
         "audit.replay",

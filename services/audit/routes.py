@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path as PathType
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,8 +24,9 @@ from services.audit.schemas import (
     StateAsOf,
     Tenants,
 )
+from shared.application.ledger import CooperationLedger
 from shared.audit.history import Axis, record_history, state_as_of
-from shared.audit.views_as_of import ViewsAsOf
+from shared.audit.views_as_of import ViewsAsOf, replay_business, replay_until
 from shared.auth.roles import Principal
 from shared.domain.reference import country as iso_country
 from shared.errors import ValidationError
@@ -188,56 +190,92 @@ def access_log(
     return AccessLogPage(items=[AccessLogEntry.of(e) for e in entries], next_cursor=next_cursor)
 
 
-# The views as of a past recorded time: the store replayed up to ``at`` into scratch views
-# (``shared.audit.views_as_of``), read by the directorates' own queries with ``at``'s day
-# as today. Business time has no views: a correction dated back would reorder a record's
-# versions, and views follow versions in order.
-AS_OF_VIEW = (
-    "Replays the tenant's events recorded at or before `at` into scratch views and reads "
-    "them as the directorate's route does, with `at`'s day (UTC) as today. The first read "
-    "of an instant replays the whole store (minutes for a million events); the last few "
-    "replays are kept."
-)
+# The views as of a past recorded or business time: the store replayed up to ``at`` into
+# scratch views (``shared.audit.views_as_of``), read by the directorates' own queries with
+# ``at``'s day as today. As of a business time, each record's events dated at or before
+# ``at``, as its own read as of a business time applies them; a record they cannot make is
+# listed in ``left_out_records``.
+AS_OF_VIEW: dict[str, str] = {
+    "recorded": (
+        "Replays the tenant's events recorded at or before `at` into scratch views and reads "
+        "them as the directorate's route does, with `at`'s day (UTC) as today. The first read "
+        "of an instant replays the whole store (minutes for a million events); the last few "
+        "replays are kept."
+    ),
+    "business": (
+        "What is now known to have been true at `at`: each record's events whose business "
+        "time is at or before `at` (a correction from its own date), replayed into scratch "
+        "views and read as the directorate's route does, with `at`'s day (UTC) as today. A "
+        "record whose events dated then cannot be applied without the ones left out is "
+        "listed in `left_out_records` (its own read as of that business time answers 409). "
+        "The first read of an instant replays the whole store; the last few are kept."
+    ),
+}
+AXES: dict[str, Callable[[CooperationLedger, datetime, PathType], ViewsAsOf]] = {
+    "recorded": replay_until,
+    "business": replay_business,
+}
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_LIMIT, description="Page size")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
-AuditedView = Annotated[Principal, Depends(Audited("audit.view-as-of-recorded"))]
+AUDITED_VIEW: dict[str, Any] = {
+    "recorded": Annotated[Principal, Depends(Audited("audit.view-as-of-recorded"))],
+    "business": Annotated[Principal, Depends(Audited("audit.view-as-of-business"))],
+}
 
 
 def _view_as_of(
-    service: AuditService, tenant: str, at: datetime, query: Callable[[ViewsAsOf], dict[str, Any]]
+    service: AuditService,
+    tenant: str,
+    at: datetime,
+    axis: Axis,
+    query: Callable[[ViewsAsOf], dict[str, Any]],
 ) -> dict[str, Any]:
     instant = _utc("at", at)
     assert instant is not None
-    answer = service.as_of_views.read(service.ledger(tenant), instant, query)
-    return {**answer, "as_of_recorded": instant.isoformat()}
+    answer, left_out = service.as_of_views.read(
+        service.ledger(tenant),
+        instant,
+        lambda views: (query(views), views.left_out),
+        AXES[axis],
+        axis,
+    )
+    said: dict[str, Any] = {f"as_of_{axis}": instant.isoformat()}
+    if axis == "business":
+        said["left_out_records"] = list(left_out)
+    return {**answer, **said}
 
 
 #: A list view read as of ``at``: the views as of then, the page size, the cursor.
 ListAsOf = Callable[[ViewsAsOf, int, str | None], Page]
 
 
-def _list_as_of(view: str, summary: str, name: str, query: ListAsOf) -> None:
-    """``GET /{tenant}/as-of/recorded/<view>``: one page of that list as it stood then."""
+def _list_as_of(view: str, what: str, name: str, query: ListAsOf) -> None:
+    """``GET /{tenant}/as-of/<axis>/<view>``: one page of that list as it stood then."""
+    for axis in AXES:
+        _list_route(view, f"{what} as it stood at a {axis} time", f"{name}_{axis}", axis, query)
 
+
+def _list_route(view: str, summary: str, name: str, axis: Any, query: ListAsOf) -> None:
     def endpoint(
-        _: AuditedView,
+        _: Any,
         service: Service,
         tenant: str,
         at: At,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> dict[str, Any]:
-        return _view_as_of(service, tenant, at, lambda v: query(v, limit, cursor).as_dict())
+        return _view_as_of(service, tenant, at, axis, lambda v: query(v, limit, cursor).as_dict())
 
+    endpoint.__annotations__ = {**endpoint.__annotations__, "_": AUDITED_VIEW[axis]}
     endpoint.__name__ = endpoint.__qualname__ = name
-    router.get(f"/{{tenant}}/as-of/recorded/{view}", summary=summary, description=AS_OF_VIEW)(
+    router.get(f"/{{tenant}}/as-of/{axis}/{view}", summary=summary, description=AS_OF_VIEW[axis])(
         endpoint
     )
 
 
 _list_as_of(
     "agreements",
-    "The agreements register as it stood at a recorded time",
+    "The agreements register",
     "agreements_as_of",
     lambda v, limit, cursor: queries.agreements_register(
         v.store, v.tenant, today=v.today, limit=limit, cursor=cursor
@@ -245,13 +283,13 @@ _list_as_of(
 )
 _list_as_of(
     "missions",
-    "The missions board as it stood at a recorded time",
+    "The missions board",
     "missions_as_of",
     lambda v, limit, cursor: queries.missions_board(v.store, v.tenant, limit=limit, cursor=cursor),
 )
 _list_as_of(
     "delegations",
-    "The delegations calendar as it stood at a recorded time",
+    "The delegations calendar",
     "delegations_as_of",
     lambda v, limit, cursor: queries.delegations_calendar(
         v.store, v.tenant, limit=limit, cursor=cursor
@@ -259,7 +297,7 @@ _list_as_of(
 )
 _list_as_of(
     "posts",
-    "The posts directory as it stood at a recorded time",
+    "The posts directory",
     "posts_as_of",
     lambda v, limit, cursor: queries.posts_directory(
         v.store, v.tenant, today=v.today, limit=limit, cursor=cursor
@@ -267,35 +305,52 @@ _list_as_of(
 )
 
 
-@router.get(
-    "/{tenant}/as-of/recorded/countries/{country}",
-    summary="A country file as it stood at a recorded time",
-    description=AS_OF_VIEW,
-)
-def country_as_of(
-    _: AuditedView, service: Service, tenant: str, country: str, at: At
-) -> dict[str, Any]:
-    iso_country(country, "country")  # refused before any replay
-    return _view_as_of(
-        service,
-        tenant,
-        at,
-        lambda v: queries.country_file(v.store, v.tenant, country, today=v.today),
-    )
+def _country_route(axis: Any) -> None:
+    def country_as_of(
+        _: Any, service: Service, tenant: str, country: str, at: At
+    ) -> dict[str, Any]:
+        iso_country(country, "country")  # refused before any replay
+        return _view_as_of(
+            service,
+            tenant,
+            at,
+            axis,
+            lambda v: queries.country_file(v.store, v.tenant, country, today=v.today),
+        )
+
+    country_as_of.__annotations__ = {**country_as_of.__annotations__, "_": AUDITED_VIEW[axis]}
+    country_as_of.__name__ = country_as_of.__qualname__ = f"country_as_of_{axis}"
+    router.get(
+        f"/{{tenant}}/as-of/{axis}/countries/{{country}}",
+        summary=f"A country file as it stood at a {axis} time",
+        description=AS_OF_VIEW[axis],
+    )(country_as_of)
 
 
-@router.get(
-    "/{tenant}/as-of/recorded/reports/annual/{year}",
-    summary="The annual activity report as it stood at a recorded time",
-    description=AS_OF_VIEW,
-)
-def annual_report_as_of(
-    _: AuditedView,
-    service: Service,
-    tenant: str,
-    year: Annotated[int, Path(ge=1900, le=2200)],
-    at: At,
-) -> dict[str, Any]:
-    return _view_as_of(
-        service, tenant, at, lambda v: queries.annual_report(v.store, v.tenant, year)
-    )
+def _report_route(axis: Any) -> None:
+    def annual_report_as_of(
+        _: Any,
+        service: Service,
+        tenant: str,
+        year: Annotated[int, Path(ge=1900, le=2200)],
+        at: At,
+    ) -> dict[str, Any]:
+        return _view_as_of(
+            service, tenant, at, axis, lambda v: queries.annual_report(v.store, v.tenant, year)
+        )
+
+    annual_report_as_of.__annotations__ = {
+        **annual_report_as_of.__annotations__,
+        "_": AUDITED_VIEW[axis],
+    }
+    annual_report_as_of.__name__ = annual_report_as_of.__qualname__ = f"annual_report_as_of_{axis}"
+    router.get(
+        f"/{{tenant}}/as-of/{axis}/reports/annual/{{year}}",
+        summary=f"The annual activity report as it stood at a {axis} time",
+        description=AS_OF_VIEW[axis],
+    )(annual_report_as_of)
+
+
+for _axis in AXES:
+    _country_route(_axis)
+    _report_route(_axis)

@@ -1,4 +1,4 @@
-"""A tenant's views as they stood at a past recorded time: the log replayed up to it.
+"""A tenant's views as of a past recorded time or business time: the log replayed up to it.
 
 Auditors read any record as of a past time (``history.state_as_of``); the views
 (register, board, calendar, posts, country file, annual report) only as they
@@ -7,6 +7,15 @@ that fills the live views, into scratch SQLite views of its own, keeping only
 the events recorded at or before ``at`` (their CloudEvents ``time``), and the
 views' own queries read them with ``at``'s day as today: an agreement then in
 force, a request then waiting, the figures the report then gave.
+
+As of a business time (``replay_business``), what we now know was true then:
+each record's events dated at or before ``at`` (their business time), in
+version order, whenever they were recorded, as a record's own read as of a
+business time applies them (``history.state_as_of``). A correction dated back
+may follow an event dated after ``at``, so versions may skip: the projector is
+told so (``version_gaps``). A record whose events dated before ``at`` cannot
+be applied without the ones left out (the record read answers 409 for it) is
+left out of the views, and named in ``left_out``, never silently missing.
 
 A replay costs one pass over the store (seconds for thousands of events,
 minutes for a million), so the last few are kept (``AsOfViews``), each for the
@@ -22,14 +31,17 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import EventSourcingError
 
 from shared.application.ledger import CooperationLedger
+from shared.audit.errors import UnreplayableHistoryError
+from shared.audit.history import state_as_of
 from shared.errors import AlteredHistoryError
 from shared.log.embedded import EmbeddedEventLog
 from shared.log.ports import EventLog, LogRecord
@@ -42,6 +54,10 @@ T = TypeVar("T")
 
 #: Replays kept at once (each a small SQLite file per tenant).
 KEPT = 4
+#: Which time a replay stops at.
+Axis = Literal["recorded", "business"]
+#: Envelopes read per page by the business-time replay's first pass.
+SCAN_PAGE = 5000
 
 
 class RecordedUntil:
@@ -74,14 +90,40 @@ class RecordedUntil:
         return self.log.end_offset(topic, partition)
 
 
+class BusinessUntil(RecordedUntil):
+    """The log without the events whose business time is after ``at``, nor the events
+    of the records ``left_out``."""
+
+    def __init__(self, log: EventLog, at: datetime, left_out: set[str]) -> None:
+        super().__init__(log, at)
+        self.left_out = left_out
+
+    def read(self, topic: str, partition: int, after: int, limit: int) -> list[LogRecord]:
+        while page := self.log.read(topic, partition, after, limit):
+            kept = [record for record in page if self._kept(record)]
+            if kept:
+                return kept
+            after = page[-1].offset
+        return []
+
+    def _kept(self, record: LogRecord) -> bool:
+        event = record.event
+        return event.business_time <= self.at and event.aggregate_id not in self.left_out
+
+
 @dataclass(frozen=True)
 class ViewsAsOf:
-    """Scratch views of one tenant as of ``at``; ``today`` is ``at``'s day in UTC."""
+    """Scratch views of one tenant as of ``at``; ``today`` is ``at``'s day in UTC.
+
+    ``left_out``: the records left out of views as of a business time, each with
+    its kind and why (none as of a recorded time).
+    """
 
     tenant: str
     at: datetime
     store: ViewStore
     events: int
+    left_out: tuple[dict[str, Any], ...] = field(default=())
 
     @property
     def today(self) -> date:
@@ -111,13 +153,83 @@ def replay_until(
     return ViewsAsOf(tenant, at, store, events)
 
 
+def replay_business(
+    ledger: CooperationLedger, at: datetime, directory: Path, page_size: int = 1000
+) -> ViewsAsOf:
+    """The tenant's views as of business time ``at``, built in ``directory``.
+
+    A first pass reads each record's versions and business times. A record whose
+    versions dated at or before ``at`` are its first ones (a prefix of its history)
+    is always replayable; the others (a correction dated back, an amendment dated
+    before a suspension) are rebuilt by the domain first, as the record read does,
+    and left out if it cannot apply them. Should the views still fail on one, it is
+    left out too and the replay starts again.
+    """
+    tenant = ledger.tenant
+    versions, kinds, owners = _business_versions(ledger, at)
+    left_out: dict[str, dict[str, Any]] = {}
+    checked: set[str] = set()
+    for record_id, dated in versions.items():
+        if dated == list(range(1, len(dated) + 1)):
+            continue
+        checked.add(record_id)
+        try:
+            state_as_of(ledger, UUID(record_id), at, "business")
+        except UnreplayableHistoryError as error:
+            left_out[record_id] = {"id": record_id, "type": kinds[record_id], "why": error.detail}
+    attempt = 0
+    while True:
+        attempt += 1
+        store = SqliteViewStore(directory / str(attempt), [tenant])
+        store.setup()
+        log = BusinessUntil(EmbeddedEventLog({tenant: ledger}), at, set(left_out))
+        projector = Projector(
+            store, log, [tenant], page_size=page_size, dead_letters=None, version_gaps=True
+        )
+        try:
+            events = projector.catch_up()
+        except (ProjectionError, EventSourcingError) as error:
+            store.dispose()
+            why = error.detail if isinstance(error, ProjectionError) else type(error).__name__
+            owner = owners.get(error.offset) if isinstance(error, ProjectionError) else None
+            if owner is not None and owner in checked and owner not in left_out:
+                left_out[owner] = {"id": owner, "type": kinds[owner], "why": why}  # views could not
+                continue
+            raise AlteredHistoryError(
+                f"the history of {tenant!r} cannot be replayed as of business time "
+                f"{at.isoformat()}: {why} (an event the store no longer holds as recorded); "
+                "`entente audit verify` names missing and altered events"
+            ) from None
+        shown = tuple(left_out[record_id] for record_id in sorted(left_out))
+        return ViewsAsOf(tenant, at, store, events, shown)
+
+
+def _business_versions(
+    ledger: CooperationLedger, at: datetime
+) -> tuple[dict[str, list[int]], dict[str, str], dict[int, str]]:
+    """Each record's versions dated at or before ``at`` (records with none are absent),
+    each record's kind, and the record of each log position (where a replay stops)."""
+    versions: dict[str, list[int]] = {}
+    kinds: dict[str, str] = {}
+    owners: dict[int, str] = {}
+    after = 0
+    while page := ledger.read_log(after, SCAN_PAGE):
+        for position, event in page:
+            owners[position] = event.aggregate_id
+            if event.business_time <= at:
+                versions.setdefault(event.aggregate_id, []).append(event.version)
+                kinds[event.aggregate_id] = event.aggregate_type
+        after = page[-1][0]
+    return versions, kinds, owners
+
+
 class AsOfViews:
-    """The last ``KEPT`` replays, by (tenant, at, store position); one built at a time."""
+    """The last ``KEPT`` replays, by (tenant, axis, at, store position); one built at a time."""
 
     def __init__(self, kept: int = KEPT) -> None:
         self._kept = kept
         self._root: Path | None = None  # made on the first replay
-        self._replays: OrderedDict[tuple[str, datetime, int], tuple[ViewsAsOf, Path]] = (
+        self._replays: OrderedDict[tuple[str, Axis, datetime, int], tuple[ViewsAsOf, Path]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
@@ -129,13 +241,14 @@ class AsOfViews:
         at: datetime,
         query: Callable[[ViewsAsOf], T],
         replay: Callable[[CooperationLedger, datetime, Path], ViewsAsOf] = replay_until,
+        axis: Axis = "recorded",
     ) -> T:
         """``query`` over the tenant's views as of ``at``, replayed unless kept.
 
         One at a time: a replay evicted while another request read it would be
         closed under that read. Auditors' reads are few; a replay is the cost.
         """
-        key = (ledger.tenant, at.astimezone(UTC), ledger.position())
+        key = (ledger.tenant, axis, at.astimezone(UTC), ledger.position())
         with self._lock:
             found = self._replays.get(key)
             if found is None:

@@ -47,9 +47,17 @@ def prefetch(session: ViewSession, tenant: str, records: Sequence[LogRecord]) ->
 
 
 def apply_record(
-    session: ViewSession, tenant: str, record: LogRecord, handlers: Mapping[str, Handler]
+    session: ViewSession,
+    tenant: str,
+    record: LogRecord,
+    handlers: Mapping[str, Handler],
+    version_gaps: bool = False,
 ) -> bool:
-    """Applies ``record``; False when it was a duplicate and changed nothing."""
+    """Applies ``record``; False when it was a duplicate and changed nothing.
+
+    ``version_gaps``: versions may skip (the auditors' views as of a business time
+    leave out the events dated after it, and a correction dated back may follow one).
+    """
     event = record.event
     if event.tenant != tenant:
         raise TenantMismatchError(
@@ -67,7 +75,7 @@ def apply_record(
     stored_version = 0 if stored is None else int(stored["version"])
     if event.version <= stored_version:
         return False
-    if event.version != stored_version + 1:
+    if event.version != stored_version + 1 and not version_gaps:
         raise AggregateVersionGapError(
             f"{event.aggregate_type} {event.aggregate_id} is at version {stored_version} "
             f"in the views; the next event is version {event.version}",

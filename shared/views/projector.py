@@ -94,6 +94,8 @@ class Projector:
     ``dead_letters`` parks poison messages (None: they stop the projector);
     ``schema_check`` says why a record breaks its message schema, if it does;
     ``halts`` (a service's) stops one partition on a ProjectionError instead of raising.
+    ``version_gaps``: a record's versions may skip (``shared.audit.views_as_of``'s
+    business time); live views never set it.
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class Projector:
         observer: ProjectionObserver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         halts: PartitionHalts | None = None,
+        version_gaps: bool = False,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -124,6 +127,7 @@ class Projector:
         self.observer = observer or _Unobserved()
         self.clock = clock
         self.halts = halts
+        self.version_gaps = version_gaps
 
     def run_once(self, max_records: int = PASS_RECORDS) -> int:
         """Applies up to ``max_records`` pending records; returns how many were consumed.
@@ -233,7 +237,7 @@ class Projector:
             if letter is not None:
                 self._park(session, letter)
                 parked.append(letter)
-            elif apply_record(session, tenant, record, self.handlers):
+            elif apply_record(session, tenant, record, self.handlers, self.version_gaps):
                 applied += 1
             else:
                 duplicates += 1
