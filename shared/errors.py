@@ -90,6 +90,16 @@ class IllegalTransition(DomainRuleViolation):
         self.command = command
 
 
+class NothingToWithdraw(DomainRuleViolation):
+    """Raised when a withdrawal finds no step to undo (a mission not cancelled, an
+    agreement whose last status change is a renewal): the record's state, a 409."""
+
+    title = "Nothing to withdraw"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(rule="nothing-to-withdraw", detail=detail)
+
+
 class BatchRejectedError(EntenteError):
     """Raised when items of a batch command break rules; nothing of the batch is recorded.
 
@@ -130,11 +140,12 @@ class ConflictError(EntenteError):
 class ValueTakenError(ConflictError):
     """Raised when a value one record of a directorate holds at a time (an agreement's
     reference, a country a post covers) is already another record's: ``holder`` names
-    that record, ``field`` the input."""
+    that record, ``field`` the input (None: the command has no such input, as a
+    withdrawn closure, which takes its countries back)."""
 
     title = "Value already taken"
 
-    def __init__(self, field: str, rule: str, detail: str, holder: str) -> None:
+    def __init__(self, field: str | None, rule: str, detail: str, holder: str) -> None:
         super().__init__(detail)
         self.field = field
         self.rule = rule

@@ -72,8 +72,16 @@ def invisible(text: str) -> bool:
 
     ``str.strip`` removes spaces, not zero-width format characters, so a title of
     one zero-width space passed as not empty while a no-break space was refused.
+    Combining marks count too when no character carries them: a reason of one lone
+    acute accent (U+0301) was recorded (probe 9).
     """
-    return not text.isascii() and all(char.isspace() or _blank(char) for char in text)
+    return not text.isascii() and all(
+        char.isspace() or _blank(char) or unicodedata.category(char) in _MARKS for char in text
+    )
+
+
+#: Combining marks (nonspacing and enclosing): drawn on the character before them.
+_MARKS = frozenset({"Mn", "Me"})
 
 
 def shown(text: str) -> str:

@@ -113,7 +113,8 @@ def coverage_claims(app: Application[UUID], tenant: str, record: Any) -> list[Ag
     # the check below, or its claim's version makes this save collide.
     read = {c: find_claim(app, claim_id(tenant, record.record_name, FIELD, c)) for c in added}
     if added:
-        _refuse_overlap(app, record, added, since)
+        withdrawn = any(isinstance(e, PostAbroad.ClosureWithdrawn) for e in pending)
+        _refuse_overlap(app, record, added, since, field=None if withdrawn else FIELD)
     claims: list[Aggregate] = []
     for country in sorted(added):
         claim = read[country]
@@ -199,12 +200,13 @@ def _refuse_overlap(
     added: set[str],
     since: date,
     until: date | None = None,
-    field: str = FIELD,
+    field: str | None = FIELD,
 ) -> None:
     """ValueTakenError if another post covers one of ``added`` on a day from ``since``
     on (until ``until``, excluded; None: for ever, as a post's last coverage lasts).
 
-    ``field``: the request's field the refusal names (``effective_on`` for a redating).
+    ``field``: the request's field the refusal names (``effective_on`` for a redating;
+    None for a closure withdrawn, whose request names no country nor day).
     """
     for other in _posts(app):
         if other.id == post.id:
@@ -305,7 +307,7 @@ def _covered(
     holder: UUID,
     other: PostAbroad | None,
     period: Period | None,
-    field: str = FIELD,
+    field: str | None = FIELD,
 ) -> ValueTakenError:
     name = "another post" if other is None else f"{other.name!r}"
     when = ""
@@ -314,12 +316,21 @@ def _covered(
         last = None if period.end is None else period.end - timedelta(days=1)
         until = "until it closes" if last is None else f"to {last.isoformat()} included"
         when = f" from {period.start.isoformat()} {until}"
+    if field is None:  # a closure withdrawn: the post would cover it again from its closure
+        then = (
+            "the post would cover it again from the day it closed, so its closure cannot be "
+            "withdrawn while that coverage stands (a past one, never)"
+        )
+    else:
+        then = (
+            "end that coverage first (a coverage change or the closure of that post), then "
+            "add the country from that day on"
+        )
     return ValueTakenError(
         field,
         "country-covered",
         f"{country} is covered by {name} (post abroad {holder}){when}: a country is covered "
-        "by one post of a directorate at a time; end that coverage first (a coverage change "
-        "or the closure of that post), then add the country from that day on",
+        f"by one post of a directorate at a time; {then}",
         str(holder),
     )
 

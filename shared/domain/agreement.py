@@ -35,7 +35,7 @@ from shared.domain.vocabulary import (
     Organisation,
     Theme,
 )
-from shared.errors import DomainRuleViolation, ValidationError
+from shared.errors import DomainRuleViolation, NothingToWithdraw, ValidationError
 
 #: Signed event fields copied as they are onto the aggregate.
 _SIGNED_FIELDS = (
@@ -542,10 +542,10 @@ class Agreement(EntenteAggregate):
         """
         last = self._changes[-1] if self._changes else None
         if last is None or last["field"] not in WITHDRAWABLE:
-            what = "none was recorded" if last is None else "the last one is a renewal"
-            raise DomainRuleViolation(
-                "nothing-to-withdraw",
-                f"only the last suspension, resumption or termination can be withdrawn, and {what}",
+            what = "none is left to withdraw" if last is None else "the last one is a renewal"
+            raise NothingToWithdraw(
+                "cannot withdraw a status change of this agreement: only the last suspension, "
+                f"resumption or termination can be withdrawn, and {what}"
             )
         reason = withdrawal_reason(ctx, reason, last["field"], last["on"], corrected_on)
         before = last["before"]

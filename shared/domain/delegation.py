@@ -30,7 +30,7 @@ from shared.domain.base import (
 from shared.domain.context import CommandContext, as_business_time
 from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import Classification, DelegationStatus, Organisation, Theme
-from shared.errors import DomainRuleViolation, ValidationError
+from shared.errors import DomainRuleViolation, NothingToWithdraw, ValidationError
 
 #: Planned event fields copied onto the aggregate (lists are copied, not shared).
 _PLAN_FIELDS = (
@@ -258,7 +258,11 @@ class DelegationVisit(EntenteAggregate):
 
     def withdraw_cancellation(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
         """Undoes a cancellation recorded by mistake: the visit is planned again."""
-        self.guard_status("withdraw the cancellation of", {DelegationStatus.CANCELLED})
+        if self.status is not DelegationStatus.CANCELLED:
+            raise NothingToWithdraw(
+                f"cannot withdraw the cancellation of this delegation visit: it is {self.status}, "
+                "not cancelled"
+            )
         cancelled_on = self.cancelled_on
         assert cancelled_on is not None  # a cancelled visit has its day
         reason = withdrawal_reason(ctx, reason, "cancelled_on", cancelled_on, corrected_on)

@@ -35,7 +35,7 @@ from shared.domain.base import (
 )
 from shared.domain.context import CommandContext, require_happened
 from shared.domain.vocabulary import Classification, MissionStatus, MissionType, Organisation, Theme
-from shared.errors import DomainRuleViolation, ValidationError
+from shared.errors import DomainRuleViolation, NothingToWithdraw, ValidationError
 
 #: Requested event fields copied onto the aggregate (lists are copied, not shared).
 _REQUEST_FIELDS = (
@@ -521,7 +521,11 @@ class Mission(EntenteAggregate):
     def withdraw_cancellation(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
         """Undoes a cancellation recorded by mistake: the mission is again where it was,
         counted again in every figure (and its overlaps with other directorates')."""
-        self.guard_status("withdraw the cancellation of", {MissionStatus.CANCELLED})
+        if self.status is not MissionStatus.CANCELLED:
+            raise NothingToWithdraw(
+                f"cannot withdraw the cancellation of this mission: it is {self.status}, "
+                "not cancelled"
+            )
         cancelled_on = self._reached(self.cancelled_on)
         reason = withdrawal_reason(ctx, reason, "cancelled_on", cancelled_on, corrected_on)
         self.trigger_event(

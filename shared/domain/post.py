@@ -24,7 +24,7 @@ from shared.domain.base import (
 from shared.domain.context import CommandContext
 from shared.domain.reference import country as iso_country
 from shared.domain.vocabulary import Classification, PostStatus
-from shared.errors import DomainRuleViolation, ValidationError
+from shared.errors import DomainRuleViolation, NothingToWithdraw, ValidationError
 
 #: How a refusal names the day the current coverage began (``coverage_since``, which
 #: the API does not show): the opening, or the last coverage change.
@@ -267,7 +267,10 @@ class PostAbroad(EntenteAggregate):
         ledger refuses the withdrawal then (``country-covered``), as it refuses
         any command that would make two posts cover a country on the same days.
         """
-        self.guard_status("withdraw the closure of", {PostStatus.CLOSED})
+        if self.status is not PostStatus.CLOSED:
+            raise NothingToWithdraw(
+                f"cannot withdraw the closure of this post abroad: it is {self.status}, not closed"
+            )
         closed_on = self.closed_on
         assert closed_on is not None  # a closed post has its closing day
         reason = withdrawal_reason(ctx, reason, "closed_on", closed_on, corrected_on)

@@ -39,6 +39,7 @@ log = logging.getLogger("entente.http")
 STATUS: dict[type[errors.EntenteError], int] = {
     errors.ValidationError: 422,
     errors.IllegalTransition: 409,
+    errors.NothingToWithdraw: 409,
     errors.DomainRuleViolation: 422,
     errors.BatchRejectedError: 422,
     errors.NotFoundError: 404,

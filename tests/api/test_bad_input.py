@@ -47,6 +47,7 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("missions", {"title": "\u200b\ufeff"}, "title", "required"),  # zero-width: nothing shown
     ("missions", {"title": "\ufe0f"}, "title", "required"),  # a variation selector alone
     ("missions", {"title": "\u2800\U000e0100"}, "title", "required"),  # braille blank
+    ("missions", {"title": " \u0301\u20dd"}, "title", "required"),  # marks on nothing
     ("posts", {"budget": {"amount": "1"}}, "budget", "extra_forbidden"),
     ("missions", {"countries": "KH"}, "countries", "list_type"),
     # One place, one name: the schema's check said countries.0, the domain's countries[0].
@@ -670,7 +671,7 @@ def test_head_is_answered_wherever_get_is_with_the_get_s_status_and_headers(api:
     assert refused.headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize("reason", ["   ", "\u200b"])
+@pytest.mark.parametrize("reason", ["   ", "\u200b", "\u0301"])
 def test_a_blank_reason_is_required_however_it_is_blank(api: Api, reason: str) -> None:
     """Spaces were "string_too_short" (the framework's word), zero-width spaces "required"."""
     record = api.create("missions")

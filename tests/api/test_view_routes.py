@@ -911,7 +911,7 @@ def test_a_withdrawn_termination_puts_the_agreement_back_in_the_register_and_rep
     ]
     version = answer.json()["version"]
     again = api.post(f"{record.path}/status-withdrawal", withdrawal, version=version)
-    assert problem(again, 422, "nothing-to-withdraw")["detail"].endswith("none was recorded")
+    assert problem(again, 409, "nothing-to-withdraw")["detail"].endswith("none is left to withdraw")
 
 
 def test_a_closure_withdrawn_gives_the_post_its_coverage_back_in_the_country_files(
@@ -954,8 +954,8 @@ def test_a_closure_withdrawn_gives_the_post_its_coverage_back_in_the_country_fil
     listed = api.get(f"/api/police/posts?min_position={at}&limit=200").json()["items"]
     assert [(p["status"], p["closed_on"]) for p in listed if p["id"] == post] == [("open", None)]
     again = api.post(f"{path}/closure-withdrawal", withdrawal, version=4)
-    assert problem(again, 409, "illegal-transition")["detail"].startswith(
-        "cannot withdraw the closure of this post abroad: it is open"
+    assert problem(again, 409, "nothing-to-withdraw")["detail"] == (
+        "cannot withdraw the closure of this post abroad: it is open, not closed"
     )
 
 

@@ -191,7 +191,12 @@ def test_a_closure_is_not_withdrawn_once_another_post_took_a_country_since(
         _withdraw_closure(ledger, vientiane, date(2017, 1, 1))
 
     assert (refused.value.rule, refused.value.holder) == ("country-covered", str(hanoi))
+    assert refused.value.field is None  # the withdrawal names no country nor day to change
     assert "from 2016-06-01 until it closes" in refused.value.detail
+    assert refused.value.detail.endswith(
+        "the post would cover it again from the day it closed, so its closure cannot be "
+        "withdrawn while that coverage stands (a past one, never)"
+    )
     assert ledger.position() == before
     assert ledger.record(PostAbroad, vientiane).status.value == "closed"
     assert _claim(ledger, "LA").holder == hanoi
@@ -283,7 +288,7 @@ def test_a_post_saved_between_the_claims_read_and_the_posts_read_makes_the_save_
     check = coverage._refuse_overlap
     first: list[UUID] = []
 
-    def posts_read_before_the_other_save(*args: object) -> None:
+    def posts_read_before_the_other_save(*args: object, **kwargs: object) -> None:
         monkeypatch.setattr(coverage, "_refuse_overlap", check)
         first.append(_open(other, "Phnom Penh", "KH", ["KH"], date(2014, 1, 1)))
 
@@ -366,7 +371,7 @@ def test_a_post_taking_a_country_while_a_redating_keeps_it_makes_the_redating_co
     check = coverage._refuse_overlap
     first: list[UUID] = []
 
-    def posts_read_before_the_other_save(*args: object) -> None:
+    def posts_read_before_the_other_save(*args: object, **kwargs: object) -> None:
         monkeypatch.setattr(coverage, "_refuse_overlap", check)
         first.append(_open(other, "Phnom Penh", "KH", ["KH"], date(2014, 3, 1)))
 

@@ -18,6 +18,7 @@ from shared.errors import (
     DomainRuleViolation,
     IllegalTransition,
     InvalidFieldsError,
+    NothingToWithdraw,
     ValidationError,
 )
 
@@ -584,16 +585,16 @@ def test_withdrawals_go_back_one_change_at_a_time() -> None:
     agreement = given(suspend, resume, terminate, withdraw, withdraw, withdraw)
 
     assert (agreement.status, agreement.suspended_on) == (AgreementStatus.IN_FORCE, None)
-    with pytest.raises(DomainRuleViolation) as caught:
+    with pytest.raises(NothingToWithdraw) as caught:
         withdraw(agreement)
     assert caught.value.rule == "nothing-to-withdraw"
-    assert "none was recorded" in caught.value.detail
+    assert caught.value.detail.endswith("none is left to withdraw")
 
 
 def test_a_renewal_is_not_withdrawn() -> None:
     agreement = given(suspend, resume, renew)
 
-    with pytest.raises(DomainRuleViolation) as caught:
+    with pytest.raises(NothingToWithdraw) as caught:
         withdraw(agreement, date(2014, 7, 1))
 
     assert caught.value.rule == "nothing-to-withdraw"

@@ -18,6 +18,7 @@ from shared.errors import (
     DomainRuleViolation,
     IllegalTransition,
     InvalidFieldsError,
+    NothingToWithdraw,
     ValidationError,
 )
 
@@ -475,7 +476,7 @@ def test_a_cancellation_withdrawn_plans_the_visit_again() -> None:
 
 def test_only_a_cancelled_visit_has_a_cancellation_to_withdraw() -> None:
     visit = given()
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(NothingToWithdraw):
         visit.withdraw_cancellation(CTX, "reason", date(2024, 4, 25))
     cancel(visit)
     visit.collect_events()

@@ -15,7 +15,7 @@ from shared.domain.base import EntenteAggregate
 from shared.domain.context import Actor, CommandContext
 from shared.domain.mission import Mission
 from shared.domain.vocabulary import Classification, MissionStatus, MissionType
-from shared.errors import DomainRuleViolation, IllegalTransition, ValidationError
+from shared.errors import DomainRuleViolation, IllegalTransition, NothingToWithdraw, ValidationError
 
 CTX = CommandContext(
     tenant="police",
@@ -700,9 +700,10 @@ def test_a_cancellation_withdrawn_puts_the_mission_back_where_it_was(
 
 def test_only_a_cancelled_mission_has_a_cancellation_to_withdraw() -> None:
     mission = given(validate)
-    with pytest.raises(IllegalTransition) as caught:
+    with pytest.raises(NothingToWithdraw) as caught:
         mission.withdraw_cancellation(CTX, "reason", CANCELLED_ON)
-    assert caught.value.command == "withdraw the cancellation of"
+    assert caught.value.rule == "nothing-to-withdraw"
+    assert caught.value.detail.endswith("it is validated, not cancelled")
 
     cancel(mission)
     mission.collect_events()

@@ -17,6 +17,7 @@ from shared.errors import (
     DomainRuleViolation,
     IllegalTransition,
     InvalidFieldsError,
+    NothingToWithdraw,
     ValidationError,
 )
 
@@ -344,8 +345,9 @@ def test_a_closure_withdrawn_opens_the_post_again_with_its_coverage() -> None:
 
 def test_a_closure_withdrawal_needs_a_closure_a_reason_and_a_day_not_before_it() -> None:
     post = given_open()
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(NothingToWithdraw) as open_:
         post.withdraw_closure(CTX, "reason", date(2020, 7, 10))
+    assert open_.value.detail.endswith("it is open, not closed")
     post.close(CTX, CLOSED_ON)
     post.collect_events()
 
