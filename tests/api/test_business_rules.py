@@ -721,3 +721,40 @@ def test_a_corrected_request_day_is_one_the_collecting_post_was_open(api: Api) -
     assert read["requested_on"] == "2013-03-04"
     history = api.get(f"{mission.path}/history").json()
     assert history["events"][-1]["data"]["changes"] == {"requested_on": "2013-03-04"}
+
+
+@pytest.mark.opens_posts
+def test_a_post_may_not_close_or_give_up_a_country_before_a_request_it_collected(
+    api: Api,
+) -> None:
+    """Closed as of a day before requests it collected, a post left them naming a post
+    closed the day they came (probe 9); a coverage change or a redating dated back did
+    the same for the country it gave up."""
+    post = api.create("posts")  # SSI Hanoï: VN, KH, LA since 2005
+    body = {**CREATE["missions"], "post_id": post.id, "countries": ["KH"]}
+    mission = api.post("/api/police/missions", {**body, "requested_on": "2013-03-14"})
+    assert mission.status_code == 201, mission.text
+    position = api.position()
+
+    closed = api.post(f"{post.path}/closure", {"closed_on": "2013-01-01"}, version=1)
+    moved = api.post(
+        f"{post.path}/coverage",
+        {"covered_countries": ["VN", "LA"], "effective_on": "2013-01-01"},
+        version=1,
+    )
+
+    refusal = problem(closed, 422, "collected-requests")
+    assert refusal["field"] == "closed_on"
+    assert f"mission {mission.json()['id']} on 2013-03-14 (KH)" in refusal["detail"]
+    assert problem(moved, 422, "collected-requests")["field"] == "effective_on"
+    assert api.position() == position
+    later = {"covered_countries": ["VN", "LA"], "effective_on": "2014-01-01"}
+    assert api.post(f"{post.path}/coverage", later, version=1).status_code == 200
+    redating = {"effective_on": "2013-02-01", "reason": "Arrêté", "corrected_on": "2014-02-01"}
+    redated = api.post(f"{post.path}/coverage-correction", redating, version=2)
+    assert problem(redated, 422, "collected-requests")["field"] == "effective_on"
+    other = {**CREATE["missions"], "countries": ["KH"], "requested_on": "2013-03-14"}
+    assert api.post("/api/police/missions", other).status_code == 201  # collected by no post
+    assert (
+        api.post(f"{post.path}/closure", {"closed_on": "2014-06-01"}, version=2).status_code == 200
+    )

@@ -11,6 +11,8 @@ from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route, correction_route
 from services.tenant.schemas.common import Withdrawal, record_state
 from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost, RedateCoverage
+from shared.application.collected import check_collected_requests
+from shared.application.ledger import CooperationLedger
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
@@ -52,6 +54,12 @@ def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response)
     return record_state(record)
 
 
+def _collected(ledger: CooperationLedger, post: PostAbroad, _: object) -> None:
+    """The requests the post collected stay within its coverage (``shared.application.
+    collected``): a closure or coverage dated back may not leave one out."""
+    check_collected_requests(ledger, post)
+
+
 change_route(
     router,
     "/{record_id}/coverage",
@@ -60,6 +68,7 @@ change_route(
     record=PostAbroad,
     body=ChangeCoverage,
     apply=lambda p, ctx, b: p.change_coverage(ctx, b.covered_countries, b.effective_on),
+    check=_collected,
 )
 change_route(
     router,
@@ -69,6 +78,7 @@ change_route(
     record=PostAbroad,
     body=RedateCoverage,
     apply=lambda p, ctx, b: p.redate_coverage(ctx, b.effective_on, b.reason, b.corrected_on),
+    check=_collected,
 )
 change_route(
     router,
@@ -78,6 +88,7 @@ change_route(
     record=PostAbroad,
     body=ClosePost,
     apply=lambda p, ctx, b: p.close(ctx, b.closed_on),
+    check=_collected,
 )
 change_route(
     router,
