@@ -40,7 +40,7 @@ from uuid import UUID
 from eventsourcing.domain import EventSourcingError
 
 from shared.application.ledger import CooperationLedger
-from shared.audit.errors import UnreplayableHistoryError
+from shared.audit.errors import NotExistingYetError, UnreplayableHistoryError
 from shared.audit.history import state_as_of
 from shared.errors import AlteredHistoryError
 from shared.log.embedded import EmbeddedEventLog
@@ -175,7 +175,8 @@ def replay_business(
         checked.add(record_id)
         try:
             state_as_of(ledger, UUID(record_id), at, "business")
-        except UnreplayableHistoryError as error:
+        except (UnreplayableHistoryError, NotExistingYetError) as error:
+            # Not existing yet: its first event is dated after ``at``, a later one before.
             left_out[record_id] = {"id": record_id, "type": kinds[record_id], "why": error.detail}
     attempt = 0
     while True:

@@ -186,3 +186,31 @@ def test_views_as_of_a_business_time_are_for_auditors_and_each_read_is_recorded(
     assert served.status_code == 200, served.text
     assert (served.json()["items"], served.json()["left_out_records"]) == ([], [])
     assert [e["action"] for e in log].count("audit.view-as-of-business") == 1
+
+
+def test_a_record_whose_first_event_is_dated_after_a_later_one_is_named(
+    client: TestClient, service: AuditService, ledger: CooperationLedger
+) -> None:
+    """Signed in June 2020, amended as of March (as an older import could hold it): in
+    April the record did not exist yet, though an event of it is dated then."""
+    record = ledger.create(
+        lambda id_: signed_agreement(CTX, id_, "BT-4", signed_on=date(2020, 6, 1), today=TODAY),
+        None,
+    ).record_id
+
+    def dated_back(agreement: Agreement) -> None:  # bypasses the command's date rule
+        agreement.trigger_event(
+            Agreement.Amended,
+            amended_on=date(2020, 3, 1),
+            summary="Reprise",
+            **CTX.meta(date(2020, 3, 1), agreement.classification),
+        )
+
+    _change(ledger, record, dated_back)
+
+    april = _register(client, service, "2020-04-01")
+
+    assert april["items"] == []
+    [left_out] = april["left_out_records"]
+    assert left_out["id"] == str(record)
+    assert "did not exist yet" in left_out["why"]
