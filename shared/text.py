@@ -24,6 +24,14 @@ Text is also kept in one Unicode form, NFC (``composed``): "Saint-Étienne"
 typed on one keyboard and pasted from a PDF on another (an E and a combining
 accent) are the same text to a reader, and must be the same to a filter and
 a report's count by host site, not two look-alike rows.
+
+Unicode's 66 noncharacters (U+FDD0 to U+FDEF, and the last two code points of
+every plane: U+FFFE, U+FFFF, U+1FFFE...) are refused as well, under their own
+rule: Unicode keeps them for a program's internal use, never for text a person
+typed; XML 1.0, hence XLSX, cannot hold U+FFFE or U+FFFF, so a reporting file
+showed U+FFFD where the record held them (probe 9). Private-use characters
+(U+E000 to U+F8FF and the private planes) stay allowed: a font or an agency's
+system may give them glyphs, and every store and file holds them as they are.
 """
 
 from __future__ import annotations
@@ -37,11 +45,13 @@ from typing import Any
 #: and the bidirectional embeddings, overrides and isolates (see the module's docstring).
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-#: The same, as a JSON Schema (ECMA-262) pattern a whole text must match: what the
-#: OpenAPI documents state of free-text fields.
+#: The same, and the noncharacters of the first plane, as a JSON Schema (ECMA-262)
+#: pattern a whole text must match: what the OpenAPI documents state of free-text
+#: fields. The other planes' noncharacters are refused too, but a character class
+#: without the ``u`` flag holds only the first plane's characters.
 TEXT_PATTERN = (
     "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
-    "\\u202a-\\u202e\\u2066-\\u2069]*$"
+    "\\u202a-\\u202e\\u2066-\\u2069\\ufdd0-\\ufdef\\ufffe\\uffff]*$"
 )
 
 #: The problem rule of text refused for a control character.
@@ -51,6 +61,20 @@ RULE = "control-character"
 #: half of a character, and no UTF-8 store, file or answer can hold it (the event
 #: store's encoder failed on one with a 500).
 SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: Unicode's noncharacters: U+FDD0 to U+FDEF and U+nFFFE, U+nFFFF in each of the 17 planes.
+NONCHARACTER = re.compile(
+    "[\ufdd0-\ufdef"
+    + "".join(chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(17))
+    + "]"
+)
+
+#: The problem rule of text holding a noncharacter, and what its refusal says after
+#: the field's name.
+NONCHARACTER_RULE = "noncharacter"
+NONCHARACTER_MESSAGE = (
+    "holds a noncharacter ({where}), which Unicode keeps for programs' internal use, not text"
+)
 
 #: The problem rule of text holding a lone surrogate: the rule pydantic gives such
 #: text in the fields it checks itself, so one mistake has one name everywhere.
@@ -116,6 +140,14 @@ def control_character(text: str) -> str | None:
     Positions count characters from 1, as a person reading the text would.
     """
     found = CONTROL.search(text)
+    if found is None:
+        return None
+    return f"U+{ord(found.group()):04X} at position {found.start() + 1}"
+
+
+def noncharacter(text: str) -> str | None:
+    """Where ``text``'s first noncharacter is (``U+FFFE at position 4``), or None."""
+    found = NONCHARACTER.search(text)
     if found is None:
         return None
     return f"U+{ord(found.group()):04X} at position {found.start() + 1}"

@@ -28,8 +28,17 @@ from shared.errors import (
     ValidationError,
 )
 from shared.json_types import json_type
+from shared.text import (
+    NONCHARACTER_MESSAGE,
+    NONCHARACTER_RULE,
+    SURROGATE_RULE,
+    composed,
+    control_character,
+    invisible,
+    lone_surrogate,
+    noncharacter,
+)
 from shared.text import RULE as CONTROL_RULE
-from shared.text import SURROGATE_RULE, composed, control_character, invisible, lone_surrogate
 
 #: Normalises one corrected value (raising ValidationError) into its stored form.
 Normaliser = Callable[[Any], Any]
@@ -310,6 +319,10 @@ def _refuse_control_characters(field: str, text: str) -> None:
         raise ValidationError(
             field, SURROGATE_RULE, f"{field} holds a lone surrogate ({found}), not Unicode text"
         )
+    found = noncharacter(text)
+    if found is not None:
+        message = NONCHARACTER_MESSAGE.format(where=found)
+        raise ValidationError(field, NONCHARACTER_RULE, f"{field} {message}")
 
 
 def text_value(field: str, value: Any) -> str:

@@ -147,8 +147,8 @@ def amount_format(value: Decimal) -> str:
 
 
 #: What XML 1.0 refuses beyond openpyxl's C0 controls: the noncharacters U+FFFE and
-#: U+FFFF. The API takes them in free text; written raw, they made an overlaps file
-#: no spreadsheet could open (probe 7).
+#: U+FFFF. Commands refuse them since 2026-12-07, but events recorded before may hold
+#: them; written raw, they made an overlaps file no spreadsheet could open (probe 7).
 XML_NONCHARACTERS_RE = re.compile("[\ufffe\uffff]")
 
 

@@ -139,6 +139,10 @@ INVALID_CREATES: list[tuple[str, dict[str, Any], str, str]] = [
     ("agreements", {"funder": "Fonds\u0007"}, "funder", "control-character"),
     ("delegations", {"host_site": "Asni\u0085ères"}, "host_site", "control-character"),  # C1 NEL
     ("missions", {"title": "Rapport \u202egnp.exe"}, "title", "control-character"),  # override
+    # Noncharacters are no text either; XLSX cannot hold U+FFFE or U+FFFF (probe 9).
+    ("missions", {"title": "Mission A\uffffB"}, "title", "noncharacter"),
+    ("agreements", {"funder": "Fonds \ufdd0"}, "funder", "noncharacter"),
+    ("delegations", {"host_site": "Reyk\U0010fffejavik"}, "host_site", "noncharacter"),
     # Business dates are 1900 to 2199: "9024" for "2024" is a slip, and a term computed
     # from 9999 cannot be a date (a renewal on 9999-01-01 broke every read of its record).
     ("missions", {"requested_on": "9999-01-01"}, "requested_on", "date-range"),
@@ -244,6 +248,13 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
     (("posts", "corrections"), {"changes": {"city": "\ud800"}}, "changes.city", "string_unicode"),
     (("missions", "schedule"), {"place": "Lyon \udfff"}, "place", "string_unicode"),
     (("missions", "schedule"), {"place": "\u007fLyon"}, "place", "control-character"),
+    (("missions", "schedule"), {"place": "Lyon\ufffe"}, "place", "noncharacter"),
+    (
+        ("posts", "corrections"),
+        {"changes": {"city": "Ha\U0001ffff"}},
+        "changes.city",
+        "noncharacter",
+    ),
     (("delegations", "hosting"), {"actual_size": 0}, "actual_size", "range"),
     (("agreements", "renewals"), {"renewed_on": "9999-01-01"}, "renewed_on", "date-range"),
     (

@@ -64,9 +64,9 @@ def test_csv_defuses_text_a_spreadsheet_would_run() -> None:
 
 
 def test_xlsx_writes_what_xml_cannot_hold_as_a_replacement_character() -> None:
-    # Commands refuse control characters; a view may hold older text: the file is still made.
-    # U+FFFE and U+FFFF pass the commands' checks; raw, they made a file no spreadsheet
-    # could open (probe 7).
+    # Commands refuse control characters and noncharacters; a view may hold older text
+    # (U+FFFE and U+FFFF passed the commands' checks until 2026-12-07): the file is still
+    # made. Raw, they made a file no spreadsheet could open (probe 7).
     titles = ["Sta\x00ge\x01", "ligne\nsuite", "Mission A\uffffB", "Reyk\ufffejavik"]
     workbook = load_workbook(io.BytesIO(to_xlsx(_sheet(titles))))
 

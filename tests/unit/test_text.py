@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 
 from shared.domain.base import optional_text, require_text
 from shared.errors import ValidationError
-from shared.text import composed, control_character, first_control_character
+from shared.text import (
+    TEXT_PATTERN,
+    composed,
+    control_character,
+    first_control_character,
+    noncharacter,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +58,35 @@ def test_the_first_one_in_nested_values_is_named_by_its_path() -> None:
     assert first_control_character({"ti\x02tle": "ok"}) == ("", "U+0002 at position 3")
     assert first_control_character(["a", ("b", "c\x03")]) == ("[1][1]", "U+0003 at position 2")
     assert first_control_character({"a": [1, None, {"b": "fine"}]}) is None
+
+
+def test_every_noncharacter_and_only_those_is_found() -> None:
+    """Unicode's 66: U+FDD0 to U+FDEF, and the last two code points of the 17 planes."""
+    found = [code for code in range(0x110000) if noncharacter(chr(code))]
+
+    assert len(found) == 66
+    assert found[:2] == [0xFDD0, 0xFDD1]
+    assert found[-2:] == [0x10FFFE, 0x10FFFF]
+    assert noncharacter("Reyk\ufffejavik") == "U+FFFE at position 5"
+    assert noncharacter("Ha\U0001ffff") == "U+1FFFF at position 3"
+    # Private use stays text: an agency's system may give such a character a glyph.
+    assert noncharacter("\ue000\U000f0000\ufffd") is None
+
+
+def test_the_documented_pattern_refuses_the_first_planes_noncharacters() -> None:
+    pattern = re.compile(TEXT_PATTERN.encode().decode("unicode_escape"))
+
+    assert pattern.fullmatch("Mission A\uffffB") is None
+    assert pattern.fullmatch("Fonds \ufdef") is None
+    assert pattern.fullmatch("Hanoï \ue000 ligne\r\n") is not None
+
+
+def test_the_domain_refuses_a_noncharacter_whatever_path_the_command_took() -> None:
+    with pytest.raises(ValidationError) as refused:
+        optional_text("description", "fin\uffff", 50)
+
+    assert (refused.value.field, refused.value.rule) == ("description", "noncharacter")
+    assert "U+FFFF at position 4" in str(refused.value)
 
 
 @pytest.mark.parametrize(

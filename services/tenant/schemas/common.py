@@ -26,15 +26,18 @@ from shared.domain.vocabulary import Classification
 from shared.events.envelope import to_json
 from shared.http.fields import field_path
 from shared.http.iso import iso_date_only
-from shared.text import RULE as CONTROL_RULE
 from shared.text import (
+    NONCHARACTER_MESSAGE,
+    NONCHARACTER_RULE,
     SURROGATE_RULE,
     TEXT_PATTERN,
     composed,
     control_character,
     first_control_character,
     lone_surrogate,
+    noncharacter,
 )
+from shared.text import RULE as CONTROL_RULE
 
 
 def _business_date(value: date) -> date:
@@ -57,8 +60,9 @@ class Strict(BaseModel):
 
 
 def _plain_text(value: Any) -> Any:
-    """Refuses text holding a control character (``shared.text``), naming its place;
-    gives the rest in composed form (``shared.text.composed``), as the domain keeps it.
+    """Refuses text holding a control character or a noncharacter (``shared.text``),
+    naming its place; gives the rest in composed form (``shared.text.composed``), as
+    the domain keeps it.
 
     Before the string rules, so before the model strips whitespace: ``"Lyon\x85"``
     is refused as the documented pattern says, not trimmed to ``"Lyon"``; and a
@@ -68,6 +72,9 @@ def _plain_text(value: Any) -> Any:
         found = control_character(value)
         if found is not None:
             raise PydanticCustomError(CONTROL_RULE, CONTROL_MESSAGE, {"where": found})
+        found = noncharacter(value)
+        if found is not None:
+            raise PydanticCustomError(NONCHARACTER_RULE, NONCHARACTER_MESSAGE, {"where": found})
         return composed(value)
     return value
 
@@ -151,10 +158,11 @@ class Classified(Strict):
 
 
 def _storable_change(value: Any) -> Any:
-    """Refuses a corrected value holding a control character or a lone surrogate, however
-    deep (``shared.text``): the error's place is the field (``changes.title``), and a
-    list item's index is in its message. The domain's normalisers check the known
-    fields again; this also covers values it would refuse for another reason first.
+    """Refuses a corrected value holding a control character, a lone surrogate or a
+    noncharacter, however deep (``shared.text``): the error's place is the field
+    (``changes.title``), and a list item's index is in its message. The domain's
+    normalisers check the known fields again; this also covers values it would refuse
+    for another reason first.
     """
     found = first_control_character(value)
     if found is not None:
@@ -167,6 +175,12 @@ def _storable_change(value: Any) -> Any:
             SURROGATE_RULE,
             _inner(path) + "holds a lone surrogate ({where}), not Unicode text",
             {"where": where},
+        )
+    found = first_control_character(value, find=noncharacter)
+    if found is not None:
+        path, where = found
+        raise PydanticCustomError(
+            NONCHARACTER_RULE, _inner(path) + NONCHARACTER_MESSAGE, {"where": where}
         )
     return value
 
