@@ -63,7 +63,13 @@ _STATUS_STATE = (
     "_status_changed",
 )
 
-#: The status changes a withdrawal may undo (a renewal moves the term: it cannot).
+#: What a renewal changes beside the status, and its withdrawal puts back: kept for
+#: renewals only, since a correction may change the first term after a suspension
+#: (never after a renewal), and withdrawing the suspension must not undo it.
+_TERM_STATE = ("term_start", "duration_months", "_renewed_on")
+
+#: The status changes a status withdrawal undoes (a renewal has its own withdrawal,
+#: which puts the term back too).
 WITHDRAWABLE = ("suspended_on", "resumed_on", "terminated_on")
 
 #: Why France is refused as a partner country.
@@ -207,7 +213,9 @@ class Agreement(EntenteAggregate):
         duration_months: int
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.remember_change("renewed_on", self.renewed_on, self.originator_version)
+            aggregate.remember_change(
+                "renewed_on", self.renewed_on, self.originator_version, term=True
+            )
             expired_on = aggregate.expires_on
             if expired_on is not None and self.renewed_on > expired_on:  # revived after a lapse
                 aggregate._lapses.append((expired_on, self.renewed_on))
@@ -269,14 +277,25 @@ class Agreement(EntenteAggregate):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
-            change = aggregate._changes.pop()
-            for name, value in change["before"].items():
-                setattr(aggregate, name, value)
-            aggregate._dated.remove((change["field"], change["on"]))
-            # As a correction: the record existed on this day (``first_date_before``).
-            day = self.business_time.date()
-            first = getattr(aggregate, "_first_corrected_on", None)
-            aggregate._first_corrected_on = day if first is None else min(first, day)
+            aggregate.undo_last_change(self.business_time.date())
+
+    class RenewalWithdrawn(EntenteAggregate.Event):
+        """The last renewal was recorded by mistake (the wrong agreement, a renewal that
+        did not happen): undone, with the reason. Both stay in the history.
+
+        The event says which renewal it undid (``withdrawn_on``, ``withdrawn_version``)
+        and the term it put back (``term_start``, ``duration_months``), so a projection
+        needs nothing it did not keep. The status before a renewal is always in force.
+        """
+
+        withdrawn_on: date
+        withdrawn_version: int
+        term_start: date
+        duration_months: int
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.undo_last_change(self.business_time.date())
 
     @classmethod
     def sign(
@@ -429,10 +448,26 @@ class Agreement(EntenteAggregate):
         """Where a renewal's term starts: the current expiry, or the renewal if later."""
         return max(renewed_on, self.expires_on or renewed_on)
 
-    def remember_change(self, field: str, on: date, version: int) -> None:
-        """Keeps what a status change replaces, for its withdrawal (``StatusChangeWithdrawn``)."""
+    def remember_change(self, field: str, on: date, version: int, term: bool = False) -> None:
+        """Keeps what a status change replaces, for its withdrawal (``StatusChangeWithdrawn``,
+        ``RenewalWithdrawn``); ``term``: the term too (a renewal's)."""
         before = {name: getattr(self, name) for name in _STATUS_STATE}
+        if term:
+            before.update({name: getattr(self, name) for name in _TERM_STATE})
+            before["_lapses"] = list(self._lapses)  # the renewal may add one
         self._changes.append({"field": field, "on": on, "version": version, "before": before})
+
+    def undo_last_change(self, day: date) -> None:
+        """Puts back the state the last status change or renewal replaced (a withdrawal
+        dated ``day``)."""
+        change = self._changes.pop()
+        for name, value in change["before"].items():
+            setattr(self, name, value)
+        if change["field"] != "renewed_on":  # a renewal bounds no later step's date
+            self._dated.remove((change["field"], change["on"]))
+        # As a correction: the record existed on this day (``first_date_before``).
+        first = getattr(self, "_first_corrected_on", None)
+        self._first_corrected_on = day if first is None else min(first, day)
 
     def changed_status(self, field: str, on: date) -> None:
         """Keeps the latest status change (histories recorded before the rule may go back)."""
@@ -542,7 +577,11 @@ class Agreement(EntenteAggregate):
         """
         last = self._changes[-1] if self._changes else None
         if last is None or last["field"] not in WITHDRAWABLE:
-            what = "none is left to withdraw" if last is None else "the last one is a renewal"
+            what = (
+                "none is left to withdraw"
+                if last is None
+                else "the last one is a renewal (withdraw it with renewal-withdrawal)"
+            )
             raise NothingToWithdraw(
                 "cannot withdraw a status change of this agreement: only the last suspension, "
                 f"resumption or termination can be withdrawn, and {what}"
@@ -559,6 +598,44 @@ class Agreement(EntenteAggregate):
             reason=reason,
             **ctx.meta(corrected_on, self.classification),
         )
+
+    def withdraw_renewal(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
+        """Undoes the last renewal, recorded by mistake: the term before it comes back.
+
+        Only when it is the last status change: a suspension or termination after
+        it was recorded on the renewed term, and is withdrawn first. The agreement
+        is in force again on its former term (expired, if that term has ended).
+        """
+        last = self._changes[-1] if self._changes else None
+        if last is None or last["field"] != "renewed_on":
+            later = None if last is None else _CHANGE_NAMES[last["field"]]
+            what = (
+                f"its last status change is a later {later} (withdraw that first, with "
+                "status-withdrawal)"
+                if any(change["field"] == "renewed_on" for change in self._changes)
+                else "it was never renewed, or every renewal is withdrawn"
+            )
+            raise NothingToWithdraw(f"cannot withdraw a renewal of this agreement: {what}")
+        reason = withdrawal_reason(ctx, reason, "renewed_on", last["on"], corrected_on)
+        before = last["before"]
+        self.trigger_event(
+            self.RenewalWithdrawn,
+            withdrawn_on=last["on"],
+            withdrawn_version=last["version"],
+            term_start=before["term_start"],
+            duration_months=before["duration_months"],
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
+        )
+
+
+#: How a refusal names a status change, by its date field.
+_CHANGE_NAMES = {
+    "suspended_on": "suspension",
+    "resumed_on": "resumption",
+    "terminated_on": "termination",
+    "renewed_on": "renewal",
+}
 
 
 def _months(duration_months: int) -> int:

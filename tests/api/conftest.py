@@ -98,6 +98,10 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
         "reason": "Recorded on the wrong agreement",
         "corrected_on": "2014-03-01",
     },
+    ("agreements", "renewal-withdrawal"): {
+        "reason": "Renewed the wrong agreement",
+        "corrected_on": "2015-01-05",
+    },
     ("agreements", "corrections"): {
         "changes": {"signed_at": "Hà Nội"},
         "reason": "Spelling of the city",
@@ -186,6 +190,7 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
 BEFORE: dict[tuple[str, str], list[str]] = {
     ("agreements", "resumption"): ["suspension"],
     ("agreements", "status-withdrawal"): ["termination"],
+    ("agreements", "renewal-withdrawal"): ["renewals"],
     ("missions", "schedule"): ["validation"],
     ("missions", "launch"): ["validation", "schedule"],
     ("missions", "completion"): ["validation", "schedule", "launch"],
@@ -219,6 +224,12 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
         "recorded_status": "in-force",
         "terminated_on": None,
         "termination_reason": None,
+    },
+    ("agreements", "renewal-withdrawal"): {  # the first term again: expired since 2014
+        "status": "expired",
+        "recorded_status": "in-force",
+        "duration_months": 36,
+        "expires_on": "2014-12-09",
     },
     ("agreements", "corrections"): {"signed_at": "Hà Nội"},
     ("missions", "validation"): {

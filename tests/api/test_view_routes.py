@@ -914,6 +914,44 @@ def test_a_withdrawn_termination_puts_the_agreement_back_in_the_register_and_rep
     assert problem(again, 409, "nothing-to-withdraw")["detail"].endswith("none is left to withdraw")
 
 
+def test_a_withdrawn_renewal_gives_the_agreement_its_former_term_in_the_register_and_report(
+    api: Api,
+) -> None:
+    """A renewal recorded by mistake kept an expired agreement in force in the register
+    and in "in force on 31 December"; its withdrawal puts the former term back."""
+    record = api.create("agreements", signed_on="2021-01-15", duration_months=36)
+    reference = api.get(record.path).json()["reference"]
+
+    def listed_and_in_force(position: int) -> tuple[dict[str, Any], int]:
+        query = urlencode({"reference": reference, "min_position": position})
+        register = api.get(f"/api/police/agreements?{query}").json()["items"]
+        report = api.get(f"/api/police/reports/annual/2024?min_position={position}").json()
+        return register[0], report["agreements"]["in_force_at_year_end"]["total"]
+
+    renewed = api.command(record, "renewals", renewed_on="2023-12-01", duration_months=48)
+    row, counted = listed_and_in_force(api.position())
+    assert (row["status"], row["expires_on"]) == ("in-force", "2028-01-15")
+
+    withdrawal = {"reason": "Renewed the wrong agreement", "corrected_on": "2023-12-05"}
+    answer = api.post(f"{record.path}/renewal-withdrawal", withdrawal, version=renewed.version)
+    assert answer.status_code == 200, answer.text
+    row, in_force = listed_and_in_force(answer.json()["position"])
+
+    assert (row["status"], row["expires_on"]) == ("expired", "2024-01-15")
+    assert in_force == counted - 1
+    history = api.get(f"{record.path}/history").json()["events"]
+    assert [event["type"].split(".")[-2] for event in history[-2:]] == [
+        "renewed",
+        "renewal-withdrawn",
+    ]
+    again = api.post(
+        f"{record.path}/renewal-withdrawal", withdrawal, version=answer.json()["version"]
+    )
+    assert problem(again, 409, "nothing-to-withdraw")["detail"].endswith(
+        "every renewal is withdrawn"
+    )
+
+
 def test_a_closure_withdrawn_gives_the_post_its_coverage_back_in_the_country_files(
     api: Api,
 ) -> None:

@@ -114,6 +114,12 @@ def _agreements(r: _Recorder) -> None:
     )
     r.change(Agreement, funded, lambda a: a.amend(ctx, date(2020, 1, 2), "Annexe II ajoutée"))
     r.change(Agreement, funded, lambda a: a.renew(ctx, date(2021, 5, 6), 24))
+    r.change(Agreement, funded, lambda a: a.renew(ctx, date(2021, 6, 1), 12))
+    r.change(
+        Agreement,
+        funded,
+        lambda a: a.withdraw_renewal(ctx, "Renouvellement saisi deux fois", date(2021, 6, 2)),
+    )
     r.change(Agreement, funded, lambda a: a.suspend(ctx, date(2021, 7, 1), "Crise sanitaire"))
     r.change(Agreement, funded, lambda a: a.resume(ctx, date(2021, 9, 1)))
     r.change(

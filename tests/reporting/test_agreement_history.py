@@ -229,3 +229,54 @@ def test_changes_withdrawn_in_the_batch_that_recorded_them_are_not_projected(
     _project(world, views, store)
     assert _status(views, store, agreement) == ("in-force", None, None, "in-force")
     assert _in_force(views, store, 2023) == (1, 1)
+
+
+def _consolidated_term(store: ReportingStore, agreement_id: str) -> tuple[Any, ...]:
+    with store.read() as session:
+        r = session.tables.agreements
+        row = session.connection.execute(
+            select(r.c.status, r.c.term_start, r.c.duration_months, r.c.expires_on).where(
+                r.c.id == agreement_id
+            )
+        ).one()
+    return tuple(row)
+
+
+def test_a_withdrawn_renewal_gives_back_the_former_term_in_both_projections(
+    world: World, views: ViewStore, store: ReportingStore
+) -> None:
+    """A renewal recorded by mistake kept the agreement in force for two more years in
+    every figure; withdrawn, the term before it is back, in the record and in "in force
+    on 31 December". A renewal withdrawn in the batch that recorded it is not projected."""
+    world.agreement(
+        "police", "E", countries=["VN"], themes=[CYBER], signed_on=date(2023, 1, 10), months=12
+    )
+    ctx = world.context("police")
+    world.change(Agreement, "E", lambda a: a.renew(ctx, date(2023, 12, 1), 24))
+    _project(world, views, store)
+    agreement = world.id("E")
+    assert _in_force(views, store, 2024) == (1, 1)
+
+    def withdraw(on: date) -> None:
+        world.change(Agreement, "E", lambda a: a.withdraw_renewal(ctx, "Saisie", on))
+
+    withdraw(date(2024, 2, 1))
+    _project(world, views, store)
+
+    signed = (date(2023, 1, 10), 12, date(2023, 1, 10), date(2024, 1, 10))
+    assert _record(views, agreement) == signed
+    assert _consolidated_term(store, agreement) == (
+        "in-force",
+        date(2023, 1, 10),
+        12,
+        date(2024, 1, 10),
+    )
+    assert _history(views, store, agreement) == [(date(2023, 1, 10), "in-force", date(2024, 1, 10))]
+    assert _in_force(views, store, 2023) == (1, 1)
+    assert _in_force(views, store, 2024) == (0, 0)
+
+    world.change(Agreement, "E", lambda a: a.renew(ctx, date(2024, 3, 1), 12))
+    withdraw(date(2024, 3, 2))
+    _project(world, views, store)
+    assert _record(views, agreement) == signed
+    assert _history(views, store, agreement) == [(date(2023, 1, 10), "in-force", date(2024, 1, 10))]

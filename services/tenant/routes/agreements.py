@@ -123,11 +123,27 @@ change_route(
     description=(
         "Undoes the last suspension, resumption or termination, with a reason, as of a day "
         "not before it: the agreement is again as it was before it (a terminated one in "
-        "force or suspended). A renewal is not withdrawn. The change and its withdrawal "
-        "both stay in the history."
+        "force or suspended). A renewal is withdrawn with renewal-withdrawal. The change "
+        "and its withdrawal both stay in the history."
     ),
     record=Agreement,
     body=Withdrawal,
     apply=lambda a, ctx, b: a.withdraw_status_change(ctx, b.reason, b.corrected_on),
+)
+change_route(
+    router,
+    "/{record_id}/renewal-withdrawal",
+    name="withdraw_renewal",
+    summary="Withdraw the last renewal, recorded by mistake",
+    description=(
+        "Undoes the last renewal, with a reason, as of a day not before it, when it is "
+        "the agreement's last status change (a later suspension or termination is "
+        "withdrawn first, with status-withdrawal): the term before it comes back, and "
+        "the agreement is in force on that term (expired, if it has ended). The "
+        "renewal and its withdrawal both stay in the history."
+    ),
+    record=Agreement,
+    body=Withdrawal,
+    apply=lambda a, ctx, b: a.withdraw_renewal(ctx, b.reason, b.corrected_on),
 )
 correction_route(router, Agreement)

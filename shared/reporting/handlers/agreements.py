@@ -114,6 +114,29 @@ def _change(status: str, on: str) -> Handler:
 def status_change_withdrawn(session: ReportingSession, event: EventEnvelope) -> None:
     """The last suspension, resumption or termination undone, as the tenant views do:
     its row leaves the status history, and the record takes its status before."""
+    _unterm(session, event)
+    update_record(session, session.tables.agreements, event, status=event.data["status"])
+
+
+def renewal_withdrawn(session: ReportingSession, event: EventEnvelope) -> None:
+    """The last renewal undone, as the tenant views do: its row leaves the status
+    history, and the record takes back the term the event names, in force."""
+    term_start = required_day(event.data["term_start"])
+    months = int(event.data["duration_months"])
+    _unterm(session, event)
+    update_record(
+        session,
+        session.tables.agreements,
+        event,
+        status="in-force",
+        term_start=term_start,
+        duration_months=months,
+        expires_on=_expiry(term_start, months),
+    )
+
+
+def _unterm(session: ReportingSession, event: EventEnvelope) -> None:
+    """Takes the withdrawn change (``withdrawn_version``) out of the status history."""
     terms = session.tables.agreement_terms
     version = int(event.data["withdrawn_version"])
     removed = session.connection.execute(
@@ -125,7 +148,6 @@ def status_change_withdrawn(session: ReportingSession, event: EventEnvelope) -> 
     )
     if not removed.rowcount:
         raise ValueError(f"a withdrawn status change (version {version}) not in the history")
-    update_record(session, session.tables.agreements, event, status=event.data["status"])
 
 
 def corrected(session: ReportingSession, event: EventEnvelope) -> None:
@@ -195,5 +217,6 @@ HANDLERS: dict[str, Handler] = {
     event_type("agreement", "resumed"): _change("in-force", "resumed_on"),
     event_type("agreement", "terminated"): _change("terminated", "terminated_on"),
     event_type("agreement", "status-change-withdrawn"): status_change_withdrawn,
+    event_type("agreement", "renewal-withdrawn"): renewal_withdrawn,
     event_type("agreement", "corrected"): corrected,
 }

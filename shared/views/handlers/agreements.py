@@ -130,13 +130,8 @@ def status_change_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
     """The last suspension, resumption or termination undone: its row leaves the status
     history, and the record takes the status the event says it had before."""
     data = event.data
-    version = int(data["withdrawn_version"])
     suspended_on = data["suspended_on"]
-    history = session.rows.children(session.tables.agreement_terms, event.aggregate_id)
-    kept = [change for change in history if change["version"] != version]
-    if len(kept) == len(history):
-        raise ValueError(f"a withdrawn status change (version {version}) not in the history")
-    history[:] = kept
+    _unterm(session, event)
     update_record(
         session,
         session.tables.agreements,
@@ -145,6 +140,34 @@ def status_change_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
         suspended_on=None if suspended_on is None else required_day(suspended_on),
         terminated_on=None,
     )
+
+
+def renewal_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
+    """The last renewal undone: its row leaves the status history, and the record takes
+    back the term the event names, in force (a renewal is recorded in force only)."""
+    data = event.data
+    term_start = required_day(data["term_start"])
+    months = int(data["duration_months"])
+    _unterm(session, event)
+    update_record(
+        session,
+        session.tables.agreements,
+        event,
+        status="in-force",
+        term_start=term_start,
+        duration_months=months,
+        expires_on=_expiry(term_start, months),
+    )
+
+
+def _unterm(session: ViewSession, event: EventEnvelope) -> None:
+    """Takes the withdrawn change (``withdrawn_version``) out of the status history."""
+    version = int(event.data["withdrawn_version"])
+    history = session.rows.children(session.tables.agreement_terms, event.aggregate_id)
+    kept = [change for change in history if change["version"] != version]
+    if len(kept) == len(history):
+        raise ValueError(f"a withdrawn status change (version {version}) not in the history")
+    history[:] = kept
 
 
 def corrected(session: ViewSession, event: EventEnvelope) -> None:
@@ -190,5 +213,6 @@ HANDLERS: dict[str, Handler] = {
     event_type("agreement", "resumed"): resumed,
     event_type("agreement", "terminated"): terminated,
     event_type("agreement", "status-change-withdrawn"): status_change_withdrawn,
+    event_type("agreement", "renewal-withdrawn"): renewal_withdrawn,
     event_type("agreement", "corrected"): corrected,
 }

@@ -591,15 +591,101 @@ def test_withdrawals_go_back_one_change_at_a_time() -> None:
     assert caught.value.detail.endswith("none is left to withdraw")
 
 
-def test_a_renewal_is_not_withdrawn() -> None:
+def test_a_renewal_is_withdrawn_by_its_own_command() -> None:
     agreement = given(suspend, resume, renew)
 
     with pytest.raises(NothingToWithdraw) as caught:
         withdraw(agreement, date(2014, 7, 1))
 
     assert caught.value.rule == "nothing-to-withdraw"
-    assert "the last one is a renewal" in caught.value.detail
+    assert "the last one is a renewal (withdraw it with renewal-withdrawal)" in caught.value.detail
     assert agreement.collect_events() == []
+
+
+# --- a renewal withdrawn ---------------------------------------------------
+
+
+def withdraw_renewal(agreement: Agreement, on: date = date(2014, 7, 1)) -> None:
+    agreement.withdraw_renewal(CTX, "renewed the wrong convention", on)
+
+
+def test_withdrawing_a_renewal_puts_the_term_before_it_back() -> None:
+    """A renewal recorded by mistake kept the agreement in force two more years, in
+    every figure, with no command to undo it."""
+    agreement = given(suspend, resume, renew)
+    last = agreement.version
+
+    withdraw_renewal(agreement)
+
+    event = then_one(agreement, Agreement.RenewalWithdrawn)
+    assert (event.withdrawn_on, event.withdrawn_version) == (date(2014, 6, 1), last)
+    assert (event.term_start, event.duration_months) == (SIGNED_ON, 36)
+    assert event.reason == "renewed the wrong convention"
+    assert agreement.expires_on == date(2014, 12, 9)
+    assert (agreement.term_start, agreement.duration_months) == (SIGNED_ON, 36)
+    assert agreement.status is AgreementStatus.IN_FORCE
+    # The first term is the signature's again: it may be corrected, as before a renewal.
+    agreement.correct(CTX, {"duration_months": 48}, "typo", date(2014, 7, 2))
+    assert agreement.expires_on == date(2015, 12, 9)
+
+
+def test_a_withdrawn_late_renewal_takes_its_lapse_with_it() -> None:
+    """Renewed after it lapsed: the lapse bounded later steps; withdrawn, it no longer does."""
+    agreement = given()
+    agreement.renew(CTX, date(2015, 3, 1), 12)  # lapsed 2014-12-09 to 2015-03-01
+    agreement.renew(CTX, date(2015, 4, 1), 12)
+    agreement.collect_events()
+
+    withdraw_renewal(agreement, date(2015, 4, 2))
+
+    assert agreement.expires_on == date(2016, 3, 1)  # the first renewal's term
+    withdraw_renewal(agreement, date(2015, 4, 3))
+    assert agreement.expires_on == date(2014, 12, 9)
+    assert agreement._lapses == []
+    agreement.renew(CTX, date(2015, 1, 5), 12)  # fell in the withdrawn lapse: allowed again
+    assert agreement.expires_on == date(2016, 1, 5)
+
+
+def test_a_renewal_followed_by_a_status_change_is_withdrawn_after_it() -> None:
+    agreement = given(renew)
+    agreement.suspend(CTX, date(2015, 2, 1), "audit")
+    agreement.collect_events()
+
+    with pytest.raises(NothingToWithdraw) as first:
+        withdraw_renewal(agreement, date(2015, 3, 1))
+    withdraw(agreement, date(2015, 3, 1))
+    withdraw_renewal(agreement, date(2015, 3, 1))
+
+    assert "its last status change is a later suspension (withdraw that first" in (
+        first.value.detail
+    )
+    assert agreement.expires_on == date(2014, 12, 9)
+    assert (agreement.status, agreement.suspended_on) == (AgreementStatus.IN_FORCE, None)
+
+
+@pytest.mark.parametrize("steps", [(), (renew, withdraw_renewal)], ids=["never", "withdrawn"])
+def test_with_no_renewal_left_there_is_nothing_to_withdraw(steps: tuple[Step, ...]) -> None:
+    agreement = given(*steps)
+
+    with pytest.raises(NothingToWithdraw) as caught:
+        withdraw_renewal(agreement)
+
+    assert caught.value.detail.endswith("it was never renewed, or every renewal is withdrawn")
+    assert agreement.collect_events() == []
+
+
+def test_a_renewal_withdrawal_is_dated_after_the_renewal_and_has_a_reason() -> None:
+    agreement = given(renew)
+
+    with pytest.raises(DomainRuleViolation) as dated:
+        withdraw_renewal(agreement, date(2014, 5, 31))
+    with pytest.raises(ValidationError) as blank:
+        agreement.withdraw_renewal(CTX, "\u0301", date(2014, 7, 1))
+
+    assert (dated.value.field, dated.value.rule) == ("corrected_on", "dates-in-order")
+    assert (blank.value.field, blank.value.rule) == ("reason", "required")
+    assert agreement.collect_events() == []
+    assert agreement.expires_on == date(2016, 12, 9)
 
 
 def test_a_withdrawal_is_dated_after_the_change_and_has_a_reason() -> None:
