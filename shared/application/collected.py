@@ -5,12 +5,12 @@ request's rule: a post of the directorate, open and covering one of the
 mission's countries on the day it was requested. The post's own later commands
 could break that rule after the fact: a closure dated back before requests it
 collected, a coverage change giving up their country from an earlier day, a
-redating moving that change earlier. The requests then named a post that, by
-its own record, was closed or elsewhere that day (probe 9: a post closed as of
-March kept requests it collected in May and July). Such a command is refused
-(422 ``collected-requests``), naming the first request it would leave out; the
-request's post is corrected first (``post_id``, or ``null``), or the command
-dated otherwise.
+redating moving that change earlier, an opening redated later. The requests
+then named a post that, by its own record, was closed or elsewhere that day
+(probe 9: a post closed as of March kept requests it collected in May and
+July). Such a command is refused (422 ``collected-requests``), naming the
+first request it would leave out; the request's post is corrected first
+(``post_id``, or ``null``), or the command dated otherwise.
 
 Finding them reads the directorate's mission requests and the corrections
 naming a post (a rare command: a few a year per post). Like the request's own
@@ -38,6 +38,7 @@ REDUCING: dict[type[Any], str] = {
     PostAbroad.Closed: "closed_on",
     PostAbroad.CoverageChanged: "effective_on",
     PostAbroad.CoverageRedated: "effective_on",
+    PostAbroad.OpeningRedated: "opened_on",
 }
 _MISSION_TOPICS = [get_topic(Mission.Requested), get_topic(Mission.Corrected)]
 

@@ -19,7 +19,8 @@ abroad``, field ``covered_countries``, the country code, held by the post
 covering it now) in its transaction, and the second collides on the claim's
 version and is refused the same way. A post giving a country up (a coverage
 change, its closure) releases the claim; a closure withdrawn takes them again,
-checked from the closing day on. Posts of earlier releases have no
+checked from the closing day on; an opening redated earlier is checked over the
+days it gains. Posts of earlier releases have no
 claims and need none: the periods still show what they cover, and the first
 command to add the country writes its claim.
 """
@@ -48,6 +49,8 @@ log = logging.getLogger("entente.ledger")
 FIELD = "covered_countries"
 #: What a refused redating names: the date it asked for.
 REDATED_FIELD = "effective_on"
+#: What a refused opening redating names.
+OPENED_FIELD = "opened_on"
 _OPENED_TOPIC = get_topic(PostAbroad.Opened)
 _COVERAGE_EVENTS = (PostAbroad.Opened, PostAbroad.CoverageChanged)
 
@@ -106,6 +109,9 @@ def coverage_claims(app: Application[UUID], tenant: str, record: Any) -> list[Ag
     redated = [e for e in pending if isinstance(e, PostAbroad.CoverageRedated)]
     if redated:
         return _redating(app, tenant, record, redated[-1])
+    reopened = [e for e in pending if isinstance(e, PostAbroad.OpeningRedated)]
+    if reopened:
+        return _opening_redated(app, tenant, record, reopened[-1])
     if any(isinstance(e, PostAbroad.Opened) for e in pending) and record.closed_on is not None:
         return _past_post(app, tenant, record)
     added, since, given_up = _changes(record)
@@ -154,9 +160,12 @@ def collision(
         if stored is not None and stored.holder not in (None, record.id):
             return _covered(claim.value, stored.holder, _post(app, stored.holder), None)
     redated = [e for e in pending if isinstance(e, PostAbroad.CoverageRedated)]
+    reopened = [e for e in pending if isinstance(e, PostAbroad.OpeningRedated)]
     try:
         if redated:
             _redating_overlap(app, record, redated[-1])
+        elif reopened:
+            _opening_overlap(app, record, reopened[-1])
         elif any(isinstance(e, PostAbroad.Opened) for e in pending) and ours:
             _past_post_overlap(app, record)
     except ValueTakenError as taken:
@@ -253,6 +262,37 @@ def _redating_overlap(
         _refuse_overlap(app, post, before - after, recorded, new, REDATED_FIELD)
 
 
+def _opening_redated(
+    app: Application[UUID], tenant: str, post: PostAbroad, event: PostAbroad.OpeningRedated
+) -> list[Aggregate]:
+    """The check and claims of a redated opening.
+
+    Redated later, the post covers fewer days: nothing to compare (the requests it
+    collected are checked apart, ``shared.application.collected``). Redated earlier,
+    its first countries are covered on the days it gains, which another post may be
+    taking at this moment (the post may no longer cover them, so it holds no claim):
+    their claims are written again, as a redating's, to collide with such a save.
+    """
+    if event.opened_on > event.recorded_opened_on:
+        return []
+    countries = set(post.coverage_history[0]["countries"])
+    read = {c: find_claim(app, claim_id(tenant, post.record_name, FIELD, c)) for c in countries}
+    _opening_overlap(app, post, event)
+    return _written_again(tenant, post, read)
+
+
+def _opening_overlap(
+    app: Application[UUID], post: PostAbroad, event: PostAbroad.OpeningRedated
+) -> None:
+    """ValueTakenError if another post covers one of the post's first countries on a day
+    an opening redated earlier gains."""
+    if event.opened_on < event.recorded_opened_on:
+        countries = set(post.coverage_history[0]["countries"])
+        _refuse_overlap(
+            app, post, countries, event.opened_on, event.recorded_opened_on, OPENED_FIELD
+        )
+
+
 def _past_post(app: Application[UUID], tenant: str, post: PostAbroad) -> list[Aggregate]:
     """The check and claims of a post opened and closed in one command (a post of the past).
 
@@ -320,6 +360,11 @@ def _covered(
         then = (
             "the post would cover it again from the day it closed, so its closure cannot be "
             "withdrawn while that coverage stands (a past one, never)"
+        )
+    elif field == OPENED_FIELD:
+        then = (
+            "the post would cover it from its new opening day, so it cannot be redated into "
+            "that coverage: date the opening after it, or correct that post first"
         )
     else:
         then = (

@@ -103,6 +103,21 @@ class PostAbroad(EntenteAggregate):
                 "from": self.effective_on,
             }
 
+    class OpeningRedated(EntenteAggregate.Event):
+        """The post opened on another day than recorded (a slip): its first coverage
+        begins on the new day. The recorded day stays in the event, with the reason."""
+
+        opened_on: date
+        recorded_opened_on: date  # the date it corrects, kept beside the new one
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.opened_on = self.opened_on
+            aggregate.coverage_history[0] = {
+                **aggregate.coverage_history[0],
+                "from": self.opened_on,
+            }
+
     class Closed(EntenteAggregate.Event):
         closed_on: date
 
@@ -249,6 +264,58 @@ class PostAbroad(EntenteAggregate):
             reason=reason,
             **ctx.meta(corrected_on, self.classification),
         )
+
+    def redate_opening(
+        self, ctx: CommandContext, opened_on: date, reason: str, corrected_on: date
+    ) -> None:
+        """Corrects the day the post opened (typed 2026 for 2016), open or closed.
+
+        Its first coverage begins on the new day, which must still come before what
+        followed it (the next coverage change, or the closure): the history still
+        reads as consecutive periods. The recorded day stays in the event.
+        """
+        recorded = self.opened_on
+        first_end = self._first_period_end
+        if first_end is not None and first_end == recorded:
+            raise DomainRuleViolation(
+                "same-day-change",
+                f"the post's first coverage lasted no day (it ended on {recorded}, the day "
+                "it opened): record the post as it should be instead",
+                "opened_on",
+            )
+        ctx.happened("opened_on", opened_on)
+        if first_end is not None and opened_on > first_end:
+            follows = (
+                "its closure" if len(self.coverage_history) == 1 else "its next coverage change"
+            )
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"opened_on ({opened_on.isoformat()}) is after {follows} "
+                f"({first_end.isoformat()}): the post opened before what followed",
+                "opened_on",
+            )
+        if opened_on == recorded:
+            raise ValidationError(
+                "opened_on", "no-change", f"the post is already recorded as opened on {recorded}"
+            )
+        reason = require_text("reason", reason, 2000)
+        require_order(max(opened_on, recorded), corrected_on, "opened_on", "corrected_on")
+        ctx.happened("corrected_on", corrected_on)
+        self.trigger_event(
+            self.OpeningRedated,
+            opened_on=opened_on,
+            recorded_opened_on=recorded,
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
+        )
+
+    @property
+    def _first_period_end(self) -> date | None:
+        """The first day the first coverage no longer ran: the next change, the closure."""
+        if len(self.coverage_history) > 1:
+            following: date = self.coverage_history[1]["from"]
+            return following
+        return self.closed_on
 
     def close(self, ctx: CommandContext, closed_on: date) -> None:
         """Records the closure; the post covers nothing from ``closed_on`` on."""

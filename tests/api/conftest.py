@@ -179,6 +179,11 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
         "reason": "Date of the decree",
         "corrected_on": "2014-02-03",
     },
+    ("posts", "opening-correction"): {
+        "opened_on": "2006-01-09",
+        "reason": "Date of the decree",
+        "corrected_on": "2006-02-01",
+    },
     ("posts", "corrections"): {
         "changes": {"name": "SSI Hanoi"},
         "reason": "Name as in the decree",
@@ -281,6 +286,10 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
             {"from": "2005-09-01", "countries": ["VN", "KH", "LA"]},
             {"from": "2013-06-01", "countries": ["VN", "LA"]},
         ]
+    },
+    ("posts", "opening-correction"): {
+        "opened_on": "2006-01-09",
+        "coverage_history": [{"from": "2006-01-09", "countries": ["VN", "KH", "LA"]}],
     },
     ("posts", "corrections"): {"name": "SSI Hanoi"},
 }

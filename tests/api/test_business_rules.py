@@ -334,6 +334,8 @@ DATED_STEPS = [
     ("posts", [], "closure", "closed_on"),
     ("posts", ["closure"], "closure-withdrawal", "corrected_on"),
     ("posts", ["coverage"], "coverage-correction", "effective_on"),
+    ("posts", [], "opening-correction", "opened_on"),
+    ("posts", [], "opening-correction", "corrected_on"),
 ]
 
 
@@ -754,6 +756,11 @@ def test_a_post_may_not_close_or_give_up_a_country_before_a_request_it_collected
     redating = {"effective_on": "2013-02-01", "reason": "Arrêté", "corrected_on": "2014-02-01"}
     redated = api.post(f"{post.path}/coverage-correction", redating, version=2)
     assert problem(redated, 422, "collected-requests")["field"] == "effective_on"
+    reopening = {"opened_on": "2013-06-01", "reason": "Décret", "corrected_on": "2014-02-01"}
+    before_reopening = api.position()
+    reopened = api.post(f"{post.path}/opening-correction", reopening, version=2)
+    assert problem(reopened, 422, "collected-requests")["field"] == "opened_on"
+    assert api.position() == before_reopening
     other = {**CREATE["missions"], "countries": ["KH"], "requested_on": "2013-03-14"}
     assert api.post("/api/police/missions", other).status_code == 201  # collected by no post
     assert (

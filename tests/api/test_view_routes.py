@@ -743,6 +743,49 @@ def test_the_country_file_tells_which_post_covered_the_country_when(api: Api) ->
     assert file["counts"]["posts"] == 1
 
 
+def test_an_opening_dated_wrongly_is_redated_and_the_country_files_follow(api: Api) -> None:
+    """Typed 2016 for 2006: the country files said Nepal had no post for ten years, and no
+    command could move a post's opening day (probe 8)."""
+    body = {
+        "name": f"SSI Katmandou {api.salt}",
+        "city": "Katmandou",
+        "host_country": "NP",
+        "covered_countries": ["NP", "BT"],
+        "opened_on": "2016-03-01",
+    }
+    post = api.post("/api/police/posts", body).json()["id"]
+    path = f"/api/police/posts/{post}"
+    change = {"covered_countries": ["NP"], "effective_on": "2020-01-01"}
+    assert api.post(f"{path}/coverage", change, version=1).status_code == 200
+    redating = {"opened_on": "2006-03-01", "reason": "Décret", "corrected_on": "2024-07-01"}
+
+    redated = api.post(f"{path}/opening-correction", redating, version=2)
+
+    assert redated.status_code == 200, redated.text
+    at = redated.json()["position"]
+
+    def periods(country: str) -> list[tuple[str, str | None]]:
+        file = api.get(f"/api/police/countries/{country}?min_position={at}").json()
+        return [(p["valid_from"], p["valid_until"]) for p in file["post_history"]]
+
+    assert periods("NP") == [("2006-03-01", "2020-01-01"), ("2020-01-01", None)]
+    assert periods("BT") == [("2006-03-01", "2020-01-01")]
+    read = api.get(path).json()
+    assert (read["opened_on"], read["coverage_history"][0]["from"]) == ("2006-03-01", "2006-03-01")
+    listed = api.get(f"/api/police/posts?min_position={at}").json()["items"]
+    assert [p["opened_on"] for p in listed if p["id"] == post] == ["2006-03-01"]
+    [event] = api.get(f"{path}/history").json()["events"][-1:]
+    assert (event["data"]["recorded_opened_on"], event["data"]["opened_on"]) == (
+        "2016-03-01",
+        "2006-03-01",
+    )
+    late = {**redating, "opened_on": "2020-01-02"}
+    refused = problem(
+        api.post(f"{path}/opening-correction", late, version=3), 422, "dates-in-order"
+    )
+    assert refused["field"] == "opened_on"
+
+
 def test_a_coverage_change_dated_wrongly_is_redated_and_the_figures_by_post_follow(
     api: Api,
 ) -> None:

@@ -486,3 +486,50 @@ def test_a_post_of_the_past_meeting_an_opening_at_the_same_moment_is_never_told_
 
         refused = [r for r in results if isinstance(r, ConflictError)]
         assert not [r for r in refused if isinstance(r, ValueTakenError)], refused
+
+
+def _reopen(ledger: CooperationLedger, post: UUID, on: date) -> CommandResult:
+    version = ledger.record(PostAbroad, post).version
+    return ledger.change(
+        PostAbroad,
+        post,
+        version,
+        lambda p: p.redate_opening(CTX, on, "Date of the decree", date(2020, 1, 1)),
+        None,
+    )
+
+
+def test_an_opening_redated_earlier_covers_its_first_countries_only_where_no_post_had_them(
+    ledger: CooperationLedger,
+) -> None:
+    """Typed 2016 for 2006: moved back, the post covers its first countries over the days
+    it gains, which Vientiane covered until it closed in 2008."""
+    vientiane = _open(ledger, "Vientiane", "LA", ["LA"], date(2001, 1, 1))
+    _close(ledger, vientiane, date(2008, 1, 1))
+    hanoi = _open(ledger, "Hanoï", "VN", ["VN", "LA"], date(2016, 9, 1))
+    _cover(ledger, hanoi, ["VN"], date(2018, 1, 1))
+    before = ledger.position()
+
+    with pytest.raises(ValueTakenError) as refused:
+        _reopen(ledger, hanoi, date(2006, 9, 1))
+
+    assert (refused.value.rule, refused.value.holder) == ("country-covered", str(vientiane))
+    assert refused.value.field == "opened_on"
+    assert "cannot be redated into that coverage" in refused.value.detail
+    assert ledger.position() == before
+    version = _claim(ledger, "LA").version
+    _reopen(ledger, hanoi, date(2008, 1, 1))  # from the day Vientiane closed: fine
+    post = ledger.record(PostAbroad, hanoi)
+    assert (post.opened_on, post.covered_on(date(2008, 1, 1))) == (date(2008, 1, 1), ["VN", "LA"])
+    # Laos (no longer Hanoï's, its claim free) is written again: a post taking it collides.
+    assert (_claim(ledger, "LA").holder, _claim(ledger, "LA").version) == (None, version + 1)
+
+
+def test_an_opening_redated_later_frees_the_days_it_gives_up(ledger: CooperationLedger) -> None:
+    hanoi = _open(ledger, "Hanoï", "VN", ["VN", "KH"], date(2005, 9, 1))
+
+    _reopen(ledger, hanoi, date(2006, 9, 1))
+    phnom_penh = _open(ledger, "Phnom Penh", "KH", ["KH"], date(2006, 1, 1), date(2006, 9, 1))
+
+    assert ledger.record(PostAbroad, hanoi).covered_on(date(2006, 8, 31)) == []
+    assert ledger.record(PostAbroad, phnom_penh).covered_on(date(2006, 8, 31)) == ["KH"]

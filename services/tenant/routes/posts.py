@@ -1,4 +1,5 @@
-"""Posts abroad: open, change coverage, close, withdraw a closure, correct; read one."""
+"""Posts abroad: open, change coverage, close, withdraw a closure, redate the opening or
+the last coverage change, correct; read one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from fastapi import APIRouter, Response, status
 from services.tenant.context import Context, Ledger
 from services.tenant.routes.changes import Key, change_route, correction_route
 from services.tenant.schemas.common import Withdrawal, record_state
-from services.tenant.schemas.posts import ChangeCoverage, ClosePost, OpenPost, RedateCoverage
+from services.tenant.schemas.posts import (
+    ChangeCoverage,
+    ClosePost,
+    OpenPost,
+    RedateCoverage,
+    RedateOpening,
+)
 from shared.application.collected import check_collected_requests
 from shared.application.ledger import CooperationLedger
 from shared.domain.post import PostAbroad
@@ -78,6 +85,23 @@ change_route(
     record=PostAbroad,
     body=RedateCoverage,
     apply=lambda p, ctx, b: p.redate_coverage(ctx, b.effective_on, b.reason, b.corrected_on),
+    check=_collected,
+)
+change_route(
+    router,
+    "/{record_id}/opening-correction",
+    name="redate_opening",
+    summary="Correct the day the post opened, with a reason",
+    description=(
+        "The post's first coverage begins on the new day, which must not be after what "
+        "followed it (its next coverage change, or its closure). Earlier: `409 "
+        "country-covered` if another post of the directorate covered one of its first "
+        "countries on a day it gains. Later: `422 collected-requests` if it would leave "
+        "out a request the post collected. The recorded day stays in the history."
+    ),
+    record=PostAbroad,
+    body=RedateOpening,
+    apply=lambda p, ctx, b: p.redate_opening(ctx, b.opened_on, b.reason, b.corrected_on),
     check=_collected,
 )
 change_route(

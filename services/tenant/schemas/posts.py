@@ -63,5 +63,18 @@ class RedateCoverage(Strict):
     )
 
 
+class RedateOpening(Strict):
+    opened_on: IsoDate = Field(
+        description="The day the post really opened (not after its next coverage change or "
+        "its closure)",
+        examples=["2005-09-01"],
+    )
+    reason: Text = Field(min_length=1, max_length=2000, examples=["Date of the decree"])
+    corrected_on: IsoDate = Field(
+        description="Business date of the correction (not before either date)",
+        examples=["2014-02-03"],
+    )
+
+
 class ClosePost(Strict):
     closed_on: IsoDate = Field(examples=["2020-08-31"])

@@ -84,6 +84,22 @@ def coverage_redated(session: ViewSession, event: EventEnvelope) -> None:
     ]
 
 
+def opening_redated(session: ViewSession, event: EventEnvelope) -> None:
+    """The post opened on ``opened_on``, not ``recorded_opened_on``: the periods of its first
+    coverage (those beginning on the recorded day) begin on the new day; one left with
+    no day (opened on the day of its next change) is removed."""
+    recorded = required_day(event.data["recorded_opened_on"])
+    on = required_day(event.data["opened_on"])
+    update_record(session, session.tables.posts, event, opened_on=on)
+    periods = session.rows.children(session.tables.post_coverage, event.aggregate_id)
+    for period in periods:
+        if period["valid_from"] == recorded:
+            period["valid_from"] = on
+    periods[:] = [
+        p for p in periods if p["valid_until"] is None or p["valid_from"] < p["valid_until"]
+    ]
+
+
 def closed(session: ViewSession, event: EventEnvelope) -> None:
     on = required_day(event.data["closed_on"])
     update_record(session, session.tables.posts, event, status="closed", closed_on=on)
@@ -114,6 +130,7 @@ HANDLERS: dict[str, Handler] = {
     event_type("post-abroad", "opened"): opened,
     event_type("post-abroad", "coverage-changed"): coverage_changed,
     event_type("post-abroad", "coverage-redated"): coverage_redated,
+    event_type("post-abroad", "opening-redated"): opening_redated,
     event_type("post-abroad", "closed"): closed,
     event_type("post-abroad", "closure-withdrawn"): closure_withdrawn,
     event_type("post-abroad", "corrected"): corrected,

@@ -316,6 +316,76 @@ def test_there_is_nothing_to_redate_without_a_change_or_after_a_same_day_one() -
     assert post.collect_events() == []
 
 
+@pytest.mark.parametrize("closed", [False, True], ids=["open", "closed"])
+def test_the_opening_is_redated_and_the_recorded_date_kept(closed: bool) -> None:
+    """Typed 2010 for 2009: until now no command could move a post's opening day."""
+    post = given_open()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    if closed:
+        post.close(CTX, CLOSED_ON)
+    post.collect_events()
+
+    post.redate_opening(CTX, date(2009, 9, 1), "Date du décret", date(2021, 2, 1))
+
+    event = then_one(post, PostAbroad.OpeningRedated)
+    assert (event.opened_on, event.recorded_opened_on) == (date(2009, 9, 1), OPENED_ON)
+    assert event.business_time == datetime(2021, 2, 1, tzinfo=UTC)
+    assert post.opened_on == date(2009, 9, 1)
+    assert post.covered_on(date(2009, 8, 31)) == []
+    assert post.covered_on(date(2009, 9, 1)) == ["VN", "KH", "LA"]
+    assert post.covered_on(CHANGED_ON) == ["VN", "LA"]  # the later periods are as they were
+
+
+@pytest.mark.parametrize(
+    ("opened_on", "corrected_on", "error", "rule"),
+    [
+        (date(2015, 1, 2), date(2016, 1, 1), DomainRuleViolation, "dates-in-order"),
+        (OPENED_ON, date(2016, 1, 1), ValidationError, "no-change"),
+        (date(2011, 1, 1), date(2010, 12, 31), DomainRuleViolation, "dates-in-order"),
+    ],
+    ids=["after-the-next-change", "same-day", "corrected-before"],
+)
+def test_an_opening_redating_out_of_order_or_changing_nothing_is_refused(
+    opened_on: date, corrected_on: date, error: type[Exception], rule: str
+) -> None:
+    post = given_open()
+    post.change_coverage(CTX, ["VN", "LA"], CHANGED_ON)
+    post.collect_events()
+
+    with pytest.raises(error) as caught:
+        post.redate_opening(CTX, opened_on, "Décret", corrected_on)
+
+    assert getattr(caught.value, "rule", None) == rule
+    assert getattr(caught.value, "field", None) == (
+        "corrected_on" if corrected_on < opened_on else "opened_on"
+    )
+    assert post.collect_events() == []
+
+
+def test_an_opening_may_move_up_to_the_closure_but_not_past_it() -> None:
+    post = given_open()
+    post.close(CTX, CLOSED_ON)
+    post.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as late:
+        post.redate_opening(CTX, date(2020, 7, 2), "Décret", date(2021, 1, 1))
+    assert "is after its closure (2020-07-01)" in late.value.detail
+    post.redate_opening(CTX, date(2020, 6, 1), "Décret", date(2021, 1, 1))
+    assert post.covered_on(date(2020, 6, 1)) == ["VN", "KH", "LA"]
+
+
+def test_an_opening_whose_first_coverage_lasted_no_day_is_not_redated() -> None:
+    post = given_open()
+    post.change_coverage(CTX, ["VN", "LA"], OPENED_ON)  # the same day as the opening
+    post.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        post.redate_opening(CTX, date(2009, 1, 1), "Décret", date(2016, 1, 1))
+
+    assert (caught.value.rule, caught.value.field) == ("same-day-change", "opened_on")
+    assert post.collect_events() == []
+
+
 def test_every_field_an_opening_gets_wrong_is_named() -> None:
     with pytest.raises(InvalidFieldsError) as caught:
         open_hanoi(name="", city=" ", host_country="XX")
