@@ -332,6 +332,24 @@ class Mission(EntenteAggregate):
             aggregate.cancelled_on = None
             aggregate.cancellation_reason = None
 
+    class DecisionWithdrawn(EntenteAggregate.Event):
+        """The decision (a validation or a decline) was recorded by mistake: the request
+        waits for a decision again; the decision stays in the history, with the reason.
+
+        ``decision`` (``validated`` or ``declined``) and ``decided_on`` say which one it
+        undid."""
+
+        decision: str
+        decided_on: date  # the decision withdrawn
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MissionStatus.REQUESTED
+            aggregate.decided_on = None
+            aggregate.decided_by = None
+            aggregate.decision_reference = None
+            aggregate.decline_reason = None
+
     class Evaluated(EntenteAggregate.Event):
         evaluated_on: date
         rating: int
@@ -422,6 +440,32 @@ class Mission(EntenteAggregate):
         reason = require_text("reason", reason, 2000)
         meta = ctx.meta(decided_on, self.classification)
         self.trigger_event(self.Declined, **decision, reason=reason, **meta)
+
+    def withdraw_decision(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
+        """Undoes a decision recorded by mistake (the wrong mission declined, a validation
+        meant as a decline) while it is the mission's last step: a decline, or a
+        validation before any scheduling. The request waits for a decision again."""
+        placed = getattr(self, "_placed_on", None) is not None
+        if self.status is MissionStatus.DECLINED or (
+            self.status is MissionStatus.VALIDATED and not placed
+        ):
+            decided_on = self._reached(self.decided_on)
+        else:
+            why = (
+                "no decision is recorded (or it was withdrawn)"
+                if self.status is MissionStatus.REQUESTED
+                else f"it is {self.status}: only a decline, or a validation before any "
+                "scheduling, can be withdrawn"
+            )
+            raise NothingToWithdraw(f"cannot withdraw the decision on this mission: {why}")
+        reason = withdrawal_reason(ctx, reason, "decided_on", decided_on, corrected_on)
+        self.trigger_event(
+            self.DecisionWithdrawn,
+            decision=self.status.value,
+            decided_on=decided_on,
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
+        )
 
     def _decision(
         self, ctx: CommandContext, decided_on: date, decided_by: str, decision_reference: str

@@ -79,7 +79,11 @@ CREATE: dict[str, dict[str, Any]] = {
 }
 
 #: Who may run each command: decisions on foreign requests are the validators'.
-VALIDATOR_COMMANDS = {("missions", "validation"), ("missions", "decline")}
+VALIDATOR_COMMANDS = {
+    ("missions", "validation"),
+    ("missions", "decline"),
+    ("missions", "decision-withdrawal"),
+}
 
 #: The body of each change command, by collection and URL segment.
 CHANGE: dict[tuple[str, str], dict[str, Any]] = {
@@ -137,6 +141,10 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
     ("missions", "cancellation-withdrawal"): {
         "reason": "Recorded on the wrong mission",
         "corrected_on": "2013-09-03",
+    },
+    ("missions", "decision-withdrawal"): {
+        "reason": "Declined the wrong request",
+        "corrected_on": "2013-04-05",
     },
     ("missions", "evaluation"): {
         "evaluated_on": "2013-12-10",
@@ -201,6 +209,7 @@ BEFORE: dict[tuple[str, str], list[str]] = {
     ("missions", "completion"): ["validation", "schedule", "launch"],
     ("missions", "cancellation"): ["validation"],
     ("missions", "cancellation-withdrawal"): ["validation", "schedule", "cancellation"],
+    ("missions", "decision-withdrawal"): ["decline"],
     ("delegations", "cancellation-withdrawal"): ["cancellation"],
     ("missions", "evaluation"): ["validation", "schedule", "launch", "completion"],
     ("posts", "coverage-correction"): ["coverage"],
@@ -266,6 +275,12 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
         "status": "scheduled",
         "cancelled_on": None,
         "cancellation_reason": None,
+    },
+    ("missions", "decision-withdrawal"): {
+        "status": "requested",
+        "decided_on": None,
+        "decision_reference": None,
+        "decline_reason": None,
     },
     ("missions", "evaluation"): {"status": "evaluated", "rating": 4},
     ("missions", "corrections"): {"title": "Gestion de la scène de crime"},

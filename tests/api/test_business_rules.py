@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .conftest import CHANGE, CREATE, problem
+from .conftest import CHANGE, CREATE, VALIDATOR_COMMANDS, problem
 
 if TYPE_CHECKING:
     from .conftest import Api
@@ -330,6 +330,7 @@ DATED_STEPS = [
     ("delegations", [], "cancellation", "cancelled_on"),
     ("delegations", ["cancellation"], "cancellation-withdrawal", "corrected_on"),
     ("missions", ["validation", "cancellation"], "cancellation-withdrawal", "corrected_on"),
+    ("missions", ["decline"], "decision-withdrawal", "corrected_on"),
     ("posts", [], "coverage", "effective_on"),
     ("posts", [], "closure", "closed_on"),
     ("posts", ["closure"], "closure-withdrawal", "corrected_on"),
@@ -347,8 +348,9 @@ def test_a_step_dated_after_today_is_refused(
     position = api.position()
     later = (api.platform.ledger("police").latest_today() + timedelta(days=1)).isoformat()
     body = {**CHANGE[(collection, segment)], field: later}
+    role = "validator" if (collection, segment) in VALIDATOR_COMMANDS else "recorder"
 
-    response = api.post(f"{record.path}/{segment}", body, version=record.version)
+    response = api.post(f"{record.path}/{segment}", body, f"police-{role}", version=record.version)
 
     refusal = problem(response, 422, "not-in-future")
     assert refusal["field"] == field

@@ -105,6 +105,7 @@ def test_tenant_routes_read_with_read_record_with_record_and_decide_only_on_requ
                     "validation",
                     "decline",
                     "decision-correction",
+                    "decision-withdrawal",
                 }, path
 
     assert actions == {"GET": {"read"}, "POST": {"record", "decide"}}

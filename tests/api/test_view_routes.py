@@ -750,7 +750,7 @@ def test_an_opening_dated_wrongly_is_redated_and_the_country_files_follow(api: A
         "name": f"SSI Katmandou {api.salt}",
         "city": "Katmandou",
         "host_country": "NP",
-        "covered_countries": ["NP", "BT"],
+        "covered_countries": ["NP", "BD"],
         "opened_on": "2016-03-01",
     }
     post = api.post("/api/police/posts", body).json()["id"]
@@ -765,11 +765,12 @@ def test_an_opening_dated_wrongly_is_redated_and_the_country_files_follow(api: A
     at = redated.json()["position"]
 
     def periods(country: str) -> list[tuple[str, str | None]]:
-        file = api.get(f"/api/police/countries/{country}?min_position={at}").json()
-        return [(p["valid_from"], p["valid_until"]) for p in file["post_history"]]
+        answer = api.get(f"/api/police/countries/{country}?min_position={at}")
+        assert answer.status_code == 200, answer.text
+        return [(p["valid_from"], p["valid_until"]) for p in answer.json()["post_history"]]
 
     assert periods("NP") == [("2006-03-01", "2020-01-01"), ("2020-01-01", None)]
-    assert periods("BT") == [("2006-03-01", "2020-01-01")]
+    assert periods("BD") == [("2006-03-01", "2020-01-01")]
     read = api.get(path).json()
     assert (read["opened_on"], read["coverage_history"][0]["from"]) == ("2006-03-01", "2006-03-01")
     listed = api.get(f"/api/police/posts?min_position={at}").json()["items"]
@@ -1065,4 +1066,46 @@ def test_a_cancellation_withdrawn_counts_the_mission_again(api: Api) -> None:
         "scheduled",
         None,
         None,
+    )
+
+
+def test_a_decline_withdrawn_puts_the_request_back_on_the_board_waiting(api: Api) -> None:
+    """Declined by mistake (the wrong request of the list), a request stayed declined for
+    good: it could not be validated, and the board listed it among the declined."""
+    record = api.walk("missions", "decline")
+
+    def board(status: str, position: int) -> list[str]:
+        query = f"status={status}&min_position={position}&limit=200"
+        return [m["id"] for m in api.get(f"/api/police/missions?{query}").json()["items"]]
+
+    assert record.id in board("declined", api.position())
+    withdrawal = {"reason": "Declined the wrong request", "corrected_on": "2013-04-05"}
+    by_a_recorder = api.post(
+        f"{record.path}/decision-withdrawal", withdrawal, "police-recorder", version=record.version
+    )
+    assert by_a_recorder.status_code == 403, by_a_recorder.text
+
+    answer = api.post(
+        f"{record.path}/decision-withdrawal", withdrawal, "police-validator", version=record.version
+    )
+
+    assert answer.status_code == 200, answer.text
+    at = answer.json()["position"]
+    assert record.id in board("requested", at)
+    assert record.id not in board("declined", at)
+    read = api.get(record.path).json()
+    assert (read["status"], read["decided_on"], read["decline_reason"]) == ("requested", None, None)
+    [event] = api.get(f"{record.path}/history").json()["events"][-1:]
+    assert (event["type"].split(".")[-2], event["data"]["decision"]) == (
+        "decision-withdrawn",
+        "declined",
+    )
+    again = api.post(
+        f"{record.path}/decision-withdrawal",
+        withdrawal,
+        "police-validator",
+        version=answer.json()["version"],
+    )
+    assert problem(again, 409, "nothing-to-withdraw")["detail"].endswith(
+        "no decision is recorded (or it was withdrawn)"
     )

@@ -237,6 +237,17 @@ def _missions(r: _Recorder, post: UUID) -> None:
         declined,
         lambda m: m.decline(ctx, date(2024, 2, 1), decider, "MEAE-2", "Hors priorités"),
     )
+    redeclined = request("Audit des ports", None)
+    r.change(
+        Mission,
+        redeclined,
+        lambda m: m.decline(ctx, date(2024, 2, 1), decider, "MEAE-4", "Hors priorités"),
+    )
+    r.change(
+        Mission,
+        redeclined,
+        lambda m: m.withdraw_decision(ctx, "Mauvaise demande", date(2024, 2, 2)),
+    )
     cancelled = request("Séminaire régional", None)
     r.change(Mission, cancelled, lambda m: m.validate(ctx, date(2024, 2, 1), decider, "MEAE-3"))
     r.change(
@@ -346,6 +357,11 @@ def _post(r: _Recorder) -> UUID:
         PostAbroad,
         post,
         lambda p: p.correct(ctx, {"city": "Hà Nội"}, "Graphie officielle", date(2015, 2, 1)),
+    )
+    r.change(
+        PostAbroad,
+        post,
+        lambda p: p.redate_opening(ctx, date(2010, 10, 1), "Date du décret", date(2015, 2, 2)),
     )
     return post
 

@@ -394,3 +394,20 @@ def test_a_corrected_kind_moves_the_agreement_between_the_kinds_in_force(
 
     totals = queries.agreements_in_force(store, TENANTS, Filters(), on)["totals"]
     assert totals["by_kind"] == {"letter-of-intent": 1}
+
+
+def test_a_withdrawn_decision_leaves_the_request_waiting_in_reporting(
+    world: World, store: ReportingStore
+) -> None:
+    """The consolidated missions follow a validation withdrawn, as the tenant's board."""
+    world.mission("police", "m1", until="validated")
+    ctx = world.context("police")
+    world.change(
+        Mission, "m1", lambda m: m.withdraw_decision(ctx, "Mauvaise demande", date(2024, 1, 20))
+    )
+    ReportingProjector(store, world.log, TENANTS).catch_up()
+
+    with store.read() as session:
+        missions = session.tables.missions
+        statuses = session.connection.execute(select(missions.c.status)).scalars().all()
+    assert statuses == ["requested"]

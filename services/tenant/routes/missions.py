@@ -283,6 +283,22 @@ change_route(
 correction_route(router, Mission, check=lambda ledger, m, b: _corrected_post(ledger, m, b.changes))
 change_route(
     router,
+    "/{record_id}/decision-withdrawal",
+    name="withdraw_decision",
+    summary="Withdraw a decision recorded by mistake, with a reason",
+    description=(
+        "Undoes the decision while it is the mission's last step: a decline, or a "
+        "validation before any scheduling. The request waits for a decision again. A "
+        "validator's, as the decision itself; the decision and its withdrawal both stay "
+        "in the history."
+    ),
+    record=Mission,
+    body=Withdrawal,
+    apply=lambda m, ctx, b: m.withdraw_decision(ctx, b.reason, b.corrected_on),
+    role=Validator,
+)
+change_route(
+    router,
     "/{record_id}/decision-correction",
     name="correct_decision",
     summary="Correct the recorded decision (who, when, reference), with a reason",

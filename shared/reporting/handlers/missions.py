@@ -127,6 +127,7 @@ HANDLERS: dict[str, Handler] = {
     event_type("mission", "requested"): requested,
     event_type("mission", "validated"): _status("validated", "decided_on"),
     event_type("mission", "declined"): _status("declined", "decided_on"),
+    event_type("mission", "decision-withdrawn"): _status("requested", "decided_on"),
     event_type("mission", "scheduled"): scheduled,
     event_type("mission", "launched"): _status("launched", "launched_on"),
     event_type("mission", "completed"): _status(

@@ -76,6 +76,21 @@ def declined(session: ViewSession, event: EventEnvelope) -> None:
     )
 
 
+def decision_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
+    """The request waits for a decision again: the decision's fields are cleared."""
+    required_day(event.data["decided_on"])
+    update_record(
+        session,
+        session.tables.missions,
+        event,
+        status="requested",
+        decided_on=None,
+        decided_by=None,
+        decision_reference=None,
+        decline_reason=None,
+    )
+
+
 def scheduled(session: ViewSession, event: EventEnvelope) -> None:
     """Also a rescheduling: the latest schedule holds, and may move the board year."""
     data = event.data
@@ -174,6 +189,7 @@ HANDLERS: dict[str, Handler] = {
     event_type("mission", "requested"): requested,
     event_type("mission", "validated"): validated,
     event_type("mission", "declined"): declined,
+    event_type("mission", "decision-withdrawn"): decision_withdrawn,
     event_type("mission", "scheduled"): scheduled,
     event_type("mission", "launched"): launched,
     event_type("mission", "completed"): completed,

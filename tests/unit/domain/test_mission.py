@@ -714,3 +714,76 @@ def test_only_a_cancelled_mission_has_a_cancellation_to_withdraw() -> None:
         mission.withdraw_cancellation(CTX, "", CANCELLED_ON)
     assert (blank.value.field, blank.value.rule) == ("reason", "required")
     assert mission.collect_events() == []
+
+
+def cancel_and_back(mission: Mission) -> None:
+    cancel(mission)
+    mission.withdraw_cancellation(CTX, "typed on the wrong mission", CANCELLED_ON)
+
+
+@pytest.mark.parametrize(
+    ("path", "decision"),
+    [
+        ((decline,), "declined"),
+        ((validate,), "validated"),
+        ((validate, cancel_and_back), "validated"),
+    ],
+    ids=["decline", "validation", "validation-after-a-withdrawn-cancellation"],
+)
+def test_a_decision_withdrawn_puts_the_request_back_waiting_for_one(
+    path: tuple[Step, ...], decision: str
+) -> None:
+    """A decline recorded on the wrong request was final: the request could not be
+    validated, and every figure counted it declined."""
+    mission = given(*path)
+    on = DECIDED_ON + timedelta(days=30)
+
+    mission.withdraw_decision(CTX, "declined the wrong request", on)
+
+    event = then_one(mission, Mission.DecisionWithdrawn)
+    assert (event.decision, event.decided_on, event.reason) == (
+        decision,
+        DECIDED_ON,
+        "declined the wrong request",
+    )
+    assert mission.status is MissionStatus.REQUESTED
+    assert (mission.decided_on, mission.decided_by, mission.decision_reference) == (None,) * 3
+    assert mission.decline_reason is None
+    validate(mission)  # decided again, as it should have been
+    assert mission.status.value == "validated"
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ((), "no decision is recorded (or it was withdrawn)"),
+        ((validate, schedule), "it is scheduled: only a decline, or a validation before any"),
+        ((validate, cancel), "it is cancelled: only a decline"),
+    ],
+    ids=["requested", "scheduled", "cancelled"],
+)
+def test_only_a_decision_that_is_the_last_step_is_withdrawn(
+    path: tuple[Step, ...], why: str
+) -> None:
+    mission = given(*path)
+
+    with pytest.raises(NothingToWithdraw) as caught:
+        mission.withdraw_decision(CTX, "reason", date(2014, 1, 1))
+
+    assert caught.value.rule == "nothing-to-withdraw"
+    assert why in caught.value.detail
+    assert mission.collect_events() == []
+
+
+def test_a_decision_withdrawal_is_dated_after_the_decision_and_has_a_reason() -> None:
+    mission = given(decline)
+
+    with pytest.raises(DomainRuleViolation) as early:
+        mission.withdraw_decision(CTX, "reason", DECIDED_ON - timedelta(days=1))
+    with pytest.raises(ValidationError) as blank:
+        mission.withdraw_decision(CTX, " ", DECIDED_ON)
+
+    assert (early.value.field, early.value.rule) == ("corrected_on", "dates-in-order")
+    assert (blank.value.field, blank.value.rule) == ("reason", "required")
+    assert mission.status is MissionStatus.DECLINED
+    assert mission.collect_events() == []
