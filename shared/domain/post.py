@@ -8,6 +8,7 @@ action's date, not the post that covers it today.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
@@ -41,6 +42,8 @@ class PostAbroad(EntenteAggregate):
     correctable: ClassVar[dict[str, Any]] = {
         "name": lambda v: require_text("name", text_value("name", v), 200),
         "city": lambda v: require_text("city", text_value("city", v), 200),
+        # Where the post sits, typed wrong: one it covered all along (``check_correction``).
+        "host_country": lambda v: _host(text_value("host_country", v)),
     }
 
     if TYPE_CHECKING:  # state set by the events (see EntenteAggregate)
@@ -169,14 +172,8 @@ class PostAbroad(EntenteAggregate):
         with checks:
             city = require_text("city", city, 200)
         with checks:
-            host = iso_country(host_country, "host_country").code
+            host = _host(host_country)
         checks.done()
-        if host == FRANCE:
-            raise ValidationError(
-                "host_country",
-                "abroad",
-                "a post abroad is hosted outside France: give the host country's code",
-            )
         ctx.happened("opened_on", opened_on)
         if closed_on is not None and closed_on <= opened_on:
             raise DomainRuleViolation(
@@ -350,6 +347,22 @@ class PostAbroad(EntenteAggregate):
             **ctx.meta(corrected_on, self.classification),
         )
 
+    def check_correction(self, changes: Mapping[str, Any], corrected_on: date) -> None:
+        """A corrected host country is one the post covered in every period: a post covers
+        its host country (``host-covered``), so another one would make its past coverage
+        break the rule; change the coverage first if the host country must be added."""
+        host = changes.get("host_country")
+        if host is None:
+            return
+        missing = [p["from"] for p in self.coverage_history if host not in p["countries"]]
+        if missing:
+            raise ValidationError(  # as the opening refuses it: one rule, one answer
+                "changes.host_country",
+                "host-covered",
+                f"the post did not cover {host} from {missing[0].isoformat()}: a post covers "
+                "its host country, so the corrected one must be covered in every period",
+            )
+
     @property
     def coverage_since(self) -> date:
         """The date the current coverage took effect (the opening or the last change)."""
@@ -365,6 +378,18 @@ class PostAbroad(EntenteAggregate):
             if period["from"] <= day:
                 countries = period["countries"]
         return list(countries)
+
+
+def _host(host_country: str) -> str:
+    """The host country's code (ISO alpha-2), which is not France."""
+    host = iso_country(host_country, "host_country").code
+    if host == FRANCE:
+        raise ValidationError(
+            "host_country",
+            "abroad",
+            "a post abroad is hosted outside France: give the host country's code",
+        )
+    return host
 
 
 def _coverage(host_country: str, covered_countries: list[str]) -> list[str]:

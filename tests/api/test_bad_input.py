@@ -34,6 +34,7 @@ DOMAIN_RULES = {
     "scale",
     "not-money",
     "abroad",
+    "host-covered",
 }
 
 
@@ -246,6 +247,18 @@ INVALID_CHANGES: list[tuple[tuple[str, str], dict[str, Any], str, str]] = [
         "control-character",
     ),
     (("posts", "corrections"), {"changes": {"city": "\ud800"}}, "changes.city", "string_unicode"),
+    (
+        ("posts", "corrections"),
+        {"changes": {"host_country": "TH"}},
+        "changes.host_country",
+        "host-covered",
+    ),
+    (
+        ("posts", "corrections"),
+        {"changes": {"host_country": "FR"}},
+        "changes.host_country",
+        "abroad",
+    ),
     (("missions", "schedule"), {"place": "Lyon \udfff"}, "place", "string_unicode"),
     (("missions", "schedule"), {"place": "\u007fLyon"}, "place", "control-character"),
     (("missions", "schedule"), {"place": "Lyon\ufffe"}, "place", "noncharacter"),

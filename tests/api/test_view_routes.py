@@ -787,6 +787,26 @@ def test_an_opening_dated_wrongly_is_redated_and_the_country_files_follow(api: A
     assert refused["field"] == "opened_on"
 
 
+def test_a_host_country_typed_wrong_is_corrected_in_the_directory(api: Api) -> None:
+    body = {
+        "name": f"SSI Achgabat {api.salt}",
+        "city": "Achgabat",
+        "host_country": "AF",  # meant TM
+        "covered_countries": ["TM", "AF"],
+        "opened_on": "2012-05-02",
+    }
+    post = api.post("/api/police/posts", body).json()["id"]
+    correction = {"changes": {"host_country": "TM"}, "reason": "Pays", "corrected_on": "2024-01-02"}
+
+    answer = api.post(f"/api/police/posts/{post}/corrections", correction, version=1)
+
+    assert answer.status_code == 200, answer.text
+    at = answer.json()["position"]
+    listed = api.get(f"/api/police/posts?min_position={at}&limit=200").json()["items"]
+    assert [p["host_country"] for p in listed if p["id"] == post] == ["TM"]
+    assert api.get(f"/api/police/posts/{post}").json()["host_country"] == "TM"
+
+
 def test_a_coverage_change_dated_wrongly_is_redated_and_the_figures_by_post_follow(
     api: Api,
 ) -> None:

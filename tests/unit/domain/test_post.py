@@ -386,6 +386,26 @@ def test_an_opening_whose_first_coverage_lasted_no_day_is_not_redated() -> None:
     assert post.collect_events() == []
 
 
+def test_a_host_country_typed_wrong_is_corrected_to_one_covered_all_along() -> None:
+    """Recorded in Cambodia, SSI Hanoï sits in Viêt Nam: until now no correction could
+    move it, and the posts' directory listed it under Cambodia for good."""
+    post = open_hanoi(host_country="KH")
+    post.change_coverage(CTX, ["VN", "KH"], CHANGED_ON)
+    post.collect_events()
+
+    with pytest.raises(ValidationError) as uncovered:
+        post.correct(CTX, {"host_country": "LA"}, "Typo", date(2016, 1, 1))
+    with pytest.raises(ValidationError) as france:
+        post.correct(CTX, {"host_country": "FR"}, "Typo", date(2016, 1, 1))
+    post.correct(CTX, {"host_country": "VN"}, "Typo", date(2016, 1, 1))
+
+    assert (uncovered.value.rule, uncovered.value.field) == ("host-covered", "changes.host_country")
+    assert "did not cover LA from 2015-01-01" in uncovered.value.detail
+    assert (france.value.rule, france.value.field) == ("abroad", "changes.host_country")
+    assert post.host_country == "VN"
+    assert len(post.collect_events()) == 1
+
+
 def test_every_field_an_opening_gets_wrong_is_named() -> None:
     with pytest.raises(InvalidFieldsError) as caught:
         open_hanoi(name="", city=" ", host_country="XX")
