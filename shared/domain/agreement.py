@@ -208,6 +208,20 @@ class Agreement(EntenteAggregate):
             aggregate.amendments.append({"on": self.amended_on, "summary": self.summary})
             aggregate._dated.append(("amended_on", self.amended_on))
 
+    class AmendmentWithdrawn(EntenteAggregate.Event):
+        """The last amendment recorded was a mistake (the wrong agreement, an amendment
+        that was never signed): undone, with the reason. Both stay in the history.
+
+        ``amended_on`` and ``summary`` say which amendment it undid."""
+
+        amended_on: date
+        summary: str
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.amendments.pop()
+            aggregate._dated.remove(("amended_on", self.amended_on))
+
     class Renewed(EntenteAggregate.Event):
         renewed_on: date
         duration_months: int
@@ -524,6 +538,23 @@ class Agreement(EntenteAggregate):
         summary = require_text("summary", summary, 2000)
         meta = ctx.meta(amended_on, self.classification)
         self.trigger_event(self.Amended, amended_on=amended_on, summary=summary, **meta)
+
+    def withdraw_amendment(self, ctx: CommandContext, reason: str, corrected_on: date) -> None:
+        """Undoes the last amendment recorded, a mistake: the ones before it stand, and a
+        later step is no longer held to come after it."""
+        if not self.amendments:
+            raise NothingToWithdraw(
+                "cannot withdraw an amendment of this agreement: it has none left to withdraw"
+            )
+        last = self.amendments[-1]
+        reason = withdrawal_reason(ctx, reason, "amended_on", last["on"], corrected_on)
+        self.trigger_event(
+            self.AmendmentWithdrawn,
+            amended_on=last["on"],
+            summary=last["summary"],
+            reason=reason,
+            **ctx.meta(corrected_on, self.classification),
+        )
 
     def renew(self, ctx: CommandContext, renewed_on: date, duration_months: int) -> None:
         self.guard_status("renew", {AgreementStatus.IN_FORCE})

@@ -106,6 +106,10 @@ CHANGE: dict[tuple[str, str], dict[str, Any]] = {
         "reason": "Renewed the wrong agreement",
         "corrected_on": "2015-01-05",
     },
+    ("agreements", "amendment-withdrawal"): {
+        "reason": "Amendment of another agreement",
+        "corrected_on": "2013-05-03",
+    },
     ("agreements", "corrections"): {
         "changes": {"signed_at": "Hà Nội"},
         "reason": "Spelling of the city",
@@ -204,6 +208,7 @@ BEFORE: dict[tuple[str, str], list[str]] = {
     ("agreements", "resumption"): ["suspension"],
     ("agreements", "status-withdrawal"): ["termination"],
     ("agreements", "renewal-withdrawal"): ["renewals"],
+    ("agreements", "amendment-withdrawal"): ["amendments"],
     ("missions", "schedule"): ["validation"],
     ("missions", "launch"): ["validation", "schedule"],
     ("missions", "completion"): ["validation", "schedule", "launch"],
@@ -239,6 +244,7 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
         "terminated_on": None,
         "termination_reason": None,
     },
+    ("agreements", "amendment-withdrawal"): {"amendments": []},
     ("agreements", "renewal-withdrawal"): {  # the first term again: expired since 2014
         "status": "expired",
         "recorded_status": "in-force",

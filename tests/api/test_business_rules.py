@@ -326,6 +326,7 @@ DATED_STEPS = [
     ("agreements", [], "termination", "terminated_on"),
     ("agreements", ["termination"], "status-withdrawal", "corrected_on"),
     ("agreements", ["renewals"], "renewal-withdrawal", "corrected_on"),
+    ("agreements", ["amendments"], "amendment-withdrawal", "corrected_on"),
     ("delegations", [], "reschedule", "rescheduled_on"),
     ("delegations", [], "cancellation", "cancelled_on"),
     ("delegations", ["cancellation"], "cancellation-withdrawal", "corrected_on"),

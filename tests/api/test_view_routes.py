@@ -978,6 +978,24 @@ def test_a_withdrawn_termination_puts_the_agreement_back_in_the_register_and_rep
     assert problem(again, 409, "nothing-to-withdraw")["detail"].endswith("none is left to withdraw")
 
 
+def test_a_withdrawn_amendment_leaves_the_register_s_count(api: Api) -> None:
+    record = api.walk("agreements", "amendments")
+    withdrawal = {"reason": "Amendment of another agreement", "corrected_on": "2013-05-03"}
+
+    answer = api.post(f"{record.path}/amendment-withdrawal", withdrawal, version=record.version)
+
+    assert answer.status_code == 200, answer.text
+    reference = api.get(record.path).json()["reference"]
+    query = urlencode({"reference": reference, "min_position": answer.json()["position"]})
+    [row] = api.get(f"/api/police/agreements?{query}").json()["items"]
+    assert row["amendment_count"] == 0
+    assert api.get(record.path).json()["amendments"] == []
+    again = api.post(
+        f"{record.path}/amendment-withdrawal", withdrawal, version=answer.json()["version"]
+    )
+    assert problem(again, 409, "nothing-to-withdraw")["detail"].endswith("none left to withdraw")
+
+
 def test_a_withdrawn_renewal_gives_the_agreement_its_former_term_in_the_register_and_report(
     api: Api,
 ) -> None:

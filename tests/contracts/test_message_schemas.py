@@ -113,6 +113,12 @@ def _agreements(r: _Recorder) -> None:
         )
     )
     r.change(Agreement, funded, lambda a: a.amend(ctx, date(2020, 1, 2), "Annexe II ajoutée"))
+    r.change(Agreement, funded, lambda a: a.amend(ctx, date(2020, 2, 3), "Annexe III"))
+    r.change(
+        Agreement,
+        funded,
+        lambda a: a.withdraw_amendment(ctx, "Annexe d'un autre accord", date(2020, 2, 4)),
+    )
     r.change(Agreement, funded, lambda a: a.renew(ctx, date(2021, 5, 6), 24))
     r.change(Agreement, funded, lambda a: a.renew(ctx, date(2021, 6, 1), 12))
     r.change(

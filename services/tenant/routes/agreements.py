@@ -81,6 +81,20 @@ change_route(
 )
 change_route(
     router,
+    "/{record_id}/amendment-withdrawal",
+    name="withdraw_amendment",
+    summary="Withdraw the last amendment, recorded by mistake",
+    description=(
+        "Undoes the last amendment recorded, with a reason, as of a day not before it; "
+        "the ones before it stand. The amendment and its withdrawal both stay in the "
+        "history."
+    ),
+    record=Agreement,
+    body=Withdrawal,
+    apply=lambda a, ctx, b: a.withdraw_amendment(ctx, b.reason, b.corrected_on),
+)
+change_route(
+    router,
     "/{record_id}/renewals",
     name="renew",
     summary="Record a renewal",

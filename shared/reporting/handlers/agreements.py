@@ -212,6 +212,7 @@ def _first_term(
 HANDLERS: dict[str, Handler] = {
     event_type("agreement", "signed", 2): signed,
     event_type("agreement", "amended"): amended,
+    event_type("agreement", "amendment-withdrawn"): amended,  # no column: the version moves
     event_type("agreement", "renewed"): renewed,
     event_type("agreement", "suspended"): _change("suspended", "suspended_on"),
     event_type("agreement", "resumed"): _change("in-force", "resumed_on"),

@@ -88,6 +88,15 @@ def amended(session: ViewSession, event: EventEnvelope) -> None:
     update_record(session, table, event, amendment_count=count)
 
 
+def amendment_withdrawn(session: ViewSession, event: EventEnvelope) -> None:
+    table = session.tables.agreements
+    required_day(event.data["amended_on"])
+    count = int(current(session, table, event)["amendment_count"]) - 1
+    if count < 0:
+        raise ValueError("an amendment withdrawn from an agreement with none")
+    update_record(session, table, event, amendment_count=count)
+
+
 def renewed(session: ViewSession, event: EventEnvelope) -> None:
     """The new term starts at the renewal or at the old expiry, whichever is later."""
     table = session.tables.agreements
@@ -208,6 +217,7 @@ def _term_corrected(session: ViewSession, event: EventEnvelope) -> None:
 HANDLERS: dict[str, Handler] = {
     event_type("agreement", "signed", 2): signed,
     event_type("agreement", "amended"): amended,
+    event_type("agreement", "amendment-withdrawn"): amendment_withdrawn,
     event_type("agreement", "renewed"): renewed,
     event_type("agreement", "suspended"): suspended,
     event_type("agreement", "resumed"): resumed,

@@ -602,6 +602,45 @@ def test_a_renewal_is_withdrawn_by_its_own_command() -> None:
     assert agreement.collect_events() == []
 
 
+# --- an amendment withdrawn -------------------------------------------------
+
+
+def test_the_last_amendment_is_withdrawn_and_no_longer_bounds_a_termination() -> None:
+    """Recorded on the wrong convention, an amendment stayed for good, and a termination
+    could not be dated before it."""
+    agreement = given(amend)
+    agreement.amend(CTX, date(2013, 6, 1), "annex 3 on the wrong convention")
+    agreement.collect_events()
+    with pytest.raises(DomainRuleViolation):
+        agreement.terminate(CTX, date(2013, 5, 1), "programme closed")
+
+    agreement.withdraw_amendment(CTX, "recorded on the wrong convention", date(2013, 6, 2))
+
+    event = then_one(agreement, Agreement.AmendmentWithdrawn)
+    assert (event.amended_on, event.summary) == (
+        date(2013, 6, 1),
+        "annex 3 on the wrong convention",
+    )
+    assert agreement.amendments == [{"on": date(2012, 3, 1), "summary": "annex 2 budget lines"}]
+    agreement.terminate(CTX, date(2013, 5, 1), "programme closed")
+    assert agreement.terminated_on == date(2013, 5, 1)
+
+
+def test_with_no_amendment_left_there_is_nothing_to_withdraw() -> None:
+    agreement = given(amend)
+    agreement.withdraw_amendment(CTX, "wrong convention", date(2012, 3, 2))
+    agreement.collect_events()
+
+    with pytest.raises(NothingToWithdraw) as caught:
+        agreement.withdraw_amendment(CTX, "wrong convention", date(2012, 3, 2))
+    with pytest.raises(DomainRuleViolation) as early:
+        given(amend).withdraw_amendment(CTX, "wrong convention", date(2012, 2, 29))
+
+    assert caught.value.detail.endswith("it has none left to withdraw")
+    assert (early.value.field, early.value.rule) == ("corrected_on", "dates-in-order")
+    assert agreement.collect_events() == []
+
+
 # --- a renewal withdrawn ---------------------------------------------------
 
 
