@@ -34,11 +34,39 @@ from shared.http.query import LARGEST_ID, whole_number
 from shared.http.security import Reader
 from shared.http.strict_json import LedgerRoute
 from shared.views import queries
+from shared.views.response_schemas import json_answer, page_schema, row_schema
 from shared.views.store import ViewStore
+from shared.views.tables import tables_for
 from shared.views.tracking import ViewPosition
 from shared.views.waiting import current_position, wait_for_position
 
 router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=LedgerRoute)
+
+#: The lists' answers, stated from the view tables (``shared.views.response_schemas``).
+_TABLES = tables_for(None)
+_AGREEMENT_STATUS = {"type": "string", "enum": [s.value for s in AgreementStatus] + ["expired"]}
+AGREEMENTS_PAGE = page_schema(
+    row_schema(
+        _TABLES.agreements,
+        {
+            "status": {**_AGREEMENT_STATUS, "description": "expired: derived from expires_on"},
+            "recorded_status": {
+                "type": "string",
+                "enum": [s.value for s in AgreementStatus],
+                "description": "The status the last event recorded",
+            },
+        },
+    )
+)
+MISSIONS_PAGE = page_schema(row_schema(_TABLES.missions))
+AWAITING_PAGE = page_schema(
+    row_schema(
+        _TABLES.missions,
+        {"waiting_days": {"type": "integer", "description": "Days since the request came"}},
+    )
+)
+DELEGATIONS_PAGE = page_schema(row_schema(_TABLES.delegations))
+POSTS_PAGE = page_schema(row_schema(_TABLES.posts))
 
 #: A date in a query: ISO 8601 text only (``?from=0`` is a 422, not 1 January 1970).
 QueryDate = Annotated[date, BeforeValidator(iso_date_only)]
@@ -121,7 +149,11 @@ def _today(request: Request, tenant: str) -> date:
     return today
 
 
-@router.get("/agreements", summary="Agreements register (active, expiring, by country and kind)")
+@router.get(
+    "/agreements",
+    summary="Agreements register (active, expiring, by country and kind)",
+    responses=json_answer(AGREEMENTS_PAGE),
+)
 def agreements_register(
     principal: Reader,
     request: Request,
@@ -172,7 +204,11 @@ def agreements_register(
     )
 
 
-@router.get("/missions", summary="Missions board (by status, country, theme, type, year, post)")
+@router.get(
+    "/missions",
+    summary="Missions board (by status, country, theme, type, year, post)",
+    responses=json_answer(MISSIONS_PAGE),
+)
 def missions_board(
     principal: Reader,
     request: Request,
@@ -226,7 +262,9 @@ def missions_board(
 
 
 @router.get(
-    "/missions/awaiting-validation", summary="Requests waiting for a decision, oldest first"
+    "/missions/awaiting-validation",
+    summary="Requests waiting for a decision, oldest first",
+    responses=json_answer(AWAITING_PAGE),
 )
 def missions_awaiting_validation(
     principal: Reader,
@@ -253,7 +291,7 @@ def missions_awaiting_validation(
     )
 
 
-@router.get("/delegations", summary="Delegations calendar")
+@router.get("/delegations", summary="Delegations calendar", responses=json_answer(DELEGATIONS_PAGE))
 def delegations_calendar(
     principal: Reader,
     request: Request,
@@ -306,7 +344,11 @@ def vocabulary_key(_: Reader, tenant: str) -> dict[str, Any]:
     return vocabularies()
 
 
-@router.get("/posts", summary="Posts directory (where each post sits, which countries it covers)")
+@router.get(
+    "/posts",
+    summary="Posts directory (where each post sits, which countries it covers)",
+    responses=json_answer(POSTS_PAGE),
+)
 def posts_directory(
     principal: Reader,
     request: Request,
