@@ -21,6 +21,7 @@ from shared.domain.base import (
     date_value,
     list_value,
     money_value,
+    noted_withdrawal,
     optional_text,
     require_order,
     require_text,
@@ -221,6 +222,7 @@ class Agreement(EntenteAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.amendments.pop()
             aggregate._dated.remove(("amended_on", self.amended_on))
+            noted_withdrawal(aggregate, self)
 
     class Renewed(EntenteAggregate.Event):
         renewed_on: date
@@ -292,6 +294,7 @@ class Agreement(EntenteAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.undo_last_change(self.business_time.date())
+            noted_withdrawal(aggregate, self)
 
     class RenewalWithdrawn(EntenteAggregate.Event):
         """The last renewal was recorded by mistake (the wrong agreement, a renewal that
@@ -310,6 +313,7 @@ class Agreement(EntenteAggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.undo_last_change(self.business_time.date())
+            noted_withdrawal(aggregate, self)
 
     @classmethod
     def sign(
@@ -547,7 +551,7 @@ class Agreement(EntenteAggregate):
                 "cannot withdraw an amendment of this agreement: it has none left to withdraw"
             )
         last = self.amendments[-1]
-        reason = withdrawal_reason(ctx, reason, "amended_on", last["on"], corrected_on)
+        reason = withdrawal_reason(ctx, self, reason, "amended_on", last["on"], corrected_on)
         self.trigger_event(
             self.AmendmentWithdrawn,
             amended_on=last["on"],
@@ -617,7 +621,7 @@ class Agreement(EntenteAggregate):
                 "cannot withdraw a status change of this agreement: only the last suspension, "
                 f"resumption or termination can be withdrawn, and {what}"
             )
-        reason = withdrawal_reason(ctx, reason, last["field"], last["on"], corrected_on)
+        reason = withdrawal_reason(ctx, self, reason, last["field"], last["on"], corrected_on)
         before = last["before"]
         self.trigger_event(
             self.StatusChangeWithdrawn,
@@ -647,8 +651,17 @@ class Agreement(EntenteAggregate):
                 else "it was never renewed, or every renewal is withdrawn"
             )
             raise NothingToWithdraw(f"cannot withdraw a renewal of this agreement: {what}")
-        reason = withdrawal_reason(ctx, reason, "renewed_on", last["on"], corrected_on)
         before = last["before"]
+        expired_on = values.add_months(before["term_start"], before["duration_months"])
+        beyond = sorted(on for field, on in self._dated if on > expired_on)
+        if beyond:  # recorded under the renewed term only: the term before cannot hold them
+            raise DomainRuleViolation(
+                "dates-in-order",
+                f"an amendment of {beyond[0].isoformat()} was recorded under the renewed term, "
+                f"after the term before it ended (expires_on {expired_on.isoformat()}): "
+                "withdraw it first (amendment-withdrawal)",
+            )
+        reason = withdrawal_reason(ctx, self, reason, "renewed_on", last["on"], corrected_on)
         self.trigger_event(
             self.RenewalWithdrawn,
             withdrawn_on=last["on"],

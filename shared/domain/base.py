@@ -444,15 +444,35 @@ def require_reachable(
 
 
 def withdrawal_reason(
-    ctx: CommandContext, reason: str, withdrawn: str, withdrawn_on: date, corrected_on: date
+    ctx: CommandContext,
+    record: Any,
+    reason: str,
+    withdrawn: str,
+    withdrawn_on: date,
+    corrected_on: date,
 ) -> str:
     """The checked reason of a withdrawal (of a step recorded by mistake), dated
     ``corrected_on``: not before the step it withdraws (``withdrawn``, on
-    ``withdrawn_on``), and not after today."""
+    ``withdrawn_on``), nor before the record's last withdrawal, and not after today.
+
+    Withdrawals are dated in the order they are made: a renewal withdrawn as of 2022
+    after a suspension of 2023 was withdrawn as of 2024 made the record's history as
+    of a business day in between undo the suspension instead (probe 10).
+    """
     reason = require_text("reason", reason, 2000)
     require_order(withdrawn_on, corrected_on, withdrawn, "corrected_on")
+    last = getattr(record, "_last_withdrawal_on", None)
+    if last is not None:
+        require_order(last, corrected_on, "the last withdrawal's corrected_on", "corrected_on")
     ctx.happened("corrected_on", corrected_on)
     return reason
+
+
+def noted_withdrawal(record: Any, event: EntenteAggregate.Event) -> None:
+    """Keeps the business day of ``record``'s latest withdrawal (``withdrawal_reason``)."""
+    day = event.business_time.date()
+    last = getattr(record, "_last_withdrawal_on", None)
+    record._last_withdrawal_on = day if last is None or day > last else last
 
 
 def require_order(first: date, second: date, first_name: str, second_name: str) -> None:

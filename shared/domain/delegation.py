@@ -20,6 +20,7 @@ from shared.domain.base import (
     count_value,
     date_value,
     list_value,
+    noted_withdrawal,
     require_count,
     require_order,
     require_reachable,
@@ -163,6 +164,7 @@ class DelegationVisit(EntenteAggregate):
             aggregate.status = DelegationStatus.PLANNED
             aggregate.cancelled_on = None
             aggregate.cancellation_reason = None
+            noted_withdrawal(aggregate, self)
 
     @classmethod
     def plan(
@@ -265,7 +267,7 @@ class DelegationVisit(EntenteAggregate):
             )
         cancelled_on = self.cancelled_on
         assert cancelled_on is not None  # a cancelled visit has its day
-        reason = withdrawal_reason(ctx, reason, "cancelled_on", cancelled_on, corrected_on)
+        reason = withdrawal_reason(ctx, self, reason, "cancelled_on", cancelled_on, corrected_on)
         self.trigger_event(
             self.CancellationWithdrawn,
             cancelled_on=cancelled_on,

@@ -25,6 +25,7 @@ from shared.domain.base import (
     date_value,
     list_value,
     money_value,
+    noted_withdrawal,
     optional_text,
     require_count,
     require_order,
@@ -331,6 +332,7 @@ class Mission(EntenteAggregate):
             aggregate.status = MissionStatus(self.status)
             aggregate.cancelled_on = None
             aggregate.cancellation_reason = None
+            noted_withdrawal(aggregate, self)
 
     class DecisionWithdrawn(EntenteAggregate.Event):
         """The decision (a validation or a decline) was recorded by mistake: the request
@@ -349,6 +351,7 @@ class Mission(EntenteAggregate):
             aggregate.decided_by = None
             aggregate.decision_reference = None
             aggregate.decline_reason = None
+            noted_withdrawal(aggregate, self)
 
     class Evaluated(EntenteAggregate.Event):
         evaluated_on: date
@@ -458,7 +461,7 @@ class Mission(EntenteAggregate):
                 "scheduling, can be withdrawn"
             )
             raise NothingToWithdraw(f"cannot withdraw the decision on this mission: {why}")
-        reason = withdrawal_reason(ctx, reason, "decided_on", decided_on, corrected_on)
+        reason = withdrawal_reason(ctx, self, reason, "decided_on", decided_on, corrected_on)
         self.trigger_event(
             self.DecisionWithdrawn,
             decision=self.status.value,
@@ -571,7 +574,7 @@ class Mission(EntenteAggregate):
                 "not cancelled"
             )
         cancelled_on = self._reached(self.cancelled_on)
-        reason = withdrawal_reason(ctx, reason, "cancelled_on", cancelled_on, corrected_on)
+        reason = withdrawal_reason(ctx, self, reason, "cancelled_on", cancelled_on, corrected_on)
         self.trigger_event(
             self.CancellationWithdrawn,
             cancelled_on=cancelled_on,

@@ -17,6 +17,7 @@ from shared.domain import values
 from shared.domain.base import (
     EntenteAggregate,
     FieldChecks,
+    noted_withdrawal,
     require_order,
     require_text,
     text_value,
@@ -144,6 +145,7 @@ class PostAbroad(EntenteAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.closed_on = None
             aggregate.status = PostStatus.OPEN
+            noted_withdrawal(aggregate, self)
 
     @classmethod
     def open(
@@ -268,8 +270,10 @@ class PostAbroad(EntenteAggregate):
         """Corrects the day the post opened (typed 2026 for 2016), open or closed.
 
         Its first coverage begins on the new day, which must still come before what
-        followed it (the next coverage change, or the closure): the history still
-        reads as consecutive periods. The recorded day stays in the event.
+        followed it (the next coverage change, or the closure), by a day at least: the
+        history still reads as consecutive periods, and a post covers at least one day
+        (probe 10: an opening moved onto its closure left a post that covered nothing,
+        and no redating could move it back). The recorded day stays in the event.
         """
         recorded = self.opened_on
         first_end = self._first_period_end
@@ -281,14 +285,14 @@ class PostAbroad(EntenteAggregate):
                 "opened_on",
             )
         ctx.happened("opened_on", opened_on)
-        if first_end is not None and opened_on > first_end:
+        if first_end is not None and opened_on >= first_end:
             follows = (
                 "its closure" if len(self.coverage_history) == 1 else "its next coverage change"
             )
             raise DomainRuleViolation(
                 "dates-in-order",
-                f"opened_on ({opened_on.isoformat()}) is after {follows} "
-                f"({first_end.isoformat()}): the post opened before what followed",
+                f"opened_on ({opened_on.isoformat()}) is not before {follows} "
+                f"({first_end.isoformat()}): the post's first coverage covers at least one day",
                 "opened_on",
             )
         if opened_on == recorded:
@@ -337,7 +341,7 @@ class PostAbroad(EntenteAggregate):
             )
         closed_on = self.closed_on
         assert closed_on is not None  # a closed post has its closing day
-        reason = withdrawal_reason(ctx, reason, "closed_on", closed_on, corrected_on)
+        reason = withdrawal_reason(ctx, self, reason, "closed_on", closed_on, corrected_on)
         self.trigger_event(
             self.ClosureWithdrawn,
             closed_on=closed_on,

@@ -702,6 +702,41 @@ def test_a_renewal_followed_by_a_status_change_is_withdrawn_after_it() -> None:
     assert (agreement.status, agreement.suspended_on) == (AgreementStatus.IN_FORCE, None)
 
 
+def test_a_renewal_is_not_withdrawn_under_an_amendment_only_its_term_holds() -> None:
+    """Amended in 2015 under the renewed term, then the renewal withdrawn: the agreement
+    expired in 2014 held an amendment of 2015, which no command could record (probe 10)."""
+    agreement = given(renew)
+    agreement.amend(CTX, date(2015, 3, 1), "annex 4")
+    agreement.collect_events()
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        withdraw_renewal(agreement, date(2015, 4, 1))
+
+    assert caught.value.rule == "dates-in-order"
+    assert "an amendment of 2015-03-01 was recorded under the renewed term" in caught.value.detail
+    assert agreement.collect_events() == []
+    agreement.withdraw_amendment(CTX, "annex of another convention", date(2015, 4, 1))
+    withdraw_renewal(agreement, date(2015, 4, 1))
+    assert agreement.expires_on == date(2014, 12, 9)
+
+
+def test_withdrawals_are_dated_in_the_order_they_are_made() -> None:
+    """A renewal withdrawn as of a day before the suspension withdrawn ahead of it made
+    the record's history, as of a day in between, undo the suspension instead (probe 10)."""
+    agreement = given(renew)
+    agreement.suspend(CTX, date(2015, 2, 1), "audit")
+    agreement.collect_events()
+    withdraw(agreement, date(2015, 6, 1))
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        withdraw_renewal(agreement, date(2015, 3, 1))
+
+    assert (caught.value.rule, caught.value.field) == ("dates-in-order", "corrected_on")
+    assert "the last withdrawal's corrected_on (2015-06-01)" in caught.value.detail
+    withdraw_renewal(agreement, date(2015, 6, 1))
+    assert agreement.expires_on == date(2014, 12, 9)
+
+
 @pytest.mark.parametrize("steps", [(), (renew, withdraw_renewal)], ids=["never", "withdrawn"])
 def test_with_no_renewal_left_there_is_nothing_to_withdraw(steps: tuple[Step, ...]) -> None:
     agreement = given(*steps)

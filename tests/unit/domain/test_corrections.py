@@ -255,7 +255,7 @@ def test_every_aggregate_can_be_corrected(
 
 @pytest.mark.parametrize(
     ("build", "field"),
-    [(agreement, "expires_on"), (delegation, "start_date"), (post, "host_country")],
+    [(agreement, "expires_on"), (delegation, "start_date"), (post, "opened_on")],
     ids=["agreement", "delegation", "post"],
 )
 def test_facts_of_other_aggregates_are_not_correctable(build: Any, field: str) -> None:

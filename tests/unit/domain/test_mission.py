@@ -736,7 +736,7 @@ def test_a_decision_withdrawn_puts_the_request_back_waiting_for_one(
     """A decline recorded on the wrong request was final: the request could not be
     validated, and every figure counted it declined."""
     mission = given(*path)
-    on = DECIDED_ON + timedelta(days=30)
+    on = CANCELLED_ON  # not before a withdrawal made ahead of it
 
     mission.withdraw_decision(CTX, "declined the wrong request", on)
 
@@ -786,4 +786,15 @@ def test_a_decision_withdrawal_is_dated_after_the_decision_and_has_a_reason() ->
     assert (early.value.field, early.value.rule) == ("corrected_on", "dates-in-order")
     assert (blank.value.field, blank.value.rule) == ("reason", "required")
     assert mission.status is MissionStatus.DECLINED
+    assert mission.collect_events() == []
+
+
+def test_a_decision_withdrawal_is_not_dated_before_a_withdrawal_made_ahead_of_it() -> None:
+    mission = given(validate, cancel_and_back)
+
+    with pytest.raises(DomainRuleViolation) as caught:
+        mission.withdraw_decision(CTX, "reason", CANCELLED_ON - timedelta(days=1))
+
+    assert (caught.value.field, caught.value.rule) == ("corrected_on", "dates-in-order")
+    assert "the last withdrawal's corrected_on (2013-10-08)" in caught.value.detail
     assert mission.collect_events() == []

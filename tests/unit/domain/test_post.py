@@ -340,10 +340,11 @@ def test_the_opening_is_redated_and_the_recorded_date_kept(closed: bool) -> None
     ("opened_on", "corrected_on", "error", "rule"),
     [
         (date(2015, 1, 2), date(2016, 1, 1), DomainRuleViolation, "dates-in-order"),
+        (CHANGED_ON, date(2016, 1, 1), DomainRuleViolation, "dates-in-order"),
         (OPENED_ON, date(2016, 1, 1), ValidationError, "no-change"),
         (date(2011, 1, 1), date(2010, 12, 31), DomainRuleViolation, "dates-in-order"),
     ],
-    ids=["after-the-next-change", "same-day", "corrected-before"],
+    ids=["after-the-next-change", "on-the-next-change", "same-day", "corrected-before"],
 )
 def test_an_opening_redating_out_of_order_or_changing_nothing_is_refused(
     opened_on: date, corrected_on: date, error: type[Exception], rule: str
@@ -369,9 +370,14 @@ def test_an_opening_may_move_up_to_the_closure_but_not_past_it() -> None:
 
     with pytest.raises(DomainRuleViolation) as late:
         post.redate_opening(CTX, date(2020, 7, 2), "Décret", date(2021, 1, 1))
-    assert "is after its closure (2020-07-01)" in late.value.detail
-    post.redate_opening(CTX, date(2020, 6, 1), "Décret", date(2021, 1, 1))
-    assert post.covered_on(date(2020, 6, 1)) == ["VN", "KH", "LA"]
+    # On the closing day, the post would have covered nothing, and nothing could move it
+    # back (probe 10): a post covers at least one day, as at its opening.
+    with pytest.raises(DomainRuleViolation) as closing_day:
+        post.redate_opening(CTX, CLOSED_ON, "Décret", date(2021, 1, 1))
+    assert "is not before its closure (2020-07-01)" in late.value.detail
+    assert (closing_day.value.rule, closing_day.value.field) == ("dates-in-order", "opened_on")
+    post.redate_opening(CTX, date(2020, 6, 30), "Décret", date(2021, 1, 1))
+    assert post.covered_on(date(2020, 6, 30)) == ["VN", "KH", "LA"]
 
 
 def test_an_opening_whose_first_coverage_lasted_no_day_is_not_redated() -> None:
