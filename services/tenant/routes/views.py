@@ -34,7 +34,7 @@ from shared.http.query import LARGEST_ID, whole_number
 from shared.http.security import Reader
 from shared.http.strict_json import LedgerRoute
 from shared.views import queries
-from shared.views.response_schemas import json_answer, page_schema, row_schema
+from shared.views.response_schemas import AS_OF, json_answer, page_schema, row_schema
 from shared.views.store import ViewStore
 from shared.views.tables import tables_for
 from shared.views.tracking import ViewPosition
@@ -67,6 +67,11 @@ AWAITING_PAGE = page_schema(
 )
 DELEGATIONS_PAGE = page_schema(row_schema(_TABLES.delegations))
 POSTS_PAGE = page_schema(row_schema(_TABLES.posts))
+POSITION = {
+    **AS_OF,
+    "properties": {"tenant": {"type": "string"}, **AS_OF["properties"]},
+    "required": ["tenant", *AS_OF["required"]],
+}
 
 #: A date in a query: ISO 8601 text only (``?from=0`` is a 422, not 1 January 1970).
 QueryDate = Annotated[date, BeforeValidator(iso_date_only)]
@@ -386,7 +391,11 @@ def posts_directory(
     )
 
 
-@router.get("/views/position", summary="The log position the views reflect (read-your-writes)")
+@router.get(
+    "/views/position",
+    summary="The log position the views reflect (read-your-writes)",
+    responses=json_answer(POSITION),
+)
 def views_position(
     principal: Reader,
     request: Request,
