@@ -93,7 +93,7 @@ change_route(
     name="redate_opening",
     summary="Correct the day the post opened, with a reason",
     description=(
-        "The post's first coverage begins on the new day, which must not be after what "
+        "The post's first coverage begins on the new day, a day at least before what "
         "followed it (its next coverage change, or its closure). Earlier: `409 "
         "country-covered` if another post of the directorate covered one of its first "
         "countries on a day it gains. Later: `422 collected-requests` if it would leave "

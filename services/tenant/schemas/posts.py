@@ -65,7 +65,7 @@ class RedateCoverage(Strict):
 
 class RedateOpening(Strict):
     opened_on: IsoDate = Field(
-        description="The day the post really opened (not after its next coverage change or "
+        description="The day the post really opened (before its next coverage change or "
         "its closure)",
         examples=["2005-09-01"],
     )
