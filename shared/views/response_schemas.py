@@ -58,26 +58,28 @@ def row_schema(table: Table, extra: Mapping[str, dict[str, Any]] | None = None) 
             continue
         properties[column.name] = _column(column.type, bool(column.nullable))
     properties.update(extra or {})
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties),
-        "additionalProperties": False,
-    }
+    return closed_object(properties)
 
 
 def page_schema(item: dict[str, Any]) -> dict[str, Any]:
     """A page of a list (``Page.as_dict``): its items, where to go on, and the position."""
-    return {
-        "type": "object",
-        "properties": {
+    return closed_object(
+        {
             "items": {"type": "array", "items": item},
             "next_cursor": {"type": ["string", "null"]},
             "total": {"type": "integer", "minimum": 0},
             "position": {"type": "integer", "minimum": 0},
             "as_of": AS_OF,
-        },
-        "required": ["items", "next_cursor", "total", "position", "as_of"],
+        }
+    )
+
+
+def closed_object(properties: dict[str, Any]) -> dict[str, Any]:
+    """An object with exactly ``properties``, every one required."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
         "additionalProperties": False,
     }
 
