@@ -17,6 +17,16 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from pydantic import BeforeValidator
 
+from services.tenant.schemas.answers import (
+    AGREEMENTS_PAGE,
+    ANNUAL_REPORT,
+    AWAITING_PAGE,
+    COUNTRY_FILE,
+    DELEGATIONS_PAGE,
+    MISSIONS_PAGE,
+    POSITION,
+    POSTS_PAGE,
+)
 from shared.domain.vocabulary import (
     AgreementKind,
     AgreementStatus,
@@ -34,94 +44,12 @@ from shared.http.query import LARGEST_ID, whole_number
 from shared.http.security import Reader
 from shared.http.strict_json import LedgerRoute
 from shared.views import queries
-from shared.views.response_schemas import (
-    AS_OF,
-    closed_object,
-    json_answer,
-    page_schema,
-    row_schema,
-)
+from shared.views.response_schemas import json_answer
 from shared.views.store import ViewStore
-from shared.views.tables import tables_for
 from shared.views.tracking import ViewPosition
 from shared.views.waiting import current_position, wait_for_position
 
 router = APIRouter(prefix="/api/{tenant}", tags=["views"], route_class=LedgerRoute)
-
-#: The lists' answers, stated from the view tables (``shared.views.response_schemas``).
-_TABLES = tables_for(None)
-_AGREEMENT_STATUS = {"type": "string", "enum": [s.value for s in AgreementStatus] + ["expired"]}
-AGREEMENT_ITEM = row_schema(
-    _TABLES.agreements,
-    {
-        "status": {**_AGREEMENT_STATUS, "description": "expired: derived from expires_on"},
-        "recorded_status": {
-            "type": "string",
-            "enum": [s.value for s in AgreementStatus],
-            "description": "The status the last event recorded",
-        },
-    },
-)
-MISSION_ITEM = row_schema(_TABLES.missions)
-DELEGATION_ITEM = row_schema(_TABLES.delegations)
-POST_ITEM = row_schema(_TABLES.posts)
-AGREEMENTS_PAGE = page_schema(AGREEMENT_ITEM)
-MISSIONS_PAGE = page_schema(MISSION_ITEM)
-AWAITING_PAGE = page_schema(
-    row_schema(
-        _TABLES.missions,
-        {"waiting_days": {"type": "integer", "description": "Days since the request came"}},
-    )
-)
-DELEGATIONS_PAGE = page_schema(DELEGATION_ITEM)
-POSTS_PAGE = page_schema(POST_ITEM)
-_COUNT = {"type": "integer", "minimum": 0}
-_BY_STATUS = {"type": "object", "additionalProperties": _COUNT}
-COUNTRY_FILE = closed_object(
-    {
-        "country": closed_object(
-            {
-                "code": {"type": "string"},
-                "name_fr": {"type": "string"},
-                "name_en": {"type": "string"},
-            }
-        ),
-        "counts": closed_object(
-            {
-                "agreements": _COUNT,
-                "missions": _COUNT,
-                "delegations": _COUNT,
-                "posts": _COUNT,
-                "agreements_by_status": _BY_STATUS,
-                "missions_by_status": _BY_STATUS,
-            }
-        ),
-        "agreements": {"type": "array", "items": AGREEMENT_ITEM},
-        "missions": {"type": "array", "items": MISSION_ITEM},
-        "delegations": {"type": "array", "items": DELEGATION_ITEM},
-        "posts": {"type": "array", "items": POST_ITEM},
-        "post_history": {
-            "type": "array",
-            "items": closed_object(
-                {
-                    "post_id": {"type": "string"},
-                    "name": {"type": "string"},
-                    "city": {"type": "string"},
-                    "status": {"type": "string"},
-                    "valid_from": {"type": "string", "format": "date"},
-                    "valid_until": {"type": ["string", "null"], "format": "date"},
-                }
-            ),
-        },
-        "position": _COUNT,
-        "as_of": AS_OF,
-    }
-)
-POSITION = {
-    **AS_OF,
-    "properties": {"tenant": {"type": "string"}, **AS_OF["properties"]},
-    "required": ["tenant", *AS_OF["required"]],
-}
 
 #: A date in a query: ISO 8601 text only (``?from=0`` is a 422, not 1 January 1970).
 QueryDate = Annotated[date, BeforeValidator(iso_date_only)]
@@ -492,7 +420,11 @@ def country_file(
     )
 
 
-@router.get("/reports/annual/{year}", summary="Annual activity report, with its counting rules")
+@router.get(
+    "/reports/annual/{year}",
+    summary="Annual activity report, with its counting rules",
+    responses=json_answer(ANNUAL_REPORT),
+)
 def annual_report(
     principal: Reader,
     request: Request,
