@@ -61,17 +61,16 @@ def stated(client: TestClient) -> dict[str, Any]:
 
 
 def _caught_up(client: TestClient, tenant: str, headers: dict[str, str]) -> int:
-    """The views' position once the embedded projector has projected the sample data
-    (it stops moving); the reads below wait for it."""
-    last = -1
-    for _ in range(100):
+    """The views' position once the embedded projector has projected the sample data:
+    unchanged over a second (the reads below wait for it)."""
+    seen: list[int] = []
+    for _ in range(120):
         answer = client.get(f"/api/{tenant}/views/position", headers=headers)
-        seen = int(answer.json()["position"])
-        if seen == last and seen > 0:
-            return seen
-        last = seen
-        time.sleep(0.2)
-    raise AssertionError(f"the {tenant} views were still moving after 20 s")
+        seen.append(int(answer.json()["position"]))
+        if len(seen) >= 5 and seen[-1] > 0 and len(set(seen[-5:])) == 1:
+            return seen[-1]
+        time.sleep(0.25)
+    raise AssertionError(f"the {tenant} views were still moving after 30 s: {seen[-5:]}")
 
 
 def _check(stated: dict[str, Any], path: str, answer: Any) -> None:
