@@ -153,6 +153,22 @@ def noncharacter(text: str) -> str | None:
     return f"U+{ord(found.group()):04X} at position {found.start() + 1}"
 
 
+#: Both, in one search: what a command's free text may not hold (``refused_character``).
+_REFUSED = re.compile(f"{CONTROL.pattern}|{NONCHARACTER.pattern}")
+
+
+def refused_character(text: str) -> tuple[str, str] | None:
+    """The rule (``RULE`` or ``NONCHARACTER_RULE``) and place of ``text``'s first control
+    character or noncharacter, or None: one search, as a command checks every text
+    field of every imported record."""
+    found = _REFUSED.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    rule = NONCHARACTER_RULE if NONCHARACTER.match(char) else RULE
+    return rule, f"U+{ord(char):04X} at position {found.start() + 1}"
+
+
 def lone_surrogate(text: str) -> str | None:
     """Where ``text``'s first lone surrogate is (``U+D800 at position 1``), or None."""
     found = SURROGATE.search(text)

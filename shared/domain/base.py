@@ -30,13 +30,11 @@ from shared.errors import (
 from shared.json_types import json_type
 from shared.text import (
     NONCHARACTER_MESSAGE,
-    NONCHARACTER_RULE,
     SURROGATE_RULE,
     composed,
-    control_character,
     invisible,
     lone_surrogate,
-    noncharacter,
+    refused_character,
 )
 from shared.text import RULE as CONTROL_RULE
 
@@ -306,23 +304,24 @@ def optional_text(field: str, value: str, max_length: int) -> str:
 
 def _refuse_control_characters(field: str, text: str) -> None:
     """Text no store or export can hold, or a pasted slip: refused (``shared.text``)."""
-    found = control_character(text)
+    found = refused_character(text)
     if found is not None:
+        rule, where = found
+        if rule == CONTROL_RULE:
+            detail = (
+                f"{field} contains a control character ({where}); only tab, line feed and "
+                "carriage return are allowed"
+            )
+        else:
+            detail = f"{field} {NONCHARACTER_MESSAGE.format(where=where)}"
+        raise ValidationError(field, rule, detail)
+    found_surrogate = lone_surrogate(text)
+    if found_surrogate is not None:
         raise ValidationError(
             field,
-            CONTROL_RULE,
-            f"{field} contains a control character ({found}); only tab, line feed and "
-            "carriage return are allowed",
+            SURROGATE_RULE,
+            f"{field} holds a lone surrogate ({found_surrogate}), not Unicode text",
         )
-    found = lone_surrogate(text)
-    if found is not None:
-        raise ValidationError(
-            field, SURROGATE_RULE, f"{field} holds a lone surrogate ({found}), not Unicode text"
-        )
-    found = noncharacter(text)
-    if found is not None:
-        message = NONCHARACTER_MESSAGE.format(where=found)
-        raise ValidationError(field, NONCHARACTER_RULE, f"{field} {message}")
 
 
 def text_value(field: str, value: Any) -> str:

@@ -10,11 +10,14 @@ import pytest
 from shared.domain.base import optional_text, require_text
 from shared.errors import ValidationError
 from shared.text import (
+    NONCHARACTER_RULE,
+    RULE,
     TEXT_PATTERN,
     composed,
     control_character,
     first_control_character,
     noncharacter,
+    refused_character,
 )
 
 
@@ -71,6 +74,12 @@ def test_every_noncharacter_and_only_those_is_found() -> None:
     assert noncharacter("Ha\U0001ffff") == "U+1FFFF at position 3"
     # Private use stays text: an agency's system may give such a character a glyph.
     assert noncharacter("\ue000\U000f0000\ufffd") is None
+
+
+def test_one_search_finds_the_first_refused_character_and_names_its_rule() -> None:
+    assert refused_character("a\uffffb\x00") == (NONCHARACTER_RULE, "U+FFFF at position 2")
+    assert refused_character("a\x00b\uffff") == (RULE, "U+0000 at position 2")
+    assert refused_character("Hanoï \ue000") is None
 
 
 def test_the_documented_pattern_refuses_the_first_planes_noncharacters() -> None:

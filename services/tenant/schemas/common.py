@@ -32,10 +32,10 @@ from shared.text import (
     SURROGATE_RULE,
     TEXT_PATTERN,
     composed,
-    control_character,
     first_control_character,
     lone_surrogate,
     noncharacter,
+    refused_character,
 )
 from shared.text import RULE as CONTROL_RULE
 
@@ -69,12 +69,11 @@ def _plain_text(value: Any) -> Any:
     length bound counts the characters a reader sees, however they were typed.
     """
     if type(value) is str:
-        found = control_character(value)
+        found = refused_character(value)
         if found is not None:
-            raise PydanticCustomError(CONTROL_RULE, CONTROL_MESSAGE, {"where": found})
-        found = noncharacter(value)
-        if found is not None:
-            raise PydanticCustomError(NONCHARACTER_RULE, NONCHARACTER_MESSAGE, {"where": found})
+            rule, where = found
+            message = CONTROL_MESSAGE if rule == CONTROL_RULE else NONCHARACTER_MESSAGE
+            raise PydanticCustomError(rule, message, {"where": where})
         return composed(value)
     return value
 
