@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BeforeValidator
 
+from services.reporting import answers
 from services.reporting.bootstrap import ReportingService
 from shared.auth.roles import Principal
 from shared.domain.vocabulary import vocabularies
@@ -26,11 +27,13 @@ from shared.errors import ValidationError
 from shared.http.iso import iso_date_only
 from shared.http.query import LARGEST_ID
 from shared.http.security import ReportingReader
+from shared.http.vocabulary_schema import VOCABULARIES
 from shared.reporting import queries, sheets
 from shared.reporting.exports import XLSX_TYPE, context_headers, render
 from shared.reporting.labels import labelled
 from shared.reporting.queries.overlaps import MAX_LIMIT
 from shared.reporting.tracking import as_of
+from shared.views.response_schemas import json_answer
 
 router = APIRouter(prefix="/api/reporting", tags=["reporting"])
 #: Overlaps per JSON page when the request names no limit.
@@ -65,16 +68,18 @@ GroupBy = Annotated[
 ]
 
 
-#: What ``?format=csv|xlsx`` answers instead of JSON, for the OpenAPI document.
-FILES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "JSON, or with `format`, the same answer as a file",
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
-        },
+def json_or_file(schema: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses``: ``schema`` in JSON, or with ``?format=csv|xlsx`` a file."""
+    return {
+        200: {
+            "description": "JSON, or with `format`, the same answer as a file",
+            "content": {
+                "application/json": {"schema": schema},
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
     }
-}
 
 
 def _service(request: Request) -> ReportingService:
@@ -112,7 +117,7 @@ def _respond(
 @router.get(
     "/figures",
     summary="Actions and budgets by country × directorate × year × type × theme",
-    responses=FILES,
+    responses=json_or_file(answers.FIGURES),
 )
 def figures(
     principal: ReportingReader,
@@ -153,7 +158,11 @@ def group_by_names(values: list[str]) -> list[str]:
     return names
 
 
-@router.get("/matrix", summary="Who works with which country on which theme", responses=FILES)
+@router.get(
+    "/matrix",
+    summary="Who works with which country on which theme",
+    responses=json_or_file(answers.MATRIX),
+)
 def matrix(
     principal: ReportingReader,
     request: Request,
@@ -175,7 +184,9 @@ def matrix(
 
 
 @router.get(
-    "/agreements/in-force", summary="Agreements in force by partner country", responses=FILES
+    "/agreements/in-force",
+    summary="Agreements in force by partner country",
+    responses=json_or_file(answers.AGREEMENTS_IN_FORCE),
 )
 def agreements_in_force(
     principal: ReportingReader,
@@ -199,7 +210,7 @@ def agreements_in_force(
 @router.get(
     "/overlaps",
     summary="Missions of two directorates: same country, theme and dates",
-    responses=FILES,
+    responses=json_or_file(answers.OVERLAPS),
 )
 def overlaps(
     principal: ReportingReader,
@@ -237,6 +248,7 @@ def overlaps(
 @router.get(
     "/vocabularies",
     summary="The codes the figures use: French and English labels, international codes",
+    responses=json_answer(VOCABULARIES),
 )
 def vocabulary_key(_: ReportingReader) -> dict[str, Any]:
     """The key to the figures' codes (``group_by=theme``, ``type``…): every code with
@@ -245,7 +257,11 @@ def vocabulary_key(_: ReportingReader) -> dict[str, Any]:
     return vocabularies()
 
 
-@router.get("/alerts", summary="Overlap alert events, in the order they were raised")
+@router.get(
+    "/alerts",
+    summary="Overlap alert events, in the order they were raised",
+    responses=json_answer(answers.ALERTS),
+)
 def alerts(
     principal: ReportingReader,
     request: Request,
@@ -259,7 +275,11 @@ def alerts(
     return queries.alerts(service.store, service.tenants, after=after, limit=limit)
 
 
-@router.get("/status", summary="Positions reflected per directorate, and the projector's state")
+@router.get(
+    "/status",
+    summary="Positions reflected per directorate, and the projector's state",
+    responses=json_answer(answers.STATUS),
+)
 def status(principal: ReportingReader, request: Request) -> dict[str, Any]:
     _record(request, principal, "status", None)
     service = _service(request)

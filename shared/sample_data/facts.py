@@ -198,6 +198,58 @@ NAMED_MISSIONS = [
         date(2013, 4, 15),
         date(2013, 4, 18),
     ),
+    (
+        "police",
+        "Stage de détection de la fraude documentaire",
+        "training-course",
+        ["MA"],
+        "illegal-immigration-and-document-fraud",
+        "Rabat",
+        date(2023, 11, 20),
+        date(2023, 11, 24),
+    ),
+    # Two directorates in the same country, on the same theme, on days that meet: what
+    # consolidated reporting lists as overlaps (and raises as alerts) for coordination.
+    (
+        "police",
+        "Atelier sur la gestion intégrée des frontières",
+        "expert-mission",
+        ["CI"],
+        "border-management",
+        "Abidjan",
+        date(2025, 10, 6),
+        date(2025, 10, 10),
+    ),
+    (
+        "gendarmerie",
+        "Stage de surveillance des frontières terrestres",
+        "training-course",
+        ["CI"],
+        "border-management",
+        "Abidjan",
+        date(2025, 10, 8),
+        date(2025, 10, 17),
+    ),
+    (
+        "police",
+        "Séminaire régional sur la cybercriminalité",
+        "seminar",
+        ["SN"],
+        "cybercrime",
+        "Dakar",
+        date(2024, 3, 11),
+        date(2024, 3, 15),
+    ),
+    (
+        "gendarmerie",
+        "Formation aux investigations numériques",
+        "training-course",
+        ["SN"],
+        "cybercrime",
+        "Dakar",
+        date(2024, 3, 13),
+        date(2024, 3, 22),
+    ),
 ]
 
 #: What each tenant's generated missions are about, and where.

@@ -113,9 +113,59 @@ def test_every_list_page_country_file_and_report_is_what_the_document_states(
     for country in sorted(countries):
         answer = client.get(f"/api/{tenant}/countries/{country}", headers=auth)
         _check(stated, "/api/{tenant}/countries/{country}", answer)
+    _check(
+        stated,
+        "/api/{tenant}/vocabularies",
+        client.get(f"/api/{tenant}/vocabularies", headers=auth),
+    )
     for year in range(2005, 2027):
         answer = client.get(f"/api/{tenant}/reports/annual/{year}", headers=auth)
         _check(stated, "/api/{tenant}/reports/annual/{year}", answer)
 
     assert items > 20  # the sample data filled the lists
     assert len(countries) > 5
+
+
+def test_reporting_s_answers_on_the_sample_data_are_what_its_document_states(
+    settings: Settings, client: TestClient, headers: dict[str, dict[str, str]]
+) -> None:
+    """The consolidated figures, matrix, agreements, overlaps and alerts of the sample
+    data (which holds two overlaps of police and gendarmerie) against reporting's own
+    document; every page of overlaps and alerts."""
+    positions = {t: _caught_up(client, t, headers[t]) for t in TENANTS}
+    issuer = DevIssuer(settings.data_dir, settings.issuer, settings.audience, settings.tenants)
+    auth = {"Authorization": f"Bearer {issuer.token('reporting', 3600)}"}
+    for _ in range(120):  # reporting reads the directorates' logs in the background
+        status = client.get("/api/reporting/status", headers=auth).json()
+        if status["positions"] == positions:
+            break
+        time.sleep(0.25)
+    document = client.get("/api/reporting/openapi.json").json()
+    stated = {
+        path: item["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        for path, item in document["paths"].items()
+        if path.startswith("/api/reporting/")
+    }
+
+    def read(name: str, query: str = "") -> Any:
+        answer = client.get(f"/api/reporting/{name}?{query}", headers=auth)
+        _check(stated, f"/api/reporting/{name}", answer)
+        return answer.json()
+
+    for year in ("", "year=2013", "year=2025"):
+        read("figures", year)
+        read("figures", f"group_by=directorate&{year}")
+        read("matrix", year)
+        read("agreements/in-force", year)
+    read("matrix", "type=training-course")
+    read("vocabularies")
+    read("status")
+    overlaps = read("overlaps", "limit=1")
+    cursor = overlaps["next_cursor"]
+    while cursor is not None:
+        cursor = read("overlaps", f"limit=1&cursor={cursor}")["next_cursor"]
+    alerts = read("alerts", "limit=1")["items"]
+    while alerts:
+        alerts = read("alerts", f"limit=1&after={alerts[-1]['seq']}")["items"]
+
+    assert overlaps["total"] >= 2  # the sample data's two police-gendarmerie overlaps

@@ -24,6 +24,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator, FormatChecker
 from openpyxl import load_workbook
 from sqlalchemy.schema import DropSchema
 
@@ -427,6 +428,61 @@ def test_the_status_shows_the_projector_and_the_positions(reporting: Reporting) 
     assert status["running"] is True
     assert status["stopped_by_error"] is False
     assert set(status["positions"]) == set(TENANTS)
+
+
+#: JSON answers of every kind: each grouping, a typed matrix (null agreement counts),
+#: a year's agreements, one-item pages of overlaps and alerts (restricted pairs too).
+ANSWERS: list[tuple[str, dict[str, Any]]] = [
+    ("/api/reporting/figures", {}),
+    ("/api/reporting/figures", {"group_by": ""}),
+    ("/api/reporting/figures", {"group_by": "directorate,theme", "country": "VN"}),
+    ("/api/reporting/figures", {"year": 2025, "type": "seminar"}),
+    ("/api/reporting/matrix", {}),
+    ("/api/reporting/matrix", {"type": "seminar"}),
+    ("/api/reporting/matrix", {"year": 2025, "directorate": "police"}),
+    ("/api/reporting/agreements/in-force", {}),
+    ("/api/reporting/agreements/in-force", {"year": 2020, "country": "VN"}),
+    ("/api/reporting/vocabularies", {}),
+    ("/api/reporting/status", {}),
+]
+
+
+def test_every_json_answer_is_what_the_document_states(reporting: Reporting) -> None:
+    """Each reporting operation's 200 schema is closed: a field it does not name, a
+    null where it promises a count, or a number where it promises a string fails."""
+    document = reporting.client.get("/api/reporting/openapi.json").json()
+
+    def check(path: str, params: dict[str, Any]) -> dict[str, Any]:
+        answer = reporting.get(path, **params)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        content = document["paths"][path]["get"]["responses"]["200"]["content"]
+        validator = Draft202012Validator(
+            content["application/json"]["schema"], format_checker=FormatChecker()
+        )
+        errors = [f"{list(e.path)}: {e.message}"[:300] for e in validator.iter_errors(body)]
+        assert not errors, f"{path} {params}: " + "\n".join(errors[:5])
+        return body
+
+    for path, params in ANSWERS:
+        check(path, params)
+    seen: list[dict[str, Any]] = []
+    cursor: dict[str, Any] = {}
+    while True:
+        page = check("/api/reporting/overlaps", {"limit": 1, **cursor})
+        seen += page["items"]
+        if page["next_cursor"] is None:
+            break
+        cursor = {"cursor": page["next_cursor"]}
+    alerts: list[dict[str, Any]] = []
+    after = 0
+    while items := check("/api/reporting/alerts", {"after": after, "limit": 1})["items"]:
+        alerts += items
+        after = items[-1]["seq"]
+
+    # Restricted overlaps and alerts: tests/reporting/test_overlaps.py.
+    assert len(seen) >= 4
+    assert len(alerts) >= len(seen)
 
 
 def test_probes_are_open(reporting: Reporting) -> None:

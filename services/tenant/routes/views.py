@@ -43,6 +43,7 @@ from shared.http.iso import iso_date_only
 from shared.http.query import LARGEST_ID, whole_number
 from shared.http.security import Reader
 from shared.http.strict_json import LedgerRoute
+from shared.http.vocabulary_schema import VOCABULARIES
 from shared.views import queries
 from shared.views.response_schemas import json_answer
 from shared.views.store import ViewStore
@@ -319,6 +320,7 @@ def delegations_calendar(
 @router.get(
     "/vocabularies",
     summary="The codes records and figures use: French and English labels, international codes",
+    responses=json_answer(VOCABULARIES),
 )
 def vocabulary_key(_: Reader, tenant: str) -> dict[str, Any]:
     """Each closed vocabulary (themes, mission types and statuses, agreement kinds…),
