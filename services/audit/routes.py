@@ -16,6 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BeforeValidator
 
+from services.audit import answers
 from services.audit.bootstrap import AuditService
 from services.audit.schemas import (
     AccessLogEntry,
@@ -35,6 +36,7 @@ from shared.http.query import LARGEST_ID
 from shared.http.security import Auditor
 from shared.views import queries
 from shared.views.queries import Page
+from shared.views.response_schemas import json_answer
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -239,6 +241,7 @@ def _view_as_of(
         AXES[axis],
         axis,
     )
+    # What this adds to the directorate's answer is stated in ``answers`` (``_SAID``).
     said: dict[str, Any] = {f"as_of_{axis}": instant.isoformat()}
     if axis == "business":
         said["left_out_records"] = list(left_out)
@@ -268,9 +271,12 @@ def _list_route(view: str, summary: str, name: str, axis: Any, query: ListAsOf) 
 
     endpoint.__annotations__ = {**endpoint.__annotations__, "_": AUDITED_VIEW[axis]}
     endpoint.__name__ = endpoint.__qualname__ = name
-    router.get(f"/{{tenant}}/as-of/{axis}/{view}", summary=summary, description=AS_OF_VIEW[axis])(
-        endpoint
-    )
+    router.get(
+        f"/{{tenant}}/as-of/{axis}/{view}",
+        summary=summary,
+        description=AS_OF_VIEW[axis],
+        responses=json_answer(answers.page_as_of(view, axis)),
+    )(endpoint)
 
 
 _list_as_of(
@@ -324,6 +330,7 @@ def _country_route(axis: Any) -> None:
         f"/{{tenant}}/as-of/{axis}/countries/{{country}}",
         summary=f"A country file as it stood at a {axis} time",
         description=AS_OF_VIEW[axis],
+        responses=json_answer(answers.country_file_as_of(axis)),
     )(country_as_of)
 
 
@@ -348,6 +355,7 @@ def _report_route(axis: Any) -> None:
         f"/{{tenant}}/as-of/{axis}/reports/annual/{{year}}",
         summary=f"The annual activity report as it stood at a {axis} time",
         description=AS_OF_VIEW[axis],
+        responses=json_answer(answers.annual_report_as_of(axis)),
     )(annual_report_as_of)
 
 

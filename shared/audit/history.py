@@ -45,7 +45,7 @@ from shared.audit.errors import (
 from shared.domain.base import EntenteAggregate
 from shared.domain.catalogue import AGGREGATE_TYPES
 from shared.errors import AlteredHistoryError
-from shared.events.envelope import EventEnvelope, envelope, to_json
+from shared.events.envelope import EventEnvelope, envelope, kebab, to_json
 from shared.views.queries.present import agreement_status
 
 Axis = Literal["recorded", "business"]
@@ -241,10 +241,13 @@ def _apply(aggregate: Any, event: Any) -> Any:
         if aggregate is None:
             return event.mutate(None)
         event.apply(aggregate)
-    except Exception as error:  # any failure of a domain apply() means "cannot replay"
+    except Exception:  # any failure of a domain apply() means "cannot replay"
+        # Named by its event (a renewal withdrawn, a coverage corrected...): the Python
+        # error the apply() raised (``IndexError('pop from empty list')``) told an
+        # auditor nothing and showed the code's insides in an answer.
         raise UnreplayableHistoryError(
-            f"version {event.originator_version} cannot be applied without the versions "
-            f"left out before it: {error!r}"
+            f"version {event.originator_version} ({kebab(type(event).__name__)}) cannot be "
+            "applied without the versions left out before it"
         ) from None
     aggregate.version = event.originator_version
     aggregate.modified_on = event.timestamp

@@ -105,3 +105,26 @@ def _column(kind: Any, nullable: bool) -> dict[str, Any]:
     if nullable:
         found = {**found, "type": [found["type"], "null"]}
     return found
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema``, or null: a field every answer holds, empty until a step sets it."""
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    found = {**schema, "type": [*kinds, "null"] if "null" not in kinds else kinds}
+    if "enum" in schema and None not in schema["enum"]:
+        found["enum"] = [*schema["enum"], None]
+    return found
+
+
+def extended(schema: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    """The closed object ``schema`` with ``properties`` added, every one required: an
+    answer that is another's with a few fields more (a view read as of a past time)."""
+    assert schema.get("additionalProperties") is False, "only a closed object is extended"
+    return {
+        **schema,
+        "properties": {**schema["properties"], **properties},
+        "required": [
+            *schema["required"],
+            *(name for name in properties if name not in schema["properties"]),
+        ],
+    }

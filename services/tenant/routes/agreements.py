@@ -19,11 +19,13 @@ from services.tenant.schemas.agreements import (
     TerminateAgreement,
 )
 from services.tenant.schemas.common import Withdrawal, record_state
+from services.tenant.schemas.records import AGREEMENT_RECORD
 from shared.domain.agreement import Agreement
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
 from shared.http.strict_json import LedgerRoute
 from shared.views.queries.present import agreement_status
+from shared.views.response_schemas import json_answer
 
 router = APIRouter(prefix="/api/{tenant}/agreements", tags=["agreements"], route_class=LedgerRoute)
 
@@ -51,7 +53,11 @@ def sign(
     return accepted(result, response, f"/api/{ctx.tenant}/agreements/{result.record_id}")
 
 
-@router.get("/{record_id}", summary="One agreement's current state")
+@router.get(
+    "/{record_id}",
+    summary="One agreement's current state",
+    responses=json_answer(AGREEMENT_RECORD),
+)
 def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response) -> dict[str, Any]:
     """The agreement as the register and the country file show it.
 

@@ -17,10 +17,12 @@ from services.tenant.schemas.delegations import (
     PlanDelegation,
     RescheduleDelegation,
 )
+from services.tenant.schemas.records import DELEGATION_RECORD
 from shared.domain.delegation import DelegationVisit
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
 from shared.http.strict_json import LedgerRoute
+from shared.views.response_schemas import json_answer
 
 router = APIRouter(
     prefix="/api/{tenant}/delegations", tags=["delegations"], route_class=LedgerRoute
@@ -56,7 +58,11 @@ def plan(
     return accepted(result, response, f"/api/{ctx.tenant}/delegations/{result.record_id}")
 
 
-@router.get("/{record_id}", summary="One delegation visit's current state")
+@router.get(
+    "/{record_id}",
+    summary="One delegation visit's current state",
+    responses=json_answer(DELEGATION_RECORD),
+)
 def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response) -> dict[str, Any]:
     record = ledger.record(DelegationVisit, record_id)
     etag(response, record.version)

@@ -29,6 +29,7 @@ from services.tenant.schemas.missions import (
     ScheduleMission,
     ValidateMission,
 )
+from services.tenant.schemas.records import MISSION_RECORD
 from shared.application.bulk import MAX_ITEMS, create_all
 from shared.application.ledger import CooperationLedger
 from shared.domain.context import CommandContext
@@ -45,6 +46,7 @@ from shared.http.commands import (
 from shared.http.problems import problem
 from shared.http.security import Public, Reader, Recorder, Validator
 from shared.http.strict_json import LedgerRoute
+from shared.views.response_schemas import json_answer
 
 router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"], route_class=LedgerRoute)
 
@@ -176,7 +178,11 @@ def _new_mission(
     )
 
 
-@router.get("/{record_id}", summary="One mission's current state")
+@router.get(
+    "/{record_id}",
+    summary="One mission's current state",
+    responses=json_answer(MISSION_RECORD),
+)
 def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response) -> dict[str, Any]:
     record = ledger.record(Mission, record_id)
     etag(response, record.version)

@@ -18,12 +18,14 @@ from services.tenant.schemas.posts import (
     RedateCoverage,
     RedateOpening,
 )
+from services.tenant.schemas.records import POST_RECORD
 from shared.application.collected import check_collected_requests
 from shared.application.ledger import CooperationLedger
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
 from shared.http.strict_json import LedgerRoute
+from shared.views.response_schemas import json_answer
 
 router = APIRouter(prefix="/api/{tenant}/posts", tags=["posts"], route_class=LedgerRoute)
 
@@ -54,7 +56,11 @@ def open_post(
     return accepted(result, response, f"/api/{ctx.tenant}/posts/{result.record_id}")
 
 
-@router.get("/{record_id}", summary="One post's current state and coverage history")
+@router.get(
+    "/{record_id}",
+    summary="One post's current state and coverage history",
+    responses=json_answer(POST_RECORD),
+)
 def read(principal: Reader, ledger: Ledger, record_id: UUID, response: Response) -> dict[str, Any]:
     record = ledger.record(PostAbroad, record_id)
     etag(response, record.version)
