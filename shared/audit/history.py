@@ -46,7 +46,7 @@ from shared.domain.base import EntenteAggregate
 from shared.domain.catalogue import AGGREGATE_TYPES
 from shared.errors import AlteredHistoryError
 from shared.events.envelope import EventEnvelope, envelope, kebab, to_json
-from shared.views.queries.present import agreement_status
+from shared.views.queries.present import agreement_status, with_money
 
 Axis = Literal["recorded", "business"]
 
@@ -172,14 +172,16 @@ def shown(kind: str, state: dict[str, Any], day: date) -> dict[str, Any]:
 
 
 def snapshot(aggregate: EntenteAggregate) -> dict[str, Any]:
-    """The record's state as JSON values: its fields and derived properties, no metadata."""
+    """The record's state as JSON values: its fields and derived properties, no metadata;
+    amounts as the record read shows them (one ``budget``, not its amount and currency
+    apart), so a change of budget is one change."""
     state = {k: to_json(v) for k, v in vars(aggregate).items() if not k.startswith("_")}
     for name in dir(type(aggregate)):
         if name in _LIBRARY_PROPERTIES or name.startswith("_"):
             continue
         if isinstance(getattr(type(aggregate), name, None), property):
             state[name] = to_json(getattr(aggregate, name))
-    return dict(sorted(state.items()))
+    return dict(sorted(with_money(state).items()))
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:

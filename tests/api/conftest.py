@@ -264,14 +264,13 @@ AFTER: dict[tuple[str, str], dict[str, Any]] = {
     ("missions", "schedule"): {
         "status": "scheduled",
         "place": "Phnom Penh",
-        "budget_amount": "24000.00",
-        "budget_currency": "EUR",
+        "budget": {"amount": "24000.00", "currency": "EUR"},
     },
     ("missions", "launch"): {"status": "launched", "launched_on": "2013-10-07"},
     ("missions", "completion"): {
         "status": "completed",
         "participants": 18,
-        "actual_cost_amount": "23950.50",
+        "actual_cost": {"amount": "23950.50", "currency": "EUR"},
     },
     ("missions", "cancellation"): {
         "status": "cancelled",

@@ -517,7 +517,7 @@ def test_an_amount_sent_as_a_json_number_is_recorded_exactly(api: Api, literal: 
 
     assert response.status_code == 200, response.text
     state = api.get(record.path).json()
-    assert Decimal(state["budget_amount"]) == Decimal(literal)
+    assert Decimal(state["budget"]["amount"]) == Decimal(literal)
 
 
 @pytest.mark.parametrize(

@@ -207,4 +207,4 @@ def test_a_key_resent_with_an_amount_one_float_apart_is_refused_not_replayed(api
     assert again.json() == {**first.json(), "replayed": True}
     assert api.position() == position
     recorded = api.get(f"/api/police/agreements/{first.json()['id']}").json()
-    assert recorded["funding_amount"] == "12345678901234.567"
+    assert recorded["funding"]["amount"] == "12345678901234.567"

@@ -431,7 +431,7 @@ def test_a_budget_is_recorded_and_shown_with_its_currencys_decimals(
     scheduled = api.command(record, "schedule", budget={"amount": sent, "currency": currency})
 
     state = api.get(record.path).json()
-    assert (state["budget_amount"], state["budget_currency"]) == (recorded, currency)
+    assert state["budget"] == {"amount": recorded, "currency": currency}
     position = api.position()  # the log's end: the schedule's event and all before
     board = api.get(f"/api/police/missions?status=scheduled&min_position={position}&limit=200")
     assert board.status_code == 200, board.text
@@ -457,7 +457,7 @@ def test_a_corrected_actual_cost_moves_the_annual_report_and_the_history_keeps_b
 
     assert fixed.status_code == 200, fixed.text
     read = api.get(mission.path).json()
-    assert (read["actual_cost_amount"], read["participants"]) == ("2395.05", 16)
+    assert (read["actual_cost"]["amount"], read["participants"]) == ("2395.05", 16)
     after = api.get(f"/api/police/reports/annual/2013?min_position={fixed.json()['position']}")
     assert Decimal(after.json()["budgets"]["actual_cost"]["EUR"]) == before - Decimal("21555.45")
     events = api.get(f"{mission.path}/history").json()["events"]

@@ -38,6 +38,7 @@ from shared.text import (
     refused_character,
 )
 from shared.text import RULE as CONTROL_RULE
+from shared.views.queries.present import with_money
 
 
 def _business_date(value: date) -> date:
@@ -221,8 +222,9 @@ class Dated(Strict):
 
 
 def record_state(record: Any) -> dict[str, Any]:
-    """A record's public state as JSON (attributes not starting with ``_``)."""
-    state = {k: to_json(v) for k, v in vars(record).items() if not k.startswith("_")}
+    """A record's public state as JSON (attributes not starting with ``_``), amounts
+    as the commands take them and the lists show them (``with_money``)."""
+    state = with_money({k: to_json(v) for k, v in vars(record).items() if not k.startswith("_")})
     state["id"] = str(record.id)
     state["version"] = record.version
     state["created_on"] = to_json(record.created_on)

@@ -15,8 +15,9 @@ there is nothing to read it from at run time. Each list here follows that
 declaration, in its order and words. Every field is required and none other
 allowed: a field an aggregate gains or loses fails the contract tests at once.
 
-Unlike the lists, which show an amount and its currency as one object, a record
-shows them as the aggregate holds them: ``budget_amount`` and ``budget_currency``.
+An amount is one ``{"amount", "currency"}`` object (or null), as the commands take
+it and the lists show it, where the aggregate holds ``budget_amount`` and
+``budget_currency`` apart.
 """
 
 from __future__ import annotations
@@ -35,16 +36,11 @@ from shared.domain.vocabulary import (
     Theme,
 )
 from shared.views.answer_schemas import AGREEMENT_STATUS, RECORDED_AGREEMENT_STATUS
-from shared.views.response_schemas import closed_object, nullable
+from shared.views.response_schemas import MONEY, closed_object, nullable
 
 _TEXT: dict[str, Any] = {"type": "string"}
 _DAY: dict[str, Any] = {"type": "string", "format": "date"}
 _COUNT: dict[str, Any] = {"type": "integer", "minimum": 0}
-_AMOUNT: dict[str, Any] = {
-    "type": "string",
-    "description": "Exact decimal, in the currency's units",
-}
-_CURRENCY: dict[str, Any] = {"type": "string", "pattern": "^[A-Z]{3}$"}
 _COUNTRY: dict[str, Any] = {"type": "string", "pattern": "^[A-Z]{2}$"}
 _COUNTRIES: dict[str, Any] = {"type": "array", "items": _COUNTRY}
 
@@ -85,8 +81,7 @@ AGREEMENT_RECORD = _record(
         "signed_at": _TEXT,
         "duration_months": nullable({**_COUNT, "description": "null: open-ended"}),
         "term_start": _DAY,
-        "funding_amount": nullable(_AMOUNT),
-        "funding_currency": nullable(_CURRENCY),
+        "funding": MONEY,
         "funder": nullable(_TEXT),
         "status": AGREEMENT_STATUS,
         "amendments": {
@@ -122,13 +117,11 @@ MISSION_RECORD = _record(
         "end_date": nullable(_DAY),
         "place": nullable(_TEXT),
         "expert_count": nullable(_COUNT),
-        "budget_amount": nullable(_AMOUNT),
-        "budget_currency": nullable(_CURRENCY),
+        "budget": MONEY,
         "launched_on": nullable(_DAY),
         "completed_on": nullable(_DAY),
         "participants": nullable(_COUNT),
-        "actual_cost_amount": nullable(_AMOUNT),
-        "actual_cost_currency": nullable(_CURRENCY),
+        "actual_cost": MONEY,
         "outcome": nullable(_TEXT),
         "cancelled_on": nullable(_DAY),
         "cancellation_reason": nullable(_TEXT),

@@ -19,13 +19,23 @@ _MONEY = ("funding", "budget", "actual_cost")
 
 def plain(row: Row) -> dict[str, Any]:
     """Every column, JSON-ready; ``x_amount`` + ``x_currency`` become ``x``."""
-    result = {name: to_json(value) for name, value in row.items()}
+    return with_money({name: to_json(value) for name, value in row.items()})
+
+
+def with_money(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` (JSON-ready) with each ``x_amount`` + ``x_currency`` as one ``x``:
+    ``{"amount", "currency"}``, or null when there is none.
+
+    Why one place: commands take a budget as that object, the lists showed it so,
+    and a record read (and the audit's state of a record) showed ``budget_amount``
+    and ``budget_currency`` apart: three shapes of one amount for one client.
+    """
     for prefix in _MONEY:
-        if f"{prefix}_amount" in result:
-            amount = result.pop(f"{prefix}_amount")
-            currency = result.pop(f"{prefix}_currency")
-            result[prefix] = None if amount is None else {"amount": amount, "currency": currency}
-    return result
+        if f"{prefix}_amount" in fields:
+            amount = fields.pop(f"{prefix}_amount")
+            currency = fields.pop(f"{prefix}_currency")
+            fields[prefix] = None if amount is None else {"amount": amount, "currency": currency}
+    return fields
 
 
 def agreement_status(row: Row, today: date) -> str:
