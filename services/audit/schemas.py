@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from shared.access_log import AccessEntry
 from shared.audit.history import AsOf, RecordHistory, Step
+from shared.views.record_schemas import AUDITED_STATE
+
+#: A record's state as the audit rebuilds it: stated closed, one of the four kinds
+#: (it was an open object: an auditor's tools learnt nothing of its fields).
+AuditedState = Annotated[dict[str, Any], WithJsonSchema(AUDITED_STATE)]
 
 
 class RecordedBy(BaseModel):
@@ -64,7 +69,7 @@ class AuditedHistory(BaseModel):
     id: str
     type: str = Field(examples=["mission"])
     version: int = Field(description="The current version")
-    state: dict[str, Any] = Field(description="The current state, rebuilt from the events")
+    state: AuditedState = Field(description="The current state, rebuilt from the events")
     events: list[AuditedEvent]
 
     @classmethod
@@ -91,7 +96,7 @@ class StateAsOf(BaseModel):
         description="Versions whose time on this axis is after ``at`` (a back-dated correction "
         "can leave out a version between applied ones)"
     )
-    state: dict[str, Any]
+    state: AuditedState = Field(description="The state rebuilt from the versions applied")
 
     @classmethod
     def of(cls, found: AsOf) -> StateAsOf:

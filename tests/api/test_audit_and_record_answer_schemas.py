@@ -42,6 +42,8 @@ AXES = ("recorded", "business")
 #: Before most of the sample data's business dates, amid them, and now (``_now``).
 INSTANTS = ("2015-01-01T00:00:00Z", "2020-06-30T12:00:00Z")
 YEARS = (2012, 2016, 2020)
+#: One record in this many of each collection is also read through the audit.
+AUDITED_EVERY = 4
 #: How many of the countries an instant's lists name get their country file read.
 COUNTRY_FILES = 4
 
@@ -153,6 +155,7 @@ def test_every_record_read_and_its_history_is_what_the_document_states(
     client: TestClient,
     headers: dict[str, dict[str, str]],
     tenant_stated: Validators,
+    audit_stated: Validators,
     tenant: str,
 ) -> None:
     auth = headers[f"{tenant}-reader"]
@@ -177,8 +180,35 @@ def test_every_record_read_and_its_history_is_what_the_document_states(
                 assert record["id"] == history["id"] == item["id"]
                 assert record["version"] == history["version"]
                 read[collection] += 1
+                if read[collection] % AUDITED_EVERY == 1:
+                    _audited(client, audit_stated, headers["auditor"], tenant, record)
 
     assert sum(read.values()) > 20, read  # the sample data filled the lists
+
+
+def _audited(
+    client: TestClient,
+    stated: Validators,
+    auth: dict[str, str],
+    tenant: str,
+    record: dict[str, Any],
+) -> None:
+    """The audit's history of ``record`` and its state as of now on both axes: stated, and
+    the same state as the record read's, without the read's metadata."""
+    base = f"/api/audit/{tenant}/records/{record['id']}"
+    path = "/api/audit/{tenant}/records/{record_id}"
+    history = _check(stated, f"{path}/history", client.get(f"{base}/history", headers=auth))
+    for axis in AXES:
+        found = _check(
+            stated,
+            f"{path}/as-of/{axis}",
+            client.get(f"{base}/as-of/{axis}?at={_now()}", headers=auth),
+        )
+        assert found["state"] == history["state"]
+    shown = {
+        k: v for k, v in record.items() if k not in ("id", "version", "created_on", "modified_on")
+    }
+    assert {k: v for k, v in history["state"].items() if k in shown} == shown
 
 
 def _now() -> str:

@@ -19,12 +19,12 @@ from services.tenant.schemas.agreements import (
     TerminateAgreement,
 )
 from services.tenant.schemas.common import Withdrawal, record_state
-from services.tenant.schemas.records import AGREEMENT_RECORD
 from shared.domain.agreement import Agreement
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
 from shared.http.strict_json import LedgerRoute
 from shared.views.queries.present import agreement_status
+from shared.views.record_schemas import AGREEMENT_RECORD
 from shared.views.response_schemas import json_answer
 
 router = APIRouter(prefix="/api/{tenant}/agreements", tags=["agreements"], route_class=LedgerRoute)

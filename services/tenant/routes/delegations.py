@@ -17,11 +17,11 @@ from services.tenant.schemas.delegations import (
     PlanDelegation,
     RescheduleDelegation,
 )
-from services.tenant.schemas.records import DELEGATION_RECORD
 from shared.domain.delegation import DelegationVisit
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
 from shared.http.strict_json import LedgerRoute
+from shared.views.record_schemas import DELEGATION_RECORD
 from shared.views.response_schemas import json_answer
 
 router = APIRouter(

@@ -29,7 +29,6 @@ from services.tenant.schemas.missions import (
     ScheduleMission,
     ValidateMission,
 )
-from services.tenant.schemas.records import MISSION_RECORD
 from shared.application.bulk import MAX_ITEMS, create_all
 from shared.application.ledger import CooperationLedger
 from shared.domain.context import CommandContext
@@ -46,6 +45,7 @@ from shared.http.commands import (
 from shared.http.problems import problem
 from shared.http.security import Public, Reader, Recorder, Validator
 from shared.http.strict_json import LedgerRoute
+from shared.views.record_schemas import MISSION_RECORD
 from shared.views.response_schemas import json_answer
 
 router = APIRouter(prefix="/api/{tenant}/missions", tags=["missions"], route_class=LedgerRoute)

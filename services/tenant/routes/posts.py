@@ -18,13 +18,13 @@ from services.tenant.schemas.posts import (
     RedateCoverage,
     RedateOpening,
 )
-from services.tenant.schemas.records import POST_RECORD
 from shared.application.collected import check_collected_requests
 from shared.application.ledger import CooperationLedger
 from shared.domain.post import PostAbroad
 from shared.http.commands import CommandAccepted, accepted, etag
 from shared.http.security import Reader, Recorder
 from shared.http.strict_json import LedgerRoute
+from shared.views.record_schemas import POST_RECORD
 from shared.views.response_schemas import json_answer
 
 router = APIRouter(prefix="/api/{tenant}/posts", tags=["posts"], route_class=LedgerRoute)

@@ -1,5 +1,5 @@
-"""What reading one record answers (``GET /api/{tenant}/<collection>/{record_id}``), as
-JSON Schemas for the OpenAPI document.
+"""What reading one record answers (``GET /api/{tenant}/<collection>/{record_id}``), and
+the audit's state of a record, as JSON Schemas for the OpenAPI documents.
 
 Why: the four record reads were stated as open objects, so a client learnt nothing
 of an agreement's or a mission's fields, and the contract tests could not hold a
@@ -166,3 +166,41 @@ POST_RECORD = _record(
         "status": _coded(PostStatus),
     }
 )
+
+
+#: What every record read adds to its aggregate's state; the audit's state has none of it.
+_METADATA = ("id", "version", "created_on", "modified_on")
+
+
+def _audited(record: dict[str, Any], derived: dict[str, Any]) -> dict[str, Any]:
+    """The state the audit rebuilds of a record (``shared.audit.history.snapshot``): the
+    record read's fields without its metadata (the answer around it says id and version),
+    with the aggregate's ``derived`` properties."""
+    state = {k: v for k, v in record["properties"].items() if k not in _METADATA}
+    return closed_object({**state, **derived})
+
+
+#: The audit's state of a record (history, as of a time): one of the four, told apart
+#: by their fields (each is closed, so exactly one matches).
+AUDITED_STATE: dict[str, Any] = {
+    "oneOf": [
+        _audited(
+            AGREEMENT_RECORD,
+            {
+                "last_status_change": {
+                    "type": "array",
+                    "items": _TEXT,
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "description": "The field and the ISO date of the latest change of status",
+                }
+            },
+        ),
+        _audited(MISSION_RECORD, {}),
+        _audited(DELEGATION_RECORD, {}),
+        _audited(
+            POST_RECORD,
+            {"coverage_since": {**_DAY, "description": "When the current coverage began"}},
+        ),
+    ]
+}
