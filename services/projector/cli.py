@@ -37,6 +37,7 @@ def project(
     from services.projector.settings import ProjectorSettings
     from shared.cli.databases import databases_answer
     from shared.cli.logs import configure_process_logging
+    from shared.cli.serving import listening_socket
     from shared.tenancy import chosen_tenants
 
     configure_process_logging()
@@ -45,19 +46,19 @@ def project(
         settings = settings.model_copy(
             update={"tenants": chosen_tenants(tenants, settings.tenants)}
         )
+    # A port in use: one line and exit 2 before anything is opened; it was uvicorn's
+    # "address already in use" and exit 3 after the projector had started (probe 11).
+    sock = listening_socket(host, port)
     databases_answer(settings)  # one line naming the setting, not uvicorn's traceback
     application = build(settings)
-    typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{port}/status")
+    bound = sock.getsockname()[1]  # the port --port 0 got, not 0
+    typer.echo(f"projecting {', '.join(settings.tenants)}; status on http://{host}:{bound}/status")
     from shared.http.malformed import ProblemH11Protocol
 
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_level="info",
-        server_header=False,
-        http=ProblemH11Protocol,
+    config = uvicorn.Config(
+        application, log_level="info", server_header=False, http=ProblemH11Protocol
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 projections = typer.Typer(help="Read views: rebuild them from the log.", no_args_is_help=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from services.projector.settings import ProjectorSettings
 from shared.application.ledger import CooperationLedger
+from shared.application.store_presence import require_sqlite_store
 from shared.kafka.settings import KafkaSettings
 from shared.log.embedded import EmbeddedEventLog
 from shared.log.ports import EventLog, LogRecord
@@ -84,6 +85,8 @@ def open_sources(
 
 
 def _embedded_sources(settings: ProjectorSettings, tenants: Sequence[str]) -> Sources:
+    for tenant in tenants:  # projecting, or rebuilding, never makes a store
+        require_sqlite_store(settings.data_dir, settings.event_store(tenant), tenant)
     ledgers = {
         tenant: CooperationLedger(tenant, settings.event_store(tenant)) for tenant in tenants
     }

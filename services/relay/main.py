@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from shared.application.ledger import CooperationLedger
 from shared.application.recorder import CHANNEL, LockingInsertRecorder
+from shared.application.store_presence import require_sqlite_store
 from shared.application.stores import EventStoreConfig, PostgresStore
 from shared.errors import ConfigurationError
 from shared.kafka.crc import require_native_crc32c
@@ -89,6 +90,7 @@ def run(
     if stop is None:
         stop = _stop_on_signals()
     store = settings.event_store(tenant)
+    require_sqlite_store(settings.data_dir, store, tenant)  # a relay never makes a store
     ledger = CooperationLedger(tenant, store)
     health = RelayHealth()
     server = listener = publisher = state = None

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.tenant.preflight import stores_reach_views, views_open
+from services.tenant.preflight import no_store_made_over_views, stores_reach_views, views_open
 from shared.access_log import AccessLog, access_log_for
 from shared.application.ledger import CooperationLedger
+from shared.application.store_presence import store_absent
 from shared.auth.dev_issuer import DevIssuer
 from shared.auth.jwks import CachedJwks, http_jwks
 from shared.auth.tokens import TokenPolicy, TokenVerifier
@@ -106,9 +107,14 @@ def bootstrap(
     tenants = [check_slug(t) for t in settings.tenants]
     if not tenants:
         raise ConfigurationError("ENTENTE_TENANTS names no tenant")
+    views = open_view_store(settings.views_url, settings.data_dir, tenants)
+    if settings.embedded_projector:  # the views' positions are the stores' own
+        stores = {t: settings.event_store(t) for t in tenants}
+        absent = {t: store for t, store in stores.items() if store_absent(store, t)}
+        if absent:
+            no_store_made_over_views(views, absent)
     ledgers = {t: CooperationLedger(t, settings.event_store(t), clock) for t in tenants}
     issuer, verifier = _auth(settings, tenants)
-    views = open_view_store(settings.views_url, settings.data_dir, tenants)
     projector = None
     if settings.embedded_projector:
         log_ = EmbeddedEventLog(ledgers)

@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy.exc import DatabaseError
 
 from shared.application.ledger import CooperationLedger
+from shared.application.stores import EventStoreConfig, SqliteStore, schema_for
 from shared.errors import ConfigurationError
 from shared.log.ports import topic_for
 from shared.views.sqlite import SqliteViewStore
@@ -69,6 +70,36 @@ def stores_reach_views(views: ViewStore, ledgers: Mapping[str, CooperationLedger
             f"the store is the right one (`entente audit verify {tenant}`), rebuild what is "
             f"derived from it: stop, {remove} the reporting area (reporting.sqlite3), and "
             "start"
+        )
+
+
+class StoreGoneError(ConfigurationError):
+    """A tenant's event store is not there, but its views show it held events."""
+
+
+def no_store_made_over_views(views: ViewStore, absent: Mapping[str, EventStoreConfig]) -> None:
+    """Refuses to make an empty store for a tenant whose views reflect events (probe 11).
+
+    Called before the ledgers open the stores (which makes any that is missing): a
+    deleted or emptied store was replaced by an empty one, which the audit then
+    verified as "0 events, OK". Only where the views' positions are the stores' own.
+    """
+    views_open(views)
+    for tenant, store in absent.items():
+        with views.read(tenant) as session:
+            reached = tracked_offsets(session).get((topic_for(tenant), 0), 0)
+        if reached == 0:
+            continue  # a new tenant, or one that never recorded anything
+        where = (
+            f"no file {store.path(tenant)}, or no events table in it"
+            if isinstance(store, SqliteStore)
+            else f"no events table in schema {store.schema_prefix}{schema_for(tenant)}"
+        )
+        raise StoreGoneError(
+            f"the event store of {tenant!r} is not there ({where}), but its views reflect "
+            f"position {reached}: it was deleted or emptied. Nothing was made or served. "
+            "Put the store back from its backup and check it with `entente audit verify "
+            f"{tenant}`; an empty store in its place would lose the whole history"
         )
 
 

@@ -10,11 +10,9 @@ given (often on another machine, without the platform), and its ``export`` was.
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -245,58 +243,18 @@ def _in_existing_folder(path: Path, option: str) -> Path:
 
 def read_only_ledger(settings: Settings, tenant: str) -> CooperationLedger:
     """The tenant's ledger, read only: a SQLite store that does not exist is refused, not made."""
-    from shared.application.stores import SqliteStore
+    from shared.application.store_presence import require_sqlite_store
     from shared.audit.ledgers import audit_ledger
+    from shared.cli.databases import databases_answer
     from shared.tenancy import configured_tenant
 
     configured_tenant(tenant, settings.tenants)
+    # The server's reason, naming the setting: the pool said only "PoolTimeout: couldn't
+    # get a connection after 2.00 sec" for a database that does not exist (probe 11).
+    databases_answer(settings)
     store = settings.event_store(tenant)
-    if isinstance(store, SqliteStore):
-        _sqlite_store_exists(settings.data_dir, store.directory, tenant, store.path(tenant))
+    require_sqlite_store(settings.data_dir, store, tenant)
     return audit_ledger(tenant, store)
-
-
-def _sqlite_store_exists(data: Path, events: Path, tenant: str, path: Path) -> None:
-    """Refuses a SQLite event store that is not there (opening it would create an empty one).
-
-    A data folder that is missing or not a folder is the system's own refusal, naming
-    it (``main`` prints it on one line); a tenant without a store file, ours.
-    """
-    if path.is_file():
-        _holds_events(path, tenant)
-        return
-    os.stat(data)  # FileNotFoundError naming a mistyped ENTENTE_DATA_DIR
-    with contextlib.suppress(FileNotFoundError):
-        os.stat(events)  # NotADirectoryError when the data "folder" is a file
-    raise NotFoundError(f"no event store of {tenant!r} at {path} (is ENTENTE_DATA_DIR right?)")
-
-
-def _holds_events(path: Path, tenant: str) -> None:
-    """Refuses a store file without its events table (emptied, truncated, another file).
-
-    Opened as it was, the library made a new empty table in it: the audit then
-    said "0 events ... OK" over a destroyed store, and overwrote the evidence.
-    Looked at here read-only, before the ledger opens it.
-    """
-    if "stored_events" not in _tables_in(path, f"the event store of {tenant!r}"):
-        raise NotFoundError(
-            f"the event store of {tenant!r} at {path} holds no events table: "
-            "it was emptied, or it is not an event store"
-        )
-
-
-def _tables_in(path: Path, what: str) -> set[str]:
-    """The tables of a SQLite file, read without writing to it (no table made, no WAL mode)."""
-    import sqlite3
-
-    try:
-        with contextlib.closing(
-            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        ) as db:
-            rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    except sqlite3.DatabaseError as error:
-        raise NotFoundError(f"{what} at {path} cannot be read as one: {error}") from None
-    return {name for (name,) in rows}
 
 
 def live_views_exist(live: ViewStore, tenant: str) -> None:
@@ -354,10 +312,11 @@ def _live_tables_exist(live: ViewStore, path: Path, tenant: str) -> None:
     The view store makes its tables on first use, so a replay recreated a dropped
     table, empty, in the live views it only ever reads.
     """
+    from shared.application.store_presence import tables_in
     from shared.views.sqlite import TABLES
 
     try:
-        present = _tables_in(path, f"the live views of {tenant!r}")
+        present = tables_in(path, f"the live views of {tenant!r}")
     except NotFoundError:
         live.dispose()
         raise

@@ -9,13 +9,15 @@ and the whole is zipped into ``out`` (written beside it, then renamed, so
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,20 @@ def export_bundle(
     RefusedPathError, before anything is read, if ``out`` exists (a bundle is never
     written over anything) or if its partial folder holds anything but an export.
     """
+    with exclusive(out):
+        return _export(ledger, out, resume, checkpoints, page_size, progress, stop, clock)
+
+
+def _export(
+    ledger: CooperationLedger,
+    out: Path,
+    resume: bool,
+    checkpoints: Sequence[Checkpoint],
+    page_size: int,
+    progress: Progress | None,
+    stop: StopSignal | None,
+    clock: Callable[[], datetime],
+) -> dict[str, Any]:
     work = partial_dir(out)
     events = Journal(work / EVENTS)
     resumed = _resume(ledger.tenant, work, events) if resume else None
@@ -89,6 +105,42 @@ def export_bundle(
     os.replace(temporary, out)
     shutil.rmtree(work)
     return manifest
+
+
+@contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """Holds ``<out>.lock`` for the export: a second export to the same ``out`` is refused.
+
+    Probe 11: two exports to one file 0.3 s apart shared its partial folder (the second
+    took the first's for an interrupted export and started it again): the first said
+    "wrote" with a checksum, over a zip that did not open. The lock is ``flock``'d
+    (the system releases it when the process ends, even killed), and taken again when
+    the file was replaced between its opening and its locking.
+    """
+    lock = out.with_name(out.name + ".lock")
+    while True:
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            raise RefusedPathError(
+                f"another export is writing {out} (it holds {lock}): wait for it to end, "
+                "or name another --out"
+            ) from None
+        try:
+            same = os.fstat(handle).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(handle)
+    try:
+        yield
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(handle)
 
 
 def partial_dir(out: Path) -> Path:

@@ -86,6 +86,10 @@ def serve(
     platform = getattr(application.state, "platform", None)
     if platform is not None:  # damaged views, a store behind them: one line, exit 2
         platform.preflight()
+    for part in (application, *getattr(application.state, "beside", ())):
+        reporting = getattr(part.state, "reporting", None)
+        if reporting is not None:  # an area keyed otherwise: one line, exit 2 (probe 11)
+            reporting.prepare()
     if service is None:
         typer.echo(_banner(settings, host, sock.getsockname()[1]))
     from shared.http.malformed import ProblemH11Protocol
@@ -302,6 +306,7 @@ def _serve_beside(main: Any, prefix: str, other: Any) -> None:
             return Match.NONE, {}
 
     main.router.routes.insert(0, Under("", app=other))
+    main.state.beside = [*getattr(main.state, "beside", ()), other]
     parent = main.router.lifespan_context
 
     @asynccontextmanager

@@ -5,7 +5,9 @@ over it, so a full disk never leaves half a page. The fresh name is made with
 ``O_EXCL`` (``tempfile.mkstemp``): a fixed name was opened as it stood, so a symbolic
 link planted there had the page written through it into another file. A path naming
 a folder (``''``, ``.``, ``docs/``) ended in a traceback, or wrote a file beside the
-folder's name; a page its owner made read-only was replaced without a word.
+folder's name; a page its owner made read-only was replaced without a word; and a
+device or a pipe (``/dev/full``, probe 11) was replaced by a regular file: renaming
+over it removed the device itself.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ def write_page(output: str, text: str) -> Path:
         raise ValidationError("output", "not_a_file", f"{output} is a folder: give a file path")
     mode = 0o666 & ~_umask()
     if target.exists():
-        mode = stat.S_IMODE(target.stat().st_mode)
+        found = target.stat()
+        if not stat.S_ISREG(found.st_mode):
+            raise ValidationError(
+                "output",
+                "not_a_file",
+                f"{output} is not a regular file (a device, a pipe or a socket): give a file path",
+            )
+        mode = stat.S_IMODE(found.st_mode)
         if not mode & 0o222:
             raise ValidationError(
                 "output",

@@ -14,15 +14,20 @@ rebuilt tracking rows come along, so the live projector resumes from them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import fcntl
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shared.errors import ConflictError
 from shared.log.ports import EventLog
 from shared.views.handlers import HANDLERS, Handler
+from shared.views.postgres import PostgresViewStore
 from shared.views.projector import Projector
+from shared.views.sqlite import SqliteViewStore
 from shared.views.store import LIVE, REBUILD, ViewSession, ViewStore
 from shared.views.tracking import ViewPosition, tracked_offsets, view_position
 
@@ -33,10 +38,71 @@ class RebuildBehindError(ConflictError):
     title = "Rebuild behind the live views"
 
 
+class RebuildRunningError(ConflictError):
+    """Raised when another rebuild of the same tenant's views is running."""
+
+    title = "Rebuild already running"
+
+
 def rebuild(
     store: ViewStore, log: EventLog, tenant: str, *, handlers: Mapping[str, Handler] = HANDLERS
 ) -> ViewPosition:
     """Replays ``tenant``'s log into fresh tables, swaps them in; returns their position."""
+    with _only_rebuild(store, tenant):
+        return _rebuild(store, log, tenant, handlers)
+
+
+@contextmanager
+def _only_rebuild(store: ViewStore, tenant: str) -> Iterator[None]:
+    """Refuses a second rebuild of ``tenant``'s views while one runs (probe 11).
+
+    Two rebuilds share the rebuild area: the second emptied it under the first, which
+    then swapped in views at another position than the log's end ("rebuilt … 14357"
+    while the log ended at 19003), and the second failed on a table the first had
+    moved. A lock the system drops with its holder: ``flock`` on a file beside the
+    SQLite views, a session advisory lock in PostgreSQL.
+    """
+    if isinstance(store, SqliteViewStore):
+        path = store.path(tenant, REBUILD).with_suffix(".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise _running(tenant) from None
+            yield
+        finally:
+            os.close(handle)
+        return
+    if isinstance(store, PostgresViewStore):
+        key = f"entente-rebuild:{store.schema(tenant)}"
+        with store.engine.connect() as connection:
+            held = connection.execute(
+                text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": key}
+            ).scalar()
+            connection.commit()
+            if not held:
+                raise _running(tenant)
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": key})
+                connection.commit()
+        return
+    yield
+
+
+def _running(tenant: str) -> RebuildRunningError:
+    return RebuildRunningError(
+        f"another rebuild of {tenant!r}'s views is running: wait for it to end (its swap "
+        "brings the views to the log's end); nothing was changed"
+    )
+
+
+def _rebuild(
+    store: ViewStore, log: EventLog, tenant: str, handlers: Mapping[str, Handler]
+) -> ViewPosition:
     store.reset(tenant, REBUILD)
     fresh = Projector(store, log, [tenant], handlers=handlers, area=REBUILD)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import sqlite3
 import zipfile
 from collections.abc import Callable
@@ -739,6 +740,36 @@ def test_export_never_replaces_a_partial_folder_it_did_not_write(
     assert (partial_dir(out) / "keep.txt").read_bytes() == PRECIOUS
 
 
+def test_a_second_export_to_the_same_out_is_refused_while_the_first_runs(
+    ledger: CooperationLedger, tmp_path: Path
+) -> None:
+    """Probe 11: the second took the first's partial folder for an interrupted export
+    and started it again; the first then said "wrote" over a zip that did not open."""
+    out = tmp_path / "p.zip"
+    refused: list[str] = []
+
+    class SecondExport:
+        """Between the first export's pages, a second export to the same file."""
+
+        def requested(self) -> bool:
+            if not refused:
+                with pytest.raises(RefusedPathError) as error:
+                    export_bundle(ledger, out)
+                refused.append(error.value.detail)
+            return False
+
+    manifest = export_bundle(ledger, out, page_size=2, stop=SecondExport())
+
+    assert refused == [
+        f"another export is writing {out} (it holds {out}.lock): wait for it to end, "
+        "or name another --out"
+    ]
+    assert verify_bundle(out).ok
+    assert manifest["count"] == len(ledger.read_log(0, 10_000))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "p.zip", "police.zip"]
+    export_bundle(ledger, tmp_path / "q.zip")  # the lock went with the first export
+
+
 def test_export_resumes_its_own_partial_after_checking_it(
     ledger: CooperationLedger, tmp_path: Path
 ) -> None:
@@ -795,3 +826,32 @@ def test_a_page_size_beyond_the_maximum_is_a_usage_error(
 
     assert result.exit_code == 2, result.output
     assert "--page-size" in result.output
+
+
+def test_a_database_that_does_not_answer_is_named_with_the_server_s_reason(
+    tmp_path: Path,
+) -> None:
+    """Probe 11: verify, export and check said "the database refused (PoolTimeout):
+    couldn't get a connection after 2.00 sec", where serve named the setting and why."""
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {
+        "ENTENTE_DATA_DIR": str(tmp_path),
+        "ENTENTE_STORE": "postgres",
+        "ENTENTE_POSTGRES_URL": f"postgresql://auditor:secret@127.0.0.1:{port}/entente",
+    }
+    for command in (
+        ("audit", "verify", "police"),
+        ("audit", "export", "police", "--out", str(tmp_path / "p.zip")),
+        ("check", "police", "--no-topic"),
+    ):
+        ran = entente(*command, **env)
+
+        assert ran.returncode == 2, (command, ran.stderr)
+        line = _one_line(ran.stderr)
+        assert line.startswith(
+            f"entente: ENTENTE_POSTGRES_URL: the database at 127.0.0.1:{port}/entente does "
+            "not answer (OperationalError: "
+        ), line
+        assert "secret" not in line

@@ -48,7 +48,7 @@ from shared.views.handlers import HANDLERS, Handler
 from shared.views.notifications import CHANNEL, ViewChangeListener, announce
 from shared.views.postgres import PostgresViewStore
 from shared.views.projector import Projector
-from shared.views.rebuild import rebuild, view_contents
+from shared.views.rebuild import RebuildRunningError, rebuild, view_contents
 from shared.views.runner import ProjectorThread
 from shared.views.sqlite import SqliteViewStore
 from shared.views.store import ViewSession, ViewStore
@@ -873,6 +873,38 @@ def test_rebuild_from_zero_gives_the_live_views_and_swaps_them_in(
     again = rebuild(store, recording.log, TENANT)  # picks up what live had not seen yet
     assert again.position == recording.records()[-1].event.position
     assert refs(recording, queries.missions_board(store, TENANT, limit=1)) == ["late"]
+
+
+def test_a_second_rebuild_of_the_same_views_is_refused_while_one_runs(
+    store: ViewStore, recording: Recording
+) -> None:
+    """Probe 11: two rebuilds shared the rebuild area; the second emptied it under the
+    first, which swapped in views behind the log's end."""
+    record_scenario(recording)
+    Projector(store, recording.log, [TENANT]).catch_up()
+    live = contents(store)
+
+    class SecondRebuild(EmbeddedEventLog):
+        """The first rebuild's log: on its first read, a second rebuild starts."""
+
+        tried: list[str] = []
+
+        def read(self, *args: Any, **kwargs: Any) -> Any:
+            if not self.tried:
+                with pytest.raises(RebuildRunningError) as refused:
+                    rebuild(store, recording.log, TENANT)
+                self.tried.append(refused.value.detail)
+            return super().read(*args, **kwargs)
+
+    first = rebuild(store, SecondRebuild({TENANT: recording.ledger}), TENANT)
+
+    assert SecondRebuild.tried == [
+        f"another rebuild of {TENANT!r}'s views is running: wait for it to end (its swap "
+        "brings the views to the log's end); nothing was changed"
+    ]
+    assert first.position == recording.records()[-1].event.position
+    assert contents(store) == live
+    assert rebuild(store, recording.log, TENANT).position == first.position  # lock released
 
 
 def test_a_wait_on_the_projectors_signal_reads_the_views_once_per_pass_not_in_a_loop(

@@ -138,10 +138,68 @@ def test_an_area_keyed_by_itself_is_adopted_with_the_key_the_command_prints(
     adopted = _service(world, settings.model_copy(update={"reporting_key": printed.stdout}))
     adopted.prepare()  # accepted: the same key
 
-    assert (none_yet.returncode, none_yet.stdout) == (1, "")
-    assert "has no key yet" in none_yet.stderr
+    assert (none_yet.returncode, none_yet.stdout) == (2, "")
+    assert none_yet.stderr.startswith("entente: no reporting area at ")  # none made
     assert printed.returncode == 0, printed.stderr
     assert _ids(adopted) == before
+
+
+def test_the_key_command_says_when_the_setting_holds_another_key(
+    world: World, tmp_path: Path
+) -> None:
+    """Probe 11: it printed the area's key and exit 0 whatever ENTENTE_REPORTING_KEY held,
+    so an operator checking the secret against the area learnt nothing; and on a
+    mistyped folder it made one, with an area in it, before saying "no key yet"."""
+    settings = ReportingSettings(data_dir=tmp_path / "data", tenants=TENANTS)
+    made = _service(world, settings)
+    made.prepare()  # the embedded area keys itself (reporting.key)
+    made.store.dispose()
+    made.access.dispose()
+    own = (settings.data_dir / KEY_FILE).read_text().strip()
+    other = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    folder = str(settings.data_dir)
+
+    same = entente("reporting", "key", ENTENTE_DATA_DIR=folder, ENTENTE_REPORTING_KEY=own)
+    differs = entente("reporting", "key", ENTENTE_DATA_DIR=folder, ENTENTE_REPORTING_KEY=other)
+    no_key = entente("reporting", "key", ENTENTE_DATA_DIR=folder, ENTENTE_REPORTING_KEY="abc")
+    mistyped = entente("reporting", "key", ENTENTE_DATA_DIR=str(tmp_path / "datta"))
+
+    assert (same.returncode, same.stdout.strip(), same.stderr) == (0, own, "")
+    assert (differs.returncode, differs.stdout.strip()) == (1, own)
+    assert "ENTENTE_REPORTING_KEY holds another key than this area's" in differs.stderr
+    assert no_key.returncode == 2
+    assert "ENTENTE_REPORTING_KEY is not a reporting key" in no_key.stderr
+    assert mistyped.returncode == 2
+    assert not (tmp_path / "datta").exists()
+
+
+def test_serve_refuses_an_area_keyed_otherwise_in_one_line(world: World, tmp_path: Path) -> None:
+    """Probe 11: the refusal came from the app's start, after the banner, as forty lines
+    of traceback and exit 3; start-up refusals are one line and exit 2."""
+    settings = ReportingSettings(data_dir=tmp_path / "data", tenants=TENANTS)
+    made = _service(world, settings)
+    made.prepare()
+    made.store.dispose()
+    made.access.dispose()
+    other = base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+    ran = entente(
+        "serve",
+        "--port",
+        "0",
+        ENTENTE_DATA_DIR=str(settings.data_dir),
+        ENTENTE_TENANTS=",".join(TENANTS),
+        ENTENTE_REPORTING_KEY=other,
+    )
+
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stdout == ""  # no banner: refused before it
+    assert ran.stderr.strip().splitlines() == [
+        "entente: the reporting area was keyed with another key than ENTENTE_REPORTING_KEY's: "
+        "its overlap pair and alert ids come from that key. Give back the key it was made "
+        "with, or drop the area to rebuild it under this one (its ids then change once: "
+        "tell the subscribers of its alerts)"
+    ]
 
 
 @pytest.mark.parametrize("text", ["not base64 !", base64.urlsafe_b64encode(b"short").decode()])

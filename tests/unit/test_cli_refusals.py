@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import resource
+import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -402,6 +403,28 @@ def test_a_read_only_page_is_not_replaced(tmp_path: Path) -> None:
     )
     assert page.read_text() == "kept\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["asyncapi.yaml"]
+
+
+def test_a_pipe_or_a_device_is_not_replaced_by_the_page(tmp_path: Path) -> None:
+    """Probe 11: ``--output /dev/full`` printed "wrote /dev/full" and left a regular file
+    where the device was (the page is renamed over its target)."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    listening = socket.socket(socket.AF_UNIX)  # a socket file (no device: a test that
+    listening.bind(str(tmp_path / "sock"))  # failed would replace it, as root)
+
+    for command, output in (("asyncapi", pipe), ("catalogue", tmp_path / "sock")):
+        ran = entente(command, "--output", str(output))
+
+        assert ran.returncode == 2, ran.stderr
+        assert ran.stderr.strip() == (
+            f"entente: {output} is not a regular file (a device, a pipe or a socket): "
+            "give a file path"
+        )
+    listening.close()
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert stat.S_ISSOCK((tmp_path / "sock").stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "sock"]
 
 
 def test_a_generated_page_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ copy, or deleted: new commands were acknowledged and never shown).
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import time
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from services.tenant.bootstrap import bootstrap
-from services.tenant.preflight import StoreBehindViewsError
+from services.tenant.preflight import StoreBehindViewsError, StoreGoneError
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import SqliteStore
 from shared.log.embedded import EmbeddedEventLog
@@ -49,12 +50,14 @@ def _recorded(data: Path, signings: int) -> None:
     ledger.close()
 
 
-def test_a_port_in_use_is_refused_before_anything_is_opened(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["serve", "project"])
+def test_a_port_in_use_is_refused_before_anything_is_opened(tmp_path: Path, command: str) -> None:
+    """``project`` started projecting, then printed uvicorn's error, exit 3 (probe 11)."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        ran = entente("serve", "--port", str(port), ENTENTE_DATA_DIR=str(tmp_path / "data"))
+        ran = entente(command, "--port", str(port), ENTENTE_DATA_DIR=str(tmp_path / "data"))
 
     assert _one_line(ran) == (
         f"entente: cannot listen on 127.0.0.1:{port}: it is in use "
@@ -116,8 +119,7 @@ def test_a_damaged_views_file_is_named_with_the_fix(tmp_path: Path) -> None:
     assert "delete the damaged file, and start; they are rebuilt from the store" in line
 
 
-@pytest.mark.parametrize("how", ["deleted", "older-copy"])
-def test_a_store_behind_its_views_is_not_served(tmp_path: Path, how: str) -> None:
+def test_a_store_behind_its_views_is_not_served(tmp_path: Path) -> None:
     store = tmp_path / "events" / "police.events.sqlite3"
     copy = tmp_path / "older.sqlite3"
     _recorded(tmp_path, 1)
@@ -125,8 +127,7 @@ def test_a_store_behind_its_views_is_not_served(tmp_path: Path, how: str) -> Non
     _recorded(tmp_path, 3)
     for leftover in store.parent.glob("police.events.sqlite3*"):
         leftover.unlink()
-    if how == "older-copy":
-        store.write_bytes(copy.read_bytes())
+    store.write_bytes(copy.read_bytes())
 
     line = _one_line(entente("serve", "--port", "0", ENTENTE_DATA_DIR=str(tmp_path)))
     platform = bootstrap(Settings(data_dir=tmp_path, tenants=["police"], auth="dev"))
@@ -139,3 +140,41 @@ def test_a_store_behind_its_views_is_not_served(tmp_path: Path, how: str) -> Non
     assert "but its views reflect position" in line
     assert "a new command would be acknowledged and never shown. Nothing was served" in line
     assert str(tmp_path / "views" / "police.views.sqlite3") in line
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied"])
+def test_a_store_gone_under_its_views_is_not_made_again_empty(tmp_path: Path, how: str) -> None:
+    """Probe 11: the refusal came after the library had made an empty store in its place,
+    which ``audit verify`` then passed ("0 events ... OK"); a relay and a rebuild made
+    one too. Nothing makes it now, and the audit still refuses the missing store."""
+    store = tmp_path / "events" / "police.events.sqlite3"
+    _recorded(tmp_path, 3)
+    for leftover in store.parent.glob("police.events.sqlite3*"):
+        leftover.unlink()
+    if how == "emptied":
+        store.write_bytes(b"")
+
+    line = _one_line(entente("serve", "--port", "0", ENTENTE_DATA_DIR=str(tmp_path)))
+    with pytest.raises(StoreGoneError):
+        bootstrap(Settings(data_dir=tmp_path, tenants=["police"], auth="dev"))
+    others = [
+        entente(*command, ENTENTE_DATA_DIR=str(tmp_path))
+        for command in (
+            ("projections", "rebuild", "police"),
+            ("relay", "police"),
+            ("audit", "verify", "police"),
+        )
+    ]
+
+    assert line.startswith("entente: the event store of 'police' is not there (no file ")
+    assert re.search(r"but its views reflect position [1-9]\d*: it was deleted or emptied", line)
+    assert "Nothing was made or served" in line
+    for ran in others:
+        refusal = _one_line(ran)
+        assert "no event store of 'police'" in refusal or "holds no events table" in refusal
+    # Nothing made a store (or an events table) in its place.
+    assert sorted(p.name for p in store.parent.glob("police.events.sqlite3*")) == (
+        [] if how == "deleted" else ["police.events.sqlite3"]
+    )
+    if how == "emptied":
+        assert store.stat().st_size == 0
