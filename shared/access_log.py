@@ -47,7 +47,7 @@ from sqlalchemy.schema import CreateSchema
 
 from shared.auth.roles import Principal
 from shared.errors import NotReadyError, ValidationError
-from shared.private_dirs import make_private_dir
+from shared.private_dirs import make_private_dir, private_database_file
 from shared.settings import Settings
 
 SCHEMA = "entente_access"
@@ -310,6 +310,7 @@ def _entry(row: Any) -> AccessEntry:
 
 
 def _sqlite(path: Path) -> Engine:
+    private_database_file(path)
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")

@@ -71,3 +71,17 @@ def create_private_file(path: Path, content: bytes) -> None:
                 os.replace(draft, path)
     finally:
         draft.unlink(missing_ok=True)
+
+
+def private_database_file(path: Path) -> None:
+    """Makes the SQLite file ``path`` empty with mode 0600 if it is not there yet.
+
+    Why (probe 11): the access log and the reporting area sit at the root of the data
+    folder, which the operator may have made (0755): SQLite then made them 0644, and
+    any account on the machine could read who consulted what, and the consolidated
+    figures. SQLite gives its ``-wal`` and ``-shm`` files the mode of the database
+    file, so making that one private is enough. An existing file is left as it is.
+    """
+    make_private_dir(path.parent)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -54,6 +54,7 @@ from shared.application.recorder import events_table
 from shared.audit.findings import Entry
 from shared.audit.progress import Interrupted, Never, Progress, Quiet, StopSignal
 from shared.domain.catalogue import DOMAIN_EVENT_TOPICS, aggregate_type_of
+from shared.errors import ConfigurationError
 from shared.events import chain
 from shared.events.envelope import EventEnvelope, envelope
 from shared.heap import keep_freed_memory
@@ -357,10 +358,21 @@ def _shown(value: Any) -> str:
 
 
 def _workers() -> int:
-    try:
-        return int(os.environ.get(WORKERS_VARIABLE, "") or (os.cpu_count() or 1))
-    except ValueError:
-        return 1
+    """The decoding workers: ``ENTENTE_AUDIT_WORKERS``, else one per CPU.
+
+    A value that is not a whole number of one or more is refused, naming it: "abc" was
+    read as one worker without a word (probe 11), and the operator who set it to
+    speed a long walk up never learnt why it did not.
+    """
+    given = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if not given:
+        return os.cpu_count() or 1
+    if not given.isdigit() or int(given) < 1:
+        raise ConfigurationError(
+            f"{WORKERS_VARIABLE} is {given[:40]!r}: give a whole number of decoding "
+            "processes, 1 or more (unset: one per CPU)"
+        )
+    return int(given)
 
 
 def _parallel_ok(ledger: CooperationLedger) -> bool:
@@ -384,7 +396,9 @@ def allow_worker_processes() -> None:
     Called by the ``entente audit`` commands, which run in a process of their
     own whose only other threads are the connection pool's; never by the audit
     web service, whose request threads could hold a lock a forked child needs.
+    ``ENTENTE_AUDIT_WORKERS`` is checked here, at the command's start.
     """
+    _workers()
     global _workers_allowed
     _workers_allowed = True
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event
 
-from shared.private_dirs import make_private_dir
+from shared.private_dirs import private_database_file
 from shared.reporting.store import ReportingSession
 from shared.reporting.tables import forget_unserved_columns, tables_for
 
@@ -79,7 +79,7 @@ class SqliteReportingStore:
         """Both engines; the first call creates the file and its tables."""
         with self._lock:
             if self._writer is None or self._reader is None:
-                make_private_dir(self.path.parent)
+                private_database_file(self.path)
                 self._writer = _engine(self.path, write=True)
                 with self._writer.begin() as connection:
                     TABLES.metadata.create_all(connection)

@@ -855,3 +855,19 @@ def test_a_database_that_does_not_answer_is_named_with_the_server_s_reason(
             "not answer (OperationalError: "
         ), line
         assert "secret" not in line
+
+
+@pytest.mark.parametrize("workers", ["abc", "0", "-2", "1.5"])
+def test_a_workers_setting_that_is_no_count_is_refused_at_the_start(
+    data_dir: Path, workers: str
+) -> None:
+    """Probe 11: "abc" was read as one worker without a word."""
+    ran = entente(
+        "audit", "verify", "police", ENTENTE_DATA_DIR=str(data_dir), ENTENTE_AUDIT_WORKERS=workers
+    )
+
+    assert ran.returncode == 2, ran.stderr
+    assert _one_line(ran.stderr) == (
+        f"entente: ENTENTE_AUDIT_WORKERS is {workers!r}: give a whole number of decoding "
+        "processes, 1 or more (unset: one per CPU)"
+    )

@@ -75,3 +75,28 @@ def test_an_existing_folder_keeps_its_mode_and_a_file_in_the_way_is_named(tmp_pa
     (tmp_path / "file").write_text("x")
     with pytest.raises(NotADirectoryError, match="it exists and is not a folder"):
         make_private_dir(tmp_path / "file")
+
+
+def test_the_databases_at_the_root_of_a_folder_the_operator_made_are_private(
+    tmp_path: Path,
+) -> None:
+    """Probe 11: in a data folder made by the operator (0755), the access log and the
+    reporting area were made 0644 beside the private events/ and views/ folders: any
+    account could read who consulted what, and the consolidated figures."""
+    data = tmp_path / "entente"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    settings = Settings(data_dir=data, tenants=TENANTS, store="sqlite", auth="dev")
+    issuer = DevIssuer(data, settings.issuer, settings.audience, TENANTS)
+
+    with TestClient(platform_app(settings)) as client:
+        read = client.get(
+            "/api/reporting/figures",
+            headers={"Authorization": f"Bearer {issuer.token('reporting')}"},
+        )
+        assert read.status_code == 200, read.text
+
+    databases = sorted(data.glob("*.sqlite3*"))
+    assert {p.name for p in databases} >= {"access-log.sqlite3", "reporting.sqlite3"}
+    assert {p.name: _mode(p) for p in databases} == {p.name: 0o600 for p in databases}
+    assert _mode(data) == 0o755  # the operator's choice, kept
