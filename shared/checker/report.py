@@ -44,10 +44,13 @@ class TopicFindings:
     undecodable: int
     parked: int
     examples: tuple[str, ...] = ()
+    #: Messages holding their stored event with another link than the store's chain
+    #: gives it: every one after an altered stored event, or forged links.
+    relinked: int = 0
 
     @property
     def ok(self) -> bool:
-        faults = (self.lost, self.reordered, self.misrouted, self.altered)
+        faults = (self.lost, self.reordered, self.misrouted, self.altered, self.relinked)
         return not any(faults) and not (self.unknown or self.undecodable)
 
 
@@ -120,7 +123,9 @@ class CheckReport:
                 f"{t.republished} republished copies (de-duplicated by readers), "
                 f"{t.reordered} out of order, {t.misrouted} on a foreign partition, "
                 f"{t.altered} altered, {t.unknown} unknown to the store, "
-                f"{t.undecodable} undecodable, {t.parked} parked by the projector"
+                f"{t.undecodable} undecodable, {t.parked} parked by the projector, "
+                f"{t.relinked} with another link than the store's chain (each one after an "
+                "event altered in the store does: `entente audit verify` names that event)"
             )
             lines.extend(f"    {example}" for example in t.examples)
         if self.views is not None:
@@ -128,7 +133,8 @@ class CheckReport:
             same = "equal to" if v.equal_to_rebuild else "DIFFERENT from"
             lines.append(
                 f"  views: {v.records} records, {len(v.not_applied)} events not applied, "
-                f"{v.diverged} records diverged (an event applied twice), {v.ahead} ahead of "
+                f"{v.diverged} records diverged (an event applied twice, or one altered in "
+                f"the store since it was projected), {v.ahead} ahead of "
                 f"the store, {v.unreadable} unreadable; "
                 f"contents {same} a clean rebuild from the store"
             )

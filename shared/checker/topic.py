@@ -87,9 +87,21 @@ class _Walk:
         expected = self.stored.get(key)
         if expected is None:
             self.foreign("unknown", raw, f"{name} is not in the store")
-        elif not _same(raw, event, link, expected, self.tenant):
+            return
+        if not _same(raw, event, expected, self.tenant):
             self.fault("altered", raw, f"{name} differs from the stored event")
-        elif self.home.setdefault(event.aggregate_id, raw.partition) != raw.partition:
+            return
+        if link != expected.link:
+            # The same event, but the store's chain differs before it: after one altered
+            # event every later link does. Counted apart, not as altered and lost too
+            # (one stored event altered read "lost 1364 … 1365 altered", probe 11).
+            self.counts["relinked"] = self.counts.get("relinked", 0) + 1
+            if self.counts["relinked"] == 1:
+                self.examples.append(
+                    f"relinked: {name} and the messages after it carry other links than "
+                    f"the store's chain, from partition {raw.partition} offset {raw.offset}"
+                )
+        if self.home.setdefault(event.aggregate_id, raw.partition) != raw.partition:
             self.seen.add(key)
             self.fault("misrouted", raw, f"{name} is off its record's partition")
         elif key in self.seen:
@@ -103,11 +115,10 @@ class _Walk:
             )
 
 
-def _same(
-    raw: RawRecord, event: EventEnvelope, link: str, expected: StoredEvent, tenant: str
-) -> bool:
+def _same(raw: RawRecord, event: EventEnvelope, expected: StoredEvent, tenant: str) -> bool:
+    """Whether the message carries the stored event (its key, tenant and contents)."""
     key_ok = raw.key == event.aggregate_id.encode()
-    return key_ok and event.tenant == tenant and event == expected.event and link == expected.link
+    return key_ok and event.tenant == tenant and event == expected.event
 
 
 def examine_topic(
@@ -141,6 +152,7 @@ def examine_topic(
         unknown=c.get("unknown", 0),
         undecodable=c.get("undecodable", 0),
         parked=c.get("parked", 0),
+        relinked=c.get("relinked", 0),
         examples=first_examples(missing + walk.examples),
     )
 
