@@ -186,8 +186,16 @@ def _serve(
             server.should_exit = True
             raise ConfigurationError(f"the relay could not serve its probes on {host}:{port}")
         time.sleep(0.02)
-    log.info("relay: probes and metrics on http://%s:%d", host, port)
+    log.info("relay: probes and metrics on http://%s:%d", host, _bound_port(server, port))
     return server
+
+
+def _bound_port(server: uvicorn.Server, asked: int) -> int:
+    """The port the server listens on: the one ``--port 0`` got, not 0 (probe 11)."""
+    for listening in server.servers:
+        for sock in listening.sockets:
+            return int(sock.getsockname()[1])
+    return asked
 
 
 def _listen_for_inserts(

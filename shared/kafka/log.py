@@ -80,7 +80,10 @@ class KafkaEventLog:
         with translated_errors(self._settings):
             found = self._consumer.partitions_for_topic(self._settings.physical(topic))
         if not found:
-            raise UnknownTopicOrPartitionError(f"no topic {topic!r} on the broker")
+            # The broker's name, prefix included: the one an operator looks for (probe 11).
+            raise UnknownTopicOrPartitionError(
+                f"no topic {self._settings.physical(topic)!r} on the broker"
+            )
         return sorted(found)
 
     def read(self, topic: str, partition: int, after: int, limit: int) -> list[LogRecord]:
@@ -144,7 +147,9 @@ class KafkaEventLog:
 
     def _partition(self, topic: str, partition: int) -> TopicPartition:
         if partition not in self.partitions(topic):
-            raise UnknownTopicOrPartitionError(f"topic {topic!r} has no partition {partition}")
+            raise UnknownTopicOrPartitionError(
+                f"topic {self._settings.physical(topic)!r} has no partition {partition}"
+            )
         return TopicPartition(self._settings.physical(topic), partition)
 
     def _end(self, tp: TopicPartition) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy import select, text
 
 from shared.errors import ConflictError
 from shared.log.ports import EventLog
+from shared.private_dirs import make_private_dir
 from shared.views.handlers import HANDLERS, Handler
 from shared.views.postgres import PostgresViewStore
 from shared.views.projector import Projector
@@ -64,7 +65,7 @@ def _only_rebuild(store: ViewStore, tenant: str) -> Iterator[None]:
     """
     if isinstance(store, SqliteViewStore):
         path = store.path(tenant, REBUILD).with_suffix(".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:

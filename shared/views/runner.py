@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Generic, Protocol, TypeVar
 
+from shared.errors import EntenteError, first_line
 from shared.log.idle import wait_for_more
 from shared.log.ports import OpenedOnFirstUse
 from shared.log.turns import PASS_RECORDS
@@ -34,6 +35,12 @@ from shared.views.passes import PassSignal
 from shared.views.projector import Projector
 
 log = logging.getLogger("entente.views")
+
+
+def _same(before: BaseException | None, now: Exception) -> bool:
+    """Whether a retried pass failed as the one before it (same type, same message)."""
+    return type(before) is type(now) and str(before) == str(now)
+
 
 MAX_RETRY_PAUSE = 5.0
 #: Seconds a pass may keep failing (retried) before readiness says so.
@@ -146,6 +153,25 @@ class PassThread(Generic[P]):
     def _passed(self, consumed: int) -> None:
         """After a successful pass that consumed ``consumed`` messages."""
 
+    def _retrying(self, error: Exception, pause: float) -> None:
+        """Notes a failed pass to retry; its traceback once, not at every retry (probe 11).
+
+        A server started before its topics existed logged about 40 lines every few
+        seconds for the same missing topic. The platform's own errors say what is
+        wrong in their message and get one line each time; another error gets its
+        traceback the first time it comes, and one line while it comes again.
+        """
+        repeated = _same(self.failure, error)
+        self.failure = error
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+        name = self._thread.name
+        if isinstance(error, EntenteError) or repeated:
+            said = f"{type(error).__name__}: {first_line(error)}"
+            self._log.warning("%s pass failed, retrying in %.2fs: %s", name, pause, said)
+        else:
+            self._log.warning("%s pass failed, retrying in %.2fs", name, pause, exc_info=error)
+
     def _run(self) -> None:
         pause = self.poll_interval
         while not self._stop.is_set():
@@ -157,13 +183,8 @@ class PassThread(Generic[P]):
                 self._log.error("%s stopped: %s", self._thread.name, error.detail)
                 return
             except Exception as error:
-                self.failure = error
-                if self.failing_since is None:
-                    self.failing_since = time.monotonic()
                 pause = min(max(pause * 2, self.poll_interval), MAX_RETRY_PAUSE)
-                self._log.warning(
-                    "%s pass failed, retrying in %.2fs", self._thread.name, pause, exc_info=True
-                )
+                self._retrying(error, pause)
                 self._wake.wait(pause)
                 continue
             self.failure, self.failing_since, pause = None, None, self.poll_interval

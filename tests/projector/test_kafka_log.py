@@ -115,6 +115,27 @@ def test_kafka_mode_refuses_to_start_without_the_tenant_topics(
         open_sources(settings, ["gendarmerie"], kafka)
 
 
+def test_a_topic_missing_or_a_partition_it_lacks_is_named_as_the_broker_names_it(
+    kafka: KafkaSettings, recording: Recording
+) -> None:
+    """The deployment's prefix included: the errors named "gendarmerie.events", which the
+    operator, listing the broker's topics, did not find (probe 11)."""
+    _publish_spread(kafka, recording, records=1)
+    log = KafkaEventLog(kafka)
+    try:
+        with pytest.raises(Exception, match="no topic") as missing:
+            log.partitions("gendarmerie.events")
+        with pytest.raises(Exception, match="has no partition 99") as lacking:
+            log.read(TOPIC, 99, -1, 10)
+    finally:
+        log.close()
+
+    assert repr(kafka.physical("gendarmerie.events")) in str(missing.value)
+    assert repr(kafka.physical(TOPIC)) in str(lacking.value)
+    assert kafka.topic_prefix
+    assert kafka.physical(TOPIC).startswith(kafka.topic_prefix)
+
+
 def _publish_spread(kafka: KafkaSettings, recording: Recording, records: int) -> None:
     """``records`` agreements (two amendments each), spread over both partitions by key."""
     record_some(recording, records=records, amendments=2)

@@ -247,3 +247,22 @@ def test_a_look_without_progress_for_longer_than_the_limit_is_not_ready() -> Non
         clock.now += 60  # idle between looks: not a stall
         health.beat()
         assert client.get("/readyz").status_code == 200
+
+
+def test_probes_served_on_port_0_are_logged_with_the_port_they_got(
+    ledger: CooperationLedger, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``entente relay --port 0`` logged "http://127.0.0.1:0", a place nobody could reach."""
+    import httpx
+
+    from services.relay.main import _serve
+
+    with caplog.at_level("INFO", logger="entente.relay"):
+        server = _serve(TENANT, RelayHealth(), ledger, ("127.0.0.1", 0))
+    try:
+        (line,) = [r.getMessage() for r in caplog.records if "probes and metrics" in r.getMessage()]
+        url = line.rsplit(" ", 1)[-1]
+        assert not url.endswith(":0"), line
+        assert httpx.get(f"{url}/healthz").status_code in (200, 503)
+    finally:
+        server.should_exit = True
