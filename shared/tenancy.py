@@ -25,10 +25,20 @@ _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 MAX_SLUG = 40
 
 
+def named(slug: str) -> str:
+    """``slug`` quoted for a message, its first ``MAX_SLUG`` characters when longer.
+
+    A name of 5,000 characters was echoed whole, a screenful in one line (probe 11).
+    """
+    if len(slug) <= MAX_SLUG:
+        return repr(slug)
+    return f"{slug[:MAX_SLUG]!r}… ({len(slug)} characters)"
+
+
 def check_slug(slug: str) -> str:
     if not _SLUG.match(slug) or len(slug) > MAX_SLUG:
         raise ConfigurationError(
-            f"tenant slug {slug!r} must be lowercase words joined by '-', "
+            f"tenant slug {named(slug)} must be lowercase words joined by '-', "
             f"at most {MAX_SLUG} characters"
         )
     if slug in RESERVED:
@@ -50,15 +60,15 @@ def configured_tenant(slug: str, configured: list[str]) -> str:
     """
     check_slug(slug)
     if slug not in configured:
-        named = ", ".join(configured) or "none"
-        raise NotFoundError(f"no tenant {slug!r} here (ENTENTE_TENANTS: {named})")
+        listed = ", ".join(configured) or "none"
+        raise NotFoundError(f"no tenant {named(slug)} here (ENTENTE_TENANTS: {listed})")
     return slug
 
 
 def served_tenant(slug: str, served: list[str]) -> str:
     """The tenant named in a URL if this process serves it, else NotFoundError (404)."""
     if slug not in served:
-        raise NotFoundError(f"no tenant {slug!r} here")
+        raise NotFoundError(f"no tenant {named(slug)} here")
     return slug
 
 

@@ -208,6 +208,19 @@ def test_a_check_of_a_tenant_not_served_names_the_served_ones_before_touching_an
     )
 
 
+def test_a_tenant_name_of_thousands_of_characters_is_not_echoed_whole() -> None:
+    """A 5,000-character name filled the screen in one line (probe 11)."""
+    long = "a" * 5000
+    ran = entente("check", long, ENTENTE_TENANTS="police")
+
+    assert ran.returncode == 2
+    line = ran.stderr.strip()
+    assert line == (
+        f"entente: tenant slug {'a' * 40!r}… (5000 characters) must be lowercase words "
+        "joined by '-', at most 40 characters"
+    )
+
+
 def test_a_check_where_no_store_is_refused_and_makes_none(tmp_path: Path) -> None:
     """A mistyped data folder: the check made an empty store and views, and said OK."""
     data = tmp_path / "typo"
