@@ -207,6 +207,8 @@ def _summary(report: VerifyReport) -> list[str]:
     ]
     if len(report.witnesses) == 1 and report.witnesses[0].startswith("each record"):
         lines.append("note: no witness outside the store (Kafka or --against BUNDLE)")
+    if report.resumed is not None:
+        lines.append(f"note: {report.resumed.line()}")
     first = report.first
     if first is None:
         return [*lines, "OK: nothing altered, missing, inserted or reordered"]

@@ -82,7 +82,12 @@ class Entry:
 
 @dataclass(frozen=True)
 class Finding:
-    """One discrepancy; ``precise`` is False when only a range is known (checkpoints)."""
+    """One discrepancy; ``precise`` is False when only a range is known (checkpoints).
+
+    ``position`` is None when the finding is no event's: ``after`` then says where it
+    comes in notification order (a receipt, a claim, deleted rows); with neither, it
+    concerns the source as a whole (the store's position trigger dropped).
+    """
 
     kind: Kind
     source: str
@@ -97,7 +102,9 @@ class Finding:
     after: int | None = None
 
     def line(self) -> str:
-        where = "at position ?"
+        # Neither a position nor one to follow: the store as a whole (a dropped trigger).
+        # It said "at position ?", read as a position lost (probe 11).
+        where = "as a whole"
         if self.position is not None:
             where = f"at position {self.position}"
         elif self.after is not None:
@@ -121,6 +128,26 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class Resumed:
+    """The part of the store a resumed verification took from its saved state, unread."""
+
+    through: int  # the last position saved
+    events: int
+    started: str | None  # when the interrupted run began (None: a state saved without it)
+
+    def line(self) -> str:
+        when = f"started {self.started}" if self.started else "interrupted"
+        return (
+            f"resumed: the {self.events} events up to position {self.through} were read by "
+            f"the run {when}, not again; a change made there since is not seen (run without "
+            "--resume to read the whole store)"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {"through": self.through, "events": self.events, "started": self.started}
+
+
 @dataclass
 class VerifyReport:
     """The outcome of one verification: what was checked, and every finding."""
@@ -132,6 +159,7 @@ class VerifyReport:
     witnesses: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     chain_version: str = CHAIN_VERSION
+    resumed: Resumed | None = None
 
     @property
     def ok(self) -> bool:
@@ -156,6 +184,7 @@ class VerifyReport:
             "head": self.head,
             "last_position": self.last_position,
             "witnesses": self.witnesses,
+            "resumed": None if self.resumed is None else self.resumed.as_json(),
             "first": None if first is None else first.as_json(),
             "findings": [f.as_json() for f in self.findings],
         }

@@ -111,4 +111,6 @@ def test_a_dropped_guard_is_reported(tmp_path: Path) -> None:
 
     assert (finding.kind, finding.witness) == (Kind.ALTERED, LAST_GIVEN)
     assert "(entente_positions_only_grow) was dropped" in finding.detail
+    assert (finding.position, finding.after) == (None, None)
+    assert finding.line().startswith("ALTERED in the store as a whole: the trigger ")
     ledger.close()

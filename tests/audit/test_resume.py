@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import SqliteStore
 from shared.audit.bundle import verify_bundle
+from shared.audit.cli import _summary as summary
 from shared.audit.errors import ResumeStateError
 from shared.audit.export import export_bundle, partial_dir
 from shared.audit.progress import Interrupted
@@ -85,6 +87,23 @@ def test_an_interrupted_verification_resumes_from_its_saved_position_and_link(
     assert not state.exists()
     with pytest.raises(ResumeStateError):
         verify_tenant(sqlite_ledger, state=state, resume=True)
+    # It says what it took on trust, and since when (it said nothing: probe 11).
+    assert whole.resumed is None
+    assert resumed.resumed is not None
+    assert (resumed.resumed.events, resumed.resumed.started) == (8, saved[0]["started"])
+    assert resumed.resumed.through == saved[-1]["position"]
+    assert resumed.as_json()["resumed"] == {
+        "through": saved[-1]["position"],
+        "events": 8,
+        "started": saved[0]["started"],
+    }
+    assert datetime.fromisoformat(saved[0]["started"]).tzinfo is not None
+    said = [line for line in summary(resumed) if line.startswith("note: resumed")]
+    assert said == [
+        f"note: resumed: the 8 events up to position {saved[-1]['position']} were read by the "
+        f"run started {saved[0]['started']}, not again; a change made there since is not "
+        "seen (run without --resume to read the whole store)"
+    ]
 
 
 def test_a_verification_state_of_another_tenant_is_refused(
