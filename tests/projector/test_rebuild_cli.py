@@ -6,6 +6,8 @@ rebuild prove the rebuilt tables were swapped in, not merely left alone.
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import typer
 from sqlalchemy import update
 from typer.testing import CliRunner, Result
 
+from services.projector.rebuild import ProgressLog
 from shared.application.ledger import CooperationLedger
 from shared.application.stores import SqliteStore
 from shared.cli.main import _plug_in_commands
@@ -112,3 +115,28 @@ def test_an_unknown_tenant_or_view_is_a_clear_error(
     assert result.exit_code == 2
     assert message in result.output
     assert live(data_dir) == before
+
+
+def test_a_rebuild_stopped_by_sigterm_leaves_the_live_views_and_no_rebuild_area(
+    cli: typer.Typer, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed by SIGTERM, it left ``police.views.rebuild.sqlite3`` behind (probe 11)."""
+    tamper(data_dir)
+    before = live(data_dir)
+    reads = ProgressLog.read
+
+    def read_then_terminated(self: ProgressLog, *args: Any) -> Any:
+        records = reads(self, *args)
+        os.kill(os.getpid(), signal.SIGTERM)  # as an orchestrator stopping the job
+        return records
+
+    monkeypatch.setattr(ProgressLog, "read", read_then_terminated)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    result = run(cli, data_dir, TENANT)
+
+    assert result.exit_code == 143, result.output
+    assert "stopped on SIGTERM: the live views are as they were" in result.output
+    assert live(data_dir) == before
+    assert not list((data_dir / "views").glob("*rebuild*.sqlite3*"))
+    assert signal.getsignal(signal.SIGTERM) == previous
