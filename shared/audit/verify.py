@@ -235,6 +235,19 @@ def _undecodable(entries: Sequence[Entry]) -> list[Finding]:
     ]
 
 
+def _nothing_in_common(entries: Sequence[Entry], bundled: Sequence[Entry]) -> bool:
+    """Whether the store and a bundle, neither empty, share no event at all.
+
+    Compared event by event, such a bundle (another installation's export, whose
+    genesis names the tenant only) read as every event ALTERED (probe 11): one
+    finding says what it is, since either the bundle or the store is not the one meant.
+    """
+    if not entries or not bundled:
+        return False
+    stored = {entry.event_id for entry in entries}
+    return not any(entry.event_id in stored for entry in bundled)
+
+
 def _against_bundle(
     tenant: str, entries: list[Entry], path: Path, progress: Progress, canonical: Canonical
 ) -> tuple[list[Finding], str]:
@@ -255,6 +268,14 @@ def _against_bundle(
             "the bundle's own chain",
         )
         return [*bundle.findings, unusable], " (not used: it fails its own verification)"
+    if _nothing_in_common(entries, bundle.entries):
+        detail = (
+            f"none of the bundle's {len(bundle.entries)} events is in the store (no event id "
+            f"in common): the bundle is another installation's {tenant} history, or this "
+            "store's history was replaced whole"
+        )
+        common = Finding(Kind.ALTERED, STORE, None, detail, "the bundle's event ids")
+        return [common], " (no event in common with the store)"
     found = against_reference(
         tenant, entries, bundle.entries, BUNDLE, trusted=True, canonical=canonical
     )

@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from shared.application.claims import ClaimsReady, ValueClaim
 from shared.application.ledger import CooperationLedger, Idempotency
 from shared.application.receipt import CommandReceipt
+from shared.application.stores import SqliteStore
 from shared.audit.export import export_bundle
 from shared.audit.findings import Finding, Kind, VerifyReport
 from shared.audit.verify import verify_tenant
@@ -384,3 +385,25 @@ def test_a_record_s_newest_event_deleted_is_missing_by_its_command_receipt(
     assert f"names record {ids[1]} v{version + 1}; the store holds it up to v{version}" in (
         finding.detail
     )
+
+
+def test_a_bundle_of_another_installation_is_one_finding_not_every_event_altered(
+    ledger: CooperationLedger, tmp_path: Path
+) -> None:
+    """Its genesis names the tenant only, so it chained like this store's: every event
+    read ALTERED (probe 11). Either the bundle or the store is not the one meant."""
+    elsewhere = CooperationLedger(ledger.tenant, SqliteStore(tmp_path / "elsewhere"))
+    write_history(elsewhere)
+    export_bundle(elsewhere, tmp_path / "elsewhere.zip")
+    elsewhere.close()
+    write_history(ledger)
+
+    report = verify_tenant(ledger, against=tmp_path / "elsewhere.zip")
+
+    [finding] = report.findings
+    assert (finding.kind, finding.source, finding.position) == (Kind.ALTERED, "store", None)
+    assert finding.detail.startswith("none of the bundle's ")
+    assert "no event id in common" in finding.detail
+    assert report.witnesses[-1] == "bundle elsewhere.zip (no event in common with the store)"
+    export_bundle(ledger, tmp_path / "here.zip")
+    assert verify_tenant(ledger, against=tmp_path / "here.zip").ok
