@@ -256,6 +256,7 @@ ACTIONS = frozenset(
         "reporting.overlaps",
         "reporting.alerts",
         "reporting.status",
+        "reporting.vocabularies",
         "audit.tenants",
         "audit.history",
         "audit.as-of-recorded",

@@ -37,15 +37,19 @@ counting rule and the log position it reflects per directorate. For the role
 
 
 # Also under the service's prefix: served beside the tenant services (``entente serve``),
-# only /api/reporting/... reaches this app, and /api/reporting/readyz answered 404.
-@operations.get("/api/reporting/healthz", include_in_schema=False)
-@operations.get("/healthz", summary="The process is alive")
+# only /api/reporting/... reaches this app, and /api/reporting/readyz answered 404. The
+# document states the prefixed paths, as the audit's does: read at /api/reporting/docs,
+# the root ones are another service's wherever one entry point serves the platform
+# ("try it out" probed the tenant service: probe 12). The root ones stay for the probes
+# of the service's own container.
+@operations.get("/api/reporting/healthz", summary="The process is alive")
+@operations.get("/healthz", include_in_schema=False)
 def healthz(_: Open) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@operations.get("/api/reporting/readyz", include_in_schema=False)
-@operations.get("/readyz", summary="The reporting projector runs")
+@operations.get("/api/reporting/readyz", summary="The reporting projector runs")
+@operations.get("/readyz", include_in_schema=False)
 def readyz(_: Open, request: Request) -> dict[str, Any]:
     runner = request.app.state.reporting.runner
     reason = runner.stop_reason("the reporting projector")

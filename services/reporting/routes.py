@@ -250,10 +250,13 @@ def overlaps(
     summary="The codes the figures use: French and English labels, international codes",
     responses=json_answer(VOCABULARIES),
 )
-def vocabulary_key(_: ReportingReader) -> dict[str, Any]:
+def vocabulary_key(principal: ReportingReader, request: Request) -> dict[str, Any]:
     """The key to the figures' codes (``group_by=theme``, ``type``…): every code with
     its labels; themes with their OECD CRS purpose code, mission statuses with their
-    IATI activity status, so consolidated figures can be exchanged in those codelists."""
+    IATI activity status, so consolidated figures can be exchanged in those codelists.
+
+    Recorded in the access log as every reporting read is (it was not: probe 12)."""
+    _record(request, principal, "vocabularies", None)
     return vocabularies()
 
 

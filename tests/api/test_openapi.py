@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from shared.auth.dev_issuer import DevIssuer
 from shared.cli.main import platform_app
 from shared.domain.agreement import Agreement
 from shared.domain.delegation import DelegationVisit
@@ -181,3 +182,51 @@ def test_headers_and_counts_state_the_forms_the_api_checks(client: TestClient) -
     assert re.fullmatch(headers["x-correlation-id"]["pattern"], "req-42")
     assert (schedule["expert_count"]["minimum"], schedule["expert_count"]["maximum"]) == (0, 500)
     assert (evaluation["rating"]["minimum"], evaluation["rating"]["maximum"]) == (1, 5)
+
+
+DOCUMENTS = ["/openapi.json", "/api/reporting/openapi.json", "/api/audit/openapi.json"]
+
+
+def test_every_operation_states_the_422_of_a_query_parameter_it_does_not_take(
+    whole_platform: TestClient,
+) -> None:
+    """Every route refuses an unknown query parameter (``shared.http.query``), those that
+    take none too; their documents left the 422 out (probe 12)."""
+    missing = [
+        f"{method.upper()} {path}"
+        for document in DOCUMENTS
+        for path, operations in whole_platform.get(document).json()["paths"].items()
+        for method, operation in operations.items()
+        if "422" not in operation["responses"]
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("path", "user"),
+    [
+        ("/healthz", None),
+        ("/readyz", None),
+        ("/dev-issuer/protocol/openid-connect/certs", None),
+        ("/api/reporting/healthz", None),
+        ("/api/reporting/status", "reporting"),
+        ("/api/reporting/vocabularies", "reporting"),
+        ("/api/audit/tenants", "auditor"),
+    ],
+)
+def test_an_operation_taking_no_parameter_refuses_one_as_its_document_says(
+    whole_platform: TestClient, path: str, user: str | None
+) -> None:
+    settings: Settings = whole_platform.app.state.platform.settings  # type: ignore[attr-defined]
+    headers = {}
+    if user is not None:
+        issuer = DevIssuer(settings.data_dir, settings.issuer, settings.audience, settings.tenants)
+        headers = {"Authorization": f"Bearer {issuer.token(user, 600)}"}
+
+    answer = whole_platform.get(path, params={"x": "1"}, headers=headers)
+
+    assert answer.status_code == 422, answer.text
+    assert (answer.json()["field"], answer.json()["rule"]) == ("x", "unknown-parameter")
+    service = path.split("/")[2] if path.startswith("/api/") else None
+    document = "/openapi.json" if service is None else f"/api/{service}/openapi.json"
+    assert "422" in whole_platform.get(document).json()["paths"][path]["get"]["responses"]

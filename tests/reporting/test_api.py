@@ -52,6 +52,7 @@ ROUTES = [
     "/api/reporting/overlaps",
     "/api/reporting/alerts",
     "/api/reporting/status",
+    "/api/reporting/vocabularies",
 ]
 DENIED = ["police-reader", "police-recorder", "police-validator", "auditor", "admin"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -137,6 +138,20 @@ def test_every_read_is_in_the_access_log_and_refusals_are_not(reporting: Reporti
     assert entry.resource == "/api/reporting/figures?directorate=police&year=2024"
     assert entry.tenant == "police"
     assert entry.name == "Demo reporting officer"
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_each_reporting_read_leaves_one_entry_naming_it(reporting: Reporting, path: str) -> None:
+    """The vocabularies were served unrecorded (probe 12): every read is in the log."""
+    last = reporting.access.entries(limit=1000)
+    after = last[-1].id if last else 0
+
+    assert reporting.get(path).status_code == 200
+
+    (entry,) = reporting.access.entries(after=after)
+    assert entry.resource == path
+    name = path.removeprefix("/api/reporting/").split("/")[0]
+    assert entry.action == f"reporting.{name}"
 
 
 class BrokenAccessLog:
