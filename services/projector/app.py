@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from services.projector.bootstrap import ProjectorService
 from shared.errors import NotReadyError
 from shared.http import problems
+from shared.http.browser_headers import BrowserHardening
 from shared.http.head import HeadAsGet
 from shared.http.limits import TargetLimit
 from shared.http.security import Admin, Public
@@ -77,5 +78,6 @@ def create_app(service: ProjectorService) -> FastAPI:
     problems.install(app)
     app.add_middleware(HeadAsGet)
     app.add_middleware(TargetLimit)
+    app.add_middleware(BrowserHardening)  # outermost: the 414 and 413 answers too
     app.include_router(router)
     return app

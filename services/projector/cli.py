@@ -100,7 +100,8 @@ def rebuild(
 ) -> None:
     """Replay a tenant's log from offset 0 into fresh tables and swap them in atomically.
 
-    The live views keep serving until the swap. An operator's (platform:admin) command.
+    The live views keep serving until the swap. An operator's command: it takes no token,
+    and needs the views' database and the event log.
     """
     from services.projector.rebuild import rebuild_tenant
     from services.projector.settings import ProjectorSettings

@@ -1,8 +1,9 @@
 """``entente projections rebuild``: a tenant's views replayed from offset 0 and swapped in.
 
-An operator's (``platform:admin``) operation, run where the view store and the
-log are reachable with the service's own settings; the live views keep serving
-until the swap (``shared.views.rebuild``). Progress is reported per page read.
+An operator's command (no token: the views' database credentials guard it), run
+where the view store and the log are reachable with the service's own settings;
+the live views keep serving until the swap (``shared.views.rebuild``). Progress is
+reported per page read.
 
 A tenant's views share one tracking position and are swapped as one set, so
 naming one view rebuilds the set it belongs to: rebuilding a table alone would

@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from shared.errors import NotReadyError
 from shared.http import problems
+from shared.http.browser_headers import BrowserHardening
 from shared.http.head import HeadAsGet
 from shared.http.limits import TargetLimit
 from shared.http.security import Public
@@ -144,5 +145,6 @@ def create_app(tenant: str, health: RelayHealth, store_position: Callable[[], in
     problems.install(app)
     app.add_middleware(HeadAsGet)
     app.add_middleware(TargetLimit)
+    app.add_middleware(BrowserHardening)  # outermost: the 414 and 413 answers too
     app.include_router(router)
     return app

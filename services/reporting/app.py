@@ -19,6 +19,7 @@ from shared.auth.tokens import TokenVerifier
 from shared.errors import NotReadyError
 from shared.http import problems
 from shared.http.api_docs import documented_app
+from shared.http.browser_headers import BrowserHardening
 from shared.http.head import HeadAsGet
 from shared.http.limits import TargetLimit
 from shared.http.no_store import NoStoreForAuthenticated
@@ -91,6 +92,7 @@ def create_app(service: ReportingService, verifier: TokenVerifier) -> FastAPI:
     app.add_middleware(NoStoreForAuthenticated)
     app.add_middleware(HeadAsGet)
     app.add_middleware(TargetLimit)
+    app.add_middleware(BrowserHardening)  # outermost: the 414 and 413 answers too
     app.include_router(operations)
     app.include_router(reporting_router)
     return app

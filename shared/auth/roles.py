@@ -3,7 +3,8 @@
 ``<tenant>:recorder`` records, ``<tenant>:validator`` decides on foreign
 requests, ``<tenant>:reader`` reads; ``reporting:reader`` sees consolidated
 figures only; ``auditor`` reads everything and changes nothing;
-``platform:admin`` rebuilds and provisions and reads no tenant's records.
+``platform:admin`` reads the projector's status and no tenant's records (rebuilds and
+provisioning are operators' commands, guarded by the credentials they need).
 """
 
 from __future__ import annotations

@@ -763,3 +763,29 @@ def test_a_service_that_cannot_read_its_signing_keys_is_not_ready(
 
     body = problem(response, 503, "not-ready")
     assert "signing keys cannot be fetched" in body["detail"]
+
+
+def test_where_keycloak_signs_the_dev_issuer_keys_are_neither_served_nor_documented(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The document listed a route answering 404 "no dev issuer" (probe 13)."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("keycloak-signs"),
+        tenants=["police"],
+        store="sqlite",
+        auth="jwks",
+        issuer="http://127.0.0.1:1/realms/entente",
+        jwks_url="http://127.0.0.1:1/realms/entente/protocol/openid-connect/certs",
+        embedded_projector=False,
+    )
+    platform = bootstrap(settings)
+    try:
+        with TestClient(create_app(platform)) as client:
+            paths = client.get("/openapi.json").json()["paths"]
+            keys = client.get("/dev-issuer/protocol/openid-connect/certs")
+    finally:
+        for ledger in platform.ledgers.values():
+            ledger.close()
+
+    assert not [path for path in paths if path.startswith("/dev-issuer")]
+    problem(keys, 404, "not-found")

@@ -230,3 +230,35 @@ def test_an_operation_taking_no_parameter_refuses_one_as_its_document_says(
     service = path.split("/")[2] if path.startswith("/api/") else None
     document = "/openapi.json" if service is None else f"/api/{service}/openapi.json"
     assert "422" in whole_platform.get(document).json()["paths"][path]["get"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/docs", 200),
+        ("/redoc", 200),
+        ("/openapi.json", 200),
+        ("/api/reporting/docs", 200),
+        ("/api/audit/docs", 200),
+        ("/api/police/missions", 401),
+        ("/api/reporting/figures", 401),
+        ("/nowhere", 404),
+        ("/healthz", 200),
+        ("/" + "x" * 9000, 414),  # answered before any route
+    ],
+)
+def test_every_answer_forbids_framing_and_type_sniffing_once(
+    whole_platform: TestClient, path: str, status: int
+) -> None:
+    """Any site could frame the documentation pages, whose "try it out" sends the
+    user's token, and a browser could sniff an answer into HTML (probe 13)."""
+    answer = whole_platform.get(path)
+
+    assert answer.status_code == status
+    for name, value in [
+        ("x-content-type-options", "nosniff"),
+        ("content-security-policy", "frame-ancestors 'none'"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ]:
+        assert answer.headers.get_list(name) == [value], name  # once, nested apps too
