@@ -30,7 +30,8 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,7 +41,11 @@ from uuid import UUID
 from eventsourcing.domain import EventSourcingError
 
 from shared.application.ledger import CooperationLedger
-from shared.audit.errors import NotExistingYetError, UnreplayableHistoryError
+from shared.audit.errors import (
+    NotExistingYetError,
+    ReplaysQueuedError,
+    UnreplayableHistoryError,
+)
 from shared.audit.history import state_as_of
 from shared.errors import AlteredHistoryError
 from shared.log.embedded import EmbeddedEventLog
@@ -54,6 +59,8 @@ T = TypeVar("T")
 
 #: Replays kept at once (each a small SQLite file per tenant).
 KEPT = 4
+#: Reads that may wait for the one running (each holds a worker thread meanwhile).
+QUEUED = 4
 #: Which time a replay stops at.
 Axis = Literal["recorded", "business"]
 #: Envelopes read per page by the business-time replay's first pass.
@@ -227,8 +234,11 @@ def _business_versions(
 class AsOfViews:
     """The last ``KEPT`` replays, by (tenant, axis, at, store position); one built at a time."""
 
-    def __init__(self, kept: int = KEPT) -> None:
+    def __init__(self, kept: int = KEPT, queued: int = QUEUED) -> None:
         self._kept = kept
+        self._queued = queued
+        self._waiting = 0
+        self._counting = threading.Lock()
         self._root: Path | None = None  # made on the first replay
         self._replays: OrderedDict[tuple[str, Axis, datetime, int], tuple[ViewsAsOf, Path]] = (
             OrderedDict()
@@ -247,9 +257,39 @@ class AsOfViews:
         """``query`` over the tenant's views as of ``at``, replayed unless kept.
 
         One at a time: a replay evicted while another request read it would be
-        closed under that read. Auditors' reads are few; a replay is the cost.
+        closed under that read. Auditors' reads are few; a replay is the cost. At
+        most ``queued`` reads wait for their turn, each holding a worker thread: past
+        them, ReplaysQueuedError (503, Retry-After) at once.
         """
         key = (ledger.tenant, axis, at.astimezone(UTC), ledger.position())
+        with self._turn():
+            return self._read(ledger, at, query, replay, key)
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """The one running read and ``queued`` more, or ReplaysQueuedError."""
+        with self._counting:
+            if self._waiting > self._queued:
+                raise ReplaysQueuedError(
+                    f"{self._waiting} reads of views as of a past time are being answered "
+                    "or wait their turn here (one replay runs at a time): retry once they "
+                    "are answered"
+                )
+            self._waiting += 1
+        try:
+            yield
+        finally:
+            with self._counting:
+                self._waiting -= 1
+
+    def _read(
+        self,
+        ledger: CooperationLedger,
+        at: datetime,
+        query: Callable[[ViewsAsOf], T],
+        replay: Callable[[CooperationLedger, datetime, Path], ViewsAsOf],
+        key: tuple[str, Axis, datetime, int],
+    ) -> T:
         with self._lock:
             found = self._replays.get(key)
             if found is None:

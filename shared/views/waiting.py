@@ -18,7 +18,7 @@ synchronous) for up to 30 s. Unbounded, one directorate's reader sending a few
 dozen waits for a position never reached held every thread, and every tenant's
 reads and commands, the reporting and the audit queued behind them (measured
 by a probe: 0.08 s answers took 7 s). ``WAITING`` bounds the reads that wait at
-once, per tenant and in all: past it a read that would wait answers 503 at once
+once, per tenant, per caller and in all: past it a read that would wait answers 503 at once
 (``too-many-waiting-reads``, Retry-After), and reads that need no wait are
 never refused.
 """
@@ -43,18 +43,24 @@ _FIRST_PAUSE, _LONGEST_PAUSE = 0.002, 0.05
 
 
 class WaitingReads:
-    """How many reads wait at once: at most ``per_tenant`` of one tenant, ``total`` in all.
+    """How many reads wait at once: at most ``per_tenant`` of one tenant, ``per_caller``
+    of one caller, ``total`` in all.
 
     ``total`` stays well below the worker thread pool (40 by default), so commands
     and plain reads always find a thread; ``per_tenant`` below ``total``, so one
-    directorate cannot take every waiting place either.
+    directorate cannot take every waiting place either; ``per_caller`` below
+    ``per_tenant``, so one caller who reads several directorates (an auditor, a
+    reader of two) cannot take a directorate's places, nor all of them (probe 13:
+    an auditor's 16 waits answered 503 to every directorate's readers).
     """
 
-    def __init__(self, total: int = 16, per_tenant: int = 6) -> None:
+    def __init__(self, total: int = 16, per_tenant: int = 6, per_caller: int = 4) -> None:
         self.total = total
         self.per_tenant = per_tenant
+        self.per_caller = per_caller
         self._lock = threading.Lock()
         self._waiting: dict[str, int] = {}
+        self._callers: dict[str, int] = {}
 
     def count(self, tenant: str) -> int:
         """How many reads of ``tenant`` wait now."""
@@ -62,10 +68,18 @@ class WaitingReads:
             return self._waiting.get(tenant, 0)
 
     @contextmanager
-    def place(self, tenant: str) -> Iterator[None]:
-        """A waiting place for one read of ``tenant``, or TooManyWaitingError."""
+    def place(self, tenant: str, caller: str | None = None) -> Iterator[None]:
+        """A waiting place for one read of ``tenant`` by ``caller`` (a token's subject;
+        None: counted by tenant only), or TooManyWaitingError."""
         with self._lock:
             mine = self._waiting.get(tenant, 0)
+            theirs = 0 if caller is None else self._callers.get(caller, 0)
+            if theirs >= self.per_caller:
+                raise TooManyWaitingError(
+                    f"{theirs} of your reads already wait for a position here (at most "
+                    f"{self.per_caller} per caller): retry once one has answered, or read "
+                    "without min_position"
+                )
             if mine >= self.per_tenant or sum(self._waiting.values()) >= self.total:
                 raise TooManyWaitingError(
                     f"{mine} reads of the {tenant} views already wait for a position here "
@@ -73,11 +87,19 @@ class WaitingReads:
                     "retry shortly, or read without min_position"
                 )
             self._waiting[tenant] = mine + 1
+            if caller is not None:
+                self._callers[caller] = theirs + 1
         try:
             yield
         finally:
             with self._lock:
                 self._waiting[tenant] -= 1
+                if caller is not None:
+                    left = self._callers[caller] - 1
+                    if left:
+                        self._callers[caller] = left
+                    else:
+                        del self._callers[caller]  # not kept for every subject ever seen
 
 
 #: The process's bound (every app of a process shares its worker threads).
@@ -97,6 +119,7 @@ def wait_for_position(
     timeout_s: float = 5.0,
     signal: PassSignal | None = None,
     waiting: WaitingReads | None = None,
+    caller: str | None = None,
 ) -> ViewPosition:
     """Returns once the views reflect ``position``; NotYetVisibleError after ``timeout_s``.
 
@@ -111,7 +134,7 @@ def wait_for_position(
     reached = current_position(store, tenant)
     if reached.position >= position:
         return reached
-    with (waiting or WAITING).place(tenant):
+    with (waiting or WAITING).place(tenant, caller):
         return _wait(store, tenant, position, timeout_s, deadline, signal, seen, reached)
 
 

@@ -8,6 +8,7 @@ different state of the same views.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 from services.audit.app import create_app
 from services.audit.bootstrap import AuditService, bootstrap
 from shared.application.ledger import CooperationLedger
+from shared.audit.errors import ReplaysQueuedError
 from shared.audit.settings import AuditSettings
 from shared.audit.views_as_of import AsOfViews, ViewsAsOf, replay_until
 from shared.domain.agreement import Agreement
@@ -182,3 +184,53 @@ def test_a_history_that_cannot_be_replayed_is_a_problem_naming_it_not_a_partial_
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["type"].endswith("/altered-history")
     assert "cannot be replayed" in answer.json()["detail"]
+
+
+def test_past_the_queued_replays_a_read_is_refused_at_once_and_the_others_answered(
+    service: AuditService, instants: dict[str, datetime]
+) -> None:
+    """An auditor's 200 reads at distinct instants queued behind one replay at a time,
+    each holding a worker thread: every directorate's reads took 15-30 s (probe 13)."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow(ledger: CooperationLedger, at: datetime, directory: Path) -> ViewsAsOf:
+        started.set()
+        release.wait(10)
+        return replay_until(ledger, at, directory)
+
+    views = AsOfViews(kept=8, queued=2)
+    ledger = service.ledger("police")
+    at = instants["signed"]
+    answers: list[object] = []
+
+    def read(offset: int) -> None:
+        try:
+            answers.append(views.read(ledger, at + timedelta(microseconds=offset), len_of, slow))
+        except ReplaysQueuedError as error:
+            answers.append(error)
+
+    readers = [threading.Thread(target=read, args=(n,)) for n in range(3)]  # 1 runs, 2 wait
+    try:
+        readers[0].start()
+        assert started.wait(5)
+        for thread in readers[1:]:
+            thread.start()
+        deadline = time.monotonic() + 5
+        while views._waiting < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        with pytest.raises(ReplaysQueuedError) as refused:
+            views.read(ledger, at + timedelta(microseconds=9), len_of, slow)
+        release.set()
+        for thread in readers:
+            thread.join(30)
+    finally:
+        release.set()
+        views.close()
+
+    assert refused.value.rule == "too-many-replays"
+    assert answers == [1, 1, 1]  # the running one and the two waiting: answered
+
+
+def len_of(views: ViewsAsOf) -> int:
+    return views.events

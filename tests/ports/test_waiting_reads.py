@@ -82,3 +82,42 @@ def test_past_its_places_a_tenant_s_read_is_refused_at_once_and_others_still_wai
     assert (waiting.count("police"), waiting.count("gendarmerie")) == (0, 0)  # given back
     with pytest.raises(NotYetVisibleError):  # and taken again
         wait_for_position(store, "police", NEVER, timeout_s=0.01, waiting=waiting)
+
+
+def test_one_caller_reading_several_directorates_cannot_take_their_places(
+    store: SqliteViewStore,
+) -> None:
+    """An auditor's 16 waits over three directorates answered 503 to every directorate's
+    readers (probe 13): a caller has fewer places than a directorate."""
+    waiting = WaitingReads(total=16, per_tenant=3, per_caller=2)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold(tenant: str) -> None:
+        with waiting.place(tenant, "auditor-subject"):
+            held.set()
+            release.wait(5)
+
+    holders = [threading.Thread(target=hold, args=(t,)) for t in TENANTS]
+    for thread in holders:
+        thread.start()
+    _until_waiting(waiting, "police", 1)
+    _until_waiting(waiting, "gendarmerie", 1)
+
+    with pytest.raises(TooManyWaitingError) as refused:
+        wait_for_position(
+            store, "police", NEVER, timeout_s=1, waiting=waiting, caller="auditor-subject"
+        )
+    assert "2 of your reads already wait" in refused.value.detail
+    assert refused.value.rule == "too-many-waiting-reads"
+    # The directorate's own readers still wait, and are answered.
+    with pytest.raises(NotYetVisibleError):
+        wait_for_position(store, "police", NEVER, timeout_s=0.05, waiting=waiting, caller="reader")
+    release.set()
+    for thread in holders:
+        thread.join(5)
+    assert (waiting.count("police"), waiting.count("gendarmerie")) == (0, 0)
+    with pytest.raises(NotYetVisibleError):  # its places given back
+        wait_for_position(
+            store, "police", NEVER, timeout_s=0.01, waiting=waiting, caller="auditor-subject"
+        )

@@ -115,7 +115,12 @@ def _reach(request: Request, tenant: str, min_position: int, wait_ms: int) -> Vi
     platform = request.app.state.platform
     try:
         return wait_for_position(
-            platform.views, tenant, min_position, timeout_s=wait_ms / 1000, signal=platform.passes
+            platform.views,
+            tenant,
+            min_position,
+            timeout_s=wait_ms / 1000,
+            signal=platform.passes,
+            caller=request.state.principal.subject,  # set by every route's policy
         )
     except NotYetVisibleError as waited:
         last = platform.ledger(tenant).position()
