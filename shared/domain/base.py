@@ -139,7 +139,10 @@ class EntenteAggregate(DirectlyCreated):
             self._decision_field(name, decision)
             normaliser = {**self.correctable, "classification": _classification}.get(name)
             if normaliser is None:
-                allowed = ", ".join(sorted([*self.correctable, "classification"]))
+                # The fields this route corrects: the decision's are a validator's, at
+                # …/decision-correction (they were listed here as correctable: probe 12).
+                named = [*self.correctable, "classification"]
+                allowed = ", ".join(sorted(n for n in named if n not in self.decision_fields))
                 raise ValidationError(
                     f"changes.{name}",
                     "not-correctable",

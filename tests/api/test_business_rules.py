@@ -262,6 +262,11 @@ def test_a_field_that_is_not_correctable_is_refused(api: Api) -> None:
     refusal = problem(response, 422, "not-correctable")
     assert (refusal["field"], refusal["rule"]) == ("changes.status", "not-correctable")
     assert api.position() == position
+    # The fields it lists are the ones this route corrects: a decision's are a validator's
+    # (they were listed, then refused with decision-field: probe 12).
+    listed = refusal["detail"].split("correctable fields: ")[1].split(", ")
+    assert {"title", "countries", "budget"} <= set(listed)
+    assert not {"decided_on", "decided_by", "decision_reference"} & set(listed)
 
 
 def test_a_corrected_value_of_the_wrong_type_is_refused_and_nothing_recorded(api: Api) -> None:
