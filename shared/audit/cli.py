@@ -213,7 +213,8 @@ def _summary(report: VerifyReport) -> list[str]:
     if first is None:
         return [*lines, "OK: nothing altered, missing, inserted or reordered"]
     lines.append(f"FIRST PROBLEM: {first.line()}")
-    lines.append(f"{len(report.findings)} findings in all:")
+    count = len(report.findings)
+    lines.append(f"{count} finding{'' if count == 1 else 's'} in all:")
     return lines + [f"  - {finding.line()}" for finding in report.findings[:20]]
 
 

@@ -100,12 +100,17 @@ class Finding:
     #: Where a finding without a position comes in notification order: after this
     #: position (a bundle line too malformed to say its own). Only orders ``first``.
     after: int | None = None
+    #: Where the line says it is, when neither a position nor ``after`` says it right
+    #: (rows deleted at positions 2529 to 2530, ordered after the last one given).
+    span: str | None = None
 
     def line(self) -> str:
         # Neither a position nor one to follow: the store as a whole (a dropped trigger).
         # It said "at position ?", read as a position lost (probe 11).
         where = "as a whole"
-        if self.position is not None:
+        if self.span is not None:
+            where = self.span
+        elif self.position is not None:
             where = f"at position {self.position}"
         elif self.after is not None:
             where = f"after position {self.after}"  # a claim's finding: no event of its own

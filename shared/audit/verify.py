@@ -223,7 +223,11 @@ def _newest_rows_deleted(ledger: CooperationLedger) -> list[Finding]:
         )
         # Placed after the last position given: a witness naming the deleted events
         # themselves (the topic, a bundle) comes first.
-        findings.append(Finding(Kind.MISSING, STORE, None, detail, LAST_GIVEN, after=given))
+        # It said "after position 2530" of rows deleted at 2529 to 2530 (probe 12).
+        span = f"at position{'s' if given > last + 1 else ''} {gone}"
+        findings.append(
+            Finding(Kind.MISSING, STORE, None, detail, LAST_GIVEN, after=given, span=span)
+        )
     return findings
 
 

@@ -151,8 +151,11 @@ def test_an_edited_line_is_named_even_when_the_checksums_were_recomputed(
         target["position"],
     )
     assert "line 5" in first.detail
-    checksum_findings = [f for f in report.findings if "sha256" in f.detail]
+    checksum_findings = [f.detail for f in report.findings if "sha256" in f.detail]
     assert bool(checksum_findings) is not fix_checksums
+    if checksum_findings:  # which file's checksum disagrees (the manifest's wins)
+        assert checksum_findings[0].startswith("events.jsonl has sha256 ")
+        assert ", its checksum in manifest.json says " in checksum_findings[0]
 
 
 def test_a_removed_line_and_swapped_lines_are_named(bundle: Path, tmp_path: Path) -> None:

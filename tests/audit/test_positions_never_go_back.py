@@ -57,6 +57,7 @@ def test_a_command_after_the_newest_rows_were_deleted_is_refused_and_verify_name
     assert f"rows at {last - 1} to {last} (events, receipts or claims) were deleted" in (
         finding.detail
     )
+    assert finding.line().startswith(f"MISSING in the store at positions {last - 1} to {last}: ")
     ledger.close()
 
 
