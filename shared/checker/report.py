@@ -6,7 +6,9 @@ The headline counts are what the fault tests assert and operators read first:
   reflect (an event missing in both places counts once);
 - **duplicated**: record rows of the views at the stored version whose
   contents differ from a clean rebuild, which is what an event applied twice
-  leaves behind (versions de-duplicate, so the version itself looks right);
+  leaves behind (versions de-duplicate, so the version itself looks right), or
+  an event altered in the store since it was projected (the summary says
+  "duplicated or altered" then: only the audit's chain tells the two apart);
 - **reordered**: events that reached their record's partition after a later
   version of the same record, plus events of a record found on another
   partition than the rest of its history (no order holds across partitions).
@@ -112,9 +114,18 @@ class CheckReport:
     def summary(self) -> str:
         """A few lines an operator can read: the verdict, the counts, then examples."""
         verdict = "OK" if self.ok else "FAILED"
+        # A record whose view rows differ from a rebuild had an event applied twice, or
+        # one altered in the store since: "duplicated 1" of an edited event misled
+        # (probe 12), and only the store's chain tells which.
+        duplicated = f"duplicated {self.duplicated}"
+        if self.duplicated:
+            duplicated = (
+                f"duplicated or altered {self.duplicated} (`entente audit verify "
+                f"{self.tenant}` tells an altered event)"
+            )
         lines = [
             f"check of {self.tenant}: {verdict} — {self.stored} stored events; "
-            f"lost {self.lost}, duplicated {self.duplicated}, reordered {self.reordered}"
+            f"lost {self.lost}, {duplicated}, reordered {self.reordered}"
         ]
         if self.topic is not None:
             t = self.topic

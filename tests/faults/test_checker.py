@@ -208,6 +208,7 @@ def test_a_projector_that_applies_an_event_twice_is_caught(
     assert report.views is not None
     assert not report.views.equal_to_rebuild
     assert f"diverged: {amended.aggregate_id} at v{amended.version}" in report.summary()
+    assert "lost 0, duplicated or altered 1 (`entente audit verify " in report.summary()
 
 
 class Hiding:
