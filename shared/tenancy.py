@@ -11,6 +11,13 @@ import re
 from shared.errors import ConfigurationError, NotFoundError
 
 DEFAULT_TENANTS = ("police", "gendarmerie", "civil-protection")
+#: The directorates' names for people (files asked in French or English): the known
+#: slugs only; a directorate added by configuration is named by its slug.
+DIRECTORATE_NAMES: dict[str, tuple[str, str]] = {
+    "police": ("Police nationale", "National Police"),
+    "gendarmerie": ("Gendarmerie nationale", "National Gendarmerie"),
+    "civil-protection": ("Sécurité civile (DGSCGC)", "Civil Protection (DGSCGC)"),
+}
 #: Path segments other services own under /api: a tenant cannot take them.
 RESERVED = frozenset({"reporting", "audit", "dev-issuer", "access"})
 #: A tenant's views live in schemas named after its events schema plus these: a slug

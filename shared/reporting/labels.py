@@ -4,8 +4,8 @@ Why: the files are opened by reporting staff of a French ministry, who read
 "Viêt Nam" and "Formation" rather than ``VN`` and ``training-course``, and
 "Dont diffusion restreinte" rather than ``restricted``. A file asked with
 ``lang`` has every column titled in that language and every coded cell (a
-country, a theme, a mission type or status, an agreement kind in a column's
-name) given its label; the codes stay the file's without ``lang``, for
+country, a theme, a mission type or status, a directorate, an agreement kind or
+directorate in a column's name, a yes or no) given its label; the codes stay the file's without ``lang``, for
 programs. The labels are the vocabularies' own (``/vocabularies``) and ISO
 3166's French and English names (``shared.domain.reference``), never typed
 here; a code without a label (a value a view holds from an older release)
@@ -21,6 +21,7 @@ from typing import Any, Literal
 from shared.domain.reference import all_countries
 from shared.domain.vocabulary import LABELS, AgreementKind, MissionStatus, MissionType, Theme
 from shared.reporting.sheets import Sheet
+from shared.tenancy import DIRECTORATE_NAMES
 
 Lang = Literal["fr", "en"]
 
@@ -59,6 +60,9 @@ PREFIXES: dict[str, tuple[str, str]] = {
 }
 MONEY = ("budget_", "actual_cost_")
 
+#: A flag's cell: (French, English) for False and True.
+YES_NO = {False: ("non", "no"), True: ("oui", "yes")}
+
 #: The two missions of an overlap's row: ``first_title`` is "Intitulé (mission 1)".
 SIDES = {"first_": "1", "second_": "2"}
 
@@ -74,7 +78,9 @@ def _vocabulary_labels(lang: Lang) -> dict[str, dict[str, str]]:
     def of(vocabulary: Any) -> dict[str, str]:
         return {term.value: getattr(LABELS[term], lang) for term in vocabulary}
 
+    at = _index(lang)
     return {
+        "directorate": {slug: names[at] for slug, names in DIRECTORATE_NAMES.items()},
         "country": countries,
         "theme": of(Theme),
         "mission_type": of(MissionType),
@@ -91,7 +97,7 @@ def labelled(sheet: Sheet, lang: Lang) -> Sheet:
     for column in sheet.columns:
         title, coded = _column(column, lang, labels)
         titles.append(title)
-        cells.append(_naming(labels[coded]) if coded else _as_is)
+        cells.append(_naming(labels[coded] if coded else {}, lang))
     rows = [[name(value) for name, value in zip(cells, row, strict=True)] for row in sheet.rows]
     return replace(sheet, columns=titles, rows=rows, filters={**sheet.filters, "lang": lang})
 
@@ -112,16 +118,21 @@ def _column(column: str, lang: Lang, labels: dict[str, dict[str, str]]) -> tuple
                 return f"{names[at]} ({rest})", None
             if prefix == "by_kind.":
                 rest = labels["kind"].get(rest, rest)
+            if prefix == "by_directorate.":
+                rest = labels["directorate"].get(rest, rest)
             return f"{names[at]} : {rest}" if lang == "fr" else f"{names[at]}: {rest}", None
     return column, None
 
 
-def _naming(labels: dict[str, str]) -> Callable[[Any], Any]:
+def _naming(labels: dict[str, str], lang: Lang) -> Callable[[Any], Any]:
     def name(value: Any) -> Any:
-        return labels.get(value, value) if isinstance(value, str) else value
+        return labels.get(value, value) if isinstance(value, str) else _said(value, lang)
 
     return name
 
 
-def _as_is(value: Any) -> Any:
+def _said(value: Any, lang: Lang) -> Any:
+    """A yes or no in ``lang`` (a restricted mission's flag read "False": probe 12)."""
+    if isinstance(value, bool):
+        return YES_NO[value][_index(lang)]
     return value

@@ -40,6 +40,7 @@ from shared.domain.reference import country
 from shared.domain.vocabulary import LABELS, MissionStatus, MissionType, Theme
 from shared.reporting.postgres import PostgresReportingStore
 from shared.reporting.sqlite import SqliteReportingStore
+from shared.tenancy import DIRECTORATE_NAMES
 from tests.api.test_route_policies import routes_without_policy
 from tests.reporting.conftest import BACKENDS
 from tests.reporting.support import TENANTS, World, record_scenario
@@ -356,9 +357,31 @@ def test_an_overlaps_file_in_french_names_both_missions(reporting: Reporting) ->
 
     assert len(named) == len(coded) >= 4
     first = named[0]
-    assert first["Direction (mission 1)"] == coded[0]["first_directorate"]
+    assert first["Direction (mission 1)"] == DIRECTORATE_NAMES[coded[0]["first_directorate"]][0]
     assert first["Statut (mission 2)"] == LABELS[MissionStatus(coded[0]["second_status"])].fr
     assert first["Thème"] == LABELS[Theme(coded[0]["theme"])].fr
+    # Flags are said, not "False" (probe 12).
+    flags = {r["Dont diffusion restreinte (mission 1)"] for r in named}
+    assert flags <= {"oui", "non"}
+    assert flags
+
+
+def test_files_in_french_or_english_name_the_directorates(reporting: Reporting) -> None:
+    """Headers read "Direction : civil-protection" and cells "police" (probe 12)."""
+    params: dict[str, Any] = {"year": 2024, "format": "csv"}
+    in_force = _csv(reporting.get("/api/reporting/agreements/in-force", lang="fr", **params))
+    matrix = _csv(
+        reporting.get("/api/reporting/figures", lang="en", group_by="directorate", **params)
+    )
+
+    headers = [h for h in in_force[0] if h.startswith("Direction : ")]
+    assert headers
+    assert {h.removeprefix("Direction : ") for h in headers} <= {
+        french for french, _ in DIRECTORATE_NAMES.values()
+    }
+    directorates = {r["Directorate"] for r in matrix}
+    assert directorates
+    assert directorates <= {english for _, english in DIRECTORATE_NAMES.values()}
 
 
 def test_a_language_is_a_file_s_and_refused_with_json(reporting: Reporting) -> None:
