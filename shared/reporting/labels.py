@@ -5,11 +5,13 @@ Why: the files are opened by reporting staff of a French ministry, who read
 "Dont diffusion restreinte" rather than ``restricted``. A file asked with
 ``lang`` has every column titled in that language and every coded cell (a
 country, a theme, a mission type or status, a directorate, an agreement kind or
-directorate in a column's name, a yes or no) given its label; the codes stay the file's without ``lang``, for
-programs. The labels are the vocabularies' own (``/vocabularies``) and ISO
-3166's French and English names (``shared.domain.reference``), never typed
-here; a code without a label (a value a view holds from an older release)
-stays as it is rather than failing the file.
+directorate in a column's name, a yes or no) given its label; the codes stay the
+file's without ``lang``, for programs. The labels are the vocabularies' own
+(``/vocabularies``), ISO 3166's French and English names
+(``shared.domain.reference``) and the known directorates' names
+(``shared.tenancy``), never typed here; a code without a label (a value a view
+holds from an older release, a directorate added by configuration) stays as it
+is rather than failing the file.
 """
 
 from __future__ import annotations
