@@ -146,6 +146,56 @@ CIVIL_PROTECTION_PARTNERS = [
     ("PH", 2024),
 ]
 
+#: Institutional work (domain.md: EU, INTERPOL, EUROPOL, UN…): (tenant, title, type,
+#: countries, organisations, theme, place, start, end). The README's filter by
+#: organisation found none (probe 12).
+INSTITUTIONAL_MISSIONS = [
+    (
+        "police",
+        "Formation INTERPOL à la base de données des documents de voyage volés (SLTD)",
+        "training-course",
+        ["SN", "CI"],
+        ["INTERPOL"],
+        "illegal-immigration-and-document-fraud",
+        "Dakar",
+        date(2024, 5, 13),
+        date(2024, 5, 16),
+    ),
+    (
+        "police",
+        "Projet opérationnel EUROPOL sur les drogues de synthèse",
+        "expert-mission",
+        ["NL"],
+        ["EUROPOL"],
+        "narcotics",
+        "La Haye",
+        date(2025, 3, 4),
+        date(2025, 3, 6),
+    ),
+    (
+        "gendarmerie",
+        "Mission d'expertise de l'Union européenne sur la surveillance des frontières",
+        "expert-mission",
+        ["MD"],
+        ["EU"],
+        "border-management",
+        "Chișinău",
+        date(2023, 10, 9),
+        date(2023, 10, 13),
+    ),
+    (
+        "civil-protection",
+        "Exercice de classification INSARAG des équipes de sauvetage (ONU)",
+        "exercise",
+        ["MA"],
+        ["UN"],
+        "crisis-management-and-civil-protection",
+        "Rabat",
+        date(2024, 11, 18),
+        date(2024, 11, 21),
+    ),
+]
+
 #: Named missions: (tenant, title, type, countries, theme, place, start, end).
 NAMED_MISSIONS = [
     (

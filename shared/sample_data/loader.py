@@ -173,6 +173,13 @@ def _missions(s: _Session, posts: dict[str, UUID], rng: random.Random) -> None:
             start,
             end,
         )
+    for index, work in enumerate(m for m in facts.INSTITUTIONAL_MISSIONS if m[0] == s.tenant):
+        _, title, kind, countries, organisations, theme, place, start, end = work
+        name = f"institutional:{index}"
+        _lifecycle(
+            s, name, _rng(s, name), posts, title, kind, countries, theme, place, start, end,
+            organisations=organisations,
+        )  # fmt: skip
     profile = facts.PROFILES[s.tenant]
     kinds = ["training-course", "expert-mission", "audit-mission", "study-visit", "seminar"]
     for year in range(FIRST_YEAR, s.today.year + 2):
@@ -210,6 +217,7 @@ def _lifecycle(
     place: str,
     start: date,
     end: date,
+    organisations: list[str] | None = None,
 ) -> None:
     requested = start - timedelta(days=rng.randrange(45, 200))
     if requested > s.today:
@@ -224,7 +232,7 @@ def _lifecycle(
             title=title,
             mission_type=kind,
             countries=countries,
-            organisations=[],
+            organisations=organisations or [],
             themes=[theme],
             requested_by=f"Autorités de {countries[0]}",
             post_id=str(post) if post else None,
