@@ -44,6 +44,14 @@ def test_sample_data_loads_once_and_fills_every_view(tmp_path: Path) -> None:
     report = queries.annual_report(views, "civil-protection", 2025)
     assert report["missions"]["total"] > 0
     assert report["delegations"]
+    # The README's filter of institutional work finds some (it found none: probe 12).
+    for tenant, organisation in [
+        ("police", "INTERPOL"),
+        ("gendarmerie", "EU"),
+        ("civil-protection", "UN"),
+    ]:
+        work = queries.missions_board(views, tenant, organisation=organisation)
+        assert work.total >= 1, (tenant, organisation)
 
 
 def test_a_tenant_added_by_configuration_starts_empty_beside_the_samples(tmp_path: Path) -> None:
