@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -736,6 +739,28 @@ def test_every_field_a_command_gets_wrong_is_named_in_one_answer(api: Api) -> No
     assert (one["field"], "errors" in one) == ("themes[0]", False)  # one: as before
 
 
+@contextmanager
+def _keycloak_signed(data_dir: Path, keys_port: int) -> Iterator[TestClient]:
+    """The police service where Keycloak signs (ENTENTE_AUTH=jwks), its keys at
+    ``keys_port`` of this machine; nothing answers for the issuer."""
+    settings = Settings(
+        data_dir=data_dir,
+        tenants=["police"],
+        store="sqlite",
+        auth="jwks",
+        issuer="http://127.0.0.1:1/realms/entente",
+        jwks_url=f"http://127.0.0.1:{keys_port}/realms/entente/protocol/openid-connect/certs",
+        embedded_projector=False,
+    )
+    platform = bootstrap(settings)
+    try:
+        with TestClient(create_app(platform)) as client:
+            yield client
+    finally:
+        for ledger in platform.ledgers.values():
+            ledger.close()
+
+
 def test_a_service_that_cannot_read_its_signing_keys_is_not_ready(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -744,22 +769,8 @@ def test_a_service_that_cannot_read_its_signing_keys_is_not_ready(
     silent = socket.create_server(("127.0.0.1", 0))  # a port that answers nothing useful
     port = silent.getsockname()[1]
     silent.close()  # now refused: nothing listens there
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("keys-down"),
-        tenants=["police"],
-        store="sqlite",
-        auth="jwks",
-        issuer="http://127.0.0.1:1/realms/entente",
-        jwks_url=f"http://127.0.0.1:{port}/realms/entente/protocol/openid-connect/certs",
-        embedded_projector=False,
-    )
-    platform = bootstrap(settings)
-    try:
-        with TestClient(create_app(platform)) as client:
-            response = client.get("/readyz")
-    finally:
-        for ledger in platform.ledgers.values():
-            ledger.close()
+    with _keycloak_signed(tmp_path_factory.mktemp("keys-down"), port) as client:
+        response = client.get("/readyz")
 
     body = problem(response, 503, "not-ready")
     assert "signing keys cannot be fetched" in body["detail"]
@@ -769,23 +780,9 @@ def test_where_keycloak_signs_the_dev_issuer_keys_are_neither_served_nor_documen
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """The document listed a route answering 404 "no dev issuer" (probe 13)."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("keycloak-signs"),
-        tenants=["police"],
-        store="sqlite",
-        auth="jwks",
-        issuer="http://127.0.0.1:1/realms/entente",
-        jwks_url="http://127.0.0.1:1/realms/entente/protocol/openid-connect/certs",
-        embedded_projector=False,
-    )
-    platform = bootstrap(settings)
-    try:
-        with TestClient(create_app(platform)) as client:
-            paths = client.get("/openapi.json").json()["paths"]
-            keys = client.get("/dev-issuer/protocol/openid-connect/certs")
-    finally:
-        for ledger in platform.ledgers.values():
-            ledger.close()
+    with _keycloak_signed(tmp_path_factory.mktemp("keycloak-signs"), 1) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        keys = client.get("/dev-issuer/protocol/openid-connect/certs")
 
     assert not [path for path in paths if path.startswith("/dev-issuer")]
     problem(keys, 404, "not-found")
