@@ -126,8 +126,11 @@ WHY: dict[str, str] = {
     "on this machine does not reach (they take about 70, and the writes, into tables "
     "with about seven indexes, 38 against the raw upsert's 14). To close: fewer headers "
     "per event (CloudEvents structured mode would carry them in the value), handlers "
-    "working on plain tuples, fewer indexes maintained during a rebuild (built after "
-    "it), and reading the next batch from Kafka while PostgreSQL writes this one.",
+    "working on plain tuples, and fewer indexes maintained during a rebuild (built after "
+    "it). Tried on 2026-12-08 and left out: reading a partition's next page in a thread "
+    "while PostgreSQL writes this one (both halves are Python and share the interpreter "
+    "lock): 4,733 and 4,684 events/s against 6,029 and 5,423 without it, alternated runs "
+    "of P1 against the same stack.",
     "R2": "profiled. Done: the walk reads binary keyset pages itself, turns each row straight "
     "into its canonical bytes, and on long PostgreSQL walks forks decoding workers (each "
     "reads and decodes its own ranges; the walking process links the chain in order), which"
