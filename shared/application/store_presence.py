@@ -26,8 +26,14 @@ from psycopg import sql
 from shared.application.stores import EventStoreConfig, PostgresStore, SqliteStore, schema_for
 from shared.errors import NotFoundError
 
-#: The library's name of the events table, in a SQLite file and in a PostgreSQL schema.
+#: The library's name of the events table in a SQLite file.
 EVENTS_TABLE = "stored_events"
+#: And in a PostgreSQL schema: ``<application name>_events``, the ledger's name being
+#: "Entente" (eventsourcing.postgres' factory). Looking for ``stored_events`` there
+#: found no store, so a restarted ``entente serve`` refused every PostgreSQL store as
+#: "deleted or emptied" (probe 14); ``tests/integration/test_service_on_postgres.py``
+#: holds this name to the one a ledger's recorder uses.
+POSTGRES_EVENTS_TABLE = "entente_events"
 
 
 def store_absent(store: EventStoreConfig, tenant: str) -> bool:
@@ -85,7 +91,7 @@ def tables_in(path: Path, what: str) -> set[str]:
 
 def _postgres_table(store: PostgresStore, tenant: str) -> bool:
     schema = store.schema_prefix + schema_for(tenant)
-    name = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(EVENTS_TABLE))
+    name = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(POSTGRES_EVENTS_TABLE))
     with psycopg.connect(store.url, autocommit=True, connect_timeout=10) as connection:
         query = sql.SQL("SELECT to_regclass({})").format(sql.Literal(name.as_string(connection)))
         row = connection.execute(query).fetchone()

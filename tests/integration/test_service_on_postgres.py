@@ -14,7 +14,17 @@ from fastapi.testclient import TestClient
 
 from services.tenant.app import create_app
 from services.tenant.bootstrap import Platform, bootstrap
+from shared.application.store_presence import POSTGRES_EVENTS_TABLE, store_absent
 from shared.settings import Settings
+
+MISSION = {
+    "title": "Stage de police technique",
+    "mission_type": "training-course",
+    "countries": ["KH"],
+    "themes": ["forensic-science"],
+    "requested_by": "Police nationale cambodgienne",
+    "requested_on": "2013-06-01",
+}
 
 
 def test_a_command_is_stored_projected_and_read_back_on_postgres(
@@ -47,6 +57,33 @@ def test_a_command_is_stored_projected_and_read_back_on_postgres(
     assert mission["id"] == created.json()["id"]
     assert mission["countries"] == ["VN", "KH", "LA"]
     assert platform.ledger(tenant).env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+
+
+def test_a_service_on_postgres_starts_again_over_its_own_store_and_views(
+    postgres_url: str, tmp_path: Path, unique: str
+) -> None:
+    """Restarted, it refused its store as "deleted or emptied" (views ahead of no store):
+    the look for the store named the SQLite events table (probe 14)."""
+    tenant = f"t{unique}"
+    platform, headers = _on_postgres(tenant, postgres_url, tmp_path)
+    with TestClient(create_app(platform)) as client:
+        created = client.post(f"/api/{tenant}/missions", headers=headers, json=MISSION)
+        assert created.status_code == 201, created.text
+        position = created.json()["position"]
+        waited = client.get(
+            f"/api/{tenant}/views/position?min_position={position}", headers=headers
+        )
+        assert waited.status_code == 200, waited.text
+    recorder = platform.ledger(tenant).recorder
+    assert getattr(recorder, "events_table_name", None) == POSTGRES_EVENTS_TABLE
+    assert not store_absent(platform.settings.event_store(tenant), tenant)
+
+    again, headers = _on_postgres(tenant, postgres_url, tmp_path)  # what a restart runs
+    with TestClient(create_app(again)) as client:
+        read = client.get(f"/api/{tenant}/missions/{created.json()['id']}", headers=headers)
+
+    assert read.status_code == 200, read.text
+    assert again.ledger(tenant).position() == position
 
 
 def test_a_bulk_import_is_stored_projected_and_read_back_on_postgres(
