@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from shared.application.claims import ClaimsReady, ValueClaim, claim_id, comparable, ready_id
-from shared.application.known_topics import CLAIMED_TOPIC
+from shared.application.known_topics import CLAIM_CHANGE_TOPICS, CLAIMED_TOPIC
 from shared.application.ledger import CooperationLedger
 from shared.application.uniqueness import UNIQUE_KINDS, rows_of
 from shared.audit.compare import STORE
@@ -35,16 +35,26 @@ log = logging.getLogger("entente.audit")
 CLAIMS = "the claims"
 
 
-def against_claims(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[Finding]:
+def against_claims(
+    ledger: CooperationLedger, entries: Sequence[Entry], *, through: int | None = None
+) -> list[Finding]:
     """A finding for each held claim whose holder has no event among ``entries`` (MISSING),
     or whose holder's value is not the claimed one (ALTERED: the claim or the record's
-    events were changed; a correction moves both in one transaction)."""
+    events were changed; a correction moves both in one transaction).
+
+    ``through``: the store's last position when the walk began; a claim stored (or
+    changed) after it belongs to a command the walk may have ended before, and is not
+    looked at here. Values without a claim are looked for among all claims: both are
+    read as they are now."""
     recorded = {entry.aggregate_id for entry in entries}
     claims = _claims(ledger)
+    later = set() if through is None else _changed_after(ledger, through)
     findings: list[Finding] = []
     altered: set[UUID] = set()  # claims found naming a record without their value
     for position, claim in claims:
-        if claim.holder is None:
+        if claim.holder is None or claim.id in later:
+            continue
+        if through is not None and position > through:
             continue
         record = f"{claim.kind} {claim.holder}"
         where = f"the {claim.field} claim {claim.value!r} (stored at position {position})"
@@ -178,6 +188,16 @@ def _value(ledger: CooperationLedger, claim: ValueClaim) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
     return None
+
+
+def _changed_after(ledger: CooperationLedger, through: int) -> set[UUID]:
+    """The claims released or taken again after position ``through``: read as they are
+    now, they may name a record the walk did not reach (claim changes are few)."""
+    return {
+        UUID(str(row.originator_id))
+        for row in rows_of(ledger, sorted(CLAIM_CHANGE_TOPICS))
+        if row.id > through
+    }
 
 
 def _claims(ledger: CooperationLedger) -> list[tuple[int, ValueClaim]]:

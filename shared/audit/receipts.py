@@ -28,13 +28,20 @@ log = logging.getLogger("entente.audit")
 RECEIPTS = "the command receipts"
 
 
-def against_receipts(ledger: CooperationLedger, entries: Sequence[Entry]) -> list[Finding]:
-    """A finding for each record version a receipt names beyond what the store holds."""
+def against_receipts(
+    ledger: CooperationLedger, entries: Sequence[Entry], *, through: int | None = None
+) -> list[Finding]:
+    """A finding for each record version a receipt names beyond what the store holds.
+
+    ``through``: the store's last position when the walk began; receipts stored after it
+    are not looked at (the walk may have ended before their events: not gone)."""
     last: dict[str, int] = {}
     for entry in entries:
         last[entry.aggregate_id] = max(entry.version, last.get(entry.aggregate_id, 0))
     findings: list[Finding] = []
     for position, record, version in _named(ledger):
+        if through is not None and position > through:
+            continue
         held = last.get(record, 0)
         if version <= held:
             continue

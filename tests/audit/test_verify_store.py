@@ -21,9 +21,13 @@ from shared.application.claims import ClaimsReady, ValueClaim
 from shared.application.ledger import CooperationLedger, Idempotency
 from shared.application.receipt import CommandReceipt
 from shared.application.stores import SqliteStore
+from shared.audit.claims import against_claims
 from shared.audit.export import export_bundle
-from shared.audit.findings import Finding, Kind, VerifyReport
-from shared.audit.verify import verify_tenant
+from shared.audit.findings import Entry, Finding, Kind, VerifyReport
+from shared.audit.progress import Quiet
+from shared.audit.receipts import against_receipts
+from shared.audit.store import PAGE_SIZE, Cursor
+from shared.audit.verify import _store, verify_tenant
 from shared.domain.agreement import Agreement
 from shared.domain.context import CommandContext
 from shared.domain.post import PostAbroad
@@ -407,3 +411,27 @@ def test_a_bundle_of_another_installation_is_one_finding_not_every_event_altered
     assert report.witnesses[-1] == "bundle elsewhere.zip (no event in common with the store)"
     export_bundle(ledger, tmp_path / "here.zip")
     assert verify_tenant(ledger, against=tmp_path / "here.zip").ok
+
+
+def test_commands_recorded_after_the_walk_are_no_finding(ledger: CooperationLedger) -> None:
+    """Officers recording while the auditor verifies: the receipts and claims of commands
+    stored after the walk's last page named records the walk had not read, and verify
+    reported thousands of events "gone" (probe 14)."""
+    write_history(ledger)
+    began = ledger.position()  # what verify_tenant reads before its walk
+    entries, _, _ = _walked(ledger)
+    for n in range(3):  # recorded after the walk, before the bookkeeping checks
+        sign(ledger, f"LATE-{n}", key=Idempotency(f"late-key-{n}", "fingerprint"))
+
+    walked_only = against_claims(ledger, entries, through=began)
+    walked_only += against_receipts(ledger, entries, through=began)
+    everything = against_claims(ledger, entries) + against_receipts(ledger, entries)
+
+    assert walked_only == []
+    assert len(everything) >= 3  # what the checks said before: the late records "gone"
+    assert verify_tenant(ledger).ok
+
+
+def _walked(ledger: CooperationLedger) -> tuple[list[Entry], Cursor, object]:
+    """The store walked as ``verify_tenant`` walks it (its entries and last cursor)."""
+    return _store(ledger, None, False, PAGE_SIZE, Quiet(), None)
