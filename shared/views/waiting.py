@@ -80,11 +80,18 @@ class WaitingReads:
                     f"{self.per_caller} per caller): retry once one has answered, or read "
                     "without min_position"
                 )
-            if mine >= self.per_tenant or sum(self._waiting.values()) >= self.total:
+            if mine >= self.per_tenant:
                 raise TooManyWaitingError(
                     f"{mine} reads of the {tenant} views already wait for a position here "
-                    f"(at most {self.per_tenant} per directorate, {self.total} in all): "
-                    "retry shortly, or read without min_position"
+                    f"(at most {self.per_tenant} per directorate): retry shortly, or read "
+                    "without min_position"
+                )
+            everyone = sum(self._waiting.values())
+            if everyone >= self.total:  # it named the directorate's count (probe 14)
+                raise TooManyWaitingError(
+                    f"{everyone} reads already wait for a position here, every directorate's "
+                    f"({self.total} at most in all): retry shortly, or read without "
+                    "min_position"
                 )
             self._waiting[tenant] = mine + 1
             if caller is not None:

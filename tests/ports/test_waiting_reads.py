@@ -72,8 +72,12 @@ def test_past_its_places_a_tenant_s_read_is_refused_at_once_and_others_still_wai
         wait_for_position(store, "gendarmerie", NEVER, timeout_s=0.05, waiting=waiting)
     more, more_outcomes = _waiters(store, waiting, "gendarmerie", 1)
     _until_waiting(waiting, "gendarmerie", 1)
-    with pytest.raises(TooManyWaitingError):
+    with pytest.raises(TooManyWaitingError) as past_total:
         wait_for_position(store, "gendarmerie", NEVER, timeout_s=2, waiting=waiting)
+    # The bound it met: all directorates' (it named gendarmerie's own count: probe 14).
+    assert "3 reads already wait for a position here, every directorate's" in (
+        past_total.value.detail
+    )
 
     for thread in threads + more:
         thread.join(10)
