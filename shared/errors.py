@@ -222,7 +222,7 @@ class TooManyWaitingError(EntenteError):
 
     title = "Too many waiting reads"
     rule = "too-many-waiting-reads"
-    field = "min_position"
+    field: str | None = "min_position"
 
 
 class NotReadyError(EntenteError):

@@ -6,7 +6,7 @@ CLI then exits 1). These errors are for audits that could not be carried out.
 
 from __future__ import annotations
 
-from shared.errors import ConflictError, EntenteError, NotFoundError, NotReadyError
+from shared.errors import ConflictError, EntenteError, NotFoundError, TooManyWaitingError
 
 
 class AuditError(EntenteError):
@@ -81,14 +81,16 @@ class UndecodableHistoryError(AuditError):
     title = "Undecodable history"
 
 
-class ReplaysQueuedError(NotReadyError):
+class ReplaysQueuedError(TooManyWaitingError):
     """Raised when a read of the views as of a past time would queue behind too many.
 
     Replays are built one at a time and each waiting read holds one of the process's
     worker threads: an auditor's 200 reads at distinct instants held them all, and
     every directorate's reads waited 15 to 30 s where the services share a process
-    (probe 13). Past ``AsOfViews``' bound a read answers 503 at once (Retry-After).
+    (probe 13). Past ``AsOfViews``' bound a read answers 503 at once (Retry-After),
+    logged as a warning like any waiting read refused: a bound doing its job.
     """
 
     title = "Too many replays queued"
     rule = "too-many-replays"
+    field = None  # no parameter of the caller's: the replays' own bound
